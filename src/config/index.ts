@@ -1,0 +1,2 @@
+export { loadConfig } from './load.ts';
+export { defaultConfig, type Config, type Disposition, type StoreFormat } from './schema.ts';

@@ -1,0 +1,97 @@
+import { readFileSync } from 'node:fs';
+import { resolve, join } from 'node:path';
+import { TresorError } from '../core/errors.ts';
+import { defaultConfig, type Config } from './schema.ts';
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Loads settings: embedded defaults ← JSON file named by TRESOR_CONFIG ← environment.
+ * Every problem is collected and reported together (one restart, not ten).
+ */
+export function loadConfig(env: Env = process.env): Config {
+  const errors: string[] = [];
+  const cfg = defaultConfig();
+  const file = env.TRESOR_CONFIG;
+  if (file) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (e) {
+      throw new TresorError('E_CONFIG', `cannot read config file ${file}: ${(e as Error).message}`);
+    }
+    merge(cfg as unknown as Record<string, unknown>, raw, '', errors);
+  }
+  if (env.TRESOR_DATA_DIR) cfg.dataDir = env.TRESOR_DATA_DIR;
+  if (env.TRESOR_INBOX) cfg.inbox = env.TRESOR_INBOX;
+  if (env.TRESOR_HOST) cfg.host = env.TRESOR_HOST;
+  if (env.TRESOR_PORT !== undefined) cfg.port = Number(env.TRESOR_PORT);
+  if (env.TRESOR_FFMPEG) cfg.ffmpeg = env.TRESOR_FFMPEG;
+
+  cfg.dataDir = resolve(cfg.dataDir);
+  cfg.inbox = resolve(cfg.inbox || join(cfg.dataDir, 'inbox'));
+  if (cfg.ingest.moveTo) cfg.ingest.moveTo = resolve(cfg.ingest.moveTo);
+  validate(cfg, errors);
+  if (errors.length) {
+    throw new TresorError('E_CONFIG', `invalid configuration:\n  - ${errors.join('\n  - ')}`, { detail: { errors } });
+  }
+  return cfg;
+}
+
+/** Copies known keys with type checks; unknown keys are errors (typos must not pass silently). */
+function merge(target: Record<string, unknown>, src: unknown, path: string, errors: string[]): void {
+  if (typeof src !== 'object' || src === null || Array.isArray(src)) {
+    errors.push(`${path || 'config'}: must be an object`);
+    return;
+  }
+  for (const [k, v] of Object.entries(src)) {
+    const p = path ? `${path}.${k}` : k;
+    if (!(k in target)) {
+      errors.push(`${p}: unknown setting`);
+      continue;
+    }
+    const cur = target[k];
+    if (cur !== null && typeof cur === 'object' && !Array.isArray(cur)) {
+      merge(cur as Record<string, unknown>, v, p, errors);
+    } else if (cur === null || v === null || typeof cur === typeof v) {
+      target[k] = v;
+    } else {
+      errors.push(`${p}: expected ${typeof cur}, got ${typeof v}`);
+    }
+  }
+}
+
+function validate(c: Config, errors: string[]): void {
+  const int = (v: unknown, name: string, min: number, max: number) => {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
+      errors.push(`${name}: must be a number from ${min} to ${max} (got ${JSON.stringify(v)})`);
+    }
+  };
+  int(c.port, 'port (TRESOR_PORT)', 0, 65535);
+  if (typeof c.host !== 'string' || !c.host) errors.push('host (TRESOR_HOST): must not be empty');
+  if (!/^[1-9][0-9]{0,2}$/.test(c.phone.countryCode)) errors.push('phone.countryCode: 1-3 digits, no + (e.g. "49")');
+  if (!/^[0-9]{0,3}$/.test(c.phone.nationalPrefix)) errors.push('phone.nationalPrefix: digits');
+  if (!/^[0-9]{0,4}$/.test(c.phone.internationalPrefix)) errors.push('phone.internationalPrefix: digits');
+  int(c.ingest.settleSeconds, 'ingest.settleSeconds', 0, 3600);
+  int(c.ingest.scanIntervalSeconds, 'ingest.scanIntervalSeconds', 0.05, 3600);
+  int(c.ingest.workers, 'ingest.workers', 1, 64);
+  int(c.ingest.maxFileMiB, 'ingest.maxFileMiB', 1, 1 << 20);
+  int(c.ingest.minFreeMiB, 'ingest.minFreeMiB', 0, 1 << 30);
+  int(c.ingest.opusKbpsPerChannel, 'ingest.opusKbpsPerChannel', 6, 256);
+  int(c.ingest.opusCompressionLevel, 'ingest.opusCompressionLevel', 0, 10);
+  int(c.ingest.maxAttempts, 'ingest.maxAttempts', 1, 100);
+  if (!['delete', 'move', 'keep'].includes(c.ingest.disposition)) {
+    errors.push(`ingest.disposition: one of delete, move, keep (got ${JSON.stringify(c.ingest.disposition)})`);
+  }
+  if (!['opus', 'flac', 'original'].includes(c.ingest.storeFormat)) {
+    errors.push(`ingest.storeFormat: one of opus, flac, original (got ${JSON.stringify(c.ingest.storeFormat)})`);
+  }
+  int(c.media.timeoutSeconds, 'media.timeoutSeconds', 1, 86400);
+  int(c.media.stallSeconds, 'media.stallSeconds', 1, 86400);
+  int(c.log.checkpointIntervalSeconds, 'log.checkpointIntervalSeconds', 1, 86400 * 7);
+  if (c.log.origin !== null && (typeof c.log.origin !== 'string' || !/^[\x21-\x7e][\x20-\x7e]*$/.test(c.log.origin))) {
+    errors.push('log.origin: printable ASCII, no leading space (C2SP tlog-checkpoint)');
+  }
+  if (c.ingest.moveTo && c.ingest.moveTo === c.inbox) errors.push('ingest.moveTo: must not be the inbox');
+  if (c.inbox === c.dataDir) errors.push('inbox: must not be the data directory itself');
+}

@@ -1,0 +1,82 @@
+// The settings, their embedded defaults, and the checks. Defaults must give a working
+// appliance with no file at all (`npm ci && npm start`).
+
+export type Disposition = 'delete' | 'move' | 'keep';
+export type StoreFormat = 'opus' | 'flac' | 'original';
+
+export interface Config {
+  /** where the archive, index, keys, quarantine live */
+  dataDir: string;
+  /** the folder the PBX writes into (often an SMB/NFS mount) */
+  inbox: string;
+  host: string;
+  port: number;
+  /** explicit ffmpeg binary; null = resolve (see src/media/resolve.ts) */
+  ffmpeg: string | null;
+  phone: {
+    /** country calling code without +, for numbers written nationally (030 1234 → +49301234) */
+    countryCode: string;
+    /** trunk prefix dialled before national numbers */
+    nationalPrefix: string;
+    /** prefix dialled before international numbers */
+    internationalPrefix: string;
+  };
+  ingest: {
+    /** a file is taken once size and mtime stayed put this long */
+    settleSeconds: number;
+    /** periodic rescan; fs.watch is only a hint (SMB/NFS deliver no events for remote writes) */
+    scanIntervalSeconds: number;
+    /** files ingested in parallel */
+    workers: number;
+    maxFileMiB: number;
+    /** refuse to write when less than this is free on the data disk */
+    minFreeMiB: number;
+    disposition: Disposition;
+    /** target of disposition "move"; default <data>/processed */
+    moveTo: string | null;
+    storeFormat: StoreFormat;
+    /** Opus bitrate per channel in kbit/s (voice) */
+    opusKbpsPerChannel: number;
+    /** Opus encoder effort 0..10 (DESIGN §7: 5 is ~1.5x faster than 10 at ~same size) */
+    opusCompressionLevel: number;
+    /** retries for retryable failures (disk full, ffmpeg hang) before quarantine */
+    maxAttempts: number;
+  };
+  media: {
+    /** hard limit for one ffmpeg run */
+    timeoutSeconds: number;
+    /** kill ffmpeg when it reports no progress this long */
+    stallSeconds: number;
+  };
+  log: {
+    /** checkpoint origin line; null = unique per site, chosen at first start */
+    origin: string | null;
+    checkpointIntervalSeconds: number;
+  };
+}
+
+export function defaultConfig(): Config {
+  return {
+    dataDir: './data',
+    inbox: '',
+    host: '127.0.0.1',
+    port: 8080,
+    ffmpeg: null,
+    phone: { countryCode: '49', nationalPrefix: '0', internationalPrefix: '00' },
+    ingest: {
+      settleSeconds: 5,
+      scanIntervalSeconds: 5,
+      workers: 2,
+      maxFileMiB: 2048,
+      minFreeMiB: 256,
+      disposition: 'delete',
+      moveTo: null,
+      storeFormat: 'opus',
+      opusKbpsPerChannel: 16,
+      opusCompressionLevel: 5,
+      maxAttempts: 3,
+    },
+    media: { timeoutSeconds: 1800, stallSeconds: 60 },
+    log: { origin: null, checkpointIntervalSeconds: 300 },
+  };
+}

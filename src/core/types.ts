@@ -1,0 +1,60 @@
+export type Direction = 'in' | 'out' | 'internal' | 'unknown';
+export type ConsentState = 'granted' | 'denied' | 'unknown';
+
+export interface Consent {
+  state: ConsentState;
+  method?: string;
+  at?: string;
+  evidence?: string;
+}
+
+/**
+ * Everything we know about a call before it is stored. Fields marked personal are only
+ * ever written encrypted with the recording's DEK (crypto-shredding erases them with it).
+ */
+export interface CallMetadata {
+  callId?: string;
+  /** epoch ms */
+  start: number;
+  direction: Direction;
+  /** personal: E.164 where it could be normalised, else the raw digits */
+  from?: string;
+  /** personal */
+  to?: string;
+  /** personal (a person's name or extension) */
+  agent?: string;
+  queue?: string;
+  consent: Consent;
+  purpose?: string;
+  tags: string[];
+  /** sidecar fields we do not know, kept as given (personal: they may hold anything) */
+  extra: Record<string, unknown>;
+  /** which parser read the name: freepbx | 3cx | generic */
+  nameFormat: string;
+  /** true when start came from the file's mtime, not from the name or sidecar */
+  startFromMtime: boolean;
+}
+
+/** What `list --json` and the API print for a recording. */
+export interface RecordingView {
+  id: string;
+  start: string;
+  durationMs: number;
+  direction: Direction;
+  from: string | null;
+  to: string | null;
+  agent: string | null;
+  queue: string | null;
+  consent: Consent;
+  purpose: string | null;
+  tags: string[];
+  callId: string | null;
+  sourceName: string;
+  sourceSha256: string;
+  sourceBytes: number;
+  channels: number;
+  sampleRate: number;
+  storedFormat: string;
+  storedBytes: number;
+  ingestedAt: string;
+}

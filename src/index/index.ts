@@ -1,0 +1,1 @@
+export { openIndex, type IndexStore } from './store.ts';

@@ -1,0 +1,65 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { open, type Database, type RootDatabase } from 'lmdb';
+
+/**
+ * The one place that opens LMDB (DESIGN §2). One environment, named databases inside it,
+ * so a single write transaction can cover a recording, its keys and its log entry.
+ *
+ * Settings and why:
+ * - overlappingSync: false — a write transaction's promise resolves only after fsync, so
+ *   "committed" means "survives power loss" (the pipeline deletes sources after this).
+ * - no encryptionKey (no integrity, crashes seen) and no useWritemap (SIGBUS on a full disk).
+ */
+export interface IndexStore {
+  root: RootDatabase;
+  /** small settings of the archive: site id, log origin, schema version */
+  meta: Database<any, string>;
+  /** recording id → RecordingRow */
+  recordings: Database<any, string>;
+  /** [tokenKind, token, startMs, id] → true: phone/agent/queue lookups without plaintext */
+  tokens: Database<any, any[]>;
+  /** [startMs, id] → true: time-ordered listing */
+  byStart: Database<any, any[]>;
+  /** source SHA-256 hex → recording id: duplicate detection */
+  bySha: Database<any, string>;
+  /** recording id → wrapped DEK {epoch, nonce, box}; deleting it crypto-shreds the recording */
+  keys: Database<any, string>;
+  /** segment name → {committedBytes, records} */
+  segments: Database<any, string>;
+  /** source path → {sha256, startedAt, pid}: files being ingested, for crash recovery */
+  inflight: Database<any, string>;
+  /** quarantine id → QuarantineRow */
+  quarantine: Database<any, string>;
+  /** log seq → entry line (string, no newline) */
+  log: Database<string, number>;
+  /** [level, index] → 32-byte hash of a full subtree (RFC 6962) */
+  tree: Database<Buffer, any[]>;
+  /** tree size → signed checkpoint note text */
+  checkpoints: Database<string, number>;
+  close(): Promise<void>;
+}
+
+export function openIndex(dataDir: string): IndexStore {
+  const path = join(dataDir, 'index');
+  mkdirSync(path, { recursive: true, mode: 0o700 });
+  const root = open({ path, compression: false, overlappingSync: false, maxDbs: 32 });
+  const db = <V = any, K extends import('lmdb').Key = string>(name: string, opts: object = {}) =>
+    root.openDB<V, K>({ name, ...opts });
+  return {
+    root,
+    meta: db('meta'),
+    recordings: db('recordings'),
+    tokens: db<any, any[]>('tokens'),
+    byStart: db<any, any[]>('byStart'),
+    bySha: db('bySha'),
+    keys: db('keys'),
+    segments: db('segments'),
+    inflight: db('inflight'),
+    quarantine: db('quarantine'),
+    log: db<string, number>('log', { encoding: 'string' }),
+    tree: db<Buffer, any[]>('tree', { encoding: 'binary' }),
+    checkpoints: db<string, number>('checkpoints', { encoding: 'string' }),
+    close: () => root.close(),
+  };
+}
