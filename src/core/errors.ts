@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'E_UNSUPPORTED_FORMAT'
   | 'E_DECODE_FAILED'
   | 'E_NO_AUDIO'
+  | 'E_TRUNCATED'
   | 'E_FFMPEG_TIMEOUT'
   | 'E_FFMPEG_MISSING'
   | 'E_NOT_REGULAR_FILE'

@@ -2,3 +2,4 @@ export * from './errors.ts';
 export * from './ids.ts';
 export * from './clock.ts';
 export * from './types.ts';
+export * from './durable.ts';

@@ -58,3 +58,21 @@ export interface RecordingView {
   storedBytes: number;
   ingestedAt: string;
 }
+
+/** What callers hand to the access log (src/audit fills in seq, time, prev). */
+export interface NewLogEntry {
+  actor: string;
+  action: string;
+  target: string;
+  detail: Record<string, unknown>;
+}
+
+/**
+ * The part of the access log that writers need. `appendSync` runs inside the caller's
+ * LMDB write transaction (atomic with the caller's own index writes); `append` is its
+ * own durable transaction.
+ */
+export interface LogWriter {
+  appendSync(entries: NewLogEntry[]): unknown;
+  append(entries: NewLogEntry[]): Promise<unknown>;
+}

@@ -1,1 +1,2 @@
 export { openIndex, type IndexStore } from './store.ts';
+export * from './recordings.ts';

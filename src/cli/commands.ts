@@ -1,0 +1,278 @@
+import { existsSync, statfsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { TresorError } from '../core/errors.ts';
+import type { RecordingView } from '../core/types.ts';
+import type { Config } from '../config/index.ts';
+import { openSite, type Site } from '../site/open.ts';
+import { fsck } from '../site/fsck.ts';
+import { openArchive, recoverSegments, type Archive } from '../archive/index.ts';
+import { resolveFfmpeg, createMedia } from '../media/index.ts';
+import { createIngest, type IngestOutcome } from '../ingest/pipeline.ts';
+import { createIngestQueue } from '../ingest/queue.ts';
+import { recoverInflight } from '../ingest/recover.ts';
+import { listQuarantine, openQuarantined, unlistedQuarantineFolders } from '../ingest/quarantine.ts';
+import { normalizeNumber } from '../ingest/phone.ts';
+import { createAccess } from '../access/index.ts';
+import { auditCommand } from './audit.ts';
+import { startService } from '../service.ts';
+import { parse, type Command, type Io } from './main.ts';
+
+/** Opens what a reading command needs; the archive is opened read-only in effect (no appends). */
+async function withSite<T>(config: Config, fn: (site: Site, archive: Archive) => Promise<T>): Promise<T> {
+  const site = openSite(config);
+  const archive = openArchive(config.dataDir, site.store);
+  try {
+    return await fn(site, archive);
+  } finally {
+    await archive.close();
+    await site.close();
+  }
+}
+
+function parseDate(s: string | undefined, what: string): number | undefined {
+  if (s === undefined) return undefined;
+  const t = Date.parse(s);
+  if (Number.isNaN(t)) throw new TresorError('E_USAGE', `${what}: not a date (use 2026-11-27 or 2026-11-27T14:00:00Z)`);
+  return t;
+}
+
+function fmtDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+function printTable(io: Io, rows: RecordingView[]): void {
+  if (!rows.length) {
+    io.out('no recordings match');
+    return;
+  }
+  io.out(['ID', 'START (UTC)', 'DUR', 'DIR', 'FROM', 'TO', 'AGENT', 'QUEUE', 'CONSENT'].join('\t'));
+  for (const r of rows) {
+    io.out([r.id, r.start.slice(0, 19).replace('T', ' '), fmtDuration(r.durationMs), r.direction, r.from ?? '-', r.to ?? '-', r.agent ?? '-', r.queue ?? '-', r.consent.state].join('\t'));
+  }
+}
+
+const serveCmd: Command = async (args, { config, io }) => {
+  parse(args, {});
+  const svc = await startService(config, io.err);
+  await new Promise<void>((done) => {
+    const stop = (sig: string) => {
+      io.err(`tresor: ${sig}: finishing files in progress, then stopping`);
+      svc.stop().then(done, (e) => {
+        io.err(`tresor: error while stopping: ${(e as Error).message}`);
+        done();
+      });
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  return 0;
+};
+
+const ingestCmd: Command = async (args, { config, actor, io }) => {
+  const { values, positionals } = parse(args, { dispose: { type: 'string' } });
+  if (!positionals.length) throw new TresorError('E_USAGE', 'ingest: name at least one FILE');
+  const dispose = values.dispose ?? 'keep';
+  if (!['keep', 'delete', 'move'].includes(dispose)) throw new TresorError('E_USAGE', '--dispose: keep, delete or move');
+  const cfg: Config = { ...config, ingest: { ...config.ingest, disposition: dispose as Config['ingest']['disposition'] } };
+  const site = openSite(cfg);
+  const ff = await resolveFfmpeg(cfg.ffmpeg);
+  recoverSegments(cfg.dataDir, site.store);
+  recoverInflight(site.store);
+  const archive = openArchive(cfg.dataDir, site.store);
+  const media = createMedia(ff, { timeoutMs: cfg.media.timeoutSeconds * 1000, stallMs: cfg.media.stallSeconds * 1000 });
+  const ingest = createIngest({ config: cfg, store: site.store, keys: site.keys, archive, log: site.log, media, actor });
+  const counts: Record<string, number> = {};
+  let n = 0;
+  const describe = (o: IngestOutcome): string => {
+    switch (o.status) {
+      case 'archived': return `archived as ${o.id} (${fmtDuration(o.durationMs)})`;
+      case 'duplicate': return `duplicate of ${o.id}: not stored again`;
+      case 'quarantined': return `QUARANTINED ${o.quarantineId}: ${o.code}: ${o.message}`;
+      case 'deferred': return `NOT DONE (${o.code}): ${o.message}`;
+      case 'rejected': return `REJECTED (${o.code}): ${o.message}`;
+      case 'skipped': return `skipped: ${o.reason}`;
+    }
+  };
+  const queue = createIngestQueue(ingest, {
+    workers: cfg.ingest.workers,
+    onOutcome(file, o) {
+      counts[o.status] = (counts[o.status] ?? 0) + 1;
+      io.out(`[${++n}/${positionals.length}] ${file.relPath}: ${describe(o)}`);
+    },
+    onError(file, e) {
+      counts.error = (counts.error ?? 0) + 1;
+      io.out(`[${++n}/${positionals.length}] ${file.relPath}: ERROR ${(e as Error).message}`);
+    },
+  });
+  try {
+    for (const p of positionals) {
+      const path = resolve(p);
+      const side = join(dirname(path), basename(path, extname(path)) + '.json');
+      queue.push({ path, relPath: basename(path), sidecarPath: existsSync(side) && side !== path ? side : null });
+    }
+    await queue.idle();
+    await site.log.checkpointNow();
+  } finally {
+    await archive.close();
+    await site.close();
+  }
+  io.out(Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', '));
+  const ok = (counts.archived ?? 0) + (counts.duplicate ?? 0) + (counts.skipped ?? 0);
+  return ok === positionals.length ? 0 : 1;
+};
+
+const statusCmd: Command = async (args, { config, io }) => {
+  const { values } = parse(args, { json: { type: 'boolean' } });
+  return withSite(config, async (site) => {
+    const { store } = site;
+    let storedBytes = 0;
+    let durationMs = 0;
+    let lastIngestedAt: number | null = null;
+    for (const { value } of store.recordings.getRange()) {
+      storedBytes += value.length;
+      durationMs += value.durationMs;
+      lastIngestedAt = Math.max(lastIngestedAt ?? 0, value.ingestedAt);
+    }
+    const fs = statfsSync(config.dataDir);
+    const quarantine = listQuarantine(store).map((q) => ({
+      id: q.id, code: q.code, message: q.message, at: new Date(q.quarantinedAt).toISOString(), bytes: q.sourceBytes,
+    }));
+    const cp = site.log.latestCheckpoint();
+    const s = {
+      dataDir: config.dataDir,
+      inbox: config.inbox,
+      recordings: store.recordings.getCount(),
+      hoursOfAudio: +(durationMs / 3600000).toFixed(2),
+      archiveBytes: storedBytes,
+      lastIngestedAt: lastIngestedAt ? new Date(lastIngestedAt).toISOString() : null,
+      quarantine,
+      unlistedQuarantineFolders: await unlistedQuarantineFolders(config.dataDir, store),
+      inflight: store.inflight.getCount(),
+      diskFreeBytes: Number(fs.bavail) * Number(fs.bsize),
+      log: { size: site.log.size(), origin: site.meta.origin, checkpointSize: cp?.size ?? null },
+      keys: site.keys.source.kind,
+    };
+    if (values.json) {
+      io.out(JSON.stringify(s, null, 2));
+      return 0;
+    }
+    io.out(`archive    ${s.dataDir}: ${s.recordings} recordings, ${s.hoursOfAudio} h of audio, ${(s.archiveBytes / 1048576).toFixed(1)} MiB`);
+    io.out(`inbox      ${s.inbox}; last ingest ${s.lastIngestedAt ?? 'never'}${s.inflight ? `; ${s.inflight} in flight` : ''}`);
+    io.out(`disk       ${(s.diskFreeBytes / 1073741824).toFixed(1)} GiB free`);
+    io.out(`log        ${s.log.size} entries, origin ${s.log.origin}, last checkpoint at size ${s.log.checkpointSize ?? 'none'}`);
+    io.out(`keys       from ${s.keys}`);
+    io.out(`quarantine ${quarantine.length} file(s)${quarantine.length ? ':' : ''}`);
+    for (const q of quarantine) io.out(`  ${q.id}  ${q.at}  ${q.code}  ${q.message}`);
+    for (const f of s.unlistedQuarantineFolders) io.out(`  ${f}  (folder without index entry: interrupted quarantine, inspect by hand)`);
+    return 0;
+  });
+};
+
+const listCmd: Command = async (args, { config, actor, io }) => {
+  const { values } = parse(args, {
+    json: { type: 'boolean' }, since: { type: 'string' }, until: { type: 'string' }, number: { type: 'string' },
+    agent: { type: 'string' }, queue: { type: 'string' }, direction: { type: 'string' }, limit: { type: 'string' },
+  });
+  const number = values.number ? normalizeNumber(values.number, config.phone) : undefined;
+  if (values.number && !number) throw new TresorError('E_USAGE', `--number: "${values.number}" is not a phone number`);
+  if (values.direction && !['in', 'out', 'internal', 'unknown'].includes(values.direction)) throw new TresorError('E_USAGE', '--direction: in, out, internal or unknown');
+  return withSite(config, async (site, archive) => {
+    const access = createAccess({ store: site.store, keys: site.keys, archive, log: site.log });
+    const rows = await access.search(actor, {
+      fromMs: parseDate(values.since, '--since'), toMs: parseDate(values.until, '--until'), number, agent: values.agent,
+      queue: values.queue, direction: values.direction as RecordingView['direction'] | undefined,
+      limit: values.limit ? Number(values.limit) : 1000,
+    });
+    if (values.json) io.out(JSON.stringify(rows, null, 2));
+    else printTable(io, rows);
+    return 0;
+  });
+};
+
+const showCmd: Command = async (args, { config, actor, io }) => {
+  const { values, positionals } = parse(args, { json: { type: 'boolean' } });
+  if (positionals.length !== 1) throw new TresorError('E_USAGE', 'show: name one recording ID');
+  return withSite(config, async (site, archive) => {
+    const v = await createAccess({ store: site.store, keys: site.keys, archive, log: site.log }).view(actor, positionals[0]!);
+    if (values.json) io.out(JSON.stringify(v, null, 2));
+    else for (const [k, val] of Object.entries(v)) io.out(`${k.padEnd(13)} ${typeof val === 'object' ? JSON.stringify(val) : val}`);
+    return 0;
+  });
+};
+
+const extractCmd: Command = async (args, { config, actor, io }) => {
+  const { values, positionals } = parse(args, { out: { type: 'string' }, format: { type: 'string' } });
+  if (positionals.length !== 1 || !values.out) throw new TresorError('E_USAGE', 'extract: ID --out FILE');
+  const format = values.format ?? 'stored';
+  if (!['stored', 'wav'].includes(format)) throw new TresorError('E_USAGE', '--format: stored or wav');
+  return withSite(config, async (site, archive) => {
+    const access = createAccess({ store: site.store, keys: site.keys, archive, log: site.log });
+    const { row, audio } = await access.readAudio(actor, positionals[0]!, 'recording.exported', { format });
+    let bytes: Buffer = audio;
+    if (format === 'wav') {
+      const media = createMedia(await resolveFfmpeg(config.ffmpeg), { timeoutMs: config.media.timeoutSeconds * 1000, stallMs: config.media.stallSeconds * 1000 });
+      bytes = await media.decodeToWav(audio, row.storedFormat);
+    }
+    await writeFile(values.out!, bytes, { mode: 0o600 });
+    io.out(`wrote ${bytes.length} bytes (${format === 'wav' ? 'wav' : row.storedFormat}) to ${values.out}`);
+    return 0;
+  });
+};
+
+const fsckCmd: Command = async (args, { config, io }) => {
+  parse(args, {});
+  return withSite(config, async (site, archive) => {
+    const r = await fsck(site, archive, (d, t) => io.err(`fsck: ${d}/${t} recordings`));
+    const logReport = await site.log.verifyAll((d: number, t: number) => io.err(`fsck: log ${d}/${t} entries`));
+    const problems = [...r.problems, ...logReport.problems.map((p: string) => `log: ${p}`)];
+    io.out(`checked ${r.recordings} recordings (${(r.bytesChecked / 1048576).toFixed(1)} MiB) in ${r.segments} segments, ${site.log.size()} log entries`);
+    for (const p of problems) io.out(`PROBLEM ${p}`);
+    io.out(problems.length ? `${problems.length} problem(s)` : 'clean');
+    return problems.length ? 1 : 0;
+  });
+};
+
+const quarantineCmd: Command = async (args, { config, actor, io }) => {
+  const [sub, ...rest] = args;
+  if (sub === 'list') {
+    const { values } = parse(rest, { json: { type: 'boolean' } });
+    return withSite(config, async (site) => {
+      const rows = listQuarantine(site.store).map((q) => ({ id: q.id, code: q.code, message: q.message, at: new Date(q.quarantinedAt).toISOString(), sourceBytes: q.sourceBytes, sourceSha256: q.sourceSha256 }));
+      if (values.json) io.out(JSON.stringify(rows, null, 2));
+      else for (const q of rows) io.out(`${q.id}\t${q.at}\t${q.code}\t${q.message}`);
+      return 0;
+    });
+  }
+  if (sub === 'restore') {
+    const { values, positionals } = parse(rest, { out: { type: 'string' } });
+    if (positionals.length !== 1 || !values.out) throw new TresorError('E_USAGE', 'quarantine restore ID --out FILE');
+    return withSite(config, async (site) => {
+      const id = positionals[0]!;
+      await site.log.append([{ actor, action: 'quarantine.restored', target: `quarantine:${id}`, detail: {} }]);
+      const q = await openQuarantined({ dataDir: config.dataDir, store: site.store, keys: site.keys }, id);
+      await writeFile(values.out!, q.bytes, { mode: 0o600 });
+      if (q.sidecar) await writeFile(values.out! + '.json', q.sidecar, { mode: 0o600 });
+      io.out(`wrote ${q.bytes.length} bytes (original name: ${q.personal.sourceName}) to ${values.out}${q.sidecar ? ` (+ sidecar ${values.out}.json)` : ''}`);
+      return 0;
+    });
+  }
+  throw new TresorError('E_USAGE', 'quarantine list | quarantine restore ID --out FILE');
+};
+
+const auditCmd: Command = async (args, { config, io }) => {
+  return withSite(config, async (site) => auditCommand(args, { log: site.log, out: io.out, err: io.err }));
+};
+
+export const commands: Record<string, Command> = {
+  serve: serveCmd,
+  ingest: ingestCmd,
+  status: statusCmd,
+  list: listCmd,
+  show: showCmd,
+  extract: extractCmd,
+  fsck: fsckCmd,
+  quarantine: quarantineCmd,
+  audit: auditCmd,
+};

@@ -1,0 +1,60 @@
+import { parseArgs } from 'node:util';
+import { userInfo } from 'node:os';
+import { loadConfig, type Config } from '../config/index.ts';
+import { TresorError, isTresorError } from '../core/errors.ts';
+import { commands } from './commands.ts';
+
+export const USAGE = `usage: tresor <command> [options]
+
+  serve                              run the appliance (inbox watcher + console)
+  ingest FILE… [--dispose keep|delete|move]   one-shot ingest (default: keep the files)
+  status [--json]                    archive, ingest, quarantine, log, disk
+  list [--json] [--since DATE] [--until DATE] [--number N] [--agent A]
+       [--queue Q] [--direction in|out|internal] [--limit N]
+  show ID [--json]                   metadata of one recording (logged)
+  extract ID --out FILE [--format stored|wav]   decrypted audio (logged)
+  fsck                               check every record, key, segment and the log
+  quarantine list [--json] | quarantine restore ID --out FILE
+  audit verify | audit export --out DIR [--since FILE] [--from N] | audit checkpoint
+
+settings: TRESOR_CONFIG (JSON file), TRESOR_DATA_DIR, TRESOR_INBOX, TRESOR_HOST,
+TRESOR_PORT, TRESOR_FFMPEG. Reads of recordings are logged as cli:<your user>.`;
+
+export interface Io {
+  out(s: string): void;
+  err(s: string): void;
+}
+
+export type Command = (args: string[], ctx: { config: Config; actor: string; io: Io }) => Promise<number>;
+
+export function parse<T extends Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new TresorError('E_USAGE', (e as Error).message);
+  }
+}
+
+export async function runCli(argv: string[], io: Io = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') }): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    io.out(USAGE);
+    return name ? 0 : 2;
+  }
+  const cmd = commands[name];
+  if (!cmd) {
+    io.err(`tresor: unknown command "${name}"\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    const config = loadConfig();
+    return await cmd(rest, { config, actor: `cli:${userInfo().username}`, io });
+  } catch (e) {
+    if (isTresorError(e)) {
+      io.err(`tresor: ${e.code}: ${e.message}`);
+      return e.code === 'E_USAGE' ? 2 : 1;
+    }
+    io.err(`tresor: unexpected error: ${(e as Error).stack ?? e}`);
+    return 1;
+  }
+}

@@ -1,0 +1,84 @@
+import nacl from 'tweetnacl';
+import { randomBytes } from 'node:crypto';
+import { TresorError } from '../core/errors.ts';
+
+/**
+ * Chunked secretbox envelope (the STREAM construction of age, with XSalsa20-Poly1305):
+ *
+ *   header  = "TRE1" | u32be chunkSize | 16-byte random nonce prefix      (24 bytes)
+ *   chunk i = secretbox(plain[i], prefix | u56be i | last?1:0, DEK)      (plain + 16)
+ *
+ * The last chunk carries flag 1 in its nonce, so cutting the envelope at a chunk
+ * boundary fails to open (truncation detected), and reordering chunks fails too
+ * (the counter is in the nonce). A fresh random prefix per envelope means one DEK can
+ * seal audio and personal metadata without nonce reuse.
+ */
+export const ENVELOPE_MAGIC = Buffer.from('TRE1');
+export const DEFAULT_CHUNK = 64 * 1024;
+const HEADER = 24;
+const TAG = nacl.secretbox.overheadLength;
+
+function nonceFor(prefix: Uint8Array, counter: number, last: boolean): Uint8Array {
+  const n = new Uint8Array(24);
+  n.set(prefix, 0);
+  // 7-byte big-endian counter, written with arithmetic (no 32-bit shifts)
+  let c = counter;
+  for (let i = 22; i >= 16; i--) {
+    n[i] = c % 256;
+    c = Math.floor(c / 256);
+  }
+  n[23] = last ? 1 : 0;
+  return n;
+}
+
+export function sealedLength(plainLength: number, chunkSize = DEFAULT_CHUNK): number {
+  const chunks = Math.max(1, Math.ceil(plainLength / chunkSize));
+  return HEADER + plainLength + chunks * TAG;
+}
+
+export function seal(dek: Uint8Array, plain: Uint8Array, chunkSize = DEFAULT_CHUNK): Buffer {
+  if (dek.length !== 32) throw new TresorError('E_CRYPTO', 'data key must be 32 bytes');
+  const prefix = randomBytes(16);
+  const out = Buffer.allocUnsafe(sealedLength(plain.length, chunkSize));
+  ENVELOPE_MAGIC.copy(out, 0);
+  out.writeUInt32BE(chunkSize, 4);
+  prefix.copy(out, 8);
+  let pos = HEADER;
+  const chunks = Math.max(1, Math.ceil(plain.length / chunkSize));
+  for (let i = 0; i < chunks; i++) {
+    const part = plain.subarray(i * chunkSize, Math.min(plain.length, (i + 1) * chunkSize));
+    const box = nacl.secretbox(part, nonceFor(prefix, i, i === chunks - 1), dek);
+    out.set(box, pos);
+    pos += box.length;
+  }
+  return out;
+}
+
+export function open(dek: Uint8Array, sealed: Uint8Array): Buffer {
+  if (sealed.length < HEADER + TAG || !Buffer.from(sealed.subarray(0, 4)).equals(ENVELOPE_MAGIC)) {
+    throw new TresorError('E_CRYPTO', 'not a Tresor envelope (bad magic or too short)');
+  }
+  const buf = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.length);
+  const chunkSize = buf.readUInt32BE(4);
+  if (chunkSize < 1) throw new TresorError('E_CRYPTO', 'envelope chunk size is zero');
+  const prefix = buf.subarray(8, 24);
+  const body = buf.length - HEADER;
+  const boxed = chunkSize + TAG;
+  const chunks = Math.max(1, Math.ceil(body / boxed));
+  const out = Buffer.allocUnsafe(body - chunks * TAG);
+  let outPos = 0;
+  for (let i = 0; i < chunks; i++) {
+    const start = HEADER + i * boxed;
+    const box = buf.subarray(start, Math.min(buf.length, start + boxed));
+    const last = i === chunks - 1;
+    const plain = box.length >= TAG ? nacl.secretbox.open(box, nonceFor(prefix, i, last), dek) : null;
+    if (!plain) {
+      throw new TresorError('E_CRYPTO', last
+        ? `envelope chunk ${i} does not open as the final chunk: truncated or tampered`
+        : `envelope chunk ${i} does not open: tampered or wrong key`);
+    }
+    out.set(plain, outPos);
+    outPos += plain.length;
+  }
+  return out;
+}

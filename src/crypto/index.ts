@@ -1,0 +1,2 @@
+export { seal, open, sealedLength, DEFAULT_CHUNK } from './envelope.ts';
+export { openKeyring, keySource, type Keyring, type KeySource, type WrappedDek } from './keyring.ts';

@@ -1,0 +1,126 @@
+import type { IndexStore } from './store.ts';
+import type { ConsentState, Direction } from '../core/types.ts';
+
+/**
+ * A recording as the index holds it. Everything here is non-personal or a keyed token;
+ * personal fields live in `personal`, sealed with the recording's DEK.
+ */
+export interface RecordingRow {
+  v: 1;
+  id: string;
+  start: number;
+  durationMs: number;
+  direction: Direction;
+  queue: string | null;
+  consentState: ConsentState;
+  purpose: string | null;
+  tags: string[];
+  channels: number;
+  sampleRate: number;
+  sourceCodec: string;
+  storedFormat: string;
+  storedBytes: number;
+  sourceSha256: string;
+  sourceBytes: number;
+  ingestedAt: number;
+  nameFormat: string;
+  startFromMtime: boolean;
+  /** where the audio envelope lives */
+  segment: string;
+  offset: number;
+  length: number;
+  payloadSha256: string;
+  /** sealed JSON of PersonalFields */
+  personal: Uint8Array;
+  /** keyed tokens (HMAC) of numbers and agent, for lookups and to drop on purge */
+  tokens: TokenRef[];
+}
+
+export interface PersonalFields {
+  from: string | null;
+  to: string | null;
+  agent: string | null;
+  callId: string | null;
+  sourceName: string;
+  consent: { state: ConsentState; method?: string; at?: string; evidence?: string };
+  extra: Record<string, unknown>;
+}
+
+export interface TokenRef {
+  kind: 'phone' | 'agent' | 'callId';
+  token: string;
+}
+
+export interface SearchFilters {
+  fromMs?: number;
+  toMs?: number;
+  /** tokens: each must match one of the recording's tokens of that kind */
+  phoneToken?: string;
+  agentToken?: string;
+  queue?: string;
+  direction?: Direction;
+  consentState?: ConsentState;
+  minDurationMs?: number;
+  maxDurationMs?: number;
+  limit?: number;
+  /** cursor: continue after this [start, id] (newest first) */
+  before?: [number, string];
+}
+
+/** Writes a recording and its secondary entries; call inside a write transaction. */
+export function putRecording(store: IndexStore, row: RecordingRow): void {
+  store.recordings.put(row.id, row);
+  store.byStart.put([row.start, row.id], true);
+  store.bySha.put(row.sourceSha256, row.id);
+  if (row.queue) store.tokens.put(['queue', row.queue, row.start, row.id], true);
+  for (const t of row.tokens) store.tokens.put([t.kind, t.token, row.start, row.id], true);
+}
+
+export function getRecording(store: IndexStore, id: string): RecordingRow | undefined {
+  return store.recordings.get(id) as RecordingRow | undefined;
+}
+
+export function recordingBySha(store: IndexStore, sha256: string): string | undefined {
+  return store.bySha.get(sha256) as string | undefined;
+}
+
+export function countRecordings(store: IndexStore): number {
+  return store.recordings.getCount();
+}
+
+/**
+ * Newest first. Uses the most selective key: a token range when a number or agent is
+ * given (the index leaks no numbers, so lookups are by HMAC token), else the time index.
+ */
+export function searchRecordings(store: IndexStore, f: SearchFilters): RecordingRow[] {
+  const limit = Math.max(1, Math.min(f.limit ?? 50, 1000));
+  const hi = f.before ? [f.before[0], f.before[1]] : [f.toMs ?? Number.MAX_SAFE_INTEGER, '\uffff'];
+  const lo = f.fromMs ?? 0;
+  const out: RecordingRow[] = [];
+  const keyed = f.phoneToken ? ['phone', f.phoneToken] : f.agentToken ? ['agent', f.agentToken] : f.queue ? ['queue', f.queue] : null;
+  const range = keyed
+    ? store.tokens.getRange({ start: [...keyed, ...hi], end: [...keyed, lo], reverse: true })
+    : store.byStart.getRange({ start: hi, end: [lo], reverse: true });
+  for (const { key } of range) {
+    const id = key[key.length - 1] as string;
+    if (f.before && id === f.before[1]) continue;
+    const row = getRecording(store, id);
+    if (!row || !matches(row, f)) continue;
+    out.push(row);
+    if (out.length >= limit) break;
+  }
+  return out;
+}
+
+function matches(r: RecordingRow, f: SearchFilters): boolean {
+  if (f.toMs !== undefined && r.start > f.toMs) return false;
+  if (f.fromMs !== undefined && r.start < f.fromMs) return false;
+  if (f.direction && r.direction !== f.direction) return false;
+  if (f.queue && r.queue !== f.queue) return false;
+  if (f.consentState && r.consentState !== f.consentState) return false;
+  if (f.minDurationMs !== undefined && r.durationMs < f.minDurationMs) return false;
+  if (f.maxDurationMs !== undefined && r.durationMs > f.maxDurationMs) return false;
+  if (f.phoneToken && !r.tokens.some((t) => t.kind === 'phone' && t.token === f.phoneToken)) return false;
+  if (f.agentToken && !r.tokens.some((t) => t.kind === 'agent' && t.token === f.agentToken)) return false;
+  return true;
+}

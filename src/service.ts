@@ -1,0 +1,132 @@
+import { serve, type ServerType } from '@hono/node-server';
+import { relative } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import type { Config } from './config/index.ts';
+import { openSite, type Site } from './site/open.ts';
+import { openArchive, recoverSegments, type Archive, type RecoveryReport } from './archive/index.ts';
+import { resolveFfmpeg, createMedia } from './media/index.ts';
+import { createIngest } from './ingest/pipeline.ts';
+import { createIngestQueue, type QueueStats } from './ingest/queue.ts';
+import { recoverInflight } from './ingest/recover.ts';
+import { createScanner } from './ingest/scanner.ts';
+import { createApp } from './web/app.ts';
+
+export interface IngestStatus {
+  scannerRunning: boolean;
+  queue: QueueStats;
+  recovery: RecoveryReport;
+  rejected: { code: string; relPath: string; at: number }[];
+}
+
+export interface Service {
+  site: Site;
+  archive: Archive;
+  url: string;
+  status(): IngestStatus;
+  /** resolves once every file seen so far is dealt with (tests, benchmarks) */
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+type Logger = (msg: string) => void;
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
+/**
+ * The appliance: recover, then scan the inbox and ingest, and serve HTTP. The order of
+ * start matters: recovery runs before anything writes, and "service.started" is logged
+ * only once the archive is consistent.
+ */
+export async function startService(config: Config, say: Logger = (m) => console.error(m)): Promise<Service> {
+  const site = openSite(config);
+  const { store, log } = site;
+  const ff = await resolveFfmpeg(config.ffmpeg);
+  say(`tresor: ffmpeg ${ff.version} (${ff.source}: ${ff.path})`);
+  const recovery = recoverSegments(config.dataDir, store);
+  const inflight = recoverInflight(store);
+  if (recovery.truncated.length || recovery.damaged.length || recovery.unknownFiles.length) {
+    say(`tresor: recovery: ${JSON.stringify(recovery)}`);
+  }
+  const archive = openArchive(config.dataDir, store);
+  const media = createMedia(ff, { timeoutMs: config.media.timeoutSeconds * 1000, stallMs: config.media.stallSeconds * 1000 });
+  const ingest = createIngest({ config, store, keys: site.keys, archive, log, media });
+  mkdirSync(config.inbox, { recursive: true, mode: 0o750 });
+
+  const rejected: IngestStatus['rejected'] = [];
+  const remember = (code: string, relPath: string) => {
+    rejected.push({ code, relPath, at: Date.now() });
+    if (rejected.length > 200) rejected.shift();
+  };
+
+  const queue = createIngestQueue(ingest, {
+    workers: config.ingest.workers,
+    onOutcome(file, o) {
+      if (o.status === 'archived') say(`tresor: archived ${o.id} (${(o.durationMs / 1000).toFixed(1)} s)`);
+      else if (o.status === 'quarantined') say(`tresor: quarantined ${o.quarantineId}: ${o.code} ${o.message}`);
+      else if (o.status === 'deferred') say(`tresor: deferred (${o.code}): ${o.message}`);
+      else if (o.status === 'rejected') remember(o.code, file.relPath);
+      // A rejected file stays unchanged in the inbox: keep it marked so it is not
+      // reported on every scan; anything else may be looked at again.
+      if (o.status !== 'rejected') scanner.release(file.path);
+    },
+    onError(file, e) {
+      say(`tresor: ingest of a file failed: ${(e as Error).stack ?? e}`);
+      scanner.release(file.path);
+    },
+  });
+
+  const scanner = createScanner({
+    inbox: config.inbox,
+    settleMs: config.ingest.settleSeconds * 1000,
+    intervalMs: config.ingest.scanIntervalSeconds * 1000,
+    maxBytes: config.ingest.maxFileMiB * 1024 * 1024,
+    onReady(f) {
+      queue.push({ path: f.path, relPath: f.relPath, sidecarPath: f.sidecarPath });
+    },
+    onRejected(r) {
+      remember(r.code, r.relPath);
+      void log.append([{ actor: 'system:ingest', action: 'inbox.rejected', target: 'inbox', detail: { code: r.code } }]);
+      say(`tresor: not taking ${r.relPath}: ${r.code} ${r.message}`);
+    },
+  });
+
+  await log.append([{
+    actor: 'system:service', action: 'service.started', target: 'service',
+    detail: { pid: process.pid, recovered: { truncated: recovery.truncated.length, damaged: recovery.damaged.length, inflight: inflight.pending } },
+  }]);
+  log.startCheckpointTimer(config.log.checkpointIntervalSeconds * 1000);
+  scanner.start();
+  let scannerRunning = true;
+
+  const status = (): IngestStatus => ({ scannerRunning, queue: queue.stats(), recovery, rejected: [...rejected] });
+  const app = createApp({ site, ingestStatus: status, loopbackOnly: LOOPBACK.test(config.host) });
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  say(`tresor: console on ${url}, watching ${relative(process.cwd(), config.inbox) || config.inbox}`);
+
+  let stopped = false;
+  return {
+    site, archive, url, status,
+    async idle() {
+      await scanner.scanOnce();
+      await queue.idle();
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      scannerRunning = false;
+      await scanner.stop();
+      await queue.stop();
+      await new Promise<void>((r) => server.close(() => r()));
+      log.stopCheckpointTimer();
+      await log.append([{ actor: 'system:service', action: 'service.stopped', target: 'service', detail: { pid: process.pid } }]);
+      await log.checkpointNow();
+      await archive.close();
+      await site.close();
+    },
+  };
+}

@@ -1,0 +1,87 @@
+import { statSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { open, type WrappedDek } from '../crypto/index.ts';
+import { listSegmentFiles, processAlive, SEGMENT_HEADER_BYTES, type Archive, type SegmentRow } from '../archive/index.ts';
+import type { RecordingRow } from '../index/index.ts';
+import { listQuarantine, quarantineDir, unlistedQuarantineFolders } from '../ingest/quarantine.ts';
+import type { Site } from './open.ts';
+
+export interface FsckReport {
+  recordings: number;
+  segments: number;
+  bytesChecked: number;
+  problems: string[];
+}
+
+/**
+ * Checks every record against the index and the keys, and every segment for bytes no
+ * record accounts for. Collects all problems instead of stopping at the first.
+ */
+export async function fsck(site: Site, archive: Archive, progress?: (done: number, total: number) => void): Promise<FsckReport> {
+  const { store, keys, config } = site;
+  const problems: string[] = [];
+  const spans = new Map<string, [number, number][]>();
+  const total = store.recordings.getCount();
+  let n = 0;
+  let bytes = 0;
+  for (const { key, value } of store.recordings.getRange()) {
+    const row = value as RecordingRow;
+    n++;
+    if (n % 200 === 0) progress?.(n, total);
+    (spans.get(row.segment) ?? spans.set(row.segment, []).get(row.segment)!).push([row.offset, row.length]);
+    try {
+      const sealed = await archive.read({ segment: row.segment, offset: row.offset, length: row.length, payloadSha256: row.payloadSha256 });
+      bytes += sealed.length;
+      const w = store.keys.get(key) as WrappedDek | undefined;
+      if (!w) {
+        problems.push(`recording ${key}: no data key in the index`);
+        continue;
+      }
+      const dek = keys.unwrapDek(w);
+      const audio = open(dek, sealed);
+      if (audio.length !== row.storedBytes) problems.push(`recording ${key}: audio is ${audio.length} bytes, index says ${row.storedBytes}`);
+      open(dek, row.personal);
+    } catch (e) {
+      problems.push(`recording ${key}: ${(e as Error).message}`);
+    }
+    if (store.bySha.get(row.sourceSha256) !== key) problems.push(`recording ${key}: duplicate-check entry missing`);
+  }
+  progress?.(n, total);
+
+  const dir = join(config.dataDir, 'archive');
+  const rows = new Map<string, SegmentRow>();
+  for (const { key, value } of store.segments.getRange()) rows.set(key, value as SegmentRow);
+  for (const [name, row] of rows) {
+    let size = -1;
+    try {
+      size = statSync(join(dir, name)).size;
+    } catch {
+      /* missing */
+    }
+    const writing = row.state === 'open' && processAlive(row.pid, row.pidStart);
+    if (size < 0) {
+      if (row.records > 0) problems.push(`segment ${name}: file missing (${row.records} records)`);
+      continue;
+    }
+    if (size < row.committedBytes) problems.push(`segment ${name}: file is ${size} bytes, ${row.committedBytes} committed: data lost`);
+    if (size > row.committedBytes && !writing) problems.push(`segment ${name}: ${size - row.committedBytes} bytes past the last committed record (run the service once to recover)`);
+    // Records must tile the segment from its header to the committed end: a gap is
+    // bytes that no index entry accounts for.
+    let pos = SEGMENT_HEADER_BYTES;
+    for (const [off, len] of (spans.get(name) ?? []).sort((a, b) => a[0] - b[0])) {
+      if (off > pos) problems.push(`segment ${name}: ${off - pos} orphan bytes at ${pos}`);
+      if (off < pos) problems.push(`segment ${name}: records overlap at ${off}`);
+      pos = off + len;
+    }
+    if (pos < row.committedBytes) problems.push(`segment ${name}: ${row.committedBytes - pos} orphan bytes at ${pos}`);
+  }
+  for (const seg of spans.keys()) if (!rows.has(seg)) problems.push(`segment ${seg}: referenced by recordings but unknown to the index`);
+  for (const f of listSegmentFiles(dir)) if (!rows.has(f)) problems.push(`segment ${f}: file not known to the index`);
+
+  for (const q of listQuarantine(store)) {
+    if (!existsSync(join(quarantineDir(config.dataDir), q.id, 'original.tsq'))) problems.push(`quarantine ${q.id}: original file missing`);
+  }
+  for (const f of await unlistedQuarantineFolders(config.dataDir, store)) problems.push(`quarantine folder ${f}: not in the index (interrupted quarantine; inspect by hand)`);
+
+  return { recordings: n, segments: rows.size, bytesChecked: bytes, problems };
+}

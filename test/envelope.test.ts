@@ -1,0 +1,42 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { seal, open } from '../src/crypto/envelope.ts';
+
+const dek = new Uint8Array(randomBytes(32));
+
+test('envelope_roundtrip_for_sizes_around_chunk_boundaries', () => {
+  for (const n of [0, 1, 15, 16, 17, 64, 65, 128, 1000]) {
+    const plain = randomBytes(n);
+    assert.deepEqual(open(dek, seal(dek, plain, 16)), plain, `size ${n}`);
+  }
+});
+
+test('envelope_truncated_at_a_chunk_boundary_does_not_open', () => {
+  const sealed = seal(dek, randomBytes(100), 16); // 7 chunks of 16+16
+  const cut = sealed.subarray(0, 24 + 3 * 32);
+  assert.throws(() => open(dek, cut), /final chunk|truncated/);
+});
+
+test('envelope_with_swapped_chunks_or_flipped_bit_does_not_open', () => {
+  const sealed = seal(dek, randomBytes(64), 16);
+  const swapped = Buffer.concat([sealed.subarray(0, 24), sealed.subarray(56, 88), sealed.subarray(24, 56), sealed.subarray(88)]);
+  assert.throws(() => open(dek, swapped), /E_CRYPTO|does not open/);
+  for (const pos of [30, 24 + 32 * 2 + 5, sealed.length - 1]) {
+    const bad = Buffer.from(sealed);
+    bad[pos]! ^= 1;
+    assert.throws(() => open(dek, bad), /does not open/);
+  }
+});
+
+test('envelope_does_not_open_with_another_key_and_never_holds_the_plaintext', () => {
+  const plain = Buffer.from('+4930123456 Anna Müller '.repeat(50));
+  const sealed = seal(dek, plain);
+  assert.equal(sealed.includes(Buffer.from('+4930123456')), false);
+  assert.throws(() => open(new Uint8Array(randomBytes(32)), sealed));
+});
+
+test('envelope_uses_a_fresh_nonce_prefix_each_time', () => {
+  const plain = Buffer.from('same text');
+  assert.notDeepEqual(seal(dek, plain), seal(dek, plain));
+});

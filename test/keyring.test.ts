@@ -1,0 +1,65 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, statSync, rmSync, chmodSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { openKeyring } from '../src/crypto/index.ts';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'tresor-keys-'));
+
+test('keyring_first_start_creates_private_keys_and_wraps_deks', () => {
+  const dir = tmp();
+  const k = openKeyring(dir, false, {});
+  for (const f of ['kek', 'log-signing', 'index-secret']) assert.equal(statSync(join(dir, 'keys', f)).mode & 0o777, 0o600, f);
+  assert.equal(statSync(join(dir, 'keys')).mode & 0o777, 0o700);
+  const dek = k.newDek();
+  assert.deepEqual(k.unwrapDek(k.wrapDek(dek)), dek);
+  const again = openKeyring(dir, true, {});
+  assert.deepEqual(again.fingerprints, k.fingerprints);
+  assert.deepEqual(again.unwrapDek(k.wrapDek(dek)), dek);
+});
+
+test('keyring_missing_key_with_existing_archive_refuses_to_start', () => {
+  const dir = tmp();
+  openKeyring(dir, false, {});
+  rmSync(join(dir, 'keys', 'kek'));
+  assert.throws(() => openKeyring(dir, true, {}), (e: any) => e.code === 'E_KEYS_MISSING' && /Refusing to start/.test(e.message));
+});
+
+test('keyring_key_readable_by_others_is_refused', () => {
+  const dir = tmp();
+  openKeyring(dir, false, {});
+  chmodSync(join(dir, 'keys', 'kek'), 0o644);
+  assert.throws(() => openKeyring(dir, true, {}), /readable by others/);
+});
+
+test('keyring_reads_systemd_credentials_and_uses_the_newest_kek_epoch', () => {
+  const dir = tmp();
+  const cred = join(dir, 'cred');
+  mkdirSync(cred);
+  const old = openKeyring(join(dir, 'old'), false, {});
+  writeFileSync(join(cred, 'tresor-kek'), `1 ${randomBytes(32).toString('base64')}\n2 ${randomBytes(32).toString('base64')}\n`);
+  writeFileSync(join(cred, 'tresor-log-signing'), randomBytes(32).toString('base64'));
+  writeFileSync(join(cred, 'tresor-index-secret'), randomBytes(32).toString('base64'));
+  const k = openKeyring(join(dir, 'data'), true, { CREDENTIALS_DIRECTORY: cred });
+  assert.equal(k.source.kind, 'systemd-credentials');
+  assert.equal(k.currentEpoch, 2);
+  assert.throws(() => k.unwrapDek(old.wrapDek(old.newDek())), /does not unwrap|no key-encryption key/);
+});
+
+test('keyring_systemd_credentials_incomplete_fails_closed_even_for_a_new_archive', () => {
+  const dir = tmp();
+  const cred = join(dir, 'cred');
+  mkdirSync(cred);
+  writeFileSync(join(cred, 'tresor-kek'), `1 ${randomBytes(32).toString('base64')}\n`);
+  assert.throws(() => openKeyring(join(dir, 'data'), false, { CREDENTIALS_DIRECTORY: cred }), /log-signing, index-secret/);
+});
+
+test('keyring_tokens_are_stable_per_site_and_differ_between_sites', () => {
+  const a = openKeyring(tmp(), false, {});
+  const b = openKeyring(tmp(), false, {});
+  assert.equal(a.token('phone', '+4930123456'), a.token('phone', '+4930123456'));
+  assert.notEqual(a.token('phone', '+4930123456'), b.token('phone', '+4930123456'));
+  assert.notEqual(a.token('phone', '+4930123456'), a.token('agent', '+4930123456'));
+});
