@@ -1,0 +1,538 @@
+// Tresor audit-export verifier, shared by verify.mjs (node) and verify.html (browser).
+// Plain script, no imports: it is inlined verbatim into both at export time. The host
+// supplies `env` = { sha256Many(list) -> Uint8Array[] | Promise, ed25519(pub, msg, sig)
+// -> boolean | Promise, progress?(done, total) }.
+//
+// Checks (DESIGN §3 "Auditor export"): the verifier key (C2SP vkey), the checkpoint's
+// signed-note signature and format (C2SP signed-note, tlog-checkpoint), origin = key name,
+// each entry line's canonical format, seq numbering, the prev-hash chain, the RFC 6962
+// root over frontier + entries against the signed root, the entry count against the signed
+// size, and, with a previous checkpoint: its signature, no rollback, no split view (same
+// size, other root), and the RFC 9162 §2.1.4.2 consistency proof.
+'use strict';
+
+const TRESOR_FILES = ['entries.jsonl', 'checkpoint', 'log.vkey', 'frontier.json', 'previous-checkpoint', 'consistency.json'];
+const TRESOR_ENTRY_KEYS = ['seq', 'time', 'actor', 'action', 'target', 'detail', 'prev'];
+const TRESOR_MAX_MESSAGES = 12;
+const TRESOR_CHECK_ORDER = ['files', 'vkey', 'signature', 'checkpoint format', 'origin', 'previous checkpoint signature',
+  'previous checkpoint format', 'frontier', 'line format', 'seq', 'chain', 'size', 'tree root', 'rollback', 'split view', 'consistency'];
+const TRESOR_CHUNK = 4096;
+
+async function tresorVerify(files, env) {
+  const report = tresorReport();
+  try {
+    await tresorVerifyInto(files, env, report);
+  } catch (e) {
+    report.fail('verifier', 'internal error: ' + (e && e.message ? e.message : String(e)));
+  }
+  return report.result();
+}
+
+function tresorReport() {
+  const checks = new Map();
+  const get = (name) => {
+    if (!checks.has(name)) checks.set(name, { name, ok: true, messages: [], more: 0, info: '' });
+    return checks.get(name);
+  };
+  return {
+    fail(name, msg) {
+      const c = get(name);
+      c.ok = false;
+      if (c.messages.length < TRESOR_MAX_MESSAGES) c.messages.push(msg);
+      else c.more++;
+    },
+    pass(name, info) {
+      const c = get(name);
+      if (info) c.info = info;
+    },
+    failed(name) {
+      return checks.has(name) && !checks.get(name).ok;
+    },
+    result() {
+      const rank = (n) => (TRESOR_CHECK_ORDER.indexOf(n) + 1 || 99);
+      const list = [...checks.values()].sort((a, b) => rank(a.name) - rank(b.name));
+      const failures = [];
+      for (const c of list) {
+        if (c.ok) continue;
+        for (const m of c.messages) failures.push(c.name + ': ' + m);
+        if (c.more) failures.push(c.name + ': … and ' + c.more + ' more');
+      }
+      return { ok: failures.length === 0, checks: list, failures };
+    },
+  };
+}
+
+async function tresorVerifyInto(files, env, report) {
+  const H = tresorHashing(env);
+  for (const name of ['entries.jsonl', 'checkpoint', 'log.vkey']) {
+    if (!files[name]) report.fail('files', name + ' is missing');
+  }
+  if (report.failed('files')) return;
+
+  // 1. The verifier key: the trust anchor, compared out of band by its fingerprint.
+  const key = await tresorParseVkey(tresorUtf8(files['log.vkey']).replace(/\n$/, ''), H);
+  if (key.error) return report.fail('vkey', key.error);
+  report.pass('vkey', key.name + '+' + key.keyIdHex);
+
+  // 2. The signed checkpoint.
+  const cp = await tresorOpenCheckpoint(files['checkpoint'], key, env, 'checkpoint', report);
+  // 3. The previous checkpoint the auditor kept, if any.
+  let prev = null;
+  if (files['previous-checkpoint']) prev = await tresorOpenCheckpoint(files['previous-checkpoint'], key, env, 'previous checkpoint', report);
+  if (!cp) return;
+
+  // 4. Frontier: the perfect subtrees left of this export's first entry.
+  let start = 0;
+  let stack = [];
+  if (files['frontier.json']) {
+    const fr = tresorParseFrontier(files['frontier.json']);
+    if (fr.error) return report.fail('frontier', fr.error);
+    start = fr.start;
+    stack = fr.stack;
+    report.pass('frontier', 'entries before ' + start + ' covered by ' + stack.length + ' subtree hashes');
+  }
+
+  // 5. Entries: format, seq, chain, tree.
+  const boundaries = [cp.size];
+  if (prev && prev.size > start && prev.size < cp.size) boundaries.push(prev.size);
+  const roots = new Map();
+  if (start === cp.size) roots.set(cp.size, await tresorRoot(stack, H));
+  if (prev && prev.size === start) roots.set(prev.size, await tresorRoot(stack, H));
+  const count = await tresorCheckEntries(files['entries.jsonl'], start, stack, boundaries, roots, H, env, report);
+  const end = start + count;
+
+  // 6. Entry count against the signed size.
+  if (end < cp.size) {
+    report.fail('size', 'the checkpoint is signed for ' + cp.size + ' entries but entries.jsonl ends at seq ' + (end - 1) +
+      ': ' + (cp.size - end) + ' entries are missing (truncated log)');
+  } else if (end > cp.size) {
+    report.fail('size', (end - cp.size) + ' entries after seq ' + (cp.size - 1) + ' are not covered by the signed checkpoint (appended without a signature)');
+  } else {
+    report.pass('size', 'entries ' + start + '…' + (end - 1) + ', checkpoint size ' + cp.size);
+  }
+  if (start > cp.size) report.fail('frontier', 'frontier start ' + start + ' is beyond the checkpoint size ' + cp.size);
+
+  // 7. Root over all entries against the signed root.
+  const root = roots.get(cp.size);
+  if (!root) {
+    report.fail('tree root', 'cannot recompute the root for size ' + cp.size + ': entries are missing');
+  } else if (!tresorEqual(root, cp.root)) {
+    report.fail('tree root', 'the entries hash to root ' + tresorHex(root) + ' but the signed checkpoint says ' + tresorHex(cp.root) +
+      ' (an entry was edited, dropped, inserted or reordered, or the frontier is wrong)');
+  } else {
+    report.pass('tree root', tresorHex(root));
+  }
+
+  // 8. History against the previous checkpoint.
+  if (prev) await tresorCheckHistory(files, prev, cp, roots, H, report);
+  else if (files['consistency.json']) report.fail('consistency', 'consistency.json is present but previous-checkpoint is missing');
+}
+
+async function tresorOpenCheckpoint(bytes, key, env, label, report) {
+  const check = label === 'checkpoint' ? 'signature' : 'previous checkpoint signature';
+  const note = tresorOpenNote(bytes);
+  if (note.error) {
+    report.fail(check, label + ': ' + note.error);
+    return null;
+  }
+  let good = 0;
+  for (const s of note.sigs) {
+    if (s.name !== key.name || !tresorEqual(s.keyId, key.keyId)) continue; // other keys are ignored (C2SP)
+    const ok = s.sig.length === 64 && (await env.ed25519(key.publicKey, tresorUtf8Bytes(note.text), s.sig));
+    if (!ok) {
+      report.fail(check, label + ': the signature by ' + key.name + ' does not verify (text or signature altered)');
+      return null;
+    }
+    good++;
+  }
+  if (good === 0) {
+    const names = note.sigs.map((s) => s.name + '+' + tresorHex(s.keyId)).join(', ');
+    report.fail(check, label + ' is not signed by the key in log.vkey (' + key.name + '+' + key.keyIdHex + '); signed by: ' + names);
+    return null;
+  }
+  report.pass(check, label + ' signed by ' + key.name + '+' + key.keyIdHex);
+  const cp = tresorParseCheckpoint(note.text);
+  if (cp.error) {
+    report.fail(label === 'checkpoint' ? 'checkpoint format' : 'previous checkpoint format', cp.error);
+    return null;
+  }
+  if (cp.origin !== key.name) {
+    report.fail('origin', label + ' origin is "' + cp.origin + '" but the log key is "' + key.name + '"');
+  } else {
+    report.pass('origin', cp.origin);
+  }
+  return cp;
+}
+
+async function tresorCheckHistory(files, prev, cp, roots, H, report) {
+  if (prev.size > cp.size) {
+    report.fail('rollback', 'this export is signed for ' + cp.size + ' entries but your previous checkpoint already had ' + prev.size +
+      ': the log was rolled back or you were given an old checkpoint');
+    return;
+  }
+  if (prev.size === cp.size) {
+    if (!tresorEqual(prev.root, cp.root)) {
+      report.fail('split view', 'two checkpoints for size ' + cp.size + ' with different roots (' + tresorHex(prev.root) + ' vs ' + tresorHex(cp.root) + ')');
+    } else {
+      report.pass('consistency', 'same checkpoint as last time (size ' + cp.size + ')');
+    }
+    return;
+  }
+  // Only when the entries are proven authentic by the current checkpoint does a
+  // different root at the old size mean two histories (else the tree root check said it).
+  const seen = report.failed('tree root') || report.failed('size') ? null : roots.get(prev.size);
+  if (seen && !tresorEqual(seen, prev.root)) {
+    report.fail('split view', 'your previous checkpoint (size ' + prev.size + ') has root ' + tresorHex(prev.root) +
+      ' but these entries give ' + tresorHex(seen) + ' at that size: the log showed you a different history');
+  }
+  if (prev.size === 0) {
+    report.pass('consistency', 'every log extends the empty log');
+    return;
+  }
+  if (!files['consistency.json']) {
+    report.fail('consistency', 'previous-checkpoint given but consistency.json is missing');
+    return;
+  }
+  const proof = tresorParseConsistency(files['consistency.json']);
+  if (proof.error) return report.fail('consistency', 'consistency.json is malformed: ' + proof.error);
+  if (proof.oldSize !== prev.size || proof.newSize !== cp.size) {
+    return report.fail('consistency', 'consistency.json is for sizes ' + proof.oldSize + '→' + proof.newSize + ' but the checkpoints are ' + prev.size + '→' + cp.size);
+  }
+  const why = await tresorConsistencyProblem(prev.size, cp.size, proof.hashes, prev.root, cp.root, H);
+  if (why) report.fail('consistency', 'the log at ' + cp.size + ' is not an extension of your previous checkpoint at ' + prev.size + ': ' + why);
+  else report.pass('consistency', prev.size + ' → ' + cp.size);
+}
+
+// ---- entries -------------------------------------------------------------------------
+
+async function tresorCheckEntries(bytes, start, stack, boundaries, roots, H, env, report) {
+  let text;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch (e) {
+    report.fail('line format', 'entries.jsonl is not valid UTF-8');
+    text = new TextDecoder('utf-8').decode(bytes);
+  }
+  if (bytes.length > 0 && bytes[bytes.length - 1] !== 10) report.fail('line format', 'entries.jsonl does not end with a newline (truncated?)');
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  // Byte offsets of each line: LF is one byte in UTF-8 and never inside a multi-byte char.
+  const offsets = new Array(lines.length + 1);
+  offsets[0] = 0;
+  for (let i = 0, p = 0; i < lines.length; i++) {
+    const nl = bytes.indexOf(10, p);
+    p = nl < 0 ? bytes.length : nl + 1;
+    offsets[i + 1] = p;
+  }
+  const lineBytes = (i) => bytes.subarray(offsets[i], offsets[i + 1] - (bytes[offsets[i + 1] - 1] === 10 ? 1 : 0));
+  let prevHash = null;
+  let chainOk = true;
+  let formatOk = true;
+  let seqOk = true;
+  for (let c = 0; c < lines.length; ) {
+    let cEnd = Math.min(lines.length, c + TRESOR_CHUNK);
+    for (const b of boundaries) if (b - start > c && b - start < cEnd) cEnd = b - start; // stop where a root is needed
+    const chunk = [];
+    for (let i = c; i < cEnd; i++) chunk.push(lineBytes(i));
+    // RFC 6962: leaf hash = SHA-256(0x00 ‖ line); one buffer per chunk keeps GC quiet.
+    const leafBuf = new Uint8Array(offsets[cEnd] - offsets[c] + chunk.length);
+    const leafIn = [];
+    for (let k = 0, p = 0; k < chunk.length; k++) {
+      leafBuf.set(chunk[k], p + 1);
+      leafIn.push(leafBuf.subarray(p, p + 1 + chunk[k].length));
+      p += 1 + chunk[k].length;
+    }
+    const chainHashes = await H.many(chunk);
+    const leafHashes = await H.many(leafIn);
+    for (let i = c; i < cEnd; i++) {
+      const seq = start + i;
+      const e = tresorParseLine(lines[i]);
+      if (e.error) {
+        formatOk = false;
+        report.fail('line format', 'line ' + (i + 1) + ' (seq ' + seq + '): ' + e.error);
+      } else {
+        if (e.entry.seq !== seq) {
+          seqOk = false;
+          report.fail('seq', 'line ' + (i + 1) + ' has seq ' + e.entry.seq + ', expected ' + seq + ' (entries dropped, duplicated or reordered)');
+        }
+        const want = i === 0 ? (start === 0 ? TRESOR_ZERO_HASH : null) : prevHash;
+        if (want !== null && !tresorHexEquals(e.entry.prev, want)) {
+          chainOk = false;
+          report.fail('chain', 'seq ' + seq + ': prev does not match the SHA-256 of the line before it');
+        }
+      }
+      prevHash = chainHashes[i - c];
+    }
+    stack = await tresorAppendLeaves(stack, leafHashes, H);
+    c = cEnd;
+    const size = start + c;
+    if (boundaries.includes(size)) roots.set(size, await tresorRoot(stack, H));
+    if (env.progress) env.progress(c, lines.length);
+  }
+  if (formatOk) report.pass('line format', lines.length + ' lines');
+  if (seqOk) report.pass('seq', lines.length ? 'seq ' + start + '…' + (start + lines.length - 1) : 'no entries');
+  if (chainOk) report.pass('chain', start > 0 ? 'linked from seq ' + start + ' (earlier links are covered by the tree root)' : 'linked from seq 0');
+  return lines.length;
+}
+
+function tresorParseLine(line) {
+  let o;
+  try {
+    o = JSON.parse(line);
+  } catch (e) {
+    return { error: 'not valid JSON' };
+  }
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) return { error: 'not a JSON object' };
+  const keys = Object.keys(o);
+  if (keys.length !== TRESOR_ENTRY_KEYS.length || keys.some((k, i) => k !== TRESOR_ENTRY_KEYS[i])) {
+    return { error: 'keys must be exactly ' + TRESOR_ENTRY_KEYS.join(', ') + ' in this order' };
+  }
+  if (!Number.isSafeInteger(o.seq) || o.seq < 0) return { error: 'seq is not a non-negative integer' };
+  if (typeof o.time !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(o.time) || isNaN(Date.parse(o.time))) {
+    return { error: 'time is not RFC 3339 UTC with milliseconds' };
+  }
+  if (typeof o.actor !== 'string' || o.actor === '') return { error: 'actor is not a non-empty string' };
+  if (typeof o.action !== 'string' || !/^[a-z][a-z0-9_-]*(?:\.[a-z0-9_-]+)*$/.test(o.action)) return { error: 'action is not dotted lowercase' };
+  if (typeof o.target !== 'string') return { error: 'target is not a string' };
+  if (typeof o.detail !== 'object' || o.detail === null || Array.isArray(o.detail)) return { error: 'detail is not an object' };
+  if (typeof o.prev !== 'string' || !/^[0-9a-f]{64}$/.test(o.prev)) return { error: 'prev is not 64 lowercase hex digits' };
+  // The line is hashed as written, so it must be the one canonical serialisation.
+  if (JSON.stringify(o) !== line) return { error: 'not in canonical form (spacing, escaping or number format was changed)' };
+  return { entry: o };
+}
+
+// ---- RFC 6962 tree -------------------------------------------------------------------
+
+function tresorHashing(env) {
+  const many = (list) => Promise.resolve(env.sha256Many(list));
+  const node = (l, r, buf = new Uint8Array(65)) => {
+    buf[0] = 1; // SHA-256(0x01 ‖ left ‖ right)
+    buf.set(l, 1);
+    buf.set(r, 33);
+    return buf;
+  };
+  return {
+    many,
+    nodes: (pairs) => {
+      const buf = new Uint8Array(65 * pairs.length);
+      return many(pairs.map(([l, r], i) => node(l, r, buf.subarray(65 * i, 65 * i + 65))));
+    },
+    children: async (l, r) => (await many([node(l, r)]))[0],
+    one: async (b) => (await many([b]))[0],
+  };
+}
+
+// The compact range: one perfect subtree per set bit of the size, highest level first.
+// Appending a batch merges level by level so each level is one batch of hashes.
+async function tresorAppendLeaves(stack, leaves, H) {
+  stack = stack.slice();
+  const leftovers = [];
+  let carry = leaves;
+  for (let level = 0; carry.length > 0; level++) {
+    let list = carry;
+    if (stack.length && stack[stack.length - 1].level === level) list = [stack.pop().hash].concat(carry);
+    const pairs = [];
+    for (let i = 0; i + 1 < list.length; i += 2) pairs.push([list[i], list[i + 1]]);
+    if (list.length % 2 === 1) leftovers.push({ level, hash: list[list.length - 1] });
+    carry = pairs.length ? await H.nodes(pairs) : [];
+  }
+  leftovers.sort((a, b) => b.level - a.level);
+  return stack.concat(leftovers);
+}
+
+async function tresorRoot(stack, H) {
+  if (stack.length === 0) return H.one(new Uint8Array(0)); // MTH({}) = SHA-256()
+  let acc = stack[stack.length - 1].hash;
+  for (let i = stack.length - 2; i >= 0; i--) acc = await H.children(stack[i].hash, acc);
+  return acc;
+}
+
+function tresorParseFrontier(bytes) {
+  let o;
+  try {
+    o = JSON.parse(tresorUtf8(bytes));
+  } catch (e) {
+    return { error: 'frontier.json is not valid JSON' };
+  }
+  if (!o || !Number.isSafeInteger(o.start) || o.start < 0 || !Array.isArray(o.hashes)) return { error: 'frontier.json needs {"start": n, "hashes": [hex…]}' };
+  const levels = [];
+  for (let n = o.start, level = 0; n > 0; n = Math.floor(n / 2), level++) if (n % 2 === 1) levels.unshift(level);
+  if (o.hashes.length !== levels.length) return { error: 'frontier for start ' + o.start + ' needs ' + levels.length + ' hashes, has ' + o.hashes.length };
+  const stack = [];
+  for (let i = 0; i < levels.length; i++) {
+    const h = tresorFromHex(o.hashes[i]);
+    if (!h) return { error: 'frontier hash #' + i + ' is not 64 hex digits' };
+    stack.push({ level: levels[i], hash: h });
+  }
+  return { start: o.start, stack };
+}
+
+function tresorParseConsistency(bytes) {
+  let o;
+  try {
+    o = JSON.parse(tresorUtf8(bytes));
+  } catch (e) {
+    return { error: 'not valid JSON' };
+  }
+  if (!o || !Number.isSafeInteger(o.old_size) || !Number.isSafeInteger(o.new_size) || !Array.isArray(o.hashes)) {
+    return { error: 'needs {"old_size", "new_size", "hashes": [hex…]}' };
+  }
+  const hashes = [];
+  for (let i = 0; i < o.hashes.length; i++) {
+    const h = tresorFromHex(o.hashes[i]);
+    if (!h) return { error: 'hash #' + i + ' is not 64 hex digits' };
+    hashes.push(h);
+  }
+  return { oldSize: o.old_size, newSize: o.new_size, hashes };
+}
+
+// RFC 9162 §2.1.4.2, with arithmetic instead of 32-bit bit operators (sizes beyond 2^32).
+async function tresorConsistencyProblem(size1, size2, proof, root1, root2, H) {
+  if (size2 < size1) return 'new size is smaller than old size';
+  if (size1 === 0) return 'a proof from the empty tree is meaningless';
+  if (size1 === size2) return proof.length ? 'sizes are equal but the proof is not empty' : tresorEqual(root1, root2) ? null : 'roots differ';
+  if (proof.length === 0) return 'proof is empty';
+  const half = (n) => Math.floor(n / 2);
+  let pow2 = size1;
+  while (pow2 % 2 === 0) pow2 /= 2;
+  const path = pow2 === 1 ? [root1].concat(proof) : proof;
+  let fn = size1 - 1;
+  let sn = size2 - 1;
+  while (fn % 2 === 1) {
+    fn = half(fn);
+    sn = half(sn);
+  }
+  let fr = path[0];
+  let sr = path[0];
+  for (let i = 1; i < path.length; i++) {
+    const c = path[i];
+    if (sn === 0) return 'proof has too many hashes';
+    if (fn % 2 === 1 || fn === sn) {
+      fr = await H.children(c, fr);
+      sr = await H.children(c, sr);
+      while (fn % 2 === 0 && fn !== 0) {
+        fn = half(fn);
+        sn = half(sn);
+      }
+    } else {
+      sr = await H.children(sr, c);
+    }
+    fn = half(fn);
+    sn = half(sn);
+  }
+  if (sn !== 0) return 'proof has too few hashes';
+  if (!tresorEqual(fr, root1)) return 'proof does not lead to the previous root';
+  if (!tresorEqual(sr, root2)) return 'proof does not lead to the new root';
+  return null;
+}
+
+// ---- C2SP signed-note, vkey, tlog-checkpoint -------------------------------------------
+
+async function tresorParseVkey(line, H) {
+  // Split at the first two '+' only (as Go's note.NewVerifier): base64 may contain '+'.
+  const m = /^([^+]*)\+([^+]*)\+(.*)$/s.exec(line);
+  if (!m) return { error: 'log.vkey is not name+keyid+key' };
+  const [, name, idHex, b64] = m;
+  if (!tresorValidName(name) || !/^[0-9a-f]{8}$/.test(idHex)) return { error: 'log.vkey has a bad name or key ID' };
+  const k = tresorBase64(b64);
+  if (!k || k.length !== 33 || k[0] !== 1) return { error: 'log.vkey is not an Ed25519 (type 0x01) key' };
+  const publicKey = k.subarray(1);
+  // key ID = SHA-256(name ‖ 0x0A ‖ 0x01 ‖ pubkey)[:4]
+  const nb = tresorUtf8Bytes(name);
+  const buf = new Uint8Array(nb.length + 2 + 32);
+  buf.set(nb, 0);
+  buf[nb.length] = 0x0a;
+  buf[nb.length + 1] = 0x01;
+  buf.set(publicKey, nb.length + 2);
+  const keyId = (await H.one(buf)).subarray(0, 4);
+  if (tresorHex(keyId) !== idHex) return { error: 'log.vkey key ID does not match its name and key' };
+  return { name, keyId, keyIdHex: idHex, publicKey };
+}
+
+function tresorOpenNote(bytes) {
+  let msg;
+  try {
+    msg = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch (e) {
+    return { error: 'malformed note: not valid UTF-8' };
+  }
+  if (/[\u0000-\u0009\u000b-\u001f]/.test(msg)) return { error: 'malformed note: control character' };
+  const split = msg.lastIndexOf('\n\n');
+  if (split < 0) return { error: 'malformed note: no blank line before the signatures' };
+  const text = msg.slice(0, split + 1);
+  const sigLines = msg.slice(split + 2);
+  if (!sigLines.endsWith('\n')) return { error: 'malformed note: no signature lines' };
+  const sigs = [];
+  for (const line of sigLines.slice(0, -1).split('\n')) {
+    if (!line.startsWith('\u2014 ')) return { error: 'malformed note: a signature line does not start with "— "' };
+    const rest = line.slice(2);
+    const sp = rest.indexOf(' ');
+    const name = sp < 0 ? rest : rest.slice(0, sp);
+    const b64 = sp < 0 ? '' : rest.slice(sp + 1);
+    const raw = tresorBase64(b64);
+    if (!tresorValidName(name) || !raw || raw.length < 5) return { error: 'malformed note: bad signature line' };
+    if (sigs.length >= 100) return { error: 'malformed note: too many signatures' };
+    sigs.push({ name, keyId: raw.subarray(0, 4), sig: raw.subarray(4) });
+  }
+  return { text, sigs };
+}
+
+function tresorParseCheckpoint(text) {
+  const lines = text.split('\n');
+  if (lines.length < 4) return { error: 'checkpoint text has fewer than three lines' };
+  const [origin, sizeText, rootText] = lines;
+  if (origin === '') return { error: 'checkpoint origin is empty' };
+  if (!/^(0|[1-9][0-9]*)$/.test(sizeText) || !Number.isSafeInteger(Number(sizeText))) return { error: 'checkpoint size is not a decimal number' };
+  const root = tresorBase64(rootText);
+  if (!root || root.length !== 32) return { error: 'checkpoint root is not a base64 SHA-256 hash' };
+  return { origin, size: Number(sizeText), root };
+}
+
+function tresorValidName(name) {
+  return name.length > 0 && !/[\s+]/u.test(name);
+}
+
+// ---- bytes -----------------------------------------------------------------------------
+
+const TRESOR_HEX = Array.from({ length: 256 }, (_, i) => (i < 16 ? '0' : '') + i.toString(16));
+function tresorHex(b) {
+  let s = '';
+  for (let i = 0; i < b.length; i++) s += TRESOR_HEX[b[i]];
+  return s;
+}
+const TRESOR_ZERO_HASH = new Uint8Array(32);
+// Compares a (validated, lowercase) hex string with bytes without building a string.
+function tresorHexEquals(s, b) {
+  if (s.length !== 2 * b.length) return false;
+  for (let i = 0; i < b.length; i++) {
+    const hi = s.charCodeAt(2 * i);
+    const lo = s.charCodeAt(2 * i + 1);
+    const v = ((hi < 97 ? hi - 48 : hi - 87) * 16) + (lo < 97 ? lo - 48 : lo - 87);
+    if (v !== b[i]) return false;
+  }
+  return true;
+}
+function tresorFromHex(s) {
+  if (typeof s !== 'string' || !/^[0-9a-f]{64}$/.test(s)) return null;
+  const b = new Uint8Array(32);
+  for (let i = 0; i < 32; i++) b[i] = parseInt(s.slice(2 * i, 2 * i + 2), 16);
+  return b;
+}
+function tresorEqual(a, b) {
+  if (!a || !b || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+function tresorBase64(s) {
+  if (!s || !/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(s)) return null;
+  const bin = atob(s);
+  const b = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) b[i] = bin.charCodeAt(i);
+  return b;
+}
+function tresorUtf8(bytes) {
+  return new TextDecoder('utf-8').decode(bytes);
+}
+function tresorUtf8Bytes(s) {
+  return new TextEncoder().encode(s);
+}

@@ -1,0 +1,91 @@
+import { readFileSync } from 'node:fs';
+import type { AuditLog } from '../audit/index.ts';
+import { exportAudit, vkeyFingerprint } from '../audit/index.ts';
+import { isTresorError } from '../core/index.ts';
+
+/**
+ * `tresor audit verify | export --out DIR [--since FILE] [--from N] | checkpoint`.
+ * Exit codes: 0 ok, 1 verification failed or refused, 2 usage error.
+ */
+export interface AuditCliContext {
+  log: AuditLog;
+  out(s: string): void;
+  err(s: string): void;
+}
+
+const USAGE = 'usage: tresor audit verify | audit export --out DIR [--since CHECKPOINT_FILE] [--from N] | audit checkpoint';
+
+export async function auditCommand(args: string[], ctx: AuditCliContext): Promise<number> {
+  const [sub, ...rest] = args;
+  try {
+    if (sub === 'verify' && rest.length === 0) return await verify(ctx);
+    if (sub === 'export') return await exportCmd(rest, ctx);
+    if (sub === 'checkpoint' && rest.length === 0) return await checkpoint(ctx);
+    ctx.err(USAGE);
+    return 2;
+  } catch (e) {
+    if (isTresorError(e, 'E_USAGE')) {
+      ctx.err(`audit ${sub}: ${e.message}`);
+      return 2;
+    }
+    if (isTresorError(e)) {
+      ctx.err(`audit ${sub}: ${e.code}: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+async function verify(ctx: AuditCliContext): Promise<number> {
+  const started = Date.now();
+  let lastReport = 0;
+  const report = await ctx.log.verifyAll((done, total) => {
+    // Progress on stderr, at most twice a second, only when it takes a while.
+    const now = Date.now();
+    if (now - started > 1000 && now - lastReport > 500) {
+      lastReport = now;
+      ctx.err(`verifying… ${done}/${total} entries`);
+    }
+  });
+  for (const p of report.problems) ctx.out(`FAIL  ${p}`);
+  if (report.ok) {
+    ctx.out(`ok: ${report.size} entries, chain, tree and ${report.checkpoints} signed checkpoints verified`);
+    return 0;
+  }
+  ctx.out(`NOT VERIFIED: ${report.problems.length} problem(s) in ${report.size} entries`);
+  return 1;
+}
+
+async function exportCmd(args: string[], ctx: AuditCliContext): Promise<number> {
+  const opts: { out?: string; since?: string; from?: number } = {};
+  for (let i = 0; i < args.length; i += 2) {
+    const flag = args[i];
+    const value = args[i + 1];
+    if (value === undefined) return usage(ctx, `${flag} needs a value`);
+    if (flag === '--out') opts.out = value;
+    else if (flag === '--since') opts.since = readFileSync(value, 'utf8');
+    else if (flag === '--from') {
+      if (!/^(0|[1-9][0-9]*)$/.test(value)) return usage(ctx, `--from must be a number, got ${value}`);
+      opts.from = Number(value);
+    } else return usage(ctx, `unknown option ${flag}`);
+  }
+  if (!opts.out) return usage(ctx, '--out DIR is required');
+  const s = await exportAudit(ctx.log, opts.out, { since: opts.since, from: opts.from });
+  ctx.out(`exported entries ${s.start}…${s.size - 1} with a checkpoint for size ${s.size} to ${s.dir}`);
+  ctx.out(`root ${s.root}`);
+  ctx.out(`key fingerprint (tell the auditor out of band): ${vkeyFingerprint(ctx.log.vkey)}`);
+  ctx.out(`the auditor runs: node ${s.dir}/verify.mjs`);
+  return 0;
+}
+
+async function checkpoint(ctx: AuditCliContext): Promise<number> {
+  const cp = await ctx.log.checkpointNow();
+  ctx.out(cp.note.replace(/\n$/, ''));
+  return 0;
+}
+
+function usage(ctx: AuditCliContext, why: string): number {
+  ctx.err(`audit export: ${why}`);
+  ctx.err(USAGE);
+  return 2;
+}
