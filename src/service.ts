@@ -65,13 +65,14 @@ export async function startService(config: Config, say: Logger = (m) => console.
       else if (o.status === 'quarantined') say(`tresor: quarantined ${o.quarantineId}: ${o.code} ${o.message}`);
       else if (o.status === 'deferred') say(`tresor: deferred (${o.code}): ${o.message}`);
       else if (o.status === 'rejected') remember(o.code, file.relPath);
-      // A rejected file stays unchanged in the inbox: keep it marked so it is not
-      // reported on every scan; anything else may be looked at again.
-      if (o.status !== 'rejected') scanner.release(file.path);
+      // Deferred (disk full, time-out) and skipped files are tried again as they are; a
+      // rejected file stays marked until it changes, so it is not reported on every scan.
+      if (o.status === 'deferred' || o.status === 'skipped') scanner.forget(file.path);
+      else if (o.status !== 'rejected') scanner.release(file.path);
     },
     onError(file, e) {
       say(`tresor: ingest of a file failed: ${(e as Error).stack ?? e}`);
-      scanner.release(file.path);
+      scanner.forget(file.path);
     },
   });
 
@@ -86,8 +87,12 @@ export async function startService(config: Config, say: Logger = (m) => console.
     onRejected(r) {
       remember(r.code, r.relPath);
       void log.append([{ actor: 'system:ingest', action: 'inbox.rejected', target: 'inbox', detail: { code: r.code } }]);
-      say(`tresor: not taking ${r.relPath}: ${r.code} ${r.message}`);
+      say(`tresor: not taking ${r.relPath}: ${r.code} ${r.reason}`);
     },
+    onError(e) {
+      say(`tresor: inbox scan: ${e.code}: ${e.message}`);
+    },
+    skipDirs: config.ingest.moveTo ? [config.ingest.moveTo] : [],
   });
 
   await log.append([{

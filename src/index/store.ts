@@ -27,7 +27,7 @@ export interface IndexStore {
   keys: Database<any, string>;
   /** segment name → {committedBytes, records} */
   segments: Database<any, string>;
-  /** source path → {sha256, startedAt, pid}: files being ingested, for crash recovery */
+  /** token of the source path → {state, sha256, pid}: files being ingested, for crash recovery */
   inflight: Database<any, string>;
   /** quarantine id → QuarantineRow */
   quarantine: Database<any, string>;

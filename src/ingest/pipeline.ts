@@ -11,7 +11,7 @@ import { seal, type Keyring } from '../crypto/index.ts';
 import { putRecording, recordingBySha, type IndexStore, type PersonalFields, type RecordingRow, type TokenRef } from '../index/index.ts';
 import type { Archive } from '../archive/index.ts';
 import { processAlive, processStartTime } from '../archive/index.ts';
-import { sniffInput, type Media } from '../media/index.ts';
+import { sniffInput, SNIFF_BYTES, type Media } from '../media/index.ts';
 import { parseSidecar } from './sidecar.ts';
 import { buildMetadata } from './metadata.ts';
 import { quarantine, quarantinedBySha } from './quarantine.ts';
@@ -62,18 +62,21 @@ export function createIngest(deps: IngestDeps) {
   const actor = deps.actor ?? 'system:ingest';
   const pidStart = processStartTime(process.pid);
   const qdeps = { dataDir: config.dataDir, store, keys, log, actor };
+  const deferredLogged = new Set<string>();
+  // Source paths carry phone numbers: the index keys them by a keyed hash, never in clear.
+  const sourceKey = (path: string) => keys.token('source', path);
 
   /** Claims a source path across processes, so the service and a CLI never both take it. */
   function claim(path: string, size: number, mtimeMs: number): InflightRow | 'busy' | 'kept' {
     return store.root.transactionSync(() => {
-      const row = store.inflight.get(path) as InflightRow | undefined;
+      const row = store.inflight.get(sourceKey(path)) as InflightRow | undefined;
       if (row?.state === 'kept' && row.size === size && row.mtimeMs === mtimeMs) return 'kept' as const;
       if (row && row.state === 'working' && row.pid !== process.pid && processAlive(row.pid, row.pidStart)) return 'busy' as const;
       const next: InflightRow = {
         pid: process.pid, pidStart, startedAt: Date.now(), state: row?.state === 'committed' ? 'committed' : 'working',
         sha256: row?.sha256, id: row?.id, attempts: row?.state === 'kept' ? 0 : row?.attempts ?? 0, size, mtimeMs,
       };
-      store.inflight.put(path, next);
+      store.inflight.put(sourceKey(path), next);
       return next;
     });
   }
@@ -82,7 +85,7 @@ export function createIngest(deps: IngestDeps) {
     const mode = config.ingest.disposition;
     const files = [src.path, ...(src.sidecarPath ? [src.sidecarPath] : [])];
     if (mode === 'keep') {
-      await store.root.transaction(() => store.inflight.put(src.path, {
+      await store.root.transaction(() => store.inflight.put(sourceKey(src.path), {
         pid: 0, pidStart: null, startedAt: Date.now(), state: 'kept', sha256, attempts: 0, size, mtimeMs,
       } satisfies InflightRow));
       return;
@@ -91,7 +94,7 @@ export function createIngest(deps: IngestDeps) {
       if (mode === 'delete') await unlinkDurable(f);
       else await moveDurable(f, join(config.ingest.moveTo ?? join(config.dataDir, 'processed'), relOf(src, f)));
     }
-    await store.inflight.remove(src.path);
+    await store.inflight.remove(sourceKey(src.path));
   }
 
   function relOf(src: SourceFile, f: string): string {
@@ -181,7 +184,14 @@ export function createIngest(deps: IngestDeps) {
       const attempts = claimed.attempts + 1;
       const retry = err.retryable && (err.code === 'E_DISK_FULL' || attempts < config.ingest.maxAttempts);
       if (retry) {
-        await store.root.transaction(() => store.inflight.put(src.path, { ...claimed, attempts, state: 'working', pid: 0 }));
+        await store.root.transaction(() => store.inflight.put(sourceKey(src.path), { ...claimed, attempts, state: 'working', pid: 0 }));
+        // One entry per file and cause, not one per rescan while the disk stays full.
+        const key = `${src.path}\0${err.code}`;
+        if (!deferredLogged.has(key)) {
+          deferredLogged.add(key);
+          // best effort: on a full disk the log may not be writable either
+          await log.append([{ actor, action: 'ingest.deferred', target: 'inbox', detail: { code: err.code, sourceSha256: sha256, attempts } }]).catch(() => undefined);
+        }
         return { status: 'deferred', code: err.code, message: err.message };
       }
       const q = await quarantine(qdeps, {
@@ -189,7 +199,7 @@ export function createIngest(deps: IngestDeps) {
         sidecarName: src.sidecarPath ? basename(src.sidecarPath) : null,
       }, err, attempts);
       for (const f of [src.path, ...(src.sidecarPath ? [src.sidecarPath] : [])]) await unlinkDurable(f);
-      await store.inflight.remove(src.path);
+      await store.inflight.remove(sourceKey(src.path));
       return { status: 'quarantined', quarantineId: q.id, code: q.code, message: q.message };
     }
   }
@@ -208,7 +218,8 @@ export function createIngest(deps: IngestDeps) {
       sidecarFields = parsed.fields;
     }
     const meta = buildMetadata(src.relPath, read.mtimeMs, sidecarFields, config.phone);
-    const fmt = sniffInput(read.bytes.subarray(0, 4096), basename(src.path));
+    const fmt = sniffInput(read.bytes.subarray(0, SNIFF_BYTES), basename(src.path));
+    checkFreeSpace(0); // before spending a transcode on a file that cannot be stored
     const result = await media.transcode(read.bytes, fmt, {
       format: config.ingest.storeFormat,
       kbpsPerChannel: config.ingest.opusKbpsPerChannel,
@@ -243,7 +254,7 @@ export function createIngest(deps: IngestDeps) {
       };
       putRecording(store, row);
       store.keys.put(id, wrapped);
-      store.inflight.put(src.path, { ...claimed, state: 'committed', sha256, id } satisfies InflightRow);
+      store.inflight.put(sourceKey(src.path), { ...claimed, state: 'committed', sha256, id } satisfies InflightRow);
       log.appendSync([{
         actor, action: 'recording.ingested', target: `recording:${id}`,
         detail: {

@@ -1,29 +1,29 @@
-import { existsSync } from 'node:fs';
 import type { IndexStore } from '../index/index.ts';
 import { processAlive } from '../archive/index.ts';
 
+const WEEK = 7 * 24 * 3600 * 1000;
+
 /**
- * Files that were in flight when a process died. A "working" row is harmless (the source
- * is still in the inbox and gets picked up again); a "committed" row means the recording
- * is archived and only the disposal was cut short, which the next pickup finishes. Rows
- * whose source is gone are dropped. Returns how many rows were looked at.
+ * Rows of files that were in flight when a process died. A "working" row is dropped: its
+ * source is still in the inbox and is simply taken again. A "committed" row means the
+ * recording is archived and only the disposal was cut short; it stays so the next pickup
+ * finishes the disposal without calling it a duplicate, and goes after a week (the
+ * source is long gone by then). Rows are keyed by a token of the path, so this cannot
+ * look at the file itself.
  */
-export function recoverInflight(store: IndexStore): { stale: number; pending: number } {
-  let stale = 0;
+export function recoverInflight(store: IndexStore, now = Date.now()): { dropped: number; pending: number } {
+  let dropped = 0;
   let pending = 0;
   store.root.transactionSync(() => {
     for (const { key, value } of store.inflight.getRange()) {
-      const row = value as { pid: number; pidStart: string | null; state: string };
-      if (row.state === 'kept') {
-        if (!existsSync(key)) store.inflight.remove(key);
-        continue;
-      }
-      if (row.pid && row.pid !== process.pid && processAlive(row.pid, row.pidStart)) continue;
-      if (!existsSync(key)) {
+      const row = value as { pid: number; pidStart: string | null; state: string; startedAt: number };
+      if (row.state === 'kept') continue;
+      if (row.pid && processAlive(row.pid, row.pidStart)) continue;
+      if (row.state === 'working' || now - row.startedAt > WEEK) {
         store.inflight.remove(key);
-        stale++;
+        dropped++;
       } else pending++;
     }
   });
-  return { stale, pending };
+  return { dropped, pending };
 }
