@@ -17,8 +17,15 @@ function find(dir, out = []) {
 
 const only = process.argv.slice(2);
 const files = only.length ? only : [...find('src'), ...find('test')].sort();
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {
-  stdio: 'inherit',
-  env: { ...process.env, TRESOR_TEST: '1' },
-});
+// --test-force-exit: a test that leaves a handle open (a service, a socket) must fail
+// its own file, not keep the whole run waiting until CI's time budget is gone.
+// --test-timeout: no single test may run longer than ten minutes.
+// The whole run is bounded too, and says so instead of being killed silently.
+const LIMIT_MIN = Number(process.env.TRESOR_TEST_LIMIT_MIN ?? 60);
+const r = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-force-exit', '--test-timeout=600000', ...files],
+  { stdio: 'inherit', env: { ...process.env, TRESOR_TEST: '1' }, timeout: LIMIT_MIN * 60_000, killSignal: 'SIGKILL' },
+);
+if (r.error) console.error(`run-tests: ${r.error.message} (limit ${LIMIT_MIN} min, TRESOR_TEST_LIMIT_MIN)`);
 process.exit(r.status ?? 1);

@@ -64,11 +64,15 @@ export async function startService(config: Config, say: Logger = (m) => console.
       if (o.status === 'archived') say(`tresor: archived ${o.id} (${(o.durationMs / 1000).toFixed(1)} s)`);
       else if (o.status === 'quarantined') say(`tresor: quarantined ${o.quarantineId}: ${o.code} ${o.message}`);
       else if (o.status === 'deferred') say(`tresor: deferred (${o.code}): ${o.message}`);
-      else if (o.status === 'rejected') remember(o.code, file.relPath);
+      else if (o.status === 'rejected') {
+        remember(o.code, file.relPath);
+        say(`tresor: not taking ${file.relPath}: ${o.code} ${o.message}`);
+      }
       // Deferred (disk full, time-out) and skipped files are tried again as they are; a
-      // rejected file stays marked until it changes, so it is not reported on every scan.
+      // rejected or quarantined file is offered again only once its content changes, so
+      // it is not reported on every scan and a corrected upload still gets in.
       if (o.status === 'deferred' || o.status === 'skipped') scanner.forget(file.path);
-      else if (o.status !== 'rejected') scanner.release(file.path);
+      else scanner.release(file.path);
     },
     onError(file, e) {
       say(`tresor: ingest of a file failed: ${(e as Error).stack ?? e}`);

@@ -22,10 +22,13 @@ test('crash_kill9_during_ingest_loses_nothing_and_stores_nothing_twice', { timeo
   const names: string[] = [];
   for (let i = 0; i < 12; i++) {
     const name = `in-4930123456-0151123456${String(i).padStart(2, '0')}-20261127-1530${String(i).padStart(2, '0')}-1764260000.${i}`;
-    const p = await makeAudio(staging, name, { format: formats[i % 4]!, seconds: 10 + (i % 4) * 8, channels: i % 4 === 0 ? 2 : 1, source: 'noise' });
+    const format = formats[i % 4]!;
+    const ext = format === 'mp3' ? '.mp3' : '.wav';
+    const p = await makeAudio(staging, name + ext, { format, seconds: 10 + (i % 4) * 8, channels: i % 4 === 0 ? 2 : 1, source: 'noise', seed: 100 + i });
     hashes.add(createHash('sha256').update(readFileSync(p)).digest('hex'));
     names.push(p);
   }
+  assert.equal(hashes.size, 12, 'the corpus must hold 12 different recordings');
   for (const p of names) renameSync(p, join(c.inbox, p.split('/').pop()!));
 
   const kills: number[] = [];
@@ -45,7 +48,11 @@ test('crash_kill9_during_ingest_loses_nothing_and_stores_nothing_twice', { timeo
   const child = startServe(c);
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
-  await waitFor('inbox empty', () => readdirSync(c.inbox).length === 0, 120_000, 200);
+  await waitFor('service up', () => /console on/.test(err) || child.exitCode !== null, 30_000, 20);
+  await waitFor('inbox empty', () => readdirSync(c.inbox).length === 0, 120_000, 200).catch((e: Error) => {
+    child.kill('SIGKILL');
+    throw new Error(`${e.message}\ninbox still holds: ${readdirSync(c.inbox).join(', ')}\nkills after ${kills.join(', ')} ms; service said:\n${err}`);
+  });
   child.kill('SIGTERM');
   const [code] = await once(child, 'exit');
   assert.equal(code, 0, err);

@@ -55,18 +55,21 @@ function printTable(io: Io, rows: RecordingView[]): void {
 
 const serveCmd: Command = async (args, { config, io }) => {
   parse(args, {});
+  // Listen for the stop signal before starting: systemd (or an impatient admin) may send
+  // SIGTERM while recovery still runs, and the default action would kill us mid-start.
+  let signalled: (sig: string) => void = () => {};
+  const stopRequested = new Promise<string>((r) => (signalled = r));
+  process.once('SIGTERM', () => signalled('SIGTERM'));
+  process.once('SIGINT', () => signalled('SIGINT'));
   const svc = await startService(config, io.err);
-  await new Promise<void>((done) => {
-    const stop = (sig: string) => {
-      io.err(`tresor: ${sig}: finishing files in progress, then stopping`);
-      svc.stop().then(done, (e) => {
-        io.err(`tresor: error while stopping: ${(e as Error).message}`);
-        done();
-      });
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
+  const sig = await stopRequested;
+  io.err(`tresor: ${sig}: finishing files in progress, then stopping`);
+  try {
+    await svc.stop();
+  } catch (e) {
+    io.err(`tresor: error while stopping: ${(e as Error).message}`);
+    return 1;
+  }
   return 0;
 };
 

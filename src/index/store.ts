@@ -10,6 +10,11 @@ import { open, type Database, type RootDatabase } from 'lmdb';
  * - overlappingSync: false — a write transaction's promise resolves only after fsync, so
  *   "committed" means "survives power loss" (the pipeline deletes sources after this).
  * - no encryptionKey (no integrity, crashes seen) and no useWritemap (SIGBUS on a full disk).
+ *
+ * Never open `index/lock.mdb` with plain fs calls in a process that has the index open:
+ * closing that descriptor drops the process's POSIX locks on the file, the next process
+ * to open the index resets the reader table, and the live process's commits then fail
+ * with EINVAL and never resolve (seen in a test that scanned the data dir in-process).
  */
 export interface IndexStore {
   root: RootDatabase;

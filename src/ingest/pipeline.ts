@@ -126,7 +126,7 @@ export function createIngest(deps: IngestDeps) {
     const free = Number(s.bavail) * Number(s.bsize);
     if (free - need < config.ingest.minFreeMiB * MIB) {
       throw new TresorError('E_DISK_FULL',
-        `only ${(free / MIB).toFixed(0)} MiB free on the data disk (keeping ${config.ingest.minFreeMiB} MiB reserve); source left in the inbox`,
+        `the data disk is nearly full: ${(free / MIB).toFixed(0)} MiB free, this file needs ~${Math.ceil(need / MIB)} MiB plus the ${config.ingest.minFreeMiB} MiB reserve (ingest.minFreeMiB); source left in the inbox`,
         { retryable: true });
     }
   }

@@ -54,6 +54,8 @@ export interface AudioOptions {
   channels?: 1 | 2;
   /** 'tone' (default; 440 Hz left, noise right), 'noise', or 'speech' (espeak-ng, then tone) */
   source?: 'tone' | 'noise' | 'speech';
+  /** noise seed, so that files of the same format and length differ (default 7) */
+  seed?: number;
 }
 
 export async function makeAudio(dir: string, name: string, opts: AudioOptions): Promise<string> {
@@ -66,15 +68,15 @@ export async function makeAudio(dir: string, name: string, opts: AudioOptions): 
   const first = speech
     ? `amovie=${speech},apad,atrim=0:${s},aresample=${spec.rate}`
     : opts.source === 'noise'
-      ? noise(spec.rate, s)
+      ? noise(spec.rate, s, opts.seed)
       : `sine=frequency=440:sample_rate=${spec.rate}:duration=${s}`;
-  const graph = channels === 2 ? `${first}[a];${noise(spec.rate, s)}[b];[a][b]amerge=inputs=2[out]` : `${first}[out]`;
+  const graph = channels === 2 ? `${first}[a];${noise(spec.rate, s, (opts.seed ?? 7) + 1)}[b];[a][b]amerge=inputs=2[out]` : `${first}[out]`;
   await run(FFMPEG, ['-nostdin', '-hide_banner', '-loglevel', 'error', '-filter_complex', graph, '-map', '[out]', '-ar', String(spec.rate), ...spec.args, '-y', path]);
   return path;
 }
 
-function noise(rate: number, seconds: number): string {
-  return `anoisesrc=color=pink:amplitude=0.2:sample_rate=${rate}:duration=${seconds}:seed=7`;
+function noise(rate: number, seconds: number, seed = 7): string {
+  return `anoisesrc=color=pink:amplitude=0.2:sample_rate=${rate}:duration=${seconds}:seed=${seed}`;
 }
 
 const SENTENCE = 'Thank you for calling. This call may be recorded for quality purposes. An agent will be with you shortly.';

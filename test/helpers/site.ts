@@ -43,6 +43,17 @@ export function cli(c: Config, args: string[]): { code: number; stdout: string; 
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
+// A service left running by a failed assertion keeps its pipes open and the test file's
+// process alive forever (CI once hung for its whole time budget on that); every service a
+// test starts is killed when the test process exits, whatever the outcome.
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
 export function startServe(c: Config): ChildProcess {
-  return spawn(TRESOR, ['serve'], { env: envFor(c, configFile(c)), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(TRESOR, ['serve'], { env: envFor(c, configFile(c)), stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
 }
