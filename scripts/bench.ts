@@ -58,6 +58,7 @@ async function corpus(name: string, count: number, minSeconds: number, maxSecond
   const manifest = join(dir, '.corpus.json');
   if (existsSync(manifest)) {
     const c = JSON.parse(readFileSync(manifest, 'utf8')) as Corpus;
+    for (const f of c.files) f.path = join(dir, f.relPath); // the manifest holds relative paths
     if (c.files.length === count && c.files.every((f) => existsSync(f.path))) return c;
   }
   rmSync(dir, { recursive: true, force: true });
@@ -78,7 +79,9 @@ function newSite(): Site {
   const config = join(dir, 'tresor.json');
   writeFileSync(config, JSON.stringify({
     port: 0,
-    ingest: { settleSeconds: SETTLE_S, scanIntervalSeconds: 0.2, workers: WORKERS, opusKbpsPerChannel: OPUS_KBPS, opusCompressionLevel: OPUS_LEVEL },
+    // the default scan interval: fs.watch hints and settle deadlines wake the scanner
+    // early, and a faster rescan would only spend CPU the transcodes need
+    ingest: { settleSeconds: SETTLE_S, workers: WORKERS, opusKbpsPerChannel: OPUS_KBPS, opusCompressionLevel: OPUS_LEVEL },
   }));
   site.env = { ...process.env, TRESOR_CONFIG: config, TRESOR_DATA_DIR: site.dataDir, TRESOR_INBOX: site.inbox, TRESOR_FFMPEG: ffmpegPath };
   return site;

@@ -48,7 +48,9 @@ export async function startService(config: Config, say: Logger = (m) => console.
     say(`tresor: recovery: ${JSON.stringify(recovery)}`);
   }
   const archive = openArchive(config.dataDir, store);
-  const media = createMedia(ff, { timeoutMs: config.media.timeoutSeconds * 1000, stallMs: config.media.stallSeconds * 1000 });
+  const media = createMedia(ff, {
+    timeoutMs: config.media.timeoutSeconds * 1000, stallMs: config.media.stallSeconds * 1000, maxConcurrent: config.ingest.workers,
+  });
   const ingest = createIngest({ config, store, keys: site.keys, archive, log, media });
   mkdirSync(config.inbox, { recursive: true, mode: 0o750 });
 

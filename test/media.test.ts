@@ -231,3 +231,30 @@ describe('decodeToWav', () => {
     assert.equal(wav.indexOf('LIST'), -1, 'no encoder tag chunk');
   });
 });
+
+describe('media concurrency', () => {
+  it('runs_at_most_maxConcurrent_ffmpeg_processes_and_all_transcodes_finish', async () => {
+    // A wrapper around the real ffmpeg notes when each run starts and ends, so overlap
+    // is seen from outside the process, as the CPU would see it.
+    const trace = join(dir, 'runs.log');
+    const wrapper = join(dir, 'ffmpeg-traced');
+    await writeFile(wrapper, `#!/bin/sh\necho "start $(date +%s%N)" >> '${trace}'\n'${ff.path}' "$@"\nrc=$?\necho "end $(date +%s%N)" >> '${trace}'\nexit $rc\n`);
+    await chmod(wrapper, 0o755);
+    const limited = createMedia({ ...ff, path: wrapper }, { timeoutMs: 20_000, stallMs: 5_000, maxConcurrent: 2 });
+    const src = await makeAudio(dir, 'conc.wav', { format: 'wav-ulaw', seconds: 20 });
+    const bytes = await readFile(src);
+    const fmt = sniffInput(bytes.subarray(0, 4096), 'conc.wav');
+    const results = await Promise.all(Array.from({ length: 5 }, () => limited.transcode(bytes, fmt, OPUS)));
+    for (const r of results) near(r.durationMs, 20_000, 'duration');
+    const events = (await readFile(trace, 'utf8')).trim().split('\n').map((l) => l.split(' ')).map(([k, t]) => ({ k, t: BigInt(t!) }));
+    events.sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : 0));
+    let running = 0;
+    let peak = 0;
+    for (const e of events) {
+      running += e.k === 'start' ? 1 : -1;
+      peak = Math.max(peak, running);
+    }
+    assert.equal(events.length, 10);
+    assert.equal(peak, 2, 'two runs overlap, never three');
+  });
+});

@@ -87,7 +87,7 @@ export function openArchive(dataDir: string, store: IndexStore, opts: ArchiveOpt
       fh = await openFile(path, 'wx+', 0o600);
       await fh.write(segmentHeader(), 0, SEGMENT_HEADER_BYTES, 0);
       await fh.datasync();
-      fsyncDir(dir);
+      await fsyncDir(dir);
     } catch (e) {
       throw fromSystemError(e, `cannot create archive segment ${name}`);
     }
@@ -124,7 +124,9 @@ export function openArchive(dataDir: string, store: IndexStore, opts: ArchiveOpt
       const next: SegmentRow = { ...seg.row, committedBytes: offset + bytes.length, records: seg.row.records + 1 };
       // Crash story: before this commit the bytes are an uncommitted tail that recovery
       // truncates (the source is still in the inbox); after it, record and index agree.
-      store.root.transactionSync(() => {
+      // Asynchronous commit: LMDB's write thread does the fsync, the event loop goes on
+      // feeding the running transcodes (see fsyncDir in core/durable.ts).
+      await store.root.transaction(() => {
         commit(loc);
         store.segments.put(seg.row.name, next);
       });

@@ -84,7 +84,9 @@ const ingestCmd: Command = async (args, { config, actor, io }) => {
   recoverSegments(cfg.dataDir, site.store);
   recoverInflight(site.store);
   const archive = openArchive(cfg.dataDir, site.store);
-  const media = createMedia(ff, { timeoutMs: cfg.media.timeoutSeconds * 1000, stallMs: cfg.media.stallSeconds * 1000 });
+  const media = createMedia(ff, {
+    timeoutMs: cfg.media.timeoutSeconds * 1000, stallMs: cfg.media.stallSeconds * 1000, maxConcurrent: cfg.ingest.workers,
+  });
   const ingest = createIngest({ config: cfg, store: site.store, keys: site.keys, archive, log: site.log, media, actor });
   const counts: Record<string, number> = {};
   let n = 0;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { constants as FS, statfsSync } from 'node:fs';
-import { open as openFile, lstat } from 'node:fs/promises';
+import { constants as FS } from 'node:fs';
+import { open as openFile, lstat, statfs } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { newId } from '../core/ids.ts';
 import { TresorError, fromSystemError, isTresorError } from '../core/errors.ts';
@@ -67,8 +67,8 @@ export function createIngest(deps: IngestDeps) {
   const sourceKey = (path: string) => keys.token('source', path);
 
   /** Claims a source path across processes, so the service and a CLI never both take it. */
-  function claim(path: string, size: number, mtimeMs: number): InflightRow | 'busy' | 'kept' {
-    return store.root.transactionSync(() => {
+  function claim(path: string, size: number, mtimeMs: number): Promise<InflightRow | 'busy' | 'kept'> {
+    return store.root.transaction(() => {
       const row = store.inflight.get(sourceKey(path)) as InflightRow | undefined;
       if (row?.state === 'kept' && row.size === size && row.mtimeMs === mtimeMs) return 'kept' as const;
       if (row && row.state === 'working' && row.pid !== process.pid && processAlive(row.pid, row.pidStart)) return 'busy' as const;
@@ -121,8 +121,8 @@ export function createIngest(deps: IngestDeps) {
     }
   }
 
-  function checkFreeSpace(need: number): void {
-    const s = statfsSync(config.dataDir);
+  async function checkFreeSpace(need: number): Promise<void> {
+    const s = await statfs(config.dataDir);
     const free = Number(s.bavail) * Number(s.bsize);
     if (free - need < config.ingest.minFreeMiB * MIB) {
       throw new TresorError('E_DISK_FULL',
@@ -152,11 +152,11 @@ export function createIngest(deps: IngestDeps) {
       }
       return { status: 'deferred', code: err.code, message: err.message };
     }
-    const claimed = claim(src.path, read.size, read.mtimeMs);
+    const claimed = await claim(src.path, read.size, read.mtimeMs);
     if (claimed === 'busy') return { status: 'skipped', reason: 'another Tresor process is ingesting this file' };
     if (claimed === 'kept') return { status: 'skipped', reason: 'already archived (disposition keep)' };
 
-    const sha256 = createHash('sha256').update(read.bytes).digest('hex');
+    const sha256 = await sha256Yielding(read.bytes);
     const existing = recordingBySha(store, sha256);
     if (existing) {
       // Same bytes already archived. If we stored them ourselves just before a crash
@@ -219,7 +219,7 @@ export function createIngest(deps: IngestDeps) {
     }
     const meta = buildMetadata(src.relPath, read.mtimeMs, sidecarFields, config.phone);
     const fmt = sniffInput(read.bytes.subarray(0, SNIFF_BYTES), basename(src.path));
-    checkFreeSpace(0); // before spending a transcode on a file that cannot be stored
+    await checkFreeSpace(0); // before spending a transcode on a file that cannot be stored
     const result = await media.transcode(read.bytes, fmt, {
       format: config.ingest.storeFormat,
       kbpsPerChannel: config.ingest.opusKbpsPerChannel,
@@ -230,7 +230,7 @@ export function createIngest(deps: IngestDeps) {
         'the WAV header promises more audio than the file holds: the PBX stopped mid-write. ' +
         'Kept in quarantine; `tresor quarantine retry ID --accept-truncated` archives what is there.');
     }
-    checkFreeSpace(result.output.length * 2);
+    await checkFreeSpace(result.output.length * 2);
 
     const id = newId();
     const dek = keys.newDek();
@@ -274,3 +274,18 @@ export function createIngest(deps: IngestDeps) {
 }
 
 export type Ingest = ReturnType<typeof createIngest>;
+
+/**
+ * SHA-256 in 4 MiB steps with a turn of the event loop between them: hashing a 100 MiB
+ * WAV in one go would block the loop for ~150 ms, long enough to starve the other
+ * workers' ffmpeg of input (see fsyncDir in core/durable.ts).
+ */
+async function sha256Yielding(bytes: Buffer): Promise<string> {
+  const STEP = 4 * 1024 * 1024;
+  const h = createHash('sha256');
+  for (let i = 0; i < bytes.length; i += STEP) {
+    h.update(bytes.subarray(i, i + STEP));
+    if (i + STEP < bytes.length) await new Promise<void>((r) => setImmediate(r));
+  }
+  return h.digest('hex');
+}

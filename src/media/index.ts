@@ -31,6 +31,13 @@ export interface MediaOptions {
   timeoutMs: number;
   /** kill a run that shows no progress this long */
   stallMs: number;
+  /**
+   * ffmpeg runs at once (default: unlimited); further runs wait their turn, in order.
+   * Ingest sets it to its worker count, so files can be read, hashed, sealed and committed
+   * while the CPU stays busy transcoding the next ones. Waiting does not count towards
+   * the time limits.
+   */
+  maxConcurrent?: number;
 }
 
 export interface TranscodeTarget {
@@ -69,8 +76,9 @@ export interface Media {
 
 export function createMedia(info: FfmpegInfo, opts: MediaOptions): Media {
   if (!(opts.timeoutMs > 0) || !(opts.stallMs > 0)) throw new TresorError('E_CONFIG', 'media time limits must be positive');
+  const turn = limiter(opts.maxConcurrent ?? Infinity);
   const run = (args: string[], input: Buffer | Readable, keepInput = false): Promise<RunResult> =>
-    runFfmpeg(info.path, args, { input, timeoutMs: opts.timeoutMs, stallMs: opts.stallMs, keepInput });
+    turn(() => runFfmpeg(info.path, args, { input, timeoutMs: opts.timeoutMs, stallMs: opts.stallMs, keepInput }));
 
   return {
     info,
@@ -102,6 +110,24 @@ export function createMedia(info: FfmpegInfo, opts: MediaOptions): Media {
       describe(r, fmt); // throws E_NO_AUDIO for an empty result
       return finishWavHeader(r.stdout);
     },
+  };
+}
+
+/** At most `max` calls of `fn` at once; the others start in call order as slots free up. */
+function limiter(max: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  if (!(max >= 1)) throw new TresorError('E_CONFIG', `maxConcurrent must be at least 1 (got ${max})`);
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async (fn) => {
+    if (running >= max) await new Promise<void>((r) => waiting.push(r));
+    else running++;
+    try {
+      return await fn();
+    } finally {
+      const next = waiting.shift();
+      if (next) next(); // the slot passes straight on: `running` stays the same
+      else running--;
+    }
   };
 }
 
