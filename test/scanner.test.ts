@@ -364,3 +364,18 @@ test('scanner_stop_letsTheProcessExit', { timeout: 15_000 }, async () => {
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout.trim(), 'stopped');
 });
+
+test('scanner_backlog_is_emitted_oldest_first_whatever_the_names', async () => {
+  const { inbox, scanner, ready } = await harness();
+  const { utimes } = await import('node:fs/promises');
+  // names sort the other way round from the call times
+  const names = ['c.wav', 'b.wav', 'a.wav', 'd/z.wav'];
+  await mkdir(join(inbox, 'd'));
+  for (const [i, n] of names.entries()) {
+    await writeFile(join(inbox, n), 'RIFF');
+    const t = new Date(Date.UTC(2026, 10, 27, 9, 0, i));
+    await utimes(join(inbox, n), t, t);
+  }
+  await settleScans(scanner);
+  assert.deepEqual(ready.map((f) => f.relPath), names);
+});

@@ -224,6 +224,9 @@ export function createScanner(opts: ScannerOptions): Scanner {
     }
 
     let due = opts.intervalMs;
+    // Oldest first (mtime, then path): a backlog after downtime drains in call order,
+    // and the order does not depend on how the file system lists a folder.
+    entries.sort((a, b) => a.st.mtimeMs - b.st.mtimeMs || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     const settledIn = (e: Entry): number => {
       const t = tracks.get(e.path);
       return t ? t.since + opts.settleMs - now : opts.settleMs;
