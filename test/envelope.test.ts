@@ -40,3 +40,14 @@ test('envelope_uses_a_fresh_nonce_prefix_each_time', () => {
   const plain = Buffer.from('same text');
   assert.notDeepEqual(seal(dek, plain), seal(dek, plain));
 });
+
+test('envelope_with_a_tampered_chunk_size_is_refused_as_damage_never_a_crash_or_wrong_plaintext', () => {
+  for (const [n, sizes] of [[1000, [1, 7, 99, 101, 0xffffffff]], [8, [1, 2]]] as const) {
+    const sealed = seal(dek, randomBytes(n), 100);
+    for (const size of sizes) {
+      const bad = Buffer.from(sealed);
+      bad.writeUInt32BE(size, 4);
+      assert.throws(() => open(dek, bad), (e: Error & { code?: string }) => e.code === 'E_CRYPTO', `${n} bytes, chunk size ${size}`);
+    }
+  }
+});

@@ -65,6 +65,9 @@ export function open(dek: Uint8Array, sealed: Uint8Array): Buffer {
   const body = buf.length - HEADER;
   const boxed = chunkSize + TAG;
   const chunks = Math.max(1, Math.ceil(body / boxed));
+  // A tampered chunk size can promise more tags than there are bytes: refuse it as
+  // damage, not with a RangeError from the allocation below.
+  if (body < chunks * TAG) throw new TresorError('E_CRYPTO', 'envelope header does not match its length: tampered');
   const out = Buffer.allocUnsafe(body - chunks * TAG);
   let outPos = 0;
   for (let i = 0; i < chunks; i++) {
