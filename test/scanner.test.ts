@@ -379,3 +379,20 @@ test('scanner_backlog_is_emitted_oldest_first_whatever_the_names', async () => {
   await settleScans(scanner);
   assert.deepEqual(ready.map((f) => f.relPath), names);
 });
+
+test('scanner_sees_a_file_dropped_while_its_first_scan_runs_without_waiting_for_the_next_period', async () => {
+  // A long period: only fs.watch hints can find the file in time. The PBX creates the
+  // day's folder and the call in it right as the service starts (nested folders are
+  // what the first scan cannot know about yet).
+  const { inbox, scanner, ready } = await harness({ intervalMs: 60_000 });
+  for (let i = 0; i < 30; i++) await mkdir(join(inbox, 'old', String(i)), { recursive: true }); // a slower first walk
+  scanner.start();
+  try {
+    await mkdir(join(inbox, '2026', '11', '29'), { recursive: true });
+    await writeFile(join(inbox, '2026', '11', '29', 'first.wav'), 'RIFF');
+    await waitFor(() => ready.length === 1, 5_000);
+    assert.equal(ready[0]!.relPath, '2026/11/29/first.wav');
+  } finally {
+    await scanner.stop();
+  }
+});

@@ -117,6 +117,7 @@ export function createScanner(opts: ScannerOptions): Scanner {
   const emitted = new Map<string, Emitted>();
   const rejected = new Map<string, string>();
   const watchers = new Map<string, FSWatcher>();
+  const unwatchable = new Set<string>();
   let lastErrors = new Set<string>();
 
   let running = false;
@@ -316,20 +317,27 @@ export function createScanner(opts: ScannerOptions): Scanner {
         watchers.delete(d);
       }
     }
+    let added = false;
     for (const d of wanted) {
-      if (watchers.has(d)) continue;
+      if (watchers.has(d) || unwatchable.has(d)) continue;
       try {
         // persistent: false — the timers keep the service alive; a watcher alone must not
         const w = watch(d, { persistent: false }, hint);
+        added = true;
         w.on('error', () => {
           w.close(); // a hint source failing costs latency only; the rescan still runs
           watchers.delete(d);
+          unwatchable.add(d); // not again: re-adding would rescan, fail, re-add… in a loop
         });
         watchers.set(d, w);
       } catch {
         // unsupported here (some network file systems): the periodic rescan covers it
+        unwatchable.add(d);
       }
     }
+    // A folder walked before its watcher existed may have changed in between (the PBX
+    // creates 2026/11/29/ and the day's first call in it at once): look once more soon.
+    if (added) hint();
   }
 
   function hint(): void {
@@ -377,6 +385,9 @@ export function createScanner(opts: ScannerOptions): Scanner {
     start() {
       if (running) return;
       running = true;
+      // Watch the inbox before the first walk: a file dropped while that walk runs would
+      // otherwise wait for the next periodic scan (5 s by default, minutes on a slow share).
+      syncWatchers([inbox]);
       void scanOnce();
     },
     async stop() {
