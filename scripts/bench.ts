@@ -1,7 +1,7 @@
 #!/usr/bin/env -S npx tsx
 // `npm run bench`: Tresor against baselines measured in the same run, on this machine.
 //
-//   tsx scripts/bench.ts [--count 12] [--workers 2] [--rounds 3] [--latency 3]
+//   tsx scripts/bench.ts [--count 12] [--workers 2] [--rounds 5] [--latency 3]
 //                        [--audit-size 1000000] [--skip-ingest] [--skip-audit]
 //
 // Ingest: a generated corpus of realistic calls (scripts/gen-corpus.ts, cached under
@@ -38,7 +38,7 @@ const { values: opt } = parseArgs({
   options: {
     count: { type: 'string', default: '12' },
     workers: { type: 'string', default: '2' },
-    rounds: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '5' },
     latency: { type: 'string', default: '3' },
     'audit-size': { type: 'string', default: '1000000' },
     'skip-ingest': { type: 'boolean', default: false },
