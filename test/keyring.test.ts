@@ -63,3 +63,15 @@ test('keyring_tokens_are_stable_per_site_and_differ_between_sites', () => {
   assert.notEqual(a.token('phone', '+4930123456'), b.token('phone', '+4930123456'));
   assert.notEqual(a.token('phone', '+4930123456'), a.token('agent', '+4930123456'));
 });
+
+test('keyring_misnamed_kek_credential_fails_closed_instead_of_creating_keys_in_the_data_dir', () => {
+  const dir = tmp();
+  const cred = join(dir, 'cred');
+  mkdirSync(cred);
+  // LoadCredential=kek:… instead of tresor-kek: the other two arrive under their right names
+  writeFileSync(join(cred, 'kek'), `1 ${randomBytes(32).toString('base64')}\n`);
+  writeFileSync(join(cred, 'tresor-log-signing'), `${randomBytes(32).toString('base64')}\n`);
+  writeFileSync(join(cred, 'tresor-index-secret'), `${randomBytes(32).toString('base64')}\n`);
+  assert.throws(() => openKeyring(join(dir, 'data'), false, { CREDENTIALS_DIRECTORY: cred }), /kek/);
+  assert.throws(() => statSync(join(dir, 'data', 'keys')), /ENOENT/, 'no fresh keys were made beside the archive');
+});

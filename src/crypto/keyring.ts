@@ -46,7 +46,9 @@ type KeyName = (typeof NAMES)[number];
 
 export function keySource(dataDir: string, env: Record<string, string | undefined> = process.env): KeySource {
   const cred = env.CREDENTIALS_DIRECTORY;
-  if (cred && existsSync(join(cred, 'tresor-kek'))) return { kind: 'systemd-credentials', dir: cred };
+  // Any one of our credentials there means the admin meant that source: a misnamed or
+  // forgotten LoadCredential then fails as "missing", never falls back to fresh keys.
+  if (cred && NAMES.some((n) => existsSync(join(cred, `tresor-${n}`)))) return { kind: 'systemd-credentials', dir: cred };
   return { kind: 'data-dir', dir: join(dataDir, 'keys') };
 }
 
