@@ -12,6 +12,7 @@ import { isTresorError } from '../src/core/index.ts';
 import { createNoteSigner } from '../src/crypto/signing.ts';
 import { openIndex, type IndexStore } from '../src/index/index.ts';
 import { memoryTree } from './fixtures/audit-helpers.ts';
+import { leafHash, verifyConsistency, verifyInclusion } from './fixtures/rfc9162-verify.ts';
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -87,6 +88,29 @@ describe('good exports', () => {
     const tree = memoryTree(readLines(full).map((l) => Buffer.from(l)));
     assert.equal(toHex(rootAt(tree, tree.size)), toHex(cp.root));
     assert.equal(cp.size, 50);
+  });
+
+  it('an_rfc9162_verifier_written_from_the_rfc_accepts_the_exported_consistency_proof_and_our_inclusion_proofs', () => {
+    const root = (note: string) => parseCheckpoint(note.split('\n\n')[0] + '\n').root;
+    const c = JSON.parse(readFileSync(join(since, 'consistency.json'), 'utf8')) as { old_size: number; new_size: number; hashes: string[] };
+    const oldRoot = root(readFileSync(join(since, 'previous-checkpoint'), 'utf8'));
+    const newRoot = root(readFileSync(join(since, 'checkpoint'), 'utf8'));
+    const proof = c.hashes.map((h) => Buffer.from(h, 'hex'));
+    assert.equal(verifyConsistency(BigInt(c.old_size), BigInt(c.new_size), oldRoot, newRoot, proof), true);
+    // and it is not a verifier that says yes to everything
+    assert.equal(verifyConsistency(BigInt(c.old_size), BigInt(c.new_size), newRoot, newRoot, proof), false);
+    assert.equal(verifyConsistency(BigInt(c.old_size) + 1n, BigInt(c.new_size), oldRoot, newRoot, proof), false);
+    // every consistency and inclusion proof the log serves, for every pair of sizes up to 50
+    const lines = readLines(full);
+    for (let n = 1; n <= 50; n++) {
+      for (let m = 1; m <= n; m++) {
+        assert.equal(verifyConsistency(BigInt(m), BigInt(n), log.rootHash(m), log.rootHash(n), log.consistencyProof(m, n)), true, `consistency ${m} → ${n}`);
+      }
+      for (let i = 0; i < n; i++) {
+        assert.equal(verifyInclusion(BigInt(i), BigInt(n), leafHash(Buffer.from(lines[i]!)), log.inclusionProof(i, n), log.rootHash(n)), true, `inclusion ${i} in ${n}`);
+      }
+    }
+    assert.equal(verifyInclusion(3n, 50n, leafHash(Buffer.from(lines[4]!)), log.inclusionProof(3, 50), log.rootHash(50)), false);
   });
 
   it('verify_mjs_defaults_to_its_own_folder_and_accepts_a_dir_argument', () => {
