@@ -228,7 +228,7 @@ export function createIngest(deps: IngestDeps) {
     if (result.truncated) {
       throw new TresorError('E_TRUNCATED',
         'the WAV header promises more audio than the file holds: the PBX stopped mid-write. ' +
-        'Kept in quarantine; `tresor quarantine retry ID --accept-truncated` archives what is there.');
+        'Kept in quarantine; `tresor quarantine restore ID --out FILE` gives the exact bytes back.');
     }
     await checkFreeSpace(result.output.length * 2);
 
