@@ -106,6 +106,11 @@ function transcode(file: string, args: string[], ffmpeg: string): Promise<Buffer
   });
 }
 
+/** The ffmpeg both sides of the ingest benchmark run: TRESOR_FFMPEG, else Debian's, else PATH's. */
+export function defaultFfmpegPath(): string {
+  return process.env.TRESOR_FFMPEG ?? (existsSync('/usr/bin/ffmpeg') ? '/usr/bin/ffmpeg' : 'ffmpeg');
+}
+
 interface WavInfo { channels: number; seconds: number }
 
 /** Reads channel count and duration from a RIFF/WAVE header (fmt + data chunks). */
@@ -172,7 +177,7 @@ async function main(): Promise<void> {
   }
   const files = findWavs(resolve(dir));
   if (!files.length) throw new Error(`no .wav files under ${dir}`);
-  const ffmpegPath = values.ffmpeg ?? process.env.TRESOR_FFMPEG ?? (existsSync('/usr/bin/ffmpeg') ? '/usr/bin/ffmpeg' : 'ffmpeg');
+  const ffmpegPath = values.ffmpeg ?? defaultFfmpegPath();
   const opts = { parallel: Number(values.parallel), ffmpegPath, kbpsPerChannel: Number(values.kbps), compressionLevel: Number(values.level) };
   const audioSeconds = files.reduce((s, f) => s + wavInfo(f).seconds, 0);
   const r = await runBareFfmpeg(files, opts);

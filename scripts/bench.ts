@@ -26,7 +26,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateCorpus, type Corpus } from './gen-corpus.ts';
-import { runBareFfmpeg, wavInfo } from './bench-ingest-baseline.ts';
+import { defaultFfmpegPath, runBareFfmpeg, wavInfo } from './bench-ingest-baseline.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const TRESOR = join(ROOT, 'scripts/tresor');
@@ -50,7 +50,7 @@ const WORKERS = Number(opt.workers);
 const ROUNDS = Number(opt.rounds);
 const LATENCY_PROBES = Number(opt.latency);
 const say = (s: string) => process.stderr.write(`bench: ${s}\n`);
-const ffmpegPath = process.env.TRESOR_FFMPEG ?? (existsSync('/usr/bin/ffmpeg') ? '/usr/bin/ffmpeg' : 'ffmpeg');
+const ffmpegPath = defaultFfmpegPath();
 
 /** Generates (or reuses) a corpus under .bench/, keyed by its parameters. */
 async function corpus(name: string, count: number, minSeconds: number, maxSeconds: number): Promise<Corpus> {
@@ -120,8 +120,9 @@ class Service {
     return this.text.split('\n').filter((l) => /quarantined|failed|not taking|deferred/.test(l));
   }
   async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return; // already gone
     this.child.kill('SIGTERM');
-    if (this.child.exitCode === null) await new Promise((r) => this.child.once('exit', r));
+    await new Promise((r) => this.child.once('exit', r));
   }
 }
 
@@ -141,46 +142,49 @@ function release(site: Site, rel: string): void {
   renameSync(join(site.staging, rel), to);
 }
 
-async function tresorIngest(c: Corpus): Promise<{ wallMs: number; peakRssMiB: number }> {
+/**
+ * A fresh site with the corpus staged beside its inbox and the service started; `run` gets
+ * the staged paths. The service is stopped and the site removed whatever happens, so a
+ * failed run leaves no service behind to hold the bench process open.
+ */
+async function withService<T>(c: Corpus, run: (svc: Service, release: (rel: string) => void, rels: string[]) => Promise<T>): Promise<T> {
   const site = newSite();
+  let svc: Service | null = null;
   try {
     const rels = stage(site, c);
-    const svc = new Service(site);
+    svc = new Service(site);
     await svc.started();
-    const t0 = performance.now();
-    for (const rel of rels) release(site, rel);
-    await svc.until(`${rels.length} recordings archived`, () => svc.archivedAt.length >= rels.length || svc.errors().length > 0, 30 * 60_000);
-    if (svc.errors().length) throw new Error(`ingest reported problems:\n${svc.errors().join('\n')}`);
-    const wallMs = Math.max(...svc.archivedAt) - t0;
-    const peakRssMiB = svc.peakRssMiB();
-    await svc.stop();
-    return { wallMs, peakRssMiB };
+    return await run(svc, (rel) => release(site, rel), rels);
   } finally {
+    await svc?.stop();
     rmSync(site.dir, { recursive: true, force: true });
   }
 }
 
+function tresorIngest(c: Corpus): Promise<{ wallMs: number; peakRssMiB: number }> {
+  return withService(c, async (svc, release, rels) => {
+    const t0 = performance.now();
+    for (const rel of rels) release(rel);
+    await svc.until(`${rels.length} recordings archived`, () => svc.archivedAt.length >= rels.length || svc.errors().length > 0, 30 * 60_000);
+    if (svc.errors().length) throw new Error(`ingest reported problems:\n${svc.errors().join('\n')}`);
+    return { wallMs: Math.max(...svc.archivedAt) - t0, peakRssMiB: svc.peakRssMiB() };
+  });
+}
+
 /** Drops each call into an idle service, one at a time; settled→archived = drop→archived − settle window. */
-async function latency(c: Corpus): Promise<number[]> {
-  const site = newSite();
-  try {
-    const rels = stage(site, c);
-    const svc = new Service(site);
-    await svc.started();
+function latency(c: Corpus): Promise<number[]> {
+  return withService(c, async (svc, release, rels) => {
     const out: number[] = [];
     for (const rel of rels) {
       const before = svc.archivedAt.length;
       const t0 = performance.now();
-      release(site, rel);
+      release(rel);
       await svc.until(`${rel} archived`, () => svc.archivedAt.length > before || svc.errors().length > 0, 10 * 60_000);
       if (svc.errors().length) throw new Error(svc.errors().join('\n'));
       out.push(svc.archivedAt[before]! - t0 - SETTLE_S * 1000);
     }
-    await svc.stop();
     return out;
-  } finally {
-    rmSync(site.dir, { recursive: true, force: true });
-  }
+  });
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
