@@ -1,15 +1,17 @@
 import { TresorError } from '../core/errors.ts';
 import type { LogWriter, RecordingView } from '../core/types.ts';
-import { open, type Keyring, type WrappedDek } from '../crypto/index.ts';
+import { open, openRange, plainLength, type Keyring, type WrappedDek } from '../crypto/index.ts';
 import type { Archive } from '../archive/index.ts';
 import {
   getRecording, searchRecordings, type IndexStore, type PersonalFields, type RecordingRow, type SearchFilters,
 } from '../index/index.ts';
+import { can, type Permission, type Principal } from '../auth/roles.ts';
 
 /**
- * The single door to recording content (DESIGN §1): every read appends its log entry
- * durably, and only then decrypts. Nothing else in Tresor unwraps a recording's DEK.
- * (Role checks come with the console's users; CLI actors are local admins.)
+ * The single door to recording content (DESIGN §1): every search, metadata view, play,
+ * download and export is authorised here, appends its log entry durably, and only then
+ * decrypts. Nothing else in Tresor unwraps a recording's DEK. A refusal is logged too
+ * (`access.denied`): the DPO wants to see who tried.
  */
 export interface AccessDeps {
   store: IndexStore;
@@ -24,8 +26,46 @@ export interface SearchQuery extends Omit<SearchFilters, 'phoneToken' | 'agentTo
   agent?: string;
 }
 
+export interface SearchResult {
+  items: RecordingView[];
+  /** cursor for the next (older) page, or null */
+  next: string | null;
+  /** true when the page stopped at the scan budget, not at the end of the range */
+  partial: boolean;
+  /** whether numbers and names are hidden for this principal */
+  masked: boolean;
+}
+
+export type AudioAction = 'recording.played' | 'recording.downloaded' | 'recording.exported';
+
+export const CONTENT_TYPES: Record<string, string> = { opus: 'audio/ogg', flac: 'audio/flac' };
+export function contentTypeOf(storedFormat: string): string {
+  if (CONTENT_TYPES[storedFormat]) return CONTENT_TYPES[storedFormat]!;
+  const label = storedFormat.replace(/^original:/, '').toLowerCase();
+  if (label.includes('wav')) return 'audio/wav';
+  if (label.includes('mp3') || label.includes('mpeg')) return 'audio/mpeg';
+  if (label.includes('ogg') || label.includes('opus')) return 'audio/ogg';
+  if (label.includes('flac')) return 'audio/flac';
+  return 'application/octet-stream';
+}
+
+export function encodeCursor(c: [number, string]): string {
+  return `${c[0]}.${c[1]}`;
+}
+export function decodeCursor(s: string): [number, string] {
+  const m = /^(\d{1,16})\.([0-9A-HJKMNP-TV-Z]{26})$/.exec(s);
+  if (!m) throw new TresorError('E_USAGE', 'cursor is not one this server gave out');
+  return [Number(m[1]), m[2]!];
+}
+
 export function createAccess(deps: AccessDeps) {
   const { store, keys, archive, log } = deps;
+
+  async function authorize(p: Principal, perm: Permission, target: string): Promise<void> {
+    if (can(p.roles, perm)) return;
+    await log.append([{ actor: p.actor, action: 'access.denied', target, detail: { needs: perm } }]);
+    throw new TresorError('E_FORBIDDEN', `${p.actor} may not do this (needs ${perm})`);
+  }
 
   function dekOf(id: string): Uint8Array {
     const w = store.keys.get(id) as WrappedDek | undefined;
@@ -33,19 +73,19 @@ export function createAccess(deps: AccessDeps) {
     return keys.unwrapDek(w);
   }
 
-  function personalOf(row: RecordingRow, dek: Uint8Array): PersonalFields {
-    return JSON.parse(open(dek, row.personal).toString('utf8')) as PersonalFields;
-  }
-
-  function view(row: RecordingRow): RecordingView {
-    const p = personalOf(row, dekOf(row.id));
-    return {
+  function view(row: RecordingRow, personal: boolean): RecordingView {
+    const base = {
       id: row.id, start: new Date(row.start).toISOString(), durationMs: row.durationMs, direction: row.direction,
-      from: p.from, to: p.to, agent: p.agent, queue: row.queue, consent: p.consent, purpose: row.purpose,
-      tags: row.tags, callId: p.callId, sourceName: p.sourceName, sourceSha256: row.sourceSha256,
+      queue: row.queue, purpose: row.purpose, tags: row.tags, sourceSha256: row.sourceSha256,
       sourceBytes: row.sourceBytes, channels: row.channels, sampleRate: row.sampleRate, storedFormat: row.storedFormat,
       storedBytes: row.storedBytes, ingestedAt: new Date(row.ingestedAt).toISOString(),
     };
+    // Masked views never unwrap the DEK: what is not decrypted cannot leak.
+    if (!personal) {
+      return { ...base, from: null, to: null, agent: null, callId: null, sourceName: '', consent: { state: row.consentState }, masked: true };
+    }
+    const p = JSON.parse(open(dekOf(row.id), row.personal).toString('utf8')) as PersonalFields;
+    return { ...base, from: p.from, to: p.to, agent: p.agent, callId: p.callId, sourceName: p.sourceName, consent: p.consent };
   }
 
   function mustGet(id: string): RecordingRow {
@@ -55,36 +95,69 @@ export function createAccess(deps: AccessDeps) {
   }
 
   return {
-    async search(actor: string, q: SearchQuery): Promise<RecordingView[]> {
+    authorize,
+    async search(p: Principal, q: SearchQuery): Promise<SearchResult> {
+      await authorize(p, 'recording.search', 'recordings');
+      const personal = can(p.roles, 'recording.personal');
       const { number, agent, ...rest } = q;
+      // Looking calls up by a person's number or name is itself using personal data.
+      if ((number || agent) && !personal) await authorize(p, 'recording.personal', 'recordings');
       const filters: SearchFilters = {
         ...rest,
         ...(number ? { phoneToken: keys.token('phone', number) } : {}),
         ...(agent ? { agentToken: keys.token('agent', agent.trim().toLowerCase()) } : {}),
       };
-      const rows = searchRecordings(store, filters);
+      const page = searchRecordings(store, filters);
       // The entry names the tokens, never the number or agent searched for.
-      const { phoneToken, agentToken, ...plain } = filters;
+      const { phoneToken, agentToken, before, ...plain } = filters;
       await log.append([{
-        actor, action: 'recording.searched', target: 'recordings',
+        actor: p.actor, action: 'recording.searched', target: 'recordings',
         detail: {
-          filters: { ...plain, ...(phoneToken ? { phoneToken: phoneToken.slice(0, 16) } : {}), ...(agentToken ? { agentToken: agentToken.slice(0, 16) } : {}) },
-          results: rows.map((r) => r.id),
+          filters: {
+            ...plain, ...(before ? { before: encodeCursor(before) } : {}),
+            ...(phoneToken ? { phoneToken: phoneToken.slice(0, 16) } : {}), ...(agentToken ? { agentToken: agentToken.slice(0, 16) } : {}),
+          },
+          results: page.rows.map((r) => r.id),
         },
       }]);
-      return rows.map(view);
+      return {
+        items: page.rows.map((r) => view(r, personal)),
+        next: page.next ? encodeCursor(page.next) : null,
+        partial: page.next !== null && page.rows.length < (filters.limit ?? 50),
+        masked: !personal,
+      };
     },
-    async view(actor: string, id: string): Promise<RecordingView> {
+
+    async view(p: Principal, id: string): Promise<RecordingView> {
+      await authorize(p, 'recording.search', `recording:${id}`);
       const row = mustGet(id);
-      await log.append([{ actor, action: 'recording.viewed', target: `recording:${id}`, detail: {} }]);
-      return view(row);
+      const personal = can(p.roles, 'recording.personal');
+      await log.append([{ actor: p.actor, action: 'recording.viewed', target: `recording:${id}`, detail: personal ? {} : { masked: true } }]);
+      return view(row, personal);
     },
-    /** stored audio (Opus/FLAC/original) after a durable log entry naming why */
-    async readAudio(actor: string, id: string, action: 'recording.played' | 'recording.exported' | 'recording.downloaded', detail: Record<string, unknown> = {}) {
+
+    /** non-personal facts for pages that must show a row without a log entry (none decrypts) */
+    exists(id: string): boolean {
+      return !!getRecording(store, id);
+    },
+
+    /**
+     * Stored audio after a durable log entry naming why. With `range` only the chunks
+     * holding [start, end) are decrypted (HTTP Range for seeking in a long call).
+     */
+    async readAudio(p: Principal, id: string, action: AudioAction, opts: { detail?: Record<string, unknown>; range?: (total: number) => [number, number] | null } = {}) {
+      await authorize(p, 'recording.audio', `recording:${id}`);
       const row = mustGet(id);
-      await log.append([{ actor, action, target: `recording:${id}`, detail: { storedFormat: row.storedFormat, ...detail } }]);
       const sealed = await archive.read({ segment: row.segment, offset: row.offset, length: row.length, payloadSha256: row.payloadSha256 });
-      return { row, audio: open(dekOf(id), sealed) };
+      const total = plainLength(sealed);
+      const range = opts.range ? opts.range(total) : null;
+      await log.append([{
+        actor: p.actor, action, target: `recording:${id}`,
+        detail: { storedFormat: row.storedFormat, ...(range ? { range: `${range[0]}-${range[1] - 1}` } : {}), ...opts.detail },
+      }]);
+      const dek = dekOf(id);
+      const audio = range ? openRange(dek, sealed, range[0], range[1]) : open(dek, sealed);
+      return { row, audio, total, range, contentType: contentTypeOf(row.storedFormat) };
     },
   };
 }

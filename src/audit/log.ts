@@ -48,6 +48,8 @@ export interface AuditLog {
   startCheckpointTimer(intervalMs: number): void;
   stopCheckpointTimer(): void;
   verifyAll(onProgress?: (done: number, total: number) => void): Promise<VerifyReport>;
+  /** entries naming this target or actor, newest first, older than `beforeSeq` */
+  about(kind: 'target' | 'actor', value: string, limit: number, beforeSeq?: number): LogEntry[];
 }
 
 /** How many of the newest checkpoints are re-checked against the tree at open. */
@@ -83,6 +85,8 @@ export function createAuditLog(store: IndexStore, opts: AuditLogOptions): AuditL
       const line = formatEntry(entry);
       const bytes = Buffer.from(line, 'utf8');
       store.log.put(entry.seq, line);
+      store.logIndex.put(['target', entry.target, entry.seq], true);
+      store.logIndex.put(['actor', entry.actor, entry.seq], true);
       storeLeaf(store.tree, reader, entry.seq, hashLeaf(bytes));
       prev = toHex(sha256(bytes));
       return entry;
@@ -133,6 +137,23 @@ export function createAuditLog(store: IndexStore, opts: AuditLogOptions): AuditL
     }
   };
   checkAgainstSigned();
+  indexOlderEntries();
+
+  // Logs written before the target/actor index existed get it once, in batches.
+  function indexOlderEntries(): void {
+    if (store.meta.get('logIndexVersion') === 1) return;
+    const n = size();
+    for (let from = 0; from < n; from += 10_000) {
+      store.root.transactionSync(() => {
+        for (const { key: seq, value } of store.log.getRange({ start: from, end: Math.min(n, from + 10_000) })) {
+          const e = JSON.parse(value) as LogEntry;
+          store.logIndex.put(['target', e.target, seq], true);
+          store.logIndex.put(['actor', e.actor, seq], true);
+        }
+      });
+    }
+    store.root.transactionSync(() => store.meta.put('logIndexVersion', 1));
+  }
 
   const log: AuditLog = {
     origin,
@@ -186,6 +207,17 @@ export function createAuditLog(store: IndexStore, opts: AuditLogOptions): AuditL
       timer = null;
     },
     verifyAll: (onProgress) => verifyAllStored(store, { key, origin, onProgress }),
+    about(kind, value, limit, beforeSeq = Number.MAX_SAFE_INTEGER) {
+      const out: LogEntry[] = [];
+      for (const k of store.logIndex.getKeys({ start: [kind, value, beforeSeq], end: [kind, value, -1], reverse: true })) {
+        const seq = k[2] as number;
+        if (seq >= beforeSeq) continue;
+        const line = store.log.get(seq);
+        if (line !== undefined) out.push(JSON.parse(line) as LogEntry);
+        if (out.length >= limit) break;
+      }
+      return out;
+    },
   };
   return log;
 }

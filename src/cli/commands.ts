@@ -14,6 +14,7 @@ import { recoverInflight } from '../ingest/recover.ts';
 import { listQuarantine, openQuarantined, unlistedQuarantineFolders } from '../ingest/quarantine.ts';
 import { normalizeNumber } from '../ingest/phone.ts';
 import { createAccess } from '../access/index.ts';
+import { cliPrincipal } from '../auth/roles.ts';
 import { auditCommand } from './audit.ts';
 import { startService } from '../service.ts';
 import { parse, type Command, type Io } from './main.ts';
@@ -185,7 +186,7 @@ const listCmd: Command = async (args, { config, actor, io }) => {
   if (values.direction && !['in', 'out', 'internal', 'unknown'].includes(values.direction)) throw new TresorError('E_USAGE', '--direction: in, out, internal or unknown');
   return withSite(config, async (site, archive) => {
     const access = createAccess({ store: site.store, keys: site.keys, archive, log: site.log });
-    const rows = await access.search(actor, {
+    const { items: rows } = await access.search(cliPrincipal(actor), {
       fromMs: parseDate(values.since, '--since'), toMs: parseDate(values.until, '--until'), number, agent: values.agent,
       queue: values.queue, direction: values.direction as RecordingView['direction'] | undefined,
       limit: values.limit ? Number(values.limit) : 1000,
@@ -200,7 +201,7 @@ const showCmd: Command = async (args, { config, actor, io }) => {
   const { values, positionals } = parse(args, { json: { type: 'boolean' } });
   if (positionals.length !== 1) throw new TresorError('E_USAGE', 'show: name one recording ID');
   return withSite(config, async (site, archive) => {
-    const v = await createAccess({ store: site.store, keys: site.keys, archive, log: site.log }).view(actor, positionals[0]!);
+    const v = await createAccess({ store: site.store, keys: site.keys, archive, log: site.log }).view(cliPrincipal(actor), positionals[0]!);
     if (values.json) io.out(JSON.stringify(v, null, 2));
     else for (const [k, val] of Object.entries(v)) io.out(`${k.padEnd(13)} ${typeof val === 'object' ? JSON.stringify(val) : val}`);
     return 0;
@@ -214,7 +215,7 @@ const extractCmd: Command = async (args, { config, actor, io }) => {
   if (!['stored', 'wav'].includes(format)) throw new TresorError('E_USAGE', '--format: stored or wav');
   return withSite(config, async (site, archive) => {
     const access = createAccess({ store: site.store, keys: site.keys, archive, log: site.log });
-    const { row, audio } = await access.readAudio(actor, positionals[0]!, 'recording.exported', { format });
+    const { row, audio } = await access.readAudio(cliPrincipal(actor), positionals[0]!, 'recording.exported', { detail: { format } });
     let bytes: Buffer = audio;
     if (format === 'wav') {
       const media = createMedia(await resolveFfmpeg(config.ffmpeg), { timeoutMs: config.media.timeoutSeconds * 1000, stallMs: config.media.stallSeconds * 1000 });

@@ -57,6 +57,8 @@ export interface RecordingView {
   storedFormat: string;
   storedBytes: number;
   ingestedAt: string;
+  /** set when personal fields were withheld (the viewer's roles do not cover them) */
+  masked?: true;
 }
 
 /** What callers hand to the access log (src/audit fills in seq, time, prev). */

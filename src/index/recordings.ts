@@ -88,11 +88,23 @@ export function countRecordings(store: IndexStore): number {
   return store.recordings.getCount();
 }
 
+export interface SearchPage {
+  rows: RecordingRow[];
+  /** continue with `before: next` for older matches; null when the range is exhausted */
+  next: [number, string] | null;
+  /** index entries looked at (the scan budget bounds a rare filter on a huge archive) */
+  scanned: number;
+}
+
+/** Entries one search may look at: keeps a rare filter (say, consent "denied" over a
+ *  million calls) from holding the event loop; the page then says how far back it got. */
+export const SCAN_BUDGET = 20_000;
+
 /**
  * Newest first. Uses the most selective key: a token range when a number or agent is
  * given (the index leaks no numbers, so lookups are by HMAC token), else the time index.
  */
-export function searchRecordings(store: IndexStore, f: SearchFilters): RecordingRow[] {
+export function searchRecordings(store: IndexStore, f: SearchFilters, budget = SCAN_BUDGET): SearchPage {
   const limit = Math.max(1, Math.min(f.limit ?? 50, 1000));
   const hi = f.before ? [f.before[0], f.before[1]] : [f.toMs ?? Number.MAX_SAFE_INTEGER, '\uffff'];
   const lo = f.fromMs ?? 0;
@@ -101,17 +113,22 @@ export function searchRecordings(store: IndexStore, f: SearchFilters): Recording
   const range = keyed
     ? store.tokens.getRange({ start: [...keyed, ...hi], end: [...keyed, lo], reverse: true })
     : store.byStart.getRange({ start: hi, end: [lo], reverse: true });
+  let scanned = 0;
+  let lastKey: [number, string] | null = null;
   for (const { key } of range) {
     const id = key[key.length - 1] as string;
-    if (f.before && id === f.before[1]) continue;
+    const start = key[key.length - 2] as number;
+    if (f.before && id === f.before[1] && start === f.before[0]) continue;
+    if (scanned >= budget) return { rows: out, next: lastKey, scanned };
+    scanned++;
+    lastKey = [start, id];
     const row = getRecording(store, id);
     if (!row || !matches(row, f)) continue;
     out.push(row);
-    if (out.length >= limit) break;
+    if (out.length >= limit) return { rows: out, next: lastKey, scanned };
   }
-  return out;
+  return { rows: out, next: null, scanned };
 }
-
 function matches(r: RecordingRow, f: SearchFilters): boolean {
   if (f.toMs !== undefined && r.start > f.toMs) return false;
   if (f.fromMs !== undefined && r.start < f.fromMs) return false;

@@ -42,6 +42,16 @@ export interface IndexStore {
   tree: Database<Buffer, any[]>;
   /** tree size → signed checkpoint note text */
   checkpoints: Database<string, number>;
+  /** ['target'|'actor', value, seq] → true: "what happened to this recording", "what did this user do" */
+  logIndex: Database<any, any[]>;
+  /** user name → UserRow (src/auth) */
+  users: Database<any, string>;
+  /** SHA-256 hex of a session id → SessionRow: the cookie value itself is never stored */
+  sessions: Database<any, string>;
+  /** API token id → ApiTokenRow (hash of the secret, owner, revoked) */
+  apiTokens: Database<any, string>;
+  /** approval request id → ApprovalRow (four-eyes actions) */
+  approvals: Database<any, string>;
   close(): Promise<void>;
 }
 
@@ -65,6 +75,11 @@ export function openIndex(dataDir: string): IndexStore {
     log: db<string, number>('log', { encoding: 'string' }),
     tree: db<Buffer, any[]>('tree', { encoding: 'binary' }),
     checkpoints: db<string, number>('checkpoints', { encoding: 'string' }),
+    logIndex: db<any, any[]>('logIndex'),
+    users: db('users'),
+    sessions: db('sessions'),
+    apiTokens: db('apiTokens'),
+    approvals: db('approvals'),
     close: () => root.close(),
   };
 }

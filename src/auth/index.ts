@@ -1,0 +1,153 @@
+import { TresorError } from '../core/errors.ts';
+import type { LogWriter } from '../core/types.ts';
+import type { IndexStore } from '../index/index.ts';
+import { checkApiToken } from './api-tokens.ts';
+import { dummyHash, hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
+import { can, type Principal, type Role } from './roles.ts';
+import { createSession, endSession, lookupSession, sweepSessions, type SessionLimits, type SessionRow } from './sessions.ts';
+import { consumeSetupToken, setupTokenValid } from './setup.ts';
+import { createThrottle, DEFAULT_THROTTLE, type ThrottleOptions } from './throttle.ts';
+import { checkTotp } from './totp.ts';
+import { getUser, nameProblem, type UserRow } from './users.ts';
+
+export * from './roles.ts';
+export * from './users.ts';
+export * from './api-tokens.ts';
+export { newSetupToken, setupNeeded, setupTokenValid } from './setup.ts';
+export { passwordProblem, MIN_PASSWORD_LENGTH } from './passwords.ts';
+export { newTotpSecret, otpauthUri, totpAt } from './totp.ts';
+export type { SessionRow, SessionLimits } from './sessions.ts';
+
+export interface AuthSettings extends SessionLimits {
+  /** TOTP is required for admin and dpo accounts (they can change who sees what) */
+  requireTotpForPrivileged: boolean;
+  throttle?: ThrottleOptions;
+}
+
+export type LoginResult =
+  | { ok: true; sessionId: string; session: SessionRow; user: UserRow }
+  | { ok: false; reason: 'invalid' | 'throttled' | 'totp-needed' | 'totp-enrol-needed'; retryAfterMs?: number };
+
+const PRIVILEGED: Role[] = ['admin', 'dpo'];
+
+export function userPrincipal(u: UserRow, sessionKey?: string): Principal {
+  return { kind: 'user', name: u.name, actor: `user:${u.name}`, roles: u.roles, ...(sessionKey ? { sessionKey } : {}) };
+}
+
+/**
+ * Login, sessions and bearer tokens for the web layer. Every failed login is logged
+ * (`auth.login.failed`, with the account name but never the password), every success too.
+ */
+export function createAuth(store: IndexStore, log: LogWriter, settings: AuthSettings, now: () => number = Date.now) {
+  const throttle = createThrottle(settings.throttle ?? DEFAULT_THROTTLE, now);
+
+  function totpRequired(u: UserRow): boolean {
+    return !!u.totpSecret || (settings.requireTotpForPrivileged && u.roles.some((r) => PRIVILEGED.includes(r)));
+  }
+
+  return {
+    throttle,
+    async login(input: { name: string; password: string; totp?: string; address: string }): Promise<LoginResult> {
+      const name = input.name.trim().toLowerCase();
+      const keys = [`user:${name}`, `addr:${input.address}`];
+      const wait = throttle.retryAfterMs(keys);
+      if (wait > 0) {
+        await log.append([{ actor: `user:${nameProblem(name) ? '?' : name}`, action: 'auth.login.throttled', target: 'auth', detail: { retryAfterMs: wait } }]);
+        return { ok: false, reason: 'throttled', retryAfterMs: wait };
+      }
+      const u = nameProblem(name) ? undefined : getUser(store, name);
+      // Unknown users cost the same scrypt run as known ones: timing tells no names.
+      const good = await verifyPassword(input.password, u?.passwordHash ?? (await dummyHash()));
+      const fail = async (why: string, reason: 'invalid' | 'totp-needed' = 'invalid'): Promise<LoginResult> => {
+        throttle.failed(keys);
+        await log.append([{ actor: `user:${u ? name : '?'}`, action: 'auth.login.failed', target: 'auth', detail: { why } }]);
+        return { ok: false, reason };
+      };
+      if (!u || !good) return fail(u ? 'password' : 'unknown-user');
+      if (u.disabled) return fail('disabled');
+      let totpStep: number | null = null;
+      if (totpRequired(u)) {
+        if (!u.totpSecret) {
+          await log.append([{ actor: `user:${name}`, action: 'auth.login.failed', target: 'auth', detail: { why: 'totp-not-enrolled' } }]);
+          return { ok: false, reason: 'totp-enrol-needed' };
+        }
+        if (!input.totp) return { ok: false, reason: 'totp-needed' };
+        totpStep = checkTotp(u.totpSecret, input.totp.trim(), now(), u.totpLastStep);
+        if (totpStep === null) return fail('totp', 'totp-needed');
+      }
+      throttle.succeeded([`user:${name}`]);
+      const t = now();
+      await sweepSessions(store, settings, t);
+      const { id, row } = await createSession(store, u.name, u.sessionEpoch, t);
+      await store.root.transaction(() => {
+        if (totpStep !== null) store.users.put(u.name, { ...(store.users.get(u.name) as UserRow), totpLastStep: totpStep });
+        log.appendSync([{ actor: `user:${u.name}`, action: 'auth.login', target: 'auth', detail: { totp: totpStep !== null } }]);
+      });
+      return { ok: true, sessionId: id, session: row, user: u };
+    },
+
+    /** The principal of a session cookie, or why there is none. */
+    session(id: string): { principal: Principal; session: SessionRow; user: UserRow } | { reason: 'unknown' | 'idle' | 'expired' | 'ended' } {
+      const s = lookupSession(store, id, settings, now());
+      if (!s.ok) return { reason: s.reason };
+      const u = getUser(store, s.row.user);
+      if (!u || u.disabled || u.sessionEpoch !== s.row.epoch) {
+        void endSession(store, s.key);
+        return { reason: 'ended' };
+      }
+      return { principal: userPrincipal(u, s.key), session: s.row, user: u };
+    },
+
+    bearer(value: string): Principal | null {
+      const t = checkApiToken(store, value);
+      if (!t) return null;
+      const u = getUser(store, t.user);
+      if (!u || u.disabled) return null;
+      return { kind: 'token', name: u.name, actor: `token:${t.id}`, roles: u.roles, sessionKey: t.id };
+    },
+
+    async logout(p: Principal, everywhere = false): Promise<void> {
+      if (everywhere) {
+        const u = getUser(store, p.name);
+        await store.root.transaction(() => {
+          if (u) store.users.put(u.name, { ...u, sessionEpoch: u.sessionEpoch + 1 });
+          log.appendSync([{ actor: p.actor, action: 'auth.logout.everywhere', target: `user:${p.name}`, detail: {} }]);
+        });
+        await sweepSessions(store, settings, now(), p.name);
+        return;
+      }
+      if (p.sessionKey) await endSession(store, p.sessionKey);
+      await log.append([{ actor: p.actor, action: 'auth.logout', target: 'auth', detail: {} }]);
+    },
+
+    /** Creates the first admin through the one-time setup link. */
+    async completeSetup(token: string, name: string, password: string): Promise<UserRow> {
+      if (!setupTokenValid(store, token, now())) throw new TresorError('E_FORBIDDEN', 'this setup link is not valid (used, expired, or users exist already)');
+      const np = nameProblem(name);
+      if (np) throw new TresorError('E_USAGE', np);
+      const pp = passwordProblem(password);
+      if (pp) throw new TresorError('E_USAGE', pp);
+      const hash = await hashPassword(password);
+      const row: UserRow = {
+        v: 1, name, roles: ['admin'], passwordHash: hash, disabled: false, createdAt: now(), createdBy: 'setup-link',
+        totpSecret: null, totpLastStep: -1, sessionEpoch: 0, lang: null,
+      };
+      const ok = await store.root.transaction(() => {
+        if (store.users.getCount() > 0) return false;
+        store.users.put(name, row);
+        store.meta.remove('setup');
+        log.appendSync([{ actor: 'setup-link', action: 'user.created', target: `user:${name}`, detail: { roles: row.roles, via: 'setup-link' } }]);
+        return true;
+      });
+      if (!ok) {
+        await consumeSetupToken(store);
+        throw new TresorError('E_FORBIDDEN', 'users exist already: the setup link is void');
+      }
+      return row;
+    },
+
+    can,
+  };
+}
+
+export type Auth = ReturnType<typeof createAuth>;

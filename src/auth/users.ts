@@ -1,0 +1,133 @@
+import { TresorError } from '../core/errors.ts';
+import type { LogWriter, NewLogEntry } from '../core/types.ts';
+import type { IndexStore } from '../index/index.ts';
+import { hashPassword } from './passwords.ts';
+import { isRole, type Role } from './roles.ts';
+
+export interface UserRow {
+  v: 1;
+  name: string;
+  roles: Role[];
+  passwordHash: string;
+  disabled: boolean;
+  createdAt: number;
+  createdBy: string;
+  /** base32 TOTP secret once enrolled */
+  totpSecret: string | null;
+  /** last TOTP step accepted (a code works once) */
+  totpLastStep: number;
+  /** raised by password reset, disable and "log out everywhere": older sessions end */
+  sessionEpoch: number;
+  /** UI language */
+  lang: 'de' | 'en' | null;
+}
+
+/** What pages and `user list` show: never the hash or the TOTP secret. */
+export interface UserSummary {
+  name: string;
+  roles: Role[];
+  disabled: boolean;
+  totp: boolean;
+  createdAt: string;
+  createdBy: string;
+}
+
+const NAME_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+export function nameProblem(name: string): string | null {
+  return NAME_RE.test(name) ? null : 'a user name is 1-64 characters: lower-case letters, digits, ".", "_" or "-"';
+}
+
+export function parseRoles(list: readonly string[]): Role[] {
+  const roles = [...new Set(list.flatMap((r) => r.split(',')).map((r) => r.trim()).filter(Boolean))];
+  if (!roles.length) throw new TresorError('E_USAGE', 'give at least one role: admin, supervisor, dpo, auditor');
+  for (const r of roles) if (!isRole(r)) throw new TresorError('E_USAGE', `unknown role "${r}" (admin, supervisor, dpo, auditor)`);
+  return roles as Role[];
+}
+
+export function summary(u: UserRow): UserSummary {
+  return { name: u.name, roles: u.roles, disabled: u.disabled, totp: !!u.totpSecret, createdAt: new Date(u.createdAt).toISOString(), createdBy: u.createdBy };
+}
+
+export function getUser(store: IndexStore, name: string): UserRow | undefined {
+  return store.users.get(name) as UserRow | undefined;
+}
+
+export function listUsers(store: IndexStore): UserRow[] {
+  return [...store.users.getRange()].map((e) => e.value as UserRow);
+}
+
+export function mustUser(store: IndexStore, name: string): UserRow {
+  const u = getUser(store, name);
+  if (!u) throw new TresorError('E_NOT_FOUND', `no user "${name}"`);
+  return u;
+}
+
+/**
+ * Writes a user row and its log entry in one durable transaction. `expect` guards
+ * read-modify-write against a concurrent change (CLI and service may both write).
+ */
+async function commit(store: IndexStore, log: LogWriter, row: UserRow, entry: NewLogEntry, expectNew = false): Promise<void> {
+  const ok = await store.root.transaction(() => {
+    if (expectNew && store.users.get(row.name)) return false;
+    store.users.put(row.name, row);
+    log.appendSync([entry]);
+    return true;
+  });
+  if (!ok) throw new TresorError('E_USAGE', `a user "${row.name}" exists already`);
+}
+
+export async function addUser(store: IndexStore, log: LogWriter, by: string, input: { name: string; roles: Role[]; password: string }): Promise<UserRow> {
+  const problem = nameProblem(input.name);
+  if (problem) throw new TresorError('E_USAGE', problem);
+  if (getUser(store, input.name)) throw new TresorError('E_USAGE', `a user "${input.name}" exists already`);
+  const row: UserRow = {
+    v: 1, name: input.name, roles: input.roles, passwordHash: await hashPassword(input.password), disabled: false,
+    createdAt: Date.now(), createdBy: by, totpSecret: null, totpLastStep: -1, sessionEpoch: 0, lang: null,
+  };
+  await commit(store, log, row, { actor: by, action: 'user.created', target: `user:${row.name}`, detail: { roles: row.roles } }, true);
+  return row;
+}
+
+export async function updateUser(
+  store: IndexStore, log: LogWriter, by: string, name: string,
+  change: { roles?: Role[]; disabled?: boolean; password?: string; endSessions?: boolean; totpSecret?: string | null; totpLastStep?: number; lang?: 'de' | 'en' },
+): Promise<UserRow> {
+  const u = mustUser(store, name);
+  const row: UserRow = { ...u };
+  const detail: Record<string, unknown> = {};
+  let action = 'user.changed';
+  if (change.roles) {
+    row.roles = change.roles;
+    detail.roles = change.roles;
+  }
+  if (change.disabled !== undefined) {
+    row.disabled = change.disabled;
+    action = change.disabled ? 'user.disabled' : 'user.enabled';
+  }
+  if (change.password !== undefined) {
+    row.passwordHash = await hashPassword(change.password);
+    action = 'user.password.reset';
+  }
+  if (change.totpSecret !== undefined) {
+    row.totpSecret = change.totpSecret;
+    row.totpLastStep = -1;
+    action = change.totpSecret ? 'user.totp.enrolled' : 'user.totp.removed';
+  }
+  if (change.totpLastStep !== undefined) row.totpLastStep = change.totpLastStep;
+  if (change.lang) row.lang = change.lang;
+  // Any change to who someone is or may be ends their sessions: a disabled user or a
+  // reset password must not keep a console open somewhere.
+  if (change.endSessions || change.disabled || change.password !== undefined || change.roles || change.totpSecret !== undefined) {
+    row.sessionEpoch = u.sessionEpoch + 1;
+    detail.sessionsEnded = true;
+  }
+  // totp step and language are bookkeeping, not events worth an audit entry
+  const quiet = Object.keys(change).every((k) => k === 'totpLastStep' || k === 'lang');
+  if (quiet) {
+    await store.root.transaction(() => store.users.put(name, row));
+  } else {
+    await commit(store, log, row, { actor: by, action, target: `user:${name}`, detail });
+  }
+  return row;
+}
