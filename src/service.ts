@@ -9,7 +9,11 @@ import { createIngest } from './ingest/pipeline.ts';
 import { createIngestQueue, type QueueStats } from './ingest/queue.ts';
 import { recoverInflight } from './ingest/recover.ts';
 import { createScanner } from './ingest/scanner.ts';
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
 import { createApp } from './web/app.ts';
+import { createAuth, newSetupToken, setupNeeded } from './auth/index.ts';
+import { createAccess } from './access/index.ts';
 
 export interface IngestStatus {
   scannerRunning: boolean;
@@ -22,6 +26,7 @@ export interface Service {
   site: Site;
   archive: Archive;
   url: string;
+  auth: ReturnType<typeof createAuth>;
   status(): IngestStatus;
   /** resolves once every file seen so far is dealt with (tests, benchmarks) */
   idle(): Promise<void>;
@@ -29,8 +34,6 @@ export interface Service {
 }
 
 type Logger = (msg: string) => void;
-
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
 /**
  * The appliance: recover, then scan the inbox and ingest, and serve HTTP. The order of
@@ -110,18 +113,33 @@ export async function startService(config: Config, say: Logger = (m) => console.
   let scannerRunning = true;
 
   const status = (): IngestStatus => ({ scannerRunning, queue: queue.stats(), recovery, rejected: [...rejected] });
-  const app = createApp({ site, ingestStatus: status, loopbackOnly: LOOPBACK.test(config.host) });
+  const auth = createAuth(store, log, {
+    idleMs: config.auth.sessionIdleMinutes * 60_000,
+    absoluteMs: config.auth.sessionMaxHours * 3600_000,
+    requireTotpForPrivileged: config.auth.requireTotpForPrivileged,
+  });
+  const access = createAccess({ store, keys: site.keys, archive, log });
+  const app = createApp({ config, site, archive, media, auth, access, ingestStatus: status });
+  const tls = config.web.tlsCert && config.web.tlsKey
+    ? { createServer: createHttpsServer, serverOptions: { cert: readFileSync(config.web.tlsCert), key: readFileSync(config.web.tlsKey) } }
+    : {};
   const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
+    const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port, ...tls }, () => resolve(s));
   });
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  const url = config.web.publicOrigin ?? `${tls.createServer ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   say(`tresor: console on ${url}, watching ${relative(process.cwd(), config.inbox) || config.inbox}`);
+  // No default password (DESIGN §6): with no users yet, a one-time link creates the
+  // first admin. It is printed here only, where the person installing the box reads it.
+  if (setupNeeded(store)) {
+    const token = await newSetupToken(store);
+    say(`tresor: no users yet. Create the first administrator within 24 hours at:\n  ${url}/setup?token=${token}`);
+  }
 
   let stopped = false;
   return {
-    site, archive, url, status,
+    site, archive, url, status, auth,
     async idle() {
       await scanner.scanOnce();
       await queue.idle();

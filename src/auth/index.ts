@@ -146,6 +146,7 @@ export function createAuth(store: IndexStore, log: LogWriter, settings: AuthSett
       return row;
     },
 
+    setupValid: (token: string) => setupTokenValid(store, token, now()),
     can,
   };
 }

@@ -31,6 +31,8 @@ export function loadConfig(env: Env = process.env): Config {
   cfg.dataDir = resolve(cfg.dataDir);
   cfg.inbox = resolve(cfg.inbox || join(cfg.dataDir, 'inbox'));
   if (cfg.ingest.moveTo) cfg.ingest.moveTo = resolve(cfg.ingest.moveTo);
+  if (cfg.web.tlsCert) cfg.web.tlsCert = resolve(cfg.web.tlsCert);
+  if (cfg.web.tlsKey) cfg.web.tlsKey = resolve(cfg.web.tlsKey);
   validate(cfg, errors);
   if (errors.length) {
     throw new TresorError('E_CONFIG', `invalid configuration:\n  - ${errors.join('\n  - ')}`, { detail: { errors } });
@@ -92,6 +94,11 @@ function validate(c: Config, errors: string[]): void {
   if (c.log.origin !== null && (typeof c.log.origin !== 'string' || !/^[\x21-\x7e][\x20-\x7e]*$/.test(c.log.origin))) {
     errors.push('log.origin: printable ASCII, no leading space (C2SP tlog-checkpoint)');
   }
+  int(c.web.maxBodyKiB, 'web.maxBodyKiB', 1, 1 << 20);
+  int(c.auth.sessionIdleMinutes, 'auth.sessionIdleMinutes', 1, 24 * 60);
+  int(c.auth.sessionMaxHours, 'auth.sessionMaxHours', 1, 24 * 30);
+  if ((c.web.tlsCert === null) !== (c.web.tlsKey === null)) errors.push('web.tlsCert and web.tlsKey: set both or neither');
+  if (c.web.publicOrigin !== null && !/^https?:\/\/[^/\s]+$/.test(c.web.publicOrigin)) errors.push('web.publicOrigin: scheme and host only, e.g. "https://tresor.example:8443"');
   if (c.ingest.moveTo && c.ingest.moveTo === c.inbox) errors.push('ingest.moveTo: must not be the inbox');
   if (c.inbox === c.dataDir) errors.push('inbox: must not be the data directory itself');
 }

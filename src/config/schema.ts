@@ -48,6 +48,23 @@ export interface Config {
     /** kill ffmpeg when it reports no progress this long */
     stallSeconds: number;
   };
+  web: {
+    /** PEM files; with both set the console speaks HTTPS only, with HSTS and __Host- cookies */
+    tlsCert: string | null;
+    tlsKey: string | null;
+    /** the origin browsers use (https://tresor.example:8443) when behind a proxy; null = from Host */
+    publicOrigin: string | null;
+    /** largest request body accepted (forms are tiny; nothing uploads audio over HTTP) */
+    maxBodyKiB: number;
+  };
+  auth: {
+    /** a console session ends after this long without a request */
+    sessionIdleMinutes: number;
+    /** and after this long in any case */
+    sessionMaxHours: number;
+    /** admin and dpo accounts must sign in with a TOTP code */
+    requireTotpForPrivileged: boolean;
+  };
   log: {
     /** checkpoint origin line; null = unique per site, chosen at first start */
     origin: string | null;
@@ -77,6 +94,8 @@ export function defaultConfig(): Config {
       maxAttempts: 3,
     },
     media: { timeoutSeconds: 1800, stallSeconds: 60 },
+    web: { tlsCert: null, tlsKey: null, publicOrigin: null, maxBodyKiB: 64 },
+    auth: { sessionIdleMinutes: 30, sessionMaxHours: 12, requireTotpForPrivileged: false },
     log: { origin: null, checkpointIntervalSeconds: 300 },
   };
 }

@@ -1,69 +1,87 @@
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { randomBytes } from 'node:crypto';
+import type { Config } from '../config/index.ts';
 import type { Site } from '../site/open.ts';
-import type { QueueStats } from '../ingest/queue.ts';
-import { listQuarantine } from '../ingest/quarantine.ts';
-import { logApi } from './log-api.ts';
+import type { Archive } from '../archive/index.ts';
+import type { Media } from '../media/index.ts';
+import type { Auth } from '../auth/index.ts';
+import type { Access } from '../access/index.ts';
+import { isTresorError } from '../core/errors.ts';
 import type { IngestStatus } from '../service.ts';
+import { errorPage } from '../../views/layout.ts';
+import type { WebEnv } from './env.ts';
+import { logApi } from './log-api.ts';
+import { csrfGuard, securityHeaders } from './security.ts';
+import { identify, isApi, requirePermission } from './session.ts';
+import { staticFiles } from './static.ts';
+import { pageCtx } from './page.ts';
+import { loginRoutes } from './routes/login.ts';
+import { healthRoutes } from './routes/health.ts';
+import { recordingRoutes } from './routes/recordings.ts';
+import { apiRoutes } from './routes/api.ts';
+import { adminRoutes } from './routes/admin.ts';
+import { accountRoutes } from './routes/account.ts';
+import { dashboardRoutes } from './routes/dashboard.ts';
+import { logViewerRoutes } from './routes/log-viewer.ts';
 
 export interface AppDeps {
+  config: Config;
   site: Site;
+  archive: Archive;
+  /** for WAV downloads; null where ffmpeg is not wired (tests of pages only) */
+  media: Media | null;
+  auth: Auth;
+  access: Access;
   ingestStatus(): IngestStatus;
-  /** the proof API has no auth until the console's users exist: mount only on loopback */
-  loopbackOnly: boolean;
 }
 
 /**
- * The HTTP face of the appliance. This first cut has health, metrics and the log's proof
- * API; the console (users, search, playback) mounts here as sub-apps.
+ * The HTTP face of the appliance: console pages (htmx), the JSON API, health and
+ * metrics. Middleware order matters: headers wrap everything; the body limit comes
+ * before anything parses a body; identity before the CSRF guard (which needs the
+ * session's token); permission checks per route.
  */
-export function createApp(deps: AppDeps): Hono {
-  const app = new Hono();
+export function createApp(deps: AppDeps): Hono<WebEnv> {
+  const { config, site } = deps;
+  const tls = !!(config.web.tlsCert && config.web.tlsKey);
+  const app = new Hono<WebEnv>();
+  app.use('*', securityHeaders({ tls }));
   app.use('*', async (c, next) => {
-    await next();
-    c.header('X-Content-Type-Options', 'nosniff');
-    c.header('Referrer-Policy', 'no-referrer');
-    c.header('Content-Security-Policy', "default-src 'self'; script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
-    c.header('X-Frame-Options', 'DENY');
+    c.set('requestId', randomBytes(6).toString('hex'));
+    return next();
   });
+  app.use('*', bodyLimit({
+    maxSize: config.web.maxBodyKiB * 1024,
+    onError: (c) => c.text(`Request body too large (limit ${config.web.maxBodyKiB} KiB).`, 413),
+  }));
+  app.route('/static', staticFiles());
+  app.route('/', healthRoutes(deps));
+  app.use('*', identify(deps.auth, { tls }));
+  app.use('*', csrfGuard({ tls, publicOrigin: config.web.publicOrigin }));
 
-  app.get('/healthz', (c) => {
-    const s = deps.ingestStatus();
-    return c.json({ ok: s.scannerRunning, ingest: { queued: s.queue.queued, active: s.queue.active }, logSize: deps.site.log.size() });
+  app.route('/', loginRoutes(deps.auth, { tls, sessionMaxHours: config.auth.sessionMaxHours }));
+  app.use('/api/log/*', requirePermission(site.log, 'log.read'));
+  app.route('/api/log', logApi(site.log));
+  app.route('/api', apiRoutes(deps));
+  app.route('/recordings', recordingRoutes(deps));
+  app.route('/admin', adminRoutes(deps));
+  app.route('/account', accountRoutes(deps));
+  app.route('/log', logViewerRoutes(deps));
+  app.route('/', dashboardRoutes(deps));
+
+  app.notFound((c) => {
+    if (isApi(c.req.path)) return c.json({ error: 'no such endpoint' }, 404);
+    const ctx = pageCtx(c as never);
+    return c.html(errorPage(ctx, ctx.t('common.notFound'), c.req.path), 404);
   });
-
-  app.get('/metrics', (c) => {
-    const s = deps.ingestStatus();
-    const q = s.queue;
-    const lines = [
-      '# HELP tresor_recordings Recordings in the archive.',
-      '# TYPE tresor_recordings gauge',
-      `tresor_recordings ${deps.site.store.recordings.getCount()}`,
-      '# HELP tresor_quarantined Files in quarantine.',
-      '# TYPE tresor_quarantined gauge',
-      `tresor_quarantined ${listQuarantine(deps.site.store).length}`,
-      '# HELP tresor_ingest_queued Files waiting for ingest.',
-      '# TYPE tresor_ingest_queued gauge',
-      `tresor_ingest_queued ${q.queued}`,
-      '# HELP tresor_ingest_active Files being ingested.',
-      '# TYPE tresor_ingest_active gauge',
-      `tresor_ingest_active ${q.active}`,
-      '# HELP tresor_ingest_outcomes_total Ingest outcomes since start.',
-      '# TYPE tresor_ingest_outcomes_total counter',
-      ...Object.entries(q.done).map(([k, v]) => `tresor_ingest_outcomes_total{outcome="${k}"} ${v}`),
-      '# HELP tresor_log_entries Entries in the access log.',
-      '# TYPE tresor_log_entries gauge',
-      `tresor_log_entries ${deps.site.log.size()}`,
-      '',
-    ];
-    return c.text(lines.join('\n'), 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
+  app.onError((e, c) => {
+    const status = isTresorError(e, 'E_FORBIDDEN') ? 403 : isTresorError(e, 'E_NOT_FOUND') ? 404 : isTresorError(e, 'E_USAGE') ? 400 : 500;
+    const message = status === 500 ? 'internal error' : e.message;
+    if (status === 500) process.stderr.write(`tresor: web ${c.req.method} ${c.req.path}: ${(e as Error).stack ?? e}\n`);
+    if (isApi(c.req.path)) return c.json({ error: message }, status);
+    const ctx = pageCtx(c as never);
+    return c.html(errorPage(ctx, status === 403 ? ctx.t('common.forbidden') : status === 404 ? ctx.t('common.notFound') : ctx.t('common.error'), message), status);
   });
-
-  if (deps.loopbackOnly) app.route('/api/log', logApi(deps.site.log));
-
-  app.get('/', (c) => c.text(
-    `Tresor is running: ${deps.site.store.recordings.getCount()} recordings, ` +
-    `${listQuarantine(deps.site.store).length} in quarantine, log size ${deps.site.log.size()}.\n` +
-    'The web console arrives with the console issue; use scripts/tresor (list, show, extract, status) meanwhile.\n',
-  ));
   return app;
 }

@@ -1,0 +1,19 @@
+import type { Context } from 'hono';
+import type { Principal, UserRow } from '../auth/index.ts';
+import type { Lang } from './i18n.ts';
+
+/** What middleware puts on every request's context. */
+export interface WebEnv {
+  Variables: {
+    principal: Principal | null;
+    /** the signed-in console user (null for API tokens and anonymous requests) */
+    user: UserRow | null;
+    /** CSRF token of the session (or of the pre-login cookie) for forms */
+    csrf: string;
+    lang: Lang;
+    /** a CSP nonce is never needed: no inline script at all */
+    requestId: string;
+  };
+}
+
+export type Ctx = Context<WebEnv>;

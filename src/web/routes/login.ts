@@ -1,0 +1,89 @@
+import { Hono } from 'hono';
+import { setCookie, deleteCookie } from 'hono/cookie';
+import type { Auth } from '../../auth/index.ts';
+import { isTresorError } from '../../core/errors.ts';
+import { loginPage, setupPage } from '../../../views/login.ts';
+import type { Ctx, WebEnv } from '../env.ts';
+import { LANG_COOKIE } from '../i18n.ts';
+import { clientAddress, form, pageCtx, safeNext } from '../page.ts';
+import { cookieNames } from '../security.ts';
+
+/** Sign in, sign out, first-start setup, language choice. */
+export function loginRoutes(auth: Auth, opts: { tls: boolean; sessionMaxHours: number }) {
+  const app = new Hono<WebEnv>();
+  const names = cookieNames(opts.tls);
+
+  const startSession = (c: Ctx, sessionId: string) => {
+    setCookie(c, names.session, sessionId, {
+      httpOnly: true, sameSite: 'Strict', path: '/', secure: opts.tls, maxAge: opts.sessionMaxHours * 3600,
+    });
+  };
+
+  app.get('/login', (c) => {
+    const ctx = pageCtx(c);
+    if (c.get('principal')) return c.redirect(safeNext(c.req.query('next')), 303);
+    return c.html(loginPage(ctx, { next: c.req.query('next'), ...(c.req.query('expired') ? { message: ctx.t('login.expired') } : {}) }));
+  });
+
+  app.post('/login', async (c) => {
+    const ctx = pageCtx(c);
+    const f = await form(c);
+    // A new session id at every login (no fixation): the old one, if any, ends.
+    const old = c.get('principal');
+    if (old) await auth.logout(old);
+    const r = await auth.login({ name: f.name ?? '', password: f.password ?? '', totp: f.totp || undefined, address: clientAddress(c) });
+    if (r.ok) {
+      startSession(c, r.sessionId);
+      return c.redirect(safeNext(f.next), 303);
+    }
+    const message = r.reason === 'throttled' ? ctx.t('login.throttled', { s: Math.ceil((r.retryAfterMs ?? 0) / 1000) })
+      : r.reason === 'totp-needed' ? ctx.t('login.totpNeeded')
+        : r.reason === 'totp-enrol-needed' ? ctx.t('login.totpEnrol') : ctx.t('login.invalid');
+    const status = r.reason === 'throttled' ? 429 : 401;
+    if (r.retryAfterMs) c.header('Retry-After', String(Math.ceil(r.retryAfterMs / 1000)));
+    return c.html(loginPage({ ...ctx, principal: null }, { name: f.name, next: f.next, message, askTotp: r.reason === 'totp-needed' }), status);
+  });
+
+  app.post('/logout', async (c) => {
+    const p = c.get('principal');
+    const f = await form(c);
+    if (p) await auth.logout(p, f.everywhere === '1');
+    deleteCookie(c, names.session, { path: '/', secure: opts.tls });
+    return c.redirect('/login', 303);
+  });
+
+  app.get('/setup', (c) => {
+    const token = c.req.query('token') ?? '';
+    return c.html(setupPage(pageCtx(c), { token, valid: auth.setupValid(token) }), auth.setupValid(token) ? 200 : 410);
+  });
+
+  app.post('/setup', async (c) => {
+    const ctx = pageCtx(c);
+    const f = await form(c);
+    const token = f.token ?? '';
+    try {
+      const u = await auth.completeSetup(token, (f.name ?? '').trim().toLowerCase(), f.password ?? '');
+      const r = await auth.login({ name: u.name, password: f.password ?? '', address: clientAddress(c) });
+      if (r.ok) startSession(c, r.sessionId);
+      return c.redirect('/admin/users', 303);
+    } catch (e) {
+      if (isTresorError(e, 'E_USAGE')) return c.html(setupPage(ctx, { token, valid: true, name: f.name, message: e.message }), 400);
+      if (isTresorError(e, 'E_FORBIDDEN')) return c.html(setupPage(ctx, { token, valid: false }), 410);
+      throw e;
+    }
+  });
+
+  app.post('/lang', async (c) => {
+    const f = await form(c);
+    const to = f.to === 'de' ? 'de' : 'en';
+    setCookie(c, LANG_COOKIE, to, { sameSite: 'Strict', path: '/', secure: opts.tls, maxAge: 365 * 86400 });
+    const back = c.req.header('Referer');
+    let path = '/';
+    try {
+      if (back) path = safeNext(new URL(back).pathname + new URL(back).search);
+    } catch { /* keep / */ }
+    return c.redirect(path, 303);
+  });
+
+  return app;
+}

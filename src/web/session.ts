@@ -1,0 +1,60 @@
+import type { MiddlewareHandler } from 'hono';
+import { getCookie } from 'hono/cookie';
+import type { Auth, Permission } from '../auth/index.ts';
+import { can } from '../auth/index.ts';
+import type { LogWriter } from '../core/types.ts';
+import type { WebEnv } from './env.ts';
+import { cookieNames } from './security.ts';
+import { pickLang } from './i18n.ts';
+
+/** Finds who is asking: a Bearer token (API) or a session cookie (console). */
+export function identify(auth: Auth, opts: { tls: boolean }): MiddlewareHandler<WebEnv> {
+  const names = cookieNames(opts.tls);
+  return async (c, next) => {
+    c.set('principal', null);
+    c.set('user', null);
+    c.set('csrf', '');
+    const authz = c.req.header('Authorization');
+    if (authz?.startsWith('Bearer ')) {
+      c.set('principal', auth.bearer(authz.slice(7).trim()));
+    } else {
+      const sid = getCookie(c, names.session);
+      if (sid) {
+        const s = auth.session(sid);
+        if ('principal' in s) {
+          c.set('principal', s.principal);
+          c.set('user', s.user);
+          c.set('csrf', s.session.csrf);
+        }
+      }
+    }
+    c.set('lang', pickLang(c, c.get('user')?.lang ?? null));
+    return next();
+  };
+}
+
+export const isApi = (path: string) => path.startsWith('/api/');
+const isHtmx = (c: { req: { header(n: string): string | undefined } }) => c.req.header('HX-Request') === 'true';
+
+/**
+ * Guards a route: signed in, and holding the permission. A refusal of someone signed in
+ * is logged (`access.denied`), so the DPO sees a supervisor poking at admin pages.
+ */
+export function requirePermission(log: LogWriter, perm?: Permission): MiddlewareHandler<WebEnv> {
+  return async (c, next) => {
+    const p = c.get('principal');
+    if (!p) {
+      if (isApi(c.req.path)) return c.json({ error: 'sign in first: send Authorization: Bearer <token>' }, 401, { 'WWW-Authenticate': 'Bearer' });
+      const back = encodeURIComponent(c.req.path + (c.req.url.includes('?') ? c.req.url.slice(c.req.url.indexOf('?')) : ''));
+      if (isHtmx(c)) return c.body(null, 401, { 'HX-Redirect': `/login?next=${back}` });
+      if (c.req.method !== 'GET') return c.text('Sign in first.', 401);
+      return c.redirect(`/login?next=${back}`, 303);
+    }
+    if (perm && !can(p.roles, perm)) {
+      await log.append([{ actor: p.actor, action: 'access.denied', target: `http:${c.req.method} ${c.req.routePath}`, detail: { needs: perm } }]);
+      if (isApi(c.req.path)) return c.json({ error: `your roles (${p.roles.join(', ')}) do not include ${perm}` }, 403);
+      return c.text(`Forbidden: your roles (${p.roles.join(', ')}) do not allow this (needs ${perm}).`, 403);
+    }
+    return next();
+  };
+}

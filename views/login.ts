@@ -1,0 +1,37 @@
+import { html } from 'hono/html';
+import { csrfField, layout, type Html, type PageCtx } from './layout.ts';
+
+export function loginPage(ctx: PageCtx, v: { name?: string; next?: string; message?: string; askTotp?: boolean }): Html {
+  const { t } = ctx;
+  return layout(ctx, t('login.title'), html`
+<form method="post" action="/login" class="stack narrow">
+  ${csrfField(ctx.csrf)}
+  <input type="hidden" name="next" value="${v.next ?? ''}">
+  ${v.message ? html`<p class="error" role="alert" id="login-error">${v.message}</p>` : ''}
+  <div><label for="name">${t('login.name')}</label>
+    <input id="name" name="name" autocomplete="username" required value="${v.name ?? ''}" autofocus></div>
+  <div><label for="password">${t('login.password')}</label>
+    <input id="password" name="password" type="password" autocomplete="current-password" required></div>
+  ${v.askTotp ? html`<div><label for="totp">${t('login.totp')}</label>
+    <input id="totp" name="totp" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6"></div>` : ''}
+  <button type="submit" class="primary">${t('login.submit')}</button>
+</form>`);
+}
+
+export function setupPage(ctx: PageCtx, v: { token: string; valid: boolean; name?: string; message?: string }): Html {
+  const { t } = ctx;
+  if (!v.valid) return layout(ctx, t('setup.title'), html`<p class="error" role="alert">${t('setup.invalid')}</p>`);
+  return layout(ctx, t('setup.title'), html`
+<p>${t('setup.intro')}</p>
+<form method="post" action="/setup" class="stack narrow">
+  ${csrfField(ctx.csrf)}
+  <input type="hidden" name="token" value="${v.token}">
+  ${v.message ? html`<p class="error" role="alert">${v.message}</p>` : ''}
+  <div><label for="name">${t('login.name')}</label>
+    <input id="name" name="name" autocomplete="username" required value="${v.name ?? ''}"></div>
+  <div><label for="password">${t('login.password')}</label>
+    <input id="password" name="password" type="password" autocomplete="new-password" minlength="12" required aria-describedby="pw-hint">
+    <small id="pw-hint" class="muted">${t('setup.passwordHint')}</small></div>
+  <button type="submit" class="primary">${t('setup.submit')}</button>
+</form>`);
+}
