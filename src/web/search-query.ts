@@ -1,0 +1,93 @@
+import type { Config } from '../config/index.ts';
+import type { ConsentState, Direction } from '../core/types.ts';
+import { decodeCursor, type SearchQuery } from '../access/index.ts';
+import { normalizeNumber } from '../ingest/phone.ts';
+import { TresorError } from '../core/errors.ts';
+
+/** The search form's fields, as typed (echoed back into the form and into shareable URLs). */
+export interface SearchFields {
+  from: string;
+  to: string;
+  number: string;
+  agent: string;
+  queue: string;
+  direction: string;
+  consent: string;
+  minDuration: string;
+  maxDuration: string;
+  cursor: string;
+  limit: string;
+}
+
+export const FIELD_NAMES: (keyof SearchFields)[] = ['from', 'to', 'number', 'agent', 'queue', 'direction', 'consent', 'minDuration', 'maxDuration', 'cursor', 'limit'];
+const DIRECTIONS: Direction[] = ['in', 'out', 'internal', 'unknown'];
+const CONSENTS: ConsentState[] = ['granted', 'denied', 'unknown'];
+
+export function fieldsOf(q: Record<string, string | undefined>): SearchFields {
+  const f = {} as SearchFields;
+  for (const k of FIELD_NAMES) f[k] = (q[k] ?? '').trim().slice(0, 200);
+  return f;
+}
+
+/**
+ * A date (2026-11-27, in the box's local zone, whole day) or a date-time
+ * (2026-11-27T14:00, or with a zone). `end` makes a bare date mean the end of that day.
+ */
+function parseWhen(s: string, end: boolean, what: string): number {
+  const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
+  if (day) {
+    const d = new Date(Number(day[1]), Number(day[2]) - 1, Number(day[3]));
+    if (end) d.setDate(d.getDate() + 1);
+    return d.getTime() - (end ? 1 : 0);
+  }
+  const t = Date.parse(s);
+  if (Number.isNaN(t)) throw new TresorError('E_USAGE', `${what}: "${s}" is not a date (2026-11-27 or 2026-11-27T14:00)`);
+  return t;
+}
+
+function seconds(s: string, what: string): number {
+  if (!/^\d{1,6}$/.test(s)) throw new TresorError('E_USAGE', `${what}: whole seconds, e.g. 30`);
+  return Number(s) * 1000;
+}
+
+/** Form/query fields → access query. Throws E_USAGE naming the field that is wrong. */
+export function toQuery(f: SearchFields, phone: Config['phone'], defaultLimit = 50): SearchQuery {
+  const q: SearchQuery = { limit: defaultLimit };
+  if (f.from) q.fromMs = parseWhen(f.from, false, 'from');
+  if (f.to) q.toMs = parseWhen(f.to, true, 'to');
+  if (f.number) {
+    const n = normalizeNumber(f.number, phone);
+    if (!n) throw new TresorError('E_USAGE', `number: "${f.number}" is not a phone number`);
+    q.number = n;
+  }
+  if (f.agent) q.agent = f.agent;
+  if (f.queue) q.queue = f.queue;
+  if (f.direction) {
+    if (!DIRECTIONS.includes(f.direction as Direction)) throw new TresorError('E_USAGE', `direction: one of ${DIRECTIONS.join(', ')}`);
+    q.direction = f.direction as Direction;
+  }
+  if (f.consent) {
+    if (!CONSENTS.includes(f.consent as ConsentState)) throw new TresorError('E_USAGE', `consent: one of ${CONSENTS.join(', ')}`);
+    q.consentState = f.consent as ConsentState;
+  }
+  if (f.minDuration) q.minDurationMs = seconds(f.minDuration, 'minDuration');
+  if (f.maxDuration) q.maxDurationMs = seconds(f.maxDuration, 'maxDuration');
+  if (f.limit) {
+    if (!/^\d{1,4}$/.test(f.limit) || Number(f.limit) < 1 || Number(f.limit) > 1000) throw new TresorError('E_USAGE', 'limit: 1 to 1000');
+    q.limit = Number(f.limit);
+  }
+  if (f.cursor) q.before = decodeCursor(f.cursor);
+  if (q.fromMs !== undefined && q.toMs !== undefined && q.fromMs > q.toMs) throw new TresorError('E_USAGE', 'from is after to');
+  return q;
+}
+
+/** The query string of the fields that are set (for shareable URLs and the next-page link). */
+export function queryString(f: SearchFields, over: Partial<SearchFields> = {}): string {
+  const p = new URLSearchParams();
+  for (const k of FIELD_NAMES) {
+    const v = k in over ? over[k] : f[k];
+    if (v) p.set(k, v);
+  }
+  const s = p.toString();
+  return s ? `?${s}` : '';
+}
