@@ -67,14 +67,29 @@ export function mustUser(store: IndexStore, name: string): UserRow {
  * Writes a user row and its log entry in one durable transaction. `expect` guards
  * read-modify-write against a concurrent change (CLI and service may both write).
  */
-async function commit(store: IndexStore, log: LogWriter, row: UserRow, entry: NewLogEntry, expectNew = false): Promise<void> {
+async function commit(store: IndexStore, log: LogWriter, row: UserRow, entry: NewLogEntry, expectNew = false, before?: UserRow): Promise<void> {
   const ok = await store.root.transaction(() => {
-    if (expectNew && store.users.get(row.name)) return false;
+    if (expectNew && store.users.get(row.name)) return 'exists';
+    // checked inside the write transaction: two admins demoting each other at the same
+    // moment (console and CLI, two processes) cannot both pass
+    if (before && lastAdminProblem(store, (store.users.get(row.name) as UserRow | undefined) ?? before, row)) return 'last-admin';
     store.users.put(row.name, row);
     log.appendSync([entry]);
-    return true;
+    return 'ok';
   });
-  if (!ok) throw new TresorError('E_USAGE', `a user "${row.name}" exists already`);
+  if (ok === 'exists') throw new TresorError('E_USAGE', `a user "${row.name}" exists already`);
+  if (ok === 'last-admin') throw new TresorError('E_FORBIDDEN', lastAdminProblem(store, before!, row) ?? `refused: "${row.name}" is the last enabled administrator`);
+}
+
+/**
+ * Why a change from `before` to `after` would leave the box without an enabled
+ * administrator (nobody could manage users any more), or null when it is fine.
+ */
+export function lastAdminProblem(store: IndexStore, before: UserRow, after: Pick<UserRow, 'roles' | 'disabled'>): string | null {
+  const live = (u: Pick<UserRow, 'roles' | 'disabled'>) => !u.disabled && u.roles.includes('admin');
+  if (!live(before) || live(after)) return null;
+  if (listUsers(store).some((u) => u.name !== before.name && live(u))) return null;
+  return `refused: "${before.name}" is the last enabled administrator; make another user an administrator first`;
 }
 
 export async function addUser(store: IndexStore, log: LogWriter, by: string, input: { name: string; roles: Role[]; password: string }): Promise<UserRow> {
@@ -127,7 +142,7 @@ export async function updateUser(
   if (quiet) {
     await store.root.transaction(() => store.users.put(name, row));
   } else {
-    await commit(store, log, row, { actor: by, action, target: `user:${name}`, detail });
+    await commit(store, log, row, { actor: by, action, target: `user:${name}`, detail }, false, u);
   }
   return row;
 }

@@ -1,8 +1,145 @@
 import { Hono } from 'hono';
+import { setCookie } from 'hono/cookie';
+import { summary, updateUser, type Role, type UserRow } from '../../auth/index.ts';
+import { verifyPassword, passwordProblem } from '../../auth/passwords.ts';
+import { createSession, endSession } from '../../auth/sessions.ts';
+import { checkTotp, newTotpSecret, otpauthUri } from '../../auth/totp.ts';
+import { isTresorError } from '../../core/errors.ts';
+import { accountLabel, accountPage, isAccountDone, totpEnrolPage, type AccountForm, type AccountLabel } from '../../../views/account.ts';
 import type { AppDeps } from '../app.ts';
-import type { WebEnv } from '../env.ts';
+import type { Ctx, WebEnv } from '../env.ts';
+import { form, pageCtx } from '../page.ts';
+import { cookieNames } from '../security.ts';
+import { requirePermission } from '../session.ts';
 
-// Placeholder: filled in by the account work.
-export function accountRoutes(_deps: AppDeps) {
-  return new Hono<WebEnv>();
+const PRIVILEGED: Role[] = ['admin', 'dpo'];
+const PENDING_TTL_MS = 10 * 60_000;
+export const TOTP_ISSUER = 'Tresor';
+
+/**
+ * After a change that raised the user's session epoch (own password, own TOTP, own
+ * roles), every session ends, this one too. The person who made the change keeps
+ * working: this session is replaced by a fresh one (new id, new CSRF token), the others
+ * stay ended.
+ */
+export async function renewSession(c: Ctx, deps: AppDeps, user: UserRow): Promise<void> {
+  const tls = !!(deps.config.web.tlsCert && deps.config.web.tlsKey);
+  const old = c.get('principal')?.sessionKey;
+  if (old) await endSession(deps.site.store, old);
+  const { id } = await createSession(deps.site.store, user.name, user.sessionEpoch, Date.now());
+  setCookie(c, cookieNames(tls).session, id, {
+    httpOnly: true, sameSite: 'Strict', path: '/', secure: tls, maxAge: deps.config.auth.sessionMaxHours * 3600,
+  });
+}
+
+/** The signed-in user's own account: password, TOTP enrolment, sign out everywhere. */
+export function accountRoutes(deps: AppDeps) {
+  const app = new Hono<WebEnv>();
+  const { store } = deps.site;
+  const log = deps.site.log;
+  const throttle = deps.auth.throttle;
+  // TOTP secrets offered but not yet confirmed, by session: never in the page's form,
+  // never in the index until the user proved their app has it.
+  const pending = new Map<string, { user: string; secret: string; expires: number }>();
+  const totpRequired = (roles: readonly Role[]) => deps.config.auth.requireTotpForPrivileged && roles.some((r) => PRIVILEGED.includes(r));
+
+  app.use('*', requirePermission(log));
+  // API tokens act for integrations; an account page needs a person with a session.
+  app.use('*', async (c, next) => {
+    if (!c.get('user')) return c.text(accountLabel(c.get('lang'), 'err.session'), 403);
+    return next();
+  });
+
+  const render = (c: Ctx, status: 200 | 400 | 429, message?: { form: AccountForm; text: string }) => {
+    const u = c.get('user')!;
+    const done = c.req.query('done');
+    return c.html(accountPage(pageCtx(c), {
+      user: summary(u), totpRequired: totpRequired(u.roles), ...(isAccountDone(done) && !message ? { done } : {}), ...(message ? { message } : {}),
+    }), status);
+  };
+  const L = (c: Ctx, k: AccountLabel, vars?: Record<string, string | number>) => accountLabel(c.get('lang'), k, vars);
+
+  /** Checks the current password with the login throttle: a stolen session must not become a password oracle. */
+  async function currentPasswordProblem(c: Ctx, current: string): Promise<{ status: 400 | 429; text: string } | null> {
+    const u = c.get('user')!;
+    const keys = [`user:${u.name}`];
+    const wait = throttle.retryAfterMs(keys);
+    if (wait > 0) return { status: 429, text: L(c, 'err.throttled', { s: Math.ceil(wait / 1000) }) };
+    if (await verifyPassword(current, u.passwordHash)) return null;
+    throttle.failed(keys);
+    await log.append([{ actor: c.get('principal')!.actor, action: 'auth.password.check.failed', target: `user:${u.name}`, detail: { at: c.req.path } }]);
+    return { status: 400, text: L(c, 'err.current') };
+  }
+
+  app.get('/', (c) => render(c, 200));
+
+  app.post('/password', async (c) => {
+    const f = await form(c);
+    const u = c.get('user')!;
+    const bad = await currentPasswordProblem(c, f.current ?? '');
+    if (bad) return render(c, bad.status, { form: 'password', text: bad.text });
+    const pw = f.password ?? '';
+    if (pw !== (f.password2 ?? '')) return render(c, 400, { form: 'password', text: L(c, 'err.mismatch') });
+    const problem = passwordProblem(pw);
+    if (problem) return render(c, 400, { form: 'password', text: problem });
+    const row = await updateUser(store, log, c.get('principal')!.actor, u.name, { password: pw });
+    await renewSession(c, deps, row);
+    return c.redirect('/account?done=password', 303);
+  });
+
+  app.post('/totp/start', async (c) => {
+    const u = c.get('user')!;
+    if (u.totpSecret) return render(c, 400, { form: 'totp', text: L(c, 'err.totpOn') });
+    const now = Date.now();
+    for (const [k, p] of pending) if (p.expires < now) pending.delete(k);
+    pending.set(c.get('principal')!.sessionKey!, { user: u.name, secret: newTotpSecret(), expires: now + PENDING_TTL_MS });
+    return c.redirect('/account/totp', 303);
+  });
+
+  const pendingOf = (c: Ctx) => {
+    const p = pending.get(c.get('principal')!.sessionKey!);
+    return p && p.expires >= Date.now() && p.user === c.get('user')!.name ? p : null;
+  };
+
+  app.get('/totp', (c) => {
+    const p = pendingOf(c);
+    if (!p) return c.redirect('/account', 303);
+    return c.html(totpEnrolPage(pageCtx(c), { secret: p.secret, uri: otpauthUri(TOTP_ISSUER, p.user, p.secret) }));
+  });
+
+  app.post('/totp/confirm', async (c) => {
+    const f = await form(c);
+    const u = c.get('user')!;
+    const p = pendingOf(c);
+    if (!p) return render(c, 400, { form: 'totp', text: L(c, 'err.expired') });
+    if (u.totpSecret) return render(c, 400, { form: 'totp', text: L(c, 'err.totpOn') });
+    const step = checkTotp(p.secret, (f.code ?? '').replace(/\s/g, ''), Date.now());
+    if (step === null) {
+      return c.html(totpEnrolPage(pageCtx(c), { secret: p.secret, uri: otpauthUri(TOTP_ISSUER, p.user, p.secret), message: L(c, 'err.code') }), 400);
+    }
+    // the code just used counts as used: it cannot sign anyone in a second time
+    const row = await updateUser(store, log, c.get('principal')!.actor, u.name, { totpSecret: p.secret, totpLastStep: step });
+    pending.delete(c.get('principal')!.sessionKey!);
+    await renewSession(c, deps, row);
+    return c.redirect('/account?done=totp', 303);
+  });
+
+  app.post('/totp/remove', async (c) => {
+    const f = await form(c);
+    const u = c.get('user')!;
+    if (totpRequired(u.roles)) return render(c, 400, { form: 'totp', text: L(c, 'err.required') });
+    const bad = await currentPasswordProblem(c, f.current ?? '');
+    if (bad) return render(c, bad.status, { form: 'totp', text: bad.text });
+    if (!u.totpSecret) return c.redirect('/account', 303);
+    try {
+      const row = await updateUser(store, log, c.get('principal')!.actor, u.name, { totpSecret: null });
+      await renewSession(c, deps, row);
+    } catch (e) {
+      if (isTresorError(e, 'E_USAGE') || isTresorError(e, 'E_FORBIDDEN')) return render(c, 400, { form: 'totp', text: e.message });
+      throw e;
+    }
+    return c.redirect('/account?done=totpRemoved', 303);
+  });
+
+  return app;
 }
