@@ -1,4 +1,4 @@
-import { html } from 'hono/html';
+import { html, raw } from 'hono/html';
 import type { RecordingView } from '../src/core/types.ts';
 import type { SearchResult } from '../src/access/index.ts';
 import type { SearchFields } from '../src/web/search-query.ts';
@@ -23,24 +23,26 @@ function personal(ctx: PageCtx, v: string | null, masked: boolean | undefined): 
 }
 
 /**
- * The search form: results follow the filters (htmx, on change — not on every
- * keystroke, since each search is a logged access), and the URL follows the results,
+ * The search form: results follow the filters (htmx: selects and dates on change, text
+ * fields on Enter — not on every keystroke, since each search is a logged access, and a
+ * half-typed number would be logged as a search too), and the URL follows the results,
  * so a search can be bookmarked or sent to a colleague.
  */
 export function searchPage(ctx: PageCtx, f: SearchFields, results: Html): Html {
   const { t } = ctx;
+  const live = raw('hx-get="/recordings" hx-include="#search" hx-target="#results" hx-select="#results" hx-swap="outerHTML" hx-push-url="true"');
   return layout(ctx, t('search.title'), html`
-<form method="get" action="/recordings" class="filters" role="search"
-  hx-get="/recordings" hx-target="#results" hx-select="#results" hx-swap="outerHTML" hx-trigger="change, submit" hx-push-url="true">
-  <div><label for="f-from">${t('search.from')}</label><input id="f-from" name="from" type="date" value="${f.from}"></div>
-  <div><label for="f-to">${t('search.to')}</label><input id="f-to" name="to" type="date" value="${f.to}"></div>
+<form method="get" action="/recordings" class="filters" role="search" id="search"
+  hx-get="/recordings" hx-target="#results" hx-select="#results" hx-swap="outerHTML" hx-push-url="true">
+  <div><label for="f-from">${t('search.from')}</label><input id="f-from" name="from" type="date" value="${f.from}" ${live}></div>
+  <div><label for="f-to">${t('search.to')}</label><input id="f-to" name="to" type="date" value="${f.to}" ${live}></div>
   <div><label for="f-number">${t('search.number')}</label><input id="f-number" name="number" type="search" inputmode="tel" autocomplete="off" value="${f.number}"></div>
   <div><label for="f-agent">${t('search.agent')}</label><input id="f-agent" name="agent" type="search" autocomplete="off" value="${f.agent}"></div>
   <div><label for="f-queue">${t('search.queue')}</label><input id="f-queue" name="queue" type="search" autocomplete="off" value="${f.queue}"></div>
-  <div><label for="f-direction">${t('search.direction')}</label><select id="f-direction" name="direction">
+  <div><label for="f-direction">${t('search.direction')}</label><select id="f-direction" name="direction" ${live}>
     ${opt('', t('search.any'), f.direction)}${opt('in', t('dir.in'), f.direction)}${opt('out', t('dir.out'), f.direction)}${opt('internal', t('dir.internal'), f.direction)}
   </select></div>
-  <div><label for="f-consent">${t('search.consent')}</label><select id="f-consent" name="consent">
+  <div><label for="f-consent">${t('search.consent')}</label><select id="f-consent" name="consent" ${live}>
     ${opt('', t('search.any'), f.consent)}${opt('granted', t('consent.granted'), f.consent)}${opt('denied', t('consent.denied'), f.consent)}${opt('unknown', t('consent.unknown'), f.consent)}
   </select></div>
   <div><label for="f-min">${t('search.minDuration')}</label><input id="f-min" name="minDuration" type="number" min="0" step="1" value="${f.minDuration}"></div>

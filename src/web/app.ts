@@ -14,7 +14,7 @@ import type { WebEnv } from './env.ts';
 import { logApi } from './log-api.ts';
 import { csrfGuard, securityHeaders } from './security.ts';
 import { identify, isApi, requirePermission } from './session.ts';
-import { staticFiles } from './static.ts';
+import { favicon, staticFiles } from './static.ts';
 import { pageCtx } from './page.ts';
 import { loginRoutes } from './routes/login.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -24,6 +24,7 @@ import { adminRoutes } from './routes/admin.ts';
 import { accountRoutes } from './routes/account.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
 import { logViewerRoutes } from './routes/log-viewer.ts';
+import { approvalRoutes } from './routes/approvals.ts';
 
 export interface AppDeps {
   config: Config;
@@ -56,6 +57,7 @@ export function createApp(deps: AppDeps): Hono<WebEnv> {
     onError: (c) => c.text(`Request body too large (limit ${config.web.maxBodyKiB} KiB).`, 413),
   }));
   app.route('/static', staticFiles());
+  app.route('/', favicon());
   app.route('/', healthRoutes(deps));
   app.use('*', identify(deps.auth, { tls }));
   app.use('*', csrfGuard({ tls, publicOrigin: config.web.publicOrigin }));
@@ -68,6 +70,7 @@ export function createApp(deps: AppDeps): Hono<WebEnv> {
   app.route('/admin', adminRoutes(deps));
   app.route('/account', accountRoutes(deps));
   app.route('/log', logViewerRoutes(deps));
+  app.route('/approvals', approvalRoutes(deps));
   app.route('/', dashboardRoutes(deps));
 
   app.notFound((c) => {

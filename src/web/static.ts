@@ -20,3 +20,8 @@ export function staticFiles(): Hono {
   app.get('/app.css', (c) => c.body(css, 200, { 'Content-Type': 'text/css; charset=utf-8', ...cache }));
   return app;
 }
+
+/** Browsers ask for it on every site; an empty answer keeps 404s out of their consoles. */
+export function favicon(): Hono {
+  return new Hono().get('/favicon.ico', (c) => c.body(null, 204, { 'Cache-Control': 'public, max-age=86400' }));
+}
