@@ -16,6 +16,7 @@ import { normalizeNumber } from '../ingest/phone.ts';
 import { createAccess } from '../access/index.ts';
 import { cliPrincipal } from '../auth/roles.ts';
 import { auditCommand } from './audit.ts';
+import { tokenCmd, userCmd } from './users.ts';
 import { startService } from '../service.ts';
 import { parse, type Command, type Io } from './main.ts';
 
@@ -281,4 +282,6 @@ export const commands: Record<string, Command> = {
   fsck: fsckCmd,
   quarantine: quarantineCmd,
   audit: auditCmd,
+  user: userCmd,
+  token: tokenCmd,
 };

@@ -16,9 +16,14 @@ export const USAGE = `usage: tresor <command> [options]
   fsck                               check every record, key, segment and the log
   quarantine list [--json] | quarantine restore ID --out FILE
   audit verify | audit export --out DIR [--since FILE] [--from N] | audit checkpoint
+  user add --name N --role R [--role R…] --password-stdin   (password on stdin)
+  user list [--json] | user disable|enable --name N | user roles --name N --role R…
+  user reset-password --name N --password-stdin | user totp|totp-remove --name N
+  token create --user N [--label L] | token list [--user N] [--json] | token revoke ID
 
 settings: TRESOR_CONFIG (JSON file), TRESOR_DATA_DIR, TRESOR_INBOX, TRESOR_HOST,
-TRESOR_PORT, TRESOR_FFMPEG. Reads of recordings are logged as cli:<your user>.`;
+TRESOR_PORT, TRESOR_FFMPEG. Reads of recordings and changes to users are logged as
+cli:<your user>. Roles: admin, supervisor, dpo, auditor.`;
 
 export interface Io {
   out(s: string): void;
