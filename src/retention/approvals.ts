@@ -1,0 +1,246 @@
+import { newId } from '../core/ids.ts';
+import { TresorError } from '../core/errors.ts';
+import type { LogWriter } from '../core/types.ts';
+import type { IndexStore } from '../index/index.ts';
+import { can, type Role } from '../auth/roles.ts';
+import { processAlive, processStartTime } from '../archive/index.ts';
+
+/**
+ * Four-eyes actions (DESIGN §6): one person asks, a second, different person holding
+ * `approvals.decide` agrees, and only then does the caller act. Used for discarding
+ * quarantined files; legal-hold release and early deletion reuse it.
+ *
+ *   pending ──approve──▶ approved ──runApproved──▶ done
+ *      │ └──reject───▶ rejected            └─(action failed)─▶ approved (can run again)
+ *      └──(7 days)──▶ expired
+ *
+ * Every step is logged (approval.requested/approved/rejected/expired/refused) against the
+ * request's target, so "what happened to quarantine:X" shows the whole story. Reasons and
+ * notes are free text people type: they stay in the row, never in the log.
+ */
+export type ApprovalState = 'pending' | 'approved' | 'rejected' | 'expired' | 'done';
+
+export interface ApprovalRow {
+  id: string;
+  /** what is to be done, dotted: quarantine.discard, hold.release, recording.delete-early */
+  kind: string;
+  /** what it is done to, as the log names it: quarantine:ID, recording:ID */
+  target: string;
+  /** log actor of the requester (user:NAME, token:ID) */
+  requestedBy: string;
+  /** the person behind the actor (a user's tokens are the same person) */
+  requester: string;
+  requestedAt: number;
+  expiresAt: number;
+  reason: string;
+  /** whatever the executor needs; never shown in the log */
+  payload: Record<string, unknown>;
+  state: ApprovalState;
+  decidedBy?: string;
+  decider?: string;
+  decidedAt?: number;
+  note?: string;
+  /** set while an approved action runs: who runs it */
+  running?: { pid: number; pidStart: string | null; at: number };
+  executedAt?: number;
+  /** executor's summary (counts, ids), or the error code of the last failed run */
+  result?: Record<string, unknown>;
+}
+
+export const APPROVAL_TTL_MS = 7 * 86_400_000;
+const KIND_RE = /^[a-z][a-z0-9-]*(?:\.[a-z0-9-]+)+$/;
+const MAX_TEXT = 2000;
+
+export interface RequestInput {
+  kind: string;
+  target: string;
+  /** log actor of the requester */
+  by: string;
+  /** the person (user name) behind `by`; defaults to `by` */
+  person?: string;
+  reason: string;
+  payload?: Record<string, unknown>;
+  ttlMs?: number;
+  now?: number;
+}
+
+export async function requestApproval(store: IndexStore, log: LogWriter, input: RequestInput): Promise<ApprovalRow> {
+  const now = input.now ?? Date.now();
+  if (!KIND_RE.test(input.kind)) throw new TresorError('E_USAGE', `approval kind ${JSON.stringify(input.kind)} is not dotted lowercase`);
+  if (!input.target) throw new TresorError('E_USAGE', 'an approval needs a target');
+  if (!input.by) throw new TresorError('E_USAGE', 'an approval needs a requester');
+  const reason = input.reason.trim();
+  if (!reason) throw new TresorError('E_USAGE', 'give a reason: the second person decides on it', { detail: { reason: 'no-reason' } });
+  if (reason.length > MAX_TEXT) throw new TresorError('E_USAGE', `the reason is longer than ${MAX_TEXT} characters`);
+  const row: ApprovalRow = {
+    id: newId(now), kind: input.kind, target: input.target, requestedBy: input.by, requester: input.person ?? input.by,
+    requestedAt: now, expiresAt: now + (input.ttlMs ?? APPROVAL_TTL_MS), reason, payload: input.payload ?? {}, state: 'pending',
+  };
+  const existing = await store.root.transaction(() => {
+    for (const { value } of store.approvals.getRange()) {
+      const r = value as ApprovalRow;
+      if (r.state === 'pending' && r.expiresAt > now && r.kind === row.kind && r.target === row.target) return r;
+    }
+    store.approvals.put(row.id, row);
+    log.appendSync([{
+      actor: row.requestedBy, action: 'approval.requested', target: row.target,
+      detail: { approval: row.id, kind: row.kind, expiresAt: new Date(row.expiresAt).toISOString() },
+    }]);
+    return null;
+  });
+  if (existing) {
+    throw new TresorError('E_USAGE', `a request to ${existing.kind} ${existing.target} is already waiting for a decision (${existing.id})`,
+      { detail: { reason: 'already-requested', approval: existing.id } });
+  }
+  return row;
+}
+
+export interface DecideInput {
+  /** log actor of the decider */
+  by: string;
+  /** the person behind `by`; defaults to `by` */
+  person?: string;
+  roles: readonly Role[];
+  approve: boolean;
+  note?: string;
+  now?: number;
+}
+
+/**
+ * Approves or rejects. Refuses (TresorError, detail.reason says why) when the decider is
+ * the requester, lacks `approvals.decide`, the request expired or was decided already.
+ * The state change is one LMDB transaction, so of two people deciding at once one wins.
+ * On approval the caller runs the action with `runApproved`.
+ */
+export async function decide(store: IndexStore, log: LogWriter, id: string, d: DecideInput): Promise<ApprovalRow> {
+  const now = d.now ?? Date.now();
+  const person = d.person ?? d.by;
+  const note = (d.note ?? '').trim();
+  if (note.length > MAX_TEXT) throw new TresorError('E_USAGE', `the note is longer than ${MAX_TEXT} characters`);
+  const r = await store.root.transaction((): { row: ApprovalRow; refused?: 'own-request' | 'no-permission' | 'expired' | 'decided' } | null => {
+    const row = store.approvals.get(id) as ApprovalRow | undefined;
+    if (!row) return null;
+    const refuse = (why: 'own-request' | 'no-permission') => {
+      log.appendSync([{ actor: d.by, action: 'approval.refused', target: row.target, detail: { approval: id, kind: row.kind, why } }]);
+      return { row, refused: why };
+    };
+    if (row.state !== 'pending') return { row, refused: 'decided' };
+    if (row.expiresAt <= now) {
+      const expired: ApprovalRow = { ...row, state: 'expired' };
+      store.approvals.put(id, expired);
+      log.appendSync([{ actor: 'system:approvals', action: 'approval.expired', target: row.target, detail: { approval: id, kind: row.kind } }]);
+      return { row: expired, refused: 'expired' };
+    }
+    if (!can(d.roles, 'approvals.decide')) return refuse('no-permission');
+    if (person === row.requester || d.by === row.requestedBy) return refuse('own-request');
+    const next: ApprovalRow = {
+      ...row, state: d.approve ? 'approved' : 'rejected', decidedBy: d.by, decider: person, decidedAt: now, ...(note ? { note } : {}),
+    };
+    store.approvals.put(id, next);
+    log.appendSync([{
+      actor: d.by, action: d.approve ? 'approval.approved' : 'approval.rejected', target: row.target,
+      detail: { approval: id, kind: row.kind, requestedBy: row.requestedBy },
+    }]);
+    return { row: next };
+  });
+  if (!r) throw new TresorError('E_NOT_FOUND', `no approval request ${id}`);
+  switch (r.refused) {
+    case 'own-request':
+      throw new TresorError('E_FORBIDDEN', 'you asked for this yourself: a second, different person has to decide (four-eyes rule)', { detail: { reason: 'own-request' } });
+    case 'no-permission':
+      throw new TresorError('E_FORBIDDEN', 'deciding four-eyes requests needs the approvals.decide permission (roles admin or dpo)', { detail: { reason: 'no-permission' } });
+    case 'expired':
+      throw new TresorError('E_USAGE', `this request expired on ${new Date(r.row.expiresAt).toISOString()}; ask again if it is still needed`, { detail: { reason: 'expired' } });
+    case 'decided':
+      throw new TresorError('E_USAGE', `this request was already decided (${r.row.state}${r.row.decidedBy ? ` by ${r.row.decidedBy}` : ''})`, { detail: { reason: 'decided' } });
+    default:
+      return r.row;
+  }
+}
+
+/**
+ * Runs the action of an approved request at most once: a claim in LMDB marks it running
+ * (a second caller, or a second click, is refused), success marks it done. A failed run
+ * leaves it approved with the error code, so it can be run again; a claim left by a
+ * process that died is taken over.
+ */
+export async function runApproved<T extends Record<string, unknown>>(
+  store: IndexStore, id: string, action: (row: ApprovalRow) => Promise<T>, now: () => number = Date.now,
+): Promise<{ row: ApprovalRow; result: T }> {
+  const me = { pid: process.pid, pidStart: processStartTime(process.pid), at: now() };
+  const claimed = await store.root.transaction((): ApprovalRow | string => {
+    const row = store.approvals.get(id) as ApprovalRow | undefined;
+    if (!row) return 'missing';
+    if (row.state !== 'approved') return row.state;
+    if (row.running && processAlive(row.running.pid, row.running.pidStart)) return 'running';
+    const next = { ...row, running: me };
+    store.approvals.put(id, next);
+    return next;
+  });
+  if (claimed === 'missing') throw new TresorError('E_NOT_FOUND', `no approval request ${id}`);
+  if (typeof claimed === 'string') {
+    throw new TresorError('E_USAGE', claimed === 'done' ? 'this request was carried out already'
+      : claimed === 'running' ? 'this request is being carried out right now' : `this request is ${claimed}, not approved`,
+    { detail: { reason: claimed } });
+  }
+  let result: T;
+  try {
+    result = await action(claimed);
+  } catch (e) {
+    const code = e instanceof TresorError ? e.code : 'E_INTERNAL';
+    await store.root.transaction(() => {
+      const row = store.approvals.get(id) as ApprovalRow | undefined;
+      if (row) store.approvals.put(id, { ...row, running: undefined, result: { error: code } });
+    });
+    throw e;
+  }
+  const done = await store.root.transaction(() => {
+    const row = store.approvals.get(id) as ApprovalRow;
+    const next: ApprovalRow = { ...row, state: 'done', running: undefined, executedAt: now(), result };
+    store.approvals.put(id, next);
+    return next;
+  });
+  return { row: done, result };
+}
+
+export function getApproval(store: IndexStore, id: string): ApprovalRow | undefined {
+  return store.approvals.get(id) as ApprovalRow | undefined;
+}
+
+/** Requests waiting for a decision (not expired), oldest first. */
+export function pendingApprovals(store: IndexStore, opts: { now?: number; requestedBy?: string; target?: string } = {}): ApprovalRow[] {
+  const now = opts.now ?? Date.now();
+  return listApprovals(store).filter((r) => r.state === 'pending' && r.expiresAt > now
+    && (opts.requestedBy === undefined || r.requestedBy === opts.requestedBy)
+    && (opts.target === undefined || r.target === opts.target));
+}
+
+/** Approved but not carried out (a crash, a failed action): shown so someone runs them. */
+export function approvedNotDone(store: IndexStore): ApprovalRow[] {
+  return listApprovals(store).filter((r) => r.state === 'approved');
+}
+
+/** Every request, oldest first (ids are time-sortable). */
+export function listApprovals(store: IndexStore, opts: { since?: number } = {}): ApprovalRow[] {
+  const out: ApprovalRow[] = [];
+  for (const { value } of store.approvals.getRange()) {
+    const r = value as ApprovalRow;
+    if (opts.since === undefined || r.requestedAt >= opts.since) out.push(r);
+  }
+  return out;
+}
+
+/** Marks pending requests past their time as expired (and logs it); for the scheduler. */
+export async function expireApprovals(store: IndexStore, log: LogWriter, now: number = Date.now()): Promise<number> {
+  return store.root.transaction(() => {
+    let n = 0;
+    for (const { key, value } of store.approvals.getRange()) {
+      const r = value as ApprovalRow;
+      if (r.state !== 'pending' || r.expiresAt > now) continue;
+      store.approvals.put(key, { ...r, state: 'expired' });
+      log.appendSync([{ actor: 'system:approvals', action: 'approval.expired', target: r.target, detail: { approval: r.id, kind: r.kind } }]);
+      n++;
+    }
+    return n;
+  });
+}

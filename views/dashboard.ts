@@ -1,0 +1,253 @@
+import { html } from 'hono/html';
+import type { Lang } from '../src/web/i18n.ts';
+import { csrfField, fmtTime, layout, type Html, type PageCtx } from './layout.ts';
+
+/** Labels of the dashboard, both languages (German first: most sites are in DACH). */
+const L = {
+  de: {
+    title: 'Übersicht',
+    live: 'Aktueller Stand',
+    queue: 'Warteschlange',
+    queued: 'wartend',
+    active: 'in Arbeit',
+    scannerStopped: 'Der Eingangsordner wird nicht überwacht.',
+    rate: 'Aufnahmen archiviert',
+    lastHour: 'letzte Stunde',
+    lastDay: 'letzte 24 h',
+    lastIngest: 'Zuletzt archiviert',
+    never: 'noch nie',
+    total: 'Aufnahmen im Archiv',
+    disk: 'Freier Speicher',
+    diskOf: 'von {total}',
+    daysLeft: 'reicht noch etwa {days} Tage',
+    daysLeftMore: 'reicht noch mehr als {days} Tage',
+    noGrowth: 'kein Wachstum in den letzten Tagen',
+    notEnough: 'Prognose: noch nicht genug Daten (weniger als ein Tag Verlauf)',
+    growth: 'Wachstum {rate}/Tag über {days} Tage',
+    diskUnknown: 'unbekannt',
+    checkpoint: 'Letzter signierter Prüfpunkt',
+    checkpointNone: 'noch keiner',
+    checkpointSize: '{size} Einträge',
+    checkpointUntil: 'bis {time}',
+    logSize: 'Protokoll: {size} Einträge',
+    errors: 'Zuletzt abgewiesene Dateien',
+    errorsNone: 'Keine.',
+    errorsNote: 'Dateinamen werden nicht angezeigt (sie enthalten Rufnummern); das Dienstprotokoll nennt sie.',
+    quarantine: 'Quarantäne',
+    quarantineNone: 'Keine Dateien in Quarantäne.',
+    quarantineMore: 'Die ältesten {n} von {total} werden angezeigt.',
+    colTime: 'Zeit',
+    colCode: 'Code',
+    colReason: 'Grund',
+    colSize: 'Größe',
+    colAttempts: 'Versuche',
+    colActions: 'Aktionen',
+    retry: 'Erneut versuchen',
+    discardReason: 'Begründung für das Verwerfen',
+    discard: 'Verwerfen beantragen',
+    discardPending: 'Verwerfen beantragt von {by}; wartet auf eine zweite Person.',
+    approvals: 'Freigaben',
+    approvalsPending: '{n} Anfrage(n) warten auf Freigabe',
+    refresh: 'Aktualisiert alle 10 Sekunden.',
+    'done.retry-archived': 'Erneuter Versuch: die Datei ist jetzt archiviert.',
+    'done.retry-duplicate': 'Erneuter Versuch: die Aufnahme war schon archiviert; der Quarantäne-Eintrag ist entfernt.',
+    'done.retry-quarantined': 'Erneuter Versuch fehlgeschlagen: die Datei bleibt in Quarantäne (Grund aktualisiert).',
+    'done.retry-deferred': 'Erneuter Versuch zurückgestellt (z. B. Speicher voll oder Zeitüberschreitung); der Eintrag bleibt.',
+    'done.retry-rejected': 'Erneuter Versuch abgewiesen; der Eintrag bleibt.',
+    'done.retry-skipped': 'Erneuter Versuch übersprungen; der Eintrag bleibt.',
+    'done.discard-requested': 'Verwerfen beantragt. Eine zweite Person mit Freigaberecht muss zustimmen.',
+  },
+  en: {
+    title: 'Dashboard',
+    live: 'Current state',
+    queue: 'Ingest queue',
+    queued: 'queued',
+    active: 'active',
+    scannerStopped: 'The inbox is not being watched.',
+    rate: 'Recordings archived',
+    lastHour: 'last hour',
+    lastDay: 'last 24 h',
+    lastIngest: 'Last archived',
+    never: 'never',
+    total: 'Recordings in the archive',
+    disk: 'Free disk space',
+    diskOf: 'of {total}',
+    daysLeft: 'lasts about {days} more days',
+    daysLeftMore: 'lasts more than {days} days',
+    noGrowth: 'no growth in recent days',
+    notEnough: 'Forecast: not enough data yet (less than one day of history)',
+    growth: 'growth {rate}/day over {days} days',
+    diskUnknown: 'unknown',
+    checkpoint: 'Last signed checkpoint',
+    checkpointNone: 'none yet',
+    checkpointSize: '{size} entries',
+    checkpointUntil: 'up to {time}',
+    logSize: 'Log: {size} entries',
+    errors: 'Recently refused files',
+    errorsNone: 'None.',
+    errorsNote: 'File names are not shown (they carry phone numbers); the service log names them.',
+    quarantine: 'Quarantine',
+    quarantineNone: 'No files in quarantine.',
+    quarantineMore: 'Showing the oldest {n} of {total}.',
+    colTime: 'Time',
+    colCode: 'Code',
+    colReason: 'Reason',
+    colSize: 'Size',
+    colAttempts: 'Attempts',
+    colActions: 'Actions',
+    retry: 'Retry',
+    discardReason: 'Reason for discarding',
+    discard: 'Request discard',
+    discardPending: 'Discard requested by {by}; waiting for a second person.',
+    approvals: 'Approvals',
+    approvalsPending: '{n} request(s) waiting for approval',
+    refresh: 'Refreshes every 10 seconds.',
+    'done.retry-archived': 'Retry: the file is archived now.',
+    'done.retry-duplicate': 'Retry: the recording was archived already; the quarantine entry is gone.',
+    'done.retry-quarantined': 'Retry failed: the file stays in quarantine (reason updated).',
+    'done.retry-deferred': 'Retry deferred (disk full or time-out, say); the entry stays.',
+    'done.retry-rejected': 'Retry refused; the entry stays.',
+    'done.retry-skipped': 'Retry skipped; the entry stays.',
+    'done.discard-requested': 'Discard requested. A second person who may approve has to agree.',
+  },
+} as const;
+
+type Key = keyof (typeof L)['en'];
+export const DONE_KEYS = Object.keys(L.en).filter((k) => k.startsWith('done.')).map((k) => k.slice(5));
+
+function lbl(lang: Lang) {
+  return (k: Key, vars: Record<string, string | number> = {}) => {
+    let s: string = L[lang][k] ?? L.en[k];
+    for (const [n, v] of Object.entries(vars)) s = s.replaceAll(`{${n}}`, String(v));
+    return s;
+  };
+}
+
+export function fmtBytes(n: number, lang: Lang): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toLocaleString(lang === 'de' ? 'de-DE' : 'en-GB', { maximumFractionDigits: i === 0 ? 0 : 1 })} ${units[i]}`;
+}
+
+export interface QuarantineItem {
+  id: string;
+  code: string;
+  message: string;
+  quarantinedAt: number;
+  sourceBytes: number;
+  attempts: number;
+  /** requester actor of a pending discard, if any */
+  discardRequestedBy: string | null;
+}
+
+export interface LiveData {
+  scannerRunning: boolean;
+  queued: number;
+  active: number;
+  lastHour: number;
+  lastDay: number;
+  lastIngestAt: number | null;
+  total: number;
+  disk: { freeBytes: number; totalBytes: number } | null;
+  growth: { bytesPerDay: number | null; windowDays: number; daysLeft: number | null };
+  checkpoint: { size: number; until: string | null } | null;
+  logSize: number;
+  rejected: { code: string; at: number }[];
+  quarantined: number;
+  pendingApprovals: number;
+}
+
+export interface DashboardData {
+  live: LiveData;
+  quarantine: QuarantineItem[];
+  quarantineTotal: number;
+  canManage: boolean;
+  done?: string;
+  error?: string;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The polled part: swapped in place every 10 s (hx-target/hx-swap on the element itself: no inheritance in htmx 4). */
+export function liveFragment(ctx: PageCtx, d: LiveData): Html {
+  const t = lbl(ctx.lang);
+  const num = (n: number) => n.toLocaleString(ctx.lang === 'de' ? 'de-DE' : 'en-GB');
+  const g = d.growth;
+  let forecast: Html | string;
+  if (g.bytesPerDay === null) forecast = t('notEnough');
+  else if (g.daysLeft === null) forecast = t('noGrowth');
+  else forecast = g.daysLeft > 3650 ? t('daysLeftMore', { days: num(3650) }) : t('daysLeft', { days: num(Math.floor(g.daysLeft)) });
+  return html`<section id="live" aria-labelledby="live-h" hx-get="/" hx-trigger="every 10s" hx-target="this" hx-swap="outerHTML">
+<h2 id="live-h">${t('live')} <small class="muted">${t('refresh')}</small></h2>
+<div class="cards">
+  <div class="card" id="card-queue"><h3>${t('queue')}</h3>
+    <p class="big"><span data-k="queued">${num(d.queued)}</span> ${t('queued')} · <span data-k="active">${num(d.active)}</span> ${t('active')}</p>
+    ${d.scannerRunning ? '' : html`<p class="error" role="alert">${t('scannerStopped')}</p>`}</div>
+  <div class="card" id="card-rate"><h3>${t('rate')}</h3>
+    <p><span class="big" data-k="last-hour">${num(d.lastHour)}</span> ${t('lastHour')} · <span class="big" data-k="last-day">${num(d.lastDay)}</span> ${t('lastDay')}</p>
+    <p>${t('lastIngest')}: ${d.lastIngestAt === null ? t('never') : html`<time datetime="${iso(d.lastIngestAt)}" data-k="last-ingest">${fmtTime(iso(d.lastIngestAt), ctx.lang)}</time>`}</p>
+    <p>${t('total')}: <span data-k="total">${num(d.total)}</span></p></div>
+  <div class="card" id="card-disk"><h3>${t('disk')}</h3>
+    ${d.disk ? html`<p><span class="big" data-k="disk-free">${fmtBytes(d.disk.freeBytes, ctx.lang)}</span> ${t('diskOf', { total: fmtBytes(d.disk.totalBytes, ctx.lang) })}</p>` : html`<p>${t('diskUnknown')}</p>`}
+    <p data-k="forecast">${forecast}</p>
+    ${g.bytesPerDay !== null ? html`<p class="muted">${t('growth', { rate: fmtBytes(g.bytesPerDay, ctx.lang), days: g.windowDays.toFixed(1) })}</p>` : ''}</div>
+  <div class="card" id="card-checkpoint"><h3>${t('checkpoint')}</h3>
+    ${d.checkpoint ? html`<p class="big" data-k="checkpoint-size">${t('checkpointSize', { size: num(d.checkpoint.size) })}</p>
+      ${d.checkpoint.until ? html`<p>${t('checkpointUntil', { time: fmtTime(d.checkpoint.until, ctx.lang) })}</p>` : ''}` : html`<p>${t('checkpointNone')}</p>`}
+    <p class="muted">${t('logSize', { size: num(d.logSize) })}</p></div>
+  <div class="card" id="card-quarantine"><h3>${t('quarantine')}</h3><p class="big" data-k="quarantined">${num(d.quarantined)}</p>
+    ${d.pendingApprovals ? html`<p><a href="/approvals">${t('approvalsPending', { n: d.pendingApprovals })}</a></p>` : ''}</div>
+</div>
+<h3 id="errors-h">${t('errors')}</h3>
+${d.rejected.length === 0 ? html`<p>${t('errorsNone')}</p>` : html`<div class="table-wrap"><table aria-labelledby="errors-h" id="rejected">
+  <thead><tr><th scope="col">${t('colTime')}</th><th scope="col">${t('colCode')}</th></tr></thead>
+  <tbody>${d.rejected.slice(-20).reverse().map((r) => html`<tr><td><time datetime="${iso(r.at)}">${fmtTime(iso(r.at), ctx.lang)}</time></td><td><code>${r.code}</code></td></tr>`)}</tbody>
+</table></div><p class="muted">${t('errorsNote')}</p>`}
+</section>`;
+}
+
+export function dashboardPage(ctx: PageCtx, d: DashboardData): Html {
+  const t = lbl(ctx.lang);
+  const doneMsg = d.done && DONE_KEYS.includes(d.done) ? t(`done.${d.done}` as Key) : null;
+  return layout(ctx, t('title'), html`
+${doneMsg ? html`<p class="note" role="status" id="done">${doneMsg}</p>` : ''}
+${d.error ? html`<p class="error" role="alert" id="action-error">${d.error}</p>` : ''}
+${liveFragment(ctx, d.live)}
+<section aria-labelledby="q-h">
+<h2 id="q-h">${t('quarantine')}</h2>
+<p><a href="/approvals">${t('approvals')}</a></p>
+${d.quarantine.length === 0 ? html`<p>${t('quarantineNone')}</p>` : html`
+${d.quarantineTotal > d.quarantine.length ? html`<p class="muted">${t('quarantineMore', { n: d.quarantine.length, total: d.quarantineTotal })}</p>` : ''}
+<div class="table-wrap"><table aria-labelledby="q-h" id="quarantine">
+<thead><tr><th scope="col">${t('colTime')}</th><th scope="col">${t('colCode')}</th><th scope="col">${t('colReason')}</th>
+<th scope="col">${t('colSize')}</th><th scope="col">${t('colAttempts')}</th>${d.canManage ? html`<th scope="col">${t('colActions')}</th>` : ''}</tr></thead>
+<tbody>${d.quarantine.map((q) => quarantineRow(ctx, d.canManage, q))}</tbody>
+</table></div>`}
+</section>`);
+}
+
+function quarantineRow(ctx: PageCtx, canManage: boolean, q: QuarantineItem): Html {
+  const t = lbl(ctx.lang);
+  const at = iso(q.quarantinedAt);
+  return html`<tr id="q-${q.id}">
+<td><time datetime="${at}">${fmtTime(at, ctx.lang)}</time></td>
+<td><code>${q.code}</code></td>
+<td>${q.message}</td>
+<td class="num">${fmtBytes(q.sourceBytes, ctx.lang)}</td>
+<td class="num">${q.attempts}</td>
+${canManage ? html`<td>
+  <form method="post" action="/quarantine/${q.id}/retry" class="inline">${csrfField(ctx.csrf)}<button type="submit">${t('retry')}</button></form>
+  ${q.discardRequestedBy ? html`<p class="muted">${t('discardPending', { by: q.discardRequestedBy })}</p>` : html`
+  <form method="post" action="/quarantine/${q.id}/discard" class="stack">${csrfField(ctx.csrf)}
+    <label for="reason-${q.id}">${t('discardReason')}</label>
+    <input id="reason-${q.id}" name="reason" required maxlength="2000">
+    <button type="submit" class="danger">${t('discard')}</button>
+  </form>`}
+</td>` : ''}
+</tr>`;
+}
