@@ -23,6 +23,10 @@ export interface SessionLimits {
 
 const TOUCH_EVERY_MS = 60_000;
 
+// The touch below is written asynchronously (no disk wait on the request path); until
+// that commit lands, this process remembers the newer time so the idle check is exact.
+const touched = new Map<string, number>();
+
 export function sessionKey(id: string): string {
   return createHash('sha256').update(id).digest('hex');
 }
@@ -39,8 +43,9 @@ export type SessionState = { ok: true; key: string; row: SessionRow } | { ok: fa
 export function lookupSession(store: IndexStore, id: string, limits: SessionLimits, now: number): SessionState {
   if (!/^[A-Za-z0-9_-]{43}$/.test(id)) return { ok: false, reason: 'unknown' };
   const key = sessionKey(id);
-  const row = store.sessions.get(key) as SessionRow | undefined;
-  if (!row) return { ok: false, reason: 'unknown' };
+  const stored = store.sessions.get(key) as SessionRow | undefined;
+  if (!stored) return { ok: false, reason: 'unknown' };
+  const row = { ...stored, lastSeen: Math.max(stored.lastSeen, touched.get(key) ?? 0) };
   if (now - row.createdAt > limits.absoluteMs) {
     void store.sessions.remove(key);
     return { ok: false, reason: 'expired' };
@@ -51,9 +56,10 @@ export function lookupSession(store: IndexStore, id: string, limits: SessionLimi
   }
   // lastSeen needs minute precision for the idle time-out, not a disk write per request
   if (now - row.lastSeen > TOUCH_EVERY_MS) {
-    const touched = { ...row, lastSeen: now };
-    void store.sessions.put(key, touched);
-    return { ok: true, key, row: touched };
+    const fresh = { ...row, lastSeen: now };
+    touched.set(key, now);
+    void store.sessions.put(key, fresh).then(() => touched.delete(key), () => undefined);
+    return { ok: true, key, row: fresh };
   }
   return { ok: true, key, row };
 }
