@@ -25,7 +25,6 @@ import { accountRoutes } from './routes/account.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
 import { logViewerRoutes } from './routes/log-viewer.ts';
 import { approvalRoutes } from './routes/approvals.ts';
-import { approvalRoutes } from './routes/approvals.ts';
 
 export interface AppDeps {
   config: Config;
@@ -71,7 +70,6 @@ export function createApp(deps: AppDeps): Hono<WebEnv> {
   app.route('/admin', adminRoutes(deps));
   app.route('/account', accountRoutes(deps));
   app.route('/log', logViewerRoutes(deps));
-  app.route('/approvals', approvalRoutes(deps));
   app.route('/approvals', approvalRoutes(deps));
   app.route('/', dashboardRoutes(deps));
 
