@@ -2,7 +2,7 @@
 // `npm run bench`: Tresor against baselines measured in the same run, on this machine.
 //
 //   tsx scripts/bench.ts [--count 12] [--workers 2] [--rounds 5] [--latency 3]
-//                        [--audit-size 1000000] [--skip-ingest] [--skip-audit]
+//                        [--audit-size 1000000] [--console-size 1000000] [--skip-ingest] [--skip-audit] [--skip-console]
 //
 // Ingest: a generated corpus of realistic calls (scripts/gen-corpus.ts, cached under
 // .bench/) goes through bare ffmpeg (scripts/bench-ingest-baseline.ts: the same Opus
@@ -43,6 +43,8 @@ const { values: opt } = parseArgs({
     'audit-size': { type: 'string', default: '1000000' },
     'skip-ingest': { type: 'boolean', default: false },
     'skip-audit': { type: 'boolean', default: false },
+    'console-size': { type: 'string', default: '1000000' },
+    'skip-console': { type: 'boolean', default: false },
   },
 });
 const COUNT = Number(opt.count);
@@ -242,5 +244,11 @@ if (!opt['skip-ingest']) {
 if (!opt['skip-audit']) {
   process.stdout.write('\naudit log\n');
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/bench-audit.ts'), '--size', String(opt['audit-size'])], { stdio: 'inherit', cwd: ROOT });
+  if (r.status !== 0) process.exitCode = 1;
+}
+
+if (!opt['skip-console']) {
+  process.stdout.write('\nconsole and API\n');
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/bench-console.ts'), '--size', String(opt['console-size'])], { stdio: 'inherit', cwd: ROOT });
   if (r.status !== 0) process.exitCode = 1;
 }

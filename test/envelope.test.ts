@@ -51,3 +51,22 @@ test('envelope_with_a_tampered_chunk_size_is_refused_as_damage_never_a_crash_or_
     }
   }
 });
+
+test('openRange_anyRange_equalsTheSameSliceOfTheWholePlaintext', async () => {
+  const { openRange, plainLength, seal: seal2, open: open2 } = await import('../src/crypto/envelope.ts');
+  const dek = new Uint8Array(32).fill(9);
+  for (const size of [0, 1, 1000, 4096, 4097, 10_000]) {
+    const plain = Buffer.from(Array.from({ length: size }, (_, i) => (i * 7) % 251));
+    const sealed = seal2(dek, plain, 4096);
+    assert.equal(plainLength(sealed), size);
+    assert.ok(open2(dek, sealed).equals(plain));
+    for (const [a, b] of [[0, size], [0, Math.min(1, size)], [Math.floor(size / 2), size], [Math.max(0, size - 3), size], [4095 % (size + 1), Math.min(size, 4098)]]) {
+      if (a! > b!) continue;
+      assert.ok(openRange(dek, sealed, a!, b!).equals(plain.subarray(a!, b!)), `size ${size} range ${a}-${b}`);
+    }
+  }
+  const sealed = seal2(dek, Buffer.alloc(10_000, 1), 4096);
+  sealed[24 + 4096 + 16 + 5]! ^= 1; // damage chunk 1
+  assert.ok(openRange(dek, sealed, 0, 4096).length === 4096, 'chunk 0 alone still opens');
+  assert.throws(() => openRange(dek, sealed, 4000, 5000), /chunk 1 does not open/);
+});

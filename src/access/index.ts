@@ -1,6 +1,6 @@
 import { TresorError } from '../core/errors.ts';
 import type { LogWriter, RecordingView } from '../core/types.ts';
-import { open, openRange, plainLength, type Keyring, type WrappedDek } from '../crypto/index.ts';
+import { open, openRange, openRangeChunks, plainLength, type Keyring, type WrappedDek } from '../crypto/index.ts';
 import type { Archive } from '../archive/index.ts';
 import {
   getRecording, searchRecordings, type IndexStore, type PersonalFields, type RecordingRow, type SearchFilters,
@@ -158,6 +158,24 @@ export function createAccess(deps: AccessDeps) {
       const dek = dekOf(id);
       const audio = range ? openRange(dek, sealed, range[0], range[1]) : open(dek, sealed);
       return { row, audio, total, range, contentType: contentTypeOf(row.storedFormat) };
+    },
+
+    /**
+     * Like readAudio, but decrypts lazily, one 64 KiB chunk per pull: a player's first
+     * request (bytes=0-) gets its first byte after one chunk, not after the whole call.
+     */
+    async streamAudio(p: Principal, id: string, action: AudioAction, range: (total: number) => [number, number] | null) {
+      await authorize(p, 'recording.audio', `recording:${id}`);
+      const row = mustGet(id);
+      const sealed = await archive.read({ segment: row.segment, offset: row.offset, length: row.length, payloadSha256: row.payloadSha256 });
+      const total = plainLength(sealed);
+      const r = range(total);
+      await log.append([{
+        actor: p.actor, action, target: `recording:${id}`,
+        detail: { storedFormat: row.storedFormat, ...(r ? { range: `${r[0]}-${r[1] - 1}` } : {}) },
+      }]);
+      const [start, end] = r ?? [0, total];
+      return { row, total, range: r, length: end - start, chunks: openRangeChunks(dekOf(id), sealed, start, end), contentType: contentTypeOf(row.storedFormat) };
     },
   };
 }

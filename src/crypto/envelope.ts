@@ -104,6 +104,11 @@ export function plainLength(sealed: Uint8Array): number {
  * as tamper-evident as a full one for the bytes it returns.
  */
 export function openRange(dek: Uint8Array, sealed: Uint8Array, start: number, end: number): Buffer {
+  return Buffer.concat([...openRangeChunks(dek, sealed, start, end)]);
+}
+
+/** The same bytes as openRange, one chunk at a time: a response can start after the first. */
+export function* openRangeChunks(dek: Uint8Array, sealed: Uint8Array, start: number, end: number): Generator<Buffer> {
   const total = plainLength(sealed);
   if (start < 0 || end > total || start > end) throw new TresorError('E_USAGE', `range ${start}-${end} outside 0-${total}`);
   const buf = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.length);
@@ -112,18 +117,16 @@ export function openRange(dek: Uint8Array, sealed: Uint8Array, start: number, en
   const prefix = buf.subarray(8, 24);
   const boxed = chunkSize + TAG;
   const chunks = Math.max(1, Math.ceil((buf.length - HEADER) / boxed));
-  if (start === end) return Buffer.alloc(0);
+  if (start === end) return;
   const first = Math.floor(start / chunkSize);
   const last = Math.floor((end - 1) / chunkSize);
-  const parts: Uint8Array[] = [];
   for (let i = first; i <= last; i++) {
     const pos = HEADER + i * boxed;
     const box = buf.subarray(pos, Math.min(buf.length, pos + boxed));
     const plain = nacl.secretbox.open(box, nonceFor(prefix, i, i === chunks - 1), dek);
     if (!plain) throw new TresorError('E_CRYPTO', `envelope chunk ${i} does not open: tampered or wrong key`);
-    parts.push(plain);
+    const from = i === first ? start - i * chunkSize : 0;
+    const to = i === last ? end - i * chunkSize : plain.length;
+    yield Buffer.from(plain.buffer, plain.byteOffset + from, to - from);
   }
-  const joined = Buffer.concat(parts);
-  const off = start - first * chunkSize;
-  return joined.subarray(off, off + (end - start));
 }

@@ -98,7 +98,7 @@ export interface SearchPage {
 
 /** Entries one search may look at: keeps a rare filter (say, consent "denied" over a
  *  million calls) from holding the event loop; the page then says how far back it got. */
-export const SCAN_BUDGET = 20_000;
+export const SCAN_BUDGET = 4_000;
 
 /**
  * Newest first. Uses the most selective key: a token range when a number or agent is

@@ -36,27 +36,32 @@ export function parseRange(header: string | undefined, total: number): [number, 
 export async function audioResponse(access: Access, p: Principal, id: string, rangeHeader: string | undefined, action: AudioAction = 'recording.played'): Promise<Response> {
   let unsatisfiable: number | null = null;
   try {
-    const r = await access.readAudio(p, id, action, {
-      range: (total) => {
-        try {
-          return parseRange(rangeHeader, total);
-        } catch (e) {
-          unsatisfiable = total;
-          throw e;
-        }
+    const r = await access.streamAudio(p, id, action, (total) => {
+      try {
+        return parseRange(rangeHeader, total);
+      } catch (e) {
+        unsatisfiable = total;
+        throw e;
+      }
+    });
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        const next = r.chunks.next();
+        if (next.done) controller.close();
+        else controller.enqueue(next.value);
       },
     });
     const headers: Record<string, string> = {
       'Content-Type': r.contentType,
       'Accept-Ranges': 'bytes',
       'Cache-Control': 'no-store, private',
-      'Content-Length': String(r.audio.length),
+      'Content-Length': String(r.length),
     };
     if (r.range) {
       headers['Content-Range'] = `bytes ${r.range[0]}-${r.range[1] - 1}/${r.total}`;
-      return new Response(r.audio as unknown as BodyInit, { status: 206, headers });
+      return new Response(body, { status: 206, headers });
     }
-    return new Response(r.audio as unknown as BodyInit, { status: 200, headers });
+    return new Response(body, { status: 200, headers });
   } catch (e) {
     if (unsatisfiable !== null) return new Response(null, { status: 416, headers: { 'Content-Range': `bytes */${unsatisfiable}` } });
     throw e;
