@@ -46,6 +46,7 @@ export function layout(ctx: PageCtx, title: string, body: Html): Html {
     ${can(p.roles, 'recording.search') ? navLink(ctx, '/recordings', t('nav.recordings')) : ''}
     ${can(p.roles, 'log.read') ? navLink(ctx, '/log', t('nav.log')) : ''}
     ${can(p.roles, 'users.manage') ? navLink(ctx, '/admin/users', t('nav.users')) : ''}
+    ${can(p.roles, 'approvals.decide') ? navLink(ctx, '/approvals', t('nav.approvals')) : ''}
     ${navLink(ctx, '/account', t('nav.account'))}
   </ul></nav>
   <span class="who">${p.name} (${p.roles.join(', ')})</span>
