@@ -159,7 +159,8 @@ export function createAuditLog(store: IndexStore, opts: AuditLogOptions): AuditL
     origin,
     vkey: signer.vkey,
     appendSync: (inputs) => store.root.transactionSync(() => appendInTxn(inputs)),
-    append: (inputs) => store.root.transaction(() => appendInTxn(inputs)),
+    // async: lmdb may run the callback at once, and a refused entry must reject, not throw
+    append: async (inputs) => store.root.transaction(() => appendInTxn(inputs)),
     size,
     rootHash(n = size()) {
       checkSize('size', n);
