@@ -1,2 +1,3 @@
 export { openIndex, type IndexStore } from './store.ts';
 export * from './recordings.ts';
+export { compactIndex } from './compact.ts';

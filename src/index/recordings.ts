@@ -34,6 +34,8 @@ export interface RecordingRow {
   personal: Uint8Array;
   /** keyed tokens (HMAC) of numbers and agent, for lookups and to drop on purge */
   tokens: TokenRef[];
+  /** which retention policy holds the recording and until when (null: no policy matched, kept) */
+  retention?: { policy: string | null; expiresAt: number | null };
 }
 
 export interface PersonalFields {
@@ -70,6 +72,7 @@ export interface SearchFilters {
 /** Writes a recording and its secondary entries; call inside a write transaction. */
 export function putRecording(store: IndexStore, row: RecordingRow): void {
   store.recordings.put(row.id, row);
+  if (row.retention?.expiresAt != null) store.byExpiry.put([row.retention.expiresAt, row.id], true);
   store.byStart.put([row.start, row.id], true);
   store.bySha.put(row.sourceSha256, row.id);
   if (row.queue) store.tokens.put(['queue', row.queue, row.start, row.id], true);
@@ -140,4 +143,14 @@ function matches(r: RecordingRow, f: SearchFilters): boolean {
   if (f.phoneToken && !r.tokens.some((t) => t.kind === 'phone' && t.token === f.phoneToken)) return false;
   if (f.agentToken && !r.tokens.some((t) => t.kind === 'agent' && t.token === f.agentToken)) return false;
   return true;
+}
+
+/** Removes a recording's row and every secondary entry (tokens, time, sha, expiry); call inside a write transaction. */
+export function dropRecording(store: IndexStore, row: RecordingRow): void {
+  store.recordings.remove(row.id);
+  store.byStart.remove([row.start, row.id]);
+  if (store.bySha.get(row.sourceSha256) === row.id) store.bySha.remove(row.sourceSha256);
+  if (row.queue) store.tokens.remove(['queue', row.queue, row.start, row.id]);
+  for (const t of row.tokens) store.tokens.remove([t.kind, t.token, row.start, row.id]);
+  if (row.retention?.expiresAt != null) store.byExpiry.remove([row.retention.expiresAt, row.id]);
 }

@@ -44,6 +44,16 @@ export interface IndexStore {
   checkpoints: Database<string, number>;
   /** ['target'|'actor', value, seq] → true: "what happened to this recording", "what did this user do" */
   logIndex: Database<any, any[]>;
+  /** retention policy name → PolicyRow (src/retention/policies.ts) */
+  policies: Database<any, string>;
+  /** [expiresAt ms, recording id] → true: what the purge takes next */
+  byExpiry: Database<any, any[]>;
+  /** recording id → PurgedRow: when and under which policy a recording went (no personal data) */
+  purged: Database<any, string>;
+  /** purge run id → PurgeRunRow (progress, so a killed purge resumes) */
+  purgeRuns: Database<any, string>;
+  /** legal hold id → HoldRow (src/retention/holds.ts) */
+  holds: Database<any, string>;
   /** user name → UserRow (src/auth) */
   users: Database<any, string>;
   /** SHA-256 hex of a session id → SessionRow: the cookie value itself is never stored */
@@ -76,6 +86,11 @@ export function openIndex(dataDir: string): IndexStore {
     tree: db<Buffer, any[]>('tree', { encoding: 'binary' }),
     checkpoints: db<string, number>('checkpoints', { encoding: 'string' }),
     logIndex: db<any, any[]>('logIndex'),
+    policies: db('policies'),
+    byExpiry: db<any, any[]>('byExpiry'),
+    purged: db('purged'),
+    purgeRuns: db('purgeRuns'),
+    holds: db('holds'),
     users: db('users'),
     sessions: db('sessions'),
     apiTokens: db('apiTokens'),

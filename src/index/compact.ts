@@ -1,0 +1,34 @@
+import { renameSync, rmSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { open } from 'lmdb';
+import { fsyncDir } from '../core/durable.ts';
+
+/**
+ * Rewrites the index without its free pages (mdb_env_copy2 with MDB_CP_COMPACT), then
+ * swaps the copy in. Why it matters: after a bulk change (a big import, a purge of many
+ * recordings) LMDB keeps tens of thousands of free page ids in one freelist record, and
+ * every later commit rewrites that whole record before its fsync — a one-entry commit
+ * then took ~90 ms instead of ~2 ms on a 1M-recording index here. Nothing else may have
+ * the index open while this runs (stop the service first).
+ */
+export async function compactIndex(dataDir: string): Promise<{ beforePages: number; afterPages: number }> {
+  const dir = join(dataDir, 'index');
+  const tmp = join(dataDir, 'index.compacting');
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true, mode: 0o700 });
+  const root = open({ path: dir, compression: false, overlappingSync: false, maxDbs: 32 });
+  const beforePages = (root as unknown as { getStats(): { lastPageNumber: number } }).getStats().lastPageNumber;
+  try {
+    await root.backup(tmp, true);
+  } finally {
+    await root.close();
+  }
+  const copy = open({ path: tmp, compression: false, overlappingSync: false, maxDbs: 32 });
+  const afterPages = (copy as unknown as { getStats(): { lastPageNumber: number } }).getStats().lastPageNumber;
+  await copy.close();
+  // The copy is complete and synced by LMDB; the rename is the atomic switch.
+  renameSync(join(tmp, 'data.mdb'), join(dir, 'data.mdb'));
+  await fsyncDir(dir);
+  rmSync(tmp, { recursive: true, force: true });
+  return { beforePages, afterPages };
+}

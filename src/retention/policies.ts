@@ -1,0 +1,182 @@
+import { TresorError } from '../core/errors.ts';
+import type { ConsentState, Direction, LogWriter } from '../core/types.ts';
+import type { IndexStore, RecordingRow } from '../index/index.ts';
+import { addDuration, compareDurations, parseDuration } from './duration.ts';
+
+/**
+ * Retention policies (GDPR Art. 5(1)(e) storage limitation; MiFID II / § 83 WpHG minimum
+ * periods). A recording falls under every policy whose `match` it meets (empty match =
+ * all recordings); the one that keeps it LONGEST decides, so a 5-year legal minimum is
+ * never undercut by a shorter general rule. No matching policy = no expiry (nothing is
+ * deleted without a rule that says so).
+ *
+ * A locked policy (compliance mode, like S3 Object Lock) can be lengthened, never
+ * shortened, narrowed or removed. This module refuses, whoever asks.
+ */
+export interface PolicyMatch {
+  queue?: string[];
+  direction?: Direction[];
+  purpose?: string[];
+  /** the recording carries at least one of these tags */
+  tags?: string[];
+  consent?: ConsentState[];
+}
+
+export interface Policy {
+  name: string;
+  match: PolicyMatch;
+  /** ISO 8601 duration from the call's start */
+  keep: string;
+  lock: boolean;
+}
+
+export interface PolicyRow extends Policy {
+  v: 1;
+  createdAt: number;
+  createdBy: string;
+  updatedAt: number;
+  updatedBy: string;
+}
+
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/;
+const MATCH_KEYS = ['queue', 'direction', 'purpose', 'tags', 'consent'] as const;
+
+export function validatePolicy(p: unknown): Policy {
+  const o = p as Record<string, unknown>;
+  if (!o || typeof o !== 'object') throw new TresorError('E_USAGE', 'a policy is an object {name, match, keep, lock}');
+  if (typeof o.name !== 'string' || !NAME_RE.test(o.name)) throw new TresorError('E_USAGE', `policy name ${JSON.stringify(o.name)}: 1-64 letters, digits, space . _ -`);
+  const where = `policy "${o.name}"`;
+  for (const k of Object.keys(o)) if (!['name', 'match', 'keep', 'lock'].includes(k)) throw new TresorError('E_USAGE', `${where}: unknown field "${k}"`);
+  if (typeof o.keep !== 'string') throw new TresorError('E_USAGE', `${where}: keep must be an ISO 8601 duration such as "P90D" or "P5Y"`);
+  const d = parseDuration(o.keep);
+  if (compareDurations(d, parseDuration('P1D')) < 0) throw new TresorError('E_USAGE', `${where}: keep must be at least one day`);
+  const match = (o.match ?? {}) as Record<string, unknown>;
+  if (typeof match !== 'object' || Array.isArray(match)) throw new TresorError('E_USAGE', `${where}: match must be an object`);
+  const out: PolicyMatch = {};
+  for (const [k, v] of Object.entries(match)) {
+    if (!(MATCH_KEYS as readonly string[]).includes(k)) throw new TresorError('E_USAGE', `${where}: match.${k} is not a field (${MATCH_KEYS.join(', ')})`);
+    const list = typeof v === 'string' ? [v] : v;
+    if (!Array.isArray(list) || !list.every((x) => typeof x === 'string' && x.length > 0)) throw new TresorError('E_USAGE', `${where}: match.${k} must be a string or a list of strings`);
+    if (list.length) (out as Record<string, string[]>)[k] = [...new Set(list as string[])].sort();
+  }
+  if (out.direction?.some((d) => !['in', 'out', 'internal', 'unknown'].includes(d))) throw new TresorError('E_USAGE', `${where}: match.direction: in, out, internal, unknown`);
+  if (out.consent?.some((c) => !['granted', 'denied', 'unknown'].includes(c))) throw new TresorError('E_USAGE', `${where}: match.consent: granted, denied, unknown`);
+  if (o.lock !== undefined && typeof o.lock !== 'boolean') throw new TresorError('E_USAGE', `${where}: lock must be true or false`);
+  return { name: o.name, match: out, keep: o.keep, lock: o.lock === true };
+}
+
+export function listPolicies(store: IndexStore): PolicyRow[] {
+  return [...store.policies.getRange()].map((e) => e.value as PolicyRow);
+}
+
+type Facts = Pick<RecordingRow, 'start' | 'queue' | 'direction' | 'purpose' | 'tags' | 'consentState'>;
+
+export function matches(m: PolicyMatch, r: Facts): boolean {
+  if (m.queue && !(r.queue && m.queue.includes(r.queue))) return false;
+  if (m.direction && !m.direction.includes(r.direction)) return false;
+  if (m.purpose && !(r.purpose && m.purpose.includes(r.purpose))) return false;
+  if (m.tags && !r.tags.some((t) => m.tags!.includes(t))) return false;
+  if (m.consent && !m.consent.includes(r.consentState)) return false;
+  return true;
+}
+
+/** The retention of one recording under a set of policies: the longest matching keep. */
+export function evaluate(policies: readonly Policy[], r: Facts): { policy: string | null; expiresAt: number | null } {
+  let best: { policy: string; expiresAt: number } | null = null;
+  for (const p of [...policies].sort((a, b) => a.name.localeCompare(b.name))) {
+    if (!matches(p.match, r)) continue;
+    const expiresAt = addDuration(r.start, parseDuration(p.keep));
+    if (!best || expiresAt > best.expiresAt) best = { policy: p.name, expiresAt };
+  }
+  return best ?? { policy: null, expiresAt: null };
+}
+
+/** Why a change to a locked policy is refused, or null when it is allowed. */
+export function lockProblem(old: Policy | undefined, next: Policy | null): string | null {
+  if (!old?.lock) return null;
+  if (!next) return `policy "${old.name}" is locked: it cannot be removed`;
+  if (!next.lock) return `policy "${old.name}" is locked: it cannot be unlocked`;
+  if (compareDurations(parseDuration(next.keep), parseDuration(old.keep)) < 0) {
+    return `policy "${old.name}" is locked: keep can be lengthened but not shortened (${old.keep} → ${next.keep})`;
+  }
+  if (JSON.stringify(next.match) !== JSON.stringify(old.match)) return `policy "${old.name}" is locked: what it matches cannot change`;
+  return null;
+}
+
+/**
+ * Saves (creates or changes) a policy, or removes it (`next` null), then re-evaluates
+ * every recording's expiry. The lock check runs inside the write transaction, so two
+ * writers cannot race past it.
+ */
+export async function savePolicy(store: IndexStore, log: LogWriter, by: string, name: string, next: Policy | null, now = Date.now()): Promise<{ reevaluated: number; changed: number }> {
+  const policy = next ? validatePolicy(next) : null;
+  if (policy && policy.name !== name) throw new TresorError('E_USAGE', 'a policy cannot be renamed (remove it and add a new one)');
+  const problem = await store.root.transaction(() => {
+    const old = store.policies.get(name) as PolicyRow | undefined;
+    const why = lockProblem(old, policy);
+    if (why) {
+      log.appendSync([{ actor: by, action: 'retention.policy.refused', target: `policy:${name}`, detail: { why } }]);
+      return why;
+    }
+    if (!old && !policy) return `no policy "${name}"`;
+    if (policy) {
+      const row: PolicyRow = { v: 1, ...policy, createdAt: old?.createdAt ?? now, createdBy: old?.createdBy ?? by, updatedAt: now, updatedBy: by };
+      store.policies.put(name, row);
+    } else store.policies.remove(name);
+    log.appendSync([{ actor: by, action: policy ? 'retention.policy.saved' : 'retention.policy.removed', target: `policy:${name}`, detail: policy ? { keep: policy.keep, lock: policy.lock, match: policy.match, previousKeep: old?.keep ?? null } : { previousKeep: old!.keep } }]);
+    return null;
+  });
+  if (problem) throw new TresorError(problem.startsWith('no policy') ? 'E_NOT_FOUND' : 'E_FORBIDDEN', problem);
+  return reevaluateAll(store);
+}
+
+/** Recomputes every recording's retention (after a policy change), in batches. */
+export async function reevaluateAll(store: IndexStore, batch = 5000): Promise<{ reevaluated: number; changed: number }> {
+  const policies = listPolicies(store);
+  let reevaluated = 0;
+  let changed = 0;
+  let after: string | undefined;
+  for (;;) {
+    const ids: string[] = [];
+    for (const k of store.recordings.getKeys({ start: after, limit: batch + (after ? 1 : 0) })) {
+      if (k === after) continue;
+      ids.push(k as string);
+    }
+    if (!ids.length) break;
+    await store.root.transaction(() => {
+      for (const id of ids) {
+        const row = store.recordings.get(id) as RecordingRow | undefined;
+        if (!row) continue;
+        const r = evaluate(policies, row);
+        reevaluated++;
+        if (row.retention?.policy === r.policy && row.retention?.expiresAt === r.expiresAt) continue;
+        if (row.retention?.expiresAt != null) store.byExpiry.remove([row.retention.expiresAt, id]);
+        if (r.expiresAt != null) store.byExpiry.put([r.expiresAt, id], true);
+        store.recordings.put(id, { ...row, retention: r });
+        changed++;
+      }
+    });
+    after = ids[ids.length - 1];
+  }
+  return { reevaluated, changed };
+}
+
+/** Makes the stored policies follow the configuration file's list (policies added on the
+ *  console stay). Refuses, with the reason, to start on a config that breaks a lock. */
+export async function syncConfigPolicies(store: IndexStore, log: LogWriter, configured: readonly Policy[]): Promise<number> {
+  let changes = 0;
+  const want = new Map(configured.map((p) => [p.name, validatePolicy(p)]));
+  for (const p of want.values()) {
+    const old = store.policies.get(p.name) as PolicyRow | undefined;
+    if (old && JSON.stringify({ match: old.match, keep: old.keep, lock: old.lock }) === JSON.stringify({ match: p.match, keep: p.keep, lock: p.lock })) continue;
+    await savePolicy(store, log, 'config', p.name, p);
+    changes++;
+  }
+  for (const old of listPolicies(store)) {
+    if (old.createdBy === 'config' && !want.has(old.name)) {
+      await savePolicy(store, log, 'config', old.name, null);
+      changes++;
+    }
+  }
+  return changes;
+}
