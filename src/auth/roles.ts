@@ -21,14 +21,18 @@ export type Permission =
   /** retry or request discard of quarantined files */
   | 'quarantine.manage'
   /** approve or reject another person's four-eyes request */
-  | 'approvals.decide';
+  | 'approvals.decide'
+  /** retention policies, run or dry-run the purge, confirm a held purge */
+  | 'retention.manage'
+  /** place legal holds, request their release, request early deletion */
+  | 'holds.manage';
 
 const GRANTS: Record<Role, readonly Permission[]> = {
   // Admins run the box: users, quarantine, settings. No audio and no personal data by
   // default: an administrator is not a reason to listen to customers.
-  admin: ['recording.search', 'users.manage', 'system.view', 'quarantine.manage', 'approvals.decide'],
+  admin: ['recording.search', 'users.manage', 'system.view', 'quarantine.manage', 'approvals.decide', 'retention.manage', 'holds.manage'],
   supervisor: ['recording.search', 'recording.personal', 'recording.audio', 'system.view'],
-  dpo: ['recording.search', 'recording.personal', 'recording.audio', 'log.read', 'system.view', 'approvals.decide'],
+  dpo: ['recording.search', 'recording.personal', 'recording.audio', 'log.read', 'system.view', 'approvals.decide', 'holds.manage'],
   // Auditors check what happened, never what was said.
   auditor: ['recording.search', 'log.read', 'system.view'],
 };
