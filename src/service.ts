@@ -14,6 +14,8 @@ import { createServer as createHttpsServer } from 'node:https';
 import { createApp } from './web/app.ts';
 import { createAuth, newSetupToken, setupNeeded } from './auth/index.ts';
 import { createAccess } from './access/index.ts';
+import { syncConfigPolicies } from './retention/policies.ts';
+import { createPurgeScheduler, type PurgeScheduler } from './retention/run.ts';
 
 export interface IngestStatus {
   scannerRunning: boolean;
@@ -27,6 +29,7 @@ export interface Service {
   archive: Archive;
   url: string;
   auth: ReturnType<typeof createAuth>;
+  purge: PurgeScheduler;
   status(): IngestStatus;
   /** resolves once every file seen so far is dealt with (tests, benchmarks) */
   idle(): Promise<void>;
@@ -51,6 +54,8 @@ export async function startService(config: Config, say: Logger = (m) => console.
     say(`tresor: recovery: ${JSON.stringify(recovery)}`);
   }
   const archive = openArchive(config.dataDir, store);
+  const policyChanges = await syncConfigPolicies(store, log, config.retention.policies);
+  if (policyChanges) say(`tresor: retention policies from the configuration: ${policyChanges} change(s) applied, expiries re-evaluated`);
   const media = createMedia(ff, {
     timeoutMs: config.media.timeoutSeconds * 1000, stallMs: config.media.stallSeconds * 1000, maxConcurrent: config.ingest.workers,
   });
@@ -109,6 +114,7 @@ export async function startService(config: Config, say: Logger = (m) => console.
     detail: { pid: process.pid, recovered: { truncated: recovery.truncated.length, damaged: recovery.damaged.length, inflight: inflight.pending } },
   }]);
   log.startCheckpointTimer(config.log.checkpointIntervalSeconds * 1000);
+  const purge = createPurgeScheduler({ store, log, dataDir: config.dataDir }, config.retention, say);
   scanner.start();
   let scannerRunning = true;
 
@@ -139,7 +145,7 @@ export async function startService(config: Config, say: Logger = (m) => console.
 
   let stopped = false;
   return {
-    site, archive, url, status, auth,
+    site, archive, url, status, auth, purge,
     async idle() {
       await scanner.scanOnce();
       await queue.idle();
@@ -148,6 +154,7 @@ export async function startService(config: Config, say: Logger = (m) => console.
       if (stopped) return;
       stopped = true;
       scannerRunning = false;
+      await purge.stop();
       await scanner.stop();
       await queue.stop();
       await new Promise<void>((r) => server.close(() => r()));

@@ -272,7 +272,11 @@ const auditCmd: Command = async (args, { config, io }) => {
   return withSite(config, async (site) => auditCommand(args, { log: site.log, out: io.out, err: io.err }));
 };
 
+import { purgeCmd, retentionCmd } from './retention.ts';
+
 export const commands: Record<string, Command> = {
+  purge: purgeCmd,
+  retention: retentionCmd,
   serve: serveCmd,
   ingest: ingestCmd,
   status: statusCmd,

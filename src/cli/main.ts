@@ -16,6 +16,8 @@ export const USAGE = `usage: tresor <command> [options]
   fsck                               check every record, key, segment and the log
   quarantine list [--json] | quarantine restore ID --out FILE
   audit verify | audit export --out DIR [--since FILE] [--from N] | audit checkpoint
+  purge [--dry-run] [--confirm-clock] [--json]   crypto-shred what retention says is due
+  retention why ID | retention policies [--json] | retention reevaluate
   user add --name N --role R [--role R…] --password-stdin   (password on stdin)
   user list [--json] | user disable|enable --name N | user roles --name N --role R…
   user reset-password --name N --password-stdin | user totp|totp-remove --name N

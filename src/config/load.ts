@@ -2,6 +2,18 @@ import { readFileSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 import { TresorError } from '../core/errors.ts';
 import { defaultConfig, type Config } from './schema.ts';
+import cron from 'node-cron';
+import { validatePolicy } from '../retention/policies.ts';
+
+function validZone(tz: unknown): boolean {
+  if (typeof tz !== 'string') return false;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 type Env = Record<string, string | undefined>;
 
@@ -99,6 +111,17 @@ function validate(c: Config, errors: string[]): void {
   int(c.auth.sessionMaxHours, 'auth.sessionMaxHours', 1, 24 * 30);
   if ((c.web.tlsCert === null) !== (c.web.tlsKey === null)) errors.push('web.tlsCert and web.tlsKey: set both or neither');
   if (c.web.publicOrigin !== null && !/^https?:\/\/[^/\s]+$/.test(c.web.publicOrigin)) errors.push('web.publicOrigin: scheme and host only, e.g. "https://tresor.example:8443"');
+  if (!Array.isArray(c.retention.policies)) errors.push('retention.policies: a list of {name, match, keep, lock}');
+  else for (const p of c.retention.policies) {
+    try {
+      validatePolicy(p);
+    } catch (e) {
+      errors.push(`retention.policies: ${(e as Error).message}`);
+    }
+  }
+  if (typeof c.retention.schedule !== 'string' || !cron.validate(c.retention.schedule)) errors.push(`retention.schedule: not a cron expression (got ${JSON.stringify(c.retention.schedule)}; e.g. "30 3 * * *")`);
+  if (c.retention.timeZone !== null && !validZone(c.retention.timeZone)) errors.push(`retention.timeZone: not an IANA time zone (got ${JSON.stringify(c.retention.timeZone)}; e.g. "Europe/Berlin")`);
+  int(c.retention.maxClockJumpHours, 'retention.maxClockJumpHours', 1, 24 * 365);
   if (c.ingest.moveTo && c.ingest.moveTo === c.inbox) errors.push('ingest.moveTo: must not be the inbox');
   if (c.inbox === c.dataDir) errors.push('inbox: must not be the data directory itself');
 }

@@ -65,6 +65,16 @@ export interface Config {
     /** admin and dpo accounts must sign in with a TOTP code */
     requireTotpForPrivileged: boolean;
   };
+  retention: {
+    /** policies from the file; more can be added on the console (src/retention/policies.ts) */
+    policies: import('../retention/policies.ts').Policy[];
+    /** node-cron expression for the purge; the default avoids 02:00-03:00, where DST skips or repeats */
+    schedule: string;
+    /** IANA zone for the schedule; null = the box's zone */
+    timeZone: string | null;
+    /** hold the purge for an admin when the wall clock moved this much more than the process's monotonic clock, or when it is this far past the last run and the newest ingest */
+    maxClockJumpHours: number;
+  };
   log: {
     /** checkpoint origin line; null = unique per site, chosen at first start */
     origin: string | null;
@@ -96,6 +106,7 @@ export function defaultConfig(): Config {
     media: { timeoutSeconds: 1800, stallSeconds: 60 },
     web: { tlsCert: null, tlsKey: null, publicOrigin: null, maxBodyKiB: 64 },
     auth: { sessionIdleMinutes: 30, sessionMaxHours: 12, requireTotpForPrivileged: false },
+    retention: { policies: [], schedule: '30 3 * * *', timeZone: null, maxClockJumpHours: 48 },
     log: { origin: null, checkpointIntervalSeconds: 300 },
   };
 }

@@ -1,0 +1,92 @@
+import { TresorError } from '../core/errors.ts';
+import { openSite } from '../site/open.ts';
+import { confirmClock } from '../retention/clock-guard.ts';
+import { purgeWithGuards } from '../retention/run.ts';
+import { whyStillHere } from '../retention/purge.ts';
+import { listPolicies, reevaluateAll } from '../retention/policies.ts';
+import { syncConfigPolicies } from '../retention/policies.ts';
+import { parse, type Command } from './main.ts';
+
+const iso = (t: number | null) => (t === null ? 'never' : new Date(t).toISOString());
+
+/**
+ * `tresor purge [--dry-run] [--confirm-clock] [--json]`: the same guarded purge as the
+ * schedule. A dry run lists exactly what would go and why, and what holds keep.
+ */
+export const purgeCmd: Command = async (args, { config, actor, io }) => {
+  const { values } = parse(args, { 'dry-run': { type: 'boolean' }, 'confirm-clock': { type: 'boolean' }, json: { type: 'boolean' } });
+  const site = openSite(config);
+  try {
+    await syncConfigPolicies(site.store, site.log, config.retention.policies);
+    if (values['confirm-clock']) {
+      const was = await confirmClock(site.store, site.log, actor, Date.now());
+      io.err(was ? `purge hold lifted by ${actor}; the clock reads ${new Date().toISOString()}` : 'no purge was held; the current time is now the reference for the clock check');
+    }
+    const deps = { store: site.store, log: site.log, dataDir: config.dataDir };
+    const r = await purgeWithGuards(deps, {
+      by: actor, now: Date.now(), maxJumpMs: config.retention.maxClockJumpHours * 3600_000, dryRun: values['dry-run'],
+      onProgress: (d, t) => io.err(`purge: ${d}/${t}`),
+    });
+    if (r.kind === 'held') {
+      if (values.json) io.out(JSON.stringify({ held: r.hold }, null, 2));
+      else io.out(`PURGE HELD: ${r.hold.reason}\nIf the clock is right, confirm with: tresor purge --confirm-clock`);
+      return 1;
+    }
+    if (r.kind === 'dry-run') {
+      const { plan } = r;
+      if (values.json) {
+        io.out(JSON.stringify(plan, null, 2));
+        return 0;
+      }
+      io.out(`dry run at ${iso(plan.now)}: ${plan.due.length} recording(s) would be purged, ${plan.held.length} held`);
+      for (const d of plan.due) io.out(`PURGE  ${d.id}  call ${iso(d.start)}  policy ${d.policy}  expired ${iso(d.expiresAt)}`);
+      for (const h of plan.held) io.out(`HELD   ${h.id}  call ${iso(h.start)}  policy ${h.policy}  expired ${iso(h.expiresAt)}  hold ${h.hold}`);
+      return 0;
+    }
+    const { run, plan, skipped } = r.result;
+    if (values.json) io.out(JSON.stringify({ run, held: plan.held.length, skipped }, null, 2));
+    else {
+      io.out(`purged ${run.purged} recording(s); ${plan.held.length} kept by legal holds; ${skipped.length} skipped`);
+      for (const s of skipped) io.out(`SKIPPED ${s.id}: ${s.why}`);
+      if (run.report) io.out(`report: ${run.report.json}\n        ${run.report.csv}\n        sha256 ${run.report.sha256} (logged in purge.completed, covered by the checkpoint just signed)`);
+    }
+    return 0;
+  } finally {
+    await site.close();
+  }
+};
+
+/** `tresor retention why ID | policies | reevaluate`: why a call is gone, or why it is still here. */
+export const retentionCmd: Command = async (args, { config, io }) => {
+  const [sub, ...rest] = args;
+  const { values, positionals } = parse(rest, { json: { type: 'boolean' } });
+  const site = openSite(config);
+  try {
+    if (sub === 'why') {
+      if (positionals.length !== 1) throw new TresorError('E_USAGE', 'retention why ID');
+      const w = whyStillHere(site.store, positionals[0]!, Date.now());
+      if (values.json) io.out(JSON.stringify(w, null, 2));
+      else if (w.state === 'purged') {
+        const p = w.purged;
+        io.out(`GONE: purged ${iso(p.purgedAt)} by ${p.by}, reason ${p.reason}${p.policy ? `, policy "${p.policy}" (expired ${iso(p.expiresAt)})` : ''}${p.approval ? `, approval ${p.approval}` : ''}${p.run ? `, run ${p.run}` : ''}`);
+      } else {
+        io.out(w.hold ? `KEPT: legal hold ${w.hold}` : w.policy ? `KEPT: policy "${w.policy}" keeps it until ${iso(w.expiresAt)}${w.due ? ' (due: the next purge takes it)' : ''}` : 'KEPT: no retention policy matches it (nothing expires without a policy)');
+      }
+      return 0;
+    }
+    if (sub === 'policies') {
+      const ps = listPolicies(site.store);
+      if (values.json) io.out(JSON.stringify(ps, null, 2));
+      else for (const p of ps) io.out(`${p.name}\tkeep ${p.keep}\t${p.lock ? 'LOCKED' : 'unlocked'}\tmatch ${JSON.stringify(p.match)}\t(by ${p.updatedBy})`);
+      return 0;
+    }
+    if (sub === 'reevaluate') {
+      const r = await reevaluateAll(site.store);
+      io.out(`re-evaluated ${r.reevaluated} recording(s), ${r.changed} changed`);
+      return 0;
+    }
+    throw new TresorError('E_USAGE', 'retention why ID | retention policies [--json] | retention reevaluate');
+  } finally {
+    await site.close();
+  }
+};
