@@ -5,6 +5,7 @@ import { discardQuarantined } from '../../ingest/quarantine.ts';
 import {
   approvedNotDone, decide, listApprovals, pendingApprovals, runApproved, type ApprovalRow,
 } from '../../retention/index.ts';
+import { retentionExecutors } from '../../retention/deletion.ts';
 import { approvalsPage, type ApprovalsData } from '../../../views/approvals.ts';
 import type { AppDeps } from '../app.ts';
 import type { Ctx, WebEnv } from '../env.ts';
@@ -15,9 +16,10 @@ import { requirePermission } from '../session.ts';
 export type ApprovalExecutor = (row: ApprovalRow, actor: string) => Promise<Record<string, unknown>>;
 
 /** What each kind of four-eyes request does once approved. Legal holds and early deletion add theirs here. */
-export function approvalExecutors(deps: AppDeps): Record<string, ApprovalExecutor> {
+export function approvalExecutors(deps: Pick<AppDeps, 'site' | 'config'>): Record<string, ApprovalExecutor> {
   const { site, config } = deps;
   return {
+    ...retentionExecutors({ store: site.store, log: site.log, dataDir: config.dataDir }),
     async 'quarantine.discard'(row, actor) {
       const id = String(row.payload.quarantineId ?? row.target.replace(/^quarantine:/, ''));
       try {
