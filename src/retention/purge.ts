@@ -52,7 +52,10 @@ export interface PurgedRow {
   run: string | null;
   approval: string | null;
   storedBytes: number;
+  /** where the dead (undecryptable) bytes lie until compaction rewrites the segment */
   segment: string;
+  offset: number;
+  length: number;
 }
 
 export interface PurgeRunRow {
@@ -123,7 +126,7 @@ export async function shred(
         const p: PurgedRow = {
           v: 1, id, start: row.start, durationMs: row.durationMs, queue: row.queue, policy: row.retention?.policy ?? null,
           expiresAt: row.retention?.expiresAt ?? null, purgedAt: o.now, reason: o.reason, by: o.by, run: o.run,
-          approval: o.approval ?? null, storedBytes: row.storedBytes, segment: row.segment,
+          approval: o.approval ?? null, storedBytes: row.storedBytes, segment: row.segment, offset: row.offset, length: row.length,
         };
         store.keys.remove(id);
         dropRecording(store, row);

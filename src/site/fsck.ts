@@ -48,6 +48,18 @@ export async function fsck(site: Site, archive: Archive, progress?: (done: numbe
   }
   progress?.(n, total);
 
+  const liveSegments = new Set(spans.keys());
+  // Purged recordings leave their (now undecryptable) bytes in place until compaction:
+  // accounted for by their tombstones, not orphans.
+  for (const { value } of store.purged.getRange()) {
+    const p = value as { segment?: string; offset?: number; length?: number };
+    if (p.segment && p.offset !== undefined && p.length !== undefined) {
+      const list = spans.get(p.segment) ?? [];
+      list.push([p.offset, p.length]);
+      spans.set(p.segment, list);
+    }
+  }
+
   const dir = join(config.dataDir, 'archive');
   const rows = new Map<string, SegmentRow>();
   for (const { key, value } of store.segments.getRange()) rows.set(key, value as SegmentRow);
@@ -75,7 +87,7 @@ export async function fsck(site: Site, archive: Archive, progress?: (done: numbe
     }
     if (pos < row.committedBytes) problems.push(`segment ${name}: ${row.committedBytes - pos} orphan bytes at ${pos}`);
   }
-  for (const seg of spans.keys()) if (!rows.has(seg)) problems.push(`segment ${seg}: referenced by recordings but unknown to the index`);
+  for (const seg of spans.keys()) if (!rows.has(seg) && liveSegments.has(seg)) problems.push(`segment ${seg}: referenced by recordings but unknown to the index`);
   for (const f of listSegmentFiles(dir)) if (!rows.has(f)) problems.push(`segment ${f}: file not known to the index`);
 
   for (const q of listQuarantine(store)) {
