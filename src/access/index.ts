@@ -90,8 +90,13 @@ export function createAccess(deps: AccessDeps) {
 
   function mustGet(id: string): RecordingRow {
     const row = getRecording(store, id);
-    if (!row) throw new TresorError('E_NOT_FOUND', `no recording ${id}`);
-    return row;
+    if (row) return row;
+    const gone = store.purged.get(id) as { purgedAt: number; reason: string; policy: string | null } | undefined;
+    if (gone) {
+      throw new TresorError('E_NOT_FOUND', `recording ${id} was purged on ${new Date(gone.purgedAt).toISOString()} ` +
+        (gone.reason === 'policy' ? `under retention policy "${gone.policy}"` : 'after an approved deletion request') + '; its audio and personal data no longer exist');
+    }
+    throw new TresorError('E_NOT_FOUND', `no recording ${id}`);
   }
 
   return {
