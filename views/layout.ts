@@ -47,6 +47,8 @@ export function layout(ctx: PageCtx, title: string, body: Html): Html {
     ${can(p.roles, 'log.read') ? navLink(ctx, '/log', t('nav.log')) : ''}
     ${can(p.roles, 'users.manage') ? navLink(ctx, '/admin/users', t('nav.users')) : ''}
     ${can(p.roles, 'approvals.decide') ? navLink(ctx, '/approvals', t('nav.approvals')) : ''}
+    ${can(p.roles, 'retention.manage') ? navLink(ctx, '/retention', ctx.lang === 'de' ? 'Aufbewahrung' : 'Retention') : ''}
+    ${can(p.roles, 'holds.manage') ? navLink(ctx, '/holds', 'Legal Holds') : ''}
     ${navLink(ctx, '/account', t('nav.account'))}
   </ul></nav>
   <span class="who">${p.name} (${p.roles.join(', ')})</span>

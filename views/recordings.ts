@@ -4,6 +4,7 @@ import type { SearchResult } from '../src/access/index.ts';
 import type { SearchFields } from '../src/web/search-query.ts';
 import { queryString } from '../src/web/search-query.ts';
 import { fmtDuration, fmtTime, layout, type Html, type PageCtx } from './layout.ts';
+import { retentionSection, type RecordingRetention } from './retention.ts';
 
 interface LogLine {
   seq: number;
@@ -80,7 +81,7 @@ ${r.next ? html`<p>${r.partial ? html`<span class="muted">${t('search.partial', 
 </section>`;
 }
 
-export function recordingPage(ctx: PageCtx, v: RecordingView, o: { canAudio: boolean; log: LogLine[] }): Html {
+export function recordingPage(ctx: PageCtx, v: RecordingView, o: { canAudio: boolean; log: LogLine[]; retention?: RecordingRetention }): Html {
   const { t } = ctx;
   const stored = v.storedFormat.replace(/^original:/, '');
   const row = (k: string, val: Html | string | number | null) => html`<dt>${k}</dt><dd>${val ?? '–'}</dd>`;
@@ -115,6 +116,7 @@ ${row('Ingested', fmtTime(v.ingestedAt, ctx.lang))}
 </section>
 ${!v.masked ? html`<section aria-labelledby="h-consent"><h2 id="h-consent">${t('rec.consentEvidence')}</h2>
 <dl class="meta">${row(t('col.consent'), t(`consent.${v.consent.state}` as never))}${row('Method', v.consent.method ?? null)}${row('At', v.consent.at ?? null)}${row('Evidence', v.consent.evidence ?? null)}</dl></section>` : ''}
+${o.retention ? retentionSection(ctx, o.retention) : ''}
 <section aria-labelledby="h-log">
 <h2 id="h-log">${t('rec.log')}</h2>
 <div class="table-wrap"><table id="recording-log">

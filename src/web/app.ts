@@ -25,6 +25,8 @@ import { accountRoutes } from './routes/account.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
 import { logViewerRoutes } from './routes/log-viewer.ts';
 import { approvalRoutes } from './routes/approvals.ts';
+import { retentionRoutes } from './routes/retention.ts';
+import { holdRoutes } from './routes/holds.ts';
 
 export interface AppDeps {
   config: Config;
@@ -71,6 +73,8 @@ export function createApp(deps: AppDeps): Hono<WebEnv> {
   app.route('/account', accountRoutes(deps));
   app.route('/log', logViewerRoutes(deps));
   app.route('/approvals', approvalRoutes(deps));
+  app.route('/retention', retentionRoutes(deps));
+  app.route('/holds', holdRoutes(deps));
   app.route('/', dashboardRoutes(deps));
 
   app.notFound((c) => {

@@ -9,6 +9,7 @@ import type { WebEnv } from '../env.ts';
 import { pageCtx } from '../page.ts';
 import { fieldsOf, toQuery } from '../search-query.ts';
 import { requirePermission } from '../session.ts';
+import { recordingRetention } from './holds.ts';
 
 /** Search, the recording page, the player's audio and downloads — all through src/access. */
 export function recordingRoutes(deps: AppDeps) {
@@ -41,7 +42,7 @@ export function recordingRoutes(deps: AppDeps) {
     const p = c.get('principal')!;
     const v = await access.view(p, idParam(c.req.param('id')));
     const log = site.log.about('target', `recording:${v.id}`, 100);
-    return c.html(recordingPage(ctx, v, { canAudio: can(p.roles, 'recording.audio'), log }));
+    return c.html(recordingPage(ctx, v, { canAudio: can(p.roles, 'recording.audio'), log, retention: recordingRetention(site.store, p, v.id) }));
   });
 
   app.get('/:id/audio', (c) => audioResponse(access, c.get('principal')!, idParam(c.req.param('id')), c.req.header('Range')));

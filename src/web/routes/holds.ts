@@ -1,0 +1,107 @@
+import { Hono } from 'hono';
+import { isTresorError } from '../../core/errors.ts';
+import { pendingApprovals } from '../../retention/approvals.ts';
+import { DELETE_KIND, requestDeletion } from '../../retention/deletion.ts';
+import { addHold, getHold, HOLD_RELEASE_KIND, holdSearchOf, listHolds, requestHoldRelease } from '../../retention/holds.ts';
+import { whyStillHere } from '../../retention/purge.ts';
+import { can, type Principal } from '../../auth/index.ts';
+import type { IndexStore } from '../../index/index.ts';
+import { holdsPage, type HoldDraft, type HoldsData } from '../../../views/holds.ts';
+import type { RecordingRetention } from '../../../views/retention.ts';
+import type { AppDeps } from '../app.ts';
+import type { Ctx, WebEnv } from '../env.ts';
+import { form, pageCtx } from '../page.ts';
+import { fieldsOf, toQuery } from '../search-query.ts';
+import { requirePermission } from '../session.ts';
+
+/** Ids as people paste them: lines, spaces, commas, semicolons. */
+export const splitIds = (s: string) => s.split(/[\s,;]+/).map((x) => x.trim()).filter(Boolean);
+
+/**
+ * /holds (`holds.manage`): legal holds — place (one person), list, request release
+ * (four-eyes, decided on /approvals) — and early-deletion requests (four-eyes too).
+ */
+export function holdRoutes(deps: AppDeps) {
+  const app = new Hono<WebEnv>();
+  const { store, log, keys } = deps.site;
+  app.use('*', requirePermission(log, 'holds.manage'));
+
+  const page = (c: Ctx, extra: Partial<HoldsData> = {}, status: 200 | 400 | 404 | 409 = 200) => {
+    const pending = pendingApprovals(store);
+    const releases = new Map(pending.filter((a) => a.kind === HOLD_RELEASE_KIND).map((a) => [a.target, a.id]));
+    const holds = listHolds(store).map((h) => ({ ...h, pendingRelease: releases.get(`hold:${h.id}`) ?? null }));
+    return c.html(holdsPage(pageCtx(c), { holds, deletions: pending.filter((a) => a.kind === DELETE_KIND), ...extra }), status);
+  };
+
+  const status = (e: unknown): 400 | 404 | 409 | null =>
+    isTresorError(e, 'E_NOT_FOUND') ? 404 : isTresorError(e, 'E_USAGE') ? (e.detail.reason === 'already-requested' ? 409 : 400) : isTresorError(e, 'E_FORBIDDEN') ? 400 : null;
+
+  app.get('/', (c) => page(c, { done: c.req.query('done') }));
+
+  app.post('/', async (c) => {
+    const f = await form(c);
+    const draft: HoldDraft = {
+      caseName: f.caseName ?? '', reason: f.reason ?? '', ids: f.ids ?? '', from: f.from ?? '', to: f.to ?? '', number: f.number ?? '',
+      agent: f.agent ?? '', queue: f.queue ?? '', direction: f.direction ?? '', consent: f.consent ?? '',
+    };
+    try {
+      // the same fields, with the same meaning, as the search page
+      const q = toQuery(fieldsOf({ ...draft }), deps.config.phone);
+      const search = holdSearchOf(keys, q);
+      await addHold(store, log, c.get('principal')!.actor, { caseName: draft.caseName, reason: draft.reason, ids: splitIds(draft.ids), search });
+    } catch (e) {
+      const s = status(e);
+      if (s) return page(c, { draft, error: (e as Error).message, errorAt: 'place' }, s === 409 ? 400 : s);
+      throw e;
+    }
+    return c.redirect('/holds?done=placed', 303);
+  });
+
+  app.post('/deletions', async (c) => {
+    const p = c.get('principal')!;
+    const f = await form(c);
+    const ids = splitIds(f.ids ?? '');
+    try {
+      await requestDeletion(store, log, p.actor, { ids, reason: f.reason ?? '', person: p.name });
+    } catch (e) {
+      const s = status(e);
+      if (s) return page(c, { deletionDraft: { ids: f.ids ?? '', reason: f.reason ?? '' }, error: (e as Error).message, errorAt: 'delete' }, s);
+      throw e;
+    }
+    if (f.back === 'recording' && ids.length === 1) return c.redirect(`/recordings/${ids[0]!.toUpperCase()}#retention`, 303);
+    return c.redirect('/holds?done=deletion-requested', 303);
+  });
+
+  app.post('/:id/release', async (c) => {
+    const p = c.get('principal')!;
+    const f = await form(c);
+    try {
+      await requestHoldRelease(store, log, p.actor, c.req.param('id'), { reason: f.reason ?? '', person: p.name });
+    } catch (e) {
+      const s = status(e);
+      if (s) return page(c, { error: (e as Error).message, errorAt: 'release' }, s);
+      throw e;
+    }
+    return c.redirect('/holds?done=release-requested', 303);
+  });
+
+  return app;
+}
+
+/** The recording page's "Retention" section: policy, expiry, hold (case name for holds.manage), deletion request. */
+export function recordingRetention(store: IndexStore, p: Principal, id: string): RecordingRetention | undefined {
+  let w: ReturnType<typeof whyStillHere>;
+  try {
+    w = whyStillHere(store, id, Date.now());
+  } catch {
+    return undefined;
+  }
+  if (w.state !== 'kept') return undefined;
+  const manage = can(p.roles, 'holds.manage');
+  const pending = pendingApprovals(store).find((a) => a.kind === DELETE_KIND && Array.isArray(a.payload.ids) && (a.payload.ids as string[]).includes(id));
+  return {
+    id, policy: w.policy, expiresAt: w.expiresAt, due: w.due,
+    hold: w.hold ? { id: w.hold, caseName: manage ? (getHold(store, w.hold)?.caseName ?? null) : null } : null,
+    canRequestDelete: manage, pendingDeletion: pending?.id ?? null,
+  };
+}

@@ -1,0 +1,159 @@
+import { Hono } from 'hono';
+import { readFile } from 'node:fs/promises';
+import { can } from '../../auth/index.ts';
+import { isTresorError, TresorError } from '../../core/errors.ts';
+import { isId } from '../../core/ids.ts';
+import { activeHolds } from '../../retention/holds.ts';
+import { listPolicies, savePolicy, type Policy, type PolicyRow } from '../../retention/policies.ts';
+import { planPurge, runPurge, type PurgeDeps, type PurgeRunRow } from '../../retention/purge.ts';
+import {
+  draftOf, dryRunPage, retentionPage, runPage, type PolicyDraft, type RetentionData, type RunReport,
+} from '../../../views/retention.ts';
+import type { AppDeps } from '../app.ts';
+import type { Ctx, WebEnv } from '../env.ts';
+import { form, pageCtx } from '../page.ts';
+import { requirePermission } from '../session.ts';
+
+const RECENT_RUNS = 20;
+
+export function recentRuns(deps: Pick<PurgeDeps, 'store'>, n = RECENT_RUNS): PurgeRunRow[] {
+  const out: PurgeRunRow[] = [];
+  for (const { value } of deps.store.purgeRuns.getRange({ reverse: true, limit: n })) out.push(value as PurgeRunRow);
+  return out;
+}
+
+const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
+
+/** Form fields → a policy for validatePolicy (which names what is wrong). */
+function policyOf(f: PolicyDraft): Policy {
+  const match: Record<string, string[]> = {};
+  for (const k of ['queue', 'direction', 'purpose', 'tags', 'consent'] as const) {
+    const v = list(f[k]);
+    if (v.length) match[k] = v;
+  }
+  return { name: f.name.trim(), keep: f.keep.trim().toUpperCase(), match, lock: f.lock };
+}
+
+/**
+ * /retention (`retention.manage`): policies (add, change, remove; a locked policy's
+ * refusal comes back as 400 with the reason and changes nothing), the dry run, running the
+ * purge, its runs, and their deletion reports (also for `log.read`: auditors check them).
+ */
+export function retentionRoutes(deps: AppDeps) {
+  const app = new Hono<WebEnv>();
+  const { store, log } = deps.site;
+  const purgeDeps: PurgeDeps = { store, log, dataDir: deps.config.dataDir };
+  const manage = requirePermission(log, 'retention.manage');
+  let purging = false;
+
+  const page = (c: Ctx, extra: Partial<RetentionData> = {}, status: 200 | 400 | 404 | 409 = 200) => {
+    const policies = listPolicies(store).sort((a, b) => a.name.localeCompare(b.name));
+    return c.html(retentionPage(pageCtx(c), { policies, runs: recentRuns(purgeDeps), ...extra }), status);
+  };
+
+  app.get('/', manage, (c) => {
+    const edit = c.req.query('edit');
+    const row = edit ? (store.policies.get(edit) as PolicyRow | undefined) : undefined;
+    if (edit && !row) return page(c, { error: `no policy "${edit}"` }, 404);
+    return page(c, { done: c.req.query('done'), ...(row ? { draft: draftOf(row), editing: true } : {}) });
+  });
+
+  app.post('/policies', manage, async (c) => {
+    const f = await form(c);
+    const draft: PolicyDraft = {
+      name: f.name ?? '', keep: f.keep ?? '', queue: f.queue ?? '', direction: f.direction ?? '', purpose: f.purpose ?? '',
+      tags: f.tags ?? '', consent: f.consent ?? '', lock: f.lock === '1' || f.lock === 'on',
+    };
+    const editing = !!store.policies.get(draft.name.trim());
+    try {
+      const p = policyOf(draft);
+      await savePolicy(store, log, c.get('principal')!.actor, p.name, p);
+    } catch (e) {
+      if (isTresorError(e, 'E_USAGE') || isTresorError(e, 'E_FORBIDDEN')) return page(c, { draft, editing, error: e.message }, 400);
+      throw e;
+    }
+    return c.redirect('/retention?done=saved', 303);
+  });
+
+  app.post('/policies/:name/remove', manage, async (c) => {
+    const name = c.req.param('name');
+    try {
+      await savePolicy(store, log, c.get('principal')!.actor, name, null);
+    } catch (e) {
+      if (isTresorError(e, 'E_NOT_FOUND')) return page(c, { error: e.message }, 404);
+      if (isTresorError(e, 'E_USAGE') || isTresorError(e, 'E_FORBIDDEN')) return page(c, { error: e.message }, 400);
+      throw e;
+    }
+    return c.redirect('/retention?done=removed', 303);
+  });
+
+  app.get('/dry-run', manage, (c) => {
+    const holds = activeHolds(store);
+    const plan = planPurge(store, Date.now(), holds);
+    const names: Record<string, string> = {};
+    if (can(c.get('principal')!.roles, 'holds.manage')) for (const h of holds) names[h.id] = h.caseName;
+    return c.html(dryRunPage(pageCtx(c), plan, names));
+  });
+
+  app.post('/purge', manage, async (c) => {
+    if (purging) return page(c, { error: 'a purge is running right now; see the runs below when it is done' }, 409);
+    purging = true;
+    let runId: string;
+    try {
+      const r = await runPurge(purgeDeps, { by: c.get('principal')!.actor, now: Date.now() });
+      runId = r.run.id;
+    } finally {
+      purging = false;
+    }
+    return c.redirect(`/retention/runs/${runId}`, 303);
+  });
+
+  const runOf = (id: string): PurgeRunRow => {
+    const run = isId(id) ? (store.purgeRuns.get(id) as PurgeRunRow | undefined) : undefined;
+    if (!run) throw new TresorError('E_NOT_FOUND', `no purge run ${id}`);
+    return run;
+  };
+
+  app.get('/runs/:id', manage, async (c) => {
+    const run = runOf(c.req.param('id'));
+    let report: RunReport | null = null;
+    if (run.report) {
+      try {
+        report = JSON.parse(await readFile(run.report.json, 'utf8')) as RunReport;
+      } catch {
+        report = null;
+      }
+    }
+    return c.html(runPage(pageCtx(c), run, report));
+  });
+
+  // Reports carry no personal data (ids, times, policies): auditors fetch them too.
+  app.get('/reports/:file', requirePermission(log), async (c) => {
+    const p = c.get('principal')!;
+    if (!can(p.roles, 'retention.manage') && !can(p.roles, 'log.read')) {
+      await log.append([{ actor: p.actor, action: 'access.denied', target: `http:GET ${c.req.routePath}`, detail: { needs: 'retention.manage|log.read' } }]);
+      return c.text(`Forbidden: your roles (${p.roles.join(', ')}) do not allow this (needs retention.manage or log.read).`, 403);
+    }
+    const m = /^([0-9A-Z]{26})\.(json|csv)$/.exec(c.req.param('file'));
+    if (!m) throw new TresorError('E_NOT_FOUND', `no report ${c.req.param('file')}`);
+    const run = runOf(m[1]!);
+    if (!run.report) throw new TresorError('E_NOT_FOUND', `purge run ${run.id} has no report`);
+    const ext = m[2] as 'json' | 'csv';
+    let body: Buffer;
+    try {
+      body = await readFile(ext === 'json' ? run.report.json : run.report.csv);
+    } catch {
+      throw new TresorError('E_NOT_FOUND', `the report file of purge run ${run.id} is missing`);
+    }
+    return new Response(body as unknown as BodyInit, {
+      headers: {
+        'Content-Type': ext === 'json' ? 'application/json; charset=utf-8' : 'text/csv; charset=utf-8',
+        'Content-Disposition': `attachment; filename="purge-${run.id}.${ext}"`,
+        'Content-Length': String(body.length),
+        'Cache-Control': 'no-store, private',
+      },
+    });
+  });
+
+  return app;
+}

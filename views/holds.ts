@@ -1,0 +1,268 @@
+import { html, raw } from 'hono/html';
+import type { Lang } from '../src/web/i18n.ts';
+import type { HoldRow, HoldSearch } from '../src/retention/holds.ts';
+import type { ApprovalRow } from '../src/retention/approvals.ts';
+import { csrfField, fmtTime, layout, type Html, type PageCtx } from './layout.ts';
+
+/** /holds: legal holds (place, list, request release) and early-deletion requests. */
+
+const en = {
+  title: 'Legal holds',
+  intro: 'A held recording is never deleted, whatever its retention policy says. Placing a hold needs one person; releasing it needs a second, different person with approval rights (four-eyes). A hold by search also catches calls that arrive later.',
+  active: 'Active holds',
+  released: 'Released holds',
+  none: 'None.',
+  colCase: 'Case',
+  colReason: 'Reason',
+  colScope: 'Scope',
+  colCreated: 'Placed',
+  colState: 'State',
+  colRelease: 'Release',
+  colReleased: 'Released',
+  recordings: '{n} recording(s) by id',
+  search: 'search: {fields}',
+  pendingRelease: 'Release requested ({id}); waiting for a second person.',
+  releaseReason: 'Reason for the release',
+  requestRelease: 'Request release',
+  placeTitle: 'Place a hold',
+  caseName: 'Case name (e.g. court file number)',
+  caseHint: 'Shown only to people who manage holds; never written to the access log.',
+  reason: 'Reason',
+  ids: 'Recording ids (one per line, or separated by spaces or commas)',
+  idsHint: 'Each id must be a recording in the archive. Leave empty to hold by search only.',
+  searchLegend: 'And/or: hold every call that matches (now and in future)',
+  from: 'From (date)',
+  to: 'To (date)',
+  number: 'Phone number',
+  agent: 'Agent',
+  queue: 'Queue',
+  direction: 'Direction',
+  consent: 'Consent',
+  any: 'any',
+  'dir.in': 'inbound',
+  'dir.out': 'outbound',
+  'dir.internal': 'internal',
+  'consent.granted': 'granted',
+  'consent.denied': 'denied',
+  'consent.unknown': 'unknown',
+  place: 'Place hold',
+  deleteTitle: 'Early deletion',
+  deleteIntro: 'Deleting recordings before their policy says so needs a second person\'s approval. Recordings under a legal hold are skipped.',
+  deleteIds: 'Recording ids to delete (up to 1000)',
+  deleteReason: 'Reason for the deletion',
+  deleteRequest: 'Request deletion',
+  deletions: 'Deletion requests waiting for a decision',
+  colTarget: 'Recordings',
+  colBy: 'Requested by',
+  colExpires: 'Expires',
+  'field.fromMs': 'from',
+  'field.toMs': 'to',
+  'field.queue': 'queue',
+  'field.direction': 'direction',
+  'field.phoneToken': 'a phone number (keyed)',
+  'field.agentToken': 'an agent (keyed)',
+  'field.consentState': 'consent',
+  'done.placed': 'Hold placed.',
+  'done.release-requested': 'Release requested. A second person decides under Approvals.',
+  'done.deletion-requested': 'Deletion requested. A second person decides under Approvals.',
+} as const;
+
+type Key = keyof typeof en;
+
+const de: Record<Key, string> = {
+  title: 'Legal Holds',
+  intro: 'Eine zurückgehaltene Aufnahme wird nie gelöscht, gleich was ihre Aufbewahrungsrichtlinie sagt. Einen Hold setzt eine Person; ihn aufzuheben braucht eine zweite, andere Person mit Freigaberecht (Vier-Augen-Prinzip). Ein Hold per Suche erfasst auch später eingehende Gespräche.',
+  active: 'Aktive Holds',
+  released: 'Aufgehobene Holds',
+  none: 'Keine.',
+  colCase: 'Verfahren',
+  colReason: 'Begründung',
+  colScope: 'Umfang',
+  colCreated: 'Gesetzt',
+  colState: 'Stand',
+  colRelease: 'Aufheben',
+  colReleased: 'Aufgehoben',
+  recordings: '{n} Aufnahme(n) per ID',
+  search: 'Suche: {fields}',
+  pendingRelease: 'Aufhebung beantragt ({id}); wartet auf eine zweite Person.',
+  releaseReason: 'Begründung der Aufhebung',
+  requestRelease: 'Aufhebung beantragen',
+  placeTitle: 'Hold setzen',
+  caseName: 'Verfahren (z. B. Aktenzeichen)',
+  caseHint: 'Nur für Personen sichtbar, die Holds verwalten; nie im Zugriffsprotokoll.',
+  reason: 'Begründung',
+  ids: 'Aufnahme-IDs (eine pro Zeile oder durch Leerzeichen oder Komma getrennt)',
+  idsHint: 'Jede ID muss eine Aufnahme im Archiv sein. Leer lassen, um nur per Suche zurückzuhalten.',
+  searchLegend: 'Und/oder: jedes passende Gespräch zurückhalten (jetzt und künftig)',
+  from: 'Von (Datum)',
+  to: 'Bis (Datum)',
+  number: 'Rufnummer',
+  agent: 'Agent',
+  queue: 'Warteschlange',
+  direction: 'Richtung',
+  consent: 'Einwilligung',
+  any: 'beliebig',
+  'dir.in': 'eingehend',
+  'dir.out': 'ausgehend',
+  'dir.internal': 'intern',
+  'consent.granted': 'erteilt',
+  'consent.denied': 'verweigert',
+  'consent.unknown': 'unbekannt',
+  place: 'Hold setzen',
+  deleteTitle: 'Vorzeitige Löschung',
+  deleteIntro: 'Aufnahmen vor Ablauf ihrer Frist zu löschen braucht die Zustimmung einer zweiten Person. Aufnahmen unter Legal Hold werden übersprungen.',
+  deleteIds: 'Zu löschende Aufnahme-IDs (bis zu 1000)',
+  deleteReason: 'Begründung der Löschung',
+  deleteRequest: 'Löschung beantragen',
+  deletions: 'Löschanträge, die auf eine Entscheidung warten',
+  colTarget: 'Aufnahmen',
+  colBy: 'Beantragt von',
+  colExpires: 'Verfällt',
+  'field.fromMs': 'von',
+  'field.toMs': 'bis',
+  'field.queue': 'Warteschlange',
+  'field.direction': 'Richtung',
+  'field.phoneToken': 'eine Rufnummer (verschlüsselt)',
+  'field.agentToken': 'ein Agent (verschlüsselt)',
+  'field.consentState': 'Einwilligung',
+  'done.placed': 'Hold gesetzt.',
+  'done.release-requested': 'Aufhebung beantragt. Eine zweite Person entscheidet unter Freigaben.',
+  'done.deletion-requested': 'Löschung beantragt. Eine zweite Person entscheidet unter Freigaben.',
+};
+
+const TABLES: Record<Lang, Record<Key, string>> = { en, de };
+
+export function holdsLabel(lang: Lang, key: Key, vars: Record<string, string | number> = {}): string {
+  let s = TABLES[lang][key];
+  for (const [k, v] of Object.entries(vars)) s = s.replaceAll(`{${k}}`, String(v));
+  return s;
+}
+
+export const HOLD_DONE = ['placed', 'release-requested', 'deletion-requested'] as const;
+
+/** The place-a-hold form as typed (same search fields as /recordings). */
+export interface HoldDraft {
+  caseName: string;
+  reason: string;
+  ids: string;
+  from: string;
+  to: string;
+  number: string;
+  agent: string;
+  queue: string;
+  direction: string;
+  consent: string;
+}
+
+export interface HoldsData {
+  holds: (HoldRow & { pendingRelease: string | null })[];
+  deletions: ApprovalRow[];
+  draft?: HoldDraft;
+  deletionDraft?: { ids: string; reason: string };
+  error?: string;
+  /** which form the error belongs to */
+  errorAt?: 'place' | 'release' | 'delete';
+  done?: string;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const when = (ms: number, lang: Lang) => html`<time datetime="${iso(ms)}">${fmtTime(iso(ms), lang)}</time>`;
+
+function searchText(s: HoldSearch, lang: Lang): string {
+  const L = (k: Key) => holdsLabel(lang, k);
+  const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  const parts: string[] = [];
+  if (s.fromMs !== undefined) parts.push(`${L('field.fromMs')} ${day(s.fromMs)}`);
+  if (s.toMs !== undefined) parts.push(`${L('field.toMs')} ${day(s.toMs)}`);
+  if (s.queue) parts.push(`${L('field.queue')} ${s.queue}`);
+  if (s.direction) parts.push(`${L('field.direction')} ${s.direction}`);
+  if (s.consentState) parts.push(`${L('field.consentState')} ${s.consentState}`);
+  if (s.phoneToken) parts.push(L('field.phoneToken'));
+  if (s.agentToken) parts.push(L('field.agentToken'));
+  return parts.join(', ');
+}
+
+function opt(value: string, label: string, current: string): Html {
+  return html`<option value="${value}"${current === value ? raw(' selected') : ''}>${label}</option>`;
+}
+
+export function holdsPage(ctx: PageCtx, d: HoldsData): Html {
+  const lang = ctx.lang;
+  const L = (k: Key, v?: Record<string, string | number>) => holdsLabel(lang, k, v);
+  const f: HoldDraft = d.draft ?? { caseName: '', reason: '', ids: '', from: '', to: '', number: '', agent: '', queue: '', direction: '', consent: '' };
+  const del = d.deletionDraft ?? { ids: '', reason: '' };
+  const done = d.done && (HOLD_DONE as readonly string[]).includes(d.done) ? L(`done.${d.done}` as Key) : null;
+  const err = (at: HoldsData['errorAt']) => (d.error && d.errorAt === at ? html`<p class="error" role="alert" id="${at}-error">${d.error}</p>` : '');
+  const scope = (h: HoldRow) => [h.ids.length ? L('recordings', { n: h.ids.length }) : '', h.search ? L('search', { fields: searchText(h.search, lang) }) : ''].filter(Boolean).join('; ');
+  const active = d.holds.filter((h) => h.state === 'active');
+  const released = d.holds.filter((h) => h.state === 'released');
+  return layout(ctx, L('title'), html`
+<p>${L('intro')}</p>
+${done ? html`<p class="ok" role="status" id="done">${done}</p>` : ''}
+${err('release')}
+<section aria-labelledby="active-h">
+<h2 id="active-h">${L('active')}</h2>
+${active.length ? html`<div class="table-wrap"><table id="active" aria-labelledby="active-h">
+<thead><tr><th scope="col">${L('colCase')}</th><th scope="col">${L('colReason')}</th><th scope="col">${L('colScope')}</th><th scope="col">${L('colCreated')}</th><th scope="col">${L('colRelease')}</th></tr></thead>
+<tbody>${active.map((h) => html`<tr id="hold-${h.id}">
+<td>${h.caseName}<br><code class="muted">${h.id}</code></td><td>${h.reason}</td><td>${scope(h)}</td>
+<td>${when(h.createdAt, lang)} <span class="muted">${h.createdBy}</span></td>
+<td>${h.pendingRelease ? html`<p class="muted">${L('pendingRelease', { id: h.pendingRelease })}</p>` : html`
+<form method="post" action="/holds/${h.id}/release" class="stack">${csrfField(ctx.csrf)}
+  <label for="release-${h.id}">${L('releaseReason')}</label>
+  <textarea id="release-${h.id}" name="reason" rows="2" maxlength="2000" required></textarea>
+  <button type="submit">${L('requestRelease')}</button>
+</form>`}</td></tr>`)}</tbody></table></div>` : html`<p>${L('none')}</p>`}
+</section>
+
+<section aria-labelledby="place-h">
+<h2 id="place-h">${L('placeTitle')}</h2>
+<form method="post" action="/holds" class="stack narrow" aria-labelledby="place-h">
+  ${csrfField(ctx.csrf)}
+  ${err('place')}
+  <div><label for="h-case">${L('caseName')}</label><input id="h-case" name="caseName" required maxlength="300" autocomplete="off" value="${f.caseName}" aria-describedby="h-case-hint">
+    <small id="h-case-hint" class="muted">${L('caseHint')}</small></div>
+  <div><label for="h-reason">${L('reason')}</label><textarea id="h-reason" name="reason" rows="2" maxlength="2000" required>${f.reason}</textarea></div>
+  <div><label for="h-ids">${L('ids')}</label><textarea id="h-ids" name="ids" rows="4" aria-describedby="h-ids-hint">${f.ids}</textarea>
+    <small id="h-ids-hint" class="muted">${L('idsHint')}</small></div>
+  <fieldset><legend>${L('searchLegend')}</legend>
+    <div><label for="h-from">${L('from')}</label><input id="h-from" name="from" type="date" value="${f.from}"></div>
+    <div><label for="h-to">${L('to')}</label><input id="h-to" name="to" type="date" value="${f.to}"></div>
+    <div><label for="h-number">${L('number')}</label><input id="h-number" name="number" inputmode="tel" autocomplete="off" value="${f.number}"></div>
+    <div><label for="h-agent">${L('agent')}</label><input id="h-agent" name="agent" autocomplete="off" value="${f.agent}"></div>
+    <div><label for="h-queue">${L('queue')}</label><input id="h-queue" name="queue" autocomplete="off" value="${f.queue}"></div>
+    <div><label for="h-direction">${L('direction')}</label><select id="h-direction" name="direction">
+      ${opt('', L('any'), f.direction)}${opt('in', L('dir.in'), f.direction)}${opt('out', L('dir.out'), f.direction)}${opt('internal', L('dir.internal'), f.direction)}
+    </select></div>
+    <div><label for="h-consent">${L('consent')}</label><select id="h-consent" name="consent">
+      ${opt('', L('any'), f.consent)}${opt('granted', L('consent.granted'), f.consent)}${opt('denied', L('consent.denied'), f.consent)}${opt('unknown', L('consent.unknown'), f.consent)}
+    </select></div>
+  </fieldset>
+  <button type="submit" class="primary">${L('place')}</button>
+</form>
+</section>
+
+<section aria-labelledby="released-h">
+<h2 id="released-h">${L('released')}</h2>
+${released.length ? html`<div class="table-wrap"><table id="released" aria-labelledby="released-h">
+<thead><tr><th scope="col">${L('colCase')}</th><th scope="col">${L('colScope')}</th><th scope="col">${L('colCreated')}</th><th scope="col">${L('colReleased')}</th></tr></thead>
+<tbody>${released.map((h) => html`<tr id="hold-${h.id}"><td>${h.caseName}<br><code class="muted">${h.id}</code></td><td>${scope(h)}</td>
+<td>${when(h.createdAt, lang)} <span class="muted">${h.createdBy}</span></td>
+<td>${h.releasedAt ? when(h.releasedAt, lang) : ''} <span class="muted">${h.releasedBy ?? ''}${h.releaseApprovalId ? ` (${h.releaseApprovalId})` : ''}</span></td></tr>`)}</tbody></table></div>` : html`<p>${L('none')}</p>`}
+</section>
+
+<section aria-labelledby="delete-h">
+<h2 id="delete-h">${L('deleteTitle')}</h2>
+<p class="muted">${L('deleteIntro')}</p>
+${d.deletions.length ? html`<h3 id="deletions-h">${L('deletions')}</h3><div class="table-wrap"><table id="deletions" aria-labelledby="deletions-h">
+<thead><tr><th scope="col">${L('colTarget')}</th><th scope="col">${L('colReason')}</th><th scope="col">${L('colBy')}</th><th scope="col">${L('colExpires')}</th></tr></thead>
+<tbody>${d.deletions.map((a) => html`<tr><td>${(a.payload.ids as string[] | undefined)?.length ?? 0} · <code>${a.target}</code></td><td>${a.reason}</td><td>${a.requestedBy}</td><td>${when(a.expiresAt, lang)}</td></tr>`)}</tbody></table></div>` : ''}
+<form method="post" action="/holds/deletions" class="stack narrow" aria-labelledby="delete-h">
+  ${csrfField(ctx.csrf)}
+  ${err('delete')}
+  <div><label for="d-ids">${L('deleteIds')}</label><textarea id="d-ids" name="ids" rows="3" required>${del.ids}</textarea></div>
+  <div><label for="d-reason">${L('deleteReason')}</label><textarea id="d-reason" name="reason" rows="2" maxlength="2000" required>${del.reason}</textarea></div>
+  <button type="submit" class="danger">${L('deleteRequest')}</button>
+</form>
+</section>`);
+}

@@ -1,0 +1,372 @@
+import { html, raw } from 'hono/html';
+import type { Lang } from '../src/web/i18n.ts';
+import type { PolicyMatch, PolicyRow } from '../src/retention/policies.ts';
+import type { PurgePlan, PurgeRunRow } from '../src/retention/purge.ts';
+import { csrfField, fmtTime, layout, type Html, type PageCtx } from './layout.ts';
+
+/** /retention: policies, dry run, purge runs and their reports; and the recording page's retention section. */
+
+const en = {
+  title: 'Retention',
+  intro: 'A recording falls under every policy whose match it meets; the policy that keeps it longest decides. No matching policy: it is kept. A locked policy can be lengthened, never shortened, narrowed, unlocked or removed. Legal holds always win.',
+  policies: 'Policies',
+  policiesNone: 'No policies: nothing is ever deleted.',
+  colName: 'Name',
+  colMatch: 'Matches',
+  colKeep: 'Keep',
+  colLock: 'Lock',
+  colUpdated: 'Changed',
+  colActions: 'Actions',
+  all: 'all recordings',
+  locked: 'locked',
+  unlocked: '–',
+  edit: 'Edit',
+  remove: 'Remove',
+  formAdd: 'Add a policy',
+  formEdit: 'Change policy {name}',
+  name: 'Name',
+  nameHint: 'Letters, digits, space, ".", "_" or "-". A policy cannot be renamed.',
+  keep: 'Keep for (ISO 8601 duration)',
+  keepHint: 'From the call\'s start, e.g. P90D (90 days), P6M, P5Y. At least one day.',
+  matchLegend: 'Applies to (empty = all; comma-separated lists)',
+  queue: 'Queues',
+  direction: 'Directions (in, out, internal, unknown)',
+  purpose: 'Purposes',
+  tags: 'Tags (at least one of)',
+  consent: 'Consent states (granted, denied, unknown)',
+  lock: 'Lock (compliance mode: can only be lengthened afterwards)',
+  save: 'Save policy',
+  cancel: 'New policy instead',
+  purge: 'Purge',
+  purgeIntro: 'The dry run shows exactly what a purge would delete now, and what legal holds keep. Deleting is crypto-shredding: the key goes, a tombstone without personal data stays.',
+  dryRun: 'Dry run',
+  runNow: 'Run purge now',
+  runs: 'Recent purge runs',
+  runsNone: 'No purge has run yet.',
+  colRun: 'Run',
+  colBy: 'By',
+  colStarted: 'Started',
+  colState: 'State',
+  colPurged: 'Purged',
+  colHeld: 'Held',
+  colReport: 'Report',
+  dryTitle: 'Dry run: what a purge would do now',
+  dryAt: 'As of {at}. Nothing has been changed.',
+  due: 'Would be deleted ({n})',
+  dueNone: 'Nothing is due.',
+  held: 'Due, but kept by a legal hold ({n})',
+  heldNone: 'No due recording is on hold.',
+  colId: 'Recording',
+  colStart: 'Call start',
+  colPolicy: 'Policy',
+  colExpires: 'Expired',
+  colHold: 'Hold',
+  back: 'Back to retention',
+  runTitle: 'Purge run {id}',
+  runSummary: '{purged} recording(s) deleted, {held} kept by legal holds.',
+  runReport: 'Deletion report (its SHA-256 is in the access log, covered by the next signed checkpoint):',
+  runSha: 'SHA-256',
+  runPurgedList: 'Deleted',
+  runHeldList: 'Kept by legal holds',
+  runNoReport: 'This run has no report (it was interrupted).',
+  'done.saved': 'Policy saved; every recording\'s expiry was recomputed.',
+  'done.removed': 'Policy removed; every recording\'s expiry was recomputed.',
+  secTitle: 'Retention',
+  secPolicy: 'Policy',
+  secNoPolicy: 'none (kept until a policy applies)',
+  secExpires: 'Deleted after',
+  secNever: 'never',
+  secDue: 'due now: the next purge deletes it',
+  secHold: 'Legal hold',
+  secHeld: 'on hold',
+  secNoHold: 'none',
+  secDeleteTitle: 'Request early deletion',
+  secDeleteNote: 'A second person with approval rights has to agree (four-eyes). Recordings under a legal hold are not deleted.',
+  secReason: 'Reason',
+  secRequest: 'Request deletion',
+  secPending: 'Early deletion requested ({id}), waiting for a second person.',
+} as const;
+
+type Key = keyof typeof en;
+
+const de: Record<Key, string> = {
+  title: 'Aufbewahrung',
+  intro: 'Eine Aufnahme fällt unter jede Richtlinie, auf die sie passt; die Richtlinie mit der längsten Frist entscheidet. Passt keine, bleibt sie erhalten. Eine gesperrte Richtlinie kann verlängert, aber nie verkürzt, eingeengt, entsperrt oder entfernt werden. Legal Holds haben immer Vorrang.',
+  policies: 'Richtlinien',
+  policiesNone: 'Keine Richtlinien: es wird nie etwas gelöscht.',
+  colName: 'Name',
+  colMatch: 'Gilt für',
+  colKeep: 'Frist',
+  colLock: 'Sperre',
+  colUpdated: 'Geändert',
+  colActions: 'Aktionen',
+  all: 'alle Aufnahmen',
+  locked: 'gesperrt',
+  unlocked: '–',
+  edit: 'Ändern',
+  remove: 'Entfernen',
+  formAdd: 'Richtlinie anlegen',
+  formEdit: 'Richtlinie {name} ändern',
+  name: 'Name',
+  nameHint: 'Buchstaben, Ziffern, Leerzeichen, ".", "_" oder "-". Eine Richtlinie kann nicht umbenannt werden.',
+  keep: 'Aufbewahren für (ISO-8601-Dauer)',
+  keepHint: 'Ab Gesprächsbeginn, z. B. P90D (90 Tage), P6M, P5Y. Mindestens ein Tag.',
+  matchLegend: 'Gilt für (leer = alle; durch Komma getrennte Listen)',
+  queue: 'Warteschlangen',
+  direction: 'Richtungen (in, out, internal, unknown)',
+  purpose: 'Zwecke',
+  tags: 'Schlagwörter (mindestens eines davon)',
+  consent: 'Einwilligungsstatus (granted, denied, unknown)',
+  lock: 'Sperren (Compliance-Modus: danach nur noch verlängerbar)',
+  save: 'Richtlinie speichern',
+  cancel: 'Stattdessen neue Richtlinie',
+  purge: 'Löschlauf',
+  purgeIntro: 'Der Probelauf zeigt genau, was ein Löschlauf jetzt löschen würde und was Legal Holds zurückhalten. Gelöscht wird durch Vernichten des Schlüssels; ein Grabstein ohne personenbezogene Daten bleibt.',
+  dryRun: 'Probelauf',
+  runNow: 'Jetzt löschen',
+  runs: 'Letzte Löschläufe',
+  runsNone: 'Es gab noch keinen Löschlauf.',
+  colRun: 'Lauf',
+  colBy: 'Von',
+  colStarted: 'Begonnen',
+  colState: 'Stand',
+  colPurged: 'Gelöscht',
+  colHeld: 'Zurückgehalten',
+  colReport: 'Bericht',
+  dryTitle: 'Probelauf: was ein Löschlauf jetzt täte',
+  dryAt: 'Stand {at}. Es wurde nichts verändert.',
+  due: 'Würde gelöscht ({n})',
+  dueNone: 'Nichts ist fällig.',
+  held: 'Fällig, aber durch Legal Hold zurückgehalten ({n})',
+  heldNone: 'Keine fällige Aufnahme steht unter Legal Hold.',
+  colId: 'Aufnahme',
+  colStart: 'Gesprächsbeginn',
+  colPolicy: 'Richtlinie',
+  colExpires: 'Abgelaufen',
+  colHold: 'Hold',
+  back: 'Zurück zur Aufbewahrung',
+  runTitle: 'Löschlauf {id}',
+  runSummary: '{purged} Aufnahme(n) gelöscht, {held} durch Legal Holds zurückgehalten.',
+  runReport: 'Löschbericht (sein SHA-256 steht im Zugriffsprotokoll und ist vom nächsten signierten Checkpoint gedeckt):',
+  runSha: 'SHA-256',
+  runPurgedList: 'Gelöscht',
+  runHeldList: 'Durch Legal Holds zurückgehalten',
+  runNoReport: 'Dieser Lauf hat keinen Bericht (er wurde unterbrochen).',
+  'done.saved': 'Richtlinie gespeichert; die Fristen aller Aufnahmen wurden neu berechnet.',
+  'done.removed': 'Richtlinie entfernt; die Fristen aller Aufnahmen wurden neu berechnet.',
+  secTitle: 'Aufbewahrung',
+  secPolicy: 'Richtlinie',
+  secNoPolicy: 'keine (bleibt, bis eine Richtlinie greift)',
+  secExpires: 'Gelöscht nach',
+  secNever: 'nie',
+  secDue: 'jetzt fällig: der nächste Löschlauf löscht sie',
+  secHold: 'Legal Hold',
+  secHeld: 'zurückgehalten',
+  secNoHold: 'keiner',
+  secDeleteTitle: 'Vorzeitige Löschung beantragen',
+  secDeleteNote: 'Eine zweite Person mit Freigaberecht muss zustimmen (Vier-Augen-Prinzip). Aufnahmen unter Legal Hold werden nicht gelöscht.',
+  secReason: 'Begründung',
+  secRequest: 'Löschung beantragen',
+  secPending: 'Vorzeitige Löschung beantragt ({id}); wartet auf eine zweite Person.',
+};
+
+const TABLES: Record<Lang, Record<Key, string>> = { en, de };
+
+export function retentionLabel(lang: Lang, key: Key, vars: Record<string, string | number> = {}): string {
+  let s = TABLES[lang][key];
+  for (const [k, v] of Object.entries(vars)) s = s.replaceAll(`{${k}}`, String(v));
+  return s;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const when = (ms: number, lang: Lang) => html`<time datetime="${iso(ms)}">${fmtTime(iso(ms), lang)}</time>`;
+
+export function matchText(m: PolicyMatch, lang: Lang): string {
+  const parts = Object.entries(m).filter(([, v]) => Array.isArray(v) && v.length).map(([k, v]) => `${k}: ${(v as string[]).join(', ')}`);
+  return parts.length ? parts.join('; ') : retentionLabel(lang, 'all');
+}
+
+/** The policy form's fields as typed. */
+export interface PolicyDraft {
+  name: string;
+  keep: string;
+  queue: string;
+  direction: string;
+  purpose: string;
+  tags: string;
+  consent: string;
+  lock: boolean;
+}
+
+export function draftOf(p: PolicyRow): PolicyDraft {
+  const j = (v: string[] | undefined) => (v ?? []).join(', ');
+  return { name: p.name, keep: p.keep, queue: j(p.match.queue), direction: j(p.match.direction), purpose: j(p.match.purpose), tags: j(p.match.tags), consent: j(p.match.consent), lock: p.lock };
+}
+
+export const DONE = ['saved', 'removed'] as const;
+
+export interface RetentionData {
+  policies: PolicyRow[];
+  runs: PurgeRunRow[];
+  /** the form: a draft that was refused, or the policy being edited */
+  draft?: PolicyDraft;
+  editing?: boolean;
+  error?: string;
+  done?: string;
+}
+
+function message(error: string | undefined): Html | string {
+  return error ? html`<p class="error" role="alert" id="retention-error">${error}</p>` : '';
+}
+
+export function retentionPage(ctx: PageCtx, d: RetentionData): Html {
+  const lang = ctx.lang;
+  const L = (k: Key, v?: Record<string, string | number>) => retentionLabel(lang, k, v);
+  const f = d.draft ?? { name: '', keep: '', queue: '', direction: '', purpose: '', tags: '', consent: '', lock: false };
+  const done = d.done && (DONE as readonly string[]).includes(d.done) ? L(`done.${d.done}` as Key) : null;
+  const text = (id: string, name: keyof PolicyDraft, label: Key, hint?: Key, extra = '') => html`<div><label for="${id}">${L(label)}</label>
+    <input id="${id}" name="${name}" autocomplete="off" value="${String(f[name])}"${raw(extra)}${hint ? raw(` aria-describedby="${id}-hint"`) : ''}>
+    ${hint ? html`<small id="${id}-hint" class="muted">${L(hint)}</small>` : ''}</div>`;
+  return layout(ctx, L('title'), html`
+<p>${L('intro')}</p>
+${done ? html`<p class="ok" role="status" id="done">${done}</p>` : ''}
+<section aria-labelledby="policies-h">
+<h2 id="policies-h">${L('policies')}</h2>
+${d.policies.length ? html`<div class="table-wrap"><table id="policies" aria-labelledby="policies-h">
+<thead><tr><th scope="col">${L('colName')}</th><th scope="col">${L('colMatch')}</th><th scope="col">${L('colKeep')}</th><th scope="col">${L('colLock')}</th><th scope="col">${L('colUpdated')}</th><th scope="col">${L('colActions')}</th></tr></thead>
+<tbody>${d.policies.map((p) => html`<tr id="policy-${encodeURIComponent(p.name)}">
+<td>${p.name}</td><td>${matchText(p.match, lang)}</td><td><code>${p.keep}</code></td><td>${p.lock ? L('locked') : L('unlocked')}</td>
+<td>${when(p.updatedAt, lang)} <span class="muted">${p.updatedBy}</span></td>
+<td><a href="/retention?edit=${encodeURIComponent(p.name)}#policy-form-h" aria-label="${L('edit')} ${p.name}">${L('edit')}</a>
+${p.lock ? '' : html` <form method="post" action="/retention/policies/${encodeURIComponent(p.name)}/remove" class="inline">${csrfField(ctx.csrf)}<button type="submit" class="danger" aria-label="${L('remove')} ${p.name}">${L('remove')}</button></form>`}</td>
+</tr>`)}</tbody></table></div>` : html`<p>${L('policiesNone')}</p>`}
+</section>
+
+<section aria-labelledby="policy-form-h">
+<h2 id="policy-form-h">${d.editing ? L('formEdit', { name: f.name }) : L('formAdd')}</h2>
+<form method="post" action="/retention/policies" class="stack narrow" aria-labelledby="policy-form-h">
+  ${csrfField(ctx.csrf)}
+  ${message(d.error)}
+  ${d.editing ? html`<div><label for="p-name">${L('name')}</label><input id="p-name" name="name" readonly value="${f.name}"></div>`
+    : text('p-name', 'name', 'name', 'nameHint', ' required maxlength="64"')}
+  ${text('p-keep', 'keep', 'keep', 'keepHint', ' required pattern="P.*" maxlength="40"')}
+  <fieldset><legend>${L('matchLegend')}</legend>
+  ${text('p-queue', 'queue', 'queue')}
+  ${text('p-direction', 'direction', 'direction')}
+  ${text('p-purpose', 'purpose', 'purpose')}
+  ${text('p-tags', 'tags', 'tags')}
+  ${text('p-consent', 'consent', 'consent')}
+  </fieldset>
+  <div><input type="checkbox" id="p-lock" name="lock" value="1"${f.lock ? raw(' checked') : ''}> <label for="p-lock">${L('lock')}</label></div>
+  <button type="submit" class="primary">${L('save')}</button>
+  ${d.editing ? html` <a href="/retention#policy-form-h">${L('cancel')}</a>` : ''}
+</form>
+</section>
+
+<section aria-labelledby="purge-h">
+<h2 id="purge-h">${L('purge')}</h2>
+<p class="muted">${L('purgeIntro')}</p>
+<p><a href="/retention/dry-run">${L('dryRun')}</a></p>
+<form method="post" action="/retention/purge" class="inline">${csrfField(ctx.csrf)}<button type="submit" class="danger">${L('runNow')}</button></form>
+</section>
+
+<section aria-labelledby="runs-h">
+<h2 id="runs-h">${L('runs')}</h2>
+${runsTable(ctx, d.runs)}
+</section>`);
+}
+
+function reportLinks(run: PurgeRunRow): Html | string {
+  return run.report ? html`<a href="/retention/reports/${run.id}.json">JSON</a> · <a href="/retention/reports/${run.id}.csv">CSV</a>` : '–';
+}
+
+function runsTable(ctx: PageCtx, runs: PurgeRunRow[]): Html {
+  const lang = ctx.lang;
+  const L = (k: Key) => retentionLabel(lang, k);
+  if (!runs.length) return html`<p>${L('runsNone')}</p>`;
+  return html`<div class="table-wrap"><table id="runs">
+<thead><tr><th scope="col">${L('colRun')}</th><th scope="col">${L('colBy')}</th><th scope="col">${L('colStarted')}</th><th scope="col">${L('colState')}</th><th scope="col">${L('colPurged')}</th><th scope="col">${L('colHeld')}</th><th scope="col">${L('colReport')}</th></tr></thead>
+<tbody>${runs.map((r) => html`<tr><td><a href="/retention/runs/${r.id}"><code>${r.id}</code></a></td><td>${r.by}</td><td>${when(r.startedAt, lang)}</td>
+<td>${r.state}</td><td class="num">${r.purged}</td><td class="num">${r.held}</td><td>${reportLinks(r)}</td></tr>`)}</tbody></table></div>`;
+}
+
+export function dryRunPage(ctx: PageCtx, plan: PurgePlan, holdNames: Record<string, string>): Html {
+  const lang = ctx.lang;
+  const L = (k: Key, v?: Record<string, string | number>) => retentionLabel(lang, k, v);
+  const head = (hold: boolean) => html`<thead><tr><th scope="col">${L('colId')}</th><th scope="col">${L('colStart')}</th><th scope="col">${L('colPolicy')}</th><th scope="col">${L('colExpires')}</th>${hold ? html`<th scope="col">${L('colHold')}</th>` : ''}</tr></thead>`;
+  const cells = (i: PurgePlan['due'][number]) => html`<td><a href="/recordings/${i.id}"><code>${i.id}</code></a></td><td>${when(i.start, lang)}</td><td>${i.policy ?? '–'}</td><td>${when(i.expiresAt, lang)}</td>`;
+  return layout(ctx, L('dryTitle'), html`
+<p><a href="/retention">${L('back')}</a></p>
+<p class="note">${L('dryAt', { at: fmtTime(iso(plan.now), lang) })}</p>
+<section aria-labelledby="due-h">
+<h2 id="due-h">${L('due', { n: plan.due.length })}</h2>
+${plan.due.length ? html`<div class="table-wrap"><table id="due" aria-labelledby="due-h">${head(false)}
+<tbody>${plan.due.map((i) => html`<tr data-id="${i.id}">${cells(i)}</tr>`)}</tbody></table></div>` : html`<p>${L('dueNone')}</p>`}
+</section>
+<section aria-labelledby="held-h">
+<h2 id="held-h">${L('held', { n: plan.held.length })}</h2>
+${plan.held.length ? html`<div class="table-wrap"><table id="held" aria-labelledby="held-h">${head(true)}
+<tbody>${plan.held.map((i) => html`<tr data-id="${i.id}">${cells(i)}<td><a href="/holds#hold-${i.hold}"><code>${i.hold}</code></a>${holdNames[i.hold] ? html` ${holdNames[i.hold]}` : ''}</td></tr>`)}</tbody></table></div>` : html`<p>${L('heldNone')}</p>`}
+</section>
+<form method="post" action="/retention/purge">${csrfField(ctx.csrf)}<button type="submit" class="danger">${L('runNow')}</button></form>`);
+}
+
+/** What the report JSON of a run holds (written by src/retention/purge.ts). */
+export interface RunReport {
+  recordings: { id: string; start: string; policy: string | null; expiresAt: string | null; purgedAt: string }[];
+  held: { id: string; hold: string; policy: string | null; expiresAt: string }[];
+}
+
+export function runPage(ctx: PageCtx, run: PurgeRunRow, report: RunReport | null, skipped: { id: string; why: string }[] = []): Html {
+  const lang = ctx.lang;
+  const L = (k: Key, v?: Record<string, string | number>) => retentionLabel(lang, k, v);
+  return layout(ctx, L('runTitle', { id: run.id }), html`
+<p><a href="/retention">${L('back')}</a></p>
+<p role="status" id="run-summary">${L('runSummary', { purged: run.purged, held: run.held })}</p>
+<dl class="meta">
+<dt>${L('colBy')}</dt><dd>${run.by}</dd>
+<dt>${L('colStarted')}</dt><dd>${when(run.startedAt, lang)}</dd>
+<dt>${L('colState')}</dt><dd>${run.state}</dd>
+${run.report ? html`<dt>${L('runSha')}</dt><dd><code>${run.report.sha256}</code></dd>` : ''}
+</dl>
+${run.report ? html`<p>${L('runReport')} ${reportLinks(run)}</p>` : html`<p class="muted">${L('runNoReport')}</p>`}
+${report?.recordings.length ? html`<h2 id="purged-h">${L('runPurgedList')}</h2><div class="table-wrap"><table id="purged" aria-labelledby="purged-h">
+<thead><tr><th scope="col">${L('colId')}</th><th scope="col">${L('colStart')}</th><th scope="col">${L('colPolicy')}</th><th scope="col">${L('colExpires')}</th></tr></thead>
+<tbody>${report.recordings.map((r) => html`<tr><td><code>${r.id}</code></td><td>${r.start}</td><td>${r.policy ?? '–'}</td><td>${r.expiresAt ?? '–'}</td></tr>`)}</tbody></table></div>` : ''}
+${report?.held.length ? html`<h2 id="kept-h">${L('runHeldList')}</h2><ul id="kept">${report.held.map((h) => html`<li><a href="/recordings/${h.id}"><code>${h.id}</code></a> · <a href="/holds#hold-${h.hold}"><code>${h.hold}</code></a></li>`)}</ul>` : ''}
+${skipped.length ? html`<ul class="muted">${skipped.map((s) => html`<li><code>${s.id}</code>: ${s.why}</li>`)}</ul>` : ''}`);
+}
+
+/** The recording page's "Retention" section (src/web/routes/recordings.ts fills it in). */
+export interface RecordingRetention {
+  id: string;
+  policy: string | null;
+  expiresAt: number | null;
+  due: boolean;
+  /** the hold keeping it; the case name only for holds.manage */
+  hold: { id: string; caseName: string | null } | null;
+  canRequestDelete: boolean;
+  /** a pending early-deletion request for this recording */
+  pendingDeletion: string | null;
+}
+
+export function retentionSection(ctx: PageCtx, r: RecordingRetention): Html {
+  const lang = ctx.lang;
+  const L = (k: Key, v?: Record<string, string | number>) => retentionLabel(lang, k, v);
+  return html`<section aria-labelledby="h-retention" id="retention">
+<h2 id="h-retention">${L('secTitle')}</h2>
+<dl class="meta">
+<dt>${L('secPolicy')}</dt><dd>${r.policy ?? L('secNoPolicy')}</dd>
+<dt>${L('secExpires')}</dt><dd>${r.expiresAt === null ? L('secNever') : when(r.expiresAt, lang)}${r.due ? html` <strong>(${L('secDue')})</strong>` : ''}</dd>
+<dt>${L('secHold')}</dt><dd>${r.hold ? html`${L('secHeld')}${r.hold.caseName !== null ? html`: <a href="/holds#hold-${r.hold.id}">${r.hold.caseName}</a>` : ''}` : L('secNoHold')}</dd>
+</dl>
+${r.pendingDeletion ? html`<p class="note">${L('secPending', { id: r.pendingDeletion })}</p>` : r.canRequestDelete ? html`
+<h3 id="h-delete">${L('secDeleteTitle')}</h3>
+<form method="post" action="/holds/deletions" class="stack narrow" aria-labelledby="h-delete">${csrfField(ctx.csrf)}
+  <input type="hidden" name="ids" value="${r.id}"><input type="hidden" name="back" value="recording">
+  <p class="muted">${L('secDeleteNote')}</p>
+  <div><label for="delete-reason">${L('secReason')}</label><textarea id="delete-reason" name="reason" rows="2" maxlength="2000" required></textarea></div>
+  <button type="submit" class="danger">${L('secRequest')}</button>
+</form>` : ''}
+</section>`;
+}
