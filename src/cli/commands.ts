@@ -17,6 +17,8 @@ import { createAccess } from '../access/index.ts';
 import { cliPrincipal } from '../auth/roles.ts';
 import { auditCommand } from './audit.ts';
 import { tokenCmd, userCmd } from './users.ts';
+import { approveCmd, deleteCmd, holdCmd } from './holds.ts';
+import { compactCmd, keysCmd } from './maintenance.ts';
 import { startService } from '../service.ts';
 import { parse, type Command, type Io } from './main.ts';
 
@@ -288,4 +290,9 @@ export const commands: Record<string, Command> = {
   audit: auditCmd,
   user: userCmd,
   token: tokenCmd,
+  hold: holdCmd,
+  approve: approveCmd,
+  delete: deleteCmd,
+  compact: compactCmd,
+  keys: keysCmd,
 };

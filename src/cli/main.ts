@@ -22,6 +22,13 @@ export const USAGE = `usage: tresor <command> [options]
   user list [--json] | user disable|enable --name N | user roles --name N --role R…
   user reset-password --name N --password-stdin | user totp|totp-remove --name N
   token create --user N [--label L] | token list [--user N] [--json] | token revoke ID
+  hold add [ID…] [--number N] [--agent A] [--queue Q] [--direction D] [--since DATE] [--until DATE]
+       --case NAME --reason R     legal hold by ids and/or saved search (future calls too)
+  hold list [--json] | hold release HOLD_ID --reason R   (release needs a second person)
+  approve APPROVAL_ID [--reject] [--note N]   decide another person's four-eyes request
+  delete request ID… --reason R      early deletion (needs a second person's approval)
+  compact [--min-dead 0.2]           rewrite segments with purged records (service stopped)
+  keys rotate [--skip-index-compaction]   new KEK epoch, rewrap data keys, delete old epochs
 
 settings: TRESOR_CONFIG (JSON file), TRESOR_DATA_DIR, TRESOR_INBOX, TRESOR_HOST,
 TRESOR_PORT, TRESOR_FFMPEG. Reads of recordings and changes to users are logged as

@@ -23,7 +23,8 @@ export async function compactIndex(dataDir: string): Promise<{ beforePages: numb
   } finally {
     await root.close();
   }
-  const copy = open({ path: tmp, compression: false, overlappingSync: false, maxDbs: 32 });
+  // noSubdir: false, or lmdb-js takes the ".compacting" suffix for a file name extension
+  const copy = open({ path: tmp, noSubdir: false, compression: false, overlappingSync: false, maxDbs: 32 });
   const afterPages = (copy as unknown as { getStats(): { lastPageNumber: number } }).getStats().lastPageNumber;
   await copy.close();
   // The copy is complete and synced by LMDB; the rename is the atomic switch.

@@ -1,0 +1,74 @@
+import { TresorError } from '../core/errors.ts';
+import { openSite } from '../site/open.ts';
+import { recoverSegments } from '../archive/index.ts';
+import { compactArchive, FAULT_POINTS, type CompactFaultPoint } from '../archive/compact.ts';
+import { assertIndexExclusive } from '../index/holders.ts';
+import { rotateKeys } from '../site/rotate-keys.ts';
+import { ROTATE_FAULT_POINTS, type RotateFaultPoint } from '../crypto/index.ts';
+import { parse, type Command } from './main.ts';
+
+/**
+ * Test hook (fault injection): TRESOR_TEST_FAULT=compact:<point> or keys:<point> makes
+ * the command kill itself with SIGKILL at that point, the way a power cut would.
+ */
+function faultHook<P extends string>(kind: string, points: readonly P[]): ((p: P) => void) | undefined {
+  const spec = process.env.TRESOR_TEST_FAULT;
+  if (!spec?.startsWith(`${kind}:`)) return undefined;
+  const want = spec.slice(kind.length + 1);
+  if (!points.includes(want as P)) throw new TresorError('E_USAGE', `TRESOR_TEST_FAULT: ${kind} has no point "${want}" (${points.join(', ')})`);
+  return (p) => {
+    if (p === want) process.kill(process.pid, 'SIGKILL');
+  };
+}
+
+const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
+
+/** `tresor compact [--min-dead 0.2]`: rewrites segments with dead (purged) records. */
+export const compactCmd: Command = async (args, { config, actor, io }) => {
+  const { values } = parse(args, { 'min-dead': { type: 'string' } });
+  const minDead = values['min-dead'] === undefined ? 0.2 : Number(values['min-dead']);
+  if (!Number.isFinite(minDead) || minDead < 0 || minDead > 1) throw new TresorError('E_USAGE', '--min-dead: a fraction between 0 and 1 (0.2 = compact segments that are at least 20 % dead)');
+  // Another process's archive keeps old segment files open (their space would not come
+  // back) and may look up a row just before it moves: compaction runs alone.
+  assertIndexExclusive(config.dataDir, 'compaction');
+  const site = openSite(config);
+  try {
+    const rec = recoverSegments(config.dataDir, site.store);
+    if (rec.truncated.length || rec.damaged.length || rec.unknownFiles.length) io.err(`compact: recovery: ${JSON.stringify(rec)}`);
+    if (rec.damaged.length) throw new TresorError('E_INTEGRITY', `segment(s) ${rec.damaged.map((d) => d.segment).join(', ')} are damaged; run tresor fsck and restore them before compacting`);
+    let last = '';
+    const r = await compactArchive({
+      dataDir: config.dataDir, store: site.store, log: site.log, actor, minDeadRatio: minDead,
+      fault: faultHook<CompactFaultPoint>('compact', FAULT_POINTS),
+      onProgress(p) {
+        const line = `compact: ${p.phase}${p.segment ? ` ${p.segment}` : ''} ${mib(p.bytesDone)} of ${mib(p.bytesTotal)} live`;
+        if (line !== last) io.err(line);
+        last = line;
+      },
+    });
+    await site.log.checkpointNow();
+    io.out(r.segments
+      ? `compacted ${r.segments} segment(s) into ${r.newSegments}: ${mib(r.bytesBefore)} → ${mib(r.bytesAfter)}, ${r.recordsMoved} recordings moved in ${r.seconds} s`
+      : `nothing to compact (no closed segment is ${Math.round(minDead * 100)} % dead)`);
+    if (r.recordsRaced) io.out(`${r.recordsRaced} recording(s) were purged while being copied: their bytes wait for the next compaction`);
+    if (r.cleaned) io.out(`removed ${r.cleaned} leftover(s) of an interrupted compaction`);
+    return 0;
+  } finally {
+    await site.close();
+  }
+};
+
+/** `tresor keys rotate [--skip-index-compaction]` */
+export const keysCmd: Command = async (args, { config, actor, io }) => {
+  const [sub, ...rest] = args;
+  if (sub !== 'rotate') throw new TresorError('E_USAGE', 'keys rotate [--skip-index-compaction]');
+  const { values } = parse(rest, { 'skip-index-compaction': { type: 'boolean' } });
+  const r = await rotateKeys(config, {
+    actor, compactIndex: !values['skip-index-compaction'], onProgress: (m) => io.err(m),
+    fault: faultHook<RotateFaultPoint>('keys', ROTATE_FAULT_POINTS),
+  });
+  io.out(`${r.resumed ? 'finished an interrupted rotation' : 'rotated the key-encryption key'}: epoch ${r.from.join(', ')} → ${r.to}; ${r.rewrapped} data key(s) rewrapped; the old epoch(s) are deleted from the kek file`);
+  if (r.index) io.out(`index compacted (free pages dropped): ${r.index.beforePages} → ${r.index.afterPages} pages`);
+  io.out('Back up the new kek file now: older copies of it (and index backups from before) cannot open this archive any more.');
+  return 0;
+};

@@ -1,0 +1,96 @@
+import { TresorError } from '../core/errors.ts';
+import type { Config } from '../config/index.ts';
+import { openIndex, type IndexStore } from '../index/index.ts';
+import { compactIndex } from '../index/compact.ts';
+import { assertIndexExclusive } from '../index/holders.ts';
+import { openKeyring, rotateKek, type KekRotationState, type KekRotationReport, type RotateFaultPoint, type WrappedDek } from '../crypto/index.ts';
+import { createNoteSigner } from '../crypto/signing.ts';
+import { createAuditLog } from '../audit/index.ts';
+import type { SiteMeta } from './open.ts';
+
+export interface RotateKeysReport extends KekRotationReport {
+  /** index pages before/after the copy-compaction that drops free pages (null: skipped) */
+  index: { beforePages: number; afterPages: number } | null;
+  seconds: number;
+}
+
+const STATE_KEY = 'kekRotation';
+
+/**
+ * `tresor keys rotate`: KEK rotation (crypto/keyring.ts rotateKek) plus the index
+ * compaction that drops LMDB's free pages, with the service stopped.
+ *
+ * Why the service must be stopped: its keyring lives in memory; a process that loaded
+ * the kek file before the new epoch was added would go on wrapping new DEKs under an
+ * epoch this rotation deletes. And compactIndex swaps data.mdb under every other reader.
+ * Other users of the index are found through the kernel's lock table (index/holders.ts).
+ *
+ * Does not use openSite: after an interruption between the fingerprint switch and the
+ * kek-file rewrite, openSite refuses (by design) and this is the way to finish.
+ */
+export async function rotateKeys(config: Config, opts: {
+  actor: string;
+  compactIndex?: boolean;
+  batchSize?: number;
+  onProgress?: (msg: string) => void;
+  fault?: (p: RotateFaultPoint) => void;
+  env?: NodeJS.ProcessEnv;
+}): Promise<RotateKeysReport> {
+  const t0 = performance.now();
+  const say = opts.onProgress ?? (() => {});
+  assertIndexExclusive(config.dataDir, 'key rotation');
+  const store: IndexStore = openIndex(config.dataDir);
+  let report: KekRotationReport;
+  try {
+    const meta = store.meta.get('site') as SiteMeta | undefined;
+    if (!meta) throw new TresorError('E_USAGE', `there is no archive in ${config.dataDir} yet: nothing to rotate`);
+    const keys = openKeyring(config.dataDir, true, opts.env);
+    const pending = store.meta.get(STATE_KEY) as KekRotationState | undefined;
+    for (const k of ['logSigning', 'indexSecret'] as const) {
+      if (meta.fingerprints[k] !== keys.fingerprints[k]) {
+        throw new TresorError('E_KEYS_INVALID', `the ${k} key in ${keys.source.dir} is not this archive's (fingerprint ${keys.fingerprints[k]}, expected ${meta.fingerprints[k]})`);
+      }
+    }
+    // The kek fingerprint may legitimately differ in one state: switched, not yet dropped.
+    const kekOk = meta.fingerprints.kek === keys.fingerprints.kek ||
+      (pending?.state === 'drop' && pending.fingerprint === meta.fingerprints.kek && keys.epochs.includes(pending.to));
+    if (!kekOk) {
+      throw new TresorError('E_KEYS_INVALID', `the kek in ${keys.source.dir} is not this archive's (fingerprint ${keys.fingerprints.kek}, expected ${meta.fingerprints.kek})`);
+    }
+    if (pending) say(`keys: finishing the rotation to epoch ${pending.to} that was interrupted (${pending.state})`);
+    const log = createAuditLog(store, { signer: createNoteSigner(meta.origin, keys.logSigningSeed()), origin: meta.origin });
+    report = await rotateKek(keys, {
+      transaction: (fn) => store.root.transaction(fn),
+      keys: {
+        getRange: (o) => store.keys.getRange(o.start === undefined ? {} : { start: o.start }) as Iterable<{ key: string; value: WrappedDek }>,
+        get: (id) => store.keys.get(id) as WrappedDek | undefined,
+        put: (id, w) => store.keys.put(id, w),
+      },
+      getState: () => store.meta.get(STATE_KEY) as KekRotationState | undefined,
+      putState: (s) => (s ? store.meta.put(STATE_KEY, s) : store.meta.remove(STATE_KEY)),
+      onSwitch(info) {
+        const m = store.meta.get('site') as SiteMeta;
+        store.meta.put('site', { ...m, fingerprints: { ...m.fingerprints, kek: info.fingerprint } });
+        // epochs and a count only: never key material, never a fingerprint of a live key
+        log.appendSync([{ actor: opts.actor, action: 'keys.rotated', target: 'keys', detail: { fromEpochs: info.from, toEpoch: info.to, rewrapped: info.rewrapped } }]);
+      },
+      assertExclusive: () => assertIndexExclusive(config.dataDir, 'key rotation'),
+    }, config.dataDir, {
+      batchSize: opts.batchSize,
+      fault: opts.fault,
+      onProgress: (n) => say(`keys: ${n} data keys rewrapped`),
+    });
+    await log.checkpointNow();
+  } finally {
+    await store.close();
+  }
+  let index: RotateKeysReport['index'] = null;
+  if (opts.compactIndex !== false) {
+    // Free pages still hold the old wraps (of purged and of live DEKs); they no longer
+    // open, and the copy-compaction drops them from the file as well.
+    assertIndexExclusive(config.dataDir, 'index compaction');
+    say('keys: compacting the index (drops free pages)');
+    index = await compactIndex(config.dataDir);
+  }
+  return { ...report, index, seconds: +((performance.now() - t0) / 1000).toFixed(3) };
+}
