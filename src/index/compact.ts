@@ -1,4 +1,4 @@
-import { renameSync, rmSync, mkdirSync } from 'node:fs';
+import { renameSync, rmSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { open } from 'lmdb';
 import { fsyncDir } from '../core/durable.ts';
