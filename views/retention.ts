@@ -2,6 +2,7 @@ import { html, raw } from 'hono/html';
 import type { Lang } from '../src/web/i18n.ts';
 import type { PolicyMatch, PolicyRow } from '../src/retention/policies.ts';
 import type { PurgePlan, PurgeRunRow } from '../src/retention/purge.ts';
+import type { ClockHold } from '../src/retention/clock-guard.ts';
 import { csrfField, fmtTime, layout, type Html, type PageCtx } from './layout.ts';
 
 /** /retention: policies, dry run, purge runs and their reports; and the recording page's retention section. */
@@ -71,6 +72,9 @@ const en = {
   runNoReport: 'This run has no report (it was interrupted).',
   'done.saved': 'Policy saved; every recording\'s expiry was recomputed.',
   'done.removed': 'Policy removed; every recording\'s expiry was recomputed.',
+  'done.clock': 'Clock confirmed; purges may run again.',
+  clockHeld: 'Purging is on hold since {since}: {reason}. Check the system time; if it is right, confirm it.',
+  clockConfirm: 'The clock is right: allow purging',
   secTitle: 'Retention',
   secPolicy: 'Policy',
   secNoPolicy: 'none (kept until a policy applies)',
@@ -154,6 +158,9 @@ const de: Record<Key, string> = {
   runNoReport: 'Dieser Lauf hat keinen Bericht (er wurde unterbrochen).',
   'done.saved': 'Richtlinie gespeichert; die Fristen aller Aufnahmen wurden neu berechnet.',
   'done.removed': 'Richtlinie entfernt; die Fristen aller Aufnahmen wurden neu berechnet.',
+  'done.clock': 'Uhrzeit bestätigt; Löschläufe dürfen wieder laufen.',
+  clockHeld: 'Löschläufe sind seit {since} angehalten: {reason}. Prüfen Sie die Systemzeit; stimmt sie, bestätigen Sie das.',
+  clockConfirm: 'Die Uhrzeit stimmt: Löschen erlauben',
   secTitle: 'Aufbewahrung',
   secPolicy: 'Richtlinie',
   secNoPolicy: 'keine (bleibt, bis eine Richtlinie greift)',
@@ -203,7 +210,7 @@ export function draftOf(p: PolicyRow): PolicyDraft {
   return { name: p.name, keep: p.keep, queue: j(p.match.queue), direction: j(p.match.direction), purpose: j(p.match.purpose), tags: j(p.match.tags), consent: j(p.match.consent), lock: p.lock };
 }
 
-export const DONE = ['saved', 'removed'] as const;
+export const DONE = ['saved', 'removed', 'clock'] as const;
 
 export interface RetentionData {
   policies: PolicyRow[];
@@ -212,7 +219,11 @@ export interface RetentionData {
   draft?: PolicyDraft;
   editing?: boolean;
   error?: string;
+  /** 'policy': the error belongs to the policy form; otherwise it shows at the top */
+  errorAt?: 'policy';
   done?: string;
+  /** the purge refuses until someone confirms the clock (src/retention/clock-guard.ts) */
+  clockHold?: ClockHold | null;
 }
 
 function message(error: string | undefined): Html | string {
@@ -230,6 +241,7 @@ export function retentionPage(ctx: PageCtx, d: RetentionData): Html {
   return layout(ctx, L('title'), html`
 <p>${L('intro')}</p>
 ${done ? html`<p class="ok" role="status" id="done">${done}</p>` : ''}
+${d.errorAt === 'policy' ? '' : message(d.error)}
 <section aria-labelledby="policies-h">
 <h2 id="policies-h">${L('policies')}</h2>
 ${d.policies.length ? html`<div class="table-wrap"><table id="policies" aria-labelledby="policies-h">
@@ -246,7 +258,7 @@ ${p.lock ? '' : html` <form method="post" action="/retention/policies/${encodeUR
 <h2 id="policy-form-h">${d.editing ? L('formEdit', { name: f.name }) : L('formAdd')}</h2>
 <form method="post" action="/retention/policies" class="stack narrow" aria-labelledby="policy-form-h">
   ${csrfField(ctx.csrf)}
-  ${message(d.error)}
+  ${d.errorAt === 'policy' ? message(d.error) : ''}
   ${d.editing ? html`<div><label for="p-name">${L('name')}</label><input id="p-name" name="name" readonly value="${f.name}"></div>`
     : text('p-name', 'name', 'name', 'nameHint', ' required maxlength="64"')}
   ${text('p-keep', 'keep', 'keep', 'keepHint', ' required pattern="P.*" maxlength="40"')}
@@ -266,6 +278,8 @@ ${p.lock ? '' : html` <form method="post" action="/retention/policies/${encodeUR
 <section aria-labelledby="purge-h">
 <h2 id="purge-h">${L('purge')}</h2>
 <p class="muted">${L('purgeIntro')}</p>
+${d.clockHold ? html`<div class="note" role="alert" id="clock-hold"><p>${L('clockHeld', { since: fmtTime(iso(d.clockHold.since), lang), reason: d.clockHold.reason })}</p>
+<form method="post" action="/retention/clock/confirm">${csrfField(ctx.csrf)}<button type="submit">${L('clockConfirm')}</button></form></div>` : ''}
 <p><a href="/retention/dry-run">${L('dryRun')}</a></p>
 <form method="post" action="/retention/purge" class="inline">${csrfField(ctx.csrf)}<button type="submit" class="danger">${L('runNow')}</button></form>
 </section>

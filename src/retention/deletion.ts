@@ -34,10 +34,11 @@ export function deletionTarget(ids: string[]): string {
 }
 
 export async function requestDeletion(store: IndexStore, log: LogWriter, by: string, input: DeletionInput): Promise<ApprovalRow> {
-  const ids = [...new Set(input.ids.map((s) => s.trim().toUpperCase()).filter(Boolean))];
+  const typed = input.ids.map((s) => s.trim()).filter(Boolean);
+  const ids = [...new Set(typed.map((s) => s.toUpperCase()))];
   if (!ids.length) throw new TresorError('E_USAGE', 'name at least one recording id to delete', { detail: { reason: 'no-ids' } });
   if (ids.length > MAX_DELETE_IDS) throw new TresorError('E_USAGE', `at most ${MAX_DELETE_IDS} recordings per request`, { detail: { reason: 'too-many' } });
-  const malformed = ids.filter((id) => !isId(id));
+  const malformed = typed.filter((id) => !isId(id.toUpperCase()));
   if (malformed.length) throw new TresorError('E_USAGE', `not recording ids: ${malformed.slice(0, 10).join(', ')}`, { detail: { reason: 'malformed-id', ids: malformed } });
   const missing = ids.filter((id) => !store.recordings.get(id));
   if (missing.length) {

@@ -161,9 +161,10 @@ export async function addHold(store: IndexStore, log: LogWriter, by: string, inp
   if (caseName.length > MAX_CASE) throw new TresorError('E_USAGE', `the case name is longer than ${MAX_CASE} characters`);
   if (!reason) throw new TresorError('E_USAGE', 'a hold needs a reason', { detail: { reason: 'no-reason' } });
   if (reason.length > MAX_REASON) throw new TresorError('E_USAGE', `the reason is longer than ${MAX_REASON} characters`);
-  const ids = [...new Set((input.ids ?? []).map((s) => s.trim().toUpperCase()).filter(Boolean))];
+  const typed = (input.ids ?? []).map((s) => s.trim()).filter(Boolean);
+  const malformed = typed.filter((id) => !isId(id.toUpperCase()));
+  const ids = [...new Set(typed.map((s) => s.toUpperCase()))];
   if (ids.length > MAX_HOLD_IDS) throw new TresorError('E_USAGE', `at most ${MAX_HOLD_IDS} ids per hold; hold by search (queue, number, dates) instead`);
-  const malformed = ids.filter((id) => !isId(id));
   if (malformed.length) {
     throw new TresorError('E_USAGE', `not recording ids: ${malformed.slice(0, 10).join(', ')}${malformed.length > 10 ? ` and ${malformed.length - 10} more` : ''}`,
       { detail: { reason: 'malformed-id', ids: malformed } });

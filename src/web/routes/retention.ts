@@ -5,7 +5,9 @@ import { isTresorError, TresorError } from '../../core/errors.ts';
 import { isId } from '../../core/ids.ts';
 import { activeHolds } from '../../retention/holds.ts';
 import { listPolicies, savePolicy, type Policy, type PolicyRow } from '../../retention/policies.ts';
-import { planPurge, runPurge, type PurgeDeps, type PurgeRunRow } from '../../retention/purge.ts';
+import { planPurge, type PurgeDeps, type PurgeRunRow } from '../../retention/purge.ts';
+import { purgeWithGuards } from '../../retention/run.ts';
+import { clockHold, confirmClock } from '../../retention/clock-guard.ts';
 import {
   draftOf, dryRunPage, retentionPage, runPage, type PolicyDraft, type RetentionData, type RunReport,
 } from '../../../views/retention.ts';
@@ -48,7 +50,7 @@ export function retentionRoutes(deps: AppDeps) {
 
   const page = (c: Ctx, extra: Partial<RetentionData> = {}, status: 200 | 400 | 404 | 409 = 200) => {
     const policies = listPolicies(store).sort((a, b) => a.name.localeCompare(b.name));
-    return c.html(retentionPage(pageCtx(c), { policies, runs: recentRuns(purgeDeps), ...extra }), status);
+    return c.html(retentionPage(pageCtx(c), { policies, runs: recentRuns(purgeDeps), clockHold: clockHold(store), ...extra }), status);
   };
 
   app.get('/', manage, (c) => {
@@ -69,7 +71,7 @@ export function retentionRoutes(deps: AppDeps) {
       const p = policyOf(draft);
       await savePolicy(store, log, c.get('principal')!.actor, p.name, p);
     } catch (e) {
-      if (isTresorError(e, 'E_USAGE') || isTresorError(e, 'E_FORBIDDEN')) return page(c, { draft, editing, error: e.message }, 400);
+      if (isTresorError(e, 'E_USAGE') || isTresorError(e, 'E_FORBIDDEN')) return page(c, { draft, editing, error: e.message, errorAt: 'policy' }, 400);
       throw e;
     }
     return c.redirect('/retention?done=saved', 303);
@@ -98,14 +100,20 @@ export function retentionRoutes(deps: AppDeps) {
   app.post('/purge', manage, async (c) => {
     if (purging) return page(c, { error: 'a purge is running right now; see the runs below when it is done' }, 409);
     purging = true;
-    let runId: string;
+    let r;
     try {
-      const r = await runPurge(purgeDeps, { by: c.get('principal')!.actor, now: Date.now() });
-      runId = r.run.id;
+      // the clock guard first (src/retention/run.ts): a clock that jumped must not purge years early
+      r = await purgeWithGuards(purgeDeps, { by: c.get('principal')!.actor, now: Date.now(), maxJumpMs: deps.config.retention.maxClockJumpHours * 3600_000 });
     } finally {
       purging = false;
     }
-    return c.redirect(`/retention/runs/${runId}`, 303);
+    if (r.kind !== 'done') return page(c, { error: r.kind === 'held' ? r.hold.reason : 'nothing was run' }, 409);
+    return c.redirect(`/retention/runs/${r.result.run.id}`, 303);
+  });
+
+  app.post('/clock/confirm', manage, async (c) => {
+    await confirmClock(store, log, c.get('principal')!.actor, Date.now());
+    return c.redirect('/retention?done=clock', 303);
   });
 
   const runOf = (id: string): PurgeRunRow => {
