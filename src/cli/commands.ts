@@ -21,6 +21,7 @@ import { approveCmd, deleteCmd, holdCmd } from './holds.ts';
 import { compactCmd, keysCmd } from './maintenance.ts';
 import { startService } from '../service.ts';
 import { parse, type Command, type Io } from './main.ts';
+import { countRecordings } from '../index/index.ts';
 
 /** Opens what a reading command needs; the archive is opened read-only in effect (no appends). */
 async function withSite<T>(config: Config, fn: (site: Site, archive: Archive) => Promise<T>): Promise<T> {
@@ -152,7 +153,7 @@ const statusCmd: Command = async (args, { config, io }) => {
     const s = {
       dataDir: config.dataDir,
       inbox: config.inbox,
-      recordings: store.recordings.getCount(),
+      recordings: countRecordings(store),
       hoursOfAudio: +(durationMs / 3600000).toFixed(2),
       archiveBytes: storedBytes,
       lastIngestedAt: lastIngestedAt ? new Date(lastIngestedAt).toISOString() : null,

@@ -1,3 +1,4 @@
+import { countRecordings } from '../index/index.ts';
 import { statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type WrappedDek } from '../crypto/index.ts';
@@ -21,7 +22,7 @@ export async function fsck(site: Site, archive: Archive, progress?: (done: numbe
   const { store, keys, config } = site;
   const problems: string[] = [];
   const spans = new Map<string, [number, number][]>();
-  const total = store.recordings.getCount();
+  const total = countRecordings(store);
   let n = 0;
   let bytes = 0;
   for (const { key, value } of store.recordings.getRange()) {

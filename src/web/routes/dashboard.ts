@@ -10,6 +10,7 @@ import type { Ctx, WebEnv } from '../env.ts';
 import { form, pageCtx } from '../page.ts';
 import { requirePermission } from '../session.ts';
 import { archiveGrowth, diskSpace, estimateGrowth, lastIngestAt, recordingsSince } from './health.ts';
+import { countRecordings } from '../../index/index.ts';
 
 export const DISCARD_KIND = 'quarantine.discard';
 const SHOWN = 200;
@@ -46,7 +47,7 @@ export function dashboardRoutes(deps: AppDeps) {
       lastHour: recordingsSince(store, now - 3600_000),
       lastDay: recordingsSince(store, now - 86_400_000),
       lastIngestAt: lastIngestAt(store),
-      total: store.recordings.getCount(),
+      total: countRecordings(store),
       disk,
       growth,
       checkpoint: cp ? { size: cp.size, until } : null,

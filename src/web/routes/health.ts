@@ -1,3 +1,4 @@
+import { countRecordings } from '../../index/index.ts';
 import { Hono } from 'hono';
 import { statfs } from 'node:fs/promises';
 import { idTime, newId } from '../../core/ids.ts';
@@ -27,7 +28,7 @@ export function healthRoutes(deps: Pick<AppDeps, 'site' | 'ingestStatus' | 'conf
     const gauge = (name: string, help: string, value: number | string) =>
       [`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name} ${value}`];
     const lines = [
-      ...gauge('tresor_recordings', 'Recordings in the archive.', store.recordings.getCount()),
+      ...gauge('tresor_recordings', 'Recordings in the archive.', countRecordings(store)),
       ...gauge('tresor_quarantined', 'Files in quarantine.', listQuarantine(store).length),
       ...gauge('tresor_ingest_queued', 'Files waiting for ingest.', q.queued),
       ...gauge('tresor_ingest_active', 'Files being ingested.', q.active),
