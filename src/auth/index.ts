@@ -103,6 +103,9 @@ export function createAuth(store: IndexStore, log: LogWriter, settings: AuthSett
       if (!t) return null;
       const u = getUser(store, t.user);
       if (!u || u.disabled) return null;
+      // "last used" to the minute, written in the background: no disk wait per API call
+      const t0 = now();
+      if (!t.lastUsedAt || t0 - t.lastUsedAt > 60_000) void store.apiTokens.put(t.id, { ...t, lastUsedAt: t0 });
       return { kind: 'token', name: u.name, actor: `token:${t.id}`, roles: u.roles, sessionKey: t.id };
     },
 
