@@ -105,7 +105,13 @@ export function createAuth(store: IndexStore, log: LogWriter, settings: AuthSett
       if (!u || u.disabled) return null;
       // "last used" to the minute, written in the background: no disk wait per API call
       const t0 = now();
-      if (!t.lastUsedAt || t0 - t.lastUsedAt > 60_000) void store.apiTokens.put(t.id, { ...t, lastUsedAt: t0 });
+      // (re-read inside the transaction: a stale copy must never undo a revocation)
+      if (!t.lastUsedAt || t0 - t.lastUsedAt > 60_000) {
+        void store.root.transaction(() => {
+          const cur = store.apiTokens.get(t.id) as typeof t | undefined;
+          if (cur && !cur.revokedAt) store.apiTokens.put(t.id, { ...cur, lastUsedAt: t0 });
+        });
+      }
       return { kind: 'token', name: u.name, actor: `token:${t.id}`, roles: u.roles, sessionKey: t.id };
     },
 
