@@ -2,7 +2,8 @@
 // `npm run bench`: Tresor against baselines measured in the same run, on this machine.
 //
 //   tsx scripts/bench.ts [--count 12] [--workers 2] [--rounds 5] [--latency 3]
-//                        [--audit-size 1000000] [--console-size 1000000] [--skip-ingest] [--skip-audit] [--skip-console]
+//                        [--audit-size 1000000] [--console-size 1000000] [--purge-size 100000]
+//                        [--skip-ingest] [--skip-audit] [--skip-console] [--skip-retention]
 //
 // Ingest: a generated corpus of realistic calls (scripts/gen-corpus.ts, cached under
 // .bench/) goes through bare ffmpeg (scripts/bench-ingest-baseline.ts: the same Opus
@@ -45,6 +46,8 @@ const { values: opt } = parseArgs({
     'skip-audit': { type: 'boolean', default: false },
     'console-size': { type: 'string', default: '1000000' },
     'skip-console': { type: 'boolean', default: false },
+    'purge-size': { type: 'string', default: '100000' },
+    'skip-retention': { type: 'boolean', default: false },
   },
 });
 const COUNT = Number(opt.count);
@@ -251,4 +254,12 @@ if (!opt['skip-console']) {
   process.stdout.write('\nconsole and API\n');
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/bench-console.ts'), '--size', String(opt['console-size'])], { stdio: 'inherit', cwd: ROOT });
   if (r.status !== 0) process.exitCode = 1;
+}
+
+if (!opt['skip-retention']) {
+  process.stdout.write('\nretention\n');
+  for (const [script, args] of [['bench-purge.ts', ['--size', String(opt['purge-size'])]], ['bench-compact.ts', []]] as const) {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', script), ...args], { stdio: 'inherit', cwd: ROOT });
+    if (r.status !== 0) process.exitCode = 1;
+  }
 }
