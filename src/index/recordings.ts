@@ -69,14 +69,35 @@ export interface SearchFilters {
   before?: [number, string];
 }
 
+/**
+ * The non-personal facts a search filters on, stored as the value of each time and token
+ * index entry: a rare filter ("consent denied", "longer than 9 minutes") is decided from
+ * the index entry itself, and only matches load (and decrypt) their full row.
+ * Entries written before this existed hold `true` and fall back to the row.
+ */
+type Facts = [durationMs: number, direction: Direction, consent: ConsentState, queue: string | null];
+function factsOf(row: RecordingRow): Facts {
+  return [row.durationMs, row.direction, row.consentState, row.queue];
+}
+function factsMatch(v: Facts, f: SearchFilters): boolean {
+  const [durationMs, direction, consent, queue] = v;
+  if (f.direction && direction !== f.direction) return false;
+  if (f.consentState && consent !== f.consentState) return false;
+  if (f.queue && queue !== f.queue) return false;
+  if (f.minDurationMs !== undefined && durationMs < f.minDurationMs) return false;
+  if (f.maxDurationMs !== undefined && durationMs > f.maxDurationMs) return false;
+  return true;
+}
+
 /** Writes a recording and its secondary entries; call inside a write transaction. */
 export function putRecording(store: IndexStore, row: RecordingRow): void {
   store.recordings.put(row.id, row);
   if (row.retention?.expiresAt != null) store.byExpiry.put([row.retention.expiresAt, row.id], true);
-  store.byStart.put([row.start, row.id], true);
+  const facts = factsOf(row);
+  store.byStart.put([row.start, row.id], facts);
   store.bySha.put(row.sourceSha256, row.id);
-  if (row.queue) store.tokens.put(['queue', row.queue, row.start, row.id], true);
-  for (const t of row.tokens) store.tokens.put([t.kind, t.token, row.start, row.id], true);
+  if (row.queue) store.tokens.put(['queue', row.queue, row.start, row.id], facts);
+  for (const t of row.tokens) store.tokens.put([t.kind, t.token, row.start, row.id], facts);
 }
 
 export function getRecording(store: IndexStore, id: string): RecordingRow | undefined {
@@ -105,7 +126,7 @@ export interface SearchPage {
 
 /** Entries one search may look at: keeps a rare filter (say, consent "denied" over a
  *  million calls) from holding the event loop; the page then says how far back it got. */
-export const SCAN_BUDGET = 4_000;
+export const SCAN_BUDGET = 10_000;
 
 /**
  * Newest first. Uses the most selective key: a token range when a number or agent is
@@ -122,13 +143,14 @@ export function searchRecordings(store: IndexStore, f: SearchFilters, budget = S
     : store.byStart.getRange({ start: hi, end: [lo], reverse: true });
   let scanned = 0;
   let lastKey: [number, string] | null = null;
-  for (const { key } of range) {
+  for (const { key, value } of range) {
     const id = key[key.length - 1] as string;
     const start = key[key.length - 2] as number;
     if (f.before && id === f.before[1] && start === f.before[0]) continue;
     if (scanned >= budget) return { rows: out, next: lastKey, scanned };
     scanned++;
     lastKey = [start, id];
+    if (Array.isArray(value) && !factsMatch(value as Facts, f)) continue;
     const row = getRecording(store, id);
     if (!row || !matches(row, f)) continue;
     out.push(row);
