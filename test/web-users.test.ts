@@ -212,7 +212,7 @@ describe('user and account management in the console', () => {
     assert.equal(res.status, 303);
     assert.equal((await again.get('/account')).status, 303, 'ended everywhere');
     const actions = entriesSince(from).filter((e) => e.target === 'user:erika').map((e) => e.action);
-    assert.deepEqual(actions, ['user.changed', 'user.password.reset', 'user.changed']);
+    assert.deepEqual(actions, ['user.changed', 'user.password.reset', 'user.sessions.ended']);
     const text = allLogText();
     for (const secret of [PASSWORD, NEW_PASSWORD, 'scrypt$']) assert.ok(!text.includes(secret), `log holds no ${secret}`);
   });

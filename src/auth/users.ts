@@ -108,41 +108,57 @@ export async function updateUser(
   store: IndexStore, log: LogWriter, by: string, name: string,
   change: { roles?: Role[]; disabled?: boolean; password?: string; endSessions?: boolean; totpSecret?: string | null; totpLastStep?: number; lang?: 'de' | 'en' },
 ): Promise<UserRow> {
-  const u = mustUser(store, name);
-  const row: UserRow = { ...u };
-  const detail: Record<string, unknown> = {};
-  let action = 'user.changed';
-  if (change.roles) {
-    row.roles = change.roles;
-    detail.roles = change.roles;
-  }
-  if (change.disabled !== undefined) {
-    row.disabled = change.disabled;
-    action = change.disabled ? 'user.disabled' : 'user.enabled';
-  }
-  if (change.password !== undefined) {
-    row.passwordHash = await hashPassword(change.password);
-    action = 'user.password.reset';
-  }
-  if (change.totpSecret !== undefined) {
-    row.totpSecret = change.totpSecret;
-    row.totpLastStep = -1;
-    action = change.totpSecret ? 'user.totp.enrolled' : 'user.totp.removed';
-  }
-  if (change.totpLastStep !== undefined) row.totpLastStep = change.totpLastStep;
-  if (change.lang) row.lang = change.lang;
-  // Any change to who someone is or may be ends their sessions: a disabled user or a
-  // reset password must not keep a console open somewhere.
-  if (change.endSessions || change.disabled || change.password !== undefined || change.roles || change.totpSecret !== undefined) {
-    row.sessionEpoch = u.sessionEpoch + 1;
-    detail.sessionsEnded = true;
-  }
+  mustUser(store, name);
+  // The slow part (scrypt) first; the change itself is applied to the row as it is inside
+  // the write transaction, so a console edit and a CLI edit at the same moment cannot
+  // undo each other.
+  const passwordHash = change.password !== undefined ? await hashPassword(change.password) : undefined;
+  const apply = (u: UserRow) => {
+    const row: UserRow = { ...u };
+    const detail: Record<string, unknown> = {};
+    let action = 'user.changed';
+    if (change.roles) {
+      row.roles = change.roles;
+      detail.roles = change.roles;
+    }
+    if (change.disabled !== undefined) {
+      row.disabled = change.disabled;
+      action = change.disabled ? 'user.disabled' : 'user.enabled';
+    }
+    if (passwordHash !== undefined) {
+      row.passwordHash = passwordHash;
+      action = 'user.password.reset';
+    }
+    if (change.totpSecret !== undefined) {
+      row.totpSecret = change.totpSecret;
+      row.totpLastStep = -1;
+      action = change.totpSecret ? 'user.totp.enrolled' : 'user.totp.removed';
+    }
+    if (change.totpLastStep !== undefined) row.totpLastStep = change.totpLastStep;
+    if (change.lang) row.lang = change.lang;
+    // Any change to who someone is or may be ends their sessions: a disabled user or a
+    // reset password must not keep a console open somewhere.
+    if (change.endSessions || change.disabled || passwordHash !== undefined || change.roles || change.totpSecret !== undefined) {
+      row.sessionEpoch = u.sessionEpoch + 1;
+      detail.sessionsEnded = true;
+      if (action === 'user.changed' && change.endSessions && !change.roles) action = 'user.sessions.ended';
+    }
+    return { row, action, detail };
+  };
   // totp step and language are bookkeeping, not events worth an audit entry
   const quiet = Object.keys(change).every((k) => k === 'totpLastStep' || k === 'lang');
-  if (quiet) {
-    await store.root.transaction(() => store.users.put(name, row));
-  } else {
-    await commit(store, log, row, { actor: by, action, target: `user:${name}`, detail }, false, u);
-  }
-  return row;
+  const r = await store.root.transaction(() => {
+    const cur = store.users.get(name) as UserRow | undefined;
+    if (!cur) return { error: `no user "${name}"`, code: 'E_NOT_FOUND' as const };
+    const { row, action, detail } = apply(cur);
+    if (!quiet) {
+      const why = lastAdminProblem(store, cur, row);
+      if (why) return { error: why, code: 'E_FORBIDDEN' as const };
+    }
+    store.users.put(name, row);
+    if (!quiet) log.appendSync([{ actor: by, action, target: `user:${name}`, detail }]);
+    return { row };
+  });
+  if ('error' in r && r.error) throw new TresorError(r.code!, r.error);
+  return (r as { row: UserRow }).row;
 }
