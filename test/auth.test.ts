@@ -93,10 +93,20 @@ describe('auth: sessions, TOTP, setup link', () => {
     await updateUser(store, log, 'cli:test', 'sam', { totpSecret: null });
   });
 
-  it('requires enrolled TOTP for admin and dpo when the setting is on', async () => {
+  it('requires TOTP for admin and dpo when the setting is on, enrolled at first sign-in once a code proves it', async () => {
     await addUser(store, log, 'cli:test', { name: 'dora', roles: ['dpo'], password: PW });
     const auth = createAuth(store, log, { ...limits, requireTotpForPrivileged: true }, now);
-    assert.deepEqual(await auth.login({ name: 'dora', password: PW, address: 'b' }), { ok: false, reason: 'totp-enrol-needed' });
+    const r = await auth.login({ name: 'dora', password: PW, address: 'b' });
+    assert.ok(!r.ok && r.reason === 'totp-enrol-needed', 'no session without a second factor');
+    const { token, secret } = (r as { enrolment: { token: string; secret: string } }).enrolment;
+    assert.equal(getUser(store, 'dora')!.totpSecret, null, 'nothing stored before a code proves the app has the key');
+    const wrong = await auth.completeEnrolment({ token, code: '000000' === totpAt(secret, clock) ? '111111' : '000000', address: 'b' });
+    assert.equal(wrong.ok, false);
+    const ok = await auth.completeEnrolment({ token, code: totpAt(secret, clock), address: 'b' });
+    assert.ok(ok.ok, 'enrolled and signed in');
+    assert.equal(getUser(store, 'dora')!.totpSecret, secret);
+    assert.deepEqual(await auth.completeEnrolment({ token, code: totpAt(secret, clock), address: 'b' }), { ok: false, reason: 'enrolment-expired' }, 'the enrolment works once');
+    assert.deepEqual(await auth.login({ name: 'dora', password: PW, address: 'b' }), { ok: false, reason: 'totp-needed' }, 'from now on the code is asked for');
     assert.ok((await auth.login({ name: 'sam', password: PW, address: 'b' })).ok, 'supervisors are not forced');
   });
 
@@ -121,6 +131,31 @@ describe('auth: sessions, TOTP, setup link', () => {
     } finally {
       await s2.close();
       rmSync(dir2, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('first sign-in TOTP enrolment in the console', () => {
+  it('walks an admin who must use TOTP from password to enrolled session', async () => {
+    const { webSite, makeUser, browser, csrfOf } = await import('./helpers/web.ts');
+    const w = await webSite((c) => { c.auth.requireTotpForPrivileged = true; });
+    try {
+      await makeUser(w, 'ada', ['admin']);
+      const b = browser(w);
+      const page = await b.login('ada');
+      assert.equal(page.status, 200, 'no session yet: the enrolment page');
+      const html = await page.text();
+      const secret = /id="totp-secret">([A-Z2-7 ]+)</.exec(html)![1]!.replaceAll(' ', '');
+      const token = /name="token" value="([^"]+)"/.exec(html)![1]!;
+      b.csrf = csrfOf(html);
+      assert.equal((await b.get('/admin/users')).status, 303, 'not signed in before the code');
+      const done = await b.post('/login/totp-enrol', { token, code: totpAt(secret, Date.now()), next: '/admin/users' });
+      assert.equal(done.status, 303);
+      assert.equal(done.headers.get('Location'), '/admin/users');
+      assert.equal((await b.get('/admin/users')).status, 200);
+      assert.ok(w.site.log.about('target', 'user:ada', 5).some((e) => e.action === 'user.totp.enrolled'));
+    } finally {
+      await w.close();
     }
   });
 });

@@ -35,3 +35,23 @@ export function setupPage(ctx: PageCtx, v: { token: string; valid: boolean; name
   <button type="submit" class="primary">${t('setup.submit')}</button>
 </form>`);
 }
+
+export function totpEnrolPage(ctx: PageCtx, v: { token: string; secret: string; uri: string; next?: string; message?: string }): Html {
+  const { t } = ctx;
+  return layout(ctx, t('login.totpEnrolTitle'), html`
+<p>${t('login.totpEnrol')}</p>
+<ol class="stack narrow">
+  <li>${t('login.totpEnrolStep1')}<br><code id="totp-secret">${v.secret.replace(/(.{4})/g, '$1 ').trim()}</code><br>
+    <small class="muted">${v.uri}</small></li>
+  <li>${t('login.totpEnrolStep2')}</li>
+</ol>
+<form method="post" action="/login/totp-enrol" class="stack narrow">
+  ${csrfField(ctx.csrf)}
+  <input type="hidden" name="token" value="${v.token}">
+  <input type="hidden" name="next" value="${v.next ?? ''}">
+  ${v.message ? html`<p class="error" role="alert">${v.message}</p>` : ''}
+  <div><label for="code">${t('login.totp')}</label>
+    <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required autofocus></div>
+  <button type="submit" class="primary">${t('login.submit')}</button>
+</form>`);
+}

@@ -8,7 +8,9 @@ import { createSession, endSession, lookupSession, sweepSessions, type SessionLi
 import { consumeSetupToken, setupTokenValid } from './setup.ts';
 import { createThrottle, DEFAULT_THROTTLE, type ThrottleOptions } from './throttle.ts';
 import { checkTotp } from './totp.ts';
-import { getUser, nameProblem, type UserRow } from './users.ts';
+import { getUser, nameProblem, updateUser, type UserRow } from './users.ts';
+import { randomBytes } from 'node:crypto';
+import { newTotpSecret, otpauthUri } from './totp.ts';
 
 export * from './roles.ts';
 export * from './users.ts';
@@ -26,7 +28,9 @@ export interface AuthSettings extends SessionLimits {
 
 export type LoginResult =
   | { ok: true; sessionId: string; session: SessionRow; user: UserRow }
-  | { ok: false; reason: 'invalid' | 'throttled' | 'totp-needed' | 'totp-enrol-needed'; retryAfterMs?: number };
+  | { ok: false; reason: 'invalid' | 'throttled' | 'totp-needed'; retryAfterMs?: number }
+  /** password right, second factor required but not set up: enrol now with this pending secret */
+  | { ok: false; reason: 'totp-enrol-needed'; enrolment: { token: string; secret: string; uri: string } };
 
 const PRIVILEGED: Role[] = ['admin', 'dpo'];
 
@@ -40,6 +44,25 @@ export function userPrincipal(u: UserRow, sessionKey?: string): Principal {
  */
 export function createAuth(store: IndexStore, log: LogWriter, settings: AuthSettings, now: () => number = Date.now) {
   const throttle = createThrottle(settings.throttle ?? DEFAULT_THROTTLE, now);
+  // Pending TOTP enrolments of users whose password was just verified (memory only, 10
+  // minutes): an admin or dpo who must use TOTP sets it up at first sign-in, not by
+  // waiting for someone with a shell. The secret is stored only once a code proves the
+  // authenticator has it.
+  const enrolments = new Map<string, { user: string; secret: string; expires: number }>();
+  const ENROL_MS = 10 * 60_000;
+
+  async function openSession(u: UserRow, totpStep: number | null, detail: Record<string, unknown> = {}): Promise<LoginResult> {
+    throttle.succeeded([`user:${u.name}`]);
+    const t = now();
+    await sweepSessions(store, settings, t);
+    const fresh = getUser(store, u.name) ?? u;
+    const { id, row } = await createSession(store, u.name, fresh.sessionEpoch, t);
+    await store.root.transaction(() => {
+      if (totpStep !== null) store.users.put(u.name, { ...(store.users.get(u.name) as UserRow), totpLastStep: totpStep });
+      log.appendSync([{ actor: `user:${u.name}`, action: 'auth.login', target: 'auth', detail: { totp: totpStep !== null, ...detail } }]);
+    });
+    return { ok: true, sessionId: id, session: row, user: fresh };
+  }
 
   function totpRequired(u: UserRow): boolean {
     return !!u.totpSecret || (settings.requireTotpForPrivileged && u.roles.some((r) => PRIVILEGED.includes(r)));
@@ -68,22 +91,38 @@ export function createAuth(store: IndexStore, log: LogWriter, settings: AuthSett
       let totpStep: number | null = null;
       if (totpRequired(u)) {
         if (!u.totpSecret) {
-          await log.append([{ actor: `user:${name}`, action: 'auth.login.failed', target: 'auth', detail: { why: 'totp-not-enrolled' } }]);
-          return { ok: false, reason: 'totp-enrol-needed' };
+          const token = randomBytes(32).toString('base64url');
+          const secret = newTotpSecret();
+          for (const [k, e] of enrolments) if (e.expires < now() || e.user === u.name) enrolments.delete(k);
+          enrolments.set(token, { user: u.name, secret, expires: now() + ENROL_MS });
+          return { ok: false, reason: 'totp-enrol-needed', enrolment: { token, secret, uri: otpauthUri('Tresor', u.name, secret) } };
         }
         if (!input.totp) return { ok: false, reason: 'totp-needed' };
         totpStep = checkTotp(u.totpSecret, input.totp.trim(), now(), u.totpLastStep);
         if (totpStep === null) return fail('totp', 'totp-needed');
       }
-      throttle.succeeded([`user:${name}`]);
-      const t = now();
-      await sweepSessions(store, settings, t);
-      const { id, row } = await createSession(store, u.name, u.sessionEpoch, t);
-      await store.root.transaction(() => {
-        if (totpStep !== null) store.users.put(u.name, { ...(store.users.get(u.name) as UserRow), totpLastStep: totpStep });
-        log.appendSync([{ actor: `user:${u.name}`, action: 'auth.login', target: 'auth', detail: { totp: totpStep !== null } }]);
-      });
-      return { ok: true, sessionId: id, session: row, user: u };
+      return openSession(u, totpStep);
+    },
+
+    /** Finishes a first-sign-in TOTP enrolment: a valid code stores the secret and signs in. */
+    async completeEnrolment(input: { token: string; code: string; address: string }): Promise<LoginResult | { ok: false; reason: 'enrolment-expired' }> {
+      const e = enrolments.get(input.token);
+      if (!e || e.expires < now()) {
+        enrolments.delete(input.token);
+        return { ok: false, reason: 'enrolment-expired' };
+      }
+      const keys = [`user:${e.user}`, `addr:${input.address}`];
+      const wait = throttle.retryAfterMs(keys);
+      if (wait > 0) return { ok: false, reason: 'throttled', retryAfterMs: wait };
+      const step = checkTotp(e.secret, input.code.trim(), now());
+      if (step === null) {
+        throttle.failed(keys);
+        await log.append([{ actor: `user:${e.user}`, action: 'auth.login.failed', target: 'auth', detail: { why: 'totp-enrolment-code' } }]);
+        return { ok: false, reason: 'totp-enrol-needed', enrolment: { token: input.token, secret: e.secret, uri: otpauthUri('Tresor', e.user, e.secret) } };
+      }
+      enrolments.delete(input.token);
+      const u = await updateUser(store, log, `user:${e.user}`, e.user, { totpSecret: e.secret });
+      return openSession(u, step, { enrolled: true });
     },
 
     /** The principal of a session cookie, or why there is none. */

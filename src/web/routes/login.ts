@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { setCookie, deleteCookie } from 'hono/cookie';
 import type { Auth } from '../../auth/index.ts';
 import { isTresorError } from '../../core/errors.ts';
-import { loginPage, setupPage } from '../../../views/login.ts';
+import { loginPage, setupPage, totpEnrolPage } from '../../../views/login.ts';
 import type { Ctx, WebEnv } from '../env.ts';
 import { LANG_COOKIE } from '../i18n.ts';
 import { clientAddress, form, pageCtx, safeNext } from '../page.ts';
@@ -36,12 +36,28 @@ export function loginRoutes(auth: Auth, opts: { tls: boolean; sessionMaxHours: n
       startSession(c, r.sessionId);
       return c.redirect(safeNext(f.next), 303);
     }
+    if (r.reason === 'totp-enrol-needed') return c.html(totpEnrolPage({ ...ctx, principal: null }, { ...r.enrolment, next: f.next }), 200);
     const message = r.reason === 'throttled' ? ctx.t('login.throttled', { s: Math.ceil((r.retryAfterMs ?? 0) / 1000) })
-      : r.reason === 'totp-needed' ? ctx.t('login.totpNeeded')
-        : r.reason === 'totp-enrol-needed' ? ctx.t('login.totpEnrol') : ctx.t('login.invalid');
+      : r.reason === 'totp-needed' ? ctx.t('login.totpNeeded') : ctx.t('login.invalid');
     const status = r.reason === 'throttled' ? 429 : 401;
     if (r.retryAfterMs) c.header('Retry-After', String(Math.ceil(r.retryAfterMs / 1000)));
     return c.html(loginPage({ ...ctx, principal: null }, { name: f.name, next: f.next, message, askTotp: r.reason === 'totp-needed' }), status);
+  });
+
+  // First sign-in of a user whose role requires TOTP: prove the authenticator works, then in.
+  app.post('/login/totp-enrol', async (c) => {
+    const ctx = pageCtx(c);
+    const f = await form(c);
+    const r = await auth.completeEnrolment({ token: f.token ?? '', code: f.code ?? '', address: clientAddress(c) });
+    if (r.ok) {
+      startSession(c, r.sessionId);
+      return c.redirect(safeNext(f.next), 303);
+    }
+    if (r.reason === 'totp-enrol-needed') {
+      return c.html(totpEnrolPage({ ...ctx, principal: null }, { ...r.enrolment, next: f.next, message: ctx.t('login.totpNeeded') }), 401);
+    }
+    const message = r.reason === 'throttled' ? ctx.t('login.throttled', { s: Math.ceil(((r as { retryAfterMs?: number }).retryAfterMs ?? 0) / 1000) }) : ctx.t('login.expired');
+    return c.html(loginPage({ ...ctx, principal: null }, { next: f.next, message }), r.reason === 'throttled' ? 429 : 401);
   });
 
   app.post('/logout', async (c) => {
