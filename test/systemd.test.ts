@@ -152,3 +152,25 @@ test('tmpfiles_makes_credentials_dir_root_only', { skip: noAnalyze || notRootTmp
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('compact_unit_and_timer_verify_and_share_the_service_identity_keys_and_sandbox', { skip: noAnalyze }, () => {
+  const dir = scratch();
+  try {
+    const compact = readFileSync(join(root, 'systemd', 'tresor-compact.service'), 'utf8');
+    const p = unitWithStub(dir, compact, 'tresor-compact.service');
+    writeFileSync(join(dir, 'tresor-compact.timer'), readFileSync(join(root, 'systemd', 'tresor-compact.timer'), 'utf8'));
+    unitWithStub(dir, unit, 'tresor.service');
+    const r = verify(p);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr.trim(), '', r.stderr);
+    const t = verify(join(dir, 'tresor-compact.timer'));
+    assert.equal(t.status, 0, t.stderr);
+    // every identity, key, path and sandbox line of the service is in the compaction unit too
+    const shared = (text: string) => text.split('\n').filter((l) => /^(User|Group|Environment|LoadCredential|StateDirectory|UMask|Protect|Private|ReadWritePaths|InaccessiblePaths|SystemCall|Restrict|CapabilityBoundingSet|NoNewPrivileges|IPAddress)/.test(l));
+    assert.deepEqual(shared(compact), shared(unit));
+    assert.match(compact, /^Conflicts=tresor\.service$/m);
+    assert.match(compact, /^ExecStopPost=\+\/usr\/bin\/systemctl --no-block start tresor\.service$/m);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
