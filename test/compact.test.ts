@@ -290,6 +290,7 @@ describe('archive compaction', () => {
     const again = cli(config, ['compact', '--min-dead', '0.5']);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /compacted 1 segment\(s\) into 1/);
+    assert.match(again.stdout, /index compacted \(free pages dropped\): \d+ → \d+ pages/, 'the index is compacted too');
     assert.match(again.stderr, /compact: (copy|verify|commit)/);
     assert.equal(readdirSync(join(config.dataDir, 'archive')).length, 1);
     const fsckOut = cli(config, ['fsck']);

@@ -27,7 +27,7 @@ export const USAGE = `usage: tresor <command> [options]
   hold list [--json] | hold release HOLD_ID --reason R   (release needs a second person)
   approve APPROVAL_ID [--reject] [--note N]   decide another person's four-eyes request
   delete request ID… --reason R      early deletion (needs a second person's approval)
-  compact [--min-dead 0.2]           rewrite segments with purged records (service stopped)
+  compact [--min-dead 0.2] [--skip-index]   rewrite segments with purged records, then the index (service stopped)
   keys rotate [--skip-index-compaction]   new KEK epoch, rewrap data keys, delete old epochs
 
 settings: TRESOR_CONFIG (JSON file), TRESOR_DATA_DIR, TRESOR_INBOX, TRESOR_HOST,

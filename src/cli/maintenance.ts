@@ -3,6 +3,7 @@ import { openSite } from '../site/open.ts';
 import { recoverSegments } from '../archive/index.ts';
 import { compactArchive, FAULT_POINTS, type CompactFaultPoint } from '../archive/compact.ts';
 import { assertIndexExclusive } from '../index/holders.ts';
+import { compactIndex } from '../index/compact.ts';
 import { rotateKeys } from '../site/rotate-keys.ts';
 import { ROTATE_FAULT_POINTS, type RotateFaultPoint } from '../crypto/index.ts';
 import { parse, type Command } from './main.ts';
@@ -23,9 +24,14 @@ function faultHook<P extends string>(kind: string, points: readonly P[]): ((p: P
 
 const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
 
-/** `tresor compact [--min-dead 0.2]`: rewrites segments with dead (purged) records. */
+/**
+ * `tresor compact [--min-dead 0.2] [--skip-index]`: rewrites segments with dead (purged)
+ * records, then copy-compacts the index. The second step matters as much as the first:
+ * a purge frees many index pages, and LMDB keeps them in freelist records that every
+ * later commit rewrites (one append took 90 ms instead of 2 ms on a 1M-row index).
+ */
 export const compactCmd: Command = async (args, { config, actor, io }) => {
-  const { values } = parse(args, { 'min-dead': { type: 'string' } });
+  const { values } = parse(args, { 'min-dead': { type: 'string' }, 'skip-index': { type: 'boolean' } });
   const minDead = values['min-dead'] === undefined ? 0.2 : Number(values['min-dead']);
   if (!Number.isFinite(minDead) || minDead < 0 || minDead > 1) throw new TresorError('E_USAGE', '--min-dead: a fraction between 0 and 1 (0.2 = compact segments that are at least 20 % dead)');
   // Another process's archive keeps old segment files open (their space would not come
@@ -52,10 +58,15 @@ export const compactCmd: Command = async (args, { config, actor, io }) => {
       : `nothing to compact (no closed segment is ${Math.round(minDead * 100)} % dead)`);
     if (r.recordsRaced) io.out(`${r.recordsRaced} recording(s) were purged while being copied: their bytes wait for the next compaction`);
     if (r.cleaned) io.out(`removed ${r.cleaned} leftover(s) of an interrupted compaction`);
-    return 0;
   } finally {
     await site.close();
   }
+  if (!values['skip-index']) {
+    assertIndexExclusive(config.dataDir, 'index compaction');
+    const ix = await compactIndex(config.dataDir);
+    io.out(`index compacted (free pages dropped): ${ix.beforePages} → ${ix.afterPages} pages`);
+  }
+  return 0;
 };
 
 /** `tresor keys rotate [--skip-index-compaction]` */
