@@ -2,6 +2,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { relative } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { Config } from './config/index.ts';
+import { TresorError } from './core/errors.ts';
 import { openSite, type Site } from './site/open.ts';
 import { openArchive, recoverSegments, type Archive, type RecoveryReport } from './archive/index.ts';
 import { resolveFfmpeg, createMedia } from './media/index.ts';
@@ -129,9 +130,27 @@ export async function startService(config: Config, say: Logger = (m) => console.
   const tls = config.web.tlsCert && config.web.tlsKey
     ? { createServer: createHttpsServer, serverOptions: { cert: readFileSync(config.web.tlsCert), key: readFileSync(config.web.tlsKey) } }
     : {};
-  const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port, ...tls }, () => resolve(s));
-  });
+  let server: ServerType;
+  try {
+    server = await new Promise<ServerType>((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port, ...tls }, () => resolve(s));
+      s.once('error', reject);
+    });
+  } catch (e) {
+    // Not a stack trace for a taken port: say what to change. Stop what was started.
+    log.stopCheckpointTimer();
+    await purge.stop();
+    await scanner.stop();
+    await queue.stop();
+    await archive.close();
+    await site.close();
+    const err = e as NodeJS.ErrnoException;
+    const why = err.code === 'EADDRINUSE' ? `port ${config.port} on ${config.host} is already in use (another Tresor? set TRESOR_PORT or "port")`
+      : err.code === 'EACCES' ? `no permission to listen on ${config.host}:${config.port} (ports below 1024 need privileges; use a reverse proxy)`
+        : err.code === 'EADDRNOTAVAIL' ? `${config.host} is not an address of this machine (TRESOR_HOST)`
+          : `cannot listen on ${config.host}:${config.port}: ${err.message}`;
+    throw new TresorError('E_CONFIG', why);
+  }
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const url = config.web.publicOrigin ?? `${tls.createServer ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
