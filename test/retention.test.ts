@@ -228,3 +228,38 @@ describe('a purge killed with SIGKILL', () => {
 
 void evaluate;
 void dropRecording;
+
+describe('a purge racing a play and a hold', () => {
+  it('lets a play that began finish, refuses one that starts after, and never purges a call held meanwhile', async () => {
+    const { addHold } = await import('../src/retention/holds.ts');
+    const { shred } = await import('../src/retention/purge.ts');
+    const w = await webSite();
+    try {
+      const { store, log } = w.site;
+      await savePolicy(store, log, 'user:admin', 'short', { name: 'short', match: {}, keep: 'P1D', lock: false });
+      const a = await w.ingestCall(freepbxName(10, 8), { seconds: 60, source: 'noise' });
+      const b = await w.ingestCall(freepbxName(10, 9), { seconds: 3 });
+      const p = cliPrincipal('cli:test');
+      const whole = (await w.access.readAudio(p, a, 'recording.exported')).audio;
+      // a player's request is under way: logged, key unwrapped, bytes still streaming
+      const playing = await w.access.streamAudio(p, a, 'recording.played', () => null);
+      const first = playing.chunks.next().value as Buffer;
+      // meanwhile the purge plans both, and a DPO puts b on hold before the purge reaches it
+      const plan = planPurge(store, Date.now());
+      assert.deepEqual(plan.due.map((d) => d.id).sort(), [a, b].sort());
+      await addHold(store, log, 'user:dpo', { caseName: 'Case 1', reason: 'court order', ids: [b] });
+      const r = await shred({ store, log, dataDir: w.config.dataDir }, plan.due.map((d) => d.id), { by: 'system:retention', now: Date.now(), reason: 'policy', run: null });
+      assert.deepEqual(r.purged.map((x) => x.id), [a], 'the hold placed after planning still wins');
+      assert.match(r.skipped.find((s) => s.id === b)!.why, /legal hold/);
+      // the play that began before the purge completes with the right bytes …
+      const rest = [...playing.chunks];
+      assert.ok(Buffer.concat([first, ...rest]).equals(whole));
+      // … and a play that starts after it is refused, saying why
+      await assert.rejects(w.access.readAudio(p, a, 'recording.played'), /purged on .* under retention policy "short"/);
+      assert.ok(store.recordings.get(b), 'held call still there');
+      assert.deepEqual((await log.verifyAll()).problems, []);
+    } finally {
+      await w.close();
+    }
+  });
+});
