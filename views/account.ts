@@ -1,6 +1,6 @@
 import { html } from 'hono/html';
 import type { UserSummary } from '../src/auth/index.ts';
-import type { Lang } from '../src/web/i18n.ts';
+import { fill, type Lang } from '../src/web/i18n.ts';
 import { csrfField, fmtTime, layout, type Html, type PageCtx } from './layout.ts';
 
 /** The signed-in user's own account (/account): password, second factor, sessions. */
@@ -98,9 +98,7 @@ const TABLES: Record<Lang, Record<Key, string>> = { en, de };
 export type AccountLabel = Key;
 
 export function accountLabel(lang: Lang, key: Key, vars: Record<string, string | number> = {}): string {
-  let s = TABLES[lang][key];
-  for (const [k, v] of Object.entries(vars)) s = s.replaceAll(`{${k}}`, String(v));
-  return s;
+  return fill(TABLES[lang][key], vars);
 }
 
 export const ACCOUNT_DONE = ['password', 'totp', 'totpRemoved'] as const;

@@ -1,5 +1,5 @@
 import { html } from 'hono/html';
-import type { Lang } from '../src/web/i18n.ts';
+import { fill, type Lang } from '../src/web/i18n.ts';
 import { csrfField, fmtTime, layout, type Html, type PageCtx } from './layout.ts';
 
 /** Labels of the dashboard, both languages (German first: most sites are in DACH). */
@@ -116,11 +116,7 @@ type Key = keyof (typeof L)['en'];
 export const DONE_KEYS = Object.keys(L.en).filter((k) => k.startsWith('done.')).map((k) => k.slice(5));
 
 function lbl(lang: Lang) {
-  return (k: Key, vars: Record<string, string | number> = {}) => {
-    let s: string = L[lang][k] ?? L.en[k];
-    for (const [n, v] of Object.entries(vars)) s = s.replaceAll(`{${n}}`, String(v));
-    return s;
-  };
+  return (k: Key, vars: Record<string, string | number> = {}) => fill(L[lang][k] ?? L.en[k], vars);
 }
 
 export function fmtBytes(n: number, lang: Lang): string {

@@ -1,5 +1,5 @@
 import { html, raw } from 'hono/html';
-import type { Lang } from '../src/web/i18n.ts';
+import { fill, type Lang } from '../src/web/i18n.ts';
 import type { HoldRow, HoldSearch } from '../src/retention/holds.ts';
 import type { ApprovalRow } from '../src/retention/approvals.ts';
 import { csrfField, fmtTime, layout, type Html, type PageCtx } from './layout.ts';
@@ -133,9 +133,7 @@ const de: Record<Key, string> = {
 const TABLES: Record<Lang, Record<Key, string>> = { en, de };
 
 export function holdsLabel(lang: Lang, key: Key, vars: Record<string, string | number> = {}): string {
-  let s = TABLES[lang][key];
-  for (const [k, v] of Object.entries(vars)) s = s.replaceAll(`{${k}}`, String(v));
-  return s;
+  return fill(TABLES[lang][key], vars);
 }
 
 export const HOLD_DONE = ['placed', 'release-requested', 'deletion-requested'] as const;

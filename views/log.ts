@@ -1,5 +1,5 @@
 import { html } from 'hono/html';
-import type { Lang } from '../src/web/i18n.ts';
+import { fill, type Lang } from '../src/web/i18n.ts';
 import { csrfField, fmtTime, layout, type Html, type PageCtx } from './layout.ts';
 
 const L = {
@@ -73,11 +73,7 @@ const L = {
 
 type Key = keyof (typeof L)['en'];
 function lbl(lang: Lang) {
-  return (k: Key, vars: Record<string, string | number> = {}) => {
-    let s: string = L[lang][k] ?? L.en[k];
-    for (const [n, v] of Object.entries(vars)) s = s.replaceAll(`{${n}}`, String(v));
-    return s;
-  };
+  return (k: Key, vars: Record<string, string | number> = {}) => fill(L[lang][k] ?? L.en[k], vars);
 }
 
 export interface LogFilters { actor: string; action: string; target: string; from: string; to: string }

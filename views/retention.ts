@@ -1,5 +1,5 @@
 import { html, raw } from 'hono/html';
-import type { Lang } from '../src/web/i18n.ts';
+import { fill, type Lang } from '../src/web/i18n.ts';
 import type { PolicyMatch, PolicyRow } from '../src/retention/policies.ts';
 import type { PurgePlan, PurgeRunRow } from '../src/retention/purge.ts';
 import type { ClockHold } from '../src/retention/clock-guard.ts';
@@ -180,9 +180,7 @@ const de: Record<Key, string> = {
 const TABLES: Record<Lang, Record<Key, string>> = { en, de };
 
 export function retentionLabel(lang: Lang, key: Key, vars: Record<string, string | number> = {}): string {
-  let s = TABLES[lang][key];
-  for (const [k, v] of Object.entries(vars)) s = s.replaceAll(`{${k}}`, String(v));
-  return s;
+  return fill(TABLES[lang][key], vars);
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();

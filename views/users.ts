@@ -1,7 +1,7 @@
 import { html, raw } from 'hono/html';
 import type { UserSummary } from '../src/auth/index.ts';
 import { ROLES } from '../src/auth/roles.ts';
-import type { Lang } from '../src/web/i18n.ts';
+import { fill, type Lang } from '../src/web/i18n.ts';
 import { csrfField, fmtTime, layout, type Html, type PageCtx } from './layout.ts';
 
 /** User administration (/admin/users): list, add, and one page per user. */
@@ -149,9 +149,7 @@ const TABLES: Record<Lang, Record<Key, string>> = { en, de };
 export type UsersLabel = Key;
 
 export function usersLabel(lang: Lang, key: Key, vars: Record<string, string> = {}): string {
-  let s = TABLES[lang][key];
-  for (const [k, v] of Object.entries(vars)) s = s.replaceAll(`{${k}}`, v);
-  return s;
+  return fill(TABLES[lang][key], vars);
 }
 
 /** Notices after a redirect come as a code (`?done=roles`), never as free text from the URL. */

@@ -168,13 +168,17 @@ const tables: Record<Lang, Record<MsgKey, string>> = { en, de };
 
 export type T = (key: MsgKey, vars?: Record<string, string | number>) => string;
 
-/** Sub-apps may add their own labels; each key needs both languages. */
-export function translator(lang: Lang, extra: Record<Lang, Record<string, string>> = { de: {}, en: {} }) {
-  return ((key: string, vars?: Record<string, string | number>) => {
-    let s = (tables[lang] as Record<string, string>)[key] ?? extra[lang][key] ?? key;
-    if (vars) for (const [k, v] of Object.entries(vars)) s = s.replaceAll(`{${k}}`, String(v));
-    return s;
-  }) as T & ((key: string, vars?: Record<string, string | number>) => string);
+/** A label with its `{name}` placeholders filled in; every label table in views/ uses it. */
+export function fill(template: string, vars: Record<string, string | number> = {}): string {
+  let s = template;
+  for (const [k, v] of Object.entries(vars)) s = s.replaceAll(`{${k}}`, String(v));
+  return s;
+}
+
+/** The shared labels (layout, login, search, recording page); views keep their own tables. */
+export function translator(lang: Lang) {
+  return ((key: string, vars?: Record<string, string | number>) =>
+    fill((tables[lang] as Record<string, string>)[key] ?? key, vars)) as T & ((key: string, vars?: Record<string, string | number>) => string);
 }
 
 export function pickLang(c: Context, userLang: Lang | null): Lang {
