@@ -4,9 +4,9 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { TresorError } from '../core/errors.ts';
 import type { RecordingView } from '../core/types.ts';
 import type { Config } from '../config/index.ts';
-import { openSite, type Site } from '../site/open.ts';
+import { openSite } from '../site/open.ts';
 import { fsck } from '../site/fsck.ts';
-import { openArchive, recoverSegments, type Archive } from '../archive/index.ts';
+import { openArchive, recoverSegments } from '../archive/index.ts';
 import { resolveFfmpeg, createMedia } from '../media/index.ts';
 import { createIngest, type IngestOutcome } from '../ingest/pipeline.ts';
 import { createIngestQueue } from '../ingest/queue.ts';
@@ -21,19 +21,8 @@ import { approveCmd, deleteCmd, holdCmd } from './holds.ts';
 import { compactCmd, keysCmd } from './maintenance.ts';
 import { startService } from '../service.ts';
 import { parse, type Command, type Io } from './main.ts';
+import { withArchive } from './with-site.ts';
 import { countRecordings } from '../index/index.ts';
-
-/** Opens what a reading command needs; the archive is opened read-only in effect (no appends). */
-async function withSite<T>(config: Config, fn: (site: Site, archive: Archive) => Promise<T>): Promise<T> {
-  const site = openSite(config);
-  const archive = openArchive(config.dataDir, site.store);
-  try {
-    return await fn(site, archive);
-  } finally {
-    await archive.close();
-    await site.close();
-  }
-}
 
 function parseDate(s: string | undefined, what: string): number | undefined {
   if (s === undefined) return undefined;
@@ -135,7 +124,7 @@ const ingestCmd: Command = async (args, { config, actor, io }) => {
 
 const statusCmd: Command = async (args, { config, io }) => {
   const { values } = parse(args, { json: { type: 'boolean' } });
-  return withSite(config, async (site) => {
+  return withArchive(config, async (site) => {
     const { store } = site;
     let storedBytes = 0;
     let durationMs = 0;
@@ -188,7 +177,7 @@ const listCmd: Command = async (args, { config, actor, io }) => {
   const number = values.number ? normalizeNumber(values.number, config.phone) : undefined;
   if (values.number && !number) throw new TresorError('E_USAGE', `--number: "${values.number}" is not a phone number`);
   if (values.direction && !['in', 'out', 'internal', 'unknown'].includes(values.direction)) throw new TresorError('E_USAGE', '--direction: in, out, internal or unknown');
-  return withSite(config, async (site, archive) => {
+  return withArchive(config, async (site, archive) => {
     const access = createAccess({ store: site.store, keys: site.keys, archive, log: site.log });
     const { items: rows } = await access.search(cliPrincipal(actor), {
       fromMs: parseDate(values.since, '--since'), toMs: parseDate(values.until, '--until'), number, agent: values.agent,
@@ -204,7 +193,7 @@ const listCmd: Command = async (args, { config, actor, io }) => {
 const showCmd: Command = async (args, { config, actor, io }) => {
   const { values, positionals } = parse(args, { json: { type: 'boolean' } });
   if (positionals.length !== 1) throw new TresorError('E_USAGE', 'show: name one recording ID');
-  return withSite(config, async (site, archive) => {
+  return withArchive(config, async (site, archive) => {
     const v = await createAccess({ store: site.store, keys: site.keys, archive, log: site.log }).view(cliPrincipal(actor), positionals[0]!);
     if (values.json) io.out(JSON.stringify(v, null, 2));
     else for (const [k, val] of Object.entries(v)) io.out(`${k.padEnd(13)} ${typeof val === 'object' ? JSON.stringify(val) : val}`);
@@ -217,7 +206,7 @@ const extractCmd: Command = async (args, { config, actor, io }) => {
   if (positionals.length !== 1 || !values.out) throw new TresorError('E_USAGE', 'extract: ID --out FILE');
   const format = values.format ?? 'stored';
   if (!['stored', 'wav'].includes(format)) throw new TresorError('E_USAGE', '--format: stored or wav');
-  return withSite(config, async (site, archive) => {
+  return withArchive(config, async (site, archive) => {
     const access = createAccess({ store: site.store, keys: site.keys, archive, log: site.log });
     const { row, audio } = await access.readAudio(cliPrincipal(actor), positionals[0]!, 'recording.exported', { detail: { format } });
     let bytes: Buffer = audio;
@@ -233,7 +222,7 @@ const extractCmd: Command = async (args, { config, actor, io }) => {
 
 const fsckCmd: Command = async (args, { config, io }) => {
   parse(args, {});
-  return withSite(config, async (site, archive) => {
+  return withArchive(config, async (site, archive) => {
     const r = await fsck(site, archive, (d, t) => io.err(`fsck: ${d}/${t} recordings`));
     const logReport = await site.log.verifyAll((d: number, t: number) => io.err(`fsck: log ${d}/${t} entries`));
     const problems = [...r.problems, ...logReport.problems.map((p: string) => `log: ${p}`)];
@@ -248,7 +237,7 @@ const quarantineCmd: Command = async (args, { config, actor, io }) => {
   const [sub, ...rest] = args;
   if (sub === 'list') {
     const { values } = parse(rest, { json: { type: 'boolean' } });
-    return withSite(config, async (site) => {
+    return withArchive(config, async (site) => {
       const rows = listQuarantine(site.store).map((q) => ({ id: q.id, code: q.code, message: q.message, at: new Date(q.quarantinedAt).toISOString(), sourceBytes: q.sourceBytes, sourceSha256: q.sourceSha256 }));
       if (values.json) io.out(JSON.stringify(rows, null, 2));
       else for (const q of rows) io.out(`${q.id}\t${q.at}\t${q.code}\t${q.message}`);
@@ -258,7 +247,7 @@ const quarantineCmd: Command = async (args, { config, actor, io }) => {
   if (sub === 'restore') {
     const { values, positionals } = parse(rest, { out: { type: 'string' } });
     if (positionals.length !== 1 || !values.out) throw new TresorError('E_USAGE', 'quarantine restore ID --out FILE');
-    return withSite(config, async (site) => {
+    return withArchive(config, async (site) => {
       const id = positionals[0]!;
       await site.log.append([{ actor, action: 'quarantine.restored', target: `quarantine:${id}`, detail: {} }]);
       const q = await openQuarantined({ dataDir: config.dataDir, store: site.store, keys: site.keys }, id);
@@ -272,7 +261,7 @@ const quarantineCmd: Command = async (args, { config, actor, io }) => {
 };
 
 const auditCmd: Command = async (args, { config, io }) => {
-  return withSite(config, async (site) => auditCommand(args, { log: site.log, out: io.out, err: io.err }));
+  return withArchive(config, async (site) => auditCommand(args, { log: site.log, out: io.out, err: io.err }));
 };
 
 import { purgeCmd, retentionCmd } from './retention.ts';

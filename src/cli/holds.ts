@@ -1,12 +1,11 @@
 import { TresorError } from '../core/errors.ts';
-import type { Config } from '../config/index.ts';
 import { cliPrincipal } from '../auth/roles.ts';
-import { openSite, type Site } from '../site/open.ts';
 import { decide, runApproved } from '../retention/approvals.ts';
 import { requestDeletion, heldAmong } from '../retention/deletion.ts';
 import { addHold, holdSearchOf, listHolds, requestHoldRelease, searchFields, type HoldRow } from '../retention/holds.ts';
 import { fieldsOf, toQuery } from '../web/search-query.ts';
 import { approvalExecutors } from '../web/routes/approvals.ts';
+import { withSite } from './with-site.ts';
 import { parse, type Command } from './main.ts';
 
 /**
@@ -16,14 +15,6 @@ import { parse, type Command } from './main.ts';
  * cannot be approved by it here either.
  */
 
-async function withSite<T>(config: Config, fn: (site: Site) => Promise<T>): Promise<T> {
-  const site = openSite(config);
-  try {
-    return await fn(site);
-  } finally {
-    await site.close();
-  }
-}
 
 const HOLD_USAGE = `usage: tresor hold add [ID…] [--number N] [--agent A] [--queue Q] [--direction in|out|internal]
                       [--consent granted|denied|unknown] [--since DATE] [--until DATE] --case NAME --reason R

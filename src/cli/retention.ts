@@ -1,10 +1,9 @@
 import { TresorError } from '../core/errors.ts';
-import { openSite } from '../site/open.ts';
+import { withSite } from './with-site.ts';
 import { confirmClock } from '../retention/clock-guard.ts';
 import { purgeWithGuards } from '../retention/run.ts';
 import { whyStillHere } from '../retention/purge.ts';
-import { listPolicies, reevaluateAll } from '../retention/policies.ts';
-import { syncConfigPolicies } from '../retention/policies.ts';
+import { listPolicies, reevaluateAll, syncConfigPolicies } from '../retention/policies.ts';
 import { parse, type Command } from './main.ts';
 
 const iso = (t: number | null) => (t === null ? 'never' : new Date(t).toISOString());
@@ -15,8 +14,7 @@ const iso = (t: number | null) => (t === null ? 'never' : new Date(t).toISOStrin
  */
 export const purgeCmd: Command = async (args, { config, actor, io }) => {
   const { values } = parse(args, { 'dry-run': { type: 'boolean' }, 'confirm-clock': { type: 'boolean' }, json: { type: 'boolean' } });
-  const site = openSite(config);
-  try {
+  return withSite(config, async (site) => {
     await syncConfigPolicies(site.store, site.log, config.retention.policies);
     if (values['confirm-clock']) {
       const was = await confirmClock(site.store, site.log, actor, Date.now());
@@ -51,17 +49,14 @@ export const purgeCmd: Command = async (args, { config, actor, io }) => {
       if (run.report) io.out(`report: ${run.report.json}\n        ${run.report.csv}\n        sha256 ${run.report.sha256} (logged in purge.completed, covered by the checkpoint just signed)`);
     }
     return 0;
-  } finally {
-    await site.close();
-  }
+  });
 };
 
 /** `tresor retention why ID | policies | reevaluate`: why a call is gone, or why it is still here. */
 export const retentionCmd: Command = async (args, { config, io }) => {
   const [sub, ...rest] = args;
   const { values, positionals } = parse(rest, { json: { type: 'boolean' } });
-  const site = openSite(config);
-  try {
+  return withSite(config, async (site) => {
     if (sub === 'why') {
       if (positionals.length !== 1) throw new TresorError('E_USAGE', 'retention why ID');
       const w = whyStillHere(site.store, positionals[0]!, Date.now());
@@ -86,7 +81,5 @@ export const retentionCmd: Command = async (args, { config, io }) => {
       return 0;
     }
     throw new TresorError('E_USAGE', 'retention why ID | retention policies [--json] | retention reevaluate');
-  } finally {
-    await site.close();
-  }
+  });
 };

@@ -1,10 +1,10 @@
 import { TresorError } from '../core/errors.ts';
-import type { Config } from '../config/index.ts';
-import { openSite, type Site } from '../site/open.ts';
+import type { Site } from '../site/open.ts';
 import {
   addUser, createApiToken, lastAdminProblem, listApiTokens, listUsers, mustUser, nameProblem, newTotpSecret, otpauthUri,
   parseRoles, passwordProblem, revokeApiToken, summary, updateUser, type ApiTokenRow, type UserRow,
 } from '../auth/index.ts';
+import { withSite } from './with-site.ts';
 import { parse, type Command } from './main.ts';
 
 /**
@@ -17,14 +17,6 @@ import { parse, type Command } from './main.ts';
 
 const TOTP_ISSUER = 'Tresor';
 
-async function withSite<T>(config: Config, fn: (site: Site) => Promise<T>): Promise<T> {
-  const site = openSite(config);
-  try {
-    return await fn(site);
-  } finally {
-    await site.close();
-  }
-}
 
 function needName(v: string | undefined, cmd: string): string {
   if (!v) throw new TresorError('E_USAGE', `${cmd}: give --name NAME`);
