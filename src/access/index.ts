@@ -99,6 +99,20 @@ export function createAccess(deps: AccessDeps) {
     throw new TresorError('E_NOT_FOUND', `no recording ${id}`);
   }
 
+  /** The order every audio read keeps: authorise, read (still sealed), log durably, unwrap the key. */
+  async function openForAudio(p: Principal, id: string, action: AudioAction, range?: (total: number) => [number, number] | null, detail: Record<string, unknown> = {}) {
+    await authorize(p, 'recording.audio', `recording:${id}`);
+    const row = mustGet(id);
+    const sealed = await archive.read({ segment: row.segment, offset: row.offset, length: row.length, payloadSha256: row.payloadSha256 });
+    const total = plainLength(sealed);
+    const r = range ? range(total) : null;
+    await log.append([{
+      actor: p.actor, action, target: `recording:${id}`,
+      detail: { storedFormat: row.storedFormat, ...(r ? { range: `${r[0]}-${r[1] - 1}` } : {}), ...detail },
+    }]);
+    return { row, sealed, total, range: r, dek: dekOf(id) };
+  }
+
   return {
     authorize,
     async search(p: Principal, q: SearchQuery): Promise<SearchResult> {
@@ -141,26 +155,12 @@ export function createAccess(deps: AccessDeps) {
       return view(row, personal);
     },
 
-    /** non-personal facts for pages that must show a row without a log entry (none decrypts) */
-    exists(id: string): boolean {
-      return !!getRecording(store, id);
-    },
-
     /**
      * Stored audio after a durable log entry naming why. With `range` only the chunks
      * holding [start, end) are decrypted (HTTP Range for seeking in a long call).
      */
     async readAudio(p: Principal, id: string, action: AudioAction, opts: { detail?: Record<string, unknown>; range?: (total: number) => [number, number] | null } = {}) {
-      await authorize(p, 'recording.audio', `recording:${id}`);
-      const row = mustGet(id);
-      const sealed = await archive.read({ segment: row.segment, offset: row.offset, length: row.length, payloadSha256: row.payloadSha256 });
-      const total = plainLength(sealed);
-      const range = opts.range ? opts.range(total) : null;
-      await log.append([{
-        actor: p.actor, action, target: `recording:${id}`,
-        detail: { storedFormat: row.storedFormat, ...(range ? { range: `${range[0]}-${range[1] - 1}` } : {}), ...opts.detail },
-      }]);
-      const dek = dekOf(id);
+      const { row, sealed, total, range, dek } = await openForAudio(p, id, action, opts.range, opts.detail);
       const audio = range ? openRange(dek, sealed, range[0], range[1]) : open(dek, sealed);
       return { row, audio, total, range, contentType: contentTypeOf(row.storedFormat) };
     },
@@ -170,17 +170,9 @@ export function createAccess(deps: AccessDeps) {
      * request (bytes=0-) gets its first byte after one chunk, not after the whole call.
      */
     async streamAudio(p: Principal, id: string, action: AudioAction, range: (total: number) => [number, number] | null) {
-      await authorize(p, 'recording.audio', `recording:${id}`);
-      const row = mustGet(id);
-      const sealed = await archive.read({ segment: row.segment, offset: row.offset, length: row.length, payloadSha256: row.payloadSha256 });
-      const total = plainLength(sealed);
-      const r = range(total);
-      await log.append([{
-        actor: p.actor, action, target: `recording:${id}`,
-        detail: { storedFormat: row.storedFormat, ...(r ? { range: `${r[0]}-${r[1] - 1}` } : {}) },
-      }]);
+      const { row, sealed, total, range: r, dek } = await openForAudio(p, id, action, range);
       const [start, end] = r ?? [0, total];
-      return { row, total, range: r, length: end - start, chunks: openRangeChunks(dekOf(id), sealed, start, end), contentType: contentTypeOf(row.storedFormat) };
+      return { row, total, range: r, length: end - start, chunks: openRangeChunks(dek, sealed, start, end), contentType: contentTypeOf(row.storedFormat) };
     },
   };
 }

@@ -1,6 +1,5 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/index.ts';
 import type { Site } from '../site/open.ts';
 import type { Archive } from '../archive/index.ts';
@@ -50,10 +49,6 @@ export function createApp(deps: AppDeps): Hono<WebEnv> {
   const tls = !!(config.web.tlsCert && config.web.tlsKey);
   const app = new Hono<WebEnv>();
   app.use('*', securityHeaders({ tls }));
-  app.use('*', async (c, next) => {
-    c.set('requestId', randomBytes(6).toString('hex'));
-    return next();
-  });
   app.use('*', bodyLimit({
     maxSize: config.web.maxBodyKiB * 1024,
     onError: (c) => c.text(`Request body too large (limit ${config.web.maxBodyKiB} KiB).`, 413),

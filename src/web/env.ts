@@ -11,8 +11,6 @@ export interface WebEnv {
     /** CSRF token of the session (or of the pre-login cookie) for forms */
     csrf: string;
     lang: Lang;
-    /** a CSP nonce is never needed: no inline script at all */
-    requestId: string;
   };
 }
 
