@@ -40,7 +40,11 @@ const isHtmx = (c: { req: { header(n: string): string | undefined } }) => c.req.
  * Guards a route: signed in, and holding the permission. A refusal of someone signed in
  * is logged (`access.denied`), so the DPO sees a supervisor poking at admin pages.
  */
-export function requirePermission(log: LogWriter, perm?: Permission): MiddlewareHandler<WebEnv> {
+export function requirePermission(log: LogWriter, perm?: Permission | Permission[]): MiddlewareHandler<WebEnv> {
+  // a list means any one of them suffices
+  const anyOf = perm === undefined ? [] : Array.isArray(perm) ? perm : [perm];
+  const needs = anyOf.join('|');
+  const needsText = anyOf.join(' or ');
   return async (c, next) => {
     const p = c.get('principal');
     if (!p) {
@@ -50,10 +54,10 @@ export function requirePermission(log: LogWriter, perm?: Permission): Middleware
       if (c.req.method !== 'GET') return c.text('Sign in first.', 401);
       return c.redirect(`/login?next=${back}`, 303);
     }
-    if (perm && !can(p.roles, perm)) {
-      await log.append([{ actor: p.actor, action: 'access.denied', target: `http:${c.req.method} ${c.req.routePath}`, detail: { needs: perm } }]);
-      if (isApi(c.req.path)) return c.json({ error: `your roles (${p.roles.join(', ')}) do not include ${perm}` }, 403);
-      return c.text(`Forbidden: your roles (${p.roles.join(', ')}) do not allow this (needs ${perm}).`, 403);
+    if (anyOf.length && !anyOf.some((x) => can(p.roles, x))) {
+      await log.append([{ actor: p.actor, action: 'access.denied', target: `http:${c.req.method} ${c.req.routePath}`, detail: { needs } }]);
+      if (isApi(c.req.path)) return c.json({ error: `your roles (${p.roles.join(', ')}) do not include ${needsText}` }, 403);
+      return c.text(`Forbidden: your roles (${p.roles.join(', ')}) do not allow this (needs ${needsText}).`, 403);
     }
     return next();
   };
