@@ -1,5 +1,6 @@
 import { html, raw } from 'hono/html';
 import { fill, type Lang } from '../src/web/i18n.ts';
+import type { SearchFields } from '../src/web/search-query.ts';
 import type { HoldRow, HoldSearch } from '../src/retention/holds.ts';
 import type { ApprovalRow } from '../src/retention/approvals.ts';
 import { csrfField, fmtTime, layout, type Html, type PageCtx } from './layout.ts';
@@ -139,17 +140,10 @@ export function holdsLabel(lang: Lang, key: Key, vars: Record<string, string | n
 export const HOLD_DONE = ['placed', 'release-requested', 'deletion-requested'] as const;
 
 /** The place-a-hold form as typed (same search fields as /recordings). */
-export interface HoldDraft {
+export interface HoldDraft extends Pick<SearchFields, 'from' | 'to' | 'number' | 'agent' | 'queue' | 'direction' | 'consent'> {
   caseName: string;
   reason: string;
   ids: string;
-  from: string;
-  to: string;
-  number: string;
-  agent: string;
-  queue: string;
-  direction: string;
-  consent: string;
 }
 
 export interface HoldsData {

@@ -152,13 +152,14 @@ export function searchRecordings(store: IndexStore, f: SearchFilters, budget = S
     lastKey = [start, id];
     if (Array.isArray(value) && !factsMatch(value as Facts, f)) continue;
     const row = getRecording(store, id);
-    if (!row || !matches(row, f)) continue;
+    if (!row || !rowMatches(row, f)) continue;
     out.push(row);
     if (out.length >= limit) return { rows: out, next: lastKey, scanned };
   }
   return { rows: out, next: null, scanned };
 }
-function matches(r: RecordingRow, f: SearchFilters): boolean {
+/** Whether a row meets every filter that is set (searches and legal holds' saved searches). */
+export function rowMatches(r: RecordingRow, f: SearchFilters): boolean {
   if (f.toMs !== undefined && r.start > f.toMs) return false;
   if (f.fromMs !== undefined && r.start < f.fromMs) return false;
   if (f.direction && r.direction !== f.direction) return false;

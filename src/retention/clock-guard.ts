@@ -1,4 +1,5 @@
 import type { IndexStore } from '../index/index.ts';
+import type { LogWriter } from '../core/types.ts';
 import { idTime } from '../core/ids.ts';
 import type { PurgeRunRow } from './purge.ts';
 
@@ -43,7 +44,7 @@ export function clockProblem(store: IndexStore, now: number, maxJumpMs: number, 
 }
 
 /** Records the hold (once) and returns it. */
-export async function holdPurge(store: IndexStore, log: { appendSync(e: { actor: string; action: string; target: string; detail: Record<string, unknown> }[]): unknown }, reason: string, now: number): Promise<ClockHold> {
+export async function holdPurge(store: IndexStore, log: LogWriter, reason: string, now: number): Promise<ClockHold> {
   return store.root.transaction(() => {
     const existing = store.meta.get('purgeClockHold') as ClockHold | undefined;
     if (existing) return existing;
@@ -55,7 +56,7 @@ export async function holdPurge(store: IndexStore, log: { appendSync(e: { actor:
 }
 
 /** An admin confirms the clock is right: the hold goes and the next purge may run. */
-export async function confirmClock(store: IndexStore, log: { appendSync(e: { actor: string; action: string; target: string; detail: Record<string, unknown> }[]): unknown }, by: string, now: number): Promise<boolean> {
+export async function confirmClock(store: IndexStore, log: LogWriter, by: string, now: number): Promise<boolean> {
   return store.root.transaction(() => {
     const h = store.meta.get('purgeClockHold') as ClockHold | undefined;
     store.meta.remove('purgeClockHold');

@@ -2,6 +2,7 @@ import { TresorError } from '../core/errors.ts';
 import { isId, newId } from '../core/ids.ts';
 import type { LogWriter } from '../core/types.ts';
 import type { IndexStore, RecordingRow, SearchFilters } from '../index/index.ts';
+import { rowMatches } from '../index/index.ts';
 import { requestApproval, type ApprovalRow } from './approvals.ts';
 
 /**
@@ -34,14 +35,7 @@ export function activeHolds(store: IndexStore): HoldRow[] {
 }
 
 export function searchMatches(s: HoldSearch, r: RecordingRow): boolean {
-  if (s.fromMs !== undefined && r.start < s.fromMs) return false;
-  if (s.toMs !== undefined && r.start > s.toMs) return false;
-  if (s.queue && r.queue !== s.queue) return false;
-  if (s.direction && r.direction !== s.direction) return false;
-  if (s.consentState && r.consentState !== s.consentState) return false;
-  if (s.phoneToken && !r.tokens.some((t) => t.kind === 'phone' && t.token === s.phoneToken)) return false;
-  if (s.agentToken && !r.tokens.some((t) => t.kind === 'agent' && t.token === s.agentToken)) return false;
-  return true;
+  return rowMatches(r, s);
 }
 
 // A hold may list thousands of ids and a purge asks about every due recording: one Set per row read.
