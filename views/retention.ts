@@ -80,6 +80,7 @@ const en = {
   secNoPolicy: 'none (kept until a policy applies)',
   secExpires: 'Deleted after',
   secNever: 'never',
+  secAwaitingClock: 'not yet decided: it arrived while the clock was in doubt; it gets its expiry once an admin confirms the time',
   secDue: 'due now: the next purge deletes it',
   secHold: 'Legal hold',
   secHeld: 'on hold',
@@ -166,6 +167,7 @@ const de: Record<Key, string> = {
   secNoPolicy: 'keine (bleibt, bis eine Richtlinie greift)',
   secExpires: 'Gelöscht nach',
   secNever: 'nie',
+  secAwaitingClock: 'noch offen: sie kam an, als die Uhrzeit zweifelhaft war; sie erhält ihre Frist, sobald ein Admin die Uhrzeit bestätigt',
   secDue: 'jetzt fällig: der nächste Löschlauf löscht sie',
   secHold: 'Legal Hold',
   secHeld: 'zurückgehalten',
@@ -355,6 +357,8 @@ export interface RecordingRetention {
   policy: string | null;
   expiresAt: number | null;
   due: boolean;
+  /** ingested while the clock was suspect: no expiry until an admin confirms the time */
+  awaitingClock?: boolean;
   /** the hold keeping it; the case name only for holds.manage */
   hold: { id: string; caseName: string | null } | null;
   canRequestDelete: boolean;
@@ -369,7 +373,7 @@ export function retentionSection(ctx: PageCtx, r: RecordingRetention): Html {
 <h2 id="h-retention">${L('secTitle')}</h2>
 <dl class="meta">
 <dt>${L('secPolicy')}</dt><dd>${r.policy ?? L('secNoPolicy')}</dd>
-<dt>${L('secExpires')}</dt><dd>${r.expiresAt === null ? L('secNever') : when(r.expiresAt, lang)}${r.due ? html` <strong>(${L('secDue')})</strong>` : ''}</dd>
+<dt>${L('secExpires')}</dt><dd>${r.awaitingClock ? L('secAwaitingClock') : r.expiresAt === null ? L('secNever') : when(r.expiresAt, lang)}${r.due ? html` <strong>(${L('secDue')})</strong>` : ''}</dd>
 <dt>${L('secHold')}</dt><dd>${r.hold ? html`${L('secHeld')}${r.hold.caseName !== null ? html`: <a href="/holds#hold-${r.hold.id}">${r.hold.caseName}</a>` : ''}` : L('secNoHold')}</dd>
 </dl>
 ${r.pendingDeletion ? html`<p class="note">${L('secPending', { id: r.pendingDeletion })}</p>` : r.canRequestDelete ? html`

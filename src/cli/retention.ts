@@ -17,8 +17,9 @@ export const purgeCmd: Command = async (args, { config, actor, io }) => {
   return withSite(config, async (site) => {
     await syncConfigPolicies(site.store, site.log, config.retention.policies);
     if (values['confirm-clock']) {
-      const was = await confirmClock(site.store, site.log, actor, Date.now());
-      io.err(was ? `purge hold lifted by ${actor}; the clock reads ${new Date().toISOString()}` : 'no purge was held; the current time is now the reference for the clock check');
+      const c = await confirmClock(site.store, site.log, actor, Date.now());
+      io.err(c.wasHeld ? `purge hold lifted by ${actor}; the clock reads ${new Date().toISOString()}` : 'no purge was held; the current time is now the reference for the clock check');
+      if (c.released) io.err(`${c.released} call(s) ingested while the clock was held now have their expiry`);
     }
     const deps = { store: site.store, log: site.log, dataDir: config.dataDir };
     const r = await purgeWithGuards(deps, {
@@ -65,7 +66,7 @@ export const retentionCmd: Command = async (args, { config, io }) => {
         const p = w.purged;
         io.out(`GONE: purged ${iso(p.purgedAt)} by ${p.by}, reason ${p.reason}${p.policy ? `, policy "${p.policy}" (expired ${iso(p.expiresAt)})` : ''}${p.approval ? `, approval ${p.approval}` : ''}${p.run ? `, run ${p.run}` : ''}`);
       } else {
-        io.out(w.hold ? `KEPT: legal hold ${w.hold}` : w.policy ? `KEPT: policy "${w.policy}" keeps it until ${iso(w.expiresAt)}${w.due ? ' (due: the next purge takes it)' : ''}` : 'KEPT: no retention policy matches it (nothing expires without a policy)');
+        io.out(w.hold ? `KEPT: legal hold ${w.hold}` : w.awaitingClock ? 'KEPT: ingested while the clock was suspect; no expiry until an admin confirms the time (tresor purge --confirm-clock)' : w.policy ? `KEPT: policy "${w.policy}" keeps it until ${iso(w.expiresAt)}${w.due ? ' (due: the next purge takes it)' : ''}` : 'KEPT: no retention policy matches it (nothing expires without a policy)');
       }
       return 0;
     }

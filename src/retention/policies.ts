@@ -2,6 +2,7 @@ import { TresorError } from '../core/errors.ts';
 import type { ConsentState, Direction, LogWriter } from '../core/types.ts';
 import type { IndexStore, RecordingRow } from '../index/index.ts';
 import { addDuration, compareDurations, parseDuration } from './duration.ts';
+import { clockHold } from './clock-state.ts';
 
 /**
  * Retention policies (GDPR Art. 5(1)(e) storage limitation; MiFID II / § 83 WpHG minimum
@@ -130,7 +131,11 @@ export async function savePolicy(store: IndexStore, log: LogWriter, by: string, 
   return reevaluateAll(store);
 }
 
-/** Recomputes every recording's retention (after a policy change), in batches. */
+/**
+ * Recomputes every recording's retention (after a policy change, or once the clock is
+ * confirmed), in batches. Calls that arrived while the clock was suspect keep waiting
+ * (no expiry) for as long as the clock hold lasts.
+ */
 export async function reevaluateAll(store: IndexStore, batch = 5000): Promise<{ reevaluated: number; changed: number }> {
   const policies = listPolicies(store);
   let reevaluated = 0;
@@ -147,9 +152,10 @@ export async function reevaluateAll(store: IndexStore, batch = 5000): Promise<{ 
       for (const id of ids) {
         const row = store.recordings.get(id) as RecordingRow | undefined;
         if (!row) continue;
+        if (row.retention?.awaitingClock && clockHold(store)) continue;
         const r = evaluate(policies, row);
         reevaluated++;
-        if (row.retention?.policy === r.policy && row.retention?.expiresAt === r.expiresAt) continue;
+        if (row.retention?.policy === r.policy && row.retention?.expiresAt === r.expiresAt && !row.retention.awaitingClock) continue;
         if (row.retention?.expiresAt != null) store.byExpiry.remove([row.retention.expiresAt, id]);
         if (r.expiresAt != null) store.byExpiry.put([r.expiresAt, id], true);
         store.recordings.put(id, { ...row, retention: r });

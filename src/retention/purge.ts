@@ -223,12 +223,12 @@ async function writeReport(dataDir: string, run: PurgeRunRow, rows: PurgedRow[],
 }
 
 /** Why a recording is gone (tombstone) or, when it is still there, why it still is. */
-export function whyStillHere(store: IndexStore, id: string, now: number): { state: 'purged'; purged: PurgedRow } | { state: 'kept'; policy: string | null; expiresAt: number | null; hold: string | null; due: boolean } {
+export function whyStillHere(store: IndexStore, id: string, now: number): { state: 'purged'; purged: PurgedRow } | { state: 'kept'; policy: string | null; expiresAt: number | null; hold: string | null; due: boolean; awaitingClock: boolean } {
   const p = store.purged.get(id) as PurgedRow | undefined;
   if (p) return { state: 'purged', purged: p };
   const row = store.recordings.get(id) as RecordingRow | undefined;
   if (!row) throw new TresorError('E_NOT_FOUND', `no recording ${id}, and no record of a purge`);
   const hold = heldBy(store, row);
   const expiresAt = row.retention?.expiresAt ?? null;
-  return { state: 'kept', policy: row.retention?.policy ?? null, expiresAt, hold, due: expiresAt !== null && expiresAt <= now };
+  return { state: 'kept', policy: row.retention?.policy ?? null, expiresAt, hold, due: expiresAt !== null && expiresAt <= now, awaitingClock: !!row.retention?.awaitingClock };
 }

@@ -112,7 +112,7 @@ export function retentionRoutes(deps: AppDeps) {
   });
 
   app.post('/clock/confirm', manage, async (c) => {
-    await confirmClock(store, log, c.get('principal')!.actor, Date.now());
+    await confirmClock(store, log, c.get('principal')!.actor, Date.now()); // also gives waiting calls their expiry
     return c.redirect('/retention?done=clock', 303);
   });
 
