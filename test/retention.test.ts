@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { webSite, type WebSite } from './helpers/web.ts';
 import { cliPrincipal } from '../src/auth/index.ts';
 import { evaluate, listPolicies, savePolicy, type Policy } from '../src/retention/policies.ts';
-import { planPurge, runPurge, whyStillHere, type PurgedRow } from '../src/retention/purge.ts';
+import { planPurge, runPurge, whyStillHere, type PurgedRow, type PurgeRunRow } from '../src/retention/purge.ts';
 import { clockProblem, confirmClock, clockHold } from '../src/retention/clock-guard.ts';
 import { createPurgeScheduler, purgeWithGuards } from '../src/retention/run.ts';
 import { addDuration, parseDuration } from '../src/retention/duration.ts';
@@ -146,7 +146,7 @@ describe('retention and purge', () => {
 });
 
 describe('a purge killed with SIGKILL', () => {
-  it('leaves every recording either whole or fully purged, and the next run finishes the job', async () => {
+  it('leaves every recording either whole or fully purged, and the next run finishes the job and the killed run\'s deletion report', async () => {
     const w = await webSite();
     const { store, log, keys } = w.site;
     await savePolicy(store, log, 'user:admin', 'short', { name: 'short', match: {}, keep: 'P1D', lock: false });
@@ -185,6 +185,7 @@ describe('a purge killed with SIGKILL', () => {
     assert.equal(child.signalCode, 'SIGKILL', `killed mid-run (stderr: ${err.slice(-300)})`);
 
     const site = openSite(cfg);
+    const goneIds: string[] = [];
     try {
       let whole = 0;
       let gone = 0;
@@ -199,6 +200,7 @@ describe('a purge killed with SIGKILL', () => {
         assert.equal(site.store.keys.get(key as string), undefined, 'a purged recording has no key');
         assert.equal(site.store.recordings.get(key as string), undefined);
         assert.equal(site.store.byStart.get([(value as PurgedRow).start, key]), undefined);
+        goneIds.push(key as string);
         gone++;
       }
       assert.equal(whole + gone, total, 'every recording is accounted for');
@@ -217,8 +219,18 @@ describe('a purge killed with SIGKILL', () => {
     try {
       assert.equal(site2.store.recordings.getCount(), 0);
       assert.equal(site2.store.purged.getCount(), total);
-      const runs = [...site2.store.purgeRuns.getRange()].map((e) => (e.value as { state: string }).state);
-      assert.deepEqual(runs.sort(), ['done', 'interrupted']);
+      const runs = [...site2.store.purgeRuns.getRange()].map((e) => e.value as PurgeRunRow);
+      assert.deepEqual(runs.map((r) => r.state).sort(), ['done', 'interrupted']);
+      // the killed run's deletion report is finished on resume: exactly what it purged, logged and signed
+      const killed = runs.find((r) => r.state === 'interrupted')!;
+      assert.ok(killed.report, 'the interrupted run has a deletion report');
+      assert.equal(killed.purged, goneIds.length);
+      const csvIds = readFileSync(killed.report.csv, 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[0]!);
+      assert.deepEqual(csvIds.sort(), goneIds.sort(), 'the report lists exactly the recordings the killed run purged');
+      const entry = site2.log.about('target', `purge:${killed.id}`, 10).find((e) => e.detail.reportSha256 === killed.report!.sha256);
+      assert.ok(entry, 'its report hash is in the log');
+      assert.equal(entry.detail.purged, goneIds.length);
+      assert.ok(site2.log.latestCheckpoint()!.size > entry.seq, 'covered by a signed checkpoint');
       assert.ok(existsSync(site2.config.dataDir));
     } finally {
       await site2.close();
