@@ -25,6 +25,7 @@ export const USAGE = `usage: tresor <command> [options]
   hold add [ID…] [--number N] [--agent A] [--queue Q] [--direction D] [--since DATE] [--until DATE]
        --case NAME --reason R     legal hold by ids and/or saved search (future calls too)
   hold list [--json] | hold release HOLD_ID --reason R   (release needs a second person)
+  approvals [list] [--json] | approvals show ID   what waiting four-eyes requests would do
   approve APPROVAL_ID [--reject] [--note N]   decide another person's four-eyes request
   delete request ID… --reason R      early deletion (needs a second person's approval)
   compact [--min-dead 0.2] [--skip-index]   rewrite segments with purged records, then the index (service stopped)

@@ -1,7 +1,4 @@
 import { existsSync, writeFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
-import { envFor, configFile, TRESOR } from './site.ts';
-import type { Config } from '../../src/config/index.ts';
 
 /**
  * The real `tresor` under a wrong wall clock (libfaketime, Debian package `faketime`).
@@ -21,27 +18,4 @@ export function fakeClockEnv(offsetFile: string, offset?: string): NodeJS.Proces
     FAKETIME_NO_CACHE: '1',
     FAKETIME_DONT_FAKE_MONOTONIC: '1',
   };
-}
-
-export interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** `tresor ARGS` as a child (async: safe beside an in-process site), optionally with extra environment. */
-export function tresor(c: Config, args: string[], extraEnv: NodeJS.ProcessEnv = {}, timeoutMs = 120_000): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(TRESOR, args, { env: { ...envFor(c, configFile(c)), ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d) => (stdout += d));
-    child.stderr!.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
 }
