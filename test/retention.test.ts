@@ -15,6 +15,8 @@ import { fsck } from '../src/site/fsck.ts';
 import { configFile, envFor, TRESOR } from './helpers/site.ts';
 import { openSite } from '../src/site/open.ts';
 import { isTresorError } from '../src/core/errors.ts';
+import { executePolicyChange, requestPolicyChange } from '../src/retention/policy-change.ts';
+import { decide, runApproved } from '../src/retention/approvals.ts';
 
 // Retention on a real archive with real audio: policies decide expiry at ingest, locked
 // policies only grow, the purge crypto-shreds what is due (and nothing else), proves it in
@@ -126,7 +128,10 @@ describe('retention and purge', () => {
   it('runs on its cron schedule and never twice at once', async () => {
     const { store, log } = w.site;
     // make one more call due: a policy change re-evaluates it
-    await savePolicy(store, log, 'user:admin', 'support', { ...SUPPORT, keep: 'P1D' });
+    // shortening needs a second person now (issue 9 #11): asked, approved, carried out
+    const a = await requestPolicyChange(store, log, 'user:admin', { name: 'support', next: { ...SUPPORT, keep: 'P1D' }, reason: 'test', person: 'admin' });
+    await decide(store, log, a.id, { by: 'user:dpo', person: 'dpo', roles: ['dpo'], approve: true });
+    await runApproved(store, a.id, (row) => executePolicyChange(store, log, row, 'user:dpo'));
     assert.deepEqual(planPurge(store, Date.now()).due.map((d) => d.id), [ids.newSupport]);
     const s = createPurgeScheduler({ store, log, dataDir: w.config.dataDir }, { ...w.config.retention, schedule: '* * * * * *' }, () => {});
     try {

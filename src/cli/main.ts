@@ -18,6 +18,8 @@ export const USAGE = `usage: tresor <command> [options]
   audit verify | audit export --out DIR [--since FILE] [--from N] | audit checkpoint
   purge [--dry-run] [--confirm-clock] [--json]   crypto-shred what retention says is due
   retention why ID | retention policies [--json] | retention reevaluate
+  retention set NAME --keep D [--queue Q…] [--lock] [--reason R [--grace-days N]] | retention remove NAME
+                                     change a policy; one that makes calls due earlier needs a second person
   user add --name N --role R [--role R…] --password-stdin   (password on stdin)
   user list [--json] | user disable|enable --name N | user roles --name N --role R…
   user reset-password --name N --password-stdin | user totp|totp-remove --name N

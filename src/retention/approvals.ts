@@ -45,6 +45,13 @@ export interface ApprovalRow {
   executedAt?: number;
   /** executor's summary (counts, ids), or the error code of the last failed run */
   result?: Record<string, unknown>;
+  /**
+   * a request that takes effect on its own at this time unless someone rejects it (a
+   * policy change with a grace period); a second person may still approve it earlier
+   */
+  graceUntil?: number;
+  /** nobody may approve it early, only reject it (a change from the configuration file: nobody knows who wrote it) */
+  rejectOnly?: true;
 }
 
 // ─── what a request will do, and what it did (issue 9 #12) ────────────────────────────
@@ -136,6 +143,11 @@ export interface RequestInput {
   payload?: Record<string, unknown>;
   ttlMs?: number;
   now?: number;
+  /** takes effect on its own then, unless rejected (ApprovalRow.graceUntil) */
+  graceUntil?: number;
+  rejectOnly?: boolean;
+  /** extra facts for the `approval.requested` entry: counts and times only, never free text */
+  logDetail?: Record<string, unknown>;
 }
 
 export async function requestApproval(store: IndexStore, log: LogWriter, input: RequestInput): Promise<ApprovalRow> {
@@ -149,7 +161,10 @@ export async function requestApproval(store: IndexStore, log: LogWriter, input: 
   const row: ApprovalRow = {
     id: newId(now), kind: input.kind, target: input.target, requestedBy: input.by, requester: input.person ?? input.by,
     requestedAt: now, expiresAt: now + (input.ttlMs ?? APPROVAL_TTL_MS), reason, payload: input.payload ?? {}, state: 'pending',
+    ...(input.graceUntil !== undefined ? { graceUntil: input.graceUntil } : {}), ...(input.rejectOnly ? { rejectOnly: true as const } : {}),
   };
+  // a grace request lives until its grace is over, and a little longer for the sweep to apply it
+  if (row.graceUntil !== undefined) row.expiresAt = Math.max(row.expiresAt, row.graceUntil + APPROVAL_TTL_MS);
   const existing = await store.root.transaction(() => {
     for (const { value } of store.approvals.getRange()) {
       const r = value as ApprovalRow;
@@ -158,7 +173,11 @@ export async function requestApproval(store: IndexStore, log: LogWriter, input: 
     store.approvals.put(row.id, row);
     log.appendSync([{
       actor: row.requestedBy, action: 'approval.requested', target: row.target,
-      detail: { approval: row.id, kind: row.kind, expiresAt: new Date(row.expiresAt).toISOString() },
+      detail: {
+        approval: row.id, kind: row.kind, expiresAt: new Date(row.expiresAt).toISOString(),
+        ...(row.graceUntil !== undefined ? { graceUntil: new Date(row.graceUntil).toISOString() } : {}), ...(row.rejectOnly ? { rejectOnly: true } : {}),
+        ...input.logDetail,
+      },
     }]);
     return null;
   });
@@ -191,10 +210,10 @@ export async function decide(store: IndexStore, log: LogWriter, id: string, d: D
   const person = d.person ?? d.by;
   const note = (d.note ?? '').trim();
   if (note.length > MAX_TEXT) throw new TresorError('E_USAGE', `the note is longer than ${MAX_TEXT} characters`);
-  const r = await store.root.transaction((): { row: ApprovalRow; refused?: 'own-request' | 'no-permission' | 'expired' | 'decided' } | null => {
+  const r = await store.root.transaction((): { row: ApprovalRow; refused?: 'own-request' | 'no-permission' | 'expired' | 'decided' | 'reject-only' } | null => {
     const row = store.approvals.get(id) as ApprovalRow | undefined;
     if (!row) return null;
-    const refuse = (why: 'own-request' | 'no-permission') => {
+    const refuse = (why: 'own-request' | 'no-permission' | 'reject-only') => {
       log.appendSync([{ actor: d.by, action: 'approval.refused', target: row.target, detail: { approval: id, kind: row.kind, why } }]);
       return { row, refused: why };
     };
@@ -207,6 +226,7 @@ export async function decide(store: IndexStore, log: LogWriter, id: string, d: D
     }
     if (!can(d.roles, 'approvals.decide')) return refuse('no-permission');
     if (person === row.requester || d.by === row.requestedBy) return refuse('own-request');
+    if (d.approve && row.rejectOnly) return refuse('reject-only');
     const next: ApprovalRow = {
       ...row, state: d.approve ? 'approved' : 'rejected', decidedBy: d.by, decider: person, decidedAt: now, ...(note ? { note } : {}),
     };
@@ -223,6 +243,8 @@ export async function decide(store: IndexStore, log: LogWriter, id: string, d: D
       throw new TresorError('E_FORBIDDEN', 'you asked for this yourself: a second, different person has to decide (four-eyes rule)', { detail: { reason: 'own-request' } });
     case 'no-permission':
       throw new TresorError('E_FORBIDDEN', 'deciding four-eyes requests needs the approvals.decide permission (roles admin or dpo)', { detail: { reason: 'no-permission' } });
+    case 'reject-only':
+      throw new TresorError('E_FORBIDDEN', `this request comes from the configuration file, whose author nobody can check: it takes effect after its grace period (${r.row.graceUntil ? new Date(r.row.graceUntil).toISOString() : '?'}) unless rejected; it cannot be approved earlier`, { detail: { reason: 'reject-only' } });
     case 'expired':
       throw new TresorError('E_USAGE', `this request expired on ${new Date(r.row.expiresAt).toISOString()}; ask again if it is still needed`, { detail: { reason: 'expired' } });
     case 'decided':
@@ -230,6 +252,25 @@ export async function decide(store: IndexStore, log: LogWriter, id: string, d: D
     default:
       return r.row;
   }
+}
+
+/**
+ * The grace period of a pending request is over and nobody rejected it: it counts as
+ * approved (by `system:approvals`, logged with the grace time). Returns null when it is
+ * not pending, has no grace, or the grace is not over yet.
+ */
+export async function approveByGrace(store: IndexStore, log: LogWriter, id: string, now: number): Promise<ApprovalRow | null> {
+  return store.root.transaction(() => {
+    const row = store.approvals.get(id) as ApprovalRow | undefined;
+    if (!row || row.state !== 'pending' || row.graceUntil === undefined || row.graceUntil > now) return null;
+    const next: ApprovalRow = { ...row, state: 'approved', decidedBy: 'system:approvals', decider: 'grace period', decidedAt: now };
+    store.approvals.put(id, next);
+    log.appendSync([{
+      actor: 'system:approvals', action: 'approval.approved', target: row.target,
+      detail: { approval: id, kind: row.kind, requestedBy: row.requestedBy, grace: true, graceUntil: new Date(row.graceUntil).toISOString() },
+    }]);
+    return next;
+  });
 }
 
 /**

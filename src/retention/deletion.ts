@@ -9,6 +9,8 @@ import {
 } from './approvals.ts';
 import { activeHolds, getHold, heldBy, HOLD_RELEASE_KIND, releaseHold, searchFields } from './holds.ts';
 import { shred, type PurgeDeps } from './purge.ts';
+import { POLICY_CHANGE_KIND } from './policies.ts';
+import { policyChangeKind } from './policy-change.ts';
 
 /**
  * Early deletion (GDPR Art. 17 erasure, a customer's objection, a recording made by
@@ -194,5 +196,6 @@ export function retentionKinds(deps: PurgeDeps): ApprovalKinds {
       describe: (row, viewer) => describeDeletion(deps.store, row, viewer),
       execute: (row, actor) => executeDeletion(deps, row, actor),
     },
+    [POLICY_CHANGE_KIND]: policyChangeKind(deps),
   };
 }

@@ -2,6 +2,7 @@ import type { Config } from '../config/index.ts';
 import { checkClock, clockHold, clockProblem, type ClockHold } from './clock-guard.ts';
 import { planPurge, runPurge, type PurgeDeps, type PurgePlan, type PurgeResult } from './purge.ts';
 import { createCronTimer } from './schedule.ts';
+import { applyGraceElapsed } from './policy-change.ts';
 
 export type GuardedPurge =
   | { kind: 'held'; hold: ClockHold }
@@ -22,6 +23,8 @@ export async function purgeWithGuards(
   }
   const hold = await checkClock(deps.store, deps.log, o.now, o.maxJumpMs);
   if (hold) return { kind: 'held', hold };
+  // policy changes whose grace is over apply before the plan (only with a trusted clock)
+  await applyGraceElapsed(deps, o.now);
   return { kind: 'done', result: await runPurge(deps, { by: o.by, now: o.now, onProgress: o.onProgress }) };
 }
 
@@ -55,8 +58,10 @@ export function createPurgeScheduler(deps: PurgeDeps, config: Config['retention'
     lastMark = now;
     const wasHeld = !!clockHold(deps.store);
     watching = checkClock(deps.store, deps.log, now, maxJumpMs)
-      .then((h) => {
+      .then(async (h) => {
         if (h && !wasHeld) heldSay(h);
+        if (h) return;
+        for (const a of await applyGraceElapsed(deps, now)) say(`tresor: ${a.target}: grace period over, nobody rejected it; the change is in force (${a.id})`);
       })
       .catch((e) => say(`tresor: clock check failed: ${(e as Error).message}`));
   };
