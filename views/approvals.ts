@@ -41,6 +41,7 @@ const L = {
     run: 'Jetzt ausführen',
     own: 'Ihre eigene Anfrage: eine zweite Person muss entscheiden.',
     cannotDecide: 'Ihre Rolle darf nicht entscheiden.',
+    rejectOnly: 'Diese Änderung kommt aus der Konfigurationsdatei, deren Verfasser niemand prüfen kann: sie wird nach ihrer Karenzfrist wirksam, sofern sie niemand ablehnt; vorher freigeben kann sie niemand.',
     never: 'nie',
     'kind.quarantine.discard': 'Quarantäne-Datei verwerfen',
     'kind.hold.release': 'Aufbewahrungssperre (Legal Hold) aufheben',
@@ -112,6 +113,7 @@ const L = {
     run: 'Carry out now',
     own: 'Your own request: a second person has to decide.',
     cannotDecide: 'Your role may not decide.',
+    rejectOnly: 'This change comes from the configuration file, whose author nobody can check: it takes effect after its grace period unless someone rejects it; nobody can approve it earlier.',
     never: 'never',
     'kind.quarantine.discard': 'Discard a quarantined file',
     'kind.hold.release': 'Release a legal hold',
@@ -224,7 +226,7 @@ ${isMine(r) ? html`<p class="muted">${t('own')}</p>` : !d.canDecide ? html`<p cl
   <form method="post" action="/approvals/${r.id}/decide" class="stack narrow">${csrfField(ctx.csrf)}
     <label for="note-${r.id}">${t('note')}</label>
     <textarea id="note-${r.id}" name="note" rows="2" maxlength="2000"></textarea>
-    <button type="submit" name="decision" value="approve" class="danger">${t('approve')}</button>
+    ${r.rejectOnly ? html`<p class="muted">${t('rejectOnly')}</p>` : html`<button type="submit" name="decision" value="approve" class="danger">${t('approve')}</button>`}
     <button type="submit" name="decision" value="reject">${t('reject')}</button>
   </form>`}
 </article>`)}
