@@ -15,7 +15,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { createApp } from './web/app.ts';
 import { createAuth, newSetupToken, setupNeeded } from './auth/index.ts';
 import { createAccess } from './access/index.ts';
-import { syncConfigPolicies } from './retention/policies.ts';
+import { configWaitingText, syncConfigPolicies } from './retention/policy-change.ts';
 import { createPurgeScheduler, type PurgeScheduler } from './retention/run.ts';
 
 export interface IngestStatus {
@@ -55,8 +55,9 @@ export async function startService(config: Config, say: Logger = (m) => console.
     say(`tresor: recovery: ${JSON.stringify(recovery)}`);
   }
   const archive = openArchive(config.dataDir, store);
-  const policyChanges = await syncConfigPolicies(store, log, config.retention.policies);
-  if (policyChanges) say(`tresor: retention policies from the configuration: ${policyChanges} change(s) applied, expiries re-evaluated`);
+  const policyChanges = await syncConfigPolicies(store, log, config.retention.policies, { graceDays: config.retention.configGraceDays });
+  if (policyChanges.applied) say(`tresor: retention policies from the configuration: ${policyChanges.applied} change(s) applied, expiries re-evaluated`);
+  for (const w of policyChanges.waiting) say(configWaitingText(w));
   const media = createMedia(ff, {
     timeoutMs: config.media.timeoutSeconds * 1000, stallMs: config.media.stallSeconds * 1000, maxConcurrent: config.ingest.workers,
   });

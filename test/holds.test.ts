@@ -8,7 +8,7 @@ import { cliPrincipal } from '../src/auth/index.ts';
 import { isTresorError } from '../src/core/errors.ts';
 import { newId } from '../src/core/ids.ts';
 import { APPROVAL_TTL_MS, decide, getApproval, runApproved, type ApprovalRow } from '../src/retention/approvals.ts';
-import { DELETE_KIND, MAX_DELETE_IDS, requestDeletion, retentionExecutors } from '../src/retention/deletion.ts';
+import { DELETE_KIND, MAX_DELETE_IDS, requestDeletion, retentionKinds } from '../src/retention/deletion.ts';
 import { addHold, getHold, HOLD_RELEASE_KIND, holdSearchOf, listHolds, requestHoldRelease } from '../src/retention/holds.ts';
 import { savePolicy } from '../src/retention/policies.ts';
 import { runPurge, whyStillHere, type PurgedRow } from '../src/retention/purge.ts';
@@ -41,8 +41,8 @@ describe('legal holds and early deletion', () => {
   const deps = () => ({ store: w.site.store, log: w.site.log, dataDir: w.config.dataDir });
   const approveAndRun = async (a: ApprovalRow, who = dan) => {
     const row = await decide(w.site.store, w.site.log, a.id, { by: who.by, person: who.person, roles: [...who.roles], approve: true });
-    const exec = retentionExecutors(deps())[row.kind]!;
-    return runApproved(w.site.store, a.id, (r) => exec(r, who.by));
+    const kind = retentionKinds(deps())[row.kind]!;
+    return runApproved(w.site.store, a.id, (r) => kind.execute(r, who.by));
   };
 
   before(async () => {
@@ -122,7 +122,7 @@ describe('legal holds and early deletion', () => {
 
     const { row, result } = await approveAndRun(a);
     assert.equal(row.state, 'done');
-    assert.deepEqual(result, { released: ids.hold1 });
+    assert.deepEqual(result, { released: ids.hold1, outcome: 'done', summary: `hold ${ids.hold1} released` });
     const h = getHold(store, ids.hold1!)!;
     assert.equal(h.state, 'released');
     assert.equal(h.releasedBy, 'user:dan');
@@ -243,7 +243,7 @@ describe('legal holds and early deletion', () => {
       const a = await requestDeletion(w.site.store, w.site.log, dora.by, { ids: [ids.keep!], reason: 'recorded by mistake', person: 'dora' });
       r = await run(['approve', a.id, '--note', 'checked ticket']);
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout, /approved and carried out recording\.delete/);
+      assert.match(r.stdout, /approved recording\.delete recording:[0-9A-Z]{26} \([0-9A-Z]{26}\): carried out: 1 of 1 recording\(s\) deleted/);
       const t = (whyStillHere(w.site.store, ids.keep!, Date.now()) as { purged: PurgedRow }).purged;
       assert.equal(t.approval, a.id);
       assert.equal(t.by, me);

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { webSite, type WebSite } from './helpers/web.ts';
 import { cliPrincipal } from '../src/auth/index.ts';
 import { evaluate, listPolicies, savePolicy, type Policy } from '../src/retention/policies.ts';
-import { planPurge, runPurge, whyStillHere, type PurgedRow } from '../src/retention/purge.ts';
+import { planPurge, runPurge, whyStillHere, type PurgedRow, type PurgeRunRow } from '../src/retention/purge.ts';
 import { clockProblem, confirmClock, clockHold } from '../src/retention/clock-guard.ts';
 import { createPurgeScheduler, purgeWithGuards } from '../src/retention/run.ts';
 import { addDuration, parseDuration } from '../src/retention/duration.ts';
@@ -15,6 +15,8 @@ import { fsck } from '../src/site/fsck.ts';
 import { configFile, envFor, TRESOR } from './helpers/site.ts';
 import { openSite } from '../src/site/open.ts';
 import { isTresorError } from '../src/core/errors.ts';
+import { executePolicyChange, requestPolicyChange } from '../src/retention/policy-change.ts';
+import { decide, runApproved } from '../src/retention/approvals.ts';
 
 // Retention on a real archive with real audio: policies decide expiry at ingest, locked
 // policies only grow, the purge crypto-shreds what is due (and nothing else), proves it in
@@ -111,14 +113,14 @@ describe('retention and purge', () => {
   it('holds the purge when the clock jumped, until an admin confirms the time', async () => {
     const { store, log } = w.site;
     const future = Date.now() + 10 * 365 * DAY;
-    assert.match(clockProblem(store, future, 48 * 3600_000)!, /since the newest ingest and the last purge/);
+    assert.match(clockProblem(store, future, 48 * 3600_000)!, /after the last time it was trusted/);
     const r = await purgeWithGuards({ store, log, dataDir: w.config.dataDir }, { by: 'system:retention', now: future, maxJumpMs: 48 * 3600_000 });
     assert.equal(r.kind, 'held');
     assert.ok(row(ids.newSupport!), 'nothing purged early');
     assert.ok(clockHold(store));
     // still held at the right time too, until a person looks
     assert.equal((await purgeWithGuards({ store, log, dataDir: w.config.dataDir }, { by: 'x', now: Date.now(), maxJumpMs: 48 * 3600_000 })).kind, 'held');
-    assert.equal(await confirmClock(store, log, 'user:admin', Date.now()), true);
+    assert.equal((await confirmClock(store, log, 'user:admin', Date.now())).wasHeld, true);
     assert.equal((await purgeWithGuards({ store, log, dataDir: w.config.dataDir }, { by: 'x', now: Date.now(), maxJumpMs: 48 * 3600_000 })).kind, 'done');
     assert.deepEqual(log.entries(0, log.size()).filter((e) => e.action.startsWith('purge.held') || e.action === 'purge.clock.confirmed').map((e) => e.action), ['purge.held', 'purge.clock.confirmed']);
   });
@@ -126,7 +128,10 @@ describe('retention and purge', () => {
   it('runs on its cron schedule and never twice at once', async () => {
     const { store, log } = w.site;
     // make one more call due: a policy change re-evaluates it
-    await savePolicy(store, log, 'user:admin', 'support', { ...SUPPORT, keep: 'P1D' });
+    // shortening needs a second person now (issue 9 #11): asked, approved, carried out
+    const a = await requestPolicyChange(store, log, 'user:admin', { name: 'support', next: { ...SUPPORT, keep: 'P1D' }, reason: 'test', person: 'admin' });
+    await decide(store, log, a.id, { by: 'user:dpo', person: 'dpo', roles: ['dpo'], approve: true });
+    await runApproved(store, a.id, (row) => executePolicyChange(store, log, row, 'user:dpo'));
     assert.deepEqual(planPurge(store, Date.now()).due.map((d) => d.id), [ids.newSupport]);
     const s = createPurgeScheduler({ store, log, dataDir: w.config.dataDir }, { ...w.config.retention, schedule: '* * * * * *' }, () => {});
     try {
@@ -146,7 +151,7 @@ describe('retention and purge', () => {
 });
 
 describe('a purge killed with SIGKILL', () => {
-  it('leaves every recording either whole or fully purged, and the next run finishes the job', async () => {
+  it('leaves every recording either whole or fully purged, and the next run finishes the job and the killed run\'s deletion report', async () => {
     const w = await webSite();
     const { store, log, keys } = w.site;
     await savePolicy(store, log, 'user:admin', 'short', { name: 'short', match: {}, keep: 'P1D', lock: false });
@@ -185,6 +190,7 @@ describe('a purge killed with SIGKILL', () => {
     assert.equal(child.signalCode, 'SIGKILL', `killed mid-run (stderr: ${err.slice(-300)})`);
 
     const site = openSite(cfg);
+    const goneIds: string[] = [];
     try {
       let whole = 0;
       let gone = 0;
@@ -199,6 +205,7 @@ describe('a purge killed with SIGKILL', () => {
         assert.equal(site.store.keys.get(key as string), undefined, 'a purged recording has no key');
         assert.equal(site.store.recordings.get(key as string), undefined);
         assert.equal(site.store.byStart.get([(value as PurgedRow).start, key]), undefined);
+        goneIds.push(key as string);
         gone++;
       }
       assert.equal(whole + gone, total, 'every recording is accounted for');
@@ -217,8 +224,18 @@ describe('a purge killed with SIGKILL', () => {
     try {
       assert.equal(site2.store.recordings.getCount(), 0);
       assert.equal(site2.store.purged.getCount(), total);
-      const runs = [...site2.store.purgeRuns.getRange()].map((e) => (e.value as { state: string }).state);
-      assert.deepEqual(runs.sort(), ['done', 'interrupted']);
+      const runs = [...site2.store.purgeRuns.getRange()].map((e) => e.value as PurgeRunRow);
+      assert.deepEqual(runs.map((r) => r.state).sort(), ['done', 'interrupted']);
+      // the killed run's deletion report is finished on resume: exactly what it purged, logged and signed
+      const killed = runs.find((r) => r.state === 'interrupted')!;
+      assert.ok(killed.report, 'the interrupted run has a deletion report');
+      assert.equal(killed.purged, goneIds.length);
+      const csvIds = readFileSync(killed.report.csv, 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[0]!);
+      assert.deepEqual(csvIds.sort(), goneIds.sort(), 'the report lists exactly the recordings the killed run purged');
+      const entry = site2.log.about('target', `purge:${killed.id}`, 10).find((e) => e.detail.reportSha256 === killed.report!.sha256);
+      assert.ok(entry, 'its report hash is in the log');
+      assert.equal(entry.detail.purged, goneIds.length);
+      assert.ok(site2.log.latestCheckpoint()!.size > entry.seq, 'covered by a signed checkpoint');
       assert.ok(existsSync(site2.config.dataDir));
     } finally {
       await site2.close();

@@ -85,11 +85,21 @@ describe('console: /retention and /holds', () => {
   });
 
   it('policies through the form: saved, listed, and a locked policy cannot be shortened (400, unchanged)', async () => {
-    let r = await b.ada.post('/retention/policies', { name: 'support-short', keep: 'P2D', queue: 'support', direction: '', purpose: '', tags: '', consent: '' });
+    // this one makes the old support calls due: a second person approves (issue 9 #11)
+    const withApproval = async (fields: Record<string, string>) => {
+      const first = await b.ada.post('/retention/policies', fields);
+      assert.equal(first.status, 409, 'not saved alone');
+      const asked = await b.ada.post('/retention/policies', { ...fields, request: '1', reason: 'agreed in the retention concept' });
+      assert.equal(asked.status, 303);
+      assert.equal(asked.headers.get('Location'), '/retention?done=change-requested');
+      const a = pendingApprovals(w.site.store).find((x) => x.kind === 'policy.change')!;
+      assert.equal((await b.dan.post(`/approvals/${a.id}/decide`, { decision: 'approve' })).status, 303);
+    };
+    await withApproval({ name: 'support-short', keep: 'P2D', queue: 'support', direction: '', purpose: '', tags: '', consent: '' });
+    // this one only keeps a call longer than support-short does: saved at once
+    let r = await b.ada.post('/retention/policies', { name: 'advice-legal', keep: 'P5Y', purpose: 'advice', lock: '1' });
     assert.equal(r.status, 303);
     assert.equal(r.headers.get('Location'), '/retention?done=saved');
-    r = await b.ada.post('/retention/policies', { name: 'advice-legal', keep: 'P5Y', purpose: 'advice', lock: '1' });
-    assert.equal(r.status, 303);
     const page = await (await b.ada.get('/retention?done=saved')).text();
     assert.match(page, /id="done"/);
     assert.match(page, /<td>support-short<\/td><td>queue: support<\/td><td><code>P2D<\/code><\/td>/);

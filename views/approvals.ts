@@ -1,17 +1,18 @@
 import { html } from 'hono/html';
 import type { Lang } from '../src/web/i18n.ts';
-import type { ApprovalRow } from '../src/retention/approvals.ts';
-import { csrfField, fmtTime, layout, type Html, type PageCtx } from './layout.ts';
+import type { ApprovalOutcome, ApprovalPreview, ApprovalRow } from '../src/retention/approvals.ts';
+import { csrfField, fmtDuration, fmtTime, layout, type Html, type PageCtx } from './layout.ts';
 
 const L = {
   de: {
     title: 'Freigaben (Vier-Augen-Prinzip)',
-    intro: 'Eine Person beantragt, eine zweite, andere Person mit Freigaberecht entscheidet. Anfragen verfallen nach 7 Tagen.',
+    intro: 'Eine Person beantragt, eine zweite, andere Person mit Freigaberecht entscheidet. Anfragen verfallen nach 7 Tagen. Jede Anfrage zeigt, was eine Freigabe jetzt bewirken würde.',
     pending: 'Offene Anfragen',
     pendingNone: 'Keine offenen Anfragen.',
     approvedNotDone: 'Freigegeben, aber noch nicht ausgeführt',
     mine: 'Meine Anfragen',
     mineNone: 'Sie haben keine Anfragen gestellt.',
+    decided: 'Von Ihnen entschieden',
     colKind: 'Aktion',
     colTarget: 'Betrifft',
     colBy: 'Beantragt von',
@@ -19,33 +20,71 @@ const L = {
     colExpires: 'Verfällt',
     colReason: 'Begründung',
     colState: 'Stand',
+    colResult: 'Ergebnis',
     colDecide: 'Entscheidung',
+    colDecided: 'Entschieden',
+    effect: 'Was eine Freigabe jetzt bewirkt',
+    calls: 'Betroffene Aufnahmen ({n})',
+    callsCapped: 'die ersten {shown} von {n}',
+    callsMasked: 'Ihre Rolle sieht keine Gesprächsdaten: nur die Kennungen.',
+    colId: 'Aufnahme',
+    colStart: 'Gesprächsbeginn',
+    colDuration: 'Dauer',
+    colQueue: 'Warteschlange',
+    colBefore: 'Frist bisher',
+    colAfter: 'Frist danach',
+    heldTitle: 'Legal Hold hat Vorrang: diese {n} bleiben erhalten',
+    goneTitle: 'Nicht mehr im Archiv ({n})',
     note: 'Notiz (optional)',
     approve: 'Freigeben',
     reject: 'Ablehnen',
     run: 'Jetzt ausführen',
     own: 'Ihre eigene Anfrage: eine zweite Person muss entscheiden.',
     cannotDecide: 'Ihre Rolle darf nicht entscheiden.',
+    rejectOnly: 'Diese Änderung kommt aus der Konfigurationsdatei, deren Verfasser niemand prüfen kann: sie wird nach ihrer Karenzfrist wirksam, sofern sie niemand ablehnt; vorher freigeben kann sie niemand.',
+    never: 'nie',
     'kind.quarantine.discard': 'Quarantäne-Datei verwerfen',
     'kind.hold.release': 'Aufbewahrungssperre (Legal Hold) aufheben',
     'kind.recording.delete': 'Aufnahmen vorzeitig löschen',
+    'kind.policy.change': 'Aufbewahrungsrichtlinie verkürzen',
     'state.pending': 'offen',
     'state.approved': 'freigegeben',
     'state.rejected': 'abgelehnt',
     'state.expired': 'verfallen',
     'state.done': 'ausgeführt',
-    'done.approved': 'Freigegeben und ausgeführt.',
+    'outcome.done': 'ausgeführt',
+    'outcome.partial': 'teilweise ausgeführt',
+    'outcome.nothing': 'nichts geändert',
+    'fact.target': 'Betrifft',
+    'fact.deletes': 'Wird gelöscht',
+    'fact.requested': 'Beantragt',
+    'fact.hold': 'Legal Hold',
+    'fact.case': 'Verfahren',
+    'fact.holdIds': 'Aufnahmen per Kennung',
+    'fact.holdSearch': 'Gespeicherte Suche',
+    'fact.dueAfterRelease': 'Danach sofort fällig',
+    'fact.policy': 'Richtlinie',
+    'fact.change': 'Änderung',
+    'fact.earlier': 'Früher fällig',
+    'fact.dueNow': 'Sofort fällig',
+    'fact.graceUntil': 'Wirksam ohne Freigabe ab',
+    'count.deleted': 'gelöscht',
+    'count.held': 'durch Legal Hold erhalten',
+    'count.gone': 'schon fort',
+    'count.earlier': 'früher fällig',
+    'done.approved': 'Freigegeben. Was tatsächlich geschah, steht unter „Von Ihnen entschieden“.',
     'done.rejected': 'Abgelehnt.',
-    'done.run': 'Ausgeführt.',
+    'done.run': 'Ausgeführt. Was tatsächlich geschah, steht unter „Von Ihnen entschieden“.',
   },
   en: {
     title: 'Approvals (four-eyes)',
-    intro: 'One person asks, a second, different person allowed to approve decides. Requests expire after 7 days.',
+    intro: 'One person asks, a second, different person allowed to approve decides. Requests expire after 7 days. Each request shows what approving it would do now.',
     pending: 'Waiting for a decision',
     pendingNone: 'No requests are waiting.',
     approvedNotDone: 'Approved but not carried out yet',
     mine: 'My requests',
     mineNone: 'You have not asked for anything.',
+    decided: 'Decided by you',
     colKind: 'Action',
     colTarget: 'Concerns',
     colBy: 'Requested by',
@@ -53,37 +92,79 @@ const L = {
     colExpires: 'Expires',
     colReason: 'Reason',
     colState: 'State',
+    colResult: 'Result',
     colDecide: 'Decision',
+    colDecided: 'Decided',
+    effect: 'What approving does now',
+    calls: 'Recordings concerned ({n})',
+    callsCapped: 'the first {shown} of {n}',
+    callsMasked: 'Your role does not see call metadata: ids only.',
+    colId: 'Recording',
+    colStart: 'Call start',
+    colDuration: 'Duration',
+    colQueue: 'Queue',
+    colBefore: 'Expiry before',
+    colAfter: 'Expiry after',
+    heldTitle: 'A legal hold wins: these {n} stay',
+    goneTitle: 'No longer in the archive ({n})',
     note: 'Note (optional)',
     approve: 'Approve',
     reject: 'Reject',
     run: 'Carry out now',
     own: 'Your own request: a second person has to decide.',
     cannotDecide: 'Your role may not decide.',
+    rejectOnly: 'This change comes from the configuration file, whose author nobody can check: it takes effect after its grace period unless someone rejects it; nobody can approve it earlier.',
+    never: 'never',
     'kind.quarantine.discard': 'Discard a quarantined file',
     'kind.hold.release': 'Release a legal hold',
     'kind.recording.delete': 'Delete recordings early',
+    'kind.policy.change': 'Shorten a retention policy',
     'state.pending': 'pending',
     'state.approved': 'approved',
     'state.rejected': 'rejected',
     'state.expired': 'expired',
     'state.done': 'carried out',
-    'done.approved': 'Approved and carried out.',
+    'outcome.done': 'carried out',
+    'outcome.partial': 'partly carried out',
+    'outcome.nothing': 'nothing changed',
+    'fact.target': 'Concerns',
+    'fact.deletes': 'Deletes',
+    'fact.requested': 'Requested',
+    'fact.hold': 'Legal hold',
+    'fact.case': 'Case',
+    'fact.holdIds': 'Recordings by id',
+    'fact.holdSearch': 'Saved search',
+    'fact.dueAfterRelease': 'Due at once afterwards',
+    'fact.policy': 'Policy',
+    'fact.change': 'Change',
+    'fact.earlier': 'Due earlier',
+    'fact.dueNow': 'Due at once',
+    'fact.graceUntil': 'Takes effect without approval on',
+    'count.deleted': 'deleted',
+    'count.held': 'kept by legal hold',
+    'count.gone': 'gone already',
+    'count.earlier': 'due earlier',
+    'done.approved': 'Approved. What actually happened is shown under "Decided by you".',
     'done.rejected': 'Rejected.',
-    'done.run': 'Carried out.',
+    'done.run': 'Carried out. What actually happened is shown under "Decided by you".',
   },
 } as const;
 
 type Key = keyof (typeof L)['en'];
 
 function lbl(lang: Lang) {
-  return (k: string) => (L[lang] as Record<string, string>)[k] ?? (L.en as Record<string, string>)[k] ?? k;
+  return (k: string, vars: Record<string, string | number> = {}) => {
+    const s = (L[lang] as Record<string, string>)[k] ?? (L.en as Record<string, string>)[k] ?? k;
+    return s.replace(/\{(\w+)\}/g, (_, v: string) => String(vars[v] ?? `{${v}}`));
+  };
 }
 
 export interface ApprovalsData {
-  pending: ApprovalRow[];
-  approvedNotDone: ApprovalRow[];
-  mine: ApprovalRow[];
+  pending: { row: ApprovalRow; preview: ApprovalPreview }[];
+  approvedNotDone: { row: ApprovalRow; preview: ApprovalPreview }[];
+  mine: { row: ApprovalRow; outcome: ApprovalOutcome | null }[];
+  /** requests this person decided (last 30 days), newest first, with what they did */
+  decidedByMe: { row: ApprovalRow; outcome: ApprovalOutcome | null }[];
   canDecide: boolean;
   me: { actor: string; name: string };
   done?: string;
@@ -91,6 +172,35 @@ export interface ApprovalsData {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+function effect(ctx: PageCtx, id: string, p: ApprovalPreview): Html {
+  const t = lbl(ctx.lang);
+  const when = (ms: number | null | undefined) => (ms == null ? t('never') : html`<time datetime="${iso(ms)}">${fmtTime(iso(ms), ctx.lang)}</time>`);
+  const moves = p.calls?.rows.some((c) => c.expiresAfter !== undefined || c.expiresBefore !== undefined);
+  return html`<section class="effect" aria-labelledby="e-${id}">
+<h4 id="e-${id}">${t('effect')}</h4>
+<p class="summary" lang="en">${p.summary}</p>
+<dl class="meta">${p.facts.map((f) => html`<dt>${t(`fact.${f.label}`)}</dt><dd>${f.value}</dd>`)}</dl>
+${p.calls && p.calls.total ? html`<p>${t('calls', { n: p.calls.total })}${p.calls.rows.length < p.calls.total ? html` (${t('callsCapped', { shown: p.calls.rows.length, n: p.calls.total })})` : ''}</p>
+${p.calls.masked ? html`<p class="muted">${t('callsMasked')}</p>` : ''}
+<div class="table-wrap"><table class="calls" id="calls-${id}">
+<thead><tr><th scope="col">${t('colId')}</th>${p.calls.masked ? '' : html`<th scope="col">${t('colStart')}</th><th scope="col">${t('colDuration')}</th><th scope="col">${t('colQueue')}</th>`}
+${moves ? html`<th scope="col">${t('colBefore')}</th><th scope="col">${t('colAfter')}</th>` : ''}</tr></thead>
+<tbody>${p.calls.rows.map((c) => html`<tr data-id="${c.id}"><td><a href="/recordings/${c.id}"><code>${c.id}</code></a></td>
+${p.calls!.masked ? '' : html`<td>${c.start === null ? '–' : when(c.start)}</td><td class="num">${c.durationMs === null ? '–' : fmtDuration(c.durationMs)}</td><td>${c.queue ?? '–'}</td>`}
+${moves ? html`<td>${when(c.expiresBefore)}</td><td>${c.expiresAfter === undefined ? '–' : when(c.expiresAfter)}</td>` : ''}</tr>`)}</tbody></table></div>` : ''}
+${p.held?.length ? html`<p>${t('heldTitle', { n: p.held.length })}</p><ul class="held">${p.held.map((h) => html`<li data-held="${h.id}"><a href="/recordings/${h.id}"><code>${h.id}</code></a> · <a href="/holds#hold-${h.hold}"><code>${h.hold}</code></a>${h.caseName ? html` ${h.caseName}` : ''}</li>`)}</ul>` : ''}
+${p.gone?.length ? html`<p>${t('goneTitle', { n: p.gone.length })}</p><ul class="gone">${p.gone.map((g) => html`<li><code>${g}</code></li>`)}</ul>` : ''}
+</section>`;
+}
+
+function result(ctx: PageCtx, r: ApprovalRow, o: ApprovalOutcome | null): Html {
+  const t = lbl(ctx.lang);
+  if (r.state !== 'done' || !o) return html`${t(`state.${r.state}`)}${r.decidedBy ? html` (${r.decidedBy})` : ''}`;
+  const counts = Object.entries(o.counts ?? {}).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${t(`count.${k}`)}`).join(', ');
+  return html`<strong class="outcome-${o.outcome}">${t(`outcome.${o.outcome}`)}</strong>${counts ? html`: ${counts}` : ''}
+<br><span class="muted" lang="en">${o.summary}</span>`;
+}
 
 export function approvalsPage(ctx: PageCtx, d: ApprovalsData): Html {
   const t = lbl(ctx.lang);
@@ -101,32 +211,43 @@ export function approvalsPage(ctx: PageCtx, d: ApprovalsData): Html {
 <p>${t('intro')}</p>
 ${doneMsg ? html`<p class="note" role="status" id="done">${doneMsg}</p>` : ''}
 ${d.error ? html`<p class="error" role="alert" id="action-error">${d.error}</p>` : ''}
-<section aria-labelledby="pending-h">
+<section aria-labelledby="pending-h" id="pending">
 <h2 id="pending-h">${t('pending')}</h2>
-${d.pending.length === 0 ? html`<p>${t('pendingNone')}</p>` : html`<div class="table-wrap"><table id="pending" aria-labelledby="pending-h">
-<thead><tr><th scope="col">${t('colKind')}</th><th scope="col">${t('colTarget')}</th><th scope="col">${t('colBy')}</th>
-<th scope="col">${t('colAt')}</th><th scope="col">${t('colExpires')}</th><th scope="col">${t('colReason')}</th><th scope="col">${t('colDecide')}</th></tr></thead>
-<tbody>${d.pending.map((r) => html`<tr id="a-${r.id}">
-<td>${t(`kind.${r.kind}`)}</td><td><code>${r.target}</code></td><td>${r.requestedBy}</td>
-<td>${when(r.requestedAt)}</td><td>${when(r.expiresAt)}</td><td>${r.reason}</td>
-<td>${isMine(r) ? html`<p class="muted">${t('own')}</p>` : !d.canDecide ? html`<p class="muted">${t('cannotDecide')}</p>` : html`
-  <form method="post" action="/approvals/${r.id}/decide" class="stack">${csrfField(ctx.csrf)}
+${d.pending.length === 0 ? html`<p>${t('pendingNone')}</p>` : d.pending.map(({ row: r, preview }) => html`<article id="a-${r.id}" class="approval" aria-labelledby="ah-${r.id}">
+<h3 id="ah-${r.id}">${t(`kind.${r.kind}`)} <code>${r.target}</code></h3>
+<dl class="meta">
+<dt>${t('colBy')}</dt><dd>${r.requestedBy}</dd>
+<dt>${t('colAt')}</dt><dd>${when(r.requestedAt)}</dd>
+<dt>${t('colExpires')}</dt><dd>${when(r.expiresAt)}</dd>
+<dt>${t('colReason')}</dt><dd>${r.reason}</dd>
+</dl>
+${effect(ctx, r.id, preview)}
+${isMine(r) ? html`<p class="muted">${t('own')}</p>` : !d.canDecide ? html`<p class="muted">${t('cannotDecide')}</p>` : html`
+  <form method="post" action="/approvals/${r.id}/decide" class="stack narrow">${csrfField(ctx.csrf)}
     <label for="note-${r.id}">${t('note')}</label>
     <textarea id="note-${r.id}" name="note" rows="2" maxlength="2000"></textarea>
-    <button type="submit" name="decision" value="approve" class="danger">${t('approve')}</button>
+    ${r.rejectOnly ? html`<p class="muted">${t('rejectOnly')}</p>` : html`<button type="submit" name="decision" value="approve" class="danger">${t('approve')}</button>`}
     <button type="submit" name="decision" value="reject">${t('reject')}</button>
-  </form>`}</td></tr>`)}</tbody></table></div>`}
+  </form>`}
+</article>`)}
 </section>
 ${d.approvedNotDone.length ? html`<section aria-labelledby="stuck-h">
 <h2 id="stuck-h">${t('approvedNotDone')}</h2>
-<ul>${d.approvedNotDone.map((r) => html`<li>${t(`kind.${r.kind}`)} <code>${r.target}</code> (${r.decidedBy ?? ''})
+<ul>${d.approvedNotDone.map(({ row: r, preview }) => html`<li id="s-${r.id}">${t(`kind.${r.kind}`)} <code>${r.target}</code> (${r.decidedBy ?? ''}) <span lang="en">${preview.summary}</span>
   ${d.canDecide ? html`<form method="post" action="/approvals/${r.id}/run" class="inline">${csrfField(ctx.csrf)}<button type="submit">${t('run')}</button></form>` : ''}</li>`)}</ul>
+</section>` : ''}
+${d.decidedByMe.length ? html`<section aria-labelledby="decided-h">
+<h2 id="decided-h">${t('decided')}</h2>
+<div class="table-wrap"><table id="decided" aria-labelledby="decided-h">
+<thead><tr><th scope="col">${t('colKind')}</th><th scope="col">${t('colTarget')}</th><th scope="col">${t('colDecided')}</th><th scope="col">${t('colResult')}</th></tr></thead>
+<tbody>${d.decidedByMe.map(({ row: r, outcome }) => html`<tr id="d-${r.id}"><td>${t(`kind.${r.kind}`)}</td><td><code>${r.target}</code></td>
+<td>${r.decidedAt ? when(r.decidedAt) : '–'}</td><td>${result(ctx, r, outcome)}</td></tr>`)}</tbody></table></div>
 </section>` : ''}
 <section aria-labelledby="mine-h">
 <h2 id="mine-h">${t('mine')}</h2>
 ${d.mine.length === 0 ? html`<p>${t('mineNone')}</p>` : html`<div class="table-wrap"><table id="mine" aria-labelledby="mine-h">
 <thead><tr><th scope="col">${t('colKind')}</th><th scope="col">${t('colTarget')}</th><th scope="col">${t('colAt')}</th><th scope="col">${t('colState')}</th></tr></thead>
-<tbody>${d.mine.map((r) => html`<tr><td>${t(`kind.${r.kind}`)}</td><td><code>${r.target}</code></td><td>${when(r.requestedAt)}</td>
-<td>${t(`state.${r.state}`)}${r.decidedBy ? html` (${r.decidedBy})` : ''}</td></tr>`)}</tbody></table></div>`}
+<tbody>${d.mine.map(({ row: r, outcome }) => html`<tr><td>${t(`kind.${r.kind}`)}</td><td><code>${r.target}</code></td><td>${when(r.requestedAt)}</td>
+<td>${result(ctx, r, outcome)}</td></tr>`)}</tbody></table></div>`}
 </section>`);
 }

@@ -3,7 +3,8 @@ import { fill, type Lang } from '../src/web/i18n.ts';
 import type { PolicyMatch, PolicyRow } from '../src/retention/policies.ts';
 import type { PurgePlan, PurgeRunRow } from '../src/retention/purge.ts';
 import type { ClockHold } from '../src/retention/clock-guard.ts';
-import { csrfField, fmtTime, layout, type Html, type PageCtx } from './layout.ts';
+import { csrfField, fmtDuration, fmtTime, layout, type Html, type PageCtx } from './layout.ts';
+import type { ApprovalRow } from '../src/retention/approvals.ts';
 
 /** /retention: policies, dry run, purge runs and their reports; and the recording page's retention section. */
 
@@ -69,10 +70,24 @@ const en = {
   runSha: 'SHA-256',
   runPurgedList: 'Deleted',
   runHeldList: 'Kept by legal holds',
-  runNoReport: 'This run has no report (it was interrupted).',
+  runNoReport: 'This run has no report yet: it is running, or it was interrupted and the next purge run writes its report from what it purged.',
   'done.saved': 'Policy saved; every recording\'s expiry was recomputed.',
   'done.removed': 'Policy removed; every recording\'s expiry was recomputed.',
   'done.clock': 'Clock confirmed; purges may run again.',
+  'done.change-requested': 'Policy change requested. It takes effect once a second person approves it on the approvals page (or when its grace period is over). Until then the policy stays as it was.',
+  changeTitle: 'This change makes {n} recording(s) due earlier — {due} of them at once',
+  changeIntro: 'Nothing has been changed. A change that brings deletion forward takes effect only once a second person (admin or dpo) approves it. If you state a grace period (at least {min} days), it takes effect on its own after that period unless someone rejects it; the access log records the date now.',
+  changeReason: 'Reason (the second person decides on it)',
+  changeGrace: 'Grace period in days (optional)',
+  changeAsk: 'Ask for approval',
+  changeMore: '… and {n} more',
+  colBefore: 'Expiry now',
+  colAfter: 'Expiry after the change',
+  colDuration: 'Duration',
+  colQueue: 'Queue',
+  pendingChanges: 'Policy changes waiting for a second person',
+  pendingChangeLine: '{target}, requested by {by}',
+  pendingChangeGrace: 'takes effect on {at} unless rejected',
   clockHeld: 'Purging is on hold since {since}: {reason}. Check the system time; if it is right, confirm it.',
   clockConfirm: 'The clock is right: allow purging',
   secTitle: 'Retention',
@@ -80,6 +95,7 @@ const en = {
   secNoPolicy: 'none (kept until a policy applies)',
   secExpires: 'Deleted after',
   secNever: 'never',
+  secAwaitingClock: 'not yet decided: it arrived while the clock was in doubt; it gets its expiry once an admin confirms the time',
   secDue: 'due now: the next purge deletes it',
   secHold: 'Legal hold',
   secHeld: 'on hold',
@@ -155,10 +171,24 @@ const de: Record<Key, string> = {
   runSha: 'SHA-256',
   runPurgedList: 'Gelöscht',
   runHeldList: 'Durch Legal Holds zurückgehalten',
-  runNoReport: 'Dieser Lauf hat keinen Bericht (er wurde unterbrochen).',
+  runNoReport: 'Dieser Lauf hat noch keinen Bericht: er läuft, oder er wurde unterbrochen und der nächste Löschlauf schreibt seinen Bericht aus dem, was er gelöscht hat.',
   'done.saved': 'Richtlinie gespeichert; die Fristen aller Aufnahmen wurden neu berechnet.',
   'done.removed': 'Richtlinie entfernt; die Fristen aller Aufnahmen wurden neu berechnet.',
   'done.clock': 'Uhrzeit bestätigt; Löschläufe dürfen wieder laufen.',
+  'done.change-requested': 'Änderung der Richtlinie beantragt. Sie wird wirksam, sobald eine zweite Person sie auf der Freigabeseite freigibt (oder ihre Frist abläuft). Bis dahin bleibt die Richtlinie, wie sie war.',
+  changeTitle: 'Diese Änderung macht {n} Aufnahme(n) früher fällig — {due} davon sofort',
+  changeIntro: 'Es wurde nichts geändert. Eine Änderung, die Löschungen vorzieht, wird erst wirksam, wenn eine zweite Person (Admin oder DSB) sie freigibt. Geben Sie eine Karenzfrist an (mindestens {min} Tage), wird sie nach deren Ablauf von selbst wirksam, sofern niemand sie ablehnt; das Zugriffsprotokoll hält das Datum jetzt fest.',
+  changeReason: 'Begründung (danach entscheidet die zweite Person)',
+  changeGrace: 'Karenzfrist in Tagen (optional)',
+  changeAsk: 'Freigabe beantragen',
+  changeMore: '… und {n} weitere',
+  colBefore: 'Frist jetzt',
+  colAfter: 'Frist nach der Änderung',
+  colDuration: 'Dauer',
+  colQueue: 'Warteschlange',
+  pendingChanges: 'Richtlinienänderungen, die auf eine zweite Person warten',
+  pendingChangeLine: '{target}, beantragt von {by}',
+  pendingChangeGrace: 'wirksam am {at}, sofern niemand ablehnt',
   clockHeld: 'Löschläufe sind seit {since} angehalten: {reason}. Prüfen Sie die Systemzeit; stimmt sie, bestätigen Sie das.',
   clockConfirm: 'Die Uhrzeit stimmt: Löschen erlauben',
   secTitle: 'Aufbewahrung',
@@ -166,6 +196,7 @@ const de: Record<Key, string> = {
   secNoPolicy: 'keine (bleibt, bis eine Richtlinie greift)',
   secExpires: 'Gelöscht nach',
   secNever: 'nie',
+  secAwaitingClock: 'noch offen: sie kam an, als die Uhrzeit zweifelhaft war; sie erhält ihre Frist, sobald ein Admin die Uhrzeit bestätigt',
   secDue: 'jetzt fällig: der nächste Löschlauf löscht sie',
   secHold: 'Legal Hold',
   secHeld: 'zurückgehalten',
@@ -208,7 +239,7 @@ export function draftOf(p: PolicyRow): PolicyDraft {
   return { name: p.name, keep: p.keep, queue: j(p.match.queue), direction: j(p.match.direction), purpose: j(p.match.purpose), tags: j(p.match.tags), consent: j(p.match.consent), lock: p.lock };
 }
 
-export const DONE = ['saved', 'removed', 'clock'] as const;
+export const DONE = ['saved', 'removed', 'clock', 'change-requested'] as const;
 
 export interface RetentionData {
   policies: PolicyRow[];
@@ -222,6 +253,45 @@ export interface RetentionData {
   done?: string;
   /** the purge refuses until someone confirms the clock (src/retention/clock-guard.ts) */
   clockHold?: ClockHold | null;
+  /** a change that needs a second person: its dry run and the form to ask */
+  change?: PolicyChangeView;
+  /** policy changes waiting on /approvals */
+  pendingChanges?: ApprovalRow[];
+}
+
+/** The dry run of a policy change that brings deletion forward (src/retention/policy-change.ts). */
+export interface PolicyChangeView {
+  name: string;
+  remove: boolean;
+  earlier: number;
+  dueNow: number;
+  minGraceDays: number;
+  /** capped; start/duration/queue null when the viewer may not see call metadata */
+  calls: { id: string; start: number | null; durationMs: number | null; queue: string | null; before: number | null; after: number }[];
+  error?: string;
+}
+
+function changePanel(ctx: PageCtx, ch: PolicyChangeView, f: PolicyDraft): Html {
+  const lang = ctx.lang;
+  const L = (k: Key, v?: Record<string, string | number>) => retentionLabel(lang, k, v);
+  const hidden = (name: keyof PolicyDraft) => html`<input type="hidden" name="${name}" value="${String(f[name])}">`;
+  return html`<section aria-labelledby="change-h" id="policy-change" class="note">
+<h2 id="change-h">${L('changeTitle', { n: ch.earlier, due: ch.dueNow })}</h2>
+<p>${L('changeIntro', { min: ch.minGraceDays })}</p>
+${ch.error ? html`<p class="error" role="alert" id="change-error">${ch.error}</p>` : ''}
+<div class="table-wrap"><table id="earlier" aria-labelledby="change-h">
+<thead><tr><th scope="col">${L('colId')}</th><th scope="col">${L('colStart')}</th><th scope="col">${L('colDuration')}</th><th scope="col">${L('colQueue')}</th><th scope="col">${L('colBefore')}</th><th scope="col">${L('colAfter')}</th></tr></thead>
+<tbody>${ch.calls.map((c) => html`<tr data-id="${c.id}"><td><a href="/recordings/${c.id}"><code>${c.id}</code></a></td><td>${c.start === null ? '–' : when(c.start, lang)}</td>
+<td class="num">${c.durationMs === null ? '–' : fmtDuration(c.durationMs)}</td><td>${c.queue ?? '–'}</td><td>${c.before === null ? L('secNever') : when(c.before, lang)}</td><td>${when(c.after, lang)}</td></tr>`)}</tbody></table></div>
+${ch.earlier > ch.calls.length ? html`<p class="muted">${L('changeMore', { n: ch.earlier - ch.calls.length })}</p>` : ''}
+<form method="post" action="${ch.remove ? `/retention/policies/${encodeURIComponent(ch.name)}/remove` : '/retention/policies'}" class="stack narrow">${csrfField(ctx.csrf)}
+  <input type="hidden" name="request" value="1">
+  ${ch.remove ? '' : html`${hidden('name')}${hidden('keep')}${hidden('queue')}${hidden('direction')}${hidden('purpose')}${hidden('tags')}${hidden('consent')}${f.lock ? html`<input type="hidden" name="lock" value="1">` : ''}`}
+  <div><label for="change-reason">${L('changeReason')}</label><textarea id="change-reason" name="reason" rows="2" maxlength="2000" required></textarea></div>
+  <div><label for="change-grace">${L('changeGrace')}</label><input id="change-grace" name="graceDays" inputmode="numeric" pattern="[0-9]*" autocomplete="off"></div>
+  <button type="submit" class="danger">${L('changeAsk')}</button>
+</form>
+</section>`;
 }
 
 function message(error: string | undefined): Html | string {
@@ -240,6 +310,11 @@ export function retentionPage(ctx: PageCtx, d: RetentionData): Html {
 <p>${L('intro')}</p>
 ${done ? html`<p class="ok" role="status" id="done">${done}</p>` : ''}
 ${d.errorAt === 'policy' ? '' : message(d.error)}
+${d.change ? changePanel(ctx, d.change, f) : ''}
+${d.pendingChanges?.length ? html`<section aria-labelledby="pending-changes-h" id="pending-changes">
+<h2 id="pending-changes-h">${L('pendingChanges')}</h2>
+<ul>${d.pendingChanges.map((a) => html`<li><a href="/approvals#a-${a.id}">${L('pendingChangeLine', { target: a.target, by: a.requestedBy })}</a>${a.graceUntil ? html` — ${L('pendingChangeGrace', { at: fmtTime(iso(a.graceUntil), lang) })}` : ''}</li>`)}</ul>
+</section>` : ''}
 <section aria-labelledby="policies-h">
 <h2 id="policies-h">${L('policies')}</h2>
 ${d.policies.length ? html`<div class="table-wrap"><table id="policies" aria-labelledby="policies-h">
@@ -355,6 +430,8 @@ export interface RecordingRetention {
   policy: string | null;
   expiresAt: number | null;
   due: boolean;
+  /** ingested while the clock was suspect: no expiry until an admin confirms the time */
+  awaitingClock?: boolean;
   /** the hold keeping it; the case name only for holds.manage */
   hold: { id: string; caseName: string | null } | null;
   canRequestDelete: boolean;
@@ -369,7 +446,7 @@ export function retentionSection(ctx: PageCtx, r: RecordingRetention): Html {
 <h2 id="h-retention">${L('secTitle')}</h2>
 <dl class="meta">
 <dt>${L('secPolicy')}</dt><dd>${r.policy ?? L('secNoPolicy')}</dd>
-<dt>${L('secExpires')}</dt><dd>${r.expiresAt === null ? L('secNever') : when(r.expiresAt, lang)}${r.due ? html` <strong>(${L('secDue')})</strong>` : ''}</dd>
+<dt>${L('secExpires')}</dt><dd>${r.awaitingClock ? L('secAwaitingClock') : r.expiresAt === null ? L('secNever') : when(r.expiresAt, lang)}${r.due ? html` <strong>(${L('secDue')})</strong>` : ''}</dd>
 <dt>${L('secHold')}</dt><dd>${r.hold ? html`${L('secHeld')}${r.hold.caseName !== null ? html`: <a href="/holds#hold-${r.hold.id}">${r.hold.caseName}</a>` : ''}` : L('secNoHold')}</dd>
 </dl>
 ${r.pendingDeletion ? html`<p class="note">${L('secPending', { id: r.pendingDeletion })}</p>` : r.canRequestDelete ? html`

@@ -17,7 +17,7 @@ import { createAccess } from '../access/index.ts';
 import { cliPrincipal } from '../auth/roles.ts';
 import { auditCommand } from './audit.ts';
 import { tokenCmd, userCmd } from './users.ts';
-import { approveCmd, deleteCmd, holdCmd } from './holds.ts';
+import { approveCmd, approvalsCmd, deleteCmd, holdCmd } from './holds.ts';
 import { compactCmd, keysCmd } from './maintenance.ts';
 import { startService } from '../service.ts';
 import { parse, type Command, type Io } from './main.ts';
@@ -282,6 +282,7 @@ export const commands: Record<string, Command> = {
   token: tokenCmd,
   hold: holdCmd,
   approve: approveCmd,
+  approvals: approvalsCmd,
   delete: deleteCmd,
   compact: compactCmd,
   keys: keysCmd,

@@ -1,10 +1,10 @@
 import { TresorError } from '../core/errors.ts';
 import { cliPrincipal } from '../auth/roles.ts';
-import { decide, runApproved } from '../retention/approvals.ts';
+import { decide, describeApproval, getApproval, outcomeOf, pendingApprovals, runApproved, type ApprovalPreview } from '../retention/approvals.ts';
 import { requestDeletion, heldAmong } from '../retention/deletion.ts';
 import { addHold, holdSearchOf, listHolds, requestHoldRelease, searchFields, type HoldRow } from '../retention/holds.ts';
 import { fieldsOf, toQuery } from '../web/search-query.ts';
-import { approvalExecutors } from '../web/routes/approvals.ts';
+import { approvalKinds } from '../web/routes/approvals.ts';
 import { withSite } from './with-site.ts';
 import { parse, type Command } from './main.ts';
 
@@ -93,11 +93,58 @@ export const approveCmd: Command = async (args, { config, actor, io }) => {
       io.out(`rejected ${row.kind} ${row.target} (${id})`);
       return 0;
     }
-    const exec = approvalExecutors({ site, config })[row.kind];
-    if (!exec) throw new TresorError('E_USAGE', `approved, but this version cannot carry out "${row.kind}"; run it from the console`);
-    const { result } = await runApproved(site.store, id, (r) => exec(r, actor));
-    io.out(`approved and carried out ${row.kind} ${row.target} (${id})`);
+    const kind = approvalKinds({ site, config })[row.kind];
+    if (!kind) throw new TresorError('E_USAGE', `approved, but this version cannot carry out "${row.kind}"; run it from the console`);
+    const { result } = await runApproved(site.store, id, (r) => kind.execute(r, actor));
+    // say what happened, not merely that it ran: approving deletion of held calls deletes nothing
+    const o = outcomeOf(result)!;
+    const said = o.outcome === 'done' ? 'carried out' : o.outcome === 'partial' ? 'PARTLY carried out' : 'NOTHING CHANGED';
+    io.out(`approved ${row.kind} ${row.target} (${id}): ${said}: ${o.summary}`);
     io.out(JSON.stringify(result, null, 2));
+    return 0;
+  });
+};
+
+function printPreview(io: { out(s: string): void }, p: ApprovalPreview): void {
+  io.out(`  will: ${p.summary}`);
+  for (const f of p.facts) io.out(`  ${f.label}: ${f.value}`);
+  for (const c of p.calls?.rows ?? []) {
+    const moved = c.expiresAfter !== undefined ? `  expiry ${iso(c.expiresBefore ?? null) ?? 'never'} -> ${iso(c.expiresAfter) ?? 'never'}` : '';
+    io.out(`  CALL ${c.id}  ${c.start === null ? '' : `${iso(c.start)}  ${Math.round((c.durationMs ?? 0) / 1000)} s  queue ${c.queue ?? '-'}`}${moved}`);
+  }
+  if (p.calls && p.calls.rows.length < p.calls.total) io.out(`  … ${p.calls.total - p.calls.rows.length} more`);
+  for (const h of p.held ?? []) io.out(`  HELD ${h.id}  legal hold ${h.hold}${h.caseName ? ` (${h.caseName})` : ''}: stays`);
+  for (const g of p.gone ?? []) io.out(`  GONE ${g}`);
+}
+
+/** `tresor approvals [list] [--json] | approvals show ID [--json]`: what waiting requests would do. */
+export const approvalsCmd: Command = async (args, { config, actor, io }) => {
+  const [sub = 'list', ...rest] = args;
+  const { values, positionals } = parse(rest, { json: { type: 'boolean' } });
+  const viewer = { roles: cliPrincipal(actor).roles };
+  return withSite(config, async (site) => {
+    const kinds = approvalKinds({ site, config });
+    let rows;
+    if (sub === 'list') rows = pendingApprovals(site.store);
+    else if (sub === 'show' && positionals.length === 1) {
+      const r = getApproval(site.store, positionals[0]!);
+      if (!r) throw new TresorError('E_NOT_FOUND', `no approval request ${positionals[0]}`);
+      rows = [r];
+    } else throw new TresorError('E_USAGE', 'usage: tresor approvals [list] [--json] | tresor approvals show ID [--json]');
+    const out = rows.map((r) => ({ row: r, preview: describeApproval(kinds, r, viewer), outcome: outcomeOf(r.result) }));
+    if (values.json) {
+      io.out(JSON.stringify(out.map(({ row, preview, outcome }) => ({
+        id: row.id, kind: row.kind, target: row.target, state: row.state, requestedBy: row.requestedBy, requestedAt: iso(row.requestedAt),
+        expiresAt: iso(row.expiresAt), reason: row.reason, preview, outcome,
+      })), null, 2));
+      return 0;
+    }
+    if (!out.length) io.out('no requests are waiting');
+    for (const { row, preview, outcome } of out) {
+      io.out(`${row.id}  ${row.kind}  ${row.target}  ${row.state}${outcome ? ` (${outcome.outcome}: ${outcome.summary})` : ''}  by ${row.requestedBy}  expires ${iso(row.expiresAt)}`);
+      io.out(`  reason: ${row.reason}`);
+      if (row.state === 'pending' || row.state === 'approved') printPreview(io, preview);
+    }
     return 0;
   });
 };

@@ -18,6 +18,8 @@ export const USAGE = `usage: tresor <command> [options]
   audit verify | audit export --out DIR [--since FILE] [--from N] | audit checkpoint
   purge [--dry-run] [--confirm-clock] [--json]   crypto-shred what retention says is due
   retention why ID | retention policies [--json] | retention reevaluate
+  retention set NAME --keep D [--queue Q…] [--lock] [--reason R [--grace-days N]] | retention remove NAME
+                                     change a policy; one that makes calls due earlier needs a second person
   user add --name N --role R [--role R…] --password-stdin   (password on stdin)
   user list [--json] | user disable|enable --name N | user roles --name N --role R…
   user reset-password --name N --password-stdin | user totp|totp-remove --name N
@@ -25,6 +27,7 @@ export const USAGE = `usage: tresor <command> [options]
   hold add [ID…] [--number N] [--agent A] [--queue Q] [--direction D] [--since DATE] [--until DATE]
        --case NAME --reason R     legal hold by ids and/or saved search (future calls too)
   hold list [--json] | hold release HOLD_ID --reason R   (release needs a second person)
+  approvals [list] [--json] | approvals show ID   what waiting four-eyes requests would do
   approve APPROVAL_ID [--reject] [--note N]   decide another person's four-eyes request
   delete request ID… --reason R      early deletion (needs a second person's approval)
   compact [--min-dead 0.2] [--skip-index]   rewrite segments with purged records, then the index (service stopped)

@@ -3,7 +3,10 @@ import { withSite } from './with-site.ts';
 import { confirmClock } from '../retention/clock-guard.ts';
 import { purgeWithGuards } from '../retention/run.ts';
 import { whyStillHere } from '../retention/purge.ts';
-import { listPolicies, reevaluateAll, syncConfigPolicies } from '../retention/policies.ts';
+import { listPolicies, policyImpact, reevaluateAll, savePolicy, type Policy } from '../retention/policies.ts';
+import { configWaitingText, requestPolicyChange, syncConfigPolicies } from '../retention/policy-change.ts';
+import { cliPrincipal } from '../auth/roles.ts';
+import { isTresorError } from '../core/errors.ts';
 import { parse, type Command } from './main.ts';
 
 const iso = (t: number | null) => (t === null ? 'never' : new Date(t).toISOString());
@@ -15,10 +18,12 @@ const iso = (t: number | null) => (t === null ? 'never' : new Date(t).toISOStrin
 export const purgeCmd: Command = async (args, { config, actor, io }) => {
   const { values } = parse(args, { 'dry-run': { type: 'boolean' }, 'confirm-clock': { type: 'boolean' }, json: { type: 'boolean' } });
   return withSite(config, async (site) => {
-    await syncConfigPolicies(site.store, site.log, config.retention.policies);
+    const synced = await syncConfigPolicies(site.store, site.log, config.retention.policies, { graceDays: config.retention.configGraceDays });
+    for (const w of synced.waiting) io.err(configWaitingText(w).replace(/^tresor: /, ''));
     if (values['confirm-clock']) {
-      const was = await confirmClock(site.store, site.log, actor, Date.now());
-      io.err(was ? `purge hold lifted by ${actor}; the clock reads ${new Date().toISOString()}` : 'no purge was held; the current time is now the reference for the clock check');
+      const c = await confirmClock(site.store, site.log, actor, Date.now());
+      io.err(c.wasHeld ? `purge hold lifted by ${actor}; the clock reads ${new Date().toISOString()}` : 'no purge was held; the current time is now the reference for the clock check');
+      if (c.released) io.err(`${c.released} call(s) ingested while the clock was held now have their expiry`);
     }
     const deps = { store: site.store, log: site.log, dataDir: config.dataDir };
     const r = await purgeWithGuards(deps, {
@@ -53,8 +58,10 @@ export const purgeCmd: Command = async (args, { config, actor, io }) => {
 };
 
 /** `tresor retention why ID | policies | reevaluate`: why a call is gone, or why it is still here. */
-export const retentionCmd: Command = async (args, { config, io }) => {
+export const retentionCmd: Command = async (args, ctx) => {
+  const { config, io } = ctx;
   const [sub, ...rest] = args;
+  if (sub === 'set' || sub === 'remove') return policyEditCmd(sub, rest, ctx);
   const { values, positionals } = parse(rest, { json: { type: 'boolean' } });
   return withSite(config, async (site) => {
     if (sub === 'why') {
@@ -65,7 +72,7 @@ export const retentionCmd: Command = async (args, { config, io }) => {
         const p = w.purged;
         io.out(`GONE: purged ${iso(p.purgedAt)} by ${p.by}, reason ${p.reason}${p.policy ? `, policy "${p.policy}" (expired ${iso(p.expiresAt)})` : ''}${p.approval ? `, approval ${p.approval}` : ''}${p.run ? `, run ${p.run}` : ''}`);
       } else {
-        io.out(w.hold ? `KEPT: legal hold ${w.hold}` : w.policy ? `KEPT: policy "${w.policy}" keeps it until ${iso(w.expiresAt)}${w.due ? ' (due: the next purge takes it)' : ''}` : 'KEPT: no retention policy matches it (nothing expires without a policy)');
+        io.out(w.hold ? `KEPT: legal hold ${w.hold}` : w.awaitingClock ? 'KEPT: ingested while the clock was suspect; no expiry until an admin confirms the time (tresor purge --confirm-clock)' : w.policy ? `KEPT: policy "${w.policy}" keeps it until ${iso(w.expiresAt)}${w.due ? ' (due: the next purge takes it)' : ''}` : 'KEPT: no retention policy matches it (nothing expires without a policy)');
       }
       return 0;
     }
@@ -80,6 +87,54 @@ export const retentionCmd: Command = async (args, { config, io }) => {
       io.out(`re-evaluated ${r.reevaluated} recording(s), ${r.changed} changed`);
       return 0;
     }
-    throw new TresorError('E_USAGE', 'retention why ID | retention policies [--json] | retention reevaluate');
+    throw new TresorError('E_USAGE', RETENTION_USAGE);
+  });
+};
+
+const RETENTION_USAGE = `usage: tresor retention why ID | retention policies [--json] | retention reevaluate
+       tresor retention set NAME --keep DURATION [--queue Q…] [--direction D…] [--purpose P…] [--tag T…] [--consent C…] [--lock]
+                            [--reason R [--grace-days N]]
+       tresor retention remove NAME [--reason R [--grace-days N]]`;
+
+/**
+ * `tresor retention set|remove`: the same rule as the console. A change that makes
+ * stored calls due earlier is refused with its dry run; with --reason it becomes a
+ * four-eyes request (and with --grace-days N it takes effect on its own after N days
+ * unless someone rejects it).
+ */
+export const policyEditCmd = async (sub: 'set' | 'remove', rest: string[], { config, actor, io }: Parameters<Command>[1]): Promise<number> => {
+  const { values, positionals } = parse(rest, {
+    keep: { type: 'string' }, queue: { type: 'string', multiple: true }, direction: { type: 'string', multiple: true },
+    purpose: { type: 'string', multiple: true }, tag: { type: 'string', multiple: true }, consent: { type: 'string', multiple: true },
+    lock: { type: 'boolean' }, reason: { type: 'string' }, 'grace-days': { type: 'string' },
+  });
+  if (positionals.length !== 1 || (sub === 'set' && !values.keep)) throw new TresorError('E_USAGE', RETENTION_USAGE);
+  const name = positionals[0]!;
+  const match: Record<string, string[]> = {};
+  for (const [k, v] of [['queue', values.queue], ['direction', values.direction], ['purpose', values.purpose], ['tags', values.tag], ['consent', values.consent]] as const) {
+    if (v?.length) match[k] = v;
+  }
+  const next: Policy | null = sub === 'set' ? { name, keep: values.keep!.toUpperCase(), match, lock: !!values.lock } : null;
+  const grace = values['grace-days'] === undefined ? undefined : Number(values['grace-days']);
+  return withSite(config, async (site) => {
+    try {
+      await savePolicy(site.store, site.log, actor, name, next);
+      io.out(sub === 'set' ? `policy "${name}" saved; every recording's expiry was recomputed` : `policy "${name}" removed`);
+      return 0;
+    } catch (e) {
+      if (!(isTresorError(e) && e.detail.reason === 'needs-approval')) throw e;
+      const impact = policyImpact(site.store, name, next);
+      if (!values.reason) {
+        io.out(`NEEDS APPROVAL: ${e.message}`);
+        for (const c of impact.earlier.slice(0, 50)) io.out(`EARLIER ${c.id}  call ${iso(c.start)}  ${Math.round(c.durationMs / 1000)} s  queue ${c.queue ?? '-'}  expiry ${iso(c.before)} -> ${iso(c.after)}`);
+        if (impact.earlier.length > 50) io.out(`… ${impact.earlier.length - 50} more`);
+        io.out('To ask a second person: repeat with --reason R (and --grace-days N to let it take effect after N days unless rejected).');
+        return 1;
+      }
+      const a = await requestPolicyChange(site.store, site.log, actor, { name, next, reason: values.reason, person: cliPrincipal(actor).name, graceDays: grace });
+      io.out(a.id);
+      io.err(`policy change requested: ${impact.earlier.length} recording(s) become due earlier (${impact.dueNow} at once); a second person approves it (console /approvals or tresor approve ${a.id})${a.graceUntil ? `, or it takes effect on ${iso(a.graceUntil)} unless rejected` : ` before ${iso(a.expiresAt)}`}`);
+      return 0;
+    }
   });
 };

@@ -122,6 +122,7 @@ function validate(c: Config, errors: string[]): void {
   if (typeof c.retention.schedule !== 'string' || !cron.validate(c.retention.schedule)) errors.push(`retention.schedule: not a cron expression (got ${JSON.stringify(c.retention.schedule)}; e.g. "30 3 * * *")`);
   if (c.retention.timeZone !== null && !validZone(c.retention.timeZone)) errors.push(`retention.timeZone: not an IANA time zone (got ${JSON.stringify(c.retention.timeZone)}; e.g. "Europe/Berlin")`);
   int(c.retention.maxClockJumpHours, 'retention.maxClockJumpHours', 1, 24 * 365);
+  int(c.retention.configGraceDays, 'retention.configGraceDays', 7, 3650);
   if (c.ingest.moveTo && c.ingest.moveTo === c.inbox) errors.push('ingest.moveTo: must not be the inbox');
   if (c.inbox === c.dataDir) errors.push('inbox: must not be the data directory itself');
 }

@@ -74,6 +74,8 @@ export interface Config {
     timeZone: string | null;
     /** hold the purge for an admin when the wall clock moved this much more than the process's monotonic clock, or when it is this far past the last run and the newest ingest */
     maxClockJumpHours: number;
+    /** a policy in this file that makes stored calls due earlier applies only after this many days, unless rejected (src/retention/policy-change.ts) */
+    configGraceDays: number;
   };
   log: {
     /** checkpoint origin line; null = unique per site, chosen at first start */
@@ -106,7 +108,7 @@ export function defaultConfig(): Config {
     media: { timeoutSeconds: 1800, stallSeconds: 60 },
     web: { tlsCert: null, tlsKey: null, publicOrigin: null, maxBodyKiB: 64 },
     auth: { sessionIdleMinutes: 30, sessionMaxHours: 12, requireTotpForPrivileged: false },
-    retention: { policies: [], schedule: '30 3 * * *', timeZone: null, maxClockJumpHours: 48 },
+    retention: { policies: [], schedule: '30 3 * * *', timeZone: null, maxClockJumpHours: 48, configGraceDays: 30 },
     log: { origin: null, checkpointIntervalSeconds: 300 },
   };
 }

@@ -34,8 +34,11 @@ export interface RecordingRow {
   personal: Uint8Array;
   /** keyed tokens (HMAC) of numbers and agent, for lookups and to drop on purge */
   tokens: TokenRef[];
-  /** which retention policy holds the recording and until when (null: no policy matched, kept) */
-  retention?: { policy: string | null; expiresAt: number | null };
+  /**
+   * which retention policy holds the recording and until when (null: no policy matched, kept);
+   * awaitingClock: ingested while the clock was suspect, no expiry until an admin confirms the time
+   */
+  retention?: { policy: string | null; expiresAt: number | null; awaitingClock?: true };
 }
 
 export interface PersonalFields {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { evaluate, listPolicies } from '../retention/policies.ts';
+import { retentionAtIngest } from '../retention/clock-guard.ts';
 import { constants as FS } from 'node:fs';
 import { open as openFile, lstat, statfs } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -254,8 +254,9 @@ export function createIngest(deps: IngestDeps) {
         personal: seal(dek, Buffer.from(JSON.stringify(personal))), tokens: tokensOf(meta),
       };
       // Retention is decided at ingest, inside the same transaction, so no recording is
-      // ever in the index without its expiry (re-evaluated when policies change).
-      row.retention = evaluate(listPolicies(store), row);
+      // ever in the index without its expiry (re-evaluated when policies change) — except
+      // while the clock is suspect: then none until an admin confirms the time.
+      row.retention = retentionAtIngest(store, log, row, ingestedAt, config.retention.maxClockJumpHours * 3600_000);
       putRecording(store, row);
       store.keys.put(id, wrapped);
       store.inflight.put(sourceKey(src.path), { ...claimed, state: 'committed', sha256, id } satisfies InflightRow);
@@ -264,7 +265,10 @@ export function createIngest(deps: IngestDeps) {
         detail: {
           sourceSha256: sha256, sourceBytes: read.size, durationMs: result.durationMs, sourceCodec: result.codec,
           channels: result.channels, storedFormat, storedBytes: result.output.length, cipherSha256: loc.payloadSha256,
-          retention: { policy: row.retention.policy, expiresAt: row.retention.expiresAt === null ? null : new Date(row.retention.expiresAt).toISOString() },
+          retention: {
+            policy: row.retention.policy, expiresAt: row.retention.expiresAt === null ? null : new Date(row.retention.expiresAt).toISOString(),
+            ...(row.retention.awaitingClock ? { awaitingClock: true } : {}),
+          },
         },
       }]);
     });

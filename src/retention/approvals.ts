@@ -45,6 +45,87 @@ export interface ApprovalRow {
   executedAt?: number;
   /** executor's summary (counts, ids), or the error code of the last failed run */
   result?: Record<string, unknown>;
+  /**
+   * a request that takes effect on its own at this time unless someone rejects it (a
+   * policy change with a grace period); a second person may still approve it earlier
+   */
+  graceUntil?: number;
+  /** nobody may approve it early, only reject it (a change from the configuration file: nobody knows who wrote it) */
+  rejectOnly?: true;
+}
+
+// ─── what a request will do, and what it did (issue 9 #12) ────────────────────────────
+//
+// An approver decides on facts, not on `recordings:2e274be9…`. Each kind of request
+// registers, at wiring, how to describe itself (computed now, so the approver sees the
+// state at the moment of deciding) and how to carry itself out. Its executor's result
+// says what actually happened: `outcome` 'nothing' when nothing changed (every call was
+// under a legal hold, the file was gone already), 'partial' when some of it did.
+
+/** Who looks at a request: the preview shows only what these roles may see. */
+export interface ApprovalViewer {
+  roles: readonly Role[];
+}
+
+/** One call an action touches: non-personal index fields only (no numbers, no names). */
+export interface PreviewCall {
+  id: string;
+  /** null when the viewer may not see call metadata (no recording.search) */
+  start: number | null;
+  durationMs: number | null;
+  queue: string | null;
+  /** retention expiry before and after the action, where the action moves it */
+  expiresBefore?: number | null;
+  expiresAfter?: number | null;
+}
+
+export interface ApprovalPreview {
+  /** one line in English without personal data (CLI, logs of the console's own tests) */
+  summary: string;
+  /** facts as label key → value; the console translates the keys it knows */
+  facts: { label: string; value: string }[];
+  /** the calls the action touches; `rows` may be capped, `total` is not */
+  calls?: { total: number; rows: PreviewCall[]; masked: boolean };
+  /** calls a legal hold keeps: the hold wins, they stay whatever is approved */
+  held?: { id: string; hold: string; caseName: string | null }[];
+  /** ids that are no longer in the archive */
+  gone?: string[];
+}
+
+/** What an executor reports; `outcome` and `summary` are normalised by outcomeOf. */
+export interface ApprovalOutcome {
+  outcome: 'done' | 'partial' | 'nothing';
+  summary: string;
+  /** named numbers for the console (deleted, held, gone …) */
+  counts?: Record<string, number>;
+}
+
+/** One kind of four-eyes request as its owner registers it (issue 10 moves these into src/approvals/). */
+export interface ApprovalKind {
+  /** what approving would do, computed now; without it the console shows kind and target */
+  describe?(row: ApprovalRow, viewer: ApprovalViewer): ApprovalPreview;
+  /** carries out an approved request; `actor` is the approver */
+  execute(row: ApprovalRow, actor: string): Promise<Record<string, unknown>>;
+}
+
+export type ApprovalKinds = Record<string, ApprovalKind>;
+
+/** Calls in a preview are capped so that a request for 1000 calls still renders quickly. */
+export const PREVIEW_ROWS = 200;
+
+export function describeApproval(kinds: ApprovalKinds, row: ApprovalRow, viewer: ApprovalViewer): ApprovalPreview {
+  const d = kinds[row.kind]?.describe;
+  if (d) return d(row, viewer);
+  return { summary: `${row.kind} ${row.target}`, facts: [{ label: 'target', value: row.target }] };
+}
+
+/** The outcome of a finished request, for results of executors that predate `outcome`. */
+export function outcomeOf(result: Record<string, unknown> | undefined): ApprovalOutcome | null {
+  if (!result || 'error' in result) return null;
+  const o = result.outcome;
+  const outcome = o === 'done' || o === 'partial' || o === 'nothing' ? o : 'done';
+  const counts = result.counts && typeof result.counts === 'object' ? result.counts as Record<string, number> : undefined;
+  return { outcome, summary: typeof result.summary === 'string' ? result.summary : outcome === 'done' ? 'carried out' : outcome, ...(counts ? { counts } : {}) };
 }
 
 export const APPROVAL_TTL_MS = 7 * 86_400_000;
@@ -62,6 +143,11 @@ export interface RequestInput {
   payload?: Record<string, unknown>;
   ttlMs?: number;
   now?: number;
+  /** takes effect on its own then, unless rejected (ApprovalRow.graceUntil) */
+  graceUntil?: number;
+  rejectOnly?: boolean;
+  /** extra facts for the `approval.requested` entry: counts and times only, never free text */
+  logDetail?: Record<string, unknown>;
 }
 
 export async function requestApproval(store: IndexStore, log: LogWriter, input: RequestInput): Promise<ApprovalRow> {
@@ -75,7 +161,10 @@ export async function requestApproval(store: IndexStore, log: LogWriter, input: 
   const row: ApprovalRow = {
     id: newId(now), kind: input.kind, target: input.target, requestedBy: input.by, requester: input.person ?? input.by,
     requestedAt: now, expiresAt: now + (input.ttlMs ?? APPROVAL_TTL_MS), reason, payload: input.payload ?? {}, state: 'pending',
+    ...(input.graceUntil !== undefined ? { graceUntil: input.graceUntil } : {}), ...(input.rejectOnly ? { rejectOnly: true as const } : {}),
   };
+  // a grace request lives until its grace is over, and a little longer for the sweep to apply it
+  if (row.graceUntil !== undefined) row.expiresAt = Math.max(row.expiresAt, row.graceUntil + APPROVAL_TTL_MS);
   const existing = await store.root.transaction(() => {
     for (const { value } of store.approvals.getRange()) {
       const r = value as ApprovalRow;
@@ -84,7 +173,11 @@ export async function requestApproval(store: IndexStore, log: LogWriter, input: 
     store.approvals.put(row.id, row);
     log.appendSync([{
       actor: row.requestedBy, action: 'approval.requested', target: row.target,
-      detail: { approval: row.id, kind: row.kind, expiresAt: new Date(row.expiresAt).toISOString() },
+      detail: {
+        approval: row.id, kind: row.kind, expiresAt: new Date(row.expiresAt).toISOString(),
+        ...(row.graceUntil !== undefined ? { graceUntil: new Date(row.graceUntil).toISOString() } : {}), ...(row.rejectOnly ? { rejectOnly: true } : {}),
+        ...input.logDetail,
+      },
     }]);
     return null;
   });
@@ -117,10 +210,10 @@ export async function decide(store: IndexStore, log: LogWriter, id: string, d: D
   const person = d.person ?? d.by;
   const note = (d.note ?? '').trim();
   if (note.length > MAX_TEXT) throw new TresorError('E_USAGE', `the note is longer than ${MAX_TEXT} characters`);
-  const r = await store.root.transaction((): { row: ApprovalRow; refused?: 'own-request' | 'no-permission' | 'expired' | 'decided' } | null => {
+  const r = await store.root.transaction((): { row: ApprovalRow; refused?: 'own-request' | 'no-permission' | 'expired' | 'decided' | 'reject-only' } | null => {
     const row = store.approvals.get(id) as ApprovalRow | undefined;
     if (!row) return null;
-    const refuse = (why: 'own-request' | 'no-permission') => {
+    const refuse = (why: 'own-request' | 'no-permission' | 'reject-only') => {
       log.appendSync([{ actor: d.by, action: 'approval.refused', target: row.target, detail: { approval: id, kind: row.kind, why } }]);
       return { row, refused: why };
     };
@@ -133,6 +226,7 @@ export async function decide(store: IndexStore, log: LogWriter, id: string, d: D
     }
     if (!can(d.roles, 'approvals.decide')) return refuse('no-permission');
     if (person === row.requester || d.by === row.requestedBy) return refuse('own-request');
+    if (d.approve && row.rejectOnly) return refuse('reject-only');
     const next: ApprovalRow = {
       ...row, state: d.approve ? 'approved' : 'rejected', decidedBy: d.by, decider: person, decidedAt: now, ...(note ? { note } : {}),
     };
@@ -149,6 +243,8 @@ export async function decide(store: IndexStore, log: LogWriter, id: string, d: D
       throw new TresorError('E_FORBIDDEN', 'you asked for this yourself: a second, different person has to decide (four-eyes rule)', { detail: { reason: 'own-request' } });
     case 'no-permission':
       throw new TresorError('E_FORBIDDEN', 'deciding four-eyes requests needs the approvals.decide permission (roles admin or dpo)', { detail: { reason: 'no-permission' } });
+    case 'reject-only':
+      throw new TresorError('E_FORBIDDEN', `this request comes from the configuration file, whose author nobody can check: it takes effect after its grace period (${r.row.graceUntil ? new Date(r.row.graceUntil).toISOString() : '?'}) unless rejected; it cannot be approved earlier`, { detail: { reason: 'reject-only' } });
     case 'expired':
       throw new TresorError('E_USAGE', `this request expired on ${new Date(r.row.expiresAt).toISOString()}; ask again if it is still needed`, { detail: { reason: 'expired' } });
     case 'decided':
@@ -156,6 +252,25 @@ export async function decide(store: IndexStore, log: LogWriter, id: string, d: D
     default:
       return r.row;
   }
+}
+
+/**
+ * The grace period of a pending request is over and nobody rejected it: it counts as
+ * approved (by `system:approvals`, logged with the grace time). Returns null when it is
+ * not pending, has no grace, or the grace is not over yet.
+ */
+export async function approveByGrace(store: IndexStore, log: LogWriter, id: string, now: number): Promise<ApprovalRow | null> {
+  return store.root.transaction(() => {
+    const row = store.approvals.get(id) as ApprovalRow | undefined;
+    if (!row || row.state !== 'pending' || row.graceUntil === undefined || row.graceUntil > now) return null;
+    const next: ApprovalRow = { ...row, state: 'approved', decidedBy: 'system:approvals', decider: 'grace period', decidedAt: now };
+    store.approvals.put(id, next);
+    log.appendSync([{
+      actor: 'system:approvals', action: 'approval.approved', target: row.target,
+      detail: { approval: id, kind: row.kind, requestedBy: row.requestedBy, grace: true, graceUntil: new Date(row.graceUntil).toISOString() },
+    }]);
+    return next;
+  });
 }
 
 /**

@@ -1,68 +1,149 @@
-import type { IndexStore } from '../index/index.ts';
+import type { IndexStore, RecordingRow } from '../index/index.ts';
 import type { LogWriter } from '../core/types.ts';
-import { idTime } from '../core/ids.ts';
 import type { PurgeRunRow } from './purge.ts';
+import { evaluate, listPolicies, reevaluateAll } from './policies.ts';
+import { clockHold, CLOCK_CONFIRMED_KEY, CLOCK_HOLD_KEY, CLOCK_TRUSTED_KEY, type ClockHold } from './clock-state.ts';
+
+export { clockHold, type ClockHold } from './clock-state.ts';
 
 /**
  * A purge deletes for good, and it decides by the wall clock. A clock that jumps forward
  * (a bad NTP server, a dead RTC battery fixed by hand to 2031, a VM restored from a
- * snapshot and corrected) would purge calls years early. So before a purge:
+ * snapshot and corrected) would purge calls years early. So the guard compares "now"
+ * with time it has reason to trust:
  *
- * 1. inside a running service, the wall clock may not have advanced more than
- *    `maxJumpMs` beyond the monotonic clock since the service started;
- * 2. across restarts, "now" may not be more than `maxJumpMs` past BOTH the newest ingest
- *    and the last purge run — one of them normally moved recently, and a box that was
- *    really off for weeks should have a person look before it deletes a backlog.
+ * 1. inside a running process, the wall clock may not have advanced more than
+ *    `maxJumpMs` beyond the monotonic clock since the process started;
+ * 2. across restarts, "now" may not be more than `maxJumpMs` away from the trusted
+ *    high-water mark (`clockTrustedAt` in the index): the latest wall time that was seen
+ *    while the clock passed this very check — by an ingest, a purge, the service's clock
+ *    watch (every few minutes while it runs), or an admin's confirmation.
  *
- * Either trips a hold: the purge refuses until an admin confirms the time (recorded in
- * the index and the log). A clock that goes backwards only delays purges; that is safe.
+ * Issue 9 #2 is why the mark exists: the guard used to trust the newest ingest, and one
+ * call ingested under a clock 3 years ahead moved that anchor, so after a restart the
+ * purge destroyed 11 of 11 calls that a P1Y policy kept. An anchor written by a jumped
+ * clock is never trusted now: nothing advances the mark unless the check passed first.
+ * An archive from before the mark bootstraps from its last purge run or confirmation (both
+ * passed the guard when written); with neither, and calls in it, a person confirms once.
+ *
+ * A failed check trips a hold (in the index and the log): purges refuse, and calls
+ * ingested meanwhile get no expiry (retention.awaitingClock) — their start may come
+ * from the same wrong clock — until an admin confirms the time; then they get it.
+ * A clock far behind the mark also trips it at ingest (a call stamped years back would
+ * be due the moment the clock is put right); for the purge alone, behind is safe.
  */
-export interface ClockHold {
-  since: number;
-  reason: string;
-}
 
 const started = { wall: Date.now(), mono: performance.now() };
 
-export function clockHold(store: IndexStore): ClockHold | null {
-  return (store.meta.get('purgeClockHold') as ClockHold | undefined) ?? null;
-}
-
-export function clockProblem(store: IndexStore, now: number, maxJumpMs: number, wallNow = Date.now()): string | null {
-  const drift = (wallNow - started.wall) - (performance.now() - started.mono);
-  if (drift > maxJumpMs) return `the wall clock moved ${(drift / 3600_000).toFixed(1)} h further than the process's monotonic clock since the service started`;
-  let newestIngest = 0;
-  for (const k of store.recordings.getKeys({ reverse: true, limit: 1 })) newestIngest = idTime(k as string);
+/** The latest wall time seen while the clock passed the guard, or null when none is known yet. */
+export function trustedTime(store: IndexStore): number | null {
+  const mark = store.meta.get(CLOCK_TRUSTED_KEY) as number | undefined;
+  if (typeof mark === 'number') return mark;
   let lastRun = 0;
   for (const { value } of store.purgeRuns.getRange({ reverse: true, limit: 1 })) lastRun = (value as PurgeRunRow).startedAt;
-  const confirmed = (store.meta.get('purgeClockConfirmedAt') as number | undefined) ?? 0;
-  const anchor = Math.max(newestIngest, lastRun, confirmed);
-  if (anchor > 0 && now - anchor > maxJumpMs) {
-    return `it is ${((now - anchor) / 3600_000).toFixed(1)} h since the newest ingest and the last purge (${new Date(anchor).toISOString()}); the clock may have jumped`;
+  const confirmed = (store.meta.get(CLOCK_CONFIRMED_KEY) as number | undefined) ?? 0;
+  const t = Math.max(lastRun, confirmed);
+  return t > 0 ? t : null;
+}
+
+const hours = (ms: number) => (ms / 3600_000).toFixed(1);
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * Why the clock is not to be trusted at `now`, or null. `use` says who asks: for the
+ * purge a clock behind the mark only delays deletion; for an ingest it is as bad as ahead.
+ */
+export function clockProblem(store: IndexStore, now: number, maxJumpMs: number, o: { use?: 'purge' | 'ingest'; wallNow?: number } = {}): string | null {
+  const wallNow = o.wallNow ?? Date.now();
+  const drift = (wallNow - started.wall) - (performance.now() - started.mono);
+  if (drift > maxJumpMs) return `the wall clock moved ${hours(drift)} h further than the process's monotonic clock since it started`;
+  if (drift < -maxJumpMs && o.use === 'ingest') return `the wall clock went ${hours(-drift)} h back against the process's monotonic clock since it started`;
+  const trusted = trustedTime(store);
+  if (trusted === null) {
+    return store.recordings.getCount() > 0 ? 'no trusted time is recorded for this archive yet (it predates the clock check); confirm the clock once' : null;
+  }
+  if (now - trusted > maxJumpMs) {
+    return `the clock reads ${iso(now)}, ${hours(now - trusted)} h after the last time it was trusted (${iso(trusted)}); it may have jumped`;
+  }
+  if (o.use === 'ingest' && trusted - now > maxJumpMs) {
+    return `the clock reads ${iso(now)}, ${hours(trusted - now)} h before the last time it was trusted (${iso(trusted)}); it may have jumped back`;
   }
   return null;
 }
 
+/** Moves the trusted mark forward (never back); call inside a write transaction, only after clockProblem said null. */
+export function markTrusted(store: IndexStore, now: number): void {
+  const mark = store.meta.get(CLOCK_TRUSTED_KEY) as number | undefined;
+  if (mark === undefined || now > mark) store.meta.put(CLOCK_TRUSTED_KEY, now);
+}
+
+/** Inside a write transaction: records the hold once (and logs it); returns it. */
+export function holdPurgeSync(store: IndexStore, log: LogWriter, reason: string, now: number): ClockHold {
+  const existing = clockHold(store);
+  if (existing) return existing;
+  const h = { since: now, reason };
+  store.meta.put(CLOCK_HOLD_KEY, h);
+  log.appendSync([{ actor: 'system:retention', action: 'purge.held', target: 'purge', detail: { reason } }]);
+  return h;
+}
+
 /** Records the hold (once) and returns it. */
 export async function holdPurge(store: IndexStore, log: LogWriter, reason: string, now: number): Promise<ClockHold> {
+  return store.root.transaction(() => holdPurgeSync(store, log, reason, now));
+}
+
+/**
+ * Checks the clock and, in the same transaction, either advances the trusted mark or
+ * records the hold. Returns the hold when the clock is suspect. Used by the purge and
+ * by the service's clock watch.
+ */
+export async function checkClock(store: IndexStore, log: LogWriter, now: number, maxJumpMs: number, use: 'purge' | 'ingest' = 'purge'): Promise<ClockHold | null> {
   return store.root.transaction(() => {
-    const existing = store.meta.get('purgeClockHold') as ClockHold | undefined;
-    if (existing) return existing;
-    const h = { since: now, reason };
-    store.meta.put('purgeClockHold', h);
-    log.appendSync([{ actor: 'system:retention', action: 'purge.held', target: 'purge', detail: { reason } }]);
-    return h;
+    const held = clockHold(store);
+    if (held) return held;
+    const problem = clockProblem(store, now, maxJumpMs, { use });
+    if (problem) return holdPurgeSync(store, log, problem, now);
+    markTrusted(store, now);
+    return null;
   });
 }
 
-/** An admin confirms the clock is right: the hold goes and the next purge may run. */
-export async function confirmClock(store: IndexStore, log: LogWriter, by: string, now: number): Promise<boolean> {
-  return store.root.transaction(() => {
-    const h = store.meta.get('purgeClockHold') as ClockHold | undefined;
-    store.meta.remove('purgeClockHold');
-    // the confirmation is also the new anchor for rule 2
-    store.meta.put('purgeClockConfirmedAt', now);
-    log.appendSync([{ actor: by, action: 'purge.clock.confirmed', target: 'purge', detail: { now: new Date(now).toISOString(), wasHeld: !!h } }]);
+/**
+ * The retention a call gets at ingest, inside the ingest's own write transaction: its
+ * policy's expiry while the clock is trusted (the mark moves forward), none while it is
+ * suspect (the hold is recorded and the call waits for the confirmation).
+ */
+export function retentionAtIngest(store: IndexStore, log: LogWriter, row: RecordingRow, now: number, maxJumpMs: number): NonNullable<RecordingRow['retention']> {
+  const problem = clockHold(store)?.reason ?? clockProblem(store, now, maxJumpMs, { use: 'ingest' });
+  if (problem) {
+    holdPurgeSync(store, log, problem, now);
+    return { policy: null, expiresAt: null, awaitingClock: true };
+  }
+  markTrusted(store, now);
+  return evaluate(listPolicies(store), row);
+}
+
+/**
+ * An admin confirms the clock is right: the hold goes, "now" becomes the trusted mark,
+ * and the calls that arrived while it was held get their expiry.
+ */
+export async function confirmClock(store: IndexStore, log: LogWriter, by: string, now: number): Promise<{ wasHeld: boolean; released: number }> {
+  const waiting = countAwaitingClock(store);
+  const wasHeld = await store.root.transaction(() => {
+    const h = clockHold(store);
+    store.meta.remove(CLOCK_HOLD_KEY);
+    store.meta.put(CLOCK_CONFIRMED_KEY, now);
+    store.meta.put(CLOCK_TRUSTED_KEY, now);
+    log.appendSync([{ actor: by, action: 'purge.clock.confirmed', target: 'purge', detail: { now: iso(now), wasHeld: !!h, awaitingClock: waiting } }]);
     return !!h;
   });
+  if (waiting) await reevaluateAll(store);
+  return { wasHeld, released: waiting };
+}
+
+/** Calls ingested while the clock was suspect, still without an expiry. */
+export function countAwaitingClock(store: IndexStore): number {
+  let n = 0;
+  for (const { value } of store.recordings.getRange()) if ((value as RecordingRow).retention?.awaitingClock) n++;
+  return n;
 }

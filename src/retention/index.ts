@@ -1,4 +1,5 @@
 export {
-  APPROVAL_TTL_MS, approvedNotDone, decide, expireApprovals, getApproval, listApprovals, pendingApprovals, requestApproval, runApproved,
-  type ApprovalRow, type ApprovalState, type DecideInput, type RequestInput,
+  APPROVAL_TTL_MS, approvedNotDone, decide, describeApproval, expireApprovals, getApproval, listApprovals, outcomeOf, pendingApprovals,
+  requestApproval, runApproved, type ApprovalKind, type ApprovalKinds, type ApprovalOutcome, type ApprovalPreview, type ApprovalRow,
+  type ApprovalState, type ApprovalViewer, type DecideInput, type PreviewCall, type RequestInput,
 } from './approvals.ts';

@@ -2,6 +2,7 @@ import { TresorError } from '../core/errors.ts';
 import type { ConsentState, Direction, LogWriter } from '../core/types.ts';
 import type { IndexStore, RecordingRow } from '../index/index.ts';
 import { addDuration, compareDurations, parseDuration } from './duration.ts';
+import { clockHold } from './clock-state.ts';
 
 /**
  * Retention policies (GDPR Art. 5(1)(e) storage limitation; MiFID II / § 83 WpHG minimum
@@ -103,14 +104,88 @@ export function lockProblem(old: Policy | undefined, next: Policy | null): strin
   return null;
 }
 
+/** The four-eyes kind for a policy change that makes calls due earlier (src/retention/policy-change.ts). */
+export const POLICY_CHANGE_KIND = 'policy.change';
+
+/** One call whose expiry a policy change moves earlier (or gives one it did not have). */
+export interface EarlierCall {
+  id: string;
+  start: number;
+  durationMs: number;
+  queue: string | null;
+  before: number | null;
+  after: number;
+}
+
+export interface PolicyImpact {
+  /** every call whose expiry comes earlier, soonest first */
+  earlier: EarlierCall[];
+  /** of those, how many would be due at `now` (the next purge takes them) */
+  dueNow: number;
+}
+
+/** The policy set with `name` replaced by `next` (or removed). */
+function withChange(policies: readonly Policy[], name: string, next: Policy | null): Policy[] {
+  return [...policies.filter((p) => p.name !== name), ...(next ? [next] : [])];
+}
+
+/**
+ * The dry run of a policy change: which stored calls would be due earlier than they are
+ * now (a shorter keep, a wider match, a new policy where none applied, the removal of
+ * the longer of two). Calls waiting for the clock confirmation have no expiry to move.
+ */
+export function policyImpact(store: IndexStore, name: string, next: Policy | null, now = Date.now()): PolicyImpact {
+  const changed = withChange(listPolicies(store), name, next);
+  const earlier: EarlierCall[] = [];
+  for (const { value } of store.recordings.getRange()) {
+    const row = value as RecordingRow;
+    if (row.retention?.awaitingClock) continue;
+    const before = row.retention?.expiresAt ?? null;
+    const after = evaluate(changed, row).expiresAt;
+    if (after !== null && (before === null || after < before)) {
+      earlier.push({ id: row.id, start: row.start, durationMs: row.durationMs, queue: row.queue, before, after });
+    }
+  }
+  earlier.sort((a, b) => a.after - b.after || (a.id < b.id ? -1 : 1));
+  return { earlier, dueNow: earlier.filter((e) => e.after <= now).length };
+}
+
+const samePolicy = (a: Policy | null | undefined, b: Policy | null | undefined) =>
+  JSON.stringify(a ? { match: a.match, keep: a.keep, lock: a.lock } : null) === JSON.stringify(b ? { match: b.match, keep: b.keep, lock: b.lock } : null);
+
+/** An approved (or elapsed-grace) request for exactly this change. */
+function approves(a: { kind: string; target: string; state: string; payload: Record<string, unknown> } | undefined, name: string, next: Policy | null): boolean {
+  return !!a && a.kind === POLICY_CHANGE_KIND && a.target === `policy:${name}` && (a.state === 'approved' || a.state === 'done')
+    && samePolicy(a.payload.next as Policy | null, next);
+}
+
+export interface SaveOptions {
+  now?: number;
+  /** the approved request that allows a change making calls due earlier (four-eyes or grace) */
+  approval?: { id: string; kind: string; target: string; state: string; payload: Record<string, unknown> };
+}
+
 /**
  * Saves (creates or changes) a policy, or removes it (`next` null), then re-evaluates
  * every recording's expiry. The lock check runs inside the write transaction, so two
  * writers cannot race past it.
+ *
+ * A change that makes stored calls due earlier than they are (issue 9 #11: one admin
+ * shortened 90 days to 6 and pressed "Run purge now": 124 calls gone, no second person)
+ * is refused here — for the console, the CLI and the configuration file alike — unless
+ * `approval` is an approved `policy.change` request for exactly this change: a second
+ * person agreed, or the grace period the request stated has passed (policy-change.ts).
+ * The refusal (E_FORBIDDEN, detail.reason "needs-approval") carries the dry run.
  */
-export async function savePolicy(store: IndexStore, log: LogWriter, by: string, name: string, next: Policy | null, now = Date.now()): Promise<{ reevaluated: number; changed: number }> {
+export async function savePolicy(
+  store: IndexStore, log: LogWriter, by: string, name: string, next: Policy | null, opts: SaveOptions | number = {},
+): Promise<{ reevaluated: number; changed: number }> {
+  const o: SaveOptions = typeof opts === 'number' ? { now: opts } : opts;
+  const now = o.now ?? Date.now();
   const policy = next ? validatePolicy(next) : null;
   if (policy && policy.name !== name) throw new TresorError('E_USAGE', 'a policy cannot be renamed (remove it and add a new one)');
+  const lock = lockProblem(store.policies.get(name) as PolicyRow | undefined, policy);
+  const impact = lock || approves(o.approval, name, policy) ? null : policyImpact(store, name, policy, now);
   const problem = await store.root.transaction(() => {
     const old = store.policies.get(name) as PolicyRow | undefined;
     const why = lockProblem(old, policy);
@@ -119,18 +194,37 @@ export async function savePolicy(store: IndexStore, log: LogWriter, by: string, 
       return why;
     }
     if (!old && !policy) return `no policy "${name}"`;
+    if (impact?.earlier.length) {
+      log.appendSync([{ actor: by, action: 'retention.policy.refused', target: `policy:${name}`, detail: { why: 'needs-approval', earlier: impact.earlier.length, dueNow: impact.dueNow } }]);
+      return 'needs-approval';
+    }
     if (policy) {
       const row: PolicyRow = { v: 1, ...policy, createdAt: old?.createdAt ?? now, createdBy: old?.createdBy ?? by, updatedAt: now, updatedBy: by };
       store.policies.put(name, row);
     } else store.policies.remove(name);
-    log.appendSync([{ actor: by, action: policy ? 'retention.policy.saved' : 'retention.policy.removed', target: `policy:${name}`, detail: policy ? { keep: policy.keep, lock: policy.lock, match: policy.match, previousKeep: old?.keep ?? null } : { previousKeep: old!.keep } }]);
+    log.appendSync([{
+      actor: by, action: policy ? 'retention.policy.saved' : 'retention.policy.removed', target: `policy:${name}`,
+      detail: {
+        ...(policy ? { keep: policy.keep, lock: policy.lock, match: policy.match, previousKeep: old?.keep ?? null } : { previousKeep: old!.keep }),
+        ...(o.approval ? { approval: o.approval.id } : {}),
+      },
+    }]);
     return null;
   });
+  if (problem === 'needs-approval') {
+    throw new TresorError('E_FORBIDDEN',
+      `this change makes ${impact!.earlier.length} recording(s) due earlier than now (${impact!.dueNow} of them at once): it takes effect only once a second person approves it, or after a grace period the request states`,
+      { detail: { reason: 'needs-approval', earlier: impact!.earlier.length, dueNow: impact!.dueNow } });
+  }
   if (problem) throw new TresorError(problem.startsWith('no policy') ? 'E_NOT_FOUND' : 'E_FORBIDDEN', problem);
   return reevaluateAll(store);
 }
 
-/** Recomputes every recording's retention (after a policy change), in batches. */
+/**
+ * Recomputes every recording's retention (after a policy change, or once the clock is
+ * confirmed), in batches. Calls that arrived while the clock was suspect keep waiting
+ * (no expiry) for as long as the clock hold lasts.
+ */
 export async function reevaluateAll(store: IndexStore, batch = 5000): Promise<{ reevaluated: number; changed: number }> {
   const policies = listPolicies(store);
   let reevaluated = 0;
@@ -147,9 +241,10 @@ export async function reevaluateAll(store: IndexStore, batch = 5000): Promise<{ 
       for (const id of ids) {
         const row = store.recordings.get(id) as RecordingRow | undefined;
         if (!row) continue;
+        if (row.retention?.awaitingClock && clockHold(store)) continue;
         const r = evaluate(policies, row);
         reevaluated++;
-        if (row.retention?.policy === r.policy && row.retention?.expiresAt === r.expiresAt) continue;
+        if (row.retention?.policy === r.policy && row.retention?.expiresAt === r.expiresAt && !row.retention.awaitingClock) continue;
         if (row.retention?.expiresAt != null) store.byExpiry.remove([row.retention.expiresAt, id]);
         if (r.expiresAt != null) store.byExpiry.put([r.expiresAt, id], true);
         store.recordings.put(id, { ...row, retention: r });
@@ -161,22 +256,4 @@ export async function reevaluateAll(store: IndexStore, batch = 5000): Promise<{ 
   return { reevaluated, changed };
 }
 
-/** Makes the stored policies follow the configuration file's list (policies added on the
- *  console stay). Refuses, with the reason, to start on a config that breaks a lock. */
-export async function syncConfigPolicies(store: IndexStore, log: LogWriter, configured: readonly Policy[]): Promise<number> {
-  let changes = 0;
-  const want = new Map(configured.map((p) => [p.name, validatePolicy(p)]));
-  for (const p of want.values()) {
-    const old = store.policies.get(p.name) as PolicyRow | undefined;
-    if (old && JSON.stringify({ match: old.match, keep: old.keep, lock: old.lock }) === JSON.stringify({ match: p.match, keep: p.keep, lock: p.lock })) continue;
-    await savePolicy(store, log, 'config', p.name, p);
-    changes++;
-  }
-  for (const old of listPolicies(store)) {
-    if (old.createdBy === 'config' && !want.has(old.name)) {
-      await savePolicy(store, log, 'config', old.name, null);
-      changes++;
-    }
-  }
-  return changes;
-}
+export { samePolicy };

@@ -8,6 +8,7 @@ import type { IndexStore, RecordingRow } from '../index/index.ts';
 import { dropRecording } from '../index/index.ts';
 import type { AuditLog } from '../audit/index.ts';
 import { activeHolds, heldBy, type HoldRow } from './holds.ts';
+import { processAlive, processStartTime } from '../archive/index.ts';
 
 /**
  * Purge = crypto-shredding (DESIGN §4): in one transaction per small batch, the wrapped
@@ -67,6 +68,9 @@ export interface PurgeRunRow {
   purged: number;
   held: number;
   report: { json: string; csv: string; sha256: string } | null;
+  /** the process running it: a run whose process died is finished by the next one */
+  pid?: number;
+  pidStart?: string | null;
 }
 
 export interface PurgeDeps {
@@ -159,13 +163,12 @@ export interface PurgeResult {
  */
 export async function runPurge(deps: PurgeDeps, o: { by: string; now: number; onProgress?: (done: number, total: number) => void }): Promise<PurgeResult> {
   const { store, log } = deps;
-  // A run that was killed leaves state "running": mark it, its batches are all-or-nothing.
-  for (const { key, value } of store.purgeRuns.getRange()) {
-    const r = value as PurgeRunRow;
-    if (r.state === 'running') await store.root.transaction(() => store.purgeRuns.put(key as string, { ...r, state: 'interrupted', finishedAt: null }));
-  }
+  await finishInterruptedRuns(deps);
   const plan = planPurge(store, o.now);
-  const run: PurgeRunRow = { id: newId(o.now), by: o.by, startedAt: o.now, finishedAt: null, state: 'running', purged: 0, held: plan.held.length, report: null };
+  const run: PurgeRunRow = {
+    id: newId(o.now), by: o.by, startedAt: o.now, finishedAt: null, state: 'running', purged: 0, held: plan.held.length, report: null,
+    pid: process.pid, pidStart: processStartTime(process.pid),
+  };
   await store.root.transaction(() => {
     store.purgeRuns.put(run.id, run);
     log.appendSync([{ actor: o.by, action: 'purge.started', target: `purge:${run.id}`, detail: { due: plan.due.length, held: plan.held.length } }]);
@@ -179,7 +182,7 @@ export async function runPurge(deps: PurgeDeps, o: { by: string; now: number; on
     skipped.push(...r.skipped);
     o.onProgress?.(Math.min(ids.length, i + PURGE_BATCH * 8), ids.length);
   }
-  run.report = await writeReport(deps.dataDir, run, all, plan);
+  run.report = await writeReport(deps.dataDir, run, all, plan.held);
   run.purged = all.length;
   run.state = 'done';
   run.finishedAt = Date.now();
@@ -205,12 +208,52 @@ export function reportCsv(rows: PurgedRow[]): string {
   return [CSV_HEAD, ...rows.map((p) => [p.id, iso(p.start), Math.round(p.durationMs / 1000), p.queue, p.policy, iso(p.expiresAt), iso(p.purgedAt), p.reason, p.by, p.run, p.approval].map(csvCell).join(','))].join('\n') + '\n';
 }
 
-async function writeReport(dataDir: string, run: PurgeRunRow, rows: PurgedRow[], plan: PurgePlan): Promise<PurgeRunRow['report']> {
+/**
+ * A run killed after some batches (kill -9, power cut) left state "running" and no
+ * report, although its batches committed. The tombstones say exactly what it purged
+ * (each names its run), so the next run writes the missing report from them, logs
+ * `purge.interrupted` with its SHA-256 (the checkpoint at the end of the next run covers
+ * it) and marks the run interrupted. A run whose process is still alive (the service
+ * and the CLI may both purge) is left alone.
+ */
+export async function finishInterruptedRuns(deps: PurgeDeps): Promise<PurgeRunRow[]> {
+  const { store, log } = deps;
+  const dead: PurgeRunRow[] = [];
+  for (const { value } of store.purgeRuns.getRange()) {
+    const r = value as PurgeRunRow;
+    if (r.state === 'running' && !(r.pid !== undefined && processAlive(r.pid, r.pidStart ?? null))) dead.push(r);
+  }
+  if (!dead.length) return [];
+  const byRun = new Map<string, PurgedRow[]>(dead.map((r) => [r.id, []]));
+  for (const { value } of store.purged.getRange()) {
+    const p = value as PurgedRow;
+    if (p.run) byRun.get(p.run)?.push(p);
+  }
+  const finished: PurgeRunRow[] = [];
+  for (const r of dead) {
+    const rows = byRun.get(r.id)!.sort((a, b) => a.start - b.start || (a.id < b.id ? -1 : 1));
+    const report = await writeReport(deps.dataDir, r, rows, null);
+    const next: PurgeRunRow = { ...r, state: 'interrupted', purged: rows.length, report, finishedAt: Date.now() };
+    await store.root.transaction(() => {
+      store.purgeRuns.put(r.id, next);
+      log.appendSync([{
+        actor: 'system:retention', action: 'purge.interrupted', target: `purge:${r.id}`,
+        detail: { purged: rows.length, reportSha256: report!.sha256 },
+      }]);
+    });
+    finished.push(next);
+  }
+  return finished;
+}
+
+/** `held` null: not known (a report finished after its run was killed). */
+async function writeReport(dataDir: string, run: PurgeRunRow, rows: PurgedRow[], held: PurgePlan['held'] | null): Promise<PurgeRunRow['report']> {
   const dir = join(dataDir, 'reports');
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const json = JSON.stringify({
     run: run.id, by: run.by, startedAt: new Date(run.startedAt).toISOString(), purged: rows.length,
-    held: plan.held.map((h) => ({ id: h.id, hold: h.hold, policy: h.policy, expiresAt: new Date(h.expiresAt).toISOString() })),
+    ...(held === null ? { interrupted: true } : {}),
+    held: (held ?? []).map((h) => ({ id: h.id, hold: h.hold, policy: h.policy, expiresAt: new Date(h.expiresAt).toISOString() })),
     recordings: rows.map((p) => ({ id: p.id, start: new Date(p.start).toISOString(), policy: p.policy, expiresAt: p.expiresAt === null ? null : new Date(p.expiresAt).toISOString(), purgedAt: new Date(p.purgedAt).toISOString() })),
   }, null, 2) + '\n';
   const csv = reportCsv(rows);
@@ -223,12 +266,12 @@ async function writeReport(dataDir: string, run: PurgeRunRow, rows: PurgedRow[],
 }
 
 /** Why a recording is gone (tombstone) or, when it is still there, why it still is. */
-export function whyStillHere(store: IndexStore, id: string, now: number): { state: 'purged'; purged: PurgedRow } | { state: 'kept'; policy: string | null; expiresAt: number | null; hold: string | null; due: boolean } {
+export function whyStillHere(store: IndexStore, id: string, now: number): { state: 'purged'; purged: PurgedRow } | { state: 'kept'; policy: string | null; expiresAt: number | null; hold: string | null; due: boolean; awaitingClock: boolean } {
   const p = store.purged.get(id) as PurgedRow | undefined;
   if (p) return { state: 'purged', purged: p };
   const row = store.recordings.get(id) as RecordingRow | undefined;
   if (!row) throw new TresorError('E_NOT_FOUND', `no recording ${id}, and no record of a purge`);
   const hold = heldBy(store, row);
   const expiresAt = row.retention?.expiresAt ?? null;
-  return { state: 'kept', policy: row.retention?.policy ?? null, expiresAt, hold, due: expiresAt !== null && expiresAt <= now };
+  return { state: 'kept', policy: row.retention?.policy ?? null, expiresAt, hold, due: expiresAt !== null && expiresAt <= now, awaitingClock: !!row.retention?.awaitingClock };
 }

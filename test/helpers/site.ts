@@ -51,8 +51,8 @@ process.on('exit', () => {
   for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
 
-export function startServe(c: Config): ChildProcess {
-  const child = spawn(TRESOR, ['serve'], { env: envFor(c, configFile(c)), stdio: ['ignore', 'pipe', 'pipe'] });
+export function startServe(c: Config, extraEnv: NodeJS.ProcessEnv = {}): ChildProcess {
+  const child = spawn(TRESOR, ['serve'], { env: { ...envFor(c, configFile(c)), ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   child.once('exit', () => running.delete(child));
   return child;

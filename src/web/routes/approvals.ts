@@ -3,9 +3,9 @@ import { can } from '../../auth/index.ts';
 import { isTresorError } from '../../core/errors.ts';
 import { discardQuarantined } from '../../ingest/quarantine.ts';
 import {
-  approvedNotDone, decide, listApprovals, pendingApprovals, runApproved, type ApprovalRow,
+  approvedNotDone, decide, describeApproval, listApprovals, outcomeOf, pendingApprovals, runApproved, type ApprovalKinds, type ApprovalRow,
 } from '../../retention/index.ts';
-import { retentionExecutors } from '../../retention/deletion.ts';
+import { retentionKinds } from '../../retention/deletion.ts';
 import { approvalsPage, type ApprovalsData } from '../../../views/approvals.ts';
 import type { AppDeps } from '../app.ts';
 import type { Ctx, WebEnv } from '../env.ts';
@@ -15,22 +15,27 @@ import { requirePermission } from '../session.ts';
 /** Carries out an approved request; `actor` is the person who approved it. */
 export type ApprovalExecutor = (row: ApprovalRow, actor: string) => Promise<Record<string, unknown>>;
 
-/** What each kind of four-eyes request does once approved. Legal holds and early deletion add theirs here. */
-export function approvalExecutors(deps: Pick<AppDeps, 'site' | 'config'>): Record<string, ApprovalExecutor> {
+/**
+ * Every kind of four-eyes request: how it describes itself to the approver and what it
+ * does once approved (src/retention/approvals.ts, ApprovalKind). Owners add theirs here.
+ */
+export function approvalKinds(deps: Pick<AppDeps, 'site' | 'config'>): ApprovalKinds {
   const { site, config } = deps;
   return {
-    ...retentionExecutors({ store: site.store, log: site.log, dataDir: config.dataDir }),
-    async 'quarantine.discard'(row, actor) {
-      const id = String(row.payload.quarantineId ?? row.target.replace(/^quarantine:/, ''));
-      try {
-        await discardQuarantined({ dataDir: config.dataDir, store: site.store, log: site.log, actor },
-          id, { approval: row.id, requestedBy: row.requestedBy });
-        return { discarded: `quarantine:${id}` };
-      } catch (e) {
-        // Retried into the archive (or discarded) meanwhile: nothing left to do.
-        if (isTresorError(e, 'E_NOT_FOUND')) return { gone: `quarantine:${id}` };
-        throw e;
-      }
+    ...retentionKinds({ store: site.store, log: site.log, dataDir: config.dataDir }),
+    'quarantine.discard': {
+      async execute(row, actor) {
+        const id = String(row.payload.quarantineId ?? row.target.replace(/^quarantine:/, ''));
+        try {
+          await discardQuarantined({ dataDir: config.dataDir, store: site.store, log: site.log, actor },
+            id, { approval: row.id, requestedBy: row.requestedBy });
+          return { discarded: `quarantine:${id}`, outcome: 'done', summary: `quarantined file ${id} discarded` };
+        } catch (e) {
+          // Retried into the archive (or discarded) meanwhile: nothing left to do.
+          if (isTresorError(e, 'E_NOT_FOUND')) return { gone: `quarantine:${id}`, outcome: 'nothing', summary: `quarantined file ${id} was gone already` };
+          throw e;
+        }
+      },
     },
   };
 }
@@ -42,26 +47,32 @@ export function approvalExecutors(deps: Pick<AppDeps, 'site' | 'config'>): Recor
 export function approvalRoutes(deps: AppDeps) {
   const app = new Hono<WebEnv>();
   const { store, log } = deps.site;
-  const executors = approvalExecutors(deps);
+  const kinds = approvalKinds(deps);
 
   function page(c: Ctx, extra: Pick<ApprovalsData, 'done' | 'error'> = {}, status: 200 | 400 | 403 | 404 | 409 = 200) {
     const p = c.get('principal')!;
     const canDecide = can(p.roles, 'approvals.decide');
     const mine = (r: ApprovalRow) => r.requester === p.name || r.requestedBy === p.actor;
     const since = Date.now() - 30 * 86_400_000;
+    const viewer = { roles: p.roles };
+    const recent = listApprovals(store, { since });
+    const withPreview = (r: ApprovalRow) => ({ row: r, preview: describeApproval(kinds, r, viewer) });
+    const withOutcome = (r: ApprovalRow) => ({ row: r, outcome: outcomeOf(r.result) });
     const data: ApprovalsData = {
-      pending: pendingApprovals(store).filter((r) => canDecide || mine(r)),
-      approvedNotDone: canDecide ? approvedNotDone(store) : approvedNotDone(store).filter(mine),
-      mine: listApprovals(store, { since }).filter(mine).reverse(),
+      pending: pendingApprovals(store).filter((r) => canDecide || mine(r)).map(withPreview),
+      approvedNotDone: (canDecide ? approvedNotDone(store) : approvedNotDone(store).filter(mine)).map(withPreview),
+      mine: recent.filter(mine).reverse().map(withOutcome),
+      decidedByMe: recent.filter((r) => r.decider === p.name || r.decidedBy === p.actor)
+        .sort((a, b) => (b.executedAt ?? b.decidedAt ?? 0) - (a.executedAt ?? a.decidedAt ?? 0)).slice(0, 20).map(withOutcome),
       canDecide, me: { actor: p.actor, name: p.name }, ...extra,
     };
     return c.html(approvalsPage(pageCtx(c), data), status);
   }
 
   const run = async (row: ApprovalRow, actor: string) => {
-    const exec = executors[row.kind];
-    if (!exec) throw new Error(`no executor for approval kind ${row.kind}`);
-    return runApproved(store, row.id, (r) => exec(r, actor));
+    const kind = kinds[row.kind];
+    if (!kind) throw new Error(`no executor for approval kind ${row.kind}`);
+    return runApproved(store, row.id, (r) => kind.execute(r, actor));
   };
 
   const refused = (c: Ctx, e: unknown) => {

@@ -100,7 +100,7 @@ export function recordingRetention(store: IndexStore, p: Principal, id: string):
   const manage = can(p.roles, 'holds.manage');
   const pending = pendingApprovals(store).find((a) => a.kind === DELETE_KIND && Array.isArray(a.payload.ids) && (a.payload.ids as string[]).includes(id));
   return {
-    id, policy: w.policy, expiresAt: w.expiresAt, due: w.due,
+    id, policy: w.policy, expiresAt: w.expiresAt, due: w.due, awaitingClock: w.awaitingClock,
     hold: w.hold ? { id: w.hold, caseName: manage ? (getHold(store, w.hold)?.caseName ?? null) : null } : null,
     canRequestDelete: manage, pendingDeletion: pending?.id ?? null,
   };

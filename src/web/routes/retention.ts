@@ -4,12 +4,14 @@ import { can } from '../../auth/index.ts';
 import { isTresorError, TresorError } from '../../core/errors.ts';
 import { isId } from '../../core/ids.ts';
 import { activeHolds } from '../../retention/holds.ts';
-import { listPolicies, savePolicy, type Policy, type PolicyRow } from '../../retention/policies.ts';
+import { listPolicies, POLICY_CHANGE_KIND, policyImpact, savePolicy, type Policy, type PolicyRow } from '../../retention/policies.ts';
+import { MIN_GRACE_DAYS, requestPolicyChange } from '../../retention/policy-change.ts';
+import { pendingApprovals } from '../../retention/approvals.ts';
 import { planPurge, type PurgeDeps, type PurgeRunRow } from '../../retention/purge.ts';
 import { purgeWithGuards } from '../../retention/run.ts';
 import { clockHold, confirmClock } from '../../retention/clock-guard.ts';
 import {
-  draftOf, dryRunPage, retentionPage, runPage, type PolicyDraft, type RetentionData, type RunReport,
+  draftOf, dryRunPage, retentionPage, runPage, type PolicyChangeView, type PolicyDraft, type RetentionData, type RunReport,
 } from '../../../views/retention.ts';
 import type { AppDeps } from '../app.ts';
 import type { Ctx, WebEnv } from '../env.ts';
@@ -17,6 +19,9 @@ import { form, pageCtx } from '../page.ts';
 import { requirePermission } from '../session.ts';
 
 const RECENT_RUNS = 20;
+
+/** The grace field: empty = none (four-eyes only); anything else must be whole days (checked by requestPolicyChange). */
+const graceOf = (s: string | undefined): number | undefined => (s && s.trim() ? Number(s.trim()) : undefined);
 
 export function recentRuns(deps: Pick<PurgeDeps, 'store'>, n = RECENT_RUNS): PurgeRunRow[] {
   const out: PurgeRunRow[] = [];
@@ -50,7 +55,18 @@ export function retentionRoutes(deps: AppDeps) {
 
   const page = (c: Ctx, extra: Partial<RetentionData> = {}, status: 200 | 400 | 404 | 409 = 200) => {
     const policies = listPolicies(store).sort((a, b) => a.name.localeCompare(b.name));
-    return c.html(retentionPage(pageCtx(c), { policies, runs: recentRuns(purgeDeps), clockHold: clockHold(store), ...extra }), status);
+    const changes = pendingApprovals(store).filter((a) => a.kind === POLICY_CHANGE_KIND);
+    return c.html(retentionPage(pageCtx(c), { policies, runs: recentRuns(purgeDeps), clockHold: clockHold(store), pendingChanges: changes, ...extra }), status);
+  };
+
+  /** The dry run of a change that needs a second person, for the confirmation step. */
+  const changeOf = (c: Ctx, name: string, next: Policy | null): PolicyChangeView => {
+    const impact = policyImpact(store, name, next);
+    const search = can(c.get('principal')!.roles, 'recording.search');
+    return {
+      name, remove: next === null, earlier: impact.earlier.length, dueNow: impact.dueNow, minGraceDays: MIN_GRACE_DAYS,
+      calls: impact.earlier.slice(0, 200).map((e) => (search ? e : { ...e, start: null, durationMs: null, queue: null })),
+    };
   };
 
   app.get('/', manage, (c) => {
@@ -67,10 +83,20 @@ export function retentionRoutes(deps: AppDeps) {
       tags: f.tags ?? '', consent: f.consent ?? '', lock: f.lock === '1' || f.lock === 'on',
     };
     const editing = !!store.policies.get(draft.name.trim());
+    const p = c.get('principal')!;
     try {
-      const p = policyOf(draft);
-      await savePolicy(store, log, c.get('principal')!.actor, p.name, p);
+      const policy = policyOf(draft);
+      // second step: the dry run was shown, the admin asks for approval (or a grace period)
+      if (f.request === '1') {
+        await requestPolicyChange(store, log, p.actor, { name: policy.name, next: policy, reason: f.reason ?? '', person: p.name, graceDays: graceOf(f.graceDays) });
+        return c.redirect('/retention?done=change-requested', 303);
+      }
+      await savePolicy(store, log, p.actor, policy.name, policy);
     } catch (e) {
+      if (isTresorError(e) && e.detail.reason === 'needs-approval') return page(c, { draft, editing, change: changeOf(c, draft.name.trim(), policyOf(draft)) }, 409);
+      if (isTresorError(e) && f.request === '1' && (e.code === 'E_USAGE' || e.code === 'E_FORBIDDEN')) {
+        return page(c, { draft, editing, change: { ...changeOf(c, draft.name.trim(), policyOf(draft)), error: e.message } }, 400);
+      }
       if (isTresorError(e, 'E_USAGE') || isTresorError(e, 'E_FORBIDDEN')) return page(c, { draft, editing, error: e.message, errorAt: 'policy' }, 400);
       throw e;
     }
@@ -79,9 +105,16 @@ export function retentionRoutes(deps: AppDeps) {
 
   app.post('/policies/:name/remove', manage, async (c) => {
     const name = c.req.param('name');
+    const f = await form(c);
+    const p = c.get('principal')!;
     try {
-      await savePolicy(store, log, c.get('principal')!.actor, name, null);
+      if (f.request === '1') {
+        await requestPolicyChange(store, log, p.actor, { name, next: null, reason: f.reason ?? '', person: p.name, graceDays: graceOf(f.graceDays) });
+        return c.redirect('/retention?done=change-requested', 303);
+      }
+      await savePolicy(store, log, p.actor, name, null);
     } catch (e) {
+      if (isTresorError(e) && e.detail.reason === 'needs-approval') return page(c, { change: changeOf(c, name, null) }, 409);
       if (isTresorError(e, 'E_NOT_FOUND')) return page(c, { error: e.message }, 404);
       if (isTresorError(e, 'E_USAGE') || isTresorError(e, 'E_FORBIDDEN')) return page(c, { error: e.message }, 400);
       throw e;
@@ -112,7 +145,7 @@ export function retentionRoutes(deps: AppDeps) {
   });
 
   app.post('/clock/confirm', manage, async (c) => {
-    await confirmClock(store, log, c.get('principal')!.actor, Date.now());
+    await confirmClock(store, log, c.get('principal')!.actor, Date.now()); // also gives waiting calls their expiry
     return c.redirect('/retention?done=clock', 303);
   });
 
