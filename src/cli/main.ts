@@ -16,6 +16,7 @@ export const USAGE = `usage: tresor <command> [options]
   fsck                               check every record, key, segment and the log
   quarantine list [--json] | quarantine restore ID --out FILE
   audit verify | audit export --out DIR [--since FILE] [--from N] | audit checkpoint
+  audit verifier --out DIR           the auditor's verifier (verify.mjs, verify.html) and its SHA-256
   purge [--dry-run] [--confirm-clock] [--json]   crypto-shred what retention says is due
   retention why ID | retention policies [--json] | retention reevaluate
   user add --name N --role R [--role R…] --password-stdin   (password on stdin)

@@ -46,8 +46,8 @@ function tresorVerdict(result, scope) {
   const { start, size, yours, covered } = scope;
   const last = size - 1;
   if (start === 0) {
-    const all = size === 0 ? 'the log is empty' : 'all ' + size + ' entries (0…' + last + ')';
-    return { verdict: 'verified', headline: 'VERIFIED: every check passed for ' + all + (yours !== null ? ', which extend your checkpoint (size ' + yours + ')' : '') };
+    const all = size === 0 ? '; the log is empty' : ' for all ' + size + ' entries (0…' + last + ')';
+    return { verdict: 'verified', headline: 'VERIFIED: every check passed' + all + (yours !== null ? ', which extend your checkpoint (size ' + yours + ')' : '') };
   }
   const held = start === size ? 'this export holds no entries' : 'this export covers entries ' + start + '…' + last + ' only';
   if (covered) {
