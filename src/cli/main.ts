@@ -3,6 +3,7 @@ import { userInfo } from 'node:os';
 import { loadConfig, type Config } from '../config/index.ts';
 import { TresorError, isTresorError } from '../core/errors.ts';
 import { commands } from './commands.ts';
+import { terminalSafe } from './terminal.ts';
 
 export const USAGE = `usage: tresor <command> [options]
 
@@ -50,7 +51,10 @@ export function parse<T extends Record<string, { type: 'string' | 'boolean'; mul
   }
 }
 
-export async function runCli(argv: string[], io: Io = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') }): Promise<number> {
+export async function runCli(argv: string[], sink: Io = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') }): Promise<number> {
+  // Every line any command prints passes here: stored text (names, sidecar fields,
+  // quarantine reasons) never reaches the terminal with its control characters.
+  const io: Io = { out: (s) => sink.out(terminalSafe(s)), err: (s) => sink.err(terminalSafe(s)) };
   const [name, ...rest] = argv;
   if (!name || name === 'help' || name === '--help' || name === '-h') {
     io.out(USAGE);
