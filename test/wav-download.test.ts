@@ -4,7 +4,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { serve, type ServerType } from '@hono/node-server';
 import type { LogEntry } from '../src/audit/index.ts';
 import { createMedia, readWavHeader, resolveFfmpeg, sniffInput, type FfmpegInfo } from '../src/media/index.ts';
 import { lastGranule } from '../src/media/ogg.ts';
@@ -138,6 +140,48 @@ describe('WAV download from the console', () => {
     assert.equal(wav.length, 44 + 30 * 16000 * 2 * 2);
     const downloads = w.site.log.entries(0, w.site.log.size()).filter((e) => e.action === 'recording.downloaded').length;
     assert.equal(downloads - downloadsBefore, 2, 'the refused request logged no download');
+  });
+});
+
+describe('WAV download over a real socket', () => {
+  let w: WebSite;
+  let server: ServerType;
+  let url: string;
+  let id: string;
+  before(async () => {
+    w = await webSite(() => {}, { downloads: { slots: 1, queue: 0 } });
+    await makeUser(w, 'sue', ['supervisor']);
+    id = await w.ingestCall('in-4930123456-015112345678-20261127-142503-1764250000.4.wav', { format: 'wav-pcm16k', seconds: 30, channels: 2 });
+    server = await new Promise<ServerType>((r) => {
+      const s = serve({ fetch: w.app.fetch, hostname: '127.0.0.1', port: 0 }, () => r(s));
+    });
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    await new Promise((r) => server.close(r));
+    await w.close();
+  });
+
+  it('a_client_that_hangs_up_mid_download_frees_its_slot', async () => {
+    const b = browser(w);
+    await b.login('sue');
+    const get = (signal?: AbortSignal) => fetch(`${url}/recordings/${id}/download?format=wav`, { headers: { Cookie: b.cookie }, signal });
+    const hangUp = new AbortController();
+    const first = await get(hangUp.signal);
+    assert.equal(first.status, 200);
+    const reader = first.body!.getReader();
+    await reader.read(); // the download is under way, holding the only slot
+    assert.equal((await get()).status, 503, 'the only slot is taken');
+    hangUp.abort(); // the browser's download is cancelled: the socket closes
+    await reader.read().catch(() => {});
+    let next: Response | null = null;
+    for (let i = 0; i < 100 && next?.status !== 200; i++) {
+      if (next) await new Promise((r) => setTimeout(r, 100));
+      next = await get();
+      if (next.status !== 200) await next.arrayBuffer();
+    }
+    assert.equal(next!.status, 200, 'the slot came back after the hang-up');
+    assert.equal((await next!.arrayBuffer()).byteLength, 44 + 30 * 16000 * 2 * 2);
   });
 });
 
