@@ -3,11 +3,13 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { serve, type ServerType } from '@hono/node-server';
 import type { LogEntry } from '../src/audit/index.ts';
+import { isTresorError } from '../src/core/errors.ts';
 import { createMedia, readWavHeader, resolveFfmpeg, sniffInput, type FfmpegInfo } from '../src/media/index.ts';
 import { lastGranule } from '../src/media/ogg.ts';
 import { pcmWavHeader } from '../src/media/wav.ts';
@@ -212,6 +214,17 @@ describe('streamWav', () => {
     }
     assert.ok(got > 44 + 8000 * 2 * 5 && got < w.bytes, `streamed ${got} of ${w.bytes} bytes before the input ended`);
     input.destroy();
+  });
+
+  it('a_stored_recording_that_does_not_decode_is_an_error_before_any_byte_and_frees_the_slot', async () => {
+    const media = createMedia(ff, { timeoutMs: 60_000, stallMs: 20_000, downloads: { slots: 1, queue: 0 } });
+    const junk = randomBytes(20_000);
+    const open = async () => ({
+      input: Readable.from([junk]), storedFormat: 'opus', head: junk.subarray(0, 4096), tail: junk, channels: 1, sampleRate: 8000, durationMs: 3000,
+    });
+    for (let i = 0; i < 2; i++) {
+      await assert.rejects(media.streamWav(open), (e) => isTresorError(e) && ['E_DECODE_FAILED', 'E_NO_AUDIO'].includes(e.code), `attempt ${i + 1}`);
+    }
   });
 
   it('knows_an_ogg_page_end_from_an_OggS_inside_a_payload_and_writes_rf64_past_4_gib', () => {

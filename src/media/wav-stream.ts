@@ -106,9 +106,12 @@ export async function streamWav(pool: Pool, run: PcmRun, open: () => Promise<Wav
   const onAbort = () => stop.abort();
   signal?.addEventListener('abort', onAbort, { once: true });
   body.once('close', () => stop.abort()); // the client went away: ffmpeg is killed
+  // a failure before the caller took the body must not crash the process for want of a listener
+  body.on('error', () => {});
   body.write(header);
 
   let remaining = dataBytes;
+  let excess = 0;
   let markStarted = () => {};
   const started = new Promise<void>((r) => (markStarted = r));
   // Exactly dataBytes reach the body: extra samples are dropped, missing ones padded below.
@@ -116,6 +119,7 @@ export async function streamWav(pool: Pool, run: PcmRun, open: () => Promise<Wav
     transform(chunk: Buffer, _enc, cb) {
       const part = chunk.length > remaining ? chunk.subarray(0, remaining) : chunk;
       remaining -= part.length;
+      excess += chunk.length - part.length;
       markStarted();
       cb(null, part.length ? part : undefined);
     },
@@ -127,8 +131,9 @@ export async function streamWav(pool: Pool, run: PcmRun, open: () => Promise<Wav
       exact.end();
       await new Promise((r) => exact.once('end', r));
       const tolerance = TOLERANCE_SECONDS * shape.sampleRate * shape.channels * 2;
-      if (remaining > tolerance) {
-        throw new TresorError('E_DECODE_FAILED', `the stored recording decoded to ${(dataBytes - remaining) / (shape.channels * 2)} frames, not the ${shape.frames} it holds`, {
+      if (remaining > tolerance || excess > tolerance) {
+        const got = (dataBytes - remaining + excess) / (shape.channels * 2);
+        throw new TresorError('E_DECODE_FAILED', `the stored recording decoded to ${got} frames, not the ${shape.frames} it holds`, {
           detail: { storedFormat: src.storedFormat, frames: shape.frames },
         });
       }
