@@ -23,7 +23,7 @@ ${partial}
    verify.mjs and verify.html here came from the machine you are checking: whoever
    controls it could have replaced them with a program that always says VERIFIED (and
    runs anything on your computer). Save the verifier once, from a source you trust
-   (the Tresor README, the console's "Verifier" section on the access-log page, or
+   (the Tresor README, "Verifier for auditors" on the console's access-log page, or
    \`tresor audit verifier --out DIR\` run in your presence), note its SHA-256, and
    reuse that copy for every export. The genuine files of this version are:
      verify.mjs   SHA-256 ${o.verifier['verify.mjs']}
