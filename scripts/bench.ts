@@ -4,6 +4,7 @@
 //   tsx scripts/bench.ts [--count 12] [--workers 2] [--rounds 5] [--latency 3]
 //                        [--audit-size 1000000] [--console-size 1000000] [--purge-size 100000]
 //                        [--skip-ingest] [--skip-audit] [--skip-console] [--skip-retention]
+//                        [--wav-seconds 3600] [--skip-wav]
 //
 // Ingest: a generated corpus of realistic calls (scripts/gen-corpus.ts, cached under
 // .bench/) goes through bare ffmpeg (scripts/bench-ingest-baseline.ts: the same Opus
@@ -20,6 +21,9 @@
 //
 // Audit log: scripts/bench-audit.ts (durable appends, proofs at 1M entries, signing,
 // verify.mjs), run as its own process so its memory does not count against the service.
+//
+// WAV download: scripts/bench-wav.ts (service RSS while it streams a 1-hour call as WAV,
+// against its idle RSS in the same run; goal < 300 MB).
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, copyFileSync, writeFileSync } from 'node:fs';
@@ -48,6 +52,8 @@ const { values: opt } = parseArgs({
     'skip-console': { type: 'boolean', default: false },
     'purge-size': { type: 'string', default: '100000' },
     'skip-retention': { type: 'boolean', default: false },
+    'wav-seconds': { type: 'string', default: '3600' },
+    'skip-wav': { type: 'boolean', default: false },
   },
 });
 const COUNT = Number(opt.count);
@@ -262,4 +268,10 @@ if (!opt['skip-retention']) {
     const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', script), ...args], { stdio: 'inherit', cwd: ROOT });
     if (r.status !== 0) process.exitCode = 1;
   }
+}
+
+if (!opt['skip-wav']) {
+  process.stdout.write('\nWAV download\n');
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/bench-wav.ts'), '--seconds', String(opt['wav-seconds'])], { stdio: 'inherit', cwd: ROOT });
+  if (r.status !== 0) process.exitCode = 1;
 }

@@ -60,6 +60,7 @@ export async function startService(config: Config, say: Logger = (m) => console.
   for (const w of policyChanges.waiting) say(configWaitingText(w));
   const media = createMedia(ff, {
     timeoutMs: config.media.timeoutSeconds * 1000, stallMs: config.media.stallSeconds * 1000, maxConcurrent: config.ingest.workers,
+    downloads: { slots: config.media.downloadSlots, queue: config.media.downloadQueue },
   });
   const ingest = createIngest({ config, store, keys: site.keys, archive, log, media });
   mkdirSync(config.inbox, { recursive: true, mode: 0o750 });

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createAuditLog, exportAudit, type AuditLog, type SignedCheckpoint } from '../src/audit/index.ts';
 import { formatCheckpoint, parseCheckpoint } from '../src/audit/checkpoint.ts';
-import { sha256, toHex } from '../src/audit/hasher.ts';
+import { hashLeaf, sha256, toHex } from '../src/audit/hasher.ts';
+import { createCompactRange } from '../src/audit/compact-range.ts';
 import { rootAt } from '../src/audit/tree-math.ts';
 import { isTresorError } from '../src/core/index.ts';
 import { createNoteSigner } from '../src/crypto/signing.ts';
@@ -27,10 +28,21 @@ let cp30: SignedCheckpoint;
 let full: string; // export of everything
 let since: string; // export --since cp30 --from 20
 
-function verifyDir(dir: string): { code: number | null; out: string } {
-  const r = spawnSync(process.execPath, [join(dir, 'verify.mjs')], { encoding: 'utf8' });
+function verifyDir(dir: string, ...args: string[]): { code: number | null; out: string } {
+  const r = spawnSync(process.execPath, [join(dir, 'verify.mjs'), ...args], { encoding: 'utf8' });
   return { code: r.status, out: r.stdout + r.stderr };
 }
+/** What an attacker on the box can do without the key: drop entries [0, n) and put the frontier of them in their place. */
+function hollowed(src: string, n: number): string {
+  return tampered(src, (d) => {
+    const lines = readLines(d);
+    const range = createCompactRange();
+    for (const l of lines.slice(0, n)) range.append(hashLeaf(Buffer.from(l)));
+    writeLines(d, lines.slice(n));
+    put(d, 'frontier.json', `${JSON.stringify({ start: n, hashes: range.frontier().map(toHex) })}\n`);
+  });
+}
+const firstLine = (out: string) => out.split('\n')[0]!;
 function tampered(src: string, edit: (dir: string) => void): string {
   const d = tempDir();
   cpSync(src, d, { recursive: true });
@@ -74,9 +86,16 @@ describe('good exports', () => {
     assert.doesNotMatch(out, /FAIL/);
   });
 
-  it('since_and_from_export_passes_and_checks_consistency', () => {
-    const { code, out } = verifyDir(since);
+  it('since_and_from_export_passes_with_your_checkpoint_and_checks_consistency', () => {
+    // without your own checkpoint, entries 0…19 are only a frontier: partial, exit 3
+    const alone = verifyDir(since);
+    assert.equal(alone.code, 3, alone.out);
+    assert.match(firstLine(alone.out), /^PARTIAL: this export covers entries 20…49 only; entries 0…19 were not checked/);
+    const mine = join(tempDir(), 'checkpoint');
+    writeFileSync(mine, cp30.note);
+    const { code, out } = verifyDir(since, '--checkpoint', mine);
     assert.equal(code, 0, out);
+    assert.match(out, /ok {4}your checkpoint: size 30 is a prefix/);
     assert.match(out, /ok {4}consistency: 30 → 50/);
     assert.match(out, /ok {4}frontier: entries before 20/);
     const c = JSON.parse(readFileSync(join(since, 'consistency.json'), 'utf8'));
@@ -252,6 +271,80 @@ describe('tampered exports are rejected with the failure named', () => {
     assertRejected(tampered(full, (d) => unlinkSync(join(d, 'log.vkey'))), /FAIL {2}files: log\.vkey is missing/);
     const d = tampered(full, (d) => unlinkSync(join(d, 'checkpoint')));
     assert.equal(verifyDir(d).code, 2);
+  });
+});
+
+describe('hollowed exports: a frontier in place of entries is never a full verdict (issue 16 #7)', () => {
+  // The attack: someone on the box deletes entries from the front of an export and adds a
+  // frontier.json computed from the deleted lines. No key is needed, and the root still
+  // matches the signed checkpoint, so the old verdict was "VERIFIED" for an export that
+  // hid every access it chose to hide.
+  it('dropping_every_entry_behind_a_frontier_is_reported_first_as_partial_not_verified', () => {
+    const { code, out } = verifyDir(hollowed(full, 50));
+    assert.equal(code, 3, out);
+    assert.match(firstLine(out), /^PARTIAL: this export holds no entries; entries 0…49 were not checked/, out);
+    assert.doesNotMatch(out, /^VERIFIED/m);
+  });
+
+  it('dropping_a_prefix_is_reported_first_as_partial_with_the_range_checked', () => {
+    const { code, out } = verifyDir(hollowed(full, 17));
+    assert.equal(code, 3, out);
+    assert.match(firstLine(out), /^PARTIAL: this export covers entries 17…49 only; entries 0…16 were not checked/, out);
+    assert.match(out.trimEnd().split('\n').at(-1)!, /^PARTIAL/, 'and the last line says it again');
+    assert.doesNotMatch(out, /^VERIFIED/m);
+  });
+
+  it('a_prefix_dropped_up_to_your_own_checkpoint_verifies_with_that_checkpoint', () => {
+    const mine = join(tempDir(), 'checkpoint');
+    writeFileSync(mine, cp30.note);
+    for (const n of [30, 20]) {
+      const { code, out } = verifyDir(hollowed(full, n), '--checkpoint', mine);
+      assert.equal(code, 0, out);
+      assert.match(firstLine(out), new RegExp(`^VERIFIED: entries ${n}…49 checked; entries 0…${n - 1} are covered by your checkpoint \\(size 30\\)`), out);
+      assert.match(out, /ok {4}your checkpoint: size 30 is a prefix of these entries/);
+    }
+  });
+
+  it('your_checkpoint_is_refused_when_the_export_starts_after_it', () => {
+    const mine = join(tempDir(), 'checkpoint');
+    writeFileSync(mine, cp30.note);
+    // entries 30…39 (the accesses since your last visit) are the ones hidden
+    const { code, out } = verifyDir(hollowed(full, 40), '--checkpoint', mine);
+    assert.equal(code, 1, out);
+    assert.match(firstLine(out), /^NOT VERIFIED/, out);
+    assert.match(out, /FAIL {2}your checkpoint: this export starts at entry 40 but your checkpoint has 30 entries: entries 30…39 are not in it/);
+  });
+
+  it('your_checkpoint_catches_a_rollback_and_another_history', () => {
+    const mine = join(tempDir(), 'checkpoint');
+    writeFileSync(mine, readFileSync(join(full, 'checkpoint')));
+    const old = tampered(full, (d) => {
+      writeLines(d, readLines(d).slice(0, 30));
+      put(d, 'checkpoint', cp30.note);
+    });
+    assert.match(verifyDir(old, '--checkpoint', mine).out, /FAIL {2}your checkpoint: this export is signed for 30 entries but your checkpoint already had 50/);
+    assert.equal(verifyDir(old, '--checkpoint', mine).code, 1);
+    const forged = join(tempDir(), 'checkpoint');
+    writeFileSync(forged, signer.sign(formatCheckpoint({ origin: signer.name, size: 30, root: new Uint8Array(32).fill(8) })));
+    const r = verifyDir(full, '--checkpoint', forged);
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /FAIL {2}your checkpoint: your checkpoint \(size 30\) has root .* but these entries give .* at that size/);
+  });
+
+  it('your_own_vkey_refuses_an_export_signed_with_another_key', () => {
+    // Without your key, an attacker with a new key of the same name re-signs a rewritten
+    // log; only the fingerprint compared by phone would tell. With --vkey it is refused.
+    const other = createNoteSigner(signer.name, new Uint8Array(32).fill(6));
+    const d = tampered(full, (d) => {
+      put(d, 'log.vkey', `${other.vkey}\n`);
+      put(d, 'checkpoint', other.sign(readFileSync(join(d, 'checkpoint'), 'utf8').split('\n\n')[0] + '\n'));
+    });
+    assert.equal(verifyDir(d).code, 0, 'the export alone is consistent in itself');
+    const mine = join(tempDir(), 'log.vkey');
+    writeFileSync(mine, `${signer.vkey}\n`);
+    const { code, out } = verifyDir(d, '--vkey', mine);
+    assert.equal(code, 1, out);
+    assert.match(out, /FAIL {2}vkey: the export's log\.vkey is not your key/);
   });
 });
 

@@ -30,6 +30,10 @@ const L = {
     verifyOk: 'In Ordnung: {size} Einträge und {checkpoints} signierte Prüfpunkte geprüft.',
     verifyBad: 'NICHT in Ordnung: {n} Problem(e) in {size} Einträgen.',
     root: 'Wurzel-Hash',
+    verifierH: 'Prüfprogramm für Prüfer',
+    verifierIntro: 'Prüfer speichern das Prüfprogramm einmal und verwenden ihre eigene Kopie für jeden Export: Die Kopie in einem Export stammt von dem Gerät, das geprüft wird, und könnte ausgetauscht sein. Notieren Sie die SHA-256-Werte und vergleichen Sie sie mit denen im Tresor-README.',
+    verifierMjs: 'verify.mjs herunterladen (node verify.mjs EXPORT-ORDNER)',
+    verifierHtml: 'verify.html herunterladen (offline im Browser)',
     exportH: 'Export für Prüfer',
     exportIntro: 'Ein tar-Archiv mit Einträgen, signiertem Prüfpunkt, Schlüssel und Prüfprogrammen (node verify.mjs oder verify.html).',
     export: 'Export herunterladen (.tar)',
@@ -63,6 +67,10 @@ const L = {
     verifyOk: 'OK: {size} entries and {checkpoints} signed checkpoints verified.',
     verifyBad: 'NOT OK: {n} problem(s) in {size} entries.',
     root: 'Root hash',
+    verifierH: 'Verifier for auditors',
+    verifierIntro: 'Auditors save the verifier once and run their own copy on every export: the copy inside an export comes from the box being checked and could have been replaced. Note the SHA-256 values and compare them with the ones in the Tresor README.',
+    verifierMjs: 'Download verify.mjs (node verify.mjs EXPORT_DIR)',
+    verifierHtml: 'Download verify.html (offline, in a browser)',
     exportH: 'Auditor export',
     exportIntro: 'A tar archive with the entries, a signed checkpoint, the key and verifiers (node verify.mjs or verify.html).',
     export: 'Download export (.tar)',
@@ -129,7 +137,7 @@ export function emptyFilters(): LogFilters {
   return { actor: '', action: '', target: '', from: '', to: '' };
 }
 
-export function logPage(ctx: PageCtx, v: { results: LogResults; size: number; verify?: VerifyOutcome }): Html {
+export function logPage(ctx: PageCtx, v: { results: LogResults; size: number; verify?: VerifyOutcome; verifier: Record<'verify.mjs' | 'verify.html', string> }): Html {
   const t = lbl(ctx.lang);
   const f = v.results.filters;
   return layout(ctx, t('title'), html`
@@ -154,6 +162,14 @@ ${logResults(ctx, v.results)}
 <h2 id="export-h">${t('exportH')}</h2>
 <p>${t('exportIntro')}</p>
 <p><a href="/log/export.tar" download>${t('export')}</a></p>
+</section>
+<section aria-labelledby="verifier-h" id="verifier">
+<h2 id="verifier-h">${t('verifierH')}</h2>
+<p>${t('verifierIntro')}</p>
+<ul>
+<li><a href="/log/verifier/verify.mjs" download>${t('verifierMjs')}</a><br>SHA-256 <code>${v.verifier['verify.mjs']}</code></li>
+<li><a href="/log/verifier/verify.html" download>${t('verifierHtml')}</a><br>SHA-256 <code>${v.verifier['verify.html']}</code></li>
+</ul>
 </section>`);
 }
 

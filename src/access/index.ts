@@ -169,12 +169,18 @@ export function createAccess(deps: AccessDeps) {
      * Like readAudio, but decrypts lazily, one 64 KiB chunk per pull: a player's first
      * request (bytes=0-) gets its first byte after one chunk, not after the whole call.
      */
-    async streamAudio(p: Principal, id: string, action: AudioAction, range: (total: number) => [number, number] | null) {
-      const { row, sealed, total, range: r, dek } = await openForAudio(p, id, action, range);
+    async streamAudio(p: Principal, id: string, action: AudioAction, range: (total: number) => [number, number] | null, detail: Record<string, unknown> = {}) {
+      const { row, sealed, total, range: r, dek } = await openForAudio(p, id, action, range, detail);
       const [start, end] = r ?? [0, total];
-      return { row, total, range: r, length: end - start, chunks: openRangeChunks(dek, sealed, start, end), contentType: contentTypeOf(row.storedFormat) };
+      return {
+        row, total, range: r, length: end - start, chunks: openRangeChunks(dek, sealed, start, end), contentType: contentTypeOf(row.storedFormat),
+        /** more of the same logged read (a WAV download needs the container's head and tail first) */
+        read: (from: number, to: number) => openRange(dek, sealed, from, to),
+      };
     },
   };
 }
 
 export type Access = ReturnType<typeof createAccess>;
+
+export { downloadWav } from './wav.ts';

@@ -7,13 +7,14 @@ import { parseCheckpoint } from './checkpoint.ts';
 import { equalHash, sha256, toHex } from './hasher.ts';
 import type { AuditLog } from './log.ts';
 import { exportReadme } from './export-readme.ts';
-import { buildVerifyHtml, buildVerifyMjs } from './verifier/build.ts';
+import { verifierDigests, verifierFiles } from './verifier/build.ts';
 
 /**
  * The auditor export (DESIGN §3): a plain folder an auditor takes home and checks
  * without trusting this box. Entries [start, size), the checkpoint signed for size,
  * the verifier key, the frontier left of start, the consistency proof from the
- * auditor's previous checkpoint, and self-contained verifiers.
+ * auditor's previous checkpoint, and copies of the verifiers (README.txt tells the auditor
+ * to run their own saved copy instead: these came from the box being checked).
  */
 export interface ExportOptions {
   /** the `checkpoint` file of an earlier export, as text */
@@ -60,9 +61,13 @@ export async function exportAudit(log: AuditLog, outDir: string, opts: ExportOpt
     const hashes = previous.size > 0 && previous.size < cp.size ? log.consistencyProof(previous.size, cp.size) : [];
     write('consistency.json', `${JSON.stringify({ old_size: previous.size, new_size: cp.size, hashes: hashes.map(toHex) })}\n`);
   }
-  write('verify.mjs', buildVerifyMjs());
-  write('verify.html', buildVerifyHtml());
-  write('README.txt', exportReadme({ vkey: log.vkey, fingerprint: vkeyFingerprint(log.vkey), start, size: cp.size, since: previous?.size ?? null }));
+  // A convenience copy: the auditor's trust anchor is their own saved copy (README.txt §1).
+  const verifier = verifierFiles();
+  write('verify.mjs', verifier['verify.mjs']);
+  write('verify.html', verifier['verify.html']);
+  write('README.txt', exportReadme({
+    vkey: log.vkey, fingerprint: vkeyFingerprint(log.vkey), start, size: cp.size, since: previous?.size ?? null, verifier: verifierDigests(),
+  }));
   return { dir: outDir, start, size: cp.size, root: toHex(cp.root), files };
 }
 
@@ -101,4 +106,20 @@ async function writeEntries(log: AuditLog, path: string, start: number, end: num
   }
   out.end();
   await once(out, 'finish');
+}
+
+/**
+ * Publishes the verifier on its own (`tresor audit verifier --out DIR`, the console's
+ * download): verify.mjs and verify.html of this version, for the auditor to save once and
+ * reuse on every export. Returns the files written with their SHA-256.
+ */
+export function writeVerifier(outDir: string): { dir: string; files: { name: string; sha256: string }[] } {
+  mkdirSync(outDir, { recursive: true });
+  const files = verifierFiles();
+  const digests = verifierDigests();
+  const written = (['verify.mjs', 'verify.html'] as const).map((name) => {
+    writeFileSync(join(outDir, name), files[name], { mode: 0o644 });
+    return { name, sha256: digests[name] };
+  });
+  return { dir: outDir, files: written };
 }

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { AuditLog } from '../audit/index.ts';
-import { exportAudit, vkeyFingerprint } from '../audit/index.ts';
+import { exportAudit, vkeyFingerprint, writeVerifier } from '../audit/index.ts';
 import { isTresorError } from '../core/index.ts';
 
 /**
- * `tresor audit verify | export --out DIR [--since FILE] [--from N] | checkpoint`.
+ * `tresor audit verify | export --out DIR [--since FILE] [--from N] | checkpoint | verifier --out DIR`.
  * Exit codes: 0 ok, 1 verification failed or refused, 2 usage error.
  */
 export interface AuditCliContext {
@@ -13,7 +13,7 @@ export interface AuditCliContext {
   err(s: string): void;
 }
 
-const USAGE = 'usage: tresor audit verify | audit export --out DIR [--since CHECKPOINT_FILE] [--from N] | audit checkpoint';
+const USAGE = 'usage: tresor audit verify | audit export --out DIR [--since CHECKPOINT_FILE] [--from N] | audit checkpoint | audit verifier --out DIR';
 
 export async function auditCommand(args: string[], ctx: AuditCliContext): Promise<number> {
   const [sub, ...rest] = args;
@@ -21,6 +21,7 @@ export async function auditCommand(args: string[], ctx: AuditCliContext): Promis
     if (sub === 'verify' && rest.length === 0) return await verify(ctx);
     if (sub === 'export') return await exportCmd(rest, ctx);
     if (sub === 'checkpoint' && rest.length === 0) return await checkpoint(ctx);
+    if (sub === 'verifier') return verifierCmd(rest, ctx);
     ctx.err(USAGE);
     return 2;
   } catch (e) {
@@ -74,7 +75,8 @@ async function exportCmd(args: string[], ctx: AuditCliContext): Promise<number> 
   ctx.out(`exported entries ${s.start}…${s.size - 1} with a checkpoint for size ${s.size} to ${s.dir}`);
   ctx.out(`root ${s.root}`);
   ctx.out(`key fingerprint (tell the auditor out of band): ${vkeyFingerprint(ctx.log.vkey)}`);
-  ctx.out(`the auditor runs: node ${s.dir}/verify.mjs`);
+  ctx.out(`the auditor runs their own saved verifier: node THEIR/verify.mjs ${s.dir}${s.start > 0 ? ' --checkpoint THEIR_CHECKPOINT' : ''}`);
+  if (s.start > 0) ctx.out(`this export starts at entry ${s.start}: without a checkpoint of the auditor's that covers entries 0…${s.start - 1}, it verifies only as PARTIAL`);
   return 0;
 }
 
@@ -84,8 +86,17 @@ async function checkpoint(ctx: AuditCliContext): Promise<number> {
   return 0;
 }
 
-function usage(ctx: AuditCliContext, why: string): number {
-  ctx.err(`audit export: ${why}`);
+/** The verifier on its own, for the auditor to save once and reuse (an export's copy comes from the box). */
+function verifierCmd(args: string[], ctx: AuditCliContext): number {
+  if (args.length !== 2 || args[0] !== '--out') return usage(ctx, 'verifier needs --out DIR', 'verifier');
+  const w = writeVerifier(args[1]!);
+  for (const f of w.files) ctx.out(`${f.sha256}  ${w.dir}/${f.name}`);
+  ctx.out('give these to the auditor to keep; they run their copy on every export: node verify.mjs EXPORT_DIR');
+  return 0;
+}
+
+function usage(ctx: AuditCliContext, why: string, sub = 'export'): number {
+  ctx.err(`audit ${sub}: ${why}`);
   ctx.err(USAGE);
   return 2;
 }

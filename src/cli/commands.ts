@@ -1,5 +1,6 @@
-import { existsSync, statfsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { createWriteStream, existsSync, statfsSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { TresorError } from '../core/errors.ts';
 import type { RecordingView } from '../core/types.ts';
@@ -13,7 +14,7 @@ import { createIngestQueue } from '../ingest/queue.ts';
 import { recoverInflight } from '../ingest/recover.ts';
 import { listQuarantine, openQuarantined, unlistedQuarantineFolders } from '../ingest/quarantine.ts';
 import { normalizeNumber } from '../ingest/phone.ts';
-import { createAccess } from '../access/index.ts';
+import { createAccess, downloadWav } from '../access/index.ts';
 import { cliPrincipal } from '../auth/roles.ts';
 import { auditCommand } from './audit.ts';
 import { tokenCmd, userCmd } from './users.ts';
@@ -208,14 +209,22 @@ const extractCmd: Command = async (args, { config, actor, io }) => {
   if (!['stored', 'wav'].includes(format)) throw new TresorError('E_USAGE', '--format: stored or wav');
   return withArchive(config, async (site, archive) => {
     const access = createAccess({ store: site.store, keys: site.keys, archive, log: site.log });
-    const { row, audio } = await access.readAudio(cliPrincipal(actor), positionals[0]!, 'recording.exported', { detail: { format } });
-    let bytes: Buffer = audio;
     if (format === 'wav') {
+      // streamed to the file at the call's own rate, as the console's download is
       const media = createMedia(await resolveFfmpeg(config.ffmpeg), { timeoutMs: config.media.timeoutSeconds * 1000, stallMs: config.media.stallSeconds * 1000 });
-      bytes = await media.decodeToWav(audio, row.storedFormat);
+      const w = await downloadWav(access, media, cliPrincipal(actor), positionals[0]!, 'recording.exported');
+      try {
+        await pipeline(w.body, createWriteStream(values.out!, { mode: 0o600 }));
+      } catch (e) {
+        await rm(values.out!, { force: true }); // no half a call left behind as if it were whole
+        throw e;
+      }
+      io.out(`wrote ${w.bytes} bytes (wav, ${w.sampleRate} Hz, ${w.channels} channel(s)) to ${values.out}`);
+      return 0;
     }
-    await writeFile(values.out!, bytes, { mode: 0o600 });
-    io.out(`wrote ${bytes.length} bytes (${format === 'wav' ? 'wav' : row.storedFormat}) to ${values.out}`);
+    const { row, audio } = await access.readAudio(cliPrincipal(actor), positionals[0]!, 'recording.exported', { detail: { format } });
+    await writeFile(values.out!, audio, { mode: 0o600 });
+    io.out(`wrote ${audio.length} bytes (${row.storedFormat}) to ${values.out}`);
     return 0;
   });
 };

@@ -3,6 +3,7 @@ import { userInfo } from 'node:os';
 import { loadConfig, type Config } from '../config/index.ts';
 import { TresorError, isTresorError } from '../core/errors.ts';
 import { commands } from './commands.ts';
+import { terminalSafe } from './terminal.ts';
 
 export const USAGE = `usage: tresor <command> [options]
 
@@ -16,6 +17,7 @@ export const USAGE = `usage: tresor <command> [options]
   fsck                               check every record, key, segment and the log
   quarantine list [--json] | quarantine restore ID --out FILE
   audit verify | audit export --out DIR [--since FILE] [--from N] | audit checkpoint
+  audit verifier --out DIR           the auditor's verifier (verify.mjs, verify.html) and its SHA-256
   purge [--dry-run] [--confirm-clock] [--json]   crypto-shred what retention says is due
   retention why ID | retention policies [--json] | retention reevaluate
   retention set NAME --keep D [--queue Q…] [--lock] [--reason R [--grace-days N]] | retention remove NAME
@@ -52,7 +54,10 @@ export function parse<T extends Record<string, { type: 'string' | 'boolean'; mul
   }
 }
 
-export async function runCli(argv: string[], io: Io = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') }): Promise<number> {
+export async function runCli(argv: string[], sink: Io = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') }): Promise<number> {
+  // Every line any command prints passes here: stored text (names, sidecar fields,
+  // quarantine reasons) never reaches the terminal with its control characters.
+  const io: Io = { out: (s) => sink.out(terminalSafe(s)), err: (s) => sink.err(terminalSafe(s)) };
   const [name, ...rest] = argv;
   if (!name || name === 'help' || name === '--help' || name === '-h') {
     io.out(USAGE);

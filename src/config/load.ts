@@ -102,6 +102,8 @@ function validate(c: Config, errors: string[]): void {
   }
   int(c.media.timeoutSeconds, 'media.timeoutSeconds', 1, 86400);
   int(c.media.stallSeconds, 'media.stallSeconds', 1, 86400);
+  int(c.media.downloadSlots, 'media.downloadSlots', 1, 64);
+  int(c.media.downloadQueue, 'media.downloadQueue', 0, 1000);
   int(c.log.checkpointIntervalSeconds, 'log.checkpointIntervalSeconds', 1, 86400 * 7);
   if (c.log.origin !== null && (typeof c.log.origin !== 'string' || !/^[\x21-\x7e][\x20-\x7e]*$/.test(c.log.origin))) {
     errors.push('log.origin: printable ASCII, no leading space (C2SP tlog-checkpoint)');

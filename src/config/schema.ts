@@ -47,6 +47,10 @@ export interface Config {
     timeoutSeconds: number;
     /** kill ffmpeg when it reports no progress this long */
     stallSeconds: number;
+    /** WAV downloads decoded at once (their own ffmpeg slots, apart from ingest's) */
+    downloadSlots: number;
+    /** WAV downloads that may wait for a slot; more get 503 with Retry-After */
+    downloadQueue: number;
   };
   web: {
     /** PEM files; with both set the console speaks HTTPS only, with HSTS and __Host- cookies */
@@ -105,7 +109,7 @@ export function defaultConfig(): Config {
       opusCompressionLevel: 5,
       maxAttempts: 3,
     },
-    media: { timeoutSeconds: 1800, stallSeconds: 60 },
+    media: { timeoutSeconds: 1800, stallSeconds: 60, downloadSlots: 2, downloadQueue: 4 },
     web: { tlsCert: null, tlsKey: null, publicOrigin: null, maxBodyKiB: 64 },
     auth: { sessionIdleMinutes: 30, sessionMaxHours: 12, requireTotpForPrivileged: false },
     retention: { policies: [], schedule: '30 3 * * *', timeZone: null, maxClockJumpHours: 48, configGraceDays: 30 },

@@ -24,6 +24,8 @@ export type ErrorCode =
   | 'E_LOG_INCONSISTENT'
   | 'E_USAGE'
   | 'E_FORBIDDEN'
+  /** a bounded resource (download slots) is full; retryable, detail.retryAfterSeconds says when */
+  | 'E_BUSY'
   | 'E_INTERNAL';
 
 export class TresorError extends Error {

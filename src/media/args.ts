@@ -11,6 +11,8 @@ export type OutputSpec =
   | { kind: 'flac'; compressionLevel: number }
   /** 16-bit PCM WAV for playback and export; sampleRate omitted = the decoder's own */
   | { kind: 'wav'; sampleRate?: number }
+  /** raw 16-bit little-endian PCM at a fixed rate and channel count: a streamed WAV download writes its own header */
+  | { kind: 'pcm'; sampleRate: number; channels: number }
   /** decode only, to read the stream info and duration ('original' storage) */
   | { kind: 'probe' };
 
@@ -101,6 +103,11 @@ export function codecArgs(output: OutputSpec): string[] {
       ];
     case 'wav':
       return ['-c:a', 'pcm_s16le', ...(output.sampleRate ? ['-ar', String(output.sampleRate)] : [])];
+    case 'pcm':
+      checkRange('sample rate', output.sampleRate, 1000, 384000);
+      checkRange('channel count', output.channels, 1, 8);
+      // both fixed: the WAV header is written before the first sample, from these values
+      return ['-c:a', 'pcm_s16le', '-ar', String(output.sampleRate), '-ac', String(output.channels)];
     case 'probe':
       return [];
   }
@@ -115,6 +122,8 @@ export function sinkArgs(output: OutputSpec): string[] {
     case 'wav':
       // RIFF sizes stay 0xFFFFFFFF on a pipe; finishWavHeader fills them in
       return ['-f', 'wav', 'pipe:1'];
+    case 'pcm':
+      return ['-f', 's16le', 'pipe:1'];
     case 'probe':
       return ['-f', 'null', '-'];
   }

@@ -20,11 +20,15 @@ import type { FfmpegInfo } from './resolve.ts';
 import { runFfmpeg, type RunResult } from './run.ts';
 import { decoderWarnings } from './stderr.ts';
 import { finishWavHeader, wavCompleteness } from './wav.ts';
+import { createPool, type PoolLimits } from './pool.ts';
+import { streamWav, type WavDownload, type WavSource } from './wav-stream.ts';
 
 export { resolveFfmpeg, type FfmpegInfo } from './resolve.ts';
 export { sniffInput, storedInputFormat, SNIFF_BYTES, ALLOWED_DEMUXERS, type InputFormat } from './formats.ts';
 export { buildArgs, opusKbps, type OutputSpec } from './args.ts';
 export { readWavHeader, wavCompleteness, type WavHeader } from './wav.ts';
+export { OGG_TAIL_BYTES, wavShape, type WavDownload, type WavSource } from './wav-stream.ts';
+export { RETRY_AFTER_SECONDS, type PoolLimits } from './pool.ts';
 
 export interface MediaOptions {
   /** hard limit for one ffmpeg run */
@@ -38,6 +42,11 @@ export interface MediaOptions {
    * the time limits.
    */
   maxConcurrent?: number;
+  /**
+   * WAV downloads' own ffmpeg slots and wait line (default 2 and 4), apart from ingest's:
+   * a download never waits behind transcodes, and a burst of downloads cannot starve ingest.
+   */
+  downloads?: PoolLimits;
 }
 
 export interface TranscodeTarget {
@@ -70,13 +79,23 @@ export interface Media {
    * A Readable input is consumed, and destroyed when the run fails.
    */
   transcode(input: Buffer | Readable, fmt: InputFormat, target: TranscodeTarget): Promise<MediaResult>;
-  /** Decodes a stored recording to 16-bit PCM WAV ('opus', 'flac' or 'original:<label>'). */
+  /**
+   * Decodes a stored recording to 16-bit PCM WAV ('opus', 'flac' or 'original:<label>') in
+   * memory, on ingest's slots: for checks of short outputs. Downloads use streamWav.
+   */
   decodeToWav(stored: Buffer, storedFormat: string, opts?: { sampleRate?: number }): Promise<Buffer>;
+  /**
+   * A WAV download at the call's own rate, streamed, on the download pool: waits for a slot
+   * (E_BUSY when the wait line is full), then calls `open` (authorise, log, start decrypting:
+   * src/access) and resolves once samples flow. See wav-stream.ts.
+   */
+  streamWav(open: () => Promise<WavSource>, opts?: { signal?: AbortSignal }): Promise<WavDownload>;
 }
 
 export function createMedia(info: FfmpegInfo, opts: MediaOptions): Media {
   if (!(opts.timeoutMs > 0) || !(opts.stallMs > 0)) throw new TresorError('E_CONFIG', 'media time limits must be positive');
   const turn = limiter(opts.maxConcurrent ?? Infinity);
+  const downloads = createPool('WAV downloads', opts.downloads ?? { slots: 2, queue: 4 });
   const run = (args: string[], input: Buffer | Readable, keepInput = false): Promise<RunResult> =>
     turn(() => runFfmpeg(info.path, args, { input, timeoutMs: opts.timeoutMs, stallMs: opts.stallMs, keepInput }));
 
@@ -109,6 +128,11 @@ export function createMedia(info: FfmpegInfo, opts: MediaOptions): Media {
       const r = await run(buildArgs(fmt, { kind: 'wav', sampleRate: o.sampleRate }), stored);
       describe(r, fmt); // throws E_NO_AUDIO for an empty result
       return finishWavHeader(r.stdout);
+    },
+
+    streamWav(open, o = {}) {
+      return streamWav(downloads, (args, input, stdout, signal) =>
+        runFfmpeg(info.path, args, { input, stdout, signal, timeoutMs: opts.timeoutMs, stallMs: opts.stallMs }), open, o.signal);
     },
   };
 }

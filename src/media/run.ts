@@ -20,6 +20,12 @@ export interface RunOptions {
   /** keep every input byte (for 'original' storage of a streamed input) */
   keepInput?: boolean;
   signal?: AbortSignal;
+  /**
+   * Where stdout goes instead of being collected (RunResult.stdout is then empty): written
+   * with backpressure, so a slow reader slows ffmpeg down rather than filling memory.
+   * Not ended here: the caller ends it once the run resolved.
+   */
+  stdout?: NodeJS.WritableStream;
   /** called with the child's pid right after spawn (tests use it to prove the child is gone) */
   onSpawn?: (pid: number) => void;
 }
@@ -56,6 +62,8 @@ export function runFfmpeg(ffmpegPath: string, args: string[], opts: RunOptions):
     const stop = (err: TresorError): void => {
       failure ??= err;
       child.kill('SIGKILL');
+      // a stdout paused for a slow reader holds back 'close': drain it (the data is dropped)
+      child.stdout.resume();
       // ends our pump; the stream is single-use and its file handle must be released
       stream?.destroy();
     };
@@ -72,8 +80,13 @@ export function runFfmpeg(ffmpegPath: string, args: string[], opts: RunOptions):
       failure ??= new TresorError('E_FFMPEG_MISSING', `cannot start ffmpeg at ${ffmpegPath}: ${e.code ?? e.message}`, { cause: e });
     });
     child.stdout.on('data', (b: Buffer) => {
-      out.push(b);
       alive();
+      if (!opts.stdout) return void out.push(b);
+      if (failure) return; // stopped: the reader is gone or no longer wanted
+      if (!opts.stdout.write(b)) {
+        child.stdout.pause();
+        opts.stdout.once('drain', () => child.stdout.resume());
+      }
     });
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (s: string) => parser.push(s) && alive());

@@ -78,3 +78,46 @@ export function finishWavHeader(wav: Buffer): Buffer {
   wav.writeUInt32LE(wav.length - h.dataOffset, h.dataOffset - 4);
   return wav;
 }
+
+/**
+ * The header of a 16-bit PCM WAV whose data chunk holds `dataBytes`, for a stream that is
+ * written before its samples exist: RIFF when the sizes fit in 32 bits, else RF64 (EBU
+ * Tech 3306) with the real sizes in its ds64 chunk.
+ */
+export function pcmWavHeader(o: { channels: number; sampleRate: number; dataBytes: number }): Buffer {
+  const blockAlign = o.channels * 2;
+  const fmt = Buffer.alloc(24);
+  fmt.write('fmt ', 0, 'latin1');
+  fmt.writeUInt32LE(16, 4);
+  fmt.writeUInt16LE(1, 8); // PCM
+  fmt.writeUInt16LE(o.channels, 10);
+  fmt.writeUInt32LE(o.sampleRate, 12);
+  fmt.writeUInt32LE(o.sampleRate * blockAlign, 16);
+  fmt.writeUInt16LE(blockAlign, 20);
+  fmt.writeUInt16LE(16, 22);
+  const riffSize = 4 + fmt.length + 8 + o.dataBytes;
+  if (riffSize <= UNKNOWN32 - 1) {
+    const head = Buffer.alloc(12);
+    head.write('RIFF', 0, 'latin1');
+    head.writeUInt32LE(riffSize, 4);
+    head.write('WAVE', 8, 'latin1');
+    const data = Buffer.alloc(8);
+    data.write('data', 0, 'latin1');
+    data.writeUInt32LE(o.dataBytes, 4);
+    return Buffer.concat([head, fmt, data]);
+  }
+  const head = Buffer.alloc(12 + 36);
+  head.write('RF64', 0, 'latin1');
+  head.writeUInt32LE(UNKNOWN32, 4);
+  head.write('WAVE', 8, 'latin1');
+  head.write('ds64', 12, 'latin1');
+  head.writeUInt32LE(28, 16);
+  head.writeBigUInt64LE(BigInt(riffSize + 36), 20);
+  head.writeBigUInt64LE(BigInt(o.dataBytes), 28);
+  head.writeBigUInt64LE(BigInt(o.dataBytes / blockAlign), 36);
+  head.writeUInt32LE(0, 44); // no table
+  const data = Buffer.alloc(8);
+  data.write('data', 0, 'latin1');
+  data.writeUInt32LE(UNKNOWN32, 4);
+  return Buffer.concat([head, fmt, data]);
+}

@@ -15,7 +15,7 @@ export function testConfig(over: Partial<Config['ingest']> = {}): Config {
   c.inbox = join(dir, 'inbox');
   c.port = 0;
   c.ingest = { ...c.ingest, settleSeconds: 0.2, scanIntervalSeconds: 0.1, workers: 2, ...over };
-  c.media = { timeoutSeconds: 120, stallSeconds: 20 };
+  c.media = { ...c.media, timeoutSeconds: 120, stallSeconds: 20 };
   mkdirSync(c.inbox, { recursive: true });
   return c;
 }

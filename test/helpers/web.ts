@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSite, type Site } from '../../src/site/open.ts';
 import { openArchive, type Archive } from '../../src/archive/index.ts';
-import { createMedia, resolveFfmpeg, type Media } from '../../src/media/index.ts';
+import { createMedia, resolveFfmpeg, type Media, type MediaOptions } from '../../src/media/index.ts';
 import { createIngest, type IngestOutcome } from '../../src/ingest/pipeline.ts';
 import { addUser, createAuth, type Auth, type Role } from '../../src/auth/index.ts';
 import { createAccess, type Access } from '../../src/access/index.ts';
@@ -33,12 +33,12 @@ export interface WebSite {
 export const PASSWORD = 'correct horse battery staple';
 export const ORIGIN = 'http://tresor.test';
 
-export async function webSite(over: (c: Config) => void = () => {}): Promise<WebSite> {
+export async function webSite(over: (c: Config) => void = () => {}, mediaOptions: Partial<MediaOptions> = {}): Promise<WebSite> {
   const config = testConfig();
   over(config);
   const site = openSite(config);
   const archive = openArchive(config.dataDir, site.store);
-  const media = createMedia(await resolveFfmpeg(config.ffmpeg), { timeoutMs: 60_000, stallMs: 20_000 });
+  const media = createMedia(await resolveFfmpeg(config.ffmpeg), { timeoutMs: 60_000, stallMs: 20_000, ...mediaOptions });
   const auth = createAuth(site.store, site.log, {
     idleMs: config.auth.sessionIdleMinutes * 60_000, absoluteMs: config.auth.sessionMaxHours * 3600_000,
     requireTotpForPrivileged: config.auth.requireTotpForPrivileged,

@@ -1,7 +1,9 @@
 // Tresor audit-export verifier, shared by verify.mjs (node) and verify.html (browser).
 // Plain script, no imports: it is inlined verbatim into both at export time. The host
 // supplies `env` = { sha256Many(list) -> Uint8Array[] | Promise, ed25519(pub, msg, sig)
-// -> boolean | Promise, progress?(done, total) }.
+// -> boolean | Promise, progress?(done, total) } and, optionally, `yours` = { checkpoint?,
+// vkey? }: the auditor's own checkpoint from last time and own copy of the log key, bytes
+// kept on the auditor's side and never taken from the export.
 //
 // Checks (DESIGN §3 "Auditor export"): the verifier key (C2SP vkey), the checkpoint's
 // signed-note signature and format (C2SP signed-note, tlog-checkpoint), origin = key name,
@@ -9,23 +11,55 @@
 // root over frontier + entries against the signed root, the entry count against the signed
 // size, and, with a previous checkpoint: its signature, no rollback, no split view (same
 // size, other root), and the RFC 9162 §2.1.4.2 consistency proof.
+//
+// Verdicts: "verified" (every check passed and every entry of the log is accounted for:
+// the export starts at 0, or at or before the size of the auditor's own checkpoint),
+// "partial" (every check passed, but the export starts after entry 0 and nothing of the
+// auditor's says what came before: a frontier.json proves only that *some* entries were
+// there, not what they said), "failed". A frontier is computed from entries, so anyone on
+// the box can delete any prefix of an export and add one; hence "partial" is never "verified".
 'use strict';
 
 const TRESOR_FILES = ['entries.jsonl', 'checkpoint', 'log.vkey', 'frontier.json', 'previous-checkpoint', 'consistency.json'];
 const TRESOR_ENTRY_KEYS = ['seq', 'time', 'actor', 'action', 'target', 'detail', 'prev'];
 const TRESOR_MAX_MESSAGES = 12;
 const TRESOR_CHECK_ORDER = ['files', 'vkey', 'signature', 'checkpoint format', 'origin', 'previous checkpoint signature',
-  'previous checkpoint format', 'frontier', 'line format', 'seq', 'chain', 'size', 'tree root', 'rollback', 'split view', 'consistency'];
+  'previous checkpoint format', 'your checkpoint signature', 'your checkpoint format', 'frontier', 'line format', 'seq', 'chain',
+  'size', 'tree root', 'rollback', 'split view', 'consistency', 'your checkpoint'];
 const TRESOR_CHUNK = 4096;
 
-async function tresorVerify(files, env) {
+async function tresorVerify(files, env, yours) {
   const report = tresorReport();
+  let scope = null;
   try {
-    await tresorVerifyInto(files, env, report);
+    scope = await tresorVerifyInto(files, env, yours || {}, report);
   } catch (e) {
     report.fail('verifier', 'internal error: ' + (e && e.message ? e.message : String(e)));
   }
-  return report.result();
+  const result = report.result();
+  return Object.assign(result, tresorVerdict(result, scope));
+}
+
+// The one sentence both hosts print first: what this export proves, and what it does not.
+function tresorVerdict(result, scope) {
+  if (!result.ok || !scope) return { verdict: 'failed', headline: 'NOT VERIFIED: ' + result.failures.length + ' problem(s) found' };
+  const { start, size, yours, covered } = scope;
+  const last = size - 1;
+  if (start === 0) {
+    const all = size === 0 ? '; the log is empty' : ' for all ' + size + ' entries (0…' + last + ')';
+    return { verdict: 'verified', headline: 'VERIFIED: every check passed' + all + (yours !== null ? ', which extend your checkpoint (size ' + yours + ')' : '') };
+  }
+  const held = start === size ? 'this export holds no entries' : 'this export covers entries ' + start + '…' + last + ' only';
+  if (covered) {
+    const checked = start === size ? 'no new entries since your checkpoint' : 'entries ' + start + '…' + last + ' checked';
+    return { verdict: 'verified', headline: 'VERIFIED: ' + checked + '; entries 0…' + (start - 1) + ' are covered by your checkpoint (size ' + yours + '), which you verified before' };
+  }
+  return {
+    verdict: 'partial',
+    headline: 'PARTIAL: ' + held + '; entries 0…' + (start - 1) + ' were not checked',
+    advice: 'A partial export proves nothing about the entries before ' + start + ': anyone on the box can cut them off. ' +
+      'Give the verifier your own checkpoint from your last visit to check that this export continues it, or ask for a full export.',
+  };
 }
 
 function tresorReport() {
@@ -62,42 +96,48 @@ function tresorReport() {
   };
 }
 
-async function tresorVerifyInto(files, env, report) {
+async function tresorVerifyInto(files, env, yours, report) {
   const H = tresorHashing(env);
-  for (const name of ['entries.jsonl', 'checkpoint', 'log.vkey']) {
+  // With your own key, the export's log.vkey is only compared, so it may be missing.
+  for (const name of yours.vkey ? ['entries.jsonl', 'checkpoint'] : ['entries.jsonl', 'checkpoint', 'log.vkey']) {
     if (!files[name]) report.fail('files', name + ' is missing');
   }
-  if (report.failed('files')) return;
+  if (report.failed('files')) return null;
 
-  // 1. The verifier key: the trust anchor, compared out of band by its fingerprint.
-  const key = await tresorParseVkey(tresorUtf8(files['log.vkey']).replace(/\n$/, ''), H);
-  if (key.error) return report.fail('vkey', key.error);
-  report.pass('vkey', key.name + '+' + key.keyIdHex);
+  // 1. The verifier key: the trust anchor. Yours if you gave it, else the export's, whose
+  // fingerprint you then compare out of band.
+  const key = await tresorKey(files, yours, H, report);
+  if (!key) return null;
 
   // 2. The signed checkpoint.
   const cp = await tresorOpenCheckpoint(files['checkpoint'], key, env, 'checkpoint', report);
-  // 3. The previous checkpoint the auditor kept, if any.
+  // 3. The previous checkpoint the export carries (the one given to the box with --since),
+  // and your own, which only you hold: only yours can say what you verified before.
   let prev = null;
   if (files['previous-checkpoint']) prev = await tresorOpenCheckpoint(files['previous-checkpoint'], key, env, 'previous checkpoint', report);
-  if (!cp) return;
+  const mine = yours.checkpoint ? await tresorOpenCheckpoint(yours.checkpoint, key, env, 'your checkpoint', report) : null;
+  if (!cp) return null;
 
   // 4. Frontier: the perfect subtrees left of this export's first entry.
   let start = 0;
   let stack = [];
   if (files['frontier.json']) {
     const fr = tresorParseFrontier(files['frontier.json']);
-    if (fr.error) return report.fail('frontier', fr.error);
+    if (fr.error) {
+      report.fail('frontier', fr.error);
+      return null;
+    }
     start = fr.start;
     stack = fr.stack;
-    report.pass('frontier', 'entries before ' + start + ' covered by ' + stack.length + ' subtree hashes');
+    report.pass('frontier', 'entries before ' + start + ' covered by ' + stack.length + ' subtree hashes (their content is not in this export)');
   }
 
-  // 5. Entries: format, seq, chain, tree.
+  // 5. Entries: format, seq, chain, tree; roots are kept at the sizes of the checkpoints.
+  const wanted = [prev, mine].filter((c) => c !== null).map((c) => c.size);
   const boundaries = [cp.size];
-  if (prev && prev.size > start && prev.size < cp.size) boundaries.push(prev.size);
+  for (const n of wanted) if (n > start && n < cp.size && !boundaries.includes(n)) boundaries.push(n);
   const roots = new Map();
-  if (start === cp.size) roots.set(cp.size, await tresorRoot(stack, H));
-  if (prev && prev.size === start) roots.set(prev.size, await tresorRoot(stack, H));
+  if (start === cp.size || wanted.includes(start)) roots.set(start, await tresorRoot(stack, H));
   const count = await tresorCheckEntries(files['entries.jsonl'], start, stack, boundaries, roots, H, env, report);
   const end = start + count;
 
@@ -108,7 +148,7 @@ async function tresorVerifyInto(files, env, report) {
   } else if (end > cp.size) {
     report.fail('size', (end - cp.size) + ' entries after seq ' + (cp.size - 1) + ' are not covered by the signed checkpoint (appended without a signature)');
   } else {
-    report.pass('size', 'entries ' + start + '…' + (end - 1) + ', checkpoint size ' + cp.size);
+    report.pass('size', (count ? 'entries ' + start + '…' + (end - 1) : 'no entries') + ', checkpoint size ' + cp.size);
   }
   if (start > cp.size) report.fail('frontier', 'frontier start ' + start + ' is beyond the checkpoint size ' + cp.size);
 
@@ -123,13 +163,74 @@ async function tresorVerifyInto(files, env, report) {
     report.pass('tree root', tresorHex(root));
   }
 
-  // 8. History against the previous checkpoint.
+  // 8. History against the previous checkpoint in the export.
   if (prev) await tresorCheckHistory(files, prev, cp, roots, H, report);
   else if (files['consistency.json']) report.fail('consistency', 'consistency.json is present but previous-checkpoint is missing');
+
+  // 9. Against your own checkpoint: this export must contain everything after it.
+  const covered = mine ? tresorCheckYours(mine, cp, start, roots, report) : false;
+  return { start, size: cp.size, yours: mine ? mine.size : null, covered };
+}
+
+async function tresorKey(files, yours, H, report) {
+  const theirs = files['log.vkey'] ? tresorUtf8(files['log.vkey']).trim() : null;
+  if (!yours.vkey) {
+    const key = await tresorParseVkey(theirs, H);
+    if (key.error) return report.fail('vkey', key.error), null;
+    report.pass('vkey', key.name + '+' + key.keyIdHex + ' (from the export: compare its fingerprint out of band)');
+    return key;
+  }
+  const line = tresorUtf8(yours.vkey).trim();
+  const key = await tresorParseVkey(line, H);
+  if (key.error) return report.fail('vkey', 'your key file: ' + key.error), null;
+  if (theirs !== null && theirs !== line) {
+    // Checking on with your key shows which signatures it does not make.
+    report.fail('vkey', "the export's log.vkey is not your key (yours: " + key.name + '+' + key.keyIdHex + '; the export has: ' +
+      theirs.split('+').slice(0, 2).join('+') + '): the log was re-keyed, or this is another log');
+  } else {
+    report.pass('vkey', 'your key ' + key.name + '+' + key.keyIdHex + (theirs !== null ? ", the same as the export's log.vkey" : ''));
+  }
+  return key;
+}
+
+// Your checkpoint is what you verified last time. The export continues it only when it is
+// signed by the same key, no larger than this one, and its root is the root of these very
+// entries at its size; then nothing before the export's first entry is unaccounted for.
+function tresorCheckYours(mine, cp, start, roots, report) {
+  const C = 'your checkpoint';
+  if (mine.size > cp.size) {
+    report.fail(C, 'this export is signed for ' + cp.size + ' entries but your checkpoint already had ' + mine.size +
+      ': the log was rolled back, or this is an older export');
+    return false;
+  }
+  if (mine.size === cp.size) {
+    if (!tresorEqual(mine.root, cp.root)) {
+      report.fail(C, 'two checkpoints for size ' + cp.size + ' with different roots (yours ' + tresorHex(mine.root) + ', this export ' +
+        tresorHex(cp.root) + '): the log showed you a different history');
+      return false;
+    }
+    report.pass(C, 'the same checkpoint as yours (size ' + cp.size + '): nothing was added since');
+    return true;
+  }
+  if (start > mine.size) {
+    report.fail(C, 'this export starts at entry ' + start + ' but your checkpoint has ' + mine.size + ' entries: entries ' + mine.size + '…' +
+      (start - 1) + ' are not in it, so nothing shows what was logged after your last visit');
+    return false;
+  }
+  // The recomputed root at your size means something only when the entries are the signed ones.
+  const seen = roots.get(mine.size);
+  if (!seen || report.failed('tree root') || report.failed('size') || report.failed('signature')) return false;
+  if (!tresorEqual(seen, mine.root)) {
+    report.fail(C, 'your checkpoint (size ' + mine.size + ') has root ' + tresorHex(mine.root) + ' but these entries give ' + tresorHex(seen) +
+      ' at that size: the log showed you a different history');
+    return false;
+  }
+  report.pass(C, 'size ' + mine.size + ' is a prefix of these entries: the log only grew since');
+  return true;
 }
 
 async function tresorOpenCheckpoint(bytes, key, env, label, report) {
-  const check = label === 'checkpoint' ? 'signature' : 'previous checkpoint signature';
+  const check = label === 'checkpoint' ? 'signature' : label + ' signature';
   const note = tresorOpenNote(bytes);
   if (note.error) {
     report.fail(check, label + ': ' + note.error);
@@ -153,7 +254,7 @@ async function tresorOpenCheckpoint(bytes, key, env, label, report) {
   report.pass(check, label + ' signed by ' + key.name + '+' + key.keyIdHex);
   const cp = tresorParseCheckpoint(note.text);
   if (cp.error) {
-    report.fail(label === 'checkpoint' ? 'checkpoint format' : 'previous checkpoint format', cp.error);
+    report.fail(label + ' format', cp.error);
     return null;
   }
   if (cp.origin !== key.name) {

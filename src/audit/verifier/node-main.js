@@ -1,21 +1,56 @@
 // ---- node host (verify.mjs) ------------------------------------------------------------
-// Usage: node verify.mjs [DIR]   (DIR defaults to the folder this file is in)
-// Exit 0 only when every check passes; 1 when a check fails; 2 when it cannot run.
+// Usage: node verify.mjs [EXPORT_DIR] [--checkpoint YOUR_CHECKPOINT] [--vkey YOUR_LOG_VKEY]
+// EXPORT_DIR defaults to the folder this file is in. Keep your own copy of this file and run
+// that one on each export: the copy inside an export came from the box you are checking.
+// Exit 0 VERIFIED (every check passed, every entry accounted for); 1 NOT VERIFIED (a check
+// failed); 2 cannot run (usage, not an export); 3 PARTIAL (every check passed, but the export
+// starts after entry 0 and no checkpoint of yours covers what came before).
 import * as nodeCrypto from 'node:crypto';
 const { createHash, createPublicKey, verify: nodeVerify } = nodeCrypto;
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const dir = resolve(process.argv[2] ?? dirname(fileURLToPath(import.meta.url)));
+/*@@CORE@@*/
+
+const USAGE = 'usage: node verify.mjs [EXPORT_DIR] [--checkpoint YOUR_CHECKPOINT] [--vkey YOUR_LOG_VKEY]';
+const self = fileURLToPath(import.meta.url);
+const cli = { dir: null, checkpoint: null, vkey: null };
+for (let i = 2; i < process.argv.length; i++) {
+  const a = process.argv[i];
+  if (a === '--help' || a === '-h') {
+    console.log(USAGE);
+    process.exit(0);
+  } else if (a === '--checkpoint' || a === '--vkey') {
+    if (process.argv[i + 1] === undefined) {
+      console.error(`verify: ${a} needs a file\n${USAGE}`);
+      process.exit(2);
+    }
+    cli[a.slice(2)] = process.argv[++i];
+  } else if (a.startsWith('-') || cli.dir !== null) {
+    console.error(`verify: unexpected argument ${a}\n${USAGE}`);
+    process.exit(2);
+  } else cli.dir = a;
+}
+const dir = resolve(cli.dir ?? dirname(self));
 if (!existsSync(join(dir, 'checkpoint'))) {
-  console.error(`verify: ${dir} does not look like a Tresor audit export (no checkpoint file)`);
+  console.error(`verify: ${dir} does not look like a Tresor audit export (no checkpoint file)\n${USAGE}`);
   process.exit(2);
 }
 const files = {};
 for (const name of TRESOR_FILES) {
   const p = join(dir, name);
   if (existsSync(p)) files[name] = new Uint8Array(readFileSync(p));
+}
+const yours = {};
+for (const k of ['checkpoint', 'vkey']) {
+  if (cli[k] === null) continue;
+  try {
+    yours[k] = new Uint8Array(readFileSync(cli[k]));
+  } catch (e) {
+    console.error(`verify: cannot read --${k} ${cli[k]}: ${e.code ?? e.message}`);
+    process.exit(2);
+  }
 }
 // RFC 8410: an Ed25519 SubjectPublicKeyInfo is this 12-byte prefix and the raw key.
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
@@ -29,20 +64,25 @@ const env = {
   },
 };
 const started = Date.now();
-const result = await tresorVerify(files, env);
+const result = await tresorVerify(files, env, yours);
+// The verdict comes first: a partial export must not read like a verified one.
+console.log(result.headline);
+if (result.advice) console.log(`      ${result.advice} (node verify.mjs ${cli.dir ?? 'EXPORT_DIR'} --checkpoint YOUR_CHECKPOINT)`);
+if (resolve(dirname(self)) === dir) {
+  console.log('NOTE  you are running the verify.mjs that came inside this export; whoever controls the box could have replaced it.');
+  console.log('      For a verdict you can rely on, run your own saved copy: node YOUR/verify.mjs ' + dir);
+}
 for (const c of result.checks) {
   if (c.ok) console.log(`ok    ${c.name}${c.info ? ': ' + c.info : ''}`);
   else for (const m of c.messages) console.log(`FAIL  ${c.name}: ${m}`);
   if (!c.ok && c.more) console.log(`FAIL  ${c.name}: … and ${c.more} more`);
 }
-if (files['log.vkey']) {
-  const fp = sha256(Buffer.from(new TextDecoder().decode(files['log.vkey']).trim())).toString('hex').slice(0, 32).match(/..../g).join(' ');
-  console.log(`key fingerprint (compare out of band): ${fp}`);
+const vkey = yours.vkey ?? files['log.vkey'];
+if (vkey) {
+  const fp = sha256(Buffer.from(new TextDecoder().decode(vkey).trim())).toString('hex').slice(0, 32).match(/..../g).join(' ');
+  console.log(`key fingerprint${yours.vkey ? ' (your key)' : ' (compare out of band)'}: ${fp}`);
 }
+console.log(`this verifier: ${self}, SHA-256 ${sha256(readFileSync(self)).toString('hex')}`);
 const secs = ((Date.now() - started) / 1000).toFixed(2);
-if (result.ok) {
-  console.log(`VERIFIED: every check passed (${secs} s)`);
-  process.exit(0);
-}
-console.log(`NOT VERIFIED: ${result.failures.length} problem(s) found`);
-process.exit(1);
+console.log(`${result.headline} (${secs} s)`);
+process.exit(result.verdict === 'verified' ? 0 : result.verdict === 'partial' ? 3 : 1);

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { exportAudit, toHex, type AuditLog, type LogEntry } from '../../audit/index.ts';
+import { exportAudit, toHex, verifierDigests, verifierFiles, VERIFIER_FILES, type AuditLog, type LogEntry, type VerifierFile } from '../../audit/index.ts';
 import { isId } from '../../core/ids.ts';
 import { emptyFilters, logPage, logResults, type LogFilters, type LogResults, type ShownEntry, type VerifyOutcome } from '../../../views/log.ts';
 import type { AppDeps } from '../app.ts';
@@ -148,7 +148,7 @@ export function filtersOf(c: Ctx): { filters: LogFilters; query: LogQuery } {
   };
 }
 
-/** /log: the access log for DPOs and auditors: filters, verify, auditor export. */
+/** /log: the access log for DPOs and auditors: filters, verify, auditor export, the verifier to keep. */
 export function logViewerRoutes(deps: AppDeps) {
   const app = new Hono<WebEnv>();
   const { site, config } = deps;
@@ -167,7 +167,20 @@ export function logViewerRoutes(deps: AppDeps) {
   app.get('/', guard, (c) => {
     const r = results(c);
     if (wantsFragment(c)) return c.html(logResults(pageCtx(c), r));
-    return c.html(logPage(pageCtx(c), { results: r, size: log.size() }));
+    return c.html(logPage(pageCtx(c), { results: r, size: log.size(), verifier: verifierDigests() }));
+  });
+
+  // The verifier on its own, to save once and reuse (issue 16 #8): an export's copy comes
+  // from this box, which is what the auditor checks. Code, no personal data: not logged.
+  app.get('/verifier/:file', guard, (c) => {
+    const name = c.req.param('file') as VerifierFile;
+    if (!VERIFIER_FILES.includes(name)) return c.notFound();
+    return c.body(verifierFiles()[name], 200, {
+      // a download, never a page of this origin: verify.html needs inline script, which our CSP forbids anyway
+      'Content-Type': name === 'verify.mjs' ? 'text/javascript; charset=utf-8' : 'application/octet-stream',
+      'Content-Disposition': `attachment; filename="${name}"`,
+      'Cache-Control': 'no-store',
+    });
   });
 
   app.post('/verify', guard, async (c) => {
@@ -182,7 +195,7 @@ export function logViewerRoutes(deps: AppDeps) {
     const v: VerifyOutcome = { ok: report.ok, size: report.size, checkpoints: report.checkpoints, root, problems: report.problems };
     await log.append([{ actor: p.actor, action: 'audit.verified', target: 'log', detail: { ok: report.ok, size: report.size, problems: report.problems.length } }]);
     const results: LogResults = { filters: emptyFilters(), ...searchLog(log, store, {}) };
-    return c.html(logPage(pageCtx(c), { results, size: log.size(), verify: v }), report.ok ? 200 : 409);
+    return c.html(logPage(pageCtx(c), { results, size: log.size(), verify: v, verifier: verifierDigests() }), report.ok ? 200 : 409);
   });
 
   app.get('/export.tar', guard, async (c) => {

@@ -1,5 +1,9 @@
 import { Hono } from 'hono';
+import { Readable } from 'node:stream';
+import { downloadWav } from '../../access/index.ts';
 import { can } from '../../auth/index.ts';
+import { RETRY_AFTER_SECONDS } from '../../media/index.ts';
+import { errorPage } from '../../../views/layout.ts';
 import { isTresorError, TresorError } from '../../core/errors.ts';
 import { isId } from '../../core/ids.ts';
 import { recordingPage, resultsFragment, searchPage } from '../../../views/recordings.ts';
@@ -52,14 +56,31 @@ export function recordingRoutes(deps: AppDeps) {
     const format = c.req.query('format') ?? 'stored';
     if (format !== 'stored' && format !== 'wav') throw new TresorError('E_USAGE', 'format: stored or wav');
     if (format === 'wav' && !deps.media) throw new TresorError('E_USAGE', 'WAV conversion is not available on this server');
+    if (format === 'wav') {
+      // Streamed from ffmpeg at the call's own rate, on the download pool (issue 16 #9, #13).
+      try {
+        const w = await downloadWav(access, deps.media!, c.get('principal')!, id, 'recording.downloaded', c.req.raw.signal);
+        return new Response(Readable.toWeb(w.body) as ReadableStream, {
+          headers: {
+            'Content-Type': 'audio/wav',
+            'Content-Disposition': `attachment; filename="${id}.wav"`,
+            'Content-Length': String(w.bytes),
+            'Cache-Control': 'no-store, private',
+          },
+        });
+      } catch (e) {
+        if (!isTresorError(e, 'E_BUSY')) throw e;
+        const ctx = pageCtx(c);
+        return c.html(errorPage(ctx, ctx.t('common.error'), e.message), 503, { 'Retry-After': String(RETRY_AFTER_SECONDS) });
+      }
+    }
     const r = await access.readAudio(c.get('principal')!, id, 'recording.downloaded', { detail: { format } });
-    const bytes = format === 'wav' ? await deps.media!.decodeToWav(r.audio, r.row.storedFormat) : r.audio;
-    const ext = format === 'wav' ? 'wav' : r.row.storedFormat === 'opus' ? 'opus' : r.row.storedFormat === 'flac' ? 'flac' : 'bin';
-    return new Response(bytes as unknown as BodyInit, {
+    const ext = r.row.storedFormat === 'opus' ? 'opus' : r.row.storedFormat === 'flac' ? 'flac' : 'bin';
+    return new Response(r.audio as unknown as BodyInit, {
       headers: {
-        'Content-Type': format === 'wav' ? 'audio/wav' : r.contentType,
+        'Content-Type': r.contentType,
         'Content-Disposition': `attachment; filename="${id}.${ext}"`,
-        'Content-Length': String(bytes.length),
+        'Content-Length': String(r.audio.length),
         'Cache-Control': 'no-store, private',
       },
     });

@@ -1,0 +1,26 @@
+import { Readable } from 'node:stream';
+import type { Principal } from '../auth/roles.ts';
+import { OGG_TAIL_BYTES, SNIFF_BYTES, type Media, type WavDownload } from '../media/index.ts';
+import type { Access, AudioAction } from './index.ts';
+
+/**
+ * A recording as a streamed WAV at its own rate, for the console's download and
+ * `tresor extract --format wav`. The order of the door holds: authorise (a refusal is
+ * logged and takes no download slot), wait for a slot, append the log entry, then decrypt
+ * as ffmpeg reads. Destroying the body stops ffmpeg and frees the slot.
+ */
+export async function downloadWav(access: Access, media: Media, p: Principal, id: string, action: AudioAction, signal?: AbortSignal): Promise<WavDownload> {
+  await access.authorize(p, 'recording.audio', `recording:${id}`);
+  return media.streamWav(async () => {
+    const r = await access.streamAudio(p, id, action, () => null, { format: 'wav' });
+    return {
+      input: Readable.from(r.chunks),
+      storedFormat: r.row.storedFormat,
+      head: r.read(0, Math.min(r.total, SNIFF_BYTES)),
+      tail: r.read(Math.max(0, r.total - OGG_TAIL_BYTES), r.total),
+      channels: r.row.channels,
+      sampleRate: r.row.sampleRate,
+      durationMs: r.row.durationMs,
+    };
+  }, { signal });
+}
