@@ -25,10 +25,12 @@ const L = {
     reject: 'Ablehnen',
     run: 'Jetzt ausführen',
     own: 'Ihre eigene Anfrage: eine zweite Person muss entscheiden.',
+    aboutYou: 'Diese Anfrage betrifft Sie: eine andere Person muss entscheiden.',
     cannotDecide: 'Ihre Rolle darf nicht entscheiden.',
     'kind.quarantine.discard': 'Quarantäne-Datei verwerfen',
     'kind.hold.release': 'Aufbewahrungssperre (Legal Hold) aufheben',
     'kind.recording.delete': 'Aufnahmen vorzeitig löschen',
+    'kind.user.roles.grant': 'Rollen mit personenbezogenen Daten vergeben',
     'state.pending': 'offen',
     'state.approved': 'freigegeben',
     'state.rejected': 'abgelehnt',
@@ -59,10 +61,12 @@ const L = {
     reject: 'Reject',
     run: 'Carry out now',
     own: 'Your own request: a second person has to decide.',
+    aboutYou: 'This request is about you: someone else has to decide.',
     cannotDecide: 'Your role may not decide.',
     'kind.quarantine.discard': 'Discard a quarantined file',
     'kind.hold.release': 'Release a legal hold',
     'kind.recording.delete': 'Delete recordings early',
+    'kind.user.roles.grant': 'Grant roles that see personal data',
     'state.pending': 'pending',
     'state.approved': 'approved',
     'state.rejected': 'rejected',
@@ -107,9 +111,9 @@ ${d.pending.length === 0 ? html`<p>${t('pendingNone')}</p>` : html`<div class="t
 <thead><tr><th scope="col">${t('colKind')}</th><th scope="col">${t('colTarget')}</th><th scope="col">${t('colBy')}</th>
 <th scope="col">${t('colAt')}</th><th scope="col">${t('colExpires')}</th><th scope="col">${t('colReason')}</th><th scope="col">${t('colDecide')}</th></tr></thead>
 <tbody>${d.pending.map((r) => html`<tr id="a-${r.id}">
-<td>${t(`kind.${r.kind}`)}</td><td><code>${r.target}</code></td><td>${r.requestedBy}</td>
+<td>${t(`kind.${r.kind}`)}${Array.isArray(r.payload.roles) ? html`: <strong>${(r.payload.roles as string[]).join(', ')}</strong>` : ''}</td><td><code>${r.target}</code></td><td>${r.requestedBy}</td>
 <td>${when(r.requestedAt)}</td><td>${when(r.expiresAt)}</td><td>${r.reason}</td>
-<td>${isMine(r) ? html`<p class="muted">${t('own')}</p>` : !d.canDecide ? html`<p class="muted">${t('cannotDecide')}</p>` : html`
+<td>${isMine(r) ? html`<p class="muted">${t('own')}</p>` : r.beneficiaries?.includes(d.me.name) ? html`<p class="muted">${t('aboutYou')}</p>` : !d.canDecide ? html`<p class="muted">${t('cannotDecide')}</p>` : html`
   <form method="post" action="/approvals/${r.id}/decide" class="stack">${csrfField(ctx.csrf)}
     <label for="note-${r.id}">${t('note')}</label>
     <textarea id="note-${r.id}" name="note" rows="2" maxlength="2000"></textarea>

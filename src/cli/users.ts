@@ -2,7 +2,7 @@ import { TresorError } from '../core/errors.ts';
 import type { Site } from '../site/open.ts';
 import {
   addUser, createApiToken, lastAdminProblem, listApiTokens, listUsers, mustUser, nameProblem, newTotpSecret, otpauthUri,
-  parseRoles, passwordProblem, revokeApiToken, summary, updateUser, type ApiTokenRow, type UserRow,
+  parseRoles, passwordProblem, revokeApiToken, sealTotp, summary, updateUser, type ApiTokenRow, type UserRow,
 } from '../auth/index.ts';
 import { withSite } from './with-site.ts';
 import { parse, type Command } from './main.ts';
@@ -185,7 +185,7 @@ export const userCmd: Command = async (args, { config, actor, io }) => {
       return withSite(config, async (site) => {
         const u = mustUser(site.store, name);
         const secret = newTotpSecret();
-        await updateUser(site.store, site.log, actor, name, { totpSecret: secret });
+        await updateUser(site.store, site.log, actor, name, { totpSecret: sealTotp(site.keys, name, secret) });
         if (u.totpSecret) io.err(`note: ${name} had a second factor already; it was replaced and the old app entry no longer works`);
         io.out(`secret ${secret}`);
         io.out(`uri    ${otpauthUri(TOTP_ISSUER, name, secret)}`);

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { can } from '../../auth/index.ts';
+import { can, grantRoles, ROLE_GRANT_KIND } from '../../auth/index.ts';
 import { isTresorError } from '../../core/errors.ts';
 import { discardQuarantined } from '../../ingest/quarantine.ts';
 import {
@@ -31,6 +31,11 @@ export function approvalExecutors(deps: Pick<AppDeps, 'site' | 'config'>): Recor
         if (isTresorError(e, 'E_NOT_FOUND')) return { gone: `quarantine:${id}` };
         throw e;
       }
+    },
+    // four-eyes role grants (src/auth/role-grants.ts): supervisor and dpo see personal data
+    async [ROLE_GRANT_KIND](row, actor) {
+      const u = await grantRoles(site.store, site.log, actor, row);
+      return { user: `user:${u.name}`, roles: u.roles };
     },
   };
 }
