@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { browser, makeUser, PASSWORD, webSite, type WebSite } from './helpers/web.ts';
-import { getUser, totpAt } from '../src/auth/index.ts';
+import { getUser, openTotp, sealTotp, totpAt, updateUser } from '../src/auth/index.ts';
 
 // Issue 16 items 5 and 6, against the real index: a TOTP code raced through three logins
 // at once got three sessions; TOTP secrets lay in data.mdb in the clear.
@@ -42,5 +42,24 @@ describe('TOTP: one code, one sign-in; secrets sealed at rest', () => {
     assert.equal(indexBytes().indexOf(Buffer.from(secret)), -1, 'data.mdb holds no clear secret');
     const again = await w.auth.login({ name: 'dora', password: PASSWORD, totp: totpAt(secret, Date.now() + 30_000), address: '192.0.2.9' });
     assert.ok(again.ok, 'the sealed secret still checks codes');
+  });
+
+  it('6: a secret an older version kept in the clear is sealed at start; a caller cannot store one in the clear', async () => {
+    await makeUser(w, 'olga', ['supervisor']);
+    const legacy = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
+    await w.site.store.root.transaction(() => w.site.store.users.put('olga', { ...getUser(w.site.store, 'olga')!, totpSecret: legacy }));
+    assert.equal(await w.auth.sealClearTotpSecrets(), 1);
+    const row = getUser(w.site.store, 'olga')!;
+    assert.ok(row.totpSecret!.startsWith('s1.'));
+    assert.equal(openTotp(w.site.keys, row), legacy);
+    assert.equal(await w.auth.sealClearTotpSecrets(), 0, 'once');
+    assert.ok((await w.auth.login({ name: 'olga', password: PASSWORD, totp: totpAt(legacy, Date.now()), address: '192.0.2.10' })).ok);
+    await assert.rejects(updateUser(w.site.store, w.site.log, 'cli:test', 'olga', { totpSecret: legacy as never }), /in the clear/);
+    // sealed for another user, it does not open as olga's
+    await w.site.store.root.transaction(() => w.site.store.users.put('olga', { ...getUser(w.site.store, 'olga')!, totpSecret: sealTotp(w.site.keys, 'dora', legacy) }));
+    const from = w.site.log.size();
+    const r = await w.auth.login({ name: 'olga', password: PASSWORD, totp: totpAt(legacy, Date.now() + 30_000), address: '192.0.2.11' });
+    assert.equal(r.ok, false, 'no sign-in with a secret moved from another row');
+    assert.equal(w.site.log.entries(from, w.site.log.size()).at(-1)!.detail.why, 'totp-secret-unreadable');
   });
 });

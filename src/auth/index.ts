@@ -116,7 +116,14 @@ export function createAuth(store: IndexStore, log: LogWriter, settings: AuthSett
           return { ok: false, reason: 'totp-enrol-needed', enrolment: { token, secret, uri: otpauthUri('Tresor', u.name, secret) } };
         }
         if (!input.totp) return { ok: false, reason: 'totp-needed' };
-        const step = checkTotp(openTotp(settings.secrets, u)!, input.totp.trim(), now(), u.totpLastStep);
+        let secret: string;
+        try {
+          secret = openTotp(settings.secrets, u)!;
+        } catch {
+          // a sealed value that does not open here (moved from another row, other keys)
+          return fail('totp-secret-unreadable', 'totp-needed');
+        }
+        const step = checkTotp(secret, input.totp.trim(), now(), u.totpLastStep);
         // checked against the row read before scrypt; claimed against the row as it is now
         if (step === null || !(await claimTotpStep(u.name, step))) return fail('totp', 'totp-needed');
         totp = true;

@@ -13,6 +13,13 @@ import { parse, type Command } from './main.ts';
  * password, the last admin locked out). Passwords come on stdin only, never as an
  * argument (arguments show in `ps` and shell history). Every change is logged by
  * src/auth with actor `cli:<os user>`.
+ *
+ * What the operator on the box may do (issue 16): everything here, directly — set a
+ * password, grant any role, create a token for any user — without the console's four-eyes
+ * steps. Whoever can run this reads the data directory and the keys, and so every
+ * recording (`tresor extract`); a second person in the console would not stop them. The
+ * separation of duties is between console users; the box's shell is the site's root,
+ * and every use of it is in the log.
  */
 
 const TOTP_ISSUER = 'Tresor';
