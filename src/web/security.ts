@@ -61,9 +61,11 @@ export function newPreCookie(c: Context, tls: boolean): string {
  * The login and setup forms (no session yet) carry a token derived from a pre-login
  * cookie, the client's address and a server key (`bind`): not the cookie itself. In HTTP
  * mode a page on another port of the same host can plant that cookie (cookies know no
- * ports: "cookie tossing"); a planted cookie, even one its planter got from us, then
- * yields a form token the planter never saw. With TLS the cookie is `__Host-` and
- * `Secure`, which an http:// page cannot set at all: that, not this, is the real fix.
+ * ports: "cookie tossing"); a planted cookie, even a genuine one its planter fetched
+ * from their own machine, then yields a form token the planter never saw. (Behind a
+ * reverse proxy every client has the proxy's address and the binding is to the cookie
+ * alone.) With TLS the cookie is `__Host-` and `Secure`, which an http:// page cannot set
+ * at all: that, not this, is the real fix.
  *
  * API requests with a Bearer token carry no ambient credentials and skip this (the
  * identity middleware lets tokens through on /api/ only).
