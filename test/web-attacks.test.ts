@@ -148,34 +148,50 @@ describe('issue 16: web and auth attacks on the console', () => {
     assert.deepEqual(getUser(w.site.store, 'ada')!.roles, ['admin']);
   });
 
-  it('3: an admin\'s password reset gives the user a one-time link; the admin never learns a working password', async () => {
+  it('3: an admin\'s password reset gives a one-time link, never a password; the admin who uses the link gets the account but not its calls', async () => {
     const victim = await signIn('sup');
     const from = w.site.log.size();
     const res = await as.root!.post('/admin/users/sup/password', { password: KNOWN });
     assert.equal((await browser(w).login('sup', KNOWN)).status, 401, 'what the admin typed is no password');
     assert.equal(res.status, 200);
-    const html = await res.text();
-    const link = /(\/password\/set\?user=sup&amp;token=[A-Za-z0-9_-]{43})/.exec(html)?.[1]?.replace('&amp;', '&');
+    const link = /(\/password\/set\?user=sup&amp;token=[A-Za-z0-9_-]{43})/.exec(await res.text())?.[1]?.replace('&amp;', '&');
     assert.ok(link, 'the page shows a set-password link');
     assert.equal((await browser(w).login('sup', PASSWORD)).status, 401, 'the old password ended with the reset');
     assert.equal((await victim.get('/account')).status, 303, 'the user\'s sessions ended');
+    assert.deepEqual(getUser(w.site.store, 'sup')!.roles, [], 'the supervisor role waits for a second person');
+    const grant = pendingApprovals(w.site.store).find((a) => a.kind === 'user.roles.grant' && a.target === 'user:sup')!;
+    assert.deepEqual(grant.payload.roles, ['supervisor']);
 
-    const user = browser(w);
-    const form = await user.get(link);
-    assert.equal(form.status, 200);
-    user.csrf = csrfOf(await form.text());
-    const token = new URL(link, ORIGIN).searchParams.get('token')!;
-    assert.equal((await user.post('/password/set', { user: 'sup', token, password: 'mine and only mine 7', password2: 'nope' })).status, 400);
-    const set = await user.post('/password/set', { user: 'sup', token, password: 'mine and only mine 7', password2: 'mine and only mine 7' });
-    assert.equal(set.status, 303);
-    assert.equal((await browser(w).login('sup', 'mine and only mine 7')).status, 303);
-    assert.equal((await browser(w).get(link)).status, 410, 'the link works once');
-    const actions = since(from).filter((e) => e.target === 'user:sup').map((e) => [e.actor, e.action]);
-    assert.deepEqual(actions.slice(0, 2), [['user:root', 'user.password.reset'], ['user:sup', 'user.password.set']]);
-    const text = w.site.log.lines(0, w.site.log.size()).join('\n');
-    assert.ok(!text.includes(token) && !text.includes(KNOWN), 'neither the link nor a password in the log');
+    // the attack: the admin uses the link himself and signs in as sup — and hears nothing
+    const setVia = async (url: string, password: string) => {
+      const b = browser(w);
+      const form = await b.get(url);
+      if (form.status !== 200) return form.status;
+      b.csrf = csrfOf(await form.text());
+      const token = new URL(url, ORIGIN).searchParams.get('token')!;
+      assert.equal((await b.post('/password/set', { user: 'sup', token, password, password2: 'nope' })).status, 400);
+      return (await b.post('/password/set', { user: 'sup', token, password, password2: password })).status;
+    };
+    assert.equal(await setVia(link, 'the admin took it over'), 303);
+    const asSup = browser(w);
+    assert.equal((await asSup.login('sup', 'the admin took it over')).status, 303);
+    assert.equal((await asSup.get(`/recordings/${call}/audio`)).status, 403, 'no audio');
+    assert.equal((await asSup.get('/recordings?number=015112345678')).status, 403, 'no search by number');
+    assert.equal(await setVia(link, 'the real sam at last'), 410, 'the person finds the link used: they say so');
+
+    // the legitimate path: a new link (no second request), the person sets it, a second person confirms
+    const again = await as.root!.post('/admin/users/sup/password');
+    const link2 = /(\/password\/set\?user=sup&amp;token=[A-Za-z0-9_-]{43})/.exec(await again.text())![1]!.replace('&amp;', '&');
+    assert.equal(await setVia(link2, 'mine and only mine 7'), 303);
+    assert.equal((await as.dpo!.post(`/approvals/${grant.id}/decide`, { decision: 'approve', note: 'called sam' })).status, 303);
     as.sup = browser(w);
     assert.equal((await as.sup.login('sup', 'mine and only mine 7')).status, 303);
+    assert.equal((await as.sup.get(`/recordings/${call}/audio`)).status, 200);
+
+    const actions = since(from).filter((e) => e.target === 'user:sup').map((e) => `${e.actor} ${e.action}`);
+    assert.deepEqual(actions.slice(0, 4), ['user:root user.changed', 'user:root approval.requested', 'user:root user.password.reset', 'user:sup user.password.set']);
+    const text = w.site.log.lines(0, w.site.log.size()).join('\n');
+    for (const secret of [new URL(link, ORIGIN).searchParams.get('token')!, KNOWN, 'mine and only mine 7']) assert.ok(!text.includes(secret), 'no link or password in the log');
   });
 
   it('3: a user the admin creates with a personal-data role waits for a second person and gets a set-password link', async () => {

@@ -1,6 +1,7 @@
 import { html, raw } from 'hono/html';
 import type { UserSummary } from '../src/auth/index.ts';
 import { ROLES } from '../src/auth/roles.ts';
+import { PERSONAL_DATA_ROLES } from '../src/auth/role-grants.ts';
 import { fill, type Lang } from '../src/web/i18n.ts';
 import { csrfField, fmtTime, layout, type Html, type PageCtx } from './layout.ts';
 
@@ -22,6 +23,7 @@ const en = {
   none: 'No users yet.',
   addTitle: 'Add a user',
   add: 'Add user',
+  fourEyesRole: 'granted once a second person agrees',
   addNote: 'The new user gets a one-time link to choose their own password: you never learn it.',
   reason: 'Reason (for the second person)',
   reasonHint: 'Needed for roles that see personal data or audio (supervisor, DPO): a second person with approval rights decides on Approvals, not the one who gets the role.',
@@ -44,7 +46,7 @@ const en = {
   endSessionsNote: 'Signs the user out in every browser.',
   resetTitle: 'Reset the password',
   reset: 'Reset password',
-  resetNote: 'The old password stops working and every session ends; you get a one-time link with which the user chooses a new one. You never learn it.',
+  resetNote: 'The old password stops working and every session ends; you get a one-time link with which the user chooses a new one. You never learn it. Roles that see personal data (supervisor, DPO) come back once a second person approves.',
   selfReset: 'Change your own password under Account.',
   linkTitle: 'Set-password link',
   linkNote: 'Give this link to {name} by a way you trust (in person, by phone). It works once, until {until}. It is shown only this once.',
@@ -73,6 +75,8 @@ const en = {
   'done.disabled': 'Account disabled. Its sessions were ended.',
   'done.enabled': 'Account enabled.',
   'done.password': 'Password reset: the old one no longer works and the sessions were ended. Give the user the link below.',
+  'done.password-suspended': 'Password reset: the old one no longer works and the sessions were ended. The roles that see personal data wait for a second person, who confirms with the user that they chose their own password. Give the user the link below.',
+  resetGrantReason: 'Password of {name} reset by {by}: confirm with {name} (in person or by phone) that they chose their new password themselves, then approve.',
   'done.sessions': 'All sessions of this user were ended.',
   'done.totp': 'TOTP removed.',
   'done.revoked': 'Token revoked.',
@@ -98,6 +102,7 @@ const de: Record<Key, string> = {
   none: 'Noch keine Benutzer.',
   addTitle: 'Benutzer anlegen',
   add: 'Benutzer anlegen',
+  fourEyesRole: 'vergeben, sobald eine zweite Person zustimmt',
   addNote: 'Der neue Benutzer erhält einen einmaligen Link, mit dem er sein eigenes Passwort wählt: Sie erfahren es nie.',
   reason: 'Begründung (für die zweite Person)',
   reasonHint: 'Nötig für Rollen, die personenbezogene Daten oder Audio sehen (Supervisor, DSB): eine zweite Person mit Freigaberecht entscheidet unter Freigaben, nicht die Person, die die Rolle erhält.',
@@ -120,7 +125,7 @@ const de: Record<Key, string> = {
   endSessionsNote: 'Meldet den Benutzer in allen Browsern ab.',
   resetTitle: 'Passwort zurücksetzen',
   reset: 'Passwort zurücksetzen',
-  resetNote: 'Das alte Passwort gilt nicht mehr und alle Sitzungen enden; Sie erhalten einen einmaligen Link, mit dem der Benutzer ein neues wählt. Sie erfahren es nie.',
+  resetNote: 'Das alte Passwort gilt nicht mehr und alle Sitzungen enden; Sie erhalten einen einmaligen Link, mit dem der Benutzer ein neues wählt. Sie erfahren es nie. Rollen mit personenbezogenen Daten (Supervisor, DSB) kommen zurück, sobald eine zweite Person zustimmt.',
   selfReset: 'Ihr eigenes Passwort ändern Sie unter Konto.',
   linkTitle: 'Link zum Passwort-Setzen',
   linkNote: 'Geben Sie diesen Link auf einem vertrauenswürdigen Weg an {name} weiter (persönlich, telefonisch). Er funktioniert einmal, bis {until}. Er wird nur dieses eine Mal angezeigt.',
@@ -149,6 +154,8 @@ const de: Record<Key, string> = {
   'done.disabled': 'Konto gesperrt. Seine Sitzungen wurden beendet.',
   'done.enabled': 'Konto entsperrt.',
   'done.password': 'Passwort zurückgesetzt: das alte gilt nicht mehr, die Sitzungen wurden beendet. Geben Sie dem Benutzer den Link unten weiter.',
+  'done.password-suspended': 'Passwort zurückgesetzt: das alte gilt nicht mehr, die Sitzungen wurden beendet. Die Rollen mit personenbezogenen Daten warten auf eine zweite Person, die mit dem Benutzer klärt, dass er sein Passwort selbst gewählt hat. Geben Sie dem Benutzer den Link unten weiter.',
+  resetGrantReason: 'Passwort von {name} zurückgesetzt durch {by}: klären Sie mit {name} (persönlich oder telefonisch), dass das neue Passwort selbst gewählt wurde, dann freigeben.',
   'done.sessions': 'Alle Sitzungen dieses Benutzers wurden beendet.',
   'done.totp': 'TOTP entfernt.',
   'done.revoked': 'Token widerrufen.',
@@ -165,7 +172,7 @@ export function usersLabel(lang: Lang, key: Key, vars: Record<string, string> = 
 }
 
 /** Notices after a redirect come as a code (`?done=roles`), never as free text from the URL. */
-export const DONE_CODES = ['created', 'created-grant', 'roles', 'grant-requested', 'disabled', 'enabled', 'password', 'sessions', 'totp', 'revoked'] as const;
+export const DONE_CODES = ['created', 'created-grant', 'roles', 'grant-requested', 'disabled', 'enabled', 'password', 'password-suspended', 'sessions', 'totp', 'revoked'] as const;
 export type DoneCode = (typeof DONE_CODES)[number];
 export const isDoneCode = (s: string | undefined): s is DoneCode => !!s && (DONE_CODES as readonly string[]).includes(s);
 
@@ -192,7 +199,7 @@ function roleBoxes(ctx: PageCtx, idPrefix: string, checked: readonly string[]): 
   const L = (k: Key) => usersLabel(ctx.lang, k);
   return html`<fieldset><legend>${L('roles')}</legend>
     ${ROLES.map((r) => html`<div><input type="checkbox" id="${idPrefix}-${r}" name="role" value="${r}"${checked.includes(r) ? raw(' checked') : ''}>
-      <label for="${idPrefix}-${r}">${L(`role.${r}` as Key)}</label></div>`)}
+      <label for="${idPrefix}-${r}">${L(`role.${r}` as Key)}${PERSONAL_DATA_ROLES.includes(r) ? html` <span class="muted">(${L('fourEyesRole')})</span>` : ''}</label></div>`)}
   </fieldset>`;
 }
 

@@ -195,11 +195,25 @@ export function adminRoutes(deps: AppDeps) {
 
   // A reset ends the old password and every session; the person picks a new one through
   // the link (the administrator never learns it). For your own password: /account.
+  //
+  // The link passes through the administrator's hands, so whoever uses it could be them:
+  // an account that sees personal data loses those roles at the reset, and gets them back
+  // when a second person — who confirms with its owner that they chose the password —
+  // approves (the same four-eyes request as a grant). An admin alone can thus take over
+  // an account, never its access to calls.
   app.post('/users/:name/password', async (c) => {
     const u = target(c);
-    if (u.name === c.get('user')!.name) return renderUser(c, u, 400, { message: usersLabel(c.get('lang'), 'selfReset') });
+    const lang = c.get('lang');
+    if (u.name === c.get('user')!.name) return renderUser(c, u, 400, { message: usersLabel(lang, 'selfReset') });
+    const { grant: suspended } = splitRoleChange([], u.roles);
+    if (suspended.length) {
+      const waiting = pendingApprovals(store, { target: `user:${u.name}` }).find((a) => a.kind === ROLE_GRANT_KIND);
+      if (waiting) return renderUser(c, u, 400, { message: usersLabel(lang, 'grantWaiting', { id: waiting.id }) });
+      await updateUser(store, log, actor(c), u.name, { roles: u.roles.filter((r) => !suspended.includes(r)), logDetail: { suspended, why: 'password-reset' } });
+      await requestGrant(c, u.name, suspended, usersLabel(lang, 'resetGrantReason', { name: u.name, by: c.get('user')!.name }));
+    }
     const newLink = await linkFor(c, u.name);
-    return renderUser(c, getUser(store, u.name) ?? u, 200, { newLink, done: 'password' });
+    return renderUser(c, getUser(store, u.name) ?? u, 200, { newLink, done: suspended.length ? 'password-suspended' : 'password' });
   });
 
   app.post('/users/:name/sessions', async (c) => {
