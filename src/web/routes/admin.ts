@@ -94,6 +94,8 @@ export function adminRoutes(deps: AppDeps) {
   });
   const needReason = (c: Ctx, name: string, reason: string) => {
     if (!reason.trim()) throw new TresorError('E_USAGE', usersLabel(c.get('lang'), 'grantReasonNeeded'));
+    // (room for the note a new account's request gets; checked before anything is written)
+    if (reason.trim().length > 1800) throw new TresorError('E_USAGE', 'the reason is longer than 1800 characters');
     const waiting = pendingApprovals(store, { target: `user:${name}` }).find((a) => a.kind === ROLE_GRANT_KIND);
     if (waiting) throw new TresorError('E_USAGE', usersLabel(c.get('lang'), 'grantWaiting', { id: waiting.id }));
   };
@@ -143,7 +145,8 @@ export function adminRoutes(deps: AppDeps) {
       grant = split.grant;
       if (grant.length) needReason(c, name, reason);
       row = await addUser(store, log, actor(c), { name, roles: split.now });
-      if (grant.length) await requestGrant(c, name, grant, reason);
+      // the approver is told to check that the person, not the admin, set the password
+      if (grant.length) await requestGrant(c, name, grant, `${reason.trim()} — ${usersLabel(c.get('lang'), 'newAccountGrantNote', { name })}`);
     } catch (e) {
       if (isTresorError(e, 'E_USAGE')) return renderList(c, 400, { message: e.message, draft });
       throw e;
