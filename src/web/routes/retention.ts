@@ -1,9 +1,10 @@
 import { Hono } from 'hono';
 import { readFile } from 'node:fs/promises';
 import { can } from '../../auth/index.ts';
+import { searchesPersonalData } from '../../retention/holds.ts';
 import { isTresorError, TresorError } from '../../core/errors.ts';
 import { isId } from '../../core/ids.ts';
-import { activeHolds, searchesPersonalData } from '../../retention/holds.ts';
+import { activeHolds } from '../../retention/holds.ts';
 import { listPolicies, savePolicy, type Policy, type PolicyRow } from '../../retention/policies.ts';
 import { planPurge, type PurgeDeps, type PurgeRunRow } from '../../retention/purge.ts';
 import { purgeWithGuards } from '../../retention/run.ts';
