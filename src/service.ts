@@ -126,7 +126,10 @@ export async function startService(config: Config, say: Logger = (m) => console.
     idleMs: config.auth.sessionIdleMinutes * 60_000,
     absoluteMs: config.auth.sessionMaxHours * 3600_000,
     requireTotpForPrivileged: config.auth.requireTotpForPrivileged,
+    secrets: site.keys,
   });
+  // TOTP secrets an older version kept in the clear are sealed now (issue 16)
+  await auth.sealClearTotpSecrets();
   const access = createAccess({ store, keys: site.keys, archive, log });
   const app = createApp({ config, site, archive, media, auth, access, ingestStatus: status });
   const tls = config.web.tlsCert && config.web.tlsKey

@@ -6,7 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { openIndex, type IndexStore } from '../src/index/index.ts';
 import { createAuditLog, type AuditLog } from '../src/audit/index.ts';
 import { createNoteSigner } from '../src/crypto/signing.ts';
-import { addUser, createAuth, getUser, newSetupToken, newTotpSecret, totpAt, updateUser } from '../src/auth/index.ts';
+import { addUser, createAuth, getUser, newSetupToken, newTotpSecret, openTotp, sealTotp, totpAt, updateUser } from '../src/auth/index.ts';
+import { openKeyring, type Keyring } from '../src/crypto/index.ts';
 import { hotp, base32Encode } from '../src/auth/totp.ts';
 
 const PW = 'a long enough password 42';
@@ -15,13 +16,16 @@ describe('auth: sessions, TOTP, setup link', () => {
   let dir: string;
   let store: IndexStore;
   let log: AuditLog;
+  let keys: Keyring;
   let clock = Date.parse('2026-11-29T10:00:00Z');
   const now = () => clock;
-  const limits = { idleMs: 30 * 60_000, absoluteMs: 12 * 3600_000, requireTotpForPrivileged: false };
+  let limits: { idleMs: number; absoluteMs: number; requireTotpForPrivileged: boolean; secrets: Keyring };
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tresor-auth-'));
     store = openIndex(dir);
+    keys = openKeyring(dir, false);
+    limits = { idleMs: 30 * 60_000, absoluteMs: 12 * 3600_000, requireTotpForPrivileged: false, secrets: keys };
     const signer = createNoteSigner('test.tresor/auth', new Uint8Array(32).fill(5));
     log = createAuditLog(store, { signer, origin: signer.name });
     await addUser(store, log, 'cli:test', { name: 'sam', roles: ['supervisor'], password: PW });
@@ -83,7 +87,7 @@ describe('auth: sessions, TOTP, setup link', () => {
 
     const auth = createAuth(store, log, limits, now);
     const s = newTotpSecret();
-    await updateUser(store, log, 'cli:test', 'sam', { totpSecret: s });
+    await updateUser(store, log, 'cli:test', 'sam', { totpSecret: sealTotp(keys, 'sam', s) });
     assert.deepEqual(await auth.login({ name: 'sam', password: PW, address: 'a' }), { ok: false, reason: 'totp-needed' });
     const code = totpAt(s, clock);
     const ok = await auth.login({ name: 'sam', password: PW, totp: code, address: 'a' });
@@ -104,7 +108,7 @@ describe('auth: sessions, TOTP, setup link', () => {
     assert.equal(wrong.ok, false);
     const ok = await auth.completeEnrolment({ token, code: totpAt(secret, clock), address: 'b' });
     assert.ok(ok.ok, 'enrolled and signed in');
-    assert.equal(getUser(store, 'dora')!.totpSecret, secret);
+    assert.equal(openTotp(keys, getUser(store, 'dora')!), secret);
     assert.deepEqual(await auth.completeEnrolment({ token, code: totpAt(secret, clock), address: 'b' }), { ok: false, reason: 'enrolment-expired' }, 'the enrolment works once');
     assert.deepEqual(await auth.login({ name: 'dora', password: PW, address: 'b' }), { ok: false, reason: 'totp-needed' }, 'from now on the code is asked for');
     assert.ok((await auth.login({ name: 'sam', password: PW, address: 'b' })).ok, 'supervisors are not forced');

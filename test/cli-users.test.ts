@@ -4,7 +4,8 @@ import { userInfo } from 'node:os';
 import { before, describe, it } from 'node:test';
 import { cli, configFile, envFor, testConfig, TRESOR } from './helpers/site.ts';
 import { openSite } from '../src/site/open.ts';
-import { getUser } from '../src/auth/index.ts';
+import { getUser, openTotp, ROLE_GRANT_KIND } from '../src/auth/index.ts';
+import { requestApproval } from '../src/retention/approvals.ts';
 import { verifyPassword } from '../src/auth/passwords.ts';
 import type { Config } from '../src/config/index.ts';
 
@@ -139,6 +140,15 @@ describe('tresor user / token', () => {
     assert.ok(secret);
     assert.match(r.stdout, new RegExp(`^uri +otpauth://totp/Tresor%3Asam\\?secret=${secret}&`, 'm'));
     assert.equal(users().find((u) => u.name === 'sam')!.totp, true);
+    const sealed = openSite(c);
+    try {
+      // sealed by the keyring at rest (issue 16), and it opens to what was printed
+      const row = getUser(sealed.store, 'sam')!;
+      assert.ok(row.totpSecret!.startsWith('s1.') && !row.totpSecret!.includes(secret));
+      assert.equal(openTotp(sealed.keys, row), secret);
+    } finally {
+      await sealed.close();
+    }
     assert.equal(cli(c, ['user', 'totp-remove', '--name', 'sam']).code, 0);
     assert.equal(users().find((u) => u.name === 'sam')!.totp, false);
 
@@ -164,6 +174,31 @@ describe('tresor user / token', () => {
       );
     } finally {
       await site.close();
+    }
+  });
+
+  it('the operator on the box decides a console role grant with tresor approve (the grant is applied, logged with the approval)', async () => {
+    const site = openSite(c);
+    let id = '';
+    try {
+      const a = await requestApproval(site.store, site.log, {
+        kind: ROLE_GRANT_KIND, target: 'user:sam', by: 'user:boss', person: 'boss', reason: 'covers the DPO on leave',
+        payload: { user: 'sam', roles: ['dpo'] }, beneficiaries: ['sam'],
+      });
+      id = a.id;
+    } finally {
+      await site.close();
+    }
+    const r = cli(c, ['approve', id]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(users().find((u) => u.name === 'sam')!.roles.includes('dpo'));
+    const after = openSite(c);
+    try {
+      const e = after.log.about('target', 'user:sam', 5).find((x) => x.action === 'user.changed')!;
+      assert.equal(e.detail.approval, id);
+      assert.equal(e.actor, `cli:${userInfo().username}`);
+    } finally {
+      await after.close();
     }
   });
 });

@@ -96,7 +96,8 @@ describe('legal holds and early deletion', () => {
     const search = holdSearchOf(keys, { number, queue: 'support' })!;
     assert.ok(!JSON.stringify(search).includes('5555'), 'no number in the clear');
     const h = await addHold(store, log, dora.by, { caseName: 'Bafin inquiry 2026-17', reason: 'regulator asked for all calls of this customer', search });
-    assert.deepEqual(entries().at(-1)!.detail, { ids: 0, search: ['queue', 'phoneToken'] });
+    // the token's prefix, as a search entry has it (issue 16): matchable, yet no number
+    assert.deepEqual(entries().at(-1)!.detail, { ids: 0, search: ['queue', 'phoneToken'], phoneToken: search.phoneToken!.slice(0, 16) });
     const later = await w.ingestCall(freepbxName(5, 4, '017655550001'), { seconds: 3, source: 'noise' }, { queue: 'support', purpose: 'service', tags: [] });
     const other = await w.ingestCall(freepbxName(5, 5, '017655550002'), { seconds: 3, source: 'noise' }, { queue: 'support', purpose: 'service', tags: [] });
     const r = await runPurge(deps(), { by: 'system:retention', now: Date.now() });

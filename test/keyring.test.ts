@@ -75,3 +75,15 @@ test('keyring_misnamed_kek_credential_fails_closed_instead_of_creating_keys_in_t
   assert.throws(() => openKeyring(join(dir, 'data'), false, { CREDENTIALS_DIRECTORY: cred }), /kek/);
   assert.throws(() => statSync(join(dir, 'data', 'keys')), /ENOENT/, 'no fresh keys were made beside the archive');
 });
+
+test('keyring_seals_small_secrets_per_context_and_only_its_own_keys_open_them', () => {
+  const dir = tmp();
+  const k = openKeyring(dir, false, {});
+  const sealed = k.sealSecret('totp:dora', 'JBSWY3DPEHPK3PXP');
+  assert.ok(sealed.startsWith('s1.') && !sealed.includes('JBSWY3DPEHPK3PXP'));
+  assert.notEqual(k.sealSecret('totp:dora', 'JBSWY3DPEHPK3PXP'), sealed, 'a fresh nonce each time');
+  assert.equal(openKeyring(dir, true, {}).openSecret('totp:dora', sealed), 'JBSWY3DPEHPK3PXP', 'opens after a restart');
+  assert.throws(() => k.openSecret('totp:mallory', sealed), (e: any) => e.code === 'E_CRYPTO', 'copied into another row it does not open');
+  assert.throws(() => k.openSecret('totp:dora', sealed.slice(0, -2) + 'AA'), (e: any) => e.code === 'E_CRYPTO', 'tampered');
+  assert.throws(() => openKeyring(tmp(), false, {}).openSecret('totp:dora', sealed), (e: any) => e.code === 'E_CRYPTO', 'another site\'s keys');
+});

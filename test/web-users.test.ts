@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { browser, csrfOf, makeUser, ORIGIN, PASSWORD, webSite, type WebSite } from './helpers/web.ts';
-import { createApiToken, getUser, totpAt, updateUser } from '../src/auth/index.ts';
+import { createApiToken, getUser, openTotp, sealTotp, totpAt, updateUser } from '../src/auth/index.ts';
 import type { LogEntry } from '../src/audit/index.ts';
 
 // User administration (/admin/users) and the own account (/account) through every
@@ -97,7 +97,7 @@ describe('user and account management in the console', () => {
     assert.equal(list.status, 200);
     const html = await list.text();
     for (const n of ['root', ...roles]) assert.ok(html.includes(`href="/admin/users/${n}"`), n);
-    for (const id of ['new-name', 'new-password', 'new-role-admin', 'new-role-auditor']) assert.ok(html.includes(`<label for="${id}"`), `label for ${id}`);
+    for (const id of ['new-name', 'new-reason', 'new-role-admin', 'new-role-auditor']) assert.ok(html.includes(`<label for="${id}"`), `label for ${id}`);
     assert.ok(!html.includes('scrypt$'), 'no hashes in the page');
     assert.equal((await b.get('/admin/users/root')).status, 200);
     assert.equal((await b.get('/admin/users/nobody')).status, 404);
@@ -105,51 +105,64 @@ describe('user and account management in the console', () => {
     // German labels
     const de = await b.get('/admin/users', { 'Accept-Language': 'de-DE,de;q=0.9' });
     assert.ok((await de.text()).includes('Benutzer anlegen'));
-    // an API token, even an administrator's, does not manage users (and skips CSRF, so it must not)
+    // an API token, even an administrator's, does not manage users (it skips CSRF on /api/, so it must not)
     const { token } = await createApiToken(w.site.store, w.site.log, 'cli:test', 'root', 'integration');
     const bearer = { Host: 'tresor.test', Authorization: `Bearer ${token}` };
     assert.equal((await w.app.request('/admin/users', { headers: bearer })).status, 403);
     const viaToken = await w.app.request('/admin/users', {
       method: 'POST', headers: { ...bearer, 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ name: 'viatoken', role: 'admin', password: PASSWORD }).toString(),
+      body: new URLSearchParams({ name: 'viatoken', role: 'admin' }).toString(),
     });
     assert.equal(viaToken.status, 403);
     assert.equal(getUser(w.site.store, 'viatoken'), undefined);
     assert.equal((await w.app.request('/account', { headers: bearer })).status, 403);
   });
 
-  it('adds a user from the form (keeping the input on a refusal); the new user can sign in', async () => {
+  /** Opens a set-password link shown on an admin page and picks a password there. */
+  const useLink = async (html: string, name: string, password = PASSWORD) => {
+    const url = new RegExp(`value="(https?://[^"]+/password/set\\?user=${name}&amp;token=[A-Za-z0-9_-]{43})"`).exec(html)?.[1]?.replace('&amp;', '&');
+    assert.ok(url, `a set-password link for ${name} on the page`);
+    const person = browser(w);
+    const form = await person.get(new URL(url).pathname + new URL(url).search);
+    assert.equal(form.status, 200);
+    person.csrf = csrfOf(await form.text());
+    const token = new URL(url).searchParams.get('token')!;
+    assert.equal((await person.post('/password/set', { user: name, token, password, password2: password })).status, 303);
+  };
+
+  it('adds a user from the form (keeping the input on a refusal); the new user sets their own password through the link', async () => {
     const b = as.root!;
-    // refused: short password; the name and roles stay in the form, nothing is created
-    let res = await postMany(b, '/admin/users', [['name', 'erika'], ['role', 'supervisor'], ['role', 'auditor'], ['password', 'short']]);
+    // refused: a personal-data role without a reason for the second person; name and roles stay in the form
+    let res = await postMany(b, '/admin/users', [['name', 'erika'], ['role', 'supervisor'], ['role', 'auditor']]);
     assert.equal(res.status, 400);
     let html = await res.text();
-    assert.match(html, /at least 12 characters/);
+    assert.match(html, /needs a second person: give a reason/);
     assert.match(html, /id="new-name"[^>]*value="erika"/);
     assert.match(html, /id="new-role-supervisor"[^>]*checked/);
     assert.doesNotMatch(html, /id="new-role-admin"[^>]*checked/);
-    res = await postMany(b, '/admin/users', [['name', 'erika'], ['role', 'wizard'], ['password', PASSWORD]]);
+    res = await postMany(b, '/admin/users', [['name', 'erika'], ['role', 'wizard']]);
     assert.equal(res.status, 400);
     assert.match(await res.text(), /unknown role &quot;wizard&quot;|unknown role "wizard"/);
-    res = await postMany(b, '/admin/users', [['name', 'Bad Name!'], ['role', 'auditor'], ['password', PASSWORD]]);
+    res = await postMany(b, '/admin/users', [['name', 'Bad Name!'], ['role', 'auditor']]);
     assert.equal(res.status, 400);
     assert.equal(getUser(w.site.store, 'erika'), undefined);
 
     const from = w.site.log.size();
-    res = await postMany(b, '/admin/users', [['name', 'erika'], ['role', 'supervisor'], ['role', 'auditor'], ['password', PASSWORD]]);
-    assert.equal(res.status, 303);
-    assert.equal(res.headers.get('Location'), '/admin/users/erika?done=created');
-    assert.deepEqual(getUser(w.site.store, 'erika')!.roles, ['supervisor', 'auditor']);
+    res = await postMany(b, '/admin/users', [['name', 'erika'], ['role', 'auditor']]);
+    assert.equal(res.status, 200);
+    html = await res.text();
+    assert.match(html, /User created/);
+    assert.deepEqual(getUser(w.site.store, 'erika')!.roles, ['auditor']);
     const created = entriesSince(from).find((e) => e.action === 'user.created')!;
     assert.equal(created.actor, 'user:root');
     assert.equal(created.target, 'user:erika');
-    html = await (await b.get('/admin/users/erika?done=created')).text();
-    assert.match(html, /User created|Benutzer angelegt/);
+    assert.equal((await browser(w).login('erika')).status, 401, 'no password until erika picks one');
     // a second user of the same name is refused
-    res = await postMany(b, '/admin/users', [['name', 'erika'], ['role', 'auditor'], ['password', PASSWORD]]);
+    res = await postMany(b, '/admin/users', [['name', 'erika'], ['role', 'auditor']]);
     assert.equal(res.status, 400);
     assert.match(await res.text(), /exists already/);
 
+    await useLink(html, 'erika');
     const erika = browser(w);
     assert.equal((await erika.login('erika')).status, 303);
     assert.equal((await erika.get('/account')).status, 200);
@@ -189,32 +202,40 @@ describe('user and account management in the console', () => {
     assert.equal(getUser(w.site.store, 'erika')!.disabled, false);
   });
 
-  it('changes roles, resets a password and ends sessions; each is logged without secrets', async () => {
+  it('changes roles, resets a password (a link, never a password the admin knows) and ends sessions; each is logged without secrets', async () => {
     const b = as.root!;
     const erika = browser(w);
     assert.equal((await erika.login('erika')).status, 303);
     const from = w.site.log.size();
-    let res = await postMany(b, '/admin/users/erika/roles', [['role', 'auditor']]);
+    let res = await postMany(b, '/admin/users/erika/roles', [['role', 'auditor'], ['role', 'admin']]);
     assert.equal(res.status, 303);
-    assert.deepEqual(getUser(w.site.store, 'erika')!.roles, ['auditor']);
+    assert.deepEqual(getUser(w.site.store, 'erika')!.roles, ['auditor', 'admin']);
     assert.equal((await erika.get('/account')).status, 303, 'a role change ends the sessions');
+    res = await postMany(b, '/admin/users/erika/roles', [['role', 'auditor']]);
+    assert.equal(res.status, 303);
     res = await postMany(b, '/admin/users/erika/roles', []);
     assert.equal(res.status, 400, 'no role at all is refused');
-    res = await b.post('/admin/users/erika/password', { password: 'short' });
-    assert.equal(res.status, 400);
-    assert.match(await res.text(), /at least 12/);
-    res = await b.post('/admin/users/erika/password', { password: NEW_PASSWORD });
-    assert.equal(res.status, 303);
-    assert.equal((await browser(w).login('erika', PASSWORD)).status, 401);
     const again = browser(w);
-    assert.equal((await again.login('erika', NEW_PASSWORD)).status, 303);
+    assert.equal((await again.login('erika')).status, 303);
+    res = await b.post('/admin/users/erika/password', { password: NEW_PASSWORD });
+    assert.equal(res.status, 200);
+    const html = await res.text();
+    assert.match(html, /Password reset/);
+    assert.equal((await again.get('/account')).status, 303, 'the reset ended the sessions');
+    assert.equal((await browser(w).login('erika', PASSWORD)).status, 401, 'the old password is gone');
+    assert.equal((await browser(w).login('erika', NEW_PASSWORD)).status, 401, 'what the admin typed is nothing');
+    await useLink(html, 'erika', NEW_PASSWORD);
+    const third = browser(w);
+    assert.equal((await third.login('erika', NEW_PASSWORD)).status, 303);
     res = await b.post('/admin/users/erika/sessions');
     assert.equal(res.status, 303);
-    assert.equal((await again.get('/account')).status, 303, 'ended everywhere');
+    assert.equal((await third.get('/account')).status, 303, 'ended everywhere');
     const actions = entriesSince(from).filter((e) => e.target === 'user:erika').map((e) => e.action);
-    assert.deepEqual(actions, ['user.changed', 'user.password.reset', 'user.sessions.ended']);
+    assert.deepEqual(actions, ['user.changed', 'user.changed', 'user.password.reset', 'user.password.set', 'user.sessions.ended']);
     const text = allLogText();
     for (const secret of [PASSWORD, NEW_PASSWORD, 'scrypt$']) assert.ok(!text.includes(secret), `log holds no ${secret}`);
+    // your own password is changed under Account, not reset here
+    assert.equal((await b.post('/admin/users/root/password')).status, 400);
   });
 
   it('never leaves the box without an enabled administrator', async () => {
@@ -257,19 +278,23 @@ describe('user and account management in the console', () => {
     assert.doesNotMatch(html, /action="\/admin\/users\/root\/disable"/, 'no disable button for yourself');
   });
 
-  it('creates an API token shown once, which works as Bearer until revoked', async () => {
+  it('an owner creates their API token on /account (shown once; works as Bearer until revoked); an admin can revoke it, not create one', async () => {
     const b = as.root!;
+    const minted = await b.post('/admin/users/auditor/tokens', { label: 'for someone else' });
+    assert.equal(minted.status, 404, 'no token minting for another user');
+    const owner = as.auditor!;
     const from = w.site.log.size();
-    const res = await b.post('/admin/users/auditor/tokens', { label: 'siem export' });
+    const res = await owner.post('/account/tokens', { label: 'siem export', current: PASSWORD });
     assert.equal(res.status, 200);
     const html = await res.text();
-    const token = /tresor_[0-9A-Z]{26}_[A-Za-z0-9_-]{43}/.exec(html)?.[0];
+    const token = /tresor_[0-9A-HJKMNP-TV-Z]{26}_[A-Za-z0-9_-]{43}/.exec(html)?.[0];
     assert.ok(token, 'the token is on the page');
     assert.match(html, /shown only this once|nur dieses eine Mal/);
     const id = token.split('_')[1]!;
     const entry = entriesSince(from).find((e) => e.action === 'token.created')!;
     assert.equal(entry.target, `token:${id}`);
-    assert.ok(!allLogText().includes(token.split('_')[2]!), 'the secret is not in the log');
+    assert.equal(entry.actor, 'user:auditor');
+    assert.ok(!allLogText().includes(token.slice(`tresor_${id}_`.length)), 'the secret is not in the log');
 
     const api = () => w.app.request('/api/log/checkpoint', { headers: { Host: 'tresor.test', Authorization: `Bearer ${token}` } });
     const ok = await api();
@@ -279,6 +304,7 @@ describe('user and account management in the console', () => {
     const page = await (await b.get('/admin/users/auditor')).text();
     assert.ok(page.includes(id), 'listed by id');
     assert.ok(!page.includes(token), 'never shown again');
+    assert.ok(!(await (await owner.get('/account')).text()).includes(token), 'not on the account page again either');
     assert.equal((await b.post(`/admin/users/dpo/tokens/${id}/revoke`)).status, 404, 'revoke through another user\'s page is refused');
     const rev = await b.post(`/admin/users/auditor/tokens/${id}/revoke`);
     assert.equal(rev.status, 303);
@@ -323,7 +349,7 @@ describe('user and account management in the console', () => {
     assert.equal((await other.post('/account/totp/confirm', { code: totpAt(secret, Date.now()) })).status, 400);
     res = await b.post('/account/totp/confirm', { code: totpAt(secret, Date.now()) });
     assert.equal(res.status, 303);
-    assert.equal(getUser(w.site.store, 'dpo')!.totpSecret, secret);
+    assert.equal(openTotp(w.site.keys, getUser(w.site.store, 'dpo')!), secret);
     assert.ok(!allLogText().includes(secret), 'the secret is not in the log');
     await refresh(b);
     assert.match(await (await b.get('/account')).text(), /second factor is set up|zweiter Faktor ist eingerichtet/i);
@@ -342,7 +368,7 @@ describe('user and account management in the console', () => {
 
   it('an administrator removes a user\'s TOTP; "sign out everywhere" ends every session', async () => {
     const b = as.root!;
-    await updateUser(w.site.store, w.site.log, 'cli:test', 'auditor', { totpSecret: 'JBSWY3DPEHPK3PXP' });
+    await updateUser(w.site.store, w.site.log, 'cli:test', 'auditor', { totpSecret: sealTotp(w.site.keys, 'auditor', 'JBSWY3DPEHPK3PXP') });
     assert.equal((await b.post('/admin/users/auditor/totp-remove')).status, 303);
     assert.equal(getUser(w.site.store, 'auditor')!.totpSecret, null);
 

@@ -46,6 +46,23 @@ const en = {
   'err.totpOn': 'A second factor is set up already; remove it first to set up a new one.',
   'err.required': 'Your role requires a second factor; it cannot be removed.',
   'err.session': 'Account settings need a console session (not an API token).',
+  tokensTitle: 'API tokens',
+  tokensNote: 'For integrations: a token acts as you, with your roles at the time of use, on the API (/api/) only — never on the console. Only you (or the operator on the box) can make one; an administrator can revoke it.',
+  tokenLabel: 'Label',
+  tokenId: 'ID',
+  tokenCreated: 'Created',
+  tokenLastUsed: 'Last used',
+  tokenNever: 'never',
+  tokenState: 'State',
+  tokenLive: 'active',
+  tokenRevoked: 'revoked',
+  tokenNone: 'You have no API tokens.',
+  tokenCreate: 'Create token',
+  tokenCreateNote: 'Needs your current password.',
+  revoke: 'Revoke',
+  newTokenTitle: 'Your new API token',
+  newTokenNote: 'Copy this token now. It is shown only this once; Tresor keeps only a hash of it.',
+  'done.revoked': 'Token revoked.',
 } as const;
 
 type Key = keyof typeof en;
@@ -91,6 +108,23 @@ const de: Record<Key, string> = {
   'err.totpOn': 'Ein zweiter Faktor ist bereits eingerichtet; entfernen Sie ihn zuerst, um einen neuen einzurichten.',
   'err.required': 'Ihre Rolle verlangt einen zweiten Faktor; er kann nicht entfernt werden.',
   'err.session': 'Kontoeinstellungen brauchen eine Konsolen-Sitzung (kein API-Token).',
+  tokensTitle: 'API-Tokens',
+  tokensNote: 'Für Anbindungen: ein Token handelt als Sie, mit Ihren Rollen zum Zeitpunkt der Nutzung, nur an der API (/api/) — nie in der Konsole. Nur Sie (oder der Betreiber auf dem Gerät) können eines anlegen; ein Administrator kann es widerrufen.',
+  tokenLabel: 'Bezeichnung',
+  tokenId: 'ID',
+  tokenCreated: 'Angelegt',
+  tokenLastUsed: 'Zuletzt benutzt',
+  tokenNever: 'nie',
+  tokenState: 'Zustand',
+  tokenLive: 'aktiv',
+  tokenRevoked: 'widerrufen',
+  tokenNone: 'Sie haben keine API-Tokens.',
+  tokenCreate: 'Token anlegen',
+  tokenCreateNote: 'Erfordert Ihr aktuelles Passwort.',
+  revoke: 'Widerrufen',
+  newTokenTitle: 'Ihr neues API-Token',
+  newTokenNote: 'Kopieren Sie dieses Token jetzt. Es wird nur dieses eine Mal angezeigt; Tresor speichert nur einen Hash davon.',
+  'done.revoked': 'Token widerrufen.',
 };
 
 const TABLES: Record<Lang, Record<Key, string>> = { en, de };
@@ -101,12 +135,20 @@ export function accountLabel(lang: Lang, key: Key, vars: Record<string, string |
   return fill(TABLES[lang][key], vars);
 }
 
-export const ACCOUNT_DONE = ['password', 'totp', 'totpRemoved'] as const;
+export const ACCOUNT_DONE = ['password', 'totp', 'totpRemoved', 'revoked'] as const;
 export type AccountDone = (typeof ACCOUNT_DONE)[number];
 export const isAccountDone = (s: string | undefined): s is AccountDone => !!s && (ACCOUNT_DONE as readonly string[]).includes(s);
 
 /** Which form a message belongs to, so it shows next to that form. */
-export type AccountForm = 'password' | 'totp';
+export type AccountForm = 'password' | 'totp' | 'tokens';
+
+export interface OwnToken {
+  id: string;
+  label: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+  revokedAt: number | null;
+}
 
 export function accountPage(ctx: PageCtx, v: {
   user: UserSummary;
@@ -114,8 +156,13 @@ export function accountPage(ctx: PageCtx, v: {
   totpRequired: boolean;
   done?: AccountDone;
   message?: { form: AccountForm; text: string };
+  tokens: OwnToken[];
+  /** a token just created: shown on this response only */
+  newToken?: { id: string; token: string; label: string };
 }): Html {
   const L = (k: Key) => accountLabel(ctx.lang, k);
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const when = (ms: number) => html`<time datetime="${iso(ms)}">${fmtTime(iso(ms), ctx.lang)}</time>`;
   const u = v.user;
   const msg = (form: AccountForm) => (v.message?.form === form ? html`<p class="error" role="alert">${v.message.text}</p>` : '');
   return layout(ctx, L('title'), html`
@@ -155,6 +202,30 @@ ${u.totp
   <button type="submit" class="danger">${L('totpRemove')}</button>
 </form>`
     : html`<form method="post" action="/account/totp/start" class="inline">${csrfField(ctx.csrf)}<button type="submit">${L('totpStart')}</button></form>`}
+
+<h2 id="tokens">${L('tokensTitle')}</h2>
+<p class="muted">${L('tokensNote')}</p>
+${msg('tokens')}
+${v.newToken ? html`<section class="note" aria-labelledby="new-token">
+  <h3 id="new-token">${L('newTokenTitle')}</h3>
+  <p><strong>${L('newTokenNote')}</strong></p>
+  <p><label for="new-token-value">${v.newToken.label || v.newToken.id}</label>
+  <input id="new-token-value" readonly size="80" value="${v.newToken.token}"></p>
+</section>` : ''}
+${v.tokens.length ? html`<div class="table-wrap"><table id="own-tokens">
+  <thead><tr><th scope="col">${L('tokenId')}</th><th scope="col">${L('tokenLabel')}</th><th scope="col">${L('tokenCreated')}</th><th scope="col">${L('tokenLastUsed')}</th><th scope="col">${L('tokenState')}</th><th scope="col"><span class="muted">${L('revoke')}</span></th></tr></thead>
+  <tbody>${v.tokens.map((t) => html`<tr><td><code>${t.id}</code></td><td>${t.label}</td><td>${when(t.createdAt)}</td>
+    <td>${t.lastUsedAt ? when(t.lastUsedAt) : L('tokenNever')}</td><td>${t.revokedAt ? L('tokenRevoked') : L('tokenLive')}</td>
+    <td>${t.revokedAt ? '' : html`<form method="post" action="/account/tokens/${t.id}/revoke" class="inline">${csrfField(ctx.csrf)}<button type="submit" class="danger" aria-label="${L('revoke')} ${t.id}">${L('revoke')}</button></form>`}</td></tr>`)}</tbody>
+</table></div>` : html`<p>${L('tokenNone')}</p>`}
+<form method="post" action="/account/tokens" class="stack narrow" aria-labelledby="tokens">
+  ${csrfField(ctx.csrf)}
+  <div><label for="token-label">${L('tokenLabel')}</label><input id="token-label" name="label" maxlength="100" autocomplete="off"></div>
+  <div><label for="token-password">${L('current')}</label>
+    <input id="token-password" name="current" type="password" autocomplete="current-password" required aria-describedby="token-hint">
+    <small id="token-hint" class="muted">${L('tokenCreateNote')}</small></div>
+  <button type="submit">${L('tokenCreate')}</button>
+</form>
 
 <h2 id="sessions">${L('sessionsTitle')}</h2>
 <p class="muted">${L('sessionsNote')}</p>

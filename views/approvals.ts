@@ -40,10 +40,12 @@ const L = {
     reject: 'Ablehnen',
     run: 'Jetzt ausführen',
     own: 'Ihre eigene Anfrage: eine zweite Person muss entscheiden.',
+    aboutYou: 'Diese Anfrage betrifft Sie: eine andere Person muss entscheiden.',
     cannotDecide: 'Ihre Rolle darf nicht entscheiden.',
     rejectOnly: 'Diese Änderung kommt aus der Konfigurationsdatei, deren Verfasser niemand prüfen kann: sie wird nach ihrer Karenzfrist wirksam, sofern sie niemand ablehnt; vorher freigeben kann sie niemand.',
     never: 'nie',
     'kind.quarantine.discard': 'Quarantäne-Datei verwerfen',
+    'kind.user.roles.grant': 'Rollen mit personenbezogenen Daten vergeben',
     'kind.hold.release': 'Aufbewahrungssperre (Legal Hold) aufheben',
     'kind.recording.delete': 'Aufnahmen vorzeitig löschen',
     'kind.policy.change': 'Aufbewahrungsrichtlinie verkürzen',
@@ -112,10 +114,12 @@ const L = {
     reject: 'Reject',
     run: 'Carry out now',
     own: 'Your own request: a second person has to decide.',
+    aboutYou: 'This request is about you: someone else has to decide.',
     cannotDecide: 'Your role may not decide.',
     rejectOnly: 'This change comes from the configuration file, whose author nobody can check: it takes effect after its grace period unless someone rejects it; nobody can approve it earlier.',
     never: 'never',
     'kind.quarantine.discard': 'Discard a quarantined file',
+    'kind.user.roles.grant': 'Grant roles that see personal data',
     'kind.hold.release': 'Release a legal hold',
     'kind.recording.delete': 'Delete recordings early',
     'kind.policy.change': 'Shorten a retention policy',
@@ -222,7 +226,7 @@ ${d.pending.length === 0 ? html`<p>${t('pendingNone')}</p>` : d.pending.map(({ r
 <dt>${t('colReason')}</dt><dd>${r.reason}</dd>
 </dl>
 ${effect(ctx, r.id, preview)}
-${isMine(r) ? html`<p class="muted">${t('own')}</p>` : !d.canDecide ? html`<p class="muted">${t('cannotDecide')}</p>` : html`
+${isMine(r) ? html`<p class="muted">${t('own')}</p>` : r.beneficiaries?.includes(d.me.name) ? html`<p class="muted">${t('aboutYou')}</p>` : !d.canDecide ? html`<p class="muted">${t('cannotDecide')}</p>` : html`
   <form method="post" action="/approvals/${r.id}/decide" class="stack narrow">${csrfField(ctx.csrf)}
     <label for="note-${r.id}">${t('note')}</label>
     <textarea id="note-${r.id}" name="note" rows="2" maxlength="2000"></textarea>

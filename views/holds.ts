@@ -1,4 +1,5 @@
 import { html, raw } from 'hono/html';
+import { can } from '../src/auth/roles.ts';
 import { fill, type Lang } from '../src/web/i18n.ts';
 import type { SearchFields } from '../src/web/search-query.ts';
 import type { HoldRow, HoldSearch } from '../src/retention/holds.ts';
@@ -61,6 +62,8 @@ const en = {
   'field.queue': 'queue',
   'field.direction': 'direction',
   'field.phoneToken': 'a phone number (keyed)',
+  personalNeeded: 'A hold by phone number or agent looks a person up: that needs a role that sees personal data (DPO). Hold by ids, dates, queue or direction, or ask the DPO.',
+  personalFieldsHidden: 'Holds by phone number or agent are placed by the DPO.',
   'field.agentToken': 'an agent (keyed)',
   'field.consentState': 'consent',
   'done.placed': 'Hold placed.',
@@ -124,6 +127,8 @@ const de: Record<Key, string> = {
   'field.queue': 'Warteschlange',
   'field.direction': 'Richtung',
   'field.phoneToken': 'eine Rufnummer (verschlüsselt)',
+  personalNeeded: 'Ein Hold nach Rufnummer oder Agent sucht eine Person: das braucht eine Rolle mit Zugriff auf personenbezogene Daten (DSB). Halten Sie nach IDs, Datum, Warteschlange oder Richtung fest, oder fragen Sie die/den DSB.',
+  personalFieldsHidden: 'Holds nach Rufnummer oder Agent legt die/der DSB an.',
   'field.agentToken': 'ein Agent (verschlüsselt)',
   'field.consentState': 'Einwilligung',
   'done.placed': 'Hold gesetzt.',
@@ -220,8 +225,10 @@ ${active.length ? html`<div class="table-wrap"><table id="active" aria-labelledb
   <fieldset><legend>${L('searchLegend')}</legend>
     <div><label for="h-from">${L('from')}</label><input id="h-from" name="from" type="date" value="${f.from}"></div>
     <div><label for="h-to">${L('to')}</label><input id="h-to" name="to" type="date" value="${f.to}"></div>
+    ${ctx.principal && can(ctx.principal.roles, 'recording.personal') ? html`
     <div><label for="h-number">${L('number')}</label><input id="h-number" name="number" inputmode="tel" autocomplete="off" value="${f.number}"></div>
-    <div><label for="h-agent">${L('agent')}</label><input id="h-agent" name="agent" autocomplete="off" value="${f.agent}"></div>
+    <div><label for="h-agent">${L('agent')}</label><input id="h-agent" name="agent" autocomplete="off" value="${f.agent}"></div>` : html`
+    <p class="muted">${L('personalFieldsHidden')}</p>`}
     <div><label for="h-queue">${L('queue')}</label><input id="h-queue" name="queue" autocomplete="off" value="${f.queue}"></div>
     <div><label for="h-direction">${L('direction')}</label><select id="h-direction" name="direction">
       ${opt('', L('any'), f.direction)}${opt('in', L('dir.in'), f.direction)}${opt('out', L('dir.out'), f.direction)}${opt('internal', L('dir.internal'), f.direction)}

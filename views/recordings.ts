@@ -81,7 +81,7 @@ ${r.next ? html`<p>${r.partial ? html`<span class="muted">${t('search.partial', 
 </section>`;
 }
 
-export function recordingPage(ctx: PageCtx, v: RecordingView, o: { canAudio: boolean; log: LogLine[]; retention?: RecordingRetention }): Html {
+export function recordingPage(ctx: PageCtx, v: RecordingView, o: { canAudio: boolean; log: LogLine[] | null; retention?: RecordingRetention }): Html {
   const { t } = ctx;
   const stored = v.storedFormat.replace(/^original:/, '');
   const row = (k: string, val: Html | string | number | null) => html`<dt>${k}</dt><dd>${val ?? '–'}</dd>`;
@@ -117,11 +117,11 @@ ${row('Ingested', fmtTime(v.ingestedAt, ctx.lang))}
 ${!v.masked ? html`<section aria-labelledby="h-consent"><h2 id="h-consent">${t('rec.consentEvidence')}</h2>
 <dl class="meta">${row(t('col.consent'), t(`consent.${v.consent.state}` as never))}${row('Method', v.consent.method ?? null)}${row('At', v.consent.at ?? null)}${row('Evidence', v.consent.evidence ?? null)}</dl></section>` : ''}
 ${o.retention ? retentionSection(ctx, o.retention) : ''}
-<section aria-labelledby="h-log">
+${o.log ? html`<section aria-labelledby="h-log">
 <h2 id="h-log">${t('rec.log')}</h2>
 <div class="table-wrap"><table id="recording-log">
 <thead><tr><th scope="col">#</th><th scope="col">Time (UTC)</th><th scope="col">Actor</th><th scope="col">Action</th><th scope="col">Detail</th></tr></thead>
 <tbody>${o.log.map((e) => html`<tr><td class="num">${e.seq}</td><td>${e.time.replace('T', ' ').replace('Z', '')}</td><td>${e.actor}</td><td>${e.action}</td><td><code>${JSON.stringify(e.detail)}</code></td></tr>`)}</tbody>
 </table></div>
-</section>`);
+</section>` : ''}`);
 }

@@ -100,6 +100,8 @@ const en = {
   secHold: 'Legal hold',
   secHeld: 'on hold',
   secNoHold: 'none',
+  heldMasked: '{n} more due recording(s) are kept by holds that search by phone number or agent (shown to roles that see personal data).',
+  secHoldsMasked: 'Holds that search by phone number or agent are shown only to roles that see personal data.',
   secDeleteTitle: 'Request early deletion',
   secDeleteNote: 'A second person with approval rights has to agree (four-eyes). Recordings under a legal hold are not deleted.',
   secReason: 'Reason',
@@ -201,6 +203,8 @@ const de: Record<Key, string> = {
   secHold: 'Legal Hold',
   secHeld: 'zurückgehalten',
   secNoHold: 'keiner',
+  heldMasked: '{n} weitere fällige Aufnahme(n) halten Holds fest, die nach Rufnummer oder Agent suchen (sichtbar für Rollen mit Zugriff auf personenbezogene Daten).',
+  secHoldsMasked: 'Holds, die nach Rufnummer oder Agent suchen, sehen nur Rollen mit Zugriff auf personenbezogene Daten.',
   secDeleteTitle: 'Vorzeitige Löschung beantragen',
   secDeleteNote: 'Eine zweite Person mit Freigaberecht muss zustimmen (Vier-Augen-Prinzip). Aufnahmen unter Legal Hold werden nicht gelöscht.',
   secReason: 'Begründung',
@@ -377,7 +381,7 @@ function runsTable(ctx: PageCtx, runs: PurgeRunRow[]): Html {
 <td>${r.state}</td><td class="num">${r.purged}</td><td class="num">${r.held}</td><td>${reportLinks(r)}</td></tr>`)}</tbody></table></div>`;
 }
 
-export function dryRunPage(ctx: PageCtx, plan: PurgePlan, holdNames: Record<string, string>): Html {
+export function dryRunPage(ctx: PageCtx, plan: PurgePlan, holdNames: Record<string, string>, heldByPersonalHolds = 0): Html {
   const lang = ctx.lang;
   const L = (k: Key, v?: Record<string, string | number>) => retentionLabel(lang, k, v);
   const head = (hold: boolean) => html`<thead><tr><th scope="col">${L('colId')}</th><th scope="col">${L('colStart')}</th><th scope="col">${L('colPolicy')}</th><th scope="col">${L('colExpires')}</th>${hold ? html`<th scope="col">${L('colHold')}</th>` : ''}</tr></thead>`;
@@ -394,6 +398,7 @@ ${plan.due.length ? html`<div class="table-wrap"><table id="due" aria-labelledby
 <h2 id="held-h">${L('held', { n: plan.held.length })}</h2>
 ${plan.held.length ? html`<div class="table-wrap"><table id="held" aria-labelledby="held-h">${head(true)}
 <tbody>${plan.held.map((i) => html`<tr data-id="${i.id}">${cells(i)}<td><a href="/holds#hold-${i.hold}"><code>${i.hold}</code></a>${holdNames[i.hold] ? html` ${holdNames[i.hold]}` : ''}</td></tr>`)}</tbody></table></div>` : html`<p>${L('heldNone')}</p>`}
+${heldByPersonalHolds ? html`<p class="muted" id="held-masked">${L('heldMasked', { n: heldByPersonalHolds })}</p>` : ''}
 </section>
 <form method="post" action="/retention/purge">${csrfField(ctx.csrf)}<button type="submit" class="danger">${L('runNow')}</button></form>`);
 }
@@ -434,6 +439,8 @@ export interface RecordingRetention {
   awaitingClock?: boolean;
   /** the hold keeping it; the case name only for holds.manage */
   hold: { id: string; caseName: string | null } | null;
+  /** holds by number or agent are left out for this viewer (a masked page) */
+  holdsMasked?: boolean;
   canRequestDelete: boolean;
   /** a pending early-deletion request for this recording */
   pendingDeletion: string | null;
@@ -449,6 +456,7 @@ export function retentionSection(ctx: PageCtx, r: RecordingRetention): Html {
 <dt>${L('secExpires')}</dt><dd>${r.awaitingClock ? L('secAwaitingClock') : r.expiresAt === null ? L('secNever') : when(r.expiresAt, lang)}${r.due ? html` <strong>(${L('secDue')})</strong>` : ''}</dd>
 <dt>${L('secHold')}</dt><dd>${r.hold ? html`${L('secHeld')}${r.hold.caseName !== null ? html`: <a href="/holds#hold-${r.hold.id}">${r.hold.caseName}</a>` : ''}` : L('secNoHold')}</dd>
 </dl>
+${r.holdsMasked ? html`<p class="muted">${L('secHoldsMasked')}</p>` : ''}
 ${r.pendingDeletion ? html`<p class="note">${L('secPending', { id: r.pendingDeletion })}</p>` : r.canRequestDelete ? html`
 <h3 id="h-delete">${L('secDeleteTitle')}</h3>
 <form method="post" action="/holds/deletions" class="stack narrow" aria-labelledby="h-delete">${csrfField(ctx.csrf)}

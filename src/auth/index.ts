@@ -8,13 +8,17 @@ import { createSession, endSession, lookupSession, sweepSessions, type SessionLi
 import { consumeSetupToken, setupTokenValid } from './setup.ts';
 import { createThrottle, DEFAULT_THROTTLE, type ThrottleOptions } from './throttle.ts';
 import { checkTotp } from './totp.ts';
-import { getUser, nameProblem, updateUser, type UserRow } from './users.ts';
+import { getUser, nameProblem, NO_PASSWORD, updateUser, type UserRow } from './users.ts';
 import { randomBytes } from 'node:crypto';
 import { newTotpSecret, otpauthUri } from './totp.ts';
+import { openTotp, sealClearTotpSecrets, sealTotp, type SecretSealer } from './sealed.ts';
 
 export * from './roles.ts';
 export * from './users.ts';
 export * from './api-tokens.ts';
+export * from './role-grants.ts';
+export { issuePasswordLink, passwordLinkValid, setPasswordWithLink, PASSWORD_LINK_TTL_MS } from './password-links.ts';
+export { openTotp, sealTotp, type SecretSealer, type SealedTotp } from './sealed.ts';
 export { newSetupToken, setupNeeded, setupTokenValid } from './setup.ts';
 export { passwordProblem, MIN_PASSWORD_LENGTH } from './passwords.ts';
 export { newTotpSecret, otpauthUri, totpAt } from './totp.ts';
@@ -23,6 +27,8 @@ export type { SessionRow, SessionLimits } from './sessions.ts';
 export interface AuthSettings extends SessionLimits {
   /** TOTP is required for admin and dpo accounts (they can change who sees what) */
   requireTotpForPrivileged: boolean;
+  /** the keyring's sealing operation, for TOTP secrets at rest */
+  secrets: SecretSealer;
   throttle?: ThrottleOptions;
 }
 
@@ -51,17 +57,27 @@ export function createAuth(store: IndexStore, log: LogWriter, settings: AuthSett
   const enrolments = new Map<string, { user: string; secret: string; expires: number }>();
   const ENROL_MS = 10 * 60_000;
 
-  async function openSession(u: UserRow, totpStep: number | null, detail: Record<string, unknown> = {}): Promise<LoginResult> {
+  async function openSession(u: UserRow, totp: boolean, detail: Record<string, unknown> = {}): Promise<LoginResult> {
     throttle.succeeded([`user:${u.name}`]);
     const t = now();
     await sweepSessions(store, settings, t);
     const fresh = getUser(store, u.name) ?? u;
     const { id, row } = await createSession(store, u.name, fresh.sessionEpoch, t);
-    await store.root.transaction(() => {
-      if (totpStep !== null) store.users.put(u.name, { ...(store.users.get(u.name) as UserRow), totpLastStep: totpStep });
-      log.appendSync([{ actor: `user:${u.name}`, action: 'auth.login', target: 'auth', detail: { totp: totpStep !== null, ...detail } }]);
-    });
+    await log.append([{ actor: `user:${u.name}`, action: 'auth.login', target: 'auth', detail: { totp, ...detail } }]);
     return { ok: true, sessionId: id, session: row, user: fresh };
+  }
+
+  /**
+   * Marks a TOTP step used, in one write transaction that re-reads the row: of logins
+   * racing with one code (each past its own scrypt run), exactly one gets the step.
+   */
+  function claimTotpStep(name: string, step: number): Promise<boolean> {
+    return store.root.transaction(() => {
+      const cur = store.users.get(name) as UserRow | undefined;
+      if (!cur || cur.totpLastStep >= step) return false;
+      store.users.put(name, { ...cur, totpLastStep: step });
+      return true;
+    });
   }
 
   function totpRequired(u: UserRow): boolean {
@@ -79,16 +95,18 @@ export function createAuth(store: IndexStore, log: LogWriter, settings: AuthSett
         return { ok: false, reason: 'throttled', retryAfterMs: wait };
       }
       const u = nameProblem(name) ? undefined : getUser(store, name);
-      // Unknown users cost the same scrypt run as known ones: timing tells no names.
-      const good = await verifyPassword(input.password, u?.passwordHash ?? (await dummyHash()));
+      // Unknown users, and accounts whose password is not set yet, cost the same scrypt
+      // run as everyone else: timing tells no names.
+      const usable = u && u.passwordHash !== NO_PASSWORD;
+      const good = (await verifyPassword(input.password, usable ? u.passwordHash : await dummyHash())) && !!usable;
       const fail = async (why: string, reason: 'invalid' | 'totp-needed' = 'invalid'): Promise<LoginResult> => {
         throttle.failed(keys);
         await log.append([{ actor: `user:${u ? name : '?'}`, action: 'auth.login.failed', target: 'auth', detail: { why } }]);
         return { ok: false, reason };
       };
-      if (!u || !good) return fail(u ? 'password' : 'unknown-user');
+      if (!u || !good) return fail(u ? (usable ? 'password' : 'no-password-set') : 'unknown-user');
       if (u.disabled) return fail('disabled');
-      let totpStep: number | null = null;
+      let totp = false;
       if (totpRequired(u)) {
         if (!u.totpSecret) {
           const token = randomBytes(32).toString('base64url');
@@ -98,10 +116,19 @@ export function createAuth(store: IndexStore, log: LogWriter, settings: AuthSett
           return { ok: false, reason: 'totp-enrol-needed', enrolment: { token, secret, uri: otpauthUri('Tresor', u.name, secret) } };
         }
         if (!input.totp) return { ok: false, reason: 'totp-needed' };
-        totpStep = checkTotp(u.totpSecret, input.totp.trim(), now(), u.totpLastStep);
-        if (totpStep === null) return fail('totp', 'totp-needed');
+        let secret: string;
+        try {
+          secret = openTotp(settings.secrets, u)!;
+        } catch {
+          // a sealed value that does not open here (moved from another row, other keys)
+          return fail('totp-secret-unreadable', 'totp-needed');
+        }
+        const step = checkTotp(secret, input.totp.trim(), now(), u.totpLastStep);
+        // checked against the row read before scrypt; claimed against the row as it is now
+        if (step === null || !(await claimTotpStep(u.name, step))) return fail('totp', 'totp-needed');
+        totp = true;
       }
-      return openSession(u, totpStep);
+      return openSession(u, totp);
     },
 
     /** Finishes a first-sign-in TOTP enrolment: a valid code stores the secret and signs in. */
@@ -121,9 +148,13 @@ export function createAuth(store: IndexStore, log: LogWriter, settings: AuthSett
         return { ok: false, reason: 'totp-enrol-needed', enrolment: { token: input.token, secret: e.secret, uri: otpauthUri('Tresor', e.user, e.secret) } };
       }
       enrolments.delete(input.token);
-      const u = await updateUser(store, log, `user:${e.user}`, e.user, { totpSecret: e.secret });
-      return openSession(u, step, { enrolled: true });
+      // the code just used counts as used: it cannot sign anyone in a second time
+      const u = await updateUser(store, log, `user:${e.user}`, e.user, { totpSecret: sealTotp(settings.secrets, e.user, e.secret), totpLastStep: step });
+      return openSession(u, true, { enrolled: true });
     },
+
+    /** Seals TOTP secrets an older version stored in the clear (run once at start). */
+    sealClearTotpSecrets: () => sealClearTotpSecrets(store, settings.secrets),
 
     /** The principal of a session cookie, or why there is none. */
     session(id: string): { principal: Principal; session: SessionRow; user: UserRow } | { reason: 'unknown' | 'idle' | 'expired' | 'ended' } {

@@ -3,16 +3,18 @@ import type { LogWriter, NewLogEntry } from '../core/types.ts';
 import type { IndexStore } from '../index/index.ts';
 import { hashPassword } from './passwords.ts';
 import { isRole, type Role } from './roles.ts';
+import { assertSealed, type SealedTotp } from './sealed.ts';
 
 export interface UserRow {
   v: 1;
   name: string;
   roles: Role[];
+  /** scrypt hash, or NO_PASSWORD while a set-password link is out (src/auth/password-links.ts) */
   passwordHash: string;
   disabled: boolean;
   createdAt: number;
   createdBy: string;
-  /** base32 TOTP secret once enrolled */
+  /** the TOTP secret once enrolled, sealed by the keyring (src/auth/sealed.ts) */
   totpSecret: string | null;
   /** last TOTP step accepted (a code works once) */
   totpLastStep: number;
@@ -20,7 +22,12 @@ export interface UserRow {
   sessionEpoch: number;
   /** UI language */
   lang: 'de' | 'en' | null;
+  /** an open set-password link: only the SHA-256 of its secret */
+  passwordLink?: { sha256: string; expiresAt: number; by: string } | null;
 }
+
+/** The password hash of an account that has none yet (or had it reset): nothing verifies against it. */
+export const NO_PASSWORD = '!none';
 
 /** What pages and `user list` show: never the hash or the TOTP secret. */
 export interface UserSummary {
@@ -92,12 +99,17 @@ export function lastAdminProblem(store: IndexStore, before: UserRow, after: Pick
   return `refused: "${before.name}" is the last enabled administrator; make another user an administrator first`;
 }
 
-export async function addUser(store: IndexStore, log: LogWriter, by: string, input: { name: string; roles: Role[]; password: string }): Promise<UserRow> {
+/**
+ * Adds a user. Without a password the account cannot sign in until its owner sets one
+ * through a set-password link (issuePasswordLink): what the console does, so that the
+ * administrator never knows a working password of someone else.
+ */
+export async function addUser(store: IndexStore, log: LogWriter, by: string, input: { name: string; roles: Role[]; password?: string }): Promise<UserRow> {
   const problem = nameProblem(input.name);
   if (problem) throw new TresorError('E_USAGE', problem);
   if (getUser(store, input.name)) throw new TresorError('E_USAGE', `a user "${input.name}" exists already`);
   const row: UserRow = {
-    v: 1, name: input.name, roles: input.roles, passwordHash: await hashPassword(input.password), disabled: false,
+    v: 1, name: input.name, roles: input.roles, passwordHash: input.password === undefined ? NO_PASSWORD : await hashPassword(input.password), disabled: false,
     createdAt: Date.now(), createdBy: by, totpSecret: null, totpLastStep: -1, sessionEpoch: 0, lang: null,
   };
   await commit(store, log, row, { actor: by, action: 'user.created', target: `user:${row.name}`, detail: { roles: row.roles } }, true);
@@ -106,9 +118,18 @@ export async function addUser(store: IndexStore, log: LogWriter, by: string, inp
 
 export async function updateUser(
   store: IndexStore, log: LogWriter, by: string, name: string,
-  change: { roles?: Role[]; disabled?: boolean; password?: string; endSessions?: boolean; totpSecret?: string | null; totpLastStep?: number; lang?: 'de' | 'en' },
+  change: {
+    roles?: Role[];
+    /** roles added to whatever the row holds inside the transaction (an approved grant) */
+    addRoles?: Role[];
+    disabled?: boolean; password?: string; endSessions?: boolean;
+    totpSecret?: SealedTotp | null; totpLastStep?: number; lang?: 'de' | 'en';
+    /** more facts for the log entry (the approval behind a change) */
+    logDetail?: Record<string, unknown>;
+  },
 ): Promise<UserRow> {
   mustUser(store, name);
+  assertSealed(change.totpSecret);
   // The slow part (scrypt) first; the change itself is applied to the row as it is inside
   // the write transaction, so a console edit and a CLI edit at the same moment cannot
   // undo each other.
@@ -121,12 +142,17 @@ export async function updateUser(
       row.roles = change.roles;
       detail.roles = change.roles;
     }
+    if (change.addRoles) {
+      row.roles = [...new Set([...row.roles, ...change.addRoles])];
+      detail.roles = row.roles;
+    }
     if (change.disabled !== undefined) {
       row.disabled = change.disabled;
       action = change.disabled ? 'user.disabled' : 'user.enabled';
     }
     if (passwordHash !== undefined) {
       row.passwordHash = passwordHash;
+      row.passwordLink = null;
       action = 'user.password.reset';
     }
     if (change.totpSecret !== undefined) {
@@ -138,11 +164,12 @@ export async function updateUser(
     if (change.lang) row.lang = change.lang;
     // Any change to who someone is or may be ends their sessions: a disabled user or a
     // reset password must not keep a console open somewhere.
-    if (change.endSessions || change.disabled || passwordHash !== undefined || change.roles || change.totpSecret !== undefined) {
+    if (change.endSessions || change.disabled || passwordHash !== undefined || change.roles || change.addRoles || change.totpSecret !== undefined) {
       row.sessionEpoch = u.sessionEpoch + 1;
       detail.sessionsEnded = true;
       if (action === 'user.changed' && change.endSessions && !change.roles) action = 'user.sessions.ended';
     }
+    Object.assign(detail, change.logDetail);
     return { row, action, detail };
   };
   // totp step and language are bookkeeping, not events worth an audit entry

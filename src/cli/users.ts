@@ -2,7 +2,7 @@ import { TresorError } from '../core/errors.ts';
 import type { Site } from '../site/open.ts';
 import {
   addUser, createApiToken, lastAdminProblem, listApiTokens, listUsers, mustUser, nameProblem, newTotpSecret, otpauthUri,
-  parseRoles, passwordProblem, revokeApiToken, summary, updateUser, type ApiTokenRow, type UserRow,
+  parseRoles, passwordProblem, revokeApiToken, sealTotp, summary, updateUser, type ApiTokenRow, type UserRow,
 } from '../auth/index.ts';
 import { withSite } from './with-site.ts';
 import { parse, type Command } from './main.ts';
@@ -13,6 +13,13 @@ import { parse, type Command } from './main.ts';
  * password, the last admin locked out). Passwords come on stdin only, never as an
  * argument (arguments show in `ps` and shell history). Every change is logged by
  * src/auth with actor `cli:<os user>`.
+ *
+ * What the operator on the box may do (issue 16): everything here, directly — set a
+ * password, grant any role, create a token for any user — without the console's four-eyes
+ * steps. Whoever can run this reads the data directory and the keys, and so every
+ * recording (`tresor extract`); a second person in the console would not stop them. The
+ * separation of duties is between console users; the box's shell is the site's root,
+ * and every use of it is in the log.
  */
 
 const TOTP_ISSUER = 'Tresor';
@@ -185,7 +192,7 @@ export const userCmd: Command = async (args, { config, actor, io }) => {
       return withSite(config, async (site) => {
         const u = mustUser(site.store, name);
         const secret = newTotpSecret();
-        await updateUser(site.store, site.log, actor, name, { totpSecret: secret });
+        await updateUser(site.store, site.log, actor, name, { totpSecret: sealTotp(site.keys, name, secret) });
         if (u.totpSecret) io.err(`note: ${name} had a second factor already; it was replaced and the old app entry no longer works`);
         io.out(`secret ${secret}`);
         io.out(`uri    ${otpauthUri(TOTP_ISSUER, name, secret)}`);

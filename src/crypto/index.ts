@@ -1,5 +1,5 @@
 export { seal, open, openRange, openRangeChunks, plainLength, sealedLength, DEFAULT_CHUNK } from './envelope.ts';
 export {
-  openKeyring, keySource, rotateKek, credentialsRotationHelp, ROTATE_FAULT_POINTS,
+  openKeyring, keySource, SEALED_PREFIX, rotateKek, credentialsRotationHelp, ROTATE_FAULT_POINTS,
   type Keyring, type KeySource, type WrappedDek, type KekRotationHost, type KekRotationState, type KekRotationReport, type RotateFaultPoint,
 } from './keyring.ts';

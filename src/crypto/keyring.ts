@@ -34,8 +34,19 @@ export interface Keyring {
   newDek(): Uint8Array;
   /** HMAC-SHA-256 token for an index lookup (phone numbers, agents) */
   token(kind: string, value: string): string;
+  /**
+   * Seals a small secret kept in the index (a user's TOTP secret) so a copy of data.mdb
+   * does not hand it out; `context` (e.g. `totp:<user>`) binds it to its place: a sealed
+   * value copied into another row does not open there.
+   */
+  sealSecret(context: string, plain: string): string;
+  /** Opens what sealSecret made for the same context; throws E_CRYPTO otherwise. */
+  openSecret(context: string, sealed: string): string;
   logSigningSeed(): Uint8Array;
 }
+
+/** How sealSecret's output starts (version 1: secretbox under a key derived per context). */
+export const SEALED_PREFIX = 's1.';
 
 export interface WrappedDek {
   epoch: number;
@@ -117,6 +128,18 @@ function decode32(text: string, what: string): Uint8Array {
   return new Uint8Array(b);
 }
 
+/**
+ * The key that seals small secrets of one context. Derived from the index secret, not the
+ * KEK: KEK rotation deletes old epochs (that is its point, for crypto-shredding), and a
+ * TOTP secret must outlive it; the index secret never rotates (every phone token hangs on
+ * it). An HMAC with a label of its own keeps this key apart from the lookup tokens.
+ */
+function sealKey(indexSecret: Uint8Array, context: string): Uint8Array {
+  // the label has no NUL, so no token(kind, value) input (always `kind\0value`) equals it
+  const master = createHmac('sha256', indexSecret).update('tresor seal v1').digest();
+  return new Uint8Array(createHmac('sha256', master).update(context).digest());
+}
+
 function fingerprint(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex').slice(0, 16);
 }
@@ -166,6 +189,17 @@ function loadKeys(src: KeySource): Keyring {
       return dek;
     },
     token: (kind, value) => createHmac('sha256', indexSecret).update(`${kind}\0${value}`).digest('hex'),
+    sealSecret(context, plain) {
+      const nonce = new Uint8Array(randomBytes(24));
+      const box = nacl.secretbox(new Uint8Array(Buffer.from(plain, 'utf8')), nonce, sealKey(indexSecret, context));
+      return SEALED_PREFIX + Buffer.concat([nonce, box]).toString('base64url');
+    },
+    openSecret(context, sealed) {
+      const raw = sealed.startsWith(SEALED_PREFIX) ? Buffer.from(sealed.slice(SEALED_PREFIX.length), 'base64url') : Buffer.alloc(0);
+      const plain = raw.length > 24 ? nacl.secretbox.open(new Uint8Array(raw.subarray(24)), new Uint8Array(raw.subarray(0, 24)), sealKey(indexSecret, context)) : null;
+      if (!plain) throw new TresorError('E_CRYPTO', `a sealed secret (${context.replace(/:.*/, '')}) does not open: wrong key, another row's value, or tampered index`);
+      return Buffer.from(plain).toString('utf8');
+    },
     logSigningSeed: () => seed,
   };
 }

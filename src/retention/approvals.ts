@@ -35,6 +35,8 @@ export interface ApprovalRow {
   reason: string;
   /** whatever the executor needs; never shown in the log */
   payload: Record<string, unknown>;
+  /** people who may not decide besides the requester: whoever the action benefits (a role grant's receiver) */
+  beneficiaries?: string[];
   state: ApprovalState;
   decidedBy?: string;
   decider?: string;
@@ -141,6 +143,8 @@ export interface RequestInput {
   person?: string;
   reason: string;
   payload?: Record<string, unknown>;
+  /** people who may not decide this request (see ApprovalRow.beneficiaries) */
+  beneficiaries?: string[];
   ttlMs?: number;
   now?: number;
   /** takes effect on its own then, unless rejected (ApprovalRow.graceUntil) */
@@ -162,6 +166,7 @@ export async function requestApproval(store: IndexStore, log: LogWriter, input: 
     id: newId(now), kind: input.kind, target: input.target, requestedBy: input.by, requester: input.person ?? input.by,
     requestedAt: now, expiresAt: now + (input.ttlMs ?? APPROVAL_TTL_MS), reason, payload: input.payload ?? {}, state: 'pending',
     ...(input.graceUntil !== undefined ? { graceUntil: input.graceUntil } : {}), ...(input.rejectOnly ? { rejectOnly: true as const } : {}),
+    ...(input.beneficiaries?.length ? { beneficiaries: input.beneficiaries } : {}),
   };
   // a grace request lives until its grace is over, and a little longer for the sweep to apply it
   if (row.graceUntil !== undefined) row.expiresAt = Math.max(row.expiresAt, row.graceUntil + APPROVAL_TTL_MS);
@@ -210,10 +215,10 @@ export async function decide(store: IndexStore, log: LogWriter, id: string, d: D
   const person = d.person ?? d.by;
   const note = (d.note ?? '').trim();
   if (note.length > MAX_TEXT) throw new TresorError('E_USAGE', `the note is longer than ${MAX_TEXT} characters`);
-  const r = await store.root.transaction((): { row: ApprovalRow; refused?: 'own-request' | 'no-permission' | 'expired' | 'decided' | 'reject-only' } | null => {
+  const r = await store.root.transaction((): { row: ApprovalRow; refused?: 'own-request' | 'beneficiary' | 'no-permission' | 'expired' | 'decided' | 'reject-only' } | null => {
     const row = store.approvals.get(id) as ApprovalRow | undefined;
     if (!row) return null;
-    const refuse = (why: 'own-request' | 'no-permission' | 'reject-only') => {
+    const refuse = (why: 'own-request' | 'beneficiary' | 'no-permission' | 'reject-only') => {
       log.appendSync([{ actor: d.by, action: 'approval.refused', target: row.target, detail: { approval: id, kind: row.kind, why } }]);
       return { row, refused: why };
     };
@@ -226,6 +231,7 @@ export async function decide(store: IndexStore, log: LogWriter, id: string, d: D
     }
     if (!can(d.roles, 'approvals.decide')) return refuse('no-permission');
     if (person === row.requester || d.by === row.requestedBy) return refuse('own-request');
+    if (row.beneficiaries?.includes(person)) return refuse('beneficiary');
     if (d.approve && row.rejectOnly) return refuse('reject-only');
     const next: ApprovalRow = {
       ...row, state: d.approve ? 'approved' : 'rejected', decidedBy: d.by, decider: person, decidedAt: now, ...(note ? { note } : {}),
@@ -241,6 +247,8 @@ export async function decide(store: IndexStore, log: LogWriter, id: string, d: D
   switch (r.refused) {
     case 'own-request':
       throw new TresorError('E_FORBIDDEN', 'you asked for this yourself: a second, different person has to decide (four-eyes rule)', { detail: { reason: 'own-request' } });
+    case 'beneficiary':
+      throw new TresorError('E_FORBIDDEN', 'this request is about you: a different person has to decide it (four-eyes rule)', { detail: { reason: 'beneficiary' } });
     case 'no-permission':
       throw new TresorError('E_FORBIDDEN', 'deciding four-eyes requests needs the approvals.decide permission (roles admin or dpo)', { detail: { reason: 'no-permission' } });
     case 'reject-only':

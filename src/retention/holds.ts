@@ -101,6 +101,15 @@ export function holdSearchOf(keys: { token(kind: string, value: string): string 
   return Object.keys(s).length ? s : null;
 }
 
+/**
+ * A hold whose saved search names a number or an agent: which calls it keeps tells
+ * something about a person, so only roles that see personal data are shown its members
+ * (issue 16: the masked recording page told an admin which calls a number's hold kept).
+ */
+export function searchesPersonalData(h: Pick<HoldRow, 'search'>): boolean {
+  return !!(h.search?.phoneToken || h.search?.agentToken);
+}
+
 /** Which fields a saved search uses (names only: for the log and for summaries). */
 export function searchFields(s: HoldSearch | null): string[] {
   return s ? SEARCH_KEYS.filter((k) => s[k] !== undefined) : [];
@@ -175,7 +184,13 @@ export async function addHold(store: IndexStore, log: LogWriter, by: string, inp
     store.holds.put(row.id, row);
     log.appendSync([{
       actor: by, action: 'hold.placed', target: `hold:${row.id}`,
-      detail: { ids: ids.length, search: searchFields(search) },
+      // the token prefixes, as a search's entry has them: which number a hold is about
+      // can be matched later (by whoever may compute the token), yet the log holds none
+      detail: {
+        ids: ids.length, search: searchFields(search),
+        ...(search?.phoneToken ? { phoneToken: search.phoneToken.slice(0, 16) } : {}),
+        ...(search?.agentToken ? { agentToken: search.agentToken.slice(0, 16) } : {}),
+      },
     }]);
     return null;
   });

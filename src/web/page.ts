@@ -1,16 +1,39 @@
+import type { Context } from 'hono';
 import type { PageCtx } from '../../views/layout.ts';
+import { TresorError } from '../core/errors.ts';
 import type { Ctx } from './env.ts';
 import { translator } from './i18n.ts';
 
-/** The render context of a page, from the request's context. */
+/**
+ * The render context of a page, from the request's context. Defaults where the request
+ * never got to the identity middleware (an error while reading the body): the error page
+ * must still render.
+ */
 export function pageCtx(c: Ctx): PageCtx {
-  const lang = c.get('lang');
-  return { t: translator(lang), lang, principal: c.get('principal'), csrf: c.get('csrf'), path: c.req.path };
+  const lang = c.get('lang') ?? 'en';
+  return { t: translator(lang), lang, principal: c.get('principal') ?? null, csrf: c.get('csrf') ?? '', path: c.req.path };
+}
+
+/**
+ * The request's form body. A body that is not valid form data (a multipart body whose
+ * last part never ends) or that the client stopped sending half-way is the client's
+ * fault: E_USAGE (a 400 with this message), not an internal error with a stack trace.
+ */
+export async function readForm(c: Context, opts: { all?: boolean } = {}): Promise<Record<string, string | File | (string | File)[]>> {
+  try {
+    return await c.req.parseBody(opts);
+  } catch (e) {
+    throw badBody(e);
+  }
+}
+
+export function badBody(cause: unknown): TresorError {
+  return new TresorError('E_USAGE', 'The request body could not be read (incomplete, or not valid form data).', { detail: { reason: 'bad-body' }, cause });
 }
 
 /** Form fields as strings (missing → ''). */
 export async function form(c: Ctx): Promise<Record<string, string>> {
-  const body = await c.req.parseBody();
+  const body = await readForm(c);
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(body)) if (typeof v === 'string') out[k] = v;
   return out;
@@ -21,7 +44,7 @@ export function safeNext(next: string | undefined): string {
   return next && /^\/(?!\/)[^\s\\]*$/.test(next) && !next.startsWith('/login') ? next : '/';
 }
 
-export function clientAddress(c: Ctx): string {
+export function clientAddress(c: Context): string {
   const info = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress;
   return info ?? 'unknown';
 }

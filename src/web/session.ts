@@ -7,8 +7,15 @@ import type { WebEnv } from './env.ts';
 import { cookieNames } from './security.ts';
 import { pickLang } from './i18n.ts';
 
-/** Finds who is asking: a Bearer token (API) or a session cookie (console). */
-export function identify(auth: Auth, opts: { tls: boolean }): MiddlewareHandler<WebEnv> {
+/**
+ * Finds who is asking: a Bearer token (API) or a session cookie (console).
+ *
+ * Tokens are for /api/ only (issue 16): an API token carries no second factor, skips the
+ * CSRF check (it is no ambient credential) and has no second person behind it, so it
+ * must not reach a console route — policies, purges, holds, approvals, users. A token
+ * sent to one is refused (403) and logged as `access.denied`.
+ */
+export function identify(auth: Auth, log: LogWriter, opts: { tls: boolean }): MiddlewareHandler<WebEnv> {
   const names = cookieNames(opts.tls);
   return async (c, next) => {
     c.set('principal', null);
@@ -16,7 +23,15 @@ export function identify(auth: Auth, opts: { tls: boolean }): MiddlewareHandler<
     c.set('csrf', '');
     const authz = c.req.header('Authorization');
     if (authz?.startsWith('Bearer ')) {
-      c.set('principal', auth.bearer(authz.slice(7).trim()));
+      const p = auth.bearer(authz.slice(7).trim());
+      if (!isApi(c.req.path)) {
+        if (!p) return c.text('Sign in to the console; API tokens work on /api/ only.', 401);
+        // the area only (never the rest of a path someone typed)
+        const area = /^\/([a-z-]{1,20})/.exec(c.req.path)?.[1] ?? '';
+        await log.append([{ actor: p.actor, action: 'access.denied', target: `http:${c.req.method} /${area}`, detail: { needs: 'console-session', via: 'api-token' } }]);
+        return c.text('Forbidden: API tokens work on /api/ only; the console needs a person signed in.', 403);
+      }
+      c.set('principal', p);
     } else {
       const sid = getCookie(c, names.session);
       if (sid) {

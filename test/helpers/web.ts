@@ -41,7 +41,7 @@ export async function webSite(over: (c: Config) => void = () => {}, mediaOptions
   const media = createMedia(await resolveFfmpeg(config.ffmpeg), { timeoutMs: 60_000, stallMs: 20_000, ...mediaOptions });
   const auth = createAuth(site.store, site.log, {
     idleMs: config.auth.sessionIdleMinutes * 60_000, absoluteMs: config.auth.sessionMaxHours * 3600_000,
-    requireTotpForPrivileged: config.auth.requireTotpForPrivileged,
+    requireTotpForPrivileged: config.auth.requireTotpForPrivileged, secrets: site.keys,
   });
   const access = createAccess({ store: site.store, keys: site.keys, archive, log: site.log });
   const status = () => ({ scannerRunning: true, queue: { queued: 0, active: 0, done: {} }, recovery: { truncated: [], damaged: [], unknownFiles: [] }, rejected: [] });

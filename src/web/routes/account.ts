@@ -1,10 +1,10 @@
 import { Hono } from 'hono';
 import { setCookie } from 'hono/cookie';
-import { summary, updateUser, type Role, type UserRow } from '../../auth/index.ts';
+import { createApiToken, listApiTokens, revokeApiToken, sealTotp, summary, updateUser, type Role, type UserRow } from '../../auth/index.ts';
 import { verifyPassword, passwordProblem } from '../../auth/passwords.ts';
 import { createSession, endSession } from '../../auth/sessions.ts';
 import { checkTotp, newTotpSecret, otpauthUri } from '../../auth/totp.ts';
-import { isTresorError } from '../../core/errors.ts';
+import { isTresorError, TresorError } from '../../core/errors.ts';
 import { accountLabel, accountPage, isAccountDone, totpEnrolPage, type AccountForm, type AccountLabel } from '../../../views/account.ts';
 import type { AppDeps } from '../app.ts';
 import type { Ctx, WebEnv } from '../env.ts';
@@ -32,7 +32,7 @@ export async function renewSession(c: Ctx, deps: AppDeps, user: UserRow): Promis
   });
 }
 
-/** The signed-in user's own account: password, TOTP enrolment, sign out everywhere. */
+/** The signed-in user's own account: password, TOTP enrolment, own API tokens, sign out everywhere. */
 export function accountRoutes(deps: AppDeps) {
   const app = new Hono<WebEnv>();
   const { store } = deps.site;
@@ -50,11 +50,14 @@ export function accountRoutes(deps: AppDeps) {
     return next();
   });
 
-  const render = (c: Ctx, status: 200 | 400 | 429, message?: { form: AccountForm; text: string }) => {
+  const render = (c: Ctx, status: 200 | 400 | 429, message?: { form: AccountForm; text: string }, newToken?: { id: string; token: string; label: string }) => {
     const u = c.get('user')!;
     const done = c.req.query('done');
+    const tokens = listApiTokens(store, u.name).sort((a, b) => b.createdAt - a.createdAt)
+      .map((t) => ({ id: t.id, label: t.label, createdAt: t.createdAt, lastUsedAt: t.lastUsedAt, revokedAt: t.revokedAt }));
     return c.html(accountPage(pageCtx(c), {
-      user: summary(u), totpRequired: totpRequired(u.roles), ...(isAccountDone(done) && !message ? { done } : {}), ...(message ? { message } : {}),
+      user: summary(u), totpRequired: totpRequired(u.roles), tokens, ...(newToken ? { newToken } : {}),
+      ...(isAccountDone(done) && !message && !newToken ? { done } : {}), ...(message ? { message } : {}),
     }), status);
   };
   const L = (c: Ctx, k: AccountLabel, vars?: Record<string, string | number>) => accountLabel(c.get('lang'), k, vars);
@@ -118,7 +121,7 @@ export function accountRoutes(deps: AppDeps) {
       return c.html(totpEnrolPage(pageCtx(c), { secret: p.secret, uri: otpauthUri(TOTP_ISSUER, p.user, p.secret), message: L(c, 'err.code') }), 400);
     }
     // the code just used counts as used: it cannot sign anyone in a second time
-    const row = await updateUser(store, log, c.get('principal')!.actor, u.name, { totpSecret: p.secret, totpLastStep: step });
+    const row = await updateUser(store, log, c.get('principal')!.actor, u.name, { totpSecret: sealTotp(deps.site.keys, u.name, p.secret), totpLastStep: step });
     pending.delete(c.get('principal')!.sessionKey!);
     await renewSession(c, deps, row);
     return c.redirect('/account?done=totp', 303);
@@ -139,6 +142,26 @@ export function accountRoutes(deps: AppDeps) {
       throw e;
     }
     return c.redirect('/account?done=totpRemoved', 303);
+  });
+
+  // API tokens are made by their owner (issue 16): the current password proves it is the
+  // person, not someone at an unlocked screen, since a token outlives the session.
+  app.post('/tokens', async (c) => {
+    const f = await form(c);
+    const u = c.get('user')!;
+    const bad = await currentPasswordProblem(c, f.current ?? '');
+    if (bad) return render(c, bad.status, { form: 'tokens', text: bad.text });
+    const { token, row } = await createApiToken(store, log, c.get('principal')!.actor, u.name, (f.label ?? '').trim());
+    // shown on this response only: no redirect, so the token never sits in a URL or history entry
+    return render(c, 200, undefined, { id: row.id, token, label: row.label });
+  });
+
+  app.post('/tokens/:id/revoke', async (c) => {
+    const u = c.get('user')!;
+    const t = listApiTokens(store, u.name).find((x) => x.id === c.req.param('id'));
+    if (!t) throw new TresorError('E_NOT_FOUND', `you have no API token ${c.req.param('id')}`);
+    await revokeApiToken(store, log, c.get('principal')!.actor, t.id);
+    return c.redirect('/account?done=revoked', 303);
   });
 
   return app;

@@ -1,19 +1,20 @@
 import { Hono } from 'hono';
 import {
-  addUser, createApiToken, getUser, lastAdminProblem, listApiTokens, listUsers, nameProblem, parseRoles, passwordProblem,
-  revokeApiToken, summary, updateUser, type ApiTokenRow, type UserRow,
+  addUser, getUser, issuePasswordLink, lastAdminProblem, listApiTokens, listUsers, nameProblem, parseRoles,
+  revokeApiToken, ROLE_GRANT_KIND, splitRoleChange, summary, updateUser, type ApiTokenRow, type Role, type UserRow,
 } from '../../auth/index.ts';
 import { isTresorError, TresorError } from '../../core/errors.ts';
+import { pendingApprovals, requestApproval } from '../../retention/approvals.ts';
 import { isDoneCode, userPage, usersLabel, usersPage, type DoneCode, type TokenSummary } from '../../../views/users.ts';
 import type { AppDeps } from '../app.ts';
 import type { Ctx, WebEnv } from '../env.ts';
-import { pageCtx } from '../page.ts';
+import { pageCtx, readForm } from '../page.ts';
 import { requirePermission } from '../session.ts';
 import { renewSession } from './account.ts';
 
 /** Form fields; `role` may repeat (checkboxes), everything else is one string. */
 async function fields(c: Ctx): Promise<{ one: (k: string) => string; all: (k: string) => string[] }> {
-  const body = await c.req.parseBody({ all: true });
+  const body = await readForm(c, { all: true });
   const list = (k: string) => {
     const v = body[k];
     return (Array.isArray(v) ? v : v === undefined ? [] : [v]).filter((x): x is string => typeof x === 'string');
@@ -30,6 +31,12 @@ const tokenSummary = (t: ApiTokenRow): TokenSummary => ({
  * writes the row and its log entry in one transaction; the log never sees a password,
  * hash, TOTP secret or token. The last enabled administrator cannot be disabled or
  * demoted (checked here for the message, and again inside the write transaction).
+ *
+ * Separation of duties (issue 16): an administrator alone cannot reach audio or personal
+ * data. Granting a role that sees them (supervisor, dpo) files a four-eyes request; new
+ * accounts and password resets get a one-time set-password link for the person, never a
+ * password the administrator typed; API tokens are made by their owner (Account) or on
+ * the box (`tresor token create`) — an administrator may revoke a token, not mint one.
  */
 export function adminRoutes(deps: AppDeps) {
   const app = new Hono<WebEnv>();
@@ -59,12 +66,38 @@ export function adminRoutes(deps: AppDeps) {
     return u;
   };
 
-  const renderUser = (c: Ctx, u: UserRow, status: 200 | 400, extra: { message?: string; newToken?: { id: string; token: string; label: string }; draftRoles?: string[] } = {}) => {
+  type Extra = { message?: string; newLink?: { url: string; expiresAt: number }; draftRoles?: string[]; done?: DoneCode };
+  const renderUser = (c: Ctx, u: UserRow, status: 200 | 400, extra: Extra = {}) => {
     const done = c.req.query('done');
+    const grants = pendingApprovals(store, { target: `user:${u.name}` }).filter((a) => a.kind === ROLE_GRANT_KIND)
+      .map((a) => ({ id: a.id, roles: (Array.isArray(a.payload.roles) ? a.payload.roles : []) as string[], requestedBy: a.requestedBy }));
     return c.html(userPage(pageCtx(c), {
-      user: summary(u), tokens: listApiTokens(store, u.name).sort((a, b) => b.createdAt - a.createdAt).map(tokenSummary),
-      ...(isDoneCode(done) && status === 200 && !extra.newToken ? { done } : {}), ...extra,
+      user: summary(u), tokens: listApiTokens(store, u.name).sort((a, b) => b.createdAt - a.createdAt).map(tokenSummary), pendingGrants: grants,
+      ...(isDoneCode(done) && status === 200 && !extra.newLink ? { done } : {}), ...extra,
     }), status);
+  };
+
+  /** The link a person opens to choose their password (shown once to the administrator). */
+  const linkFor = async (c: Ctx, name: string) => {
+    const { token, expiresAt } = await issuePasswordLink(store, log, actor(c), name);
+    const origin = deps.config.web.publicOrigin ?? new URL(c.req.url).origin.replace(/^http:/, deps.config.web.tlsCert ? 'https:' : 'http:');
+    return { url: `${origin}/password/set?user=${encodeURIComponent(name)}&token=${token}`, expiresAt };
+  };
+
+  /**
+   * Files the four-eyes request for the personal-data roles of a wanted set; nobody who
+   * receives the roles may decide it. Validated before anything is written.
+   */
+  const requestGrant = (c: Ctx, name: string, roles: Role[], reason: string) => requestApproval(store, log, {
+    kind: ROLE_GRANT_KIND, target: `user:${name}`, by: actor(c), person: c.get('user')!.name, reason,
+    payload: { user: name, roles }, beneficiaries: [name],
+  });
+  const needReason = (c: Ctx, name: string, reason: string) => {
+    if (!reason.trim()) throw new TresorError('E_USAGE', usersLabel(c.get('lang'), 'grantReasonNeeded'));
+    // (room for the note a new account's request gets; checked before anything is written)
+    if (reason.trim().length > 1800) throw new TresorError('E_USAGE', 'the reason is longer than 1800 characters');
+    const waiting = pendingApprovals(store, { target: `user:${name}` }).find((a) => a.kind === ROLE_GRANT_KIND);
+    if (waiting) throw new TresorError('E_USAGE', usersLabel(c.get('lang'), 'grantWaiting', { id: waiting.id }));
   };
 
   /**
@@ -72,7 +105,7 @@ export function adminRoutes(deps: AppDeps) {
    * (400). When admins change their own account in a way that ends sessions, this
    * session is renewed (see renewSession), unless all sessions were meant to end.
    */
-  async function change(c: Ctx, u: UserRow, done: DoneCode, fn: () => Promise<UserRow | void>, opts: { renew?: boolean; draftRoles?: string[] } = {}) {
+  async function change(c: Ctx, u: UserRow, done: DoneCode | (() => DoneCode), fn: () => Promise<UserRow | void>, opts: { renew?: boolean; draftRoles?: string[] } = {}) {
     let row: UserRow | void;
     try {
       row = await fn();
@@ -88,42 +121,63 @@ export function adminRoutes(deps: AppDeps) {
       // an administrator who gave up the role is sent where they may still go
       if (!row.roles.includes('admin')) return c.redirect('/account', 303);
     }
-    return c.redirect(`/admin/users/${u.name}?done=${done}`, 303);
+    return c.redirect(`/admin/users/${u.name}?done=${typeof done === 'function' ? done() : done}`, 303);
   }
 
   app.get('/', (c) => c.redirect('/admin/users', 303));
   app.get('/users', (c) => renderList(c, 200));
 
+  // A new account has no password until its owner picks one through the link shown here;
+  // a role that sees personal data waits for a second person.
   app.post('/users', async (c) => {
     const f = await fields(c);
     const name = f.one('name').trim().toLowerCase();
     const roleList = f.all('role');
-    const draft = { name, roles: roleList };
+    const reason = f.one('reason');
+    const draft = { name, roles: roleList, reason };
+    let row: UserRow;
+    let grant: Role[];
     try {
       const np = nameProblem(name);
       if (np) throw new TresorError('E_USAGE', np);
       const roles = parseRoles(roleList);
-      const pp = passwordProblem(f.one('password'));
-      if (pp) throw new TresorError('E_USAGE', pp);
-      await addUser(store, log, actor(c), { name, roles, password: f.one('password') });
+      const split = splitRoleChange([], roles);
+      grant = split.grant;
+      if (grant.length) needReason(c, name, reason);
+      row = await addUser(store, log, actor(c), { name, roles: split.now });
+      // the approver is told to check that the person, not the admin, set the password
+      if (grant.length) await requestGrant(c, name, grant, `${reason.trim()} — ${usersLabel(c.get('lang'), 'newAccountGrantNote', { name })}`);
     } catch (e) {
       if (isTresorError(e, 'E_USAGE')) return renderList(c, 400, { message: e.message, draft });
       throw e;
     }
-    return c.redirect(`/admin/users/${name}?done=created`, 303);
+    return renderUser(c, getUser(store, name) ?? row, 200, { newLink: await linkFor(c, name), done: grant.length ? 'created-grant' : 'created' });
   });
 
   app.get('/users/:name', (c) => renderUser(c, target(c), 200));
 
+  // Taking roles away, and roles without personal data, apply at once; supervisor and dpo
+  // become a four-eyes request (decided on /approvals by someone else than the receiver).
   app.post('/users/:name/roles', async (c) => {
     const u = target(c);
     const f = await fields(c);
     const wanted = f.all('role');
-    return change(c, u, 'roles', async () => {
+    const reason = f.one('reason');
+    let asked = false;
+    return change(c, u, () => (asked ? 'grant-requested' : 'roles'), async () => {
       const roles = parseRoles(wanted);
-      const problem = lastAdminProblem(store, u, { roles, disabled: u.disabled });
+      const { now, grant } = splitRoleChange(u.roles, roles);
+      const problem = lastAdminProblem(store, u, { roles: now, disabled: u.disabled });
       if (problem) throw new TresorError('E_FORBIDDEN', problem);
-      return updateUser(store, log, actor(c), u.name, { roles });
+      if (grant.length) needReason(c, u.name, reason);
+      // (saving the same roles again still ends the sessions, as before; a grant alone changes nothing yet)
+      const same = now.length === u.roles.length && now.every((r) => u.roles.includes(r));
+      const row = same && grant.length ? undefined : await updateUser(store, log, actor(c), u.name, { roles: now });
+      if (grant.length) {
+        await requestGrant(c, u.name, grant, reason);
+        asked = true;
+      }
+      return row;
     }, { draftRoles: wanted });
   });
 
@@ -142,15 +196,27 @@ export function adminRoutes(deps: AppDeps) {
     return change(c, u, 'enabled', () => updateUser(store, log, actor(c), u.name, { disabled: false }));
   });
 
+  // A reset ends the old password and every session; the person picks a new one through
+  // the link (the administrator never learns it). For your own password: /account.
+  //
+  // The link passes through the administrator's hands, so whoever uses it could be them:
+  // an account that sees personal data loses those roles at the reset, and gets them back
+  // when a second person — who confirms with its owner that they chose the password —
+  // approves (the same four-eyes request as a grant). An admin alone can thus take over
+  // an account, never its access to calls.
   app.post('/users/:name/password', async (c) => {
     const u = target(c);
-    const f = await fields(c);
-    return change(c, u, 'password', async () => {
-      const pw = f.one('password');
-      const pp = passwordProblem(pw);
-      if (pp) throw new TresorError('E_USAGE', pp);
-      return updateUser(store, log, actor(c), u.name, { password: pw });
-    });
+    const lang = c.get('lang');
+    if (u.name === c.get('user')!.name) return renderUser(c, u, 400, { message: usersLabel(lang, 'selfReset') });
+    const { grant: suspended } = splitRoleChange([], u.roles);
+    if (suspended.length) {
+      const waiting = pendingApprovals(store, { target: `user:${u.name}` }).find((a) => a.kind === ROLE_GRANT_KIND);
+      if (waiting) return renderUser(c, u, 400, { message: usersLabel(lang, 'grantWaiting', { id: waiting.id }) });
+      await updateUser(store, log, actor(c), u.name, { roles: u.roles.filter((r) => !suspended.includes(r)), logDetail: { suspended, why: 'password-reset' } });
+      await requestGrant(c, u.name, suspended, usersLabel(lang, 'resetGrantReason', { name: u.name, by: c.get('user')!.name }));
+    }
+    const newLink = await linkFor(c, u.name);
+    return renderUser(c, getUser(store, u.name) ?? u, 200, { newLink, done: suspended.length ? 'password-suspended' : 'password' });
   });
 
   app.post('/users/:name/sessions', async (c) => {
@@ -163,15 +229,8 @@ export function adminRoutes(deps: AppDeps) {
     return change(c, u, 'totp', () => updateUser(store, log, actor(c), u.name, { totpSecret: null }));
   });
 
-  app.post('/users/:name/tokens', async (c) => {
-    const u = target(c);
-    const f = await fields(c);
-    const label = f.one('label').trim().slice(0, 100);
-    if (u.disabled) return renderUser(c, u, 400, { message: `"${u.name}" is disabled: enable the account before creating tokens for it` });
-    const { token, row } = await createApiToken(store, log, actor(c), u.name, label);
-    // shown on this response only: no redirect, so the token never sits in a URL or history entry
-    return renderUser(c, u, 200, { newToken: { id: row.id, token, label: row.label } });
-  });
+  // No POST /users/:name/tokens: nobody creates a credential that acts as someone else.
+  // A token is made by its owner (/account) or on the box (`tresor token create`).
 
   app.post('/users/:name/tokens/:id/revoke', async (c) => {
     const u = target(c);

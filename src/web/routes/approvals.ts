@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { can } from '../../auth/index.ts';
+import { can, grantPayload, grantRoles, ROLE_GRANT_KIND } from '../../auth/index.ts';
 import { isTresorError } from '../../core/errors.ts';
 import { discardQuarantined } from '../../ingest/quarantine.ts';
 import {
@@ -35,6 +35,20 @@ export function approvalKinds(deps: Pick<AppDeps, 'site' | 'config'>): ApprovalK
           if (isTresorError(e, 'E_NOT_FOUND')) return { gone: `quarantine:${id}`, outcome: 'nothing', summary: `quarantined file ${id} was gone already` };
           throw e;
         }
+      },
+    },
+    // four-eyes role grants (src/auth/role-grants.ts): supervisor and dpo see personal data
+    [ROLE_GRANT_KIND]: {
+      describe(row) {
+        const { user, roles } = grantPayload(row.payload);
+        return {
+          summary: `grant ${roles.join(', ')} to ${user}`,
+          facts: [{ label: 'user', value: user }, { label: 'roles', value: roles.join(', ') }],
+        };
+      },
+      async execute(row, actor) {
+        const u = await grantRoles(site.store, site.log, actor, row);
+        return { user: `user:${u.name}`, roles: u.roles, outcome: 'done', summary: `${u.name} now has ${u.roles.join(', ')}` };
       },
     },
   };

@@ -2,11 +2,11 @@ import { Hono } from 'hono';
 import { isTresorError } from '../../core/errors.ts';
 import { pendingApprovals } from '../../retention/approvals.ts';
 import { DELETE_KIND, requestDeletion } from '../../retention/deletion.ts';
-import { addHold, getHold, HOLD_RELEASE_KIND, holdSearchOf, listHolds, requestHoldRelease } from '../../retention/holds.ts';
+import { activeHolds, addHold, getHold, heldBy, HOLD_RELEASE_KIND, holdSearchOf, listHolds, requestHoldRelease, searchesPersonalData } from '../../retention/holds.ts';
 import { whyStillHere } from '../../retention/purge.ts';
 import { can, type Principal } from '../../auth/index.ts';
-import type { IndexStore } from '../../index/index.ts';
-import { holdsPage, type HoldDraft, type HoldsData } from '../../../views/holds.ts';
+import type { IndexStore, RecordingRow } from '../../index/index.ts';
+import { holdsLabel, holdsPage, type HoldDraft, type HoldsData } from '../../../views/holds.ts';
 import type { RecordingRetention } from '../../../views/retention.ts';
 import type { AppDeps } from '../app.ts';
 import type { Ctx, WebEnv } from '../env.ts';
@@ -26,7 +26,7 @@ export function holdRoutes(deps: AppDeps) {
   const { store, log, keys } = deps.site;
   app.use('*', requirePermission(log, 'holds.manage'));
 
-  const page = (c: Ctx, extra: Partial<HoldsData> = {}, status: 200 | 400 | 404 | 409 = 200) => {
+  const page = (c: Ctx, extra: Partial<HoldsData> = {}, status: 200 | 400 | 403 | 404 | 409 = 200) => {
     const pending = pendingApprovals(store);
     const releases = new Map(pending.filter((a) => a.kind === HOLD_RELEASE_KIND).map((a) => [a.target, a.id]));
     const holds = listHolds(store).map((h) => ({ ...h, pendingRelease: releases.get(`hold:${h.id}`) ?? null }));
@@ -44,6 +44,13 @@ export function holdRoutes(deps: AppDeps) {
       caseName: f.caseName ?? '', reason: f.reason ?? '', ids: f.ids ?? '', from: f.from ?? '', to: f.to ?? '', number: f.number ?? '',
       agent: f.agent ?? '', queue: f.queue ?? '', direction: f.direction ?? '', consent: f.consent ?? '',
     };
+    // A hold by number or agent is a lookup of a person: a DPO's action, not an admin's
+    // (an admin could otherwise learn which calls a number made from what the hold keeps).
+    const p = c.get('principal')!;
+    if ((draft.number.trim() || draft.agent.trim()) && !can(p.roles, 'recording.personal')) {
+      await log.append([{ actor: p.actor, action: 'access.denied', target: 'holds', detail: { needs: 'recording.personal', what: 'hold-by-person' } }]);
+      return page(c, { draft: { ...draft, number: '', agent: '' }, error: holdsLabel(c.get('lang'), 'personalNeeded'), errorAt: 'place' }, 403);
+    }
     try {
       // the same fields, with the same meaning, as the search page
       const q = toQuery(fieldsOf({ ...draft }), deps.config.phone);
@@ -88,7 +95,11 @@ export function holdRoutes(deps: AppDeps) {
   return app;
 }
 
-/** The recording page's "Retention" section: policy, expiry, hold (case name for holds.manage), deletion request. */
+/**
+ * The recording page's "Retention" section: policy, expiry, hold (case name for
+ * holds.manage), deletion request. A masked page never shows that a hold by number or
+ * agent keeps this call (searchesPersonalData).
+ */
 export function recordingRetention(store: IndexStore, p: Principal, id: string): RecordingRetention | undefined {
   let w: ReturnType<typeof whyStillHere>;
   try {
@@ -97,11 +108,15 @@ export function recordingRetention(store: IndexStore, p: Principal, id: string):
     return undefined;
   }
   if (w.state !== 'kept') return undefined;
+  if (w.hold && !can(p.roles, 'recording.personal')) {
+    const row = store.recordings.get(id) as RecordingRow | undefined;
+    w = { ...w, hold: row ? heldBy(store, row, activeHolds(store).filter((h) => !searchesPersonalData(h))) : null };
+  }
   const manage = can(p.roles, 'holds.manage');
   const pending = pendingApprovals(store).find((a) => a.kind === DELETE_KIND && Array.isArray(a.payload.ids) && (a.payload.ids as string[]).includes(id));
   return {
     id, policy: w.policy, expiresAt: w.expiresAt, due: w.due, awaitingClock: w.awaitingClock,
     hold: w.hold ? { id: w.hold, caseName: manage ? (getHold(store, w.hold)?.caseName ?? null) : null } : null,
-    canRequestDelete: manage, pendingDeletion: pending?.id ?? null,
+    canRequestDelete: manage, pendingDeletion: pending?.id ?? null, holdsMasked: !can(p.roles, 'recording.personal'),
   };
 }

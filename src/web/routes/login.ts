@@ -1,22 +1,27 @@
 import { Hono } from 'hono';
 import { setCookie, deleteCookie } from 'hono/cookie';
-import type { Auth } from '../../auth/index.ts';
+import { nameProblem, passwordLinkValid, passwordProblem, setPasswordWithLink } from '../../auth/index.ts';
 import { isTresorError } from '../../core/errors.ts';
-import { loginPage, setupPage, totpEnrolPage } from '../../../views/login.ts';
+import { loginPage, setPasswordLabel, setPasswordPage, setupPage, totpEnrolPage } from '../../../views/login.ts';
+import type { AppDeps } from '../app.ts';
 import type { Ctx, WebEnv } from '../env.ts';
 import { LANG_COOKIE } from '../i18n.ts';
 import { clientAddress, form, pageCtx, safeNext } from '../page.ts';
-import { cookieNames } from '../security.ts';
+import { cookieNames, newPreCookie } from '../security.ts';
 
-/** Sign in, sign out, first-start setup, language choice. */
-export function loginRoutes(auth: Auth, opts: { tls: boolean; sessionMaxHours: number }) {
+/** Sign in, sign out, first-start setup, set-password links, language choice. */
+export function loginRoutes(deps: Pick<AppDeps, 'auth' | 'site'>, opts: { tls: boolean; sessionMaxHours: number }) {
+  const { auth } = deps;
   const app = new Hono<WebEnv>();
   const names = cookieNames(opts.tls);
 
+  // A new session id at every sign-in, and a new pre-login cookie: the token of the
+  // login form must not stay valid beside the session's (issue 16).
   const startSession = (c: Ctx, sessionId: string) => {
     setCookie(c, names.session, sessionId, {
       httpOnly: true, sameSite: 'Strict', path: '/', secure: opts.tls, maxAge: opts.sessionMaxHours * 3600,
     });
+    newPreCookie(c, opts.tls);
   };
 
   app.get('/login', (c) => {
@@ -87,6 +92,34 @@ export function loginRoutes(auth: Auth, opts: { tls: boolean; sessionMaxHours: n
       if (isTresorError(e, 'E_FORBIDDEN')) return c.html(setupPage(ctx, { token, valid: false }), 410);
       throw e;
     }
+  });
+
+  // Set-password links (src/auth/password-links.ts): the person chooses their own password.
+  const linkOf = (user: string | undefined, token: string | undefined) => {
+    const name = (user ?? '').trim().toLowerCase();
+    return { name, token: token ?? '', valid: !nameProblem(name) && passwordLinkValid(deps.site.store, name, token ?? '') };
+  };
+
+  app.get('/password/set', (c) => {
+    const l = linkOf(c.req.query('user'), c.req.query('token'));
+    return c.html(setPasswordPage(pageCtx(c), { user: l.name, token: l.token, valid: l.valid }), l.valid ? 200 : 410);
+  });
+
+  app.post('/password/set', async (c) => {
+    const ctx = pageCtx(c);
+    const f = await form(c);
+    const l = linkOf(f.user, f.token);
+    if (!l.valid) return c.html(setPasswordPage(ctx, { user: l.name, token: '', valid: false }), 410);
+    const pw = f.password ?? '';
+    const problem = pw !== (f.password2 ?? '') ? setPasswordLabel(ctx.lang, 'mismatch') : passwordProblem(pw);
+    if (problem) return c.html(setPasswordPage(ctx, { user: l.name, token: l.token, valid: true, message: problem }), 400);
+    try {
+      await setPasswordWithLink(deps.site.store, deps.site.log, l.name, l.token, pw);
+    } catch (e) {
+      if (isTresorError(e, 'E_FORBIDDEN')) return c.html(setPasswordPage(ctx, { user: l.name, token: '', valid: false }), 410);
+      throw e;
+    }
+    return c.redirect('/login', 303);
   });
 
   app.post('/lang', async (c) => {

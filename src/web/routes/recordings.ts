@@ -45,7 +45,9 @@ export function recordingRoutes(deps: AppDeps) {
     const ctx = pageCtx(c);
     const p = c.get('principal')!;
     const v = await access.view(p, idParam(c.req.param('id')));
-    const log = site.log.about('target', `recording:${v.id}`, 100);
+    // who listened to a call is the access log: for log.read only (issue 16), not for
+    // every supervisor and admin who opens the page
+    const log = can(p.roles, 'log.read') ? site.log.about('target', `recording:${v.id}`, 100) : null;
     return c.html(recordingPage(ctx, v, { canAudio: can(p.roles, 'recording.audio'), log, retention: recordingRetention(site.store, p, v.id) }));
   });
 

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { readFile } from 'node:fs/promises';
 import { can } from '../../auth/index.ts';
+import { searchesPersonalData } from '../../retention/holds.ts';
 import { isTresorError, TresorError } from '../../core/errors.ts';
 import { isId } from '../../core/ids.ts';
 import { activeHolds } from '../../retention/holds.ts';
@@ -126,8 +127,13 @@ export function retentionRoutes(deps: AppDeps) {
     const holds = activeHolds(store);
     const plan = planPurge(store, Date.now(), holds);
     const names: Record<string, string> = {};
-    if (can(c.get('principal')!.roles, 'holds.manage')) for (const h of holds) names[h.id] = h.caseName;
-    return c.html(dryRunPage(pageCtx(c), plan, names));
+    const roles = c.get('principal')!.roles;
+    if (can(roles, 'holds.manage')) for (const h of holds) names[h.id] = h.caseName;
+    // a masked viewer learns how many calls holds by number or agent keep, not which
+    if (can(roles, 'recording.personal')) return c.html(dryRunPage(pageCtx(c), plan, names));
+    const personal = new Set(holds.filter(searchesPersonalData).map((h) => h.id));
+    const held = plan.held.filter((i) => !personal.has(i.hold));
+    return c.html(dryRunPage(pageCtx(c), { ...plan, held }, names, plan.held.length - held.length));
   });
 
   app.post('/purge', manage, async (c) => {
