@@ -62,6 +62,18 @@ export interface IndexStore {
   apiTokens: Database<any, string>;
   /** approval request id → ApprovalRow (four-eyes actions) */
   approvals: Database<any, string>;
+  /**
+   * One all-or-nothing write transaction: every write `fn` makes commits together, or
+   * none does when it throws. lmdb-js's async `root.transaction()` does NOT give that: a
+   * callback that throws after writing leaves its earlier writes in the commit (proven in
+   * test/store-tx.test.ts; issue 9: a recording row without its key, then a "duplicate"
+   * that deleted the source). `tx` runs `fn` as an LMDB child transaction
+   * (`childTransaction`): aborted on throw, batched with other writers into one durable
+   * commit, so the event loop never waits for the fsync. `fn` must be synchronous.
+   * Resolves once the commit is on disk (overlappingSync: false); rejects with `fn`'s
+   * error, or with the commit's (ENOSPC) — then nothing of `fn` is stored either.
+   */
+  tx<T>(fn: () => T): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -95,6 +107,9 @@ export function openIndex(dataDir: string): IndexStore {
     sessions: db('sessions'),
     apiTokens: db('apiTokens'),
     approvals: db('approvals'),
+    // async: a nested call (inside another write transaction) runs at once and may throw
+    // synchronously; callers always get a promise
+    tx: async <T>(fn: () => T): Promise<T> => root.childTransaction(fn) as T,
     close: () => root.close(),
   };
 }
