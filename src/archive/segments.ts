@@ -204,7 +204,10 @@ export function openArchive(dataDir: string, store: IndexStore, opts: ArchiveOpt
     } catch (e) {
       // Leave no stray bytes behind a failed record: the next append reuses the offset.
       await seg.fh.truncate(offset).catch(() => undefined);
-      throw fromSystemError(e, `cannot write recording ${id} to the archive`);
+      // an errno is the disk's fault (E_DISK_FULL, E_IO: retryable); anything else (a
+      // RangeError from the commit callback, say) is passed on as it is, not called I/O
+      const errno = (e as NodeJS.ErrnoException | null)?.code;
+      throw typeof errno === 'string' || e instanceof TresorError ? fromSystemError(e, `cannot write recording ${id} to the archive`) : e;
     }
   }
 

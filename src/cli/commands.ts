@@ -43,7 +43,7 @@ function printTable(io: Io, rows: RecordingView[]): void {
   }
   io.out(['ID', 'START (UTC)', 'DUR', 'DIR', 'FROM', 'TO', 'AGENT', 'QUEUE', 'CONSENT'].join('\t'));
   for (const r of rows) {
-    io.out([r.id, r.start.slice(0, 19).replace('T', ' '), fmtDuration(r.durationMs), r.direction, r.from ?? '-', r.to ?? '-', r.agent ?? '-', r.queue ?? '-', r.consent.state].join('\t'));
+    io.out([r.id, r.start.slice(0, 19).replace('T', ' '), fmtDuration(r.durationMs), r.direction, r.from ?? (r.unreadable ? '(unreadable)' : '-'), r.to ?? '-', r.agent ?? '-', r.queue ?? '-', r.consent.state].join('\t'));
   }
 }
 

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { constants as os } from 'node:os';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 
@@ -109,7 +110,39 @@ export function openIndex(dataDir: string): IndexStore {
     approvals: db('approvals'),
     // async: a nested call (inside another write transaction) runs at once and may throw
     // synchronously; callers always get a promise
-    tx: async <T>(fn: () => T): Promise<T> => root.childTransaction(fn) as T,
+    tx: async <T>(fn: () => T): Promise<T> => {
+      try {
+        return (await root.childTransaction(fn)) as T;
+      } catch (e) {
+        throw await commitFailure(e);
+      }
+    },
     close: () => root.close(),
   };
+}
+
+/**
+ * lmdb-js rejects a failed commit with "Commit failed (see commitError for details)" and
+ * no code; the cause (ENOSPC as errno 28) sits in `commitError`, a second promise that
+ * nobody handles unless we do. Returns an error whose `code` names the errno, so callers
+ * map a full disk to E_DISK_FULL (core/errors.ts) and defer instead of guessing.
+ */
+async function commitFailure(e: unknown): Promise<unknown> {
+  const inner = (e as { commitError?: Promise<unknown> } | null)?.commitError;
+  if (!inner || typeof inner.then !== 'function') return e;
+  // lmdb rejects it right after the caller's promise; never wait long for it
+  const cause = await Promise.race([inner.then(() => null, (x: unknown) => x), new Promise((r) => setTimeout(() => r(null), 1000))]);
+  const n = (cause as { code?: unknown } | null)?.code;
+  const errno = typeof n === 'number' ? Object.entries(os.errno).find(([, v]) => v === n)?.[0] : undefined;
+  const msg = cause instanceof Error ? cause.message : (e as Error).message;
+  return Object.assign(new Error(`index commit failed: ${msg}`, { cause: cause ?? e }), errno ? { code: errno } : {});
+}
+
+/**
+ * True for the rejection lmdb-js leaves unhandled inside itself after every failed
+ * commit (besides rejecting the caller's own promise): the process's unhandledRejection
+ * policy (src/service.ts) logs it as "index commit failed" instead of dying on it.
+ */
+export function isLmdbCommitEcho(reason: unknown): boolean {
+  return reason instanceof Error && 'commitError' in reason && /^Commit failed/.test(reason.message);
 }
