@@ -2,8 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { execFile, spawnSync } from 'node:child_process';
 import { openIndex } from '../src/index/index.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
+
+const canMount = process.getuid?.() === 0 && spawnSync('mount', ['--version']).status === 0;
 
 // What lmdb-js does with a write transaction whose callback throws, proven on a real
 // LMDB file (lmdb-js 3.x): the reason the store has `tx`, and `tx`'s own guarantee.
@@ -98,4 +103,27 @@ test('store_tx_nested_in_a_write_transaction_rolls_back_only_the_inner_part', as
   assert.equal(s.recordings.get('outer'), 1);
   assert.equal(s.recordings.get('inner'), undefined);
   await s.close();
+});
+
+test('store_tx_on_a_full_disk_rejects_with_ENOSPC_stores_nothing_and_works_again_once_space_is_back', { skip: canMount ? false : 'needs root to mount a small tmpfs', timeout: 60_000 }, async () => {
+  // In a child process: lmdb-js leaves a rejection of its own behind every failed commit,
+  // which the test runner would count against this file; the child runs with the
+  // service's policy for those (src/service.ts) and reports what happened.
+  const dir = mkdtempSync(join(tmpdir(), 'tresor-tx-full-'));
+  spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', dir]);
+  try {
+    const out = await new Promise<string>((res, rej) => execFile(process.execPath, ['--import', 'tsx', 'test/fixtures/full-disk-child.ts', dir],
+      { cwd: ROOT }, (err, so, se) => (err ? rej(new Error(`${err.message}\n${se}`)) : res(so))));
+    const r = JSON.parse(out) as Record<string, unknown>;
+    assert.equal(r.code, 'ENOSPC', JSON.stringify(r));
+    assert.match(String(r.message), /index commit failed: No space left/);
+    assert.equal(r.partial, null, 'nothing of the failed transaction is stored');
+    assert.equal(r.after, 1, 'the next commit works once space is back');
+    assert.equal(r.before, 1);
+    assert.ok((r.said as string[]).some((m) => /an index commit failed \(disk full\?\)/.test(m)), JSON.stringify(r.said));
+    assert.ok((r.said as string[]).some((m) => /internal error \(unhandled promise rejection\); the service keeps running: Error: lost/.test(m)));
+    assert.equal(r.alive, true, 'the process went on after an unhandled rejection');
+  } finally {
+    spawnSync('umount', ['-l', dir]);
+  }
 });

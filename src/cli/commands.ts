@@ -19,7 +19,7 @@ import { auditCommand } from './audit.ts';
 import { tokenCmd, userCmd } from './users.ts';
 import { approveCmd, deleteCmd, holdCmd } from './holds.ts';
 import { compactCmd, keysCmd } from './maintenance.ts';
-import { startService } from '../service.ts';
+import { installFaultPolicy, startService } from '../service.ts';
 import { parse, type Command, type Io } from './main.ts';
 import { withArchive } from './with-site.ts';
 import { countRecordings } from '../index/index.ts';
@@ -55,7 +55,9 @@ const serveCmd: Command = async (args, { config, io }) => {
   const stopRequested = new Promise<string>((r) => (signalled = r));
   process.once('SIGTERM', () => signalled('SIGTERM'));
   process.once('SIGINT', () => signalled('SIGINT'));
+  const faults = installFaultPolicy(io.err);
   const svc = await startService(config, io.err);
+  faults.attach(svc.site.log);
   const sig = await stopRequested;
   io.err(`tresor: ${sig}: finishing files in progress, then stopping`);
   try {

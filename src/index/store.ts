@@ -144,5 +144,8 @@ async function commitFailure(e: unknown): Promise<unknown> {
  * policy (src/service.ts) logs it as "index commit failed" instead of dying on it.
  */
 export function isLmdbCommitEcho(reason: unknown): boolean {
-  return reason instanceof Error && 'commitError' in reason && /^Commit failed/.test(reason.message);
+  if (!(reason instanceof Error)) return false;
+  if ('commitError' in reason && /^Commit failed/.test(reason.message)) return true;
+  // the cause itself, when nobody awaited `commitError`: lmdb's errors carry a numeric errno
+  return typeof (reason as { code?: unknown }).code === 'number' && /[\\/]lmdb[\\/]/.test(reason.stack ?? '');
 }

@@ -197,6 +197,9 @@ export function createIngest(deps: IngestDeps) {
     let claimed: InflightRow | 'busy' | 'kept';
     let sha256: string;
     try {
+      // No index write at all while the disk is full: each would fail (and lmdb-js prints
+      // every failed commit), once per file and rescan.
+      await checkFreeSpace(MIB);
       claimed = await claim(src.path, source.size, source.mtimeMs);
       if (claimed === 'busy') return { status: 'skipped', reason: 'another Tresor process is ingesting this file' };
       if (claimed === 'kept') return settled(src, { status: 'skipped', reason: 'already archived (disposition keep)' });
