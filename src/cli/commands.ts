@@ -1,5 +1,5 @@
 import { existsSync, statfsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { TresorError } from '../core/errors.ts';
 import type { RecordingView } from '../core/types.ts';
@@ -11,7 +11,7 @@ import { resolveFfmpeg, createMedia } from '../media/index.ts';
 import { createIngest, type IngestOutcome } from '../ingest/pipeline.ts';
 import { createIngestQueue } from '../ingest/queue.ts';
 import { recoverInflight } from '../ingest/recover.ts';
-import { listQuarantine, openQuarantined, unlistedQuarantineFolders } from '../ingest/quarantine.ts';
+import { listQuarantine, restoreQuarantined, retryQuarantined, unlistedQuarantineFolders } from '../ingest/quarantine.ts';
 import { normalizeNumber } from '../ingest/phone.ts';
 import { createAccess } from '../access/index.ts';
 import { cliPrincipal } from '../auth/roles.ts';
@@ -240,9 +240,14 @@ const quarantineCmd: Command = async (args, { config, actor, io }) => {
   if (sub === 'list') {
     const { values } = parse(rest, { json: { type: 'boolean' } });
     return withArchive(config, async (site) => {
-      const rows = listQuarantine(site.store).map((q) => ({ id: q.id, code: q.code, message: q.message, at: new Date(q.quarantinedAt).toISOString(), sourceBytes: q.sourceBytes, sourceSha256: q.sourceSha256 }));
+      // no personal data here: the call's time, direction and queue say which call it is
+      const rows = listQuarantine(site.store).map((q) => ({
+        id: q.id, code: q.code, message: q.message, at: new Date(q.quarantinedAt).toISOString(), attempts: q.attempts,
+        sourceBytes: q.sourceBytes, sourceSha256: q.sourceSha256,
+        call: q.call ? { ...q.call, start: q.call.start === null ? null : new Date(q.call.start).toISOString() } : null,
+      }));
       if (values.json) io.out(JSON.stringify(rows, null, 2));
-      else for (const q of rows) io.out(`${q.id}\t${q.at}\t${q.code}\t${q.message}`);
+      else for (const q of rows) io.out([q.id, q.at, q.call?.start?.slice(0, 16).replace('T', ' ') ?? '-', q.call?.direction ?? '-', q.call?.queue ?? '-', q.code, q.message].join('\t'));
       return 0;
     });
   }
@@ -252,14 +257,43 @@ const quarantineCmd: Command = async (args, { config, actor, io }) => {
     return withArchive(config, async (site) => {
       const id = positionals[0]!;
       await site.log.append([{ actor, action: 'quarantine.restored', target: `quarantine:${id}`, detail: {} }]);
-      const q = await openQuarantined({ dataDir: config.dataDir, store: site.store, keys: site.keys }, id);
-      await writeFile(values.out!, q.bytes, { mode: 0o600 });
-      if (q.sidecar) await writeFile(values.out! + '.json', q.sidecar, { mode: 0o600 });
-      io.out(`wrote ${q.bytes.length} bytes (original name: ${q.personal.sourceName}) to ${values.out}${q.sidecar ? ` (+ sidecar ${values.out}.json)` : ''}`);
+      const q = await restoreQuarantined({ dataDir: config.dataDir, store: site.store, keys: site.keys }, id, values.out!);
+      io.out(`wrote ${q.bytes} bytes (original name: ${q.personal.sourceName}) to ${values.out}${q.sidecar ? ` (+ sidecar ${q.sidecar})` : ''}`);
       return 0;
     });
   }
-  throw new TresorError('E_USAGE', 'quarantine list | quarantine restore ID --out FILE');
+  if (sub === 'retry') {
+    const { values, positionals } = parse(rest, { sidecar: { type: 'string' } });
+    if (positionals.length !== 1) throw new TresorError('E_USAGE', 'quarantine retry ID [--sidecar FILE]');
+    const sidecar = values.sidecar ? await readFile(values.sidecar) : null;
+    const cfg: Config = { ...config, ingest: { ...config.ingest, disposition: 'delete' } };
+    const site = openSite(cfg);
+    try {
+      const ff = await resolveFfmpeg(cfg.ffmpeg);
+      recoverSegments(cfg.dataDir, site.store);
+      const archive = openArchive(cfg.dataDir, site.store);
+      try {
+        const media = createMedia(ff, { timeoutMs: cfg.media.timeoutSeconds * 1000, stallMs: cfg.media.stallSeconds * 1000 });
+        const ingest = createIngest({ config: cfg, store: site.store, keys: site.keys, archive, log: site.log, media, actor });
+        const r = await retryQuarantined({
+          dataDir: cfg.dataDir, store: site.store, keys: site.keys, log: site.log, actor,
+          minFreeBytes: cfg.ingest.minFreeMiB * 1048576, ingestFile: ingest.ingestFile,
+        }, positionals[0]!, { sidecar });
+        await site.log.checkpointNow();
+        if (!('code' in r)) {
+          io.out(r.outcome === 'archived' ? `archived as ${r.recordingId}; the quarantine entry is gone` : `already archived as ${r.recordingId}; the quarantine entry is gone`);
+          return 0;
+        }
+        io.out(r.outcome === 'quarantined' ? `still quarantined: ${r.code}: ${r.message}` : `NOT DONE (${r.outcome}, ${r.code}): ${r.message}; the entry stays as it was`);
+        return 1;
+      } finally {
+        await archive.close();
+      }
+    } finally {
+      await site.close();
+    }
+  }
+  throw new TresorError('E_USAGE', 'quarantine list [--json] | quarantine restore ID --out FILE | quarantine retry ID [--sidecar FILE]');
 };
 
 const auditCmd: Command = async (args, { config, io }) => {

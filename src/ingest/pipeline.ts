@@ -33,6 +33,8 @@ export interface IngestOptions {
    * removes the entry in the same commit, failing again updates the entry in place.
    */
   quarantineId?: string;
+  /** the retry brings a corrected sidecar (the log says so) */
+  correctedSidecar?: boolean;
 }
 
 export type IngestOutcome =
@@ -78,6 +80,8 @@ interface InflightRow {
 interface Join {
   id: string;
   via: 'retry' | 'join';
+  /** which sidecar the attempt used, for the log: a corrected one, the stored one, the new delivery's */
+  sidecar?: 'corrected' | 'stored' | 'delivered' | 'none';
 }
 
 const MIB = 1024 * 1024;
@@ -210,8 +214,8 @@ export function createIngest(deps: IngestDeps) {
     }
 
     const existing = archivedBySha(sha256);
-    const join: Join | null = opts.quarantineId ? { id: opts.quarantineId, via: 'retry' }
-      : !existing && source.size > 0 && quarantinedBySha(store, sha256) ? { id: quarantinedBySha(store, sha256)!, via: 'join' } : null;
+    const join: Join | null = opts.quarantineId ? { id: opts.quarantineId, via: 'retry', sidecar: opts.correctedSidecar ? 'corrected' : src.sidecarPath ? 'stored' : 'none' }
+      : !existing && source.size > 0 && quarantinedBySha(store, sha256) ? { id: quarantinedBySha(store, sha256)!, via: 'join', sidecar: src.sidecarPath ? 'delivered' : 'stored' } : null;
     if (existing) return duplicateOf(src, source, sha256, claimed, existing, join);
 
     let sidecar: Buffer | null = null;
@@ -399,7 +403,7 @@ export function createIngest(deps: IngestDeps) {
       if (join && dropQuarantinedInTx(store, join.id)) {
         log.appendSync([{
           actor, action: join.via === 'retry' ? 'quarantine.retried' : 'quarantine.joined', target: `quarantine:${join.id}`,
-          detail: { outcome: 'archived', recording: `recording:${id}`, attempts: (entry?.attempts ?? 0) + 1 },
+          detail: { outcome: 'archived', recording: `recording:${id}`, attempts: (entry?.attempts ?? 0) + 1, ...(join.sidecar ? { sidecar: join.sidecar } : {}) },
         }]);
       }
       log.appendSync([{

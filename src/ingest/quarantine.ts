@@ -399,7 +399,7 @@ export async function retryQuarantined(
       sidecarPath = join(work, side);
       await writeFileDurable(sidecarPath, sidecar);
     }
-    const o = await deps.ingestFile({ path, relPath: personal.sourceName, sidecarPath }, { quarantineId: id });
+    const o = await deps.ingestFile({ path, relPath: personal.sourceName, sidecarPath }, { quarantineId: id, correctedSidecar: opts.sidecar != null });
     if (o.status === 'archived' || o.status === 'duplicate') return { outcome: o.status, recordingId: o.id };
     if (o.status === 'quarantined') return { outcome: 'quarantined', code: o.code, message: o.message };
     // deferred, rejected, skipped: the entry stays as it was

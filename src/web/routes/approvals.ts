@@ -1,7 +1,8 @@
 import { Hono } from 'hono';
 import { can } from '../../auth/index.ts';
 import { isTresorError } from '../../core/errors.ts';
-import { discardQuarantined } from '../../ingest/quarantine.ts';
+import { discardQuarantinedMany } from '../../ingest/quarantine.ts';
+import { discardIdsOf } from './dashboard.ts';
 import {
   approvedNotDone, decide, listApprovals, pendingApprovals, runApproved, type ApprovalRow,
 } from '../../retention/index.ts';
@@ -21,16 +22,10 @@ export function approvalExecutors(deps: Pick<AppDeps, 'site' | 'config'>): Recor
   return {
     ...retentionExecutors({ store: site.store, log: site.log, dataDir: config.dataDir }),
     async 'quarantine.discard'(row, actor) {
-      const id = String(row.payload.quarantineId ?? row.target.replace(/^quarantine:/, ''));
-      try {
-        await discardQuarantined({ dataDir: config.dataDir, store: site.store, log: site.log, actor },
-          id, { approval: row.id, requestedBy: row.requestedBy });
-        return { discarded: `quarantine:${id}` };
-      } catch (e) {
-        // Retried into the archive (or discarded) meanwhile: nothing left to do.
-        if (isTresorError(e, 'E_NOT_FOUND')) return { gone: `quarantine:${id}` };
-        throw e;
-      }
+      // Entries retried into the archive (or discarded) meanwhile are reported as gone.
+      const r = await discardQuarantinedMany({ dataDir: config.dataDir, store: site.store, log: site.log, actor },
+        discardIdsOf(row.payload, row.target), { approval: row.id, requestedBy: row.requestedBy });
+      return { discarded: r.discarded.map((id) => `quarantine:${id}`), gone: r.gone.map((id) => `quarantine:${id}`) };
     },
   };
 }
