@@ -10,6 +10,7 @@ import { createIngest } from './ingest/pipeline.ts';
 import { createIngestQueue, type QueueStats } from './ingest/queue.ts';
 import { recoverInflight } from './ingest/recover.ts';
 import { createScanner } from './ingest/scanner.ts';
+import { sourceRef } from './ingest/source.ts';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import { createApp } from './web/app.ts';
@@ -201,15 +202,6 @@ export async function startService(config: Config, say: Logger = (m) => console.
       await site.close();
     },
   };
-}
-
-/**
- * The reference the journal and the dashboard give for an inbox file instead of its name
- * (names carry phone numbers): the first 12 hex digits of the file's keyed path token.
- * `tresor inbox locate REF` walks the inbox and names the file to the operator at the box.
- */
-export function sourceRef(keys: { token(kind: string, value: string): string }, path: string): string {
-  return keys.token('source', path).slice(0, 12);
 }
 
 export interface FaultPolicy {

@@ -89,7 +89,7 @@ test('quarantine_fsyncs_the_parent_after_creating_its_folder', { skip: canTrace 
   const dataDir = join(base, 'data');
   const file = join(base, 'in-4930123456-015112345678-20261127-142501-1.wav');
   writeFileSync(file, randomBytes(4096)); // not audio: quarantined
-  const { stdout, calls } = await traced(['test/fixtures/quarantine-child.ts', dataDir, file]);
+  const { stdout, calls } = await traced(['test/fixtures/ingest-child.ts', dataDir, file]);
   const o = JSON.parse(stdout) as { status: string; quarantineId: string };
   assert.equal(o.status, 'quarantined');
   const qdir = join(dataDir, 'quarantine', o.quarantineId);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { makeAudio, wavHeader } from './helpers/audio.ts';
@@ -10,6 +10,9 @@ import { createAccess } from '../src/access/index.ts';
 import { cliPrincipal } from '../src/auth/roles.ts';
 import { listQuarantine, openQuarantined } from '../src/ingest/quarantine.ts';
 import { recordingBySha } from '../src/index/index.ts';
+import { startService } from '../src/service.ts';
+import { cli, testConfig } from './helpers/site.ts';
+import { waitFor } from './helpers/wait.ts';
 
 // Faults found by breaking a box the way operators do (issue 9, issue 16): each test
 // drives the real pipeline on a real data directory and checks what a user would see.
@@ -153,4 +156,32 @@ test('ingest_time_out_on_the_same_bytes_twice_is_not_retried_again', async () =>
   } finally {
     await s.close();
   }
+});
+
+test('service_journal_names_refused_files_by_a_reference_never_by_their_name', async () => {
+  const PHONE = '4930123456';
+  const c = testConfig({ maxFileMiB: 1 });
+  const said: string[] = [];
+  const svc = await startService(c, (m) => said.push(m));
+  const names = [
+    `in-${PHONE}-015112345678-20261127-142501-1.mkv`, // not an audio extension
+    `in-${PHONE}-015112345679-20261127-142502-2.wav`, // over the size cap
+  ];
+  try {
+    writeFileSync(join(c.inbox, names[0]!), 'not audio');
+    writeFileSync(join(c.inbox, names[1]!), Buffer.alloc(2 * 1024 * 1024));
+    symlinkSync('/etc/hostname', join(c.inbox, `in-${PHONE}-015112345670-20261127-142503-3.wav`));
+    await waitFor('three refusals', () => said.filter((m) => /not taking/.test(m)).length >= 3, 30_000);
+  } finally {
+    await svc.stop();
+  }
+  const journal = said.join('\n');
+  assert.ok(!journal.includes(PHONE), `no phone number in the journal:\n${journal}`);
+  const refs = [...journal.matchAll(/not taking file ([0-9a-f]{12}): (E_[A-Z_]+)/g)].map((m) => [m[1]!, m[2]!]);
+  assert.deepEqual(refs.map((r) => r[1]).sort(), ['E_NOT_REGULAR_FILE', 'E_TOO_LARGE', 'E_UNSUPPORTED_FORMAT']);
+  // the operator at the box turns a reference back into the file
+  const tooLarge = refs.find((r) => r[1] === 'E_TOO_LARGE')![0];
+  const r = cli(c, ['inbox', 'locate', tooLarge]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim(), names[1]);
 });

@@ -301,6 +301,7 @@ const auditCmd: Command = async (args, { config, io }) => {
 };
 
 import { purgeCmd, retentionCmd } from './retention.ts';
+import { inboxCmd } from './inbox.ts';
 
 export const commands: Record<string, Command> = {
   purge: purgeCmd,
@@ -313,6 +314,7 @@ export const commands: Record<string, Command> = {
   extract: extractCmd,
   fsck: fsckCmd,
   quarantine: quarantineCmd,
+  inbox: inboxCmd,
   audit: auditCmd,
   user: userCmd,
   token: tokenCmd,

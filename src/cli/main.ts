@@ -15,6 +15,7 @@ export const USAGE = `usage: tresor <command> [options]
   extract ID --out FILE [--format stored|wav]   decrypted audio (logged)
   fsck                               check every record, key, segment and the log
   quarantine list [--json] | quarantine restore ID --out FILE | quarantine retry ID [--sidecar FILE]
+  inbox locate REF                   which inbox file the journal's reference REF names
   audit verify | audit export --out DIR [--since FILE] [--from N] | audit checkpoint
   purge [--dry-run] [--confirm-clock] [--json]   crypto-shred what retention says is due
   retention why ID | retention policies [--json] | retention reevaluate

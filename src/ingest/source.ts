@@ -95,3 +95,12 @@ export async function hashSource(src: OpenSource): Promise<string> {
 function changed(how: string): TresorError {
   return new TresorError('E_IO', `the file changed while it was being read (${how}); is the PBX still writing it? Left in the inbox`, { retryable: true });
 }
+
+/**
+ * The reference the journal and the dashboard give for an inbox file instead of its name
+ * (names carry phone numbers): the first 12 hex digits of the file's keyed path token.
+ * `tresor inbox locate REF` walks the inbox and names the file to the operator at the box.
+ */
+export function sourceRef(keys: { token(kind: string, value: string): string }, path: string): string {
+  return keys.token('source', path).slice(0, 12);
+}
