@@ -87,7 +87,7 @@ export async function startService(config: Config, say: Logger = (m) => console.
         if (o.firstReport || !deferred.has(ref)) say(`tresor: deferred (${o.code}) file ${ref}: ${o.message}`);
         const was = deferred.get(ref);
         deferred.set(ref, { code: o.code, ref, message: o.message, since: was?.code === o.code ? was.since : Date.now() });
-      } else if (o.status !== 'skipped') deferred.delete(ref);
+      } else deferred.delete(ref);
       if (o.status === 'archived') say(`tresor: archived ${o.id} (${(o.durationMs / 1000).toFixed(1)} s)`);
       else if (o.status === 'quarantined') say(`tresor: quarantined ${o.quarantineId}${o.joined ? ' (again: same bytes as before)' : ''}: ${o.code} ${o.message}`);
       else if (o.status === 'rejected') {

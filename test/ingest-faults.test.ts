@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { makeAudio, wavHeader } from './helpers/audio.ts';
@@ -11,6 +12,7 @@ import { cliPrincipal } from '../src/auth/roles.ts';
 import { listQuarantine, openQuarantined } from '../src/ingest/quarantine.ts';
 import { recordingBySha } from '../src/index/index.ts';
 import { startService } from '../src/service.ts';
+import { recoverInflight } from '../src/ingest/recover.ts';
 import { cli, testConfig } from './helpers/site.ts';
 import { waitFor } from './helpers/wait.ts';
 
@@ -149,9 +151,12 @@ test('ingest_time_out_on_the_same_bytes_twice_is_not_retried_again', async () =>
     const first = await s.ingest.ingestFile(source(path));
     assert.equal(first.status, 'deferred');
     assert.equal((first as { code: string }).code, 'E_FFMPEG_TIMEOUT');
+    // a restart in between (the service starts with recovery) does not forget the first one
+    recoverInflight(s.site.store);
     const second = await s.ingest.ingestFile(source(path));
     assert.equal(second.status, 'quarantined', JSON.stringify(second));
     assert.equal((second as { code: string }).code, 'E_FFMPEG_TIMEOUT');
+    assert.match((second as { message: string }).message, /timed out before/);
     assert.equal(s.transcodes(), 2);
   } finally {
     await s.close();
@@ -180,8 +185,31 @@ test('service_journal_names_refused_files_by_a_reference_never_by_their_name', a
   const refs = [...journal.matchAll(/not taking file ([0-9a-f]{12}): (E_[A-Z_]+)/g)].map((m) => [m[1]!, m[2]!]);
   assert.deepEqual(refs.map((r) => r[1]).sort(), ['E_NOT_REGULAR_FILE', 'E_TOO_LARGE', 'E_UNSUPPORTED_FORMAT']);
   // the operator at the box turns a reference back into the file
-  const tooLarge = refs.find((r) => r[1] === 'E_TOO_LARGE')![0];
+  const tooLarge = refs.find((r) => r[1] === 'E_TOO_LARGE')![0]!;
   const r = cli(c, ['inbox', 'locate', tooLarge]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout.trim(), names[1]);
+});
+
+test('service_reports_a_file_it_cannot_store_yet_once_and_lists_it_as_deferred', async () => {
+  // a reserve no disk meets: every file waits, scan after scan
+  const c = testConfig({ minFreeMiB: 1 << 30 });
+  const said: string[] = [];
+  const svc = await startService(c, (m) => said.push(m));
+  try {
+    const dir = mkdtempSync(join(tmpdir(), 'tresor-wait-'));
+    for (let i = 0; i < 2; i++) {
+      const p = await makeAudio(dir, `in-4930123456-01511234567${i}-20261127-14250${i}-${i}.wav`, { format: 'wav-pcm8k', seconds: 1 + i });
+      renameSync(p, join(c.inbox, p.split('/').pop()!));
+    }
+    await waitFor('both deferred', () => svc.status().deferred.length === 2, 30_000);
+    const scans = svc.status().queue.done.deferred;
+    await waitFor('several more scans', () => svc.status().queue.done.deferred >= scans + 6, 30_000);
+    const reports = said.filter((m) => /deferred \(E_DISK_FULL\)/.test(m));
+    assert.equal(reports.length, 2, `one report per file, not per scan:\n${reports.join('\n')}`);
+    assert.ok(svc.status().deferred.every((d) => d.code === 'E_DISK_FULL' && /^[0-9a-f]{12}$/.test(d.ref)));
+    assert.ok(!said.join('\n').includes('4930123456'));
+  } finally {
+    await svc.stop();
+  }
 });

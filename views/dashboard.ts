@@ -32,7 +32,10 @@ const L = {
     logSize: 'Protokoll: {size} Einträge',
     errors: 'Zuletzt abgewiesene Dateien',
     errorsNone: 'Keine.',
-    errorsNote: 'Dateinamen werden nicht angezeigt (sie enthalten Rufnummern); das Dienstprotokoll nennt sie.',
+    errorsNote: 'Dateinamen werden nicht angezeigt (sie enthalten Rufnummern). „scripts/tresor inbox locate REF“ nennt die Datei zu einer Referenz.',
+    waiting: 'Zurückgestellte Dateien (bleiben im Eingang, werden erneut versucht)',
+    colSince: 'Seit',
+    colRef: 'Referenz',
     quarantine: 'Quarantäne',
     quarantineNone: 'Keine Dateien in Quarantäne.',
     quarantineMore: 'Die ältesten {n} von {total} werden angezeigt.',
@@ -95,7 +98,10 @@ const L = {
     logSize: 'Log: {size} entries',
     errors: 'Recently refused files',
     errorsNone: 'None.',
-    errorsNote: 'File names are not shown (they carry phone numbers); the service log names them.',
+    errorsNote: 'File names are not shown (they carry phone numbers). "scripts/tresor inbox locate REF" names the file of a reference.',
+    waiting: 'Deferred files (left in the inbox, tried again)',
+    colSince: 'Since',
+    colRef: 'Reference',
     quarantine: 'Quarantine',
     quarantineNone: 'No files in quarantine.',
     quarantineMore: 'Showing the oldest {n} of {total}.',
@@ -177,7 +183,9 @@ export interface LiveData {
   growth: { bytesPerDay: number | null; windowDays: number; daysLeft: number | null };
   checkpoint: { size: number; until: string | null } | null;
   logSize: number;
-  rejected: { code: string; at: number }[];
+  rejected: { code: string; ref: string; at: number }[];
+  /** files left in the inbox for now (disk full, time-out): one row per file */
+  deferred: { code: string; ref: string; message: string; since: number }[];
   quarantined: number;
   pendingApprovals: number;
 }
@@ -228,9 +236,13 @@ export function liveFragment(ctx: PageCtx, d: LiveData): Html {
 </div>
 <h3 id="errors-h">${t('errors')}</h3>
 ${d.rejected.length === 0 ? html`<p>${t('errorsNone')}</p>` : html`<div class="table-wrap"><table aria-labelledby="errors-h" id="rejected">
-  <thead><tr><th scope="col">${t('colTime')}</th><th scope="col">${t('colCode')}</th></tr></thead>
-  <tbody>${d.rejected.slice(-20).reverse().map((r) => html`<tr><td><time datetime="${iso(r.at)}">${fmtTime(iso(r.at), ctx.lang)}</time></td><td><code>${r.code}</code></td></tr>`)}</tbody>
+  <thead><tr><th scope="col">${t('colTime')}</th><th scope="col">${t('colCode')}</th><th scope="col">${t('colRef')}</th></tr></thead>
+  <tbody>${d.rejected.slice(-20).reverse().map((r) => html`<tr><td><time datetime="${iso(r.at)}">${fmtTime(iso(r.at), ctx.lang)}</time></td><td><code>${r.code}</code></td><td><code>${r.ref}</code></td></tr>`)}</tbody>
 </table></div><p class="muted">${t('errorsNote')}</p>`}
+${d.deferred.length === 0 ? '' : html`<h3 id="waiting-h">${t('waiting')}</h3><div class="table-wrap"><table aria-labelledby="waiting-h" id="deferred">
+  <thead><tr><th scope="col">${t('colSince')}</th><th scope="col">${t('colCode')}</th><th scope="col">${t('colReason')}</th><th scope="col">${t('colRef')}</th></tr></thead>
+  <tbody>${d.deferred.slice(0, 50).map((r) => html`<tr><td><time datetime="${iso(r.since)}">${fmtTime(iso(r.since), ctx.lang)}</time></td><td><code>${r.code}</code></td><td>${r.message}</td><td><code>${r.ref}</code></td></tr>`)}</tbody>
+</table></div>`}
 </section>`;
 }
 

@@ -54,7 +54,8 @@ export function dashboardRoutes(deps: AppDeps) {
       growth,
       checkpoint: cp ? { size: cp.size, until } : null,
       logSize: log.size(),
-      rejected: s.rejected.map((r) => ({ code: r.code, at: r.at })),
+      rejected: s.rejected.map((r) => ({ code: r.code, ref: r.ref, at: r.at })),
+      deferred: s.deferred ?? [],
       quarantined: store.quarantine.getCount(),
       pendingApprovals: pendingApprovals(store, { now }).length,
     };
