@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TresorError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
-import { writeFileDurable } from '../core/durable.ts';
+import { mkdirDurable, writeFileDurable } from '../core/durable.ts';
 import type { IndexStore, RecordingRow } from '../index/index.ts';
 import { dropRecording } from '../index/index.ts';
 import type { AuditLog } from '../audit/index.ts';
@@ -207,7 +206,7 @@ export function reportCsv(rows: PurgedRow[]): string {
 
 async function writeReport(dataDir: string, run: PurgeRunRow, rows: PurgedRow[], plan: PurgePlan): Promise<PurgeRunRow['report']> {
   const dir = join(dataDir, 'reports');
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await mkdirDurable(dir); // fsynced into the data dir: a report lost at a power cut is a purge nobody can prove
   const json = JSON.stringify({
     run: run.id, by: run.by, startedAt: new Date(run.startedAt).toISOString(), purged: rows.length,
     held: plan.held.map((h) => ({ id: h.id, hold: h.hold, policy: h.policy, expiresAt: new Date(h.expiresAt).toISOString() })),
