@@ -114,7 +114,7 @@ test('diskfull_quarantine_of_a_large_file_defers_and_leaves_no_partial_files', {
     const bytes = randomBytes(3 * 1024 * 1024); // not audio: it is to be quarantined
     writeFileSync(path, bytes);
     const before = filesBelow(probe.dataDir);
-    const filler = fill(probe.dataDir, 1024 * 1024);
+    const filler = fill(probe.dataDir, 2 * 1024 * 1024); // room for the index, not for a 3 MiB copy
     for (let scan = 0; scan < 2; scan++) {
       const o = await s.ingest.ingestFile(source(path));
       assert.equal(o.status, 'deferred', JSON.stringify(o));

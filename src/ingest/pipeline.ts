@@ -452,6 +452,8 @@ async function readSidecar(path: string): Promise<Buffer> {
  */
 function classify(e: unknown, what: string): TresorError {
   if (isTresorError(e)) return e;
+  // lmdb-js's "Commit failed" (a commit not made through store.tx): the index, not the file
+  if (e instanceof Error && 'commitError' in e) return new TresorError('E_IO', `${what}: the index commit failed`, { retryable: true, cause: e });
   const x = e as NodeJS.ErrnoException | null;
   if (typeof x?.code === 'string') {
     if (x.code === 'ENOSPC' || x.code === 'EDQUOT') {
