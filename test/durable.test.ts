@@ -13,7 +13,7 @@ import { mkdirDurable, writeFileDurable } from '../src/core/durable.ts';
 // it watch the system calls of a child process with strace.
 
 const ROOT = resolve(import.meta.dirname, '..');
-const canTrace = spawnSync('strace', ['-f', '-o', '/dev/null', 'true']).status === 0;
+const canTrace = spawnSync('strace', ['-f', '--seccomp-bpf', '-e', 'trace=fsync', '-o', '/dev/null', 'true']).status === 0;
 const canMount = process.getuid?.() === 0 && spawnSync('mount', ['--version']).status === 0;
 
 function tmp(): string {
@@ -25,7 +25,7 @@ async function traced(args: string[]): Promise<{ stdout: string; calls: string[]
   const out = tmp();
   const prefix = join(out, 'st');
   const stdout = await new Promise<string>((res, rej) => execFile('strace',
-    ['-f', '-ff', '-tt', '-e', 'trace=mkdir,mkdirat,openat,fsync,fdatasync', '-o', prefix, process.execPath, '--import', 'tsx', ...args],
+    ['-f', '-ff', '-tt', '--seccomp-bpf', '-e', 'trace=mkdir,mkdirat,openat,fsync,fdatasync', '-o', prefix, process.execPath, '--import', 'tsx', ...args],
     { cwd: ROOT, maxBuffer: 1 << 24 }, (err, so, se) => (err ? rej(new Error(`${err.message}\n${se}`)) : res(so))));
   const calls = readdirSync(out).flatMap((f) => readFileSync(join(out, f), 'utf8').split('\n').filter(Boolean)).sort();
   rmSync(out, { recursive: true, force: true });
