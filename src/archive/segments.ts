@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync } from 'node:fs';
-import { fsyncDir } from '../core/durable.ts';
+import { readdirSync } from 'node:fs';
+import { fsyncDir, mkdirDurableSync } from '../core/durable.ts';
 import { open as openFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { newId } from '../core/ids.ts';
@@ -78,7 +78,8 @@ export function listSegmentFiles(dir: string): string[] {
 
 export function openArchive(dataDir: string, store: IndexStore, opts: ArchiveOptions = {}): Archive {
   const dir = join(dataDir, 'archive');
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // fsynced into the data dir: segments fsync archive/ itself, which must survive too
+  mkdirDurableSync(dir);
   const maxBytes = opts.maxSegmentBytes ?? 1024 * 1024 * 1024;
   const pidStart = processStartTime(process.pid);
 
