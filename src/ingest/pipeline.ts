@@ -12,13 +12,14 @@ import { checkRecordingKeys, putRecording, type IndexStore, type PersonalFields,
 import type { Archive } from '../archive/index.ts';
 import { processAlive, processStartTime } from '../archive/index.ts';
 import { estimateStoredBytes, HEAD_BYTES, inspectInput, sniffInput, SNIFF_BYTES, type Media } from '../media/index.ts';
-import { MAX_SIDECAR_BYTES, parseSidecar } from './sidecar.ts';
-import { buildMetadata } from './metadata.ts';
+import { parseSidecar } from './sidecar.ts';
+import { buildMetadata, describeCall } from './metadata.ts';
 import {
   dropQuarantinedInTx, quarantine, quarantinedBySha, quarantinedSidecar, removeQuarantineFolder, updateQuarantined,
   type QuarantineInput, type QuarantineRow,
 } from './quarantine.ts';
-import { hashSource, openSource, type OpenSource } from './source.ts';
+import { hashSource, openSource, readSidecar, type OpenSource } from './source.ts';
+import { classify } from './classify.ts';
 
 export interface SourceFile {
   path: string;
@@ -214,8 +215,7 @@ export function createIngest(deps: IngestDeps) {
     }
 
     const existing = archivedBySha(sha256);
-    const join: Join | null = opts.quarantineId ? { id: opts.quarantineId, via: 'retry', sidecar: opts.correctedSidecar ? 'corrected' : src.sidecarPath ? 'stored' : 'none' }
-      : !existing && source.size > 0 && quarantinedBySha(store, sha256) ? { id: quarantinedBySha(store, sha256)!, via: 'join', sidecar: src.sidecarPath ? 'delivered' : 'stored' } : null;
+    const join = joinOf(src, source, sha256, existing, opts);
     if (existing) return duplicateOf(src, source, sha256, claimed, existing, join);
 
     let sidecar: Buffer | null = null;
@@ -228,6 +228,19 @@ export function createIngest(deps: IngestDeps) {
     } catch (e) {
       return failed(src, source, sha256, claimed, join, sidecar, sidecarName, classify(e, 'ingest failed'));
     }
+  }
+
+  /**
+   * The quarantine entry these bytes belong to: the one being retried, or the one that
+   * already holds the same bytes (a redelivery, often with a corrected sidecar: it joins
+   * that entry and is tried with the new sidecar, never deleted as a "duplicate").
+   */
+  function joinOf(src: SourceFile, source: OpenSource, sha256: string, archived: string | undefined, opts: IngestOptions): Join | null {
+    if (opts.quarantineId) {
+      return { id: opts.quarantineId, via: 'retry', sidecar: opts.correctedSidecar ? 'corrected' : src.sidecarPath ? 'stored' : 'none' };
+    }
+    const held = !archived && source.size > 0 ? quarantinedBySha(store, sha256) : undefined;
+    return held ? { id: held, via: 'join', sidecar: src.sidecarPath ? 'delivered' : 'stored' } : null;
   }
 
   async function failed(
@@ -252,7 +265,7 @@ export function createIngest(deps: IngestDeps) {
     let kept: { id: string; joined: boolean };
     try {
       kept = await keepInQuarantine({
-        relPath: src.relPath, source, sha256, sidecar, sidecarName, call: describeCall(src, source.mtimeMs, sidecar),
+        relPath: src.relPath, source, sha256, sidecar, sidecarName, call: describeCall(src.relPath, source.mtimeMs, sidecar, config.phone),
       }, why, attempts, join);
     } catch (e) {
       // could not keep it safe (disk full, say): the source stays where it is
@@ -285,23 +298,6 @@ export function createIngest(deps: IngestDeps) {
       return { id: r.existing, joined: true };
     }
     return { id: r.row.id, joined: false };
-  }
-
-  /** Which call this is, for the quarantine list: whatever the name and sidecar say without failing. */
-  function describeCall(src: SourceFile, mtimeMs: number, sidecar: Buffer | null): QuarantineInput['call'] {
-    try {
-      const fields = sidecar ? parseSidecar(sidecar).fields : null; // the fields that did parse
-      const m = buildMetadata(src.relPath, mtimeMs, fields, config.phone);
-      return {
-        plain: {
-          start: Number.isFinite(m.start) ? m.start : null, startFromMtime: m.startFromMtime, direction: m.direction,
-          queue: m.queue ?? null, nameFormat: m.nameFormat,
-        },
-        personal: { from: m.from ?? null, to: m.to ?? null, agent: m.agent ?? null, callId: m.callId ?? null },
-      };
-    } catch {
-      return undefined;
-    }
   }
 
   async function duplicateOf(src: SourceFile, source: OpenSource, sha256: string, claimed: InflightRow, id: string, join: Join | null): Promise<IngestOutcome> {
@@ -430,36 +426,3 @@ export function createIngest(deps: IngestDeps) {
 
 export type Ingest = ReturnType<typeof createIngest>;
 
-/** A sidecar, read whole (it is small), or E_SIDECAR_INVALID when it is not. */
-async function readSidecar(path: string): Promise<Buffer> {
-  const s = await openSource(path, 64 * MIB);
-  try {
-    if (s.size > MAX_SIDECAR_BYTES) throw new TresorError('E_SIDECAR_INVALID', `sidecar is ${s.size} bytes; the limit is ${MAX_SIDECAR_BYTES}`);
-    const parts: Buffer[] = [];
-    for await (const c of s.chunks()) parts.push(c);
-    return Buffer.concat(parts);
-  } finally {
-    await s.close();
-  }
-}
-
-/**
- * Our error for anything that failed. An error with an errno is the box (disk, network
- * share): retryable, and its message keeps no path (paths carry phone numbers). One
- * without is this input hitting a limit or a bug (a 32,000-level sidecar overflowed the
- * stack and was once retried as "E_IO"): the same bytes would fail the same way, so it is
- * kept in quarantine instead.
- */
-function classify(e: unknown, what: string): TresorError {
-  if (isTresorError(e)) return e;
-  // lmdb-js's "Commit failed" (a commit not made through store.tx): the index, not the file
-  if (e instanceof Error && 'commitError' in e) return new TresorError('E_IO', `${what}: the index commit failed`, { retryable: true, cause: e });
-  const x = e as NodeJS.ErrnoException | null;
-  if (typeof x?.code === 'string') {
-    if (x.code === 'ENOSPC' || x.code === 'EDQUOT') {
-      return new TresorError('E_DISK_FULL', `${what}: the disk is full (${x.code}); source left in the inbox`, { retryable: true, cause: e });
-    }
-    return new TresorError('E_IO', `${what}: ${x.code}${x.syscall ? ` (${x.syscall})` : ''}`, { retryable: true, cause: e, detail: { errno: x.code } });
-  }
-  return new TresorError('E_INTERNAL', `${what}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-}

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { constants as FS } from 'node:fs';
 import { lstat, open, type FileHandle } from 'node:fs/promises';
 import { TresorError } from '../core/errors.ts';
+import { MAX_SIDECAR_BYTES } from './sidecar.ts';
 
 const STEP = 1024 * 1024;
 const MIB = 1024 * 1024;
@@ -103,4 +104,17 @@ function changed(how: string): TresorError {
  */
 export function sourceRef(keys: { token(kind: string, value: string): string }, path: string): string {
   return keys.token('source', path).slice(0, 12);
+}
+
+/** A sidecar, read whole (it is small), or E_SIDECAR_INVALID when it is not. */
+export async function readSidecar(path: string): Promise<Buffer> {
+  const s = await openSource(path, 64 * MIB);
+  try {
+    if (s.size > MAX_SIDECAR_BYTES) throw new TresorError('E_SIDECAR_INVALID', `sidecar is ${s.size} bytes; the limit is ${MAX_SIDECAR_BYTES}`);
+    const parts: Buffer[] = [];
+    for await (const c of s.chunks()) parts.push(c);
+    return Buffer.concat(parts);
+  } finally {
+    await s.close();
+  }
 }
