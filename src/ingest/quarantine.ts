@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, readdir, rm, statfs } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { basename, join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { newId } from '../core/ids.ts';
 import { mkdirDurable, writeFileDurable } from '../core/durable.ts';
 import type { TresorError } from '../core/errors.ts';
@@ -342,6 +343,18 @@ export async function discardQuarantinedMany(
   } finally {
     for (const id of unique) busy.delete(id);
   }
+}
+
+/** What a discard request names in the log: the entry, or for a set a digest of its ids. */
+export function discardTarget(ids: string[]): string {
+  if (ids.length === 1) return `quarantine:${ids[0]}`;
+  return `quarantine-set:${createHash('sha256').update(ids.join(',')).digest('hex').slice(0, 16)}`;
+}
+
+/** The quarantine ids a discard request covers (older requests name one in `quarantineId`). */
+export function discardIdsOf(payload: Record<string, unknown>, target: string): string[] {
+  if (Array.isArray(payload.quarantineIds)) return payload.quarantineIds.map(String);
+  return [String(payload.quarantineId ?? target.replace(/^quarantine:/, ''))];
 }
 
 /** One entry; E_NOT_FOUND when it is not there. */

@@ -1,8 +1,7 @@
 import { Hono } from 'hono';
 import { can } from '../../auth/index.ts';
 import { isTresorError } from '../../core/errors.ts';
-import { discardQuarantinedMany } from '../../ingest/quarantine.ts';
-import { discardIdsOf } from './dashboard.ts';
+import { discardIdsOf, discardQuarantinedMany } from '../../ingest/quarantine.ts';
 import {
   approvedNotDone, decide, listApprovals, pendingApprovals, runApproved, type ApprovalRow,
 } from '../../retention/index.ts';

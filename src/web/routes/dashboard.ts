@@ -2,9 +2,8 @@ import { Hono } from 'hono';
 import { can } from '../../auth/index.ts';
 import { TresorError, isTresorError } from '../../core/errors.ts';
 import { createIngest } from '../../ingest/pipeline.ts';
-import { listQuarantine, quarantinePersonal, retryQuarantined, type QuarantineRow } from '../../ingest/quarantine.ts';
+import { discardIdsOf, discardTarget, listQuarantine, quarantinePersonal, retryQuarantined, type QuarantineRow } from '../../ingest/quarantine.ts';
 import { MAX_SIDECAR_BYTES } from '../../ingest/sidecar.ts';
-import { createHash } from 'node:crypto';
 import { pendingApprovals, requestApproval } from '../../retention/index.ts';
 import { dashboardPage, liveFragment, type DashboardData, type LiveData, type QuarantineItem } from '../../../views/dashboard.ts';
 import type { AppDeps } from '../app.ts';
@@ -191,14 +190,3 @@ export function dashboardRoutes(deps: AppDeps) {
   return app;
 }
 
-/** What a discard request names in the log: the entry, or for a set a digest of its ids. */
-export function discardTarget(ids: string[]): string {
-  if (ids.length === 1) return `quarantine:${ids[0]}`;
-  return `quarantine-set:${createHash('sha256').update(ids.join(',')).digest('hex').slice(0, 16)}`;
-}
-
-/** The quarantine ids a discard request covers (older requests name one in `quarantineId`). */
-export function discardIdsOf(payload: Record<string, unknown>, target: string): string[] {
-  if (Array.isArray(payload.quarantineIds)) return payload.quarantineIds.map(String);
-  return [String(payload.quarantineId ?? target.replace(/^quarantine:/, ''))];
-}
