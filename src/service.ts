@@ -10,19 +10,25 @@ import { createIngest } from './ingest/pipeline.ts';
 import { createIngestQueue, type QueueStats } from './ingest/queue.ts';
 import { recoverInflight } from './ingest/recover.ts';
 import { createScanner } from './ingest/scanner.ts';
+import { sourceRef } from './ingest/source.ts';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import { createApp } from './web/app.ts';
 import { createAuth, newSetupToken, setupNeeded } from './auth/index.ts';
 import { createAccess } from './access/index.ts';
 import { configWaitingText, syncConfigPolicies } from './retention/policy-change.ts';
+import { isLmdbCommitEcho } from './index/index.ts';
+import type { LogWriter } from './core/types.ts';
 import { createPurgeScheduler, type PurgeScheduler } from './retention/run.ts';
 
 export interface IngestStatus {
   scannerRunning: boolean;
   queue: QueueStats;
   recovery: RecoveryReport;
-  rejected: { code: string; relPath: string; at: number }[];
+  /** `ref`: a keyed token of the path (names carry phone numbers); `tresor inbox locate REF` finds the file */
+  rejected: { code: string; ref: string; at: number }[];
+  /** files left in the inbox for now (disk full, time-out), one per file, oldest first */
+  deferred: { code: string; ref: string; message: string; since: number }[];
 }
 
 export interface Service {
@@ -66,20 +72,29 @@ export async function startService(config: Config, say: Logger = (m) => console.
   mkdirSync(config.inbox, { recursive: true, mode: 0o750 });
 
   const rejected: IngestStatus['rejected'] = [];
-  const remember = (code: string, relPath: string) => {
-    rejected.push({ code, relPath, at: Date.now() });
+  const remember = (code: string, ref: string) => {
+    rejected.push({ code, ref, at: Date.now() });
     if (rejected.length > 200) rejected.shift();
   };
+  const deferred = new Map<string, IngestStatus['deferred'][number]>();
+  // File names carry phone numbers: the journal gets a reference, never the name (issue 16).
+  const refOf = (path: string) => sourceRef(site.keys, path);
 
   const queue = createIngestQueue(ingest, {
     workers: config.ingest.workers,
     onOutcome(file, o) {
+      const ref = refOf(file.path);
+      if (o.status === 'deferred') {
+        // one report per file and cause, not one per rescan while the disk stays full
+        if (o.firstReport || !deferred.has(ref)) say(`tresor: deferred (${o.code}) file ${ref}: ${o.message}`);
+        const was = deferred.get(ref);
+        deferred.set(ref, { code: o.code, ref, message: o.message, since: was?.code === o.code ? was.since : Date.now() });
+      } else deferred.delete(ref);
       if (o.status === 'archived') say(`tresor: archived ${o.id} (${(o.durationMs / 1000).toFixed(1)} s)`);
-      else if (o.status === 'quarantined') say(`tresor: quarantined ${o.quarantineId}: ${o.code} ${o.message}`);
-      else if (o.status === 'deferred') say(`tresor: deferred (${o.code}): ${o.message}`);
+      else if (o.status === 'quarantined') say(`tresor: quarantined ${o.quarantineId}${o.joined ? ' (again: same bytes as before)' : ''}: ${o.code} ${o.message}`);
       else if (o.status === 'rejected') {
-        remember(o.code, file.relPath);
-        say(`tresor: not taking ${file.relPath}: ${o.code} ${o.message}`);
+        remember(o.code, ref);
+        say(`tresor: not taking file ${ref}: ${o.code} ${o.message}`);
       }
       // Deferred (disk full, time-out) and skipped files are tried again as they are; a
       // rejected or quarantined file is offered again only once its content changes, so
@@ -102,9 +117,10 @@ export async function startService(config: Config, say: Logger = (m) => console.
       queue.push({ path: f.path, relPath: f.relPath, sidecarPath: f.sidecarPath });
     },
     onRejected(r) {
-      remember(r.code, r.relPath);
-      void log.append([{ actor: 'system:ingest', action: 'inbox.rejected', target: 'inbox', detail: { code: r.code } }]);
-      say(`tresor: not taking ${r.relPath}: ${r.code} ${r.reason}`);
+      const ref = refOf(r.path);
+      remember(r.code, ref);
+      log.append([{ actor: 'system:ingest', action: 'inbox.rejected', target: 'inbox', detail: { code: r.code } }]).catch(() => undefined);
+      say(`tresor: not taking file ${ref}: ${r.code} ${r.reason}`);
     },
     onError(e) {
       say(`tresor: inbox scan: ${e.code}: ${e.message}`);
@@ -121,7 +137,9 @@ export async function startService(config: Config, say: Logger = (m) => console.
   scanner.start();
   let scannerRunning = true;
 
-  const status = (): IngestStatus => ({ scannerRunning, queue: queue.stats(), recovery, rejected: [...rejected] });
+  const status = (): IngestStatus => ({
+    scannerRunning, queue: queue.stats(), recovery, rejected: [...rejected], deferred: [...deferred.values()].sort((a, b) => a.since - b.since),
+  });
   const auth = createAuth(store, log, {
     idleMs: config.auth.sessionIdleMinutes * 60_000,
     absoluteMs: config.auth.sessionMaxHours * 3600_000,
@@ -188,5 +206,49 @@ export async function startService(config: Config, say: Logger = (m) => console.
       await archive.close();
       await site.close();
     },
+  };
+}
+
+export interface FaultPolicy {
+  /** from now on faults are also recorded in the access log (best effort) */
+  attach(log: LogWriter): void;
+  /** faults seen since start (the dashboard and /metrics may show it) */
+  count(): number;
+  uninstall(): void;
+}
+
+/**
+ * What `serve` does with a promise rejection that nobody handled. Node's default is to
+ * die, and it did: on a full disk, lmdb-js leaves one unhandled rejection behind every
+ * failed commit (besides rejecting the caller's own promise, which the caller handles:
+ * deferred and reported), and the service exited mid-scan (issue 9). Dying does not make
+ * the archive safer: every commit is all-or-nothing (store.tx) and every durable step
+ * before it has its crash story, so a lost promise can leave work undone (a rescan or
+ * the next start redoes it), never a half-written archive. So: say it in the journal,
+ * record it in the log when the log can be written, count it, keep serving.
+ */
+export function installFaultPolicy(say: Logger): FaultPolicy {
+  let log: LogWriter | null = null;
+  let faults = 0;
+  let lastEcho = 0;
+  const onRejection = (reason: unknown): void => {
+    faults++;
+    if (isLmdbCommitEcho(reason)) {
+      const now = Date.now();
+      if (now - lastEcho > 60_000) {
+        lastEcho = now;
+        say('tresor: an index commit failed (disk full?); the work it carried was deferred and is retried');
+      }
+      return;
+    }
+    say(`tresor: internal error (unhandled promise rejection); the service keeps running: ${reason instanceof Error ? reason.stack ?? reason.message : String(reason)}`);
+    const code = reason instanceof TresorError ? reason.code : reason instanceof Error ? reason.name : typeof reason;
+    log?.append([{ actor: 'system:service', action: 'service.fault', target: 'service', detail: { kind: 'unhandledRejection', error: code } }]).catch(() => undefined);
+  };
+  process.on('unhandledRejection', onRejection);
+  return {
+    attach: (l) => void (log = l),
+    count: () => faults,
+    uninstall: () => void process.off('unhandledRejection', onRejection),
   };
 }

@@ -18,7 +18,7 @@ test('archive_append_then_read_returns_the_payload_and_commits_with_the_index', 
   const archive = openArchive(dir, store);
   const payload = randomBytes(5000);
   const id = newId();
-  const loc = await archive.append(id, payload, (l) => store.recordings.put(id, l));
+  const loc = (await archive.append(id, payload, (l) => store.recordings.put(id, l)))!;
   assert.deepEqual(store.recordings.get(id), loc);
   assert.deepEqual(await archive.read(loc), payload);
   const seg = store.segments.get(loc.segment);
@@ -31,11 +31,32 @@ test('archive_failed_index_commit_leaves_no_bytes_behind', async () => {
   const dir = tmp();
   const store = openIndex(dir);
   const archive = openArchive(dir, store);
-  const ok = await archive.append(newId(), randomBytes(100), () => {});
+  const ok = (await archive.append(newId(), randomBytes(100), () => {}))!;
   await assert.rejects(archive.append(newId(), randomBytes(100), () => { throw new Error('index says no'); }));
   assert.equal(statSync(join(dir, 'archive', ok.segment)).size, ok.offset + ok.length);
-  const next = await archive.append(newId(), randomBytes(10), () => {});
+  const next = (await archive.append(newId(), randomBytes(10), () => {}))!;
   assert.equal(next.offset, ok.offset + ok.length);
+  await archive.close();
+  await store.close();
+});
+
+test('archive_commit_that_throws_after_writing_leaves_no_index_entry_and_no_bytes', async () => {
+  // lmdb-js commits the writes an async transaction() made before its callback threw;
+  // the archive's commit must be all-or-nothing anyway (issue 9: a half-committed row)
+  const dir = tmp();
+  const store = openIndex(dir);
+  const archive = openArchive(dir, store);
+  const ok = (await archive.append(newId(), randomBytes(100), () => {}))!;
+  const id = newId();
+  await assert.rejects(archive.append(id, randomBytes(100), () => {
+    store.recordings.put(id, { id });
+    store.bySha.put('f'.repeat(64), id);
+    throw new Error('key too long, say');
+  }), /key too long/);
+  assert.equal(store.recordings.get(id), undefined, 'no row');
+  assert.equal(store.bySha.get('f'.repeat(64)), undefined, 'no duplicate-check entry');
+  assert.equal(store.segments.get(ok.segment).committedBytes, ok.offset + ok.length);
+  assert.equal(statSync(join(dir, 'archive', ok.segment)).size, ok.offset + ok.length);
   await archive.close();
   await store.close();
 });
@@ -49,7 +70,7 @@ test('archive_disk_full_during_write_reports_E_DISK_FULL_and_keeps_the_segment_c
       if (fail) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
     },
   });
-  const first = await archive.append(newId(), randomBytes(100), () => {});
+  const first = (await archive.append(newId(), randomBytes(100), () => {}))!;
   fail = true;
   await assert.rejects(archive.append(newId(), randomBytes(100), () => {}), (e: any) => e.code === 'E_DISK_FULL' && /disk is full/.test(e.message));
   assert.equal(statSync(join(dir, 'archive', first.segment)).size, first.offset + first.length);
@@ -61,7 +82,7 @@ test('archive_recovery_truncates_an_uncommitted_tail_of_a_dead_writer', async ()
   const dir = tmp();
   const store = openIndex(dir);
   const archive = openArchive(dir, store);
-  const loc = await archive.append(newId(), randomBytes(300), () => {});
+  const loc = (await archive.append(newId(), randomBytes(300), () => {}))!;
   await archive.close();
   // a dead writer's half-written record: pretend the segment belonged to a gone process
   const path = join(dir, 'archive', loc.segment);
@@ -79,7 +100,7 @@ test('archive_recovery_reports_a_segment_shorter_than_the_index_as_damaged', asy
   const dir = tmp();
   const store = openIndex(dir);
   const archive = openArchive(dir, store);
-  const loc = await archive.append(newId(), randomBytes(300), () => {});
+  const loc = (await archive.append(newId(), randomBytes(300), () => {}))!;
   await archive.close();
   const { truncateSync } = await import('node:fs');
   truncateSync(join(dir, 'archive', loc.segment), SEGMENT_HEADER_BYTES + 10);
@@ -94,7 +115,7 @@ test('archive_rotates_segments_at_the_size_limit', async () => {
   const store = openIndex(dir);
   const archive = openArchive(dir, store, { maxSegmentBytes: 4096 });
   const locs = [];
-  for (let i = 0; i < 5; i++) locs.push(await archive.append(newId(), randomBytes(1500), () => {}));
+  for (let i = 0; i < 5; i++) locs.push((await archive.append(newId(), randomBytes(1500), () => {}))!);
   assert.ok(new Set(locs.map((l) => l.segment)).size >= 2);
   for (const l of locs) assert.equal((await archive.read(l)).length, 1500);
   assert.equal(readdirSync(join(dir, 'archive')).length, new Set(locs.map((l) => l.segment)).size);
@@ -106,7 +127,7 @@ test('archive_read_detects_a_flipped_byte', async () => {
   const dir = tmp();
   const store = openIndex(dir);
   const archive = openArchive(dir, store);
-  const loc = await archive.append(newId(), randomBytes(300), () => {});
+  const loc = (await archive.append(newId(), randomBytes(300), () => {}))!;
   await archive.close();
   const { openSync, writeSync, closeSync } = await import('node:fs');
   const fd = openSync(join(dir, 'archive', loc.segment), 'r+');

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { seal, open } from '../src/crypto/envelope.ts';
+import { seal, open, openStream, sealedLength, sealStream } from '../src/crypto/envelope.ts';
 
 const dek = new Uint8Array(randomBytes(32));
 
@@ -70,3 +70,43 @@ test('openRange_anyRange_equalsTheSameSliceOfTheWholePlaintext', async () => {
   assert.ok(openRange(dek, sealed, 0, 4096).length === 4096, 'chunk 0 alone still opens');
   assert.throws(() => openRange(dek, sealed, 4000, 5000), /chunk 1 does not open/);
 });
+
+test('sealStream_of_a_source_in_odd_pieces_opens_to_the_same_bytes_and_has_the_sealed_length', async () => {
+  const dek = new Uint8Array(randomBytes(32));
+  for (const size of [0, 1, 1000, 64 * 1024, 64 * 1024 + 1, 3 * 64 * 1024, 200_000]) {
+    const plain = randomBytes(size);
+    const pieces: Buffer[] = [];
+    for (let i = 0; i < size; i += 7777) pieces.push(plain.subarray(i, i + 7777));
+    const sealed = Buffer.concat(await collect(sealStream(dek, size, pieces)));
+    assert.equal(sealed.length, sealedLength(size), `size ${size}`);
+    assert.ok(open(dek, sealed).equals(plain), `size ${size}`);
+    // and back, streamed, in other odd pieces
+    const back: Buffer[] = [];
+    const cut: Buffer[] = [];
+    for (let i = 0; i < sealed.length; i += 5003) cut.push(sealed.subarray(i, i + 5003));
+    for await (const p of openStream(dek, cut)) back.push(p);
+    assert.ok(Buffer.concat(back).equals(plain), `openStream size ${size}`);
+  }
+});
+
+test('sealStream_refuses_a_source_that_is_shorter_or_longer_than_announced', async () => {
+  const dek = new Uint8Array(randomBytes(32));
+  await assert.rejects(collect(sealStream(dek, 100_000, [randomBytes(99_999)])), /ended after 99999 of 100000/);
+  await assert.rejects(collect(sealStream(dek, 10, [randomBytes(11)])), /more than the 10 bytes/);
+});
+
+test('openStream_detects_an_envelope_cut_at_a_chunk_boundary_and_tampering', async () => {
+  const dek = new Uint8Array(randomBytes(32));
+  const sealed = seal(dek, randomBytes(3 * 64 * 1024));
+  const cutAtBoundary = sealed.subarray(0, 24 + 2 * (64 * 1024 + 16));
+  await assert.rejects(collect(openStream(dek, [cutAtBoundary])), /final chunk: truncated/);
+  const bent = Buffer.from(sealed);
+  bent[100]! ^= 1;
+  await assert.rejects(collect(openStream(dek, [bent])), /does not open/);
+});
+
+async function collect(it: AsyncIterable<Buffer>): Promise<Buffer[]> {
+  const out: Buffer[] = [];
+  for await (const b of it) out.push(b);
+  return out;
+}

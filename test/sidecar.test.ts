@@ -42,8 +42,8 @@ test('parseSidecar_unknownFields_keptInExtra', () => {
 
 test('parseSidecar_wrongTypes_reportsEveryErrorWithoutEchoingValues', () => {
   const { errors } = parseSidecar(json({
-    callId: 17, start: '2026-11-27 14:25:01', direction: 'inbound', from: 4915112345678, tags: 'vip',
-    consent: { state: 'yes' }, agent: ['x'],
+    callId: 17, start: '2026-11-27 14:25:01', direction: 'sideways', from: 4915112345678, tags: 'vip',
+    consent: { state: 'maybe' }, agent: ['x'],
   }));
   assert.equal(errors.length, 7, errors.join('\n'));
   for (const field of ['callId', 'start', 'direction', 'from', 'tags', 'consent.state', 'agent']) {
@@ -55,7 +55,7 @@ test('parseSidecar_wrongTypes_reportsEveryErrorWithoutEchoingValues', () => {
 test('parseSidecar_consentWrongTypes_reported', () => {
   const { errors } = parseSidecar(json({ consent: { state: 'granted', method: 1, at: 'yesterday' } }));
   assert.deepEqual(errors.map((e) => e.split(':')[0]), ['consent.method', 'consent.at']);
-  assert.ok(parseSidecar(json({ consent: 'granted' })).errors[0]?.startsWith('consent:'));
+  assert.ok(parseSidecar(json({ consent: 17 })).errors[0]?.startsWith('consent:'));
 });
 
 test('parseSidecar_nulls_countAsNotGiven', () => {
@@ -76,6 +76,72 @@ test('parseSidecar_badDocuments_errorsNotThrows', () => {
     assert.deepEqual(r.fields, {});
   }
   assert.ok(!parseSidecar(Buffer.from('{"from": "0301')).errors[0]?.includes('0301'));
+});
+
+test('parseSidecar_directionSynonymsFromCrms_accepted', () => {
+  const cases: [unknown, string][] = [
+    ['in', 'in'], ['inbound', 'in'], ['Incoming', 'in'], [' INBOUND ', 'in'], ['eingehend', 'in'],
+    ['out', 'out'], ['outbound', 'out'], ['Outgoing', 'out'], ['ausgehend', 'out'],
+    ['internal', 'internal'], ['intern', 'internal'], ['local', 'internal'], ['unknown', 'unknown'],
+  ];
+  for (const [given, want] of cases) {
+    const r = parseSidecar(json({ direction: given }));
+    assert.deepEqual(r.errors, [], String(given));
+    assert.equal(r.fields.direction, want, String(given));
+  }
+  assert.equal(parseSidecar(json({ direction: '' })).fields.direction, undefined, 'empty is not given');
+});
+
+test('parseSidecar_consentSynonymsFromCrms_accepted', () => {
+  const cases: [unknown, string][] = [
+    ['granted', 'granted'], ['yes', 'granted'], ['Y', 'granted'], [true, 'granted'], ['ja', 'granted'], ['opt-in', 'granted'], ['accepted', 'granted'],
+    ['denied', 'denied'], ['no', 'denied'], ['N', 'denied'], [false, 'denied'], ['nein', 'denied'], ['opt-out', 'denied'], ['refused', 'denied'], ['declined', 'denied'],
+    ['unknown', 'unknown'], ['not asked', 'unknown'], ['pending', 'unknown'],
+  ];
+  for (const [given, want] of cases) {
+    const r = parseSidecar(json({ consent: { state: given } }));
+    assert.deepEqual(r.errors, [], String(given));
+    assert.equal(r.fields.consent?.state, want, String(given));
+    // the short form many CRMs write: "consent": "yes"
+    const short = parseSidecar(json({ consent: given }));
+    assert.deepEqual(short.errors, [], `short ${String(given)}`);
+    assert.equal(short.fields.consent?.state, want, `short ${String(given)}`);
+  }
+});
+
+test('parseSidecar_reallyAmbiguousValues_stillRefused', () => {
+  for (const direction of ['both', 'transfer', 'callback', 'in/out', 'x']) {
+    const r = parseSidecar(json({ direction }));
+    assert.equal(r.errors.length, 1, direction);
+    assert.match(r.errors[0]!, /^direction: .*inbound/, 'the error says what is accepted');
+  }
+  for (const state of ['maybe', 'partial', 'none', 'sometimes', 1]) {
+    const r = parseSidecar(json({ consent: { state } }));
+    assert.equal(r.errors.length, 1, String(state));
+    assert.match(r.errors[0]!, /^consent\.state: /);
+  }
+});
+
+test('parseSidecar_overLongOrBinaryValues_refusedByField', () => {
+  const r = parseSidecar(json({ queue: 'q'.repeat(3000), agent: 'Anna\u0000\u0001', callId: 'ok', tags: ['a', 'b\u001b[2J'] }));
+  assert.deepEqual(r.errors.map((e) => e.split(':')[0]).sort(), ['agent', 'queue', 'tags']);
+  assert.match(r.errors.find((e) => e.startsWith('queue'))!, /longer than 256 characters/);
+  assert.match(r.errors.find((e) => e.startsWith('agent'))!, /control characters/);
+  assert.ok(!r.errors.join(' ').includes('Anna'), 'values are not echoed');
+  // 256 characters are fine, also when each takes 4 bytes
+  assert.deepEqual(parseSidecar(json({ queue: '𝄞'.repeat(256) })).errors, []);
+  assert.equal(parseSidecar(json({ tags: Array.from({ length: 65 }, (_, i) => `t${i}`) })).errors.length, 1);
+});
+
+test('parseSidecar_deepNesting_refusedWithoutOverflowingTheStack', () => {
+  for (const doc of [`{"extra":${'['.repeat(32_000)}${']'.repeat(32_000)}}`, `{"a":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}}`]) {
+    const r = parseSidecar(Buffer.from(doc));
+    assert.equal(r.errors.length, 1);
+    assert.match(r.errors[0]!, /nested deeper than 16 levels/);
+  }
+  // brackets inside strings do not count
+  assert.deepEqual(parseSidecar(json({ note: '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[' })).errors, []);
+  assert.deepEqual(parseSidecar(json({ a: { b: { c: [[1]] } } })).errors, []);
 });
 
 test('parseSidecar_utf8Bom_accepted', () => {

@@ -8,6 +8,8 @@ import { listQuarantine, quarantineDir } from '../src/ingest/quarantine.ts';
 import { createMedia, resolveFfmpeg } from '../src/media/index.ts';
 import { requestApproval } from '../src/retention/index.ts';
 import { estimateGrowth } from '../src/web/routes/health.ts';
+import { translator } from '../src/web/i18n.ts';
+import { liveFragment, type LiveData } from '../views/dashboard.ts';
 import { makeAudio, makeHostile } from './helpers/audio.ts';
 import { browser, makeUser, webSite, type WebSite } from './helpers/web.ts';
 
@@ -278,4 +280,19 @@ test('growth forecast: not enough data under a day, days left from the 7-day rat
   assert.equal(g.bytesPerDay, GiB);
   assert.equal(g.daysLeft, 100);
   assert.equal(estimateGrowth({ bytes: 0, windowMs: 7 * 86_400_000, freeBytes: GiB, reserveBytes: 0 }).daysLeft, null, 'no growth: no forecast');
+});
+
+test('the live fragment lists each deferred file once, by reference, with its reason', () => {
+  const live: LiveData = {
+    scannerRunning: true, queued: 0, active: 0, lastHour: 0, lastDay: 0, lastIngestAt: null, total: 0, disk: null,
+    growth: { bytesPerDay: null, windowDays: 0, daysLeft: null }, checkpoint: null, logSize: 0, rejected: [],
+    deferred: [{ code: 'E_DISK_FULL', ref: '52d006101db0', message: 'the data disk is nearly full', since: Date.parse('2026-11-27T10:00:00Z') }],
+    quarantined: 0, pendingApprovals: 0,
+  };
+  const html = String(liveFragment({ t: translator('en'), lang: 'en', principal: null, csrf: '', path: '/' }, live));
+  const table = /<table aria-labelledby="waiting-h" id="deferred">[\s\S]*?<\/table>/.exec(html)![0];
+  assert.equal((table.match(/<tr>/g) ?? []).length, 2, 'a header and one row');
+  assert.match(table, /<code>E_DISK_FULL<\/code>/);
+  assert.match(table, /<code>52d006101db0<\/code>/);
+  assert.match(table, /nearly full/);
 });

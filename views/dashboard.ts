@@ -32,11 +32,24 @@ const L = {
     logSize: 'Protokoll: {size} Einträge',
     errors: 'Zuletzt abgewiesene Dateien',
     errorsNone: 'Keine.',
-    errorsNote: 'Dateinamen werden nicht angezeigt (sie enthalten Rufnummern); das Dienstprotokoll nennt sie.',
+    errorsNote: 'Dateinamen werden nicht angezeigt (sie enthalten Rufnummern). „scripts/tresor inbox locate REF“ nennt die Datei zu einer Referenz.',
+    waiting: 'Zurückgestellte Dateien (bleiben im Eingang, werden erneut versucht)',
+    colSince: 'Seit',
+    colRef: 'Referenz',
     quarantine: 'Quarantäne',
     quarantineNone: 'Keine Dateien in Quarantäne.',
     quarantineMore: 'Die ältesten {n} von {total} werden angezeigt.',
     colTime: 'Zeit',
+    colCall: 'Anruf',
+    callUnknown: 'unbekannt',
+    fromMtime: '(Dateizeit)',
+    queueLabel: 'Warteschlange {queue}',
+    showPersonal: 'Rufnummern und Namen zeigen (wird protokolliert)',
+    personalShown: 'Rufnummern und Namen werden angezeigt; dieser Abruf ist protokolliert.',
+    retryWith: 'Mit korrigierten Metadaten (Sidecar-JSON, ersetzt das gespeicherte für diesen Versuch)',
+    select: 'Auswählen',
+    discardSelected: 'Verwerfen der ausgewählten Dateien beantragen',
+    discardSelectedNote: 'Eine Anfrage für alle ausgewählten Dateien; eine zweite Person entscheidet einmal.',
     colCode: 'Code',
     colReason: 'Grund',
     colSize: 'Größe',
@@ -85,11 +98,24 @@ const L = {
     logSize: 'Log: {size} entries',
     errors: 'Recently refused files',
     errorsNone: 'None.',
-    errorsNote: 'File names are not shown (they carry phone numbers); the service log names them.',
+    errorsNote: 'File names are not shown (they carry phone numbers). "scripts/tresor inbox locate REF" names the file of a reference.',
+    waiting: 'Deferred files (left in the inbox, tried again)',
+    colSince: 'Since',
+    colRef: 'Reference',
     quarantine: 'Quarantine',
     quarantineNone: 'No files in quarantine.',
     quarantineMore: 'Showing the oldest {n} of {total}.',
     colTime: 'Time',
+    colCall: 'Call',
+    callUnknown: 'unknown',
+    fromMtime: '(file time)',
+    queueLabel: 'queue {queue}',
+    showPersonal: 'Show numbers and names (logged)',
+    personalShown: 'Numbers and names are shown; this view is logged.',
+    retryWith: 'With corrected metadata (sidecar JSON, replaces the stored one for this try)',
+    select: 'Select',
+    discardSelected: 'Request discard of the selected files',
+    discardSelectedNote: 'One request for all selected files; a second person decides once.',
     colCode: 'Code',
     colReason: 'Reason',
     colSize: 'Size',
@@ -137,6 +163,10 @@ export interface QuarantineItem {
   quarantinedAt: number;
   sourceBytes: number;
   attempts: number;
+  /** which call it is (from its name and sidecar): no personal data */
+  call: { start: number | null; startFromMtime: boolean; direction: string; queue: string | null } | null;
+  /** numbers and names: only for roles that see personal data, on request, after a log entry */
+  personal: { from: string | null; to: string | null; agent: string | null; sourceName: string } | null;
   /** requester actor of a pending discard, if any */
   discardRequestedBy: string | null;
 }
@@ -153,7 +183,9 @@ export interface LiveData {
   growth: { bytesPerDay: number | null; windowDays: number; daysLeft: number | null };
   checkpoint: { size: number; until: string | null } | null;
   logSize: number;
-  rejected: { code: string; at: number }[];
+  rejected: { code: string; ref: string; at: number }[];
+  /** files left in the inbox for now (disk full, time-out): one row per file */
+  deferred: { code: string; ref: string; message: string; since: number }[];
   quarantined: number;
   pendingApprovals: number;
 }
@@ -163,6 +195,9 @@ export interface DashboardData {
   quarantine: QuarantineItem[];
   quarantineTotal: number;
   canManage: boolean;
+  /** the viewer's roles see personal data (offer to show numbers and names) */
+  canSeePersonal: boolean;
+  showingPersonal: boolean;
   done?: string;
   error?: string;
 }
@@ -201,9 +236,13 @@ export function liveFragment(ctx: PageCtx, d: LiveData): Html {
 </div>
 <h3 id="errors-h">${t('errors')}</h3>
 ${d.rejected.length === 0 ? html`<p>${t('errorsNone')}</p>` : html`<div class="table-wrap"><table aria-labelledby="errors-h" id="rejected">
-  <thead><tr><th scope="col">${t('colTime')}</th><th scope="col">${t('colCode')}</th></tr></thead>
-  <tbody>${d.rejected.slice(-20).reverse().map((r) => html`<tr><td><time datetime="${iso(r.at)}">${fmtTime(iso(r.at), ctx.lang)}</time></td><td><code>${r.code}</code></td></tr>`)}</tbody>
+  <thead><tr><th scope="col">${t('colTime')}</th><th scope="col">${t('colCode')}</th><th scope="col">${t('colRef')}</th></tr></thead>
+  <tbody>${d.rejected.slice(-20).reverse().map((r) => html`<tr><td><time datetime="${iso(r.at)}">${fmtTime(iso(r.at), ctx.lang)}</time></td><td><code>${r.code}</code></td><td><code>${r.ref}</code></td></tr>`)}</tbody>
 </table></div><p class="muted">${t('errorsNote')}</p>`}
+${d.deferred.length === 0 ? '' : html`<h3 id="waiting-h">${t('waiting')}</h3><div class="table-wrap"><table aria-labelledby="waiting-h" id="deferred">
+  <thead><tr><th scope="col">${t('colSince')}</th><th scope="col">${t('colCode')}</th><th scope="col">${t('colReason')}</th><th scope="col">${t('colRef')}</th></tr></thead>
+  <tbody>${d.deferred.slice(0, 50).map((r) => html`<tr><td><time datetime="${iso(r.since)}">${fmtTime(iso(r.since), ctx.lang)}</time></td><td><code>${r.code}</code></td><td>${r.message}</td><td><code>${r.ref}</code></td></tr>`)}</tbody>
+</table></div>`}
 </section>`;
 }
 
@@ -219,25 +258,51 @@ ${liveFragment(ctx, d.live)}
 <p><a href="/approvals">${t('approvals')}</a></p>
 ${d.quarantine.length === 0 ? html`<p>${t('quarantineNone')}</p>` : html`
 ${d.quarantineTotal > d.quarantine.length ? html`<p class="muted">${t('quarantineMore', { n: d.quarantine.length, total: d.quarantineTotal })}</p>` : ''}
+${d.canSeePersonal && d.quarantine.length ? (d.showingPersonal ? html`<p class="note">${t('personalShown')}</p>` : html`<p><a href="/?quarantine=personal">${t('showPersonal')}</a></p>`) : ''}
 <div class="table-wrap"><table aria-labelledby="q-h" id="quarantine">
-<thead><tr><th scope="col">${t('colTime')}</th><th scope="col">${t('colCode')}</th><th scope="col">${t('colReason')}</th>
+<thead><tr>${d.canManage ? html`<th scope="col">${t('select')}</th>` : ''}<th scope="col">${t('colTime')}</th><th scope="col">${t('colCall')}</th><th scope="col">${t('colCode')}</th><th scope="col">${t('colReason')}</th>
 <th scope="col">${t('colSize')}</th><th scope="col">${t('colAttempts')}</th>${d.canManage ? html`<th scope="col">${t('colActions')}</th>` : ''}</tr></thead>
 <tbody>${d.quarantine.map((q) => quarantineRow(ctx, d.canManage, q))}</tbody>
-</table></div>`}
+</table></div>
+${d.canManage ? html`<form method="post" action="/quarantine/discard" id="discard-selected" class="stack">${csrfField(ctx.csrf)}
+  <p class="muted">${t('discardSelectedNote')}</p>
+  <label for="reason-selected">${t('discardReason')}</label>
+  <input id="reason-selected" name="reason" required maxlength="2000">
+  <button type="submit" class="danger">${t('discardSelected')}</button>
+</form>` : ''}`}
 </section>`);
+}
+
+function callCell(ctx: PageCtx, q: QuarantineItem): Html {
+  const t = lbl(ctx.lang);
+  const c = q.call;
+  const p = q.personal;
+  const when = c?.start != null
+    ? html`<time datetime="${iso(c.start)}" data-k="call-start">${fmtTime(iso(c.start), ctx.lang)}</time>${c.startFromMtime ? html` <span class="muted">${t('fromMtime')}</span>` : ''}`
+    : html`${t('callUnknown')}`;
+  return html`<td>${when}${c ? html` · <span data-k="call-direction">${c.direction}</span>${c.queue ? html` · ${t('queueLabel', { queue: c.queue })}` : ''}` : ''}${p
+    ? html`<br><span data-k="call-personal">${p.from ?? '–'} → ${p.to ?? '–'}${p.agent ? html` · ${p.agent}` : ''}</span><br><small class="muted">${p.sourceName}</small>`
+    : ''}</td>`;
 }
 
 function quarantineRow(ctx: PageCtx, canManage: boolean, q: QuarantineItem): Html {
   const t = lbl(ctx.lang);
   const at = iso(q.quarantinedAt);
   return html`<tr id="q-${q.id}">
+${canManage ? html`<td>${q.discardRequestedBy ? '' : html`<input type="checkbox" name="ids" value="${q.id}" form="discard-selected" aria-label="${t('select')} ${q.id}">`}</td>` : ''}
 <td><time datetime="${at}">${fmtTime(at, ctx.lang)}</time></td>
+${callCell(ctx, q)}
 <td><code>${q.code}</code></td>
 <td>${q.message}</td>
 <td class="num">${fmtBytes(q.sourceBytes, ctx.lang)}</td>
 <td class="num">${q.attempts}</td>
 ${canManage ? html`<td>
-  <form method="post" action="/quarantine/${q.id}/retry" class="inline">${csrfField(ctx.csrf)}<button type="submit">${t('retry')}</button></form>
+  <form method="post" action="/quarantine/${q.id}/retry" class="stack">${csrfField(ctx.csrf)}
+    <details><summary>${t('retryWith')}</summary>
+      <textarea id="sidecar-${q.id}" name="sidecar" rows="4" maxlength="65536" spellcheck="false" aria-label="${t('retryWith')}"></textarea>
+    </details>
+    <button type="submit">${t('retry')}</button>
+  </form>
   ${q.discardRequestedBy ? html`<p class="muted">${t('discardPending', { by: q.discardRequestedBy })}</p>` : html`
   <form method="post" action="/quarantine/${q.id}/discard" class="stack">${csrfField(ctx.csrf)}
     <label for="reason-${q.id}">${t('discardReason')}</label>

@@ -84,6 +84,11 @@ export function createAccess(deps: AccessDeps) {
     if (!personal) {
       return { ...base, from: null, to: null, agent: null, callId: null, sourceName: '', consent: { state: row.consentState }, masked: true };
     }
+    // A row without its key (left by a half-committed ingest of old, or damage) must not
+    // break every listing: it is shown without personal fields and says why (issue 9).
+    if (store.keys.get(row.id) === undefined) {
+      return { ...base, from: null, to: null, agent: null, callId: null, sourceName: '', consent: { state: row.consentState }, unreadable: 'no data key in the index (damaged; run tresor fsck)' };
+    }
     const p = JSON.parse(open(dekOf(row.id), row.personal).toString('utf8')) as PersonalFields;
     return { ...base, from: p.from, to: p.to, agent: p.agent, callId: p.callId, sourceName: p.sourceName, consent: p.consent };
   }

@@ -190,7 +190,7 @@ export async function compactArchive(opts: CompactOptions): Promise<CompactRepor
     const into = anyLive ? `seg-${newId()}.tsa` : null;
     const me = { pid: process.pid, pidStart };
     // 1. lease
-    const taken = await store.root.transaction(() => {
+    const taken = await store.tx(() => {
       const ok: Plan[] = [];
       for (const p of batch) {
         const row = store.segments.get(p.row.name) as CompactSegmentRow | undefined;
@@ -210,7 +210,7 @@ export async function compactArchive(opts: CompactOptions): Promise<CompactRepor
     });
     const empty = { segments: 0, into: null, bytesBefore: 0, bytesAfter: 0, moved: 0, raced: 0 };
     if (!taken.length) {
-      if (into) await store.root.transaction(() => store.segments.remove(into));
+      if (into) await store.tx(() => store.segments.remove(into));
       return empty;
     }
     fault('leased');
@@ -279,7 +279,7 @@ export async function compactArchive(opts: CompactOptions): Promise<CompactRepor
         await out?.close().catch(() => undefined);
         await unlink(path).catch(() => undefined);
         await fsyncDir(dir).catch(() => undefined);
-        await store.root.transaction(() => {
+        await store.tx(() => {
           store.segments.remove(into);
           for (const p of taken) {
             const row = store.segments.get(p.row.name) as CompactSegmentRow | undefined;
@@ -294,7 +294,7 @@ export async function compactArchive(opts: CompactOptions): Promise<CompactRepor
     opts.onProgress?.({ phase: 'commit', segment: into ?? undefined, bytesDone, bytesTotal });
     const bytesBefore = taken.reduce((s, p) => s + p.row.committedBytes, 0);
     const bytesAfter = into ? end : 0;
-    const result = await store.root.transaction(() => {
+    const result = await store.tx(() => {
       let ok = 0;
       let raced = 0;
       for (const m of moved) {
@@ -333,7 +333,7 @@ export async function compactArchive(opts: CompactOptions): Promise<CompactRepor
     });
     await fsyncDir(dir);
     fault('unlinked');
-    await store.root.transaction(() => {
+    await store.tx(() => {
       for (const p of taken) {
         const row = store.segments.get(p.row.name) as CompactSegmentRow | undefined;
         if (row && row.retiredInto !== undefined && row.records === 0) store.segments.remove(p.row.name);
@@ -375,7 +375,7 @@ export async function cleanupCompaction(dataDir: string, store: IndexStore): Pro
   }
   if (!gone.length) return 0;
   await fsyncDir(dir);
-  await store.root.transaction(() => {
+  await store.tx(() => {
     for (const k of gone) {
       const row = store.segments.get(k) as CompactSegmentRow | undefined;
       if (row && row.records === 0 && (row.retiredInto !== undefined || row.compactionTarget)) store.segments.remove(k);

@@ -20,6 +20,17 @@ export function recordLength(payloadLength: number): number {
   return RECORD_HEADER_BYTES + payloadLength + RECORD_TRAILER_BYTES;
 }
 
+/** The 48-byte record header for a payload of `payloadLength` bytes (FORMAT.md, Record). */
+export function encodeRecordHeader(id: string, payloadLength: number): Buffer {
+  if (Buffer.byteLength(id) !== ID_BYTES) throw new TresorError('E_INTERNAL', `record id must be ${ID_BYTES} bytes`);
+  const h = Buffer.alloc(RECORD_HEADER_BYTES);
+  RECORD_MAGIC.copy(h, 0);
+  h[4] = 1; // version
+  h.writeBigUInt64BE(BigInt(payloadLength), 8);
+  h.write(id, 16, 'ascii');
+  return h;
+}
+
 export function encodeRecord(id: string, payload: Buffer): Buffer {
   if (Buffer.byteLength(id) !== ID_BYTES) throw new TresorError('E_INTERNAL', `record id must be ${ID_BYTES} bytes`);
   const out = Buffer.allocUnsafe(recordLength(payload.length));

@@ -1,6 +1,6 @@
 import { createWriteStream, existsSync, statfsSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { TresorError } from '../core/errors.ts';
 import type { RecordingView } from '../core/types.ts';
@@ -12,7 +12,7 @@ import { resolveFfmpeg, createMedia } from '../media/index.ts';
 import { createIngest, type IngestOutcome } from '../ingest/pipeline.ts';
 import { createIngestQueue } from '../ingest/queue.ts';
 import { recoverInflight } from '../ingest/recover.ts';
-import { listQuarantine, openQuarantined, unlistedQuarantineFolders } from '../ingest/quarantine.ts';
+import { listQuarantine, restoreQuarantined, retryQuarantined, unlistedQuarantineFolders } from '../ingest/quarantine.ts';
 import { normalizeNumber } from '../ingest/phone.ts';
 import { createAccess, downloadWav } from '../access/index.ts';
 import { cliPrincipal } from '../auth/roles.ts';
@@ -20,7 +20,7 @@ import { auditCommand } from './audit.ts';
 import { tokenCmd, userCmd } from './users.ts';
 import { approveCmd, approvalsCmd, deleteCmd, holdCmd } from './holds.ts';
 import { compactCmd, keysCmd } from './maintenance.ts';
-import { startService } from '../service.ts';
+import { installFaultPolicy, startService } from '../service.ts';
 import { parse, type Command, type Io } from './main.ts';
 import { withArchive } from './with-site.ts';
 import { countRecordings } from '../index/index.ts';
@@ -44,7 +44,7 @@ function printTable(io: Io, rows: RecordingView[]): void {
   }
   io.out(['ID', 'START (UTC)', 'DUR', 'DIR', 'FROM', 'TO', 'AGENT', 'QUEUE', 'CONSENT'].join('\t'));
   for (const r of rows) {
-    io.out([r.id, r.start.slice(0, 19).replace('T', ' '), fmtDuration(r.durationMs), r.direction, r.from ?? '-', r.to ?? '-', r.agent ?? '-', r.queue ?? '-', r.consent.state].join('\t'));
+    io.out([r.id, r.start.slice(0, 19).replace('T', ' '), fmtDuration(r.durationMs), r.direction, r.from ?? (r.unreadable ? '(unreadable)' : '-'), r.to ?? '-', r.agent ?? '-', r.queue ?? '-', r.consent.state].join('\t'));
   }
 }
 
@@ -56,7 +56,9 @@ const serveCmd: Command = async (args, { config, io }) => {
   const stopRequested = new Promise<string>((r) => (signalled = r));
   process.once('SIGTERM', () => signalled('SIGTERM'));
   process.once('SIGINT', () => signalled('SIGINT'));
+  const faults = installFaultPolicy(io.err);
   const svc = await startService(config, io.err);
+  faults.attach(svc.site.log);
   const sig = await stopRequested;
   io.err(`tresor: ${sig}: finishing files in progress, then stopping`);
   try {
@@ -247,9 +249,14 @@ const quarantineCmd: Command = async (args, { config, actor, io }) => {
   if (sub === 'list') {
     const { values } = parse(rest, { json: { type: 'boolean' } });
     return withArchive(config, async (site) => {
-      const rows = listQuarantine(site.store).map((q) => ({ id: q.id, code: q.code, message: q.message, at: new Date(q.quarantinedAt).toISOString(), sourceBytes: q.sourceBytes, sourceSha256: q.sourceSha256 }));
+      // no personal data here: the call's time, direction and queue say which call it is
+      const rows = listQuarantine(site.store).map((q) => ({
+        id: q.id, code: q.code, message: q.message, at: new Date(q.quarantinedAt).toISOString(), attempts: q.attempts,
+        sourceBytes: q.sourceBytes, sourceSha256: q.sourceSha256,
+        call: q.call ? { ...q.call, start: q.call.start === null ? null : new Date(q.call.start).toISOString() } : null,
+      }));
       if (values.json) io.out(JSON.stringify(rows, null, 2));
-      else for (const q of rows) io.out(`${q.id}\t${q.at}\t${q.code}\t${q.message}`);
+      else for (const q of rows) io.out([q.id, q.at, q.call?.start?.slice(0, 16).replace('T', ' ') ?? '-', q.call?.direction ?? '-', q.call?.queue ?? '-', q.code, q.message].join('\t'));
       return 0;
     });
   }
@@ -259,14 +266,43 @@ const quarantineCmd: Command = async (args, { config, actor, io }) => {
     return withArchive(config, async (site) => {
       const id = positionals[0]!;
       await site.log.append([{ actor, action: 'quarantine.restored', target: `quarantine:${id}`, detail: {} }]);
-      const q = await openQuarantined({ dataDir: config.dataDir, store: site.store, keys: site.keys }, id);
-      await writeFile(values.out!, q.bytes, { mode: 0o600 });
-      if (q.sidecar) await writeFile(values.out! + '.json', q.sidecar, { mode: 0o600 });
-      io.out(`wrote ${q.bytes.length} bytes (original name: ${q.personal.sourceName}) to ${values.out}${q.sidecar ? ` (+ sidecar ${values.out}.json)` : ''}`);
+      const q = await restoreQuarantined({ dataDir: config.dataDir, store: site.store, keys: site.keys }, id, values.out!);
+      io.out(`wrote ${q.bytes} bytes (original name: ${q.personal.sourceName}) to ${values.out}${q.sidecar ? ` (+ sidecar ${q.sidecar})` : ''}`);
       return 0;
     });
   }
-  throw new TresorError('E_USAGE', 'quarantine list | quarantine restore ID --out FILE');
+  if (sub === 'retry') {
+    const { values, positionals } = parse(rest, { sidecar: { type: 'string' } });
+    if (positionals.length !== 1) throw new TresorError('E_USAGE', 'quarantine retry ID [--sidecar FILE]');
+    const sidecar = values.sidecar ? await readFile(values.sidecar) : null;
+    const cfg: Config = { ...config, ingest: { ...config.ingest, disposition: 'delete' } };
+    const site = openSite(cfg);
+    try {
+      const ff = await resolveFfmpeg(cfg.ffmpeg);
+      recoverSegments(cfg.dataDir, site.store);
+      const archive = openArchive(cfg.dataDir, site.store);
+      try {
+        const media = createMedia(ff, { timeoutMs: cfg.media.timeoutSeconds * 1000, stallMs: cfg.media.stallSeconds * 1000 });
+        const ingest = createIngest({ config: cfg, store: site.store, keys: site.keys, archive, log: site.log, media, actor });
+        const r = await retryQuarantined({
+          dataDir: cfg.dataDir, store: site.store, keys: site.keys, log: site.log, actor,
+          minFreeBytes: cfg.ingest.minFreeMiB * 1048576, ingestFile: ingest.ingestFile,
+        }, positionals[0]!, { sidecar });
+        await site.log.checkpointNow();
+        if (!('code' in r)) {
+          io.out(r.outcome === 'archived' ? `archived as ${r.recordingId}; the quarantine entry is gone` : `already archived as ${r.recordingId}; the quarantine entry is gone`);
+          return 0;
+        }
+        io.out(r.outcome === 'quarantined' ? `still quarantined: ${r.code}: ${r.message}` : `NOT DONE (${r.outcome}, ${r.code}): ${r.message}; the entry stays as it was`);
+        return 1;
+      } finally {
+        await archive.close();
+      }
+    } finally {
+      await site.close();
+    }
+  }
+  throw new TresorError('E_USAGE', 'quarantine list [--json] | quarantine restore ID --out FILE | quarantine retry ID [--sidecar FILE]');
 };
 
 const auditCmd: Command = async (args, { config, io }) => {
@@ -274,6 +310,7 @@ const auditCmd: Command = async (args, { config, io }) => {
 };
 
 import { purgeCmd, retentionCmd } from './retention.ts';
+import { inboxCmd } from './inbox.ts';
 
 export const commands: Record<string, Command> = {
   purge: purgeCmd,
@@ -286,6 +323,7 @@ export const commands: Record<string, Command> = {
   extract: extractCmd,
   fsck: fsckCmd,
   quarantine: quarantineCmd,
+  inbox: inboxCmd,
   audit: auditCmd,
   user: userCmd,
   token: tokenCmd,

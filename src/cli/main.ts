@@ -15,7 +15,8 @@ export const USAGE = `usage: tresor <command> [options]
   show ID [--json]                   metadata of one recording (logged)
   extract ID --out FILE [--format stored|wav]   decrypted audio (logged)
   fsck                               check every record, key, segment and the log
-  quarantine list [--json] | quarantine restore ID --out FILE
+  quarantine list [--json] | quarantine restore ID --out FILE | quarantine retry ID [--sidecar FILE]
+  inbox locate REF                   which inbox file the journal's reference REF names
   audit verify | audit export --out DIR [--since FILE] [--from N] | audit checkpoint
   audit verifier --out DIR           the auditor's verifier (verify.mjs, verify.html) and its SHA-256
   purge [--dry-run] [--confirm-clock] [--json]   crypto-shred what retention says is due

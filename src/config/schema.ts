@@ -100,7 +100,9 @@ export function defaultConfig(): Config {
       settleSeconds: 5,
       scanIntervalSeconds: 5,
       workers: 2,
-      maxFileMiB: 2048,
+      // 8 h of 16 kHz mono (or 8 kHz stereo) 16-bit PCM is 879 MiB: one long call fits,
+      // what cannot be one call is left in the inbox (it was 2048 while ingest read whole files)
+      maxFileMiB: 1024,
       minFreeMiB: 256,
       disposition: 'delete',
       moveTo: null,

@@ -11,6 +11,8 @@ export type ErrorCode =
   | 'E_DECODE_FAILED'
   | 'E_NO_AUDIO'
   | 'E_TRUNCATED'
+  /** the header's numbers cannot be a call (1 Hz, 138 hours in 1 MB): refused before ffmpeg */
+  | 'E_BAD_HEADER'
   | 'E_FFMPEG_TIMEOUT'
   | 'E_FFMPEG_MISSING'
   | 'E_NOT_REGULAR_FILE'

@@ -59,6 +59,8 @@ export interface RecordingView {
   ingestedAt: string;
   /** set when personal fields were withheld (the viewer's roles do not cover them) */
   masked?: true;
+  /** set when the personal fields cannot be opened (the row has no data key: damage); says why */
+  unreadable?: string;
 }
 
 /** What callers hand to the access log (src/audit fills in seq, time, prev). */

@@ -130,3 +130,81 @@ export function* openRangeChunks(dek: Uint8Array, sealed: Uint8Array, start: num
     yield Buffer.from(plain.buffer, plain.byteOffset + from, to - from);
   }
 }
+
+/**
+ * seal() for a plaintext that arrives in pieces of any size (a file being read, ffmpeg's
+ * output): yields the same envelope format, header first, one sealed chunk at a time, so
+ * neither the plaintext nor the envelope is ever whole in memory. The length must be
+ * known up front (the last chunk carries the final flag); a source that yields more or
+ * fewer bytes throws E_CRYPTO before the last chunk goes out, so a short read can never
+ * produce an envelope that opens.
+ */
+export async function* sealStream(
+  dek: Uint8Array, plainLength: number, source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, chunkSize = DEFAULT_CHUNK,
+): AsyncGenerator<Buffer> {
+  if (dek.length !== 32) throw new TresorError('E_CRYPTO', 'data key must be 32 bytes');
+  const prefix = randomBytes(16);
+  const header = Buffer.allocUnsafe(HEADER);
+  ENVELOPE_MAGIC.copy(header, 0);
+  header.writeUInt32BE(chunkSize, 4);
+  prefix.copy(header, 8);
+  yield header;
+  const chunks = Math.max(1, Math.ceil(plainLength / chunkSize));
+  let index = 0;
+  let seen = 0;
+  let pending: Buffer = Buffer.alloc(0);
+  const box = (part: Uint8Array, last: boolean) => Buffer.from(nacl.secretbox(part, nonceFor(prefix, index++, last), dek));
+  for await (const piece of source) {
+    seen += piece.length;
+    if (seen > plainLength) throw new TresorError('E_CRYPTO', `sealing: the source gave more than the ${plainLength} bytes announced`);
+    pending = pending.length ? Buffer.concat([pending, piece]) : Buffer.from(piece.buffer, piece.byteOffset, piece.length);
+    // a full chunk is final only if nothing follows it: keep the last one back
+    while (pending.length > chunkSize || (pending.length === chunkSize && index < chunks - 1)) {
+      yield box(pending.subarray(0, chunkSize), false);
+      pending = pending.subarray(chunkSize);
+    }
+  }
+  if (seen !== plainLength) throw new TresorError('E_CRYPTO', `sealing: the source ended after ${seen} of ${plainLength} bytes`);
+  yield box(pending, true);
+}
+
+/**
+ * open() for an envelope that arrives in pieces (a file being read): yields the plaintext
+ * chunk by chunk, each authenticated before it is given out. A chunk is final only at the
+ * end of the source, so a cut-off envelope throws at its end, after the good chunks.
+ */
+export async function* openStream(dek: Uint8Array, source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncGenerator<Buffer> {
+  let buf: Buffer = Buffer.alloc(0);
+  let prefix: Buffer | null = null;
+  let boxed = 0;
+  let index = 0;
+  const unbox = (box: Uint8Array, last: boolean): Buffer => {
+    const plain = box.length >= TAG ? nacl.secretbox.open(box, nonceFor(prefix!, index, last), dek) : null;
+    if (!plain) {
+      throw new TresorError('E_CRYPTO', last
+        ? `envelope chunk ${index} does not open as the final chunk: truncated or tampered`
+        : `envelope chunk ${index} does not open: tampered or wrong key`);
+    }
+    index++;
+    return Buffer.from(plain.buffer, plain.byteOffset, plain.length);
+  };
+  for await (const piece of source) {
+    buf = buf.length ? Buffer.concat([buf, piece]) : Buffer.from(piece.buffer, piece.byteOffset, piece.length);
+    if (!prefix) {
+      if (buf.length < HEADER) continue;
+      if (!buf.subarray(0, 4).equals(ENVELOPE_MAGIC)) throw new TresorError('E_CRYPTO', 'not a Tresor envelope (bad magic)');
+      const chunkSize = buf.readUInt32BE(4);
+      if (chunkSize < 1) throw new TresorError('E_CRYPTO', 'envelope chunk size is zero');
+      boxed = chunkSize + TAG;
+      prefix = Buffer.from(buf.subarray(8, HEADER));
+      buf = buf.subarray(HEADER);
+    }
+    // more bytes after a whole box: that box is not the last one
+    while (buf.length > boxed) {
+      yield unbox(buf.subarray(0, boxed), false);
+      buf = buf.subarray(boxed);
+    }
+  }
+  if (!prefix) throw new TresorError('E_CRYPTO', 'not a Tresor envelope (too short)');
+  yield unbox(buf, true);
+}

@@ -1,4 +1,4 @@
-export { seal, open, openRange, openRangeChunks, plainLength, sealedLength, DEFAULT_CHUNK } from './envelope.ts';
+export { seal, open, openRange, openRangeChunks, openStream, plainLength, sealedLength, sealStream, DEFAULT_CHUNK } from './envelope.ts';
 export {
   openKeyring, keySource, SEALED_PREFIX, rotateKek, credentialsRotationHelp, ROTATE_FAULT_POINTS,
   type Keyring, type KeySource, type WrappedDek, type KekRotationHost, type KekRotationState, type KekRotationReport, type RotateFaultPoint,

@@ -1,5 +1,6 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync, fsyncSync, openSync, closeSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
+import { mkdirDurableSync, writeFileDurableSync } from '../core/durable.ts';
 import { join } from 'node:path';
 import nacl from 'tweetnacl';
 import { TresorError } from '../core/errors.ts';
@@ -89,26 +90,19 @@ export function openKeyring(dataDir: string, archiveExists: boolean, env = proce
 }
 
 function createKeys(src: KeySource): void {
-  mkdirSync(src.dir, { recursive: true, mode: 0o700 });
+  // the keys folder is fsynced into its parent: keys lost at a power cut while the
+  // index survived would make the whole archive unreadable
+  mkdirDurableSync(src.dir);
   chmodSync(src.dir, 0o700);
   writeSecret(keyPath(src, 'kek'), `1 ${randomBytes(32).toString('base64')}\n`);
   writeSecret(keyPath(src, 'log-signing'), `${randomBytes(32).toString('base64')}\n`);
   writeSecret(keyPath(src, 'index-secret'), `${randomBytes(32).toString('base64')}\n`);
 }
 
-/** temp file, fsync, rename, fsync dir: a crash never leaves a half-written key. */
+/** exclusive temp file, fsync, rename, fsync dir (core/durable.ts): a crash never leaves a half-written key. */
 function writeSecret(path: string, text: string, replace = false): void {
   if (!replace && existsSync(path)) return;
-  const tmp = `${path}.tmp-${process.pid}`;
-  rmSync(tmp, { force: true });
-  writeFileSync(tmp, text, { mode: 0o600, flag: 'wx' });
-  const fd = openSync(tmp, 'r');
-  fsyncSync(fd);
-  closeSync(fd);
-  renameSync(tmp, path);
-  const dfd = openSync(join(path, '..'), 'r');
-  fsyncSync(dfd);
-  closeSync(dfd);
+  writeFileDurableSync(path, text, 0o600);
 }
 
 function readKey(src: KeySource, name: KeyName): string {

@@ -1,3 +1,3 @@
-export { openIndex, type IndexStore } from './store.ts';
+export { openIndex, isLmdbCommitEcho, type IndexStore } from './store.ts';
 export * from './recordings.ts';
 export { compactIndex } from './compact.ts';

@@ -1,5 +1,6 @@
 import type { IndexStore } from './store.ts';
 import type { ConsentState, Direction } from '../core/types.ts';
+import { TresorError } from '../core/errors.ts';
 
 /**
  * A recording as the index holds it. Everything here is non-personal or a keyed token;
@@ -92,8 +93,23 @@ function factsMatch(v: Facts, f: SearchFilters): boolean {
   return true;
 }
 
-/** Writes a recording and its secondary entries; call inside a write transaction. */
+/**
+ * Longest queue name the index takes: it is part of a key, and LMDB keys are at most 1978
+ * bytes (a 3,000-character queue once failed a commit half-way, issue 9). Sidecars are
+ * limited to 256 characters (src/ingest/sidecar.ts), which always fits.
+ */
+export const MAX_QUEUE_KEY_BYTES = 1024;
+
+/** Throws before any write when `row` would not fit the index's keys. */
+export function checkRecordingKeys(row: Pick<RecordingRow, 'queue'>): void {
+  if (row.queue && Buffer.byteLength(row.queue) > MAX_QUEUE_KEY_BYTES) {
+    throw new TresorError('E_SIDECAR_INVALID', `queue is ${Buffer.byteLength(row.queue)} bytes; the index takes at most ${MAX_QUEUE_KEY_BYTES}`);
+  }
+}
+
+/** Writes a recording and its secondary entries; call inside a write transaction (store.tx). */
 export function putRecording(store: IndexStore, row: RecordingRow): void {
+  checkRecordingKeys(row);
   store.recordings.put(row.id, row);
   if (row.retention?.expiresAt != null) store.byExpiry.put([row.retention.expiresAt, row.id], true);
   const facts = factsOf(row);

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { constants as os } from 'node:os';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 
@@ -62,6 +63,18 @@ export interface IndexStore {
   apiTokens: Database<any, string>;
   /** approval request id → ApprovalRow (four-eyes actions) */
   approvals: Database<any, string>;
+  /**
+   * One all-or-nothing write transaction: every write `fn` makes commits together, or
+   * none does when it throws. lmdb-js's async `root.transaction()` does NOT give that: a
+   * callback that throws after writing leaves its earlier writes in the commit (proven in
+   * test/store-tx.test.ts; issue 9: a recording row without its key, then a "duplicate"
+   * that deleted the source). `tx` runs `fn` as an LMDB child transaction
+   * (`childTransaction`): aborted on throw, batched with other writers into one durable
+   * commit, so the event loop never waits for the fsync. `fn` must be synchronous.
+   * Resolves once the commit is on disk (overlappingSync: false); rejects with `fn`'s
+   * error, or with the commit's (ENOSPC) — then nothing of `fn` is stored either.
+   */
+  tx<T>(fn: () => T): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -95,6 +108,44 @@ export function openIndex(dataDir: string): IndexStore {
     sessions: db('sessions'),
     apiTokens: db('apiTokens'),
     approvals: db('approvals'),
+    // async: a nested call (inside another write transaction) runs at once and may throw
+    // synchronously; callers always get a promise
+    tx: async <T>(fn: () => T): Promise<T> => {
+      try {
+        return (await root.childTransaction(fn)) as T;
+      } catch (e) {
+        throw await commitFailure(e);
+      }
+    },
     close: () => root.close(),
   };
+}
+
+/**
+ * lmdb-js rejects a failed commit with "Commit failed (see commitError for details)" and
+ * no code; the cause (ENOSPC as errno 28) sits in `commitError`, a second promise that
+ * nobody handles unless we do. Returns an error whose `code` names the errno, so callers
+ * map a full disk to E_DISK_FULL (core/errors.ts) and defer instead of guessing.
+ */
+async function commitFailure(e: unknown): Promise<unknown> {
+  const inner = (e as { commitError?: Promise<unknown> } | null)?.commitError;
+  if (!inner || typeof inner.then !== 'function') return e;
+  // lmdb rejects it right after the caller's promise; never wait long for it
+  const cause = await Promise.race([inner.then(() => null, (x: unknown) => x), new Promise((r) => setTimeout(() => r(null), 1000))]);
+  const n = (cause as { code?: unknown } | null)?.code;
+  const errno = typeof n === 'number' ? Object.entries(os.errno).find(([, v]) => v === n)?.[0] : undefined;
+  const msg = cause instanceof Error ? cause.message : (e as Error).message;
+  return Object.assign(new Error(`index commit failed: ${msg}`, { cause: cause ?? e }), errno ? { code: errno } : {});
+}
+
+/**
+ * True for the rejection lmdb-js leaves unhandled inside itself after every failed
+ * commit (besides rejecting the caller's own promise): the process's unhandledRejection
+ * policy (src/service.ts) logs it as "index commit failed" instead of dying on it.
+ */
+export function isLmdbCommitEcho(reason: unknown): boolean {
+  if (!(reason instanceof Error)) return false;
+  if ('commitError' in reason && /^Commit failed/.test(reason.message)) return true;
+  // the cause itself, when nobody awaited `commitError`: lmdb's errors carry a numeric errno
+  return typeof (reason as { code?: unknown }).code === 'number' && /[\\/]lmdb[\\/]/.test(reason.stack ?? '');
 }

@@ -3,6 +3,8 @@
 import type { CallMetadata } from '../core/types.ts';
 import { parseRecordingName } from './names.ts';
 import { normalizeNumber, type PhoneConfig } from './phone.ts';
+import { parseSidecar } from './sidecar.ts';
+import type { QuarantineInput } from './quarantine.ts';
 
 export function buildMetadata(
   relPath: string,
@@ -35,4 +37,23 @@ export function buildMetadata(
   if (sidecar.tags !== undefined) meta.tags = [...sidecar.tags];
   if (sidecar.extra !== undefined) meta.extra = { ...sidecar.extra };
   return meta;
+}
+
+/**
+ * Which call a file is, for the quarantine list, from whatever its name and sidecar say
+ * (the sidecar fields that did parse, even when others did not). Never throws.
+ */
+export function describeCall(relPath: string, mtimeMs: number, sidecar: Buffer | null, phone: PhoneConfig): QuarantineInput['call'] {
+  try {
+    const m = buildMetadata(relPath, mtimeMs, sidecar ? parseSidecar(sidecar).fields : null, phone);
+    return {
+      plain: {
+        start: Number.isFinite(m.start) ? m.start : null, startFromMtime: m.startFromMtime, direction: m.direction,
+        queue: m.queue ?? null, nameFormat: m.nameFormat,
+      },
+      personal: { from: m.from ?? null, to: m.to ?? null, agent: m.agent ?? null, callId: m.callId ?? null },
+    };
+  } catch {
+    return undefined;
+  }
 }

@@ -1,21 +1,25 @@
-import { createHash } from 'node:crypto';
 import { retentionAtIngest } from '../retention/clock-guard.ts';
-import { constants as FS } from 'node:fs';
-import { open as openFile, lstat, statfs } from 'node:fs/promises';
+import { statfs } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { Readable } from 'node:stream';
 import { newId } from '../core/ids.ts';
-import { TresorError, fromSystemError, isTresorError } from '../core/errors.ts';
+import { TresorError, isTresorError } from '../core/errors.ts';
 import { unlinkDurable, moveDurable } from '../core/durable.ts';
 import type { CallMetadata, LogWriter } from '../core/types.ts';
 import type { Config } from '../config/index.ts';
-import { seal, type Keyring } from '../crypto/index.ts';
-import { putRecording, recordingBySha, type IndexStore, type PersonalFields, type RecordingRow, type TokenRef } from '../index/index.ts';
+import { seal, sealedLength, sealStream, type Keyring } from '../crypto/index.ts';
+import { checkRecordingKeys, putRecording, type IndexStore, type PersonalFields, type RecordingRow, type TokenRef } from '../index/index.ts';
 import type { Archive } from '../archive/index.ts';
 import { processAlive, processStartTime } from '../archive/index.ts';
-import { sniffInput, SNIFF_BYTES, type Media } from '../media/index.ts';
+import { estimateStoredBytes, HEAD_BYTES, inspectInput, sniffInput, SNIFF_BYTES, type Media } from '../media/index.ts';
 import { parseSidecar } from './sidecar.ts';
-import { buildMetadata } from './metadata.ts';
-import { quarantine, quarantinedBySha } from './quarantine.ts';
+import { buildMetadata, describeCall } from './metadata.ts';
+import {
+  dropQuarantinedInTx, quarantine, quarantinedBySha, quarantinedSidecar, removeQuarantineFolder, updateQuarantined,
+  type QuarantineInput, type QuarantineRow,
+} from './quarantine.ts';
+import { hashSource, openSource, readSidecar, type OpenSource } from './source.ts';
+import { classify } from './classify.ts';
 
 export interface SourceFile {
   path: string;
@@ -24,12 +28,27 @@ export interface SourceFile {
   sidecarPath: string | null;
 }
 
+export interface IngestOptions {
+  /**
+   * The file is a copy of this quarantine entry (a console or CLI retry): archiving it
+   * removes the entry in the same commit, failing again updates the entry in place.
+   */
+  quarantineId?: string;
+  /** the retry brings a corrected sidecar (the log says so) */
+  correctedSidecar?: boolean;
+}
+
 export type IngestOutcome =
   | { status: 'archived'; id: string; durationMs: number }
   | { status: 'duplicate'; id: string }
-  | { status: 'quarantined'; quarantineId: string; code: string; message: string }
-  /** left where it is: a fault of the box (disk full, time-out) or not ours to take */
-  | { status: 'deferred'; code: string; message: string }
+  /** `joined`: the bytes were already in quarantine; that entry was updated, not a new one made */
+  | { status: 'quarantined'; quarantineId: string; code: string; message: string; joined?: boolean }
+  /**
+   * left where it is: a fault of the box (disk full, time-out) or not ours to take.
+   * `firstReport`: the first deferral of this file for this cause (report it; later scans
+   * defer it silently until something changes)
+   */
+  | { status: 'deferred'; code: string; message: string; firstReport: boolean }
   | { status: 'rejected'; code: string; message: string }
   | { status: 'skipped'; reason: string };
 
@@ -54,6 +73,16 @@ interface InflightRow {
   attempts: number;
   size?: number;
   mtimeMs?: number;
+  /** these bytes timed out in ffmpeg once: a second time-out is not retried (issue 16) */
+  timedOutSha?: string;
+}
+
+/** Which quarantine entry these bytes belong to, and how they came back to it. */
+interface Join {
+  id: string;
+  via: 'retry' | 'join';
+  /** which sidecar the attempt used, for the log: a corrected one, the stored one, the new delivery's */
+  sidecar?: 'corrected' | 'stored' | 'delivered' | 'none';
 }
 
 const MIB = 1024 * 1024;
@@ -62,20 +91,23 @@ export function createIngest(deps: IngestDeps) {
   const { config, store, keys, archive, log, media } = deps;
   const actor = deps.actor ?? 'system:ingest';
   const pidStart = processStartTime(process.pid);
-  const qdeps = { dataDir: config.dataDir, store, keys, log, actor };
-  const deferredLogged = new Set<string>();
+  const reserve = config.ingest.minFreeMiB * MIB;
+  const qdeps = { dataDir: config.dataDir, store, keys, log, actor, minFreeBytes: reserve };
   // Source paths carry phone numbers: the index keys them by a keyed hash, never in clear.
   const sourceKey = (path: string) => keys.token('source', path);
+  /** source key → code of the deferral reported last: one report per file and cause, not per rescan */
+  const reported = new Map<string, string>();
 
   /** Claims a source path across processes, so the service and a CLI never both take it. */
   function claim(path: string, size: number, mtimeMs: number): Promise<InflightRow | 'busy' | 'kept'> {
-    return store.root.transaction(() => {
+    return store.tx(() => {
       const row = store.inflight.get(sourceKey(path)) as InflightRow | undefined;
       if (row?.state === 'kept' && row.size === size && row.mtimeMs === mtimeMs) return 'kept' as const;
       if (row && row.state === 'working' && row.pid !== process.pid && processAlive(row.pid, row.pidStart)) return 'busy' as const;
       const next: InflightRow = {
         pid: process.pid, pidStart, startedAt: Date.now(), state: row?.state === 'committed' ? 'committed' : 'working',
         sha256: row?.sha256, id: row?.id, attempts: row?.state === 'kept' ? 0 : row?.attempts ?? 0, size, mtimeMs,
+        ...(row?.timedOutSha ? { timedOutSha: row.timedOutSha } : {}),
       };
       store.inflight.put(sourceKey(path), next);
       return next;
@@ -86,7 +118,7 @@ export function createIngest(deps: IngestDeps) {
     const mode = config.ingest.disposition;
     const files = [src.path, ...(src.sidecarPath ? [src.sidecarPath] : [])];
     if (mode === 'keep') {
-      await store.root.transaction(() => store.inflight.put(sourceKey(src.path), {
+      await store.tx(() => store.inflight.put(sourceKey(src.path), {
         pid: 0, pidStart: null, startedAt: Date.now(), state: 'kept', sha256, attempts: 0, size, mtimeMs,
       } satisfies InflightRow));
       return;
@@ -95,37 +127,18 @@ export function createIngest(deps: IngestDeps) {
       if (mode === 'delete') await unlinkDurable(f);
       else await moveDurable(f, join(config.ingest.moveTo ?? join(config.dataDir, 'processed'), relOf(src, f)));
     }
-    await store.inflight.remove(sourceKey(src.path));
+    // best effort: a "committed" row left behind only makes the next pickup skip the duplicate entry
+    await store.tx(() => store.inflight.remove(sourceKey(src.path))).catch(() => undefined);
   }
 
   function relOf(src: SourceFile, f: string): string {
     return f === src.path ? src.relPath : join(src.relPath, '..', basename(f));
   }
 
-  async function readSource(path: string): Promise<{ bytes: Buffer; size: number; mtimeMs: number }> {
-    const st = await lstat(path);
-    if (!st.isFile()) {
-      throw new TresorError('E_NOT_REGULAR_FILE', 'not a regular file (symlink, FIFO or device): never followed or opened');
-    }
-    if (st.size > config.ingest.maxFileMiB * MIB) {
-      throw new TresorError('E_TOO_LARGE', `file is ${(st.size / MIB).toFixed(1)} MiB, over the ${config.ingest.maxFileMiB} MiB cap (ingest.maxFileMiB); left in the inbox`);
-    }
-    // O_NOFOLLOW|O_NONBLOCK: if the name was swapped for a link or FIFO since lstat,
-    // opening fails or returns at once instead of following or blocking.
-    const fh = await openFile(path, FS.O_RDONLY | FS.O_NOFOLLOW | FS.O_NONBLOCK);
-    try {
-      const st2 = await fh.stat();
-      if (!st2.isFile() || st2.ino !== st.ino) throw new TresorError('E_NOT_REGULAR_FILE', 'file was replaced while being opened');
-      return { bytes: await fh.readFile(), size: st2.size, mtimeMs: st2.mtimeMs };
-    } finally {
-      await fh.close();
-    }
-  }
-
   async function checkFreeSpace(need: number): Promise<void> {
     const s = await statfs(config.dataDir);
     const free = Number(s.bavail) * Number(s.bsize);
-    if (free - need < config.ingest.minFreeMiB * MIB) {
+    if (free - need < reserve) {
       throw new TresorError('E_DISK_FULL',
         `the data disk is nearly full: ${(free / MIB).toFixed(0)} MiB free, this file needs ~${Math.ceil(need / MIB)} MiB plus the ${config.ingest.minFreeMiB} MiB reserve (ingest.minFreeMiB); source left in the inbox`,
         { retryable: true });
@@ -140,76 +153,181 @@ export function createIngest(deps: IngestDeps) {
     return t;
   }
 
-  async function ingestFile(src: SourceFile): Promise<IngestOutcome> {
-    let read: Awaited<ReturnType<typeof readSource>>;
-    try {
-      read = await readSource(src.path);
-    } catch (e) {
-      const err = isTresorError(e) ? e : fromSystemError(e, 'cannot read source');
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { status: 'skipped', reason: 'source vanished before it was read' };
-      if (err.code === 'E_NOT_REGULAR_FILE' || err.code === 'E_TOO_LARGE' || (e as NodeJS.ErrnoException).code === 'ELOOP') {
-        await log.append([{ actor, action: 'inbox.rejected', target: 'inbox', detail: { code: err.code === 'E_IO' ? 'E_NOT_REGULAR_FILE' : err.code } }]);
-        return { status: 'rejected', code: err.code === 'E_IO' ? 'E_NOT_REGULAR_FILE' : err.code, message: err.message };
-      }
-      return { status: 'deferred', code: err.code, message: err.message };
-    }
-    const claimed = await claim(src.path, read.size, read.mtimeMs);
-    if (claimed === 'busy') return { status: 'skipped', reason: 'another Tresor process is ingesting this file' };
-    if (claimed === 'kept') return { status: 'skipped', reason: 'already archived (disposition keep)' };
+  /** The recording these bytes are, if it is really stored: a row and its key (not a stale mapping). */
+  function archivedBySha(sha256: string): string | undefined {
+    const id = store.bySha.get(sha256) as string | undefined;
+    return id !== undefined && store.recordings.get(id) !== undefined && store.keys.get(id) !== undefined ? id : undefined;
+  }
 
-    const sha256 = await sha256Yielding(read.bytes);
-    const existing = recordingBySha(store, sha256);
-    if (existing) {
-      // Same bytes already archived. If we stored them ourselves just before a crash
-      // (committed, not yet disposed), finishing the disposal is the whole job.
-      const ours = claimed.state === 'committed' && claimed.sha256 === sha256;
-      if (!ours) {
-        await log.append([{ actor, action: 'recording.duplicate', target: `recording:${existing}`, detail: { sourceSha256: sha256, sourceBytes: read.size } }]);
-      }
-      await dispose(src, sha256, read.size, read.mtimeMs);
-      return { status: 'duplicate', id: existing };
+  async function deferred(src: SourceFile, err: TresorError, sha256: string | null, attempts: number): Promise<IngestOutcome> {
+    const key = sourceKey(src.path);
+    const firstReport = reported.get(key) !== err.code;
+    if (firstReport) {
+      reported.set(key, err.code);
+      // best effort: on a full disk the log may not be writable either
+      await log.append([{ actor, action: 'ingest.deferred', target: 'inbox', detail: { code: err.code, ...(sha256 ? { sourceSha256: sha256 } : {}), attempts } }]).catch(() => undefined);
     }
-    const inQuarantine = read.size > 0 ? quarantinedBySha(store, sha256) : undefined;
-    if (inQuarantine) {
-      await log.append([{ actor, action: 'recording.duplicate', target: `quarantine:${inQuarantine}`, detail: { sourceSha256: sha256, sourceBytes: read.size } }]);
-      await dispose(src, sha256, read.size, read.mtimeMs);
-      return { status: 'duplicate', id: inQuarantine };
-    }
+    return { status: 'deferred', code: err.code, message: err.message, firstReport };
+  }
 
-    let sidecar: Buffer | null = null;
+  /** Any outcome but "deferred": the next deferral of this path is news again. */
+  function settled<T extends IngestOutcome>(src: SourceFile, o: T): T {
+    reported.delete(sourceKey(src.path));
+    return o;
+  }
+
+  async function ingestFile(src: SourceFile, opts: IngestOptions = {}): Promise<IngestOutcome> {
+    let source: OpenSource;
     try {
-      if (src.sidecarPath) sidecar = (await readSource(src.sidecarPath)).bytes;
-      return await archiveSource(src, read, sha256, sidecar, claimed);
+      source = await openSource(src.path, config.ingest.maxFileMiB * MIB);
     } catch (e) {
-      const err = isTresorError(e) ? e : fromSystemError(e, 'ingest failed');
-      const attempts = claimed.attempts + 1;
-      const retry = err.retryable && (err.code === 'E_DISK_FULL' || attempts < config.ingest.maxAttempts);
-      if (retry) {
-        await store.root.transaction(() => store.inflight.put(sourceKey(src.path), { ...claimed, attempts, state: 'working', pid: 0 }));
-        // One entry per file and cause, not one per rescan while the disk stays full.
-        const key = `${src.path}\0${err.code}`;
-        if (!deferredLogged.has(key)) {
-          deferredLogged.add(key);
-          // best effort: on a full disk the log may not be writable either
-          await log.append([{ actor, action: 'ingest.deferred', target: 'inbox', detail: { code: err.code, sourceSha256: sha256, attempts } }]).catch(() => undefined);
-        }
-        return { status: 'deferred', code: err.code, message: err.message };
+      const errno = (e as NodeJS.ErrnoException).code;
+      if (errno === 'ENOENT') return settled(src, { status: 'skipped', reason: 'source vanished before it was read' });
+      const err = classify(e, 'cannot read source');
+      if (err.code === 'E_NOT_REGULAR_FILE' || err.code === 'E_TOO_LARGE' || errno === 'ELOOP') {
+        const code = err.code === 'E_IO' ? 'E_NOT_REGULAR_FILE' : err.code;
+        await log.append([{ actor, action: 'inbox.rejected', target: 'inbox', detail: { code } }]).catch(() => undefined);
+        return settled(src, { status: 'rejected', code, message: err.message });
       }
-      const q = await quarantine(qdeps, {
-        relPath: src.relPath, bytes: read.bytes, sha256, sidecar,
-        sidecarName: src.sidecarPath ? basename(src.sidecarPath) : null,
-      }, err, attempts);
-      for (const f of [src.path, ...(src.sidecarPath ? [src.sidecarPath] : [])]) await unlinkDurable(f);
-      await store.inflight.remove(sourceKey(src.path));
-      return { status: 'quarantined', quarantineId: q.id, code: q.code, message: q.message };
+      return deferred(src, err, null, 0);
+    }
+    try {
+      return await ingestOpen(src, source, opts);
+    } finally {
+      await source.close().catch(() => undefined);
     }
   }
 
-  async function archiveSource(
-    src: SourceFile, read: { bytes: Buffer; size: number; mtimeMs: number }, sha256: string,
-    sidecarBytes: Buffer | null, claimed: InflightRow,
+  async function ingestOpen(src: SourceFile, source: OpenSource, opts: IngestOptions): Promise<IngestOutcome> {
+    let claimed: InflightRow | 'busy' | 'kept';
+    let sha256: string;
+    try {
+      // No index write at all while the disk is full: each would fail (and lmdb-js prints
+      // every failed commit), once per file and rescan.
+      await checkFreeSpace(MIB);
+      claimed = await claim(src.path, source.size, source.mtimeMs);
+      if (claimed === 'busy') return { status: 'skipped', reason: 'another Tresor process is ingesting this file' };
+      if (claimed === 'kept') return settled(src, { status: 'skipped', reason: 'already archived (disposition keep)' });
+      sha256 = await hashSource(source);
+    } catch (e) {
+      // a full disk (the claim's commit) or a read error on the share: the box's fault
+      return deferred(src, classify(e, 'cannot start the ingest'), null, 0);
+    }
+
+    const existing = archivedBySha(sha256);
+    const join = joinOf(src, source, sha256, existing, opts);
+    if (existing) return duplicateOf(src, source, sha256, claimed, existing, join);
+
+    let sidecar: Buffer | null = null;
+    const sidecarName = src.sidecarPath ? basename(src.sidecarPath) : null;
+    try {
+      if (src.sidecarPath) sidecar = await readSidecar(src.sidecarPath);
+      // a redelivery without its sidecar is still described by the one it came with first
+      else if (join?.via === 'join') sidecar = await quarantinedSidecar(qdeps, join.id);
+      return await archiveSource(src, source, sha256, sidecar, claimed, join);
+    } catch (e) {
+      return failed(src, source, sha256, claimed, join, sidecar, sidecarName, classify(e, 'ingest failed'));
+    }
+  }
+
+  /**
+   * The quarantine entry these bytes belong to: the one being retried, or the one that
+   * already holds the same bytes (a redelivery, often with a corrected sidecar: it joins
+   * that entry and is tried with the new sidecar, never deleted as a "duplicate").
+   */
+  function joinOf(src: SourceFile, source: OpenSource, sha256: string, archived: string | undefined, opts: IngestOptions): Join | null {
+    if (opts.quarantineId) {
+      return { id: opts.quarantineId, via: 'retry', sidecar: opts.correctedSidecar ? 'corrected' : src.sidecarPath ? 'stored' : 'none' };
+    }
+    const held = !archived && source.size > 0 ? quarantinedBySha(store, sha256) : undefined;
+    return held ? { id: held, via: 'join', sidecar: src.sidecarPath ? 'delivered' : 'stored' } : null;
+  }
+
+  async function failed(
+    src: SourceFile, source: OpenSource, sha256: string, claimed: InflightRow, join: Join | null,
+    sidecar: Buffer | null, sidecarName: string | null, err: TresorError,
   ): Promise<IngestOutcome> {
-    if (read.size === 0) throw new TresorError('E_EMPTY_FILE', 'the file is empty (0 bytes): the PBX wrote nothing');
+    const attempts = claimed.attempts + 1;
+    const entry = join ? (store.quarantine.get(join.id) as QuarantineRow | undefined) : undefined;
+    // The same bytes timing out twice is the file, not the load (a 1 Hz header held a
+    // worker for 3 × 30 min, issue 16): keep it in quarantine, where a person can retry.
+    const timedOutTwice = err.code === 'E_FFMPEG_TIMEOUT' && (claimed.timedOutSha === sha256 || entry?.code === 'E_FFMPEG_TIMEOUT');
+    const retry = err.retryable && !timedOutTwice && (err.code === 'E_DISK_FULL' || attempts < config.ingest.maxAttempts);
+    if (retry) {
+      await store.tx(() => store.inflight.put(sourceKey(src.path), {
+        ...claimed, attempts, state: 'working', pid: 0, ...(err.code === 'E_FFMPEG_TIMEOUT' ? { timedOutSha: sha256 } : {}),
+      } satisfies InflightRow)).catch(() => undefined); // on a full disk: the count is lost, not the file
+      return deferred(src, err, sha256, attempts);
+    }
+    const why = timedOutTwice
+      ? new TresorError('E_FFMPEG_TIMEOUT', `${err.message}; the same bytes timed out before, so they are not tried again by themselves (retry from the console when the box is quiet)`, { detail: err.detail })
+      : err;
+    let kept: { id: string; joined: boolean };
+    try {
+      kept = await keepInQuarantine({
+        relPath: src.relPath, source, sha256, sidecar, sidecarName, call: describeCall(src.relPath, source.mtimeMs, sidecar, config.phone),
+      }, why, attempts, join);
+    } catch (e) {
+      // could not keep it safe (disk full, say): the source stays where it is
+      return deferred(src, classify(e, 'cannot quarantine the file'), sha256, attempts);
+    }
+    try {
+      for (const f of [src.path, ...(src.sidecarPath ? [src.sidecarPath] : [])]) await unlinkDurable(f);
+    } catch {
+      // kept in quarantine already; a source left behind is taken again and joins the entry
+    }
+    await store.tx(() => store.inflight.remove(sourceKey(src.path))).catch(() => undefined);
+    return settled(src, { status: 'quarantined', quarantineId: kept.id, code: why.code, message: why.message, ...(kept.joined ? { joined: true } : {}) });
+  }
+
+  async function keepInQuarantine(input: QuarantineInput, err: TresorError, attempts: number, join: Join | null): Promise<{ id: string; joined: boolean }> {
+    const update = (id: string, via: Join['via']) =>
+      updateQuarantined(qdeps, id, { err, sidecar: input.sidecar, sidecarName: input.sidecarName, via, call: input.call?.plain });
+    if (join) {
+      try {
+        await update(join.id, join.via);
+        return { id: join.id, joined: true };
+      } catch (e) {
+        // discarded meanwhile: a redelivery starts a new entry; a retry has nothing to retry
+        if (!isTresorError(e, 'E_NOT_FOUND') || join.via === 'retry') throw e;
+      }
+    }
+    const r = await quarantine(qdeps, input, err, attempts);
+    if ('existing' in r) {
+      await update(r.existing, 'join');
+      return { id: r.existing, joined: true };
+    }
+    return { id: r.row.id, joined: false };
+  }
+
+  async function duplicateOf(src: SourceFile, source: OpenSource, sha256: string, claimed: InflightRow, id: string, join: Join | null): Promise<IngestOutcome> {
+    // Same bytes already archived. If we stored them ourselves just before a crash
+    // (committed, not yet disposed), finishing the disposal is the whole job.
+    const ours = claimed.state === 'committed' && claimed.sha256 === sha256;
+    const dup = { actor, action: 'recording.duplicate', target: `recording:${id}`, detail: { sourceSha256: sha256, sourceBytes: source.size } };
+    try {
+      if (join) {
+        // the quarantined copy is one too many now: it goes, in one commit with its log entry
+        await store.tx(() => {
+          const gone = dropQuarantinedInTx(store, join.id);
+          log.appendSync([
+            ...(gone ? [{ actor, action: join.via === 'retry' ? 'quarantine.retried' : 'quarantine.joined', target: `quarantine:${join.id}`, detail: { outcome: 'duplicate', recording: `recording:${id}`, attempts: gone.attempts + 1 } }] : []),
+            ...(ours ? [] : [dup]),
+          ]);
+        });
+        await removeQuarantineFolder(config.dataDir, join.id).catch(() => undefined);
+      } else if (!ours) await log.append([dup]);
+      await dispose(src, sha256, source.size, source.mtimeMs);
+    } catch (e) {
+      return deferred(src, classify(e, 'cannot finish a duplicate'), sha256, claimed.attempts);
+    }
+    return settled(src, { status: 'duplicate', id });
+  }
+
+  async function archiveSource(
+    src: SourceFile, source: OpenSource, sha256: string, sidecarBytes: Buffer | null, claimed: InflightRow, join: Join | null,
+  ): Promise<IngestOutcome> {
+    if (source.size === 0) throw new TresorError('E_EMPTY_FILE', 'the file is empty (0 bytes): the PBX wrote nothing');
     let sidecarFields: Partial<CallMetadata> | null = null;
     if (sidecarBytes) {
       const parsed = parseSidecar(sidecarBytes);
@@ -218,20 +336,30 @@ export function createIngest(deps: IngestDeps) {
       }
       sidecarFields = parsed.fields;
     }
-    const meta = buildMetadata(src.relPath, read.mtimeMs, sidecarFields, config.phone);
-    const fmt = sniffInput(read.bytes.subarray(0, SNIFF_BYTES), basename(src.path));
-    await checkFreeSpace(0); // before spending a transcode on a file that cannot be stored
-    const result = await media.transcode(read.bytes, fmt, {
-      format: config.ingest.storeFormat,
-      kbpsPerChannel: config.ingest.opusKbpsPerChannel,
-      compressionLevel: config.ingest.opusCompressionLevel,
-    });
+    const meta = buildMetadata(src.relPath, source.mtimeMs, sidecarFields, config.phone);
+    const head = await source.head(HEAD_BYTES);
+    const fmt = sniffInput(head.subarray(0, SNIFF_BYTES), basename(src.path));
+    const facts = inspectInput(fmt, head, source.size); // E_BAD_HEADER before any ffmpeg
+    const target = {
+      format: config.ingest.storeFormat, kbpsPerChannel: config.ingest.opusKbpsPerChannel,
+      compressionLevel: config.ingest.opusCompressionLevel, keepOriginal: false,
+    };
+    // Before the transcode: a file that cannot be stored is not transcoded first (on a
+    // full disk every rescan used to transcode, then defer the same file).
+    await checkFreeSpace(estimateStoredBytes(facts, source.size, target));
+    // ffmpeg reads the file as it goes (never whole in memory); the bytes it gets must hash
+    // to the SHA-256 we logged, or the run fails (the file changed while being read)
+    const input = Readable.from(source.verified(sha256), { objectMode: true, highWaterMark: 1 });
+    const result = await media.transcode(input, fmt, target);
     if (result.truncated) {
       throw new TresorError('E_TRUNCATED',
         'the WAV header promises more audio than the file holds: the PBX stopped mid-write. ' +
         'Kept in quarantine; `tresor quarantine restore ID --out FILE` gives the exact bytes back.');
     }
-    await checkFreeSpace(result.output.length * 2);
+    const original = config.ingest.storeFormat === 'original';
+    const storedBytes = original ? source.size : result.output.length;
+    const payloadLength = sealedLength(storedBytes);
+    await checkFreeSpace(payloadLength + MIB);
 
     const id = newId();
     const dek = keys.newDek();
@@ -239,32 +367,47 @@ export function createIngest(deps: IngestDeps) {
       from: meta.from ?? null, to: meta.to ?? null, agent: meta.agent ?? null, callId: meta.callId ?? null,
       sourceName: src.relPath, consent: meta.consent, extra: meta.extra,
     };
-    const payload = seal(dek, result.output);
     const wrapped = keys.wrapDek(dek);
-    const storedFormat = config.ingest.storeFormat === 'original' ? `original:${fmt.label}` : config.ingest.storeFormat;
-    const ingestedAt = Date.now();
-    await archive.append(id, payload, (loc) => {
-      const row: RecordingRow = {
-        v: 1, id, start: meta.start, durationMs: result.durationMs, direction: meta.direction,
-        queue: meta.queue ?? null, consentState: meta.consent.state, purpose: meta.purpose ?? null, tags: meta.tags,
-        channels: result.channels, sampleRate: result.sampleRate, sourceCodec: result.codec,
-        storedFormat, storedBytes: result.output.length, sourceSha256: sha256, sourceBytes: read.size,
-        ingestedAt, nameFormat: meta.nameFormat, startFromMtime: meta.startFromMtime,
-        segment: loc.segment, offset: loc.offset, length: loc.length, payloadSha256: loc.payloadSha256,
-        personal: seal(dek, Buffer.from(JSON.stringify(personal))), tokens: tokensOf(meta),
-      };
+    const storedFormat = original ? `original:${fmt.label}` : config.ingest.storeFormat;
+    const row: RecordingRow = {
+      v: 1, id, start: meta.start, durationMs: result.durationMs, direction: meta.direction,
+      queue: meta.queue ?? null, consentState: meta.consent.state, purpose: meta.purpose ?? null, tags: meta.tags,
+      channels: result.channels, sampleRate: result.sampleRate, sourceCodec: result.codec,
+      storedFormat, storedBytes, sourceSha256: sha256, sourceBytes: source.size,
+      ingestedAt: Date.now(), nameFormat: meta.nameFormat, startFromMtime: meta.startFromMtime,
+      segment: '', offset: 0, length: 0, payloadSha256: '',
+      personal: seal(dek, Buffer.from(JSON.stringify(personal))), tokens: tokensOf(meta),
+    };
+    checkRecordingKeys(row); // everything the commit writes is checked before its first write
+    const entry = join ? (store.quarantine.get(join.id) as QuarantineRow | undefined) : undefined;
+    let lostTo: string | undefined;
+    const loc = await archive.append(id, {
+      length: payloadLength,
+      chunks: sealStream(dek, storedBytes, original ? source.verified(sha256) : [result.output]),
+    }, (loc) => {
+      // Same bytes committed by another worker or process since the check before the
+      // transcode (issue 9: two copies at once were archived twice): this one withdraws.
+      lostTo = archivedBySha(sha256);
+      if (lostTo) return false;
+      Object.assign(row, { segment: loc.segment, offset: loc.offset, length: loc.length, payloadSha256: loc.payloadSha256 });
       // Retention is decided at ingest, inside the same transaction, so no recording is
       // ever in the index without its expiry (re-evaluated when policies change) — except
       // while the clock is suspect: then none until an admin confirms the time.
-      row.retention = retentionAtIngest(store, log, row, ingestedAt, config.retention.maxClockJumpHours * 3600_000);
+      row.retention = retentionAtIngest(store, log, row, row.ingestedAt, config.retention.maxClockJumpHours * 3600_000);
       putRecording(store, row);
       store.keys.put(id, wrapped);
       store.inflight.put(sourceKey(src.path), { ...claimed, state: 'committed', sha256, id } satisfies InflightRow);
+      if (join && dropQuarantinedInTx(store, join.id)) {
+        log.appendSync([{
+          actor, action: join.via === 'retry' ? 'quarantine.retried' : 'quarantine.joined', target: `quarantine:${join.id}`,
+          detail: { outcome: 'archived', recording: `recording:${id}`, attempts: (entry?.attempts ?? 0) + 1, ...(join.sidecar ? { sidecar: join.sidecar } : {}) },
+        }]);
+      }
       log.appendSync([{
         actor, action: 'recording.ingested', target: `recording:${id}`,
         detail: {
-          sourceSha256: sha256, sourceBytes: read.size, durationMs: result.durationMs, sourceCodec: result.codec,
-          channels: result.channels, storedFormat, storedBytes: result.output.length, cipherSha256: loc.payloadSha256,
+          sourceSha256: sha256, sourceBytes: source.size, durationMs: result.durationMs, sourceCodec: result.codec,
+          channels: result.channels, storedFormat, storedBytes, cipherSha256: loc.payloadSha256,
           retention: {
             policy: row.retention.policy, expiresAt: row.retention.expiresAt === null ? null : new Date(row.retention.expiresAt).toISOString(),
             ...(row.retention.awaitingClock ? { awaitingClock: true } : {}),
@@ -272,11 +415,14 @@ export function createIngest(deps: IngestDeps) {
         },
       }]);
     });
+    if (!loc) return duplicateOf(src, source, sha256, claimed, lostTo!, join);
     // Crash story: from here on the recording is durable and logged; a crash before the
     // disposal below leaves the source plus an inflight row that says "committed", and
-    // the next run finishes the disposal without logging a duplicate.
-    await dispose(src, sha256, read.size, read.mtimeMs);
-    return { status: 'archived', id, durationMs: result.durationMs };
+    // the next run finishes the disposal without logging a duplicate. A quarantine folder
+    // left behind by a crash here is unreadable (its key went in the commit) and unlisted.
+    if (join) await removeQuarantineFolder(config.dataDir, join.id).catch(() => undefined);
+    await dispose(src, sha256, source.size, source.mtimeMs);
+    return settled(src, { status: 'archived', id, durationMs: result.durationMs });
   }
 
   return { ingestFile };
@@ -284,17 +430,3 @@ export function createIngest(deps: IngestDeps) {
 
 export type Ingest = ReturnType<typeof createIngest>;
 
-/**
- * SHA-256 in 4 MiB steps with a turn of the event loop between them: hashing a 100 MiB
- * WAV in one go would block the loop for ~150 ms, long enough to starve the other
- * workers' ffmpeg of input (see fsyncDir in core/durable.ts).
- */
-async function sha256Yielding(bytes: Buffer): Promise<string> {
-  const STEP = 4 * 1024 * 1024;
-  const h = createHash('sha256');
-  for (let i = 0; i < bytes.length; i += STEP) {
-    h.update(bytes.subarray(i, i + STEP));
-    if (i + STEP < bytes.length) await new Promise<void>((r) => setImmediate(r));
-  }
-  return h.digest('hex');
-}

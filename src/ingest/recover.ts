@@ -8,18 +8,21 @@ const WEEK = 7 * 24 * 3600 * 1000;
  * source is still in the inbox and is simply taken again. A "committed" row means the
  * recording is archived and only the disposal was cut short; it stays so the next pickup
  * finishes the disposal without calling it a duplicate, and goes after a week (the
- * source is long gone by then). Rows are keyed by a token of the path, so this cannot
- * look at the file itself.
+ * source is long gone by then). A deferred file's row (no process, attempts counted)
+ * stays for a week too: its attempts and an earlier ffmpeg time-out must survive a
+ * restart, or a file that hangs ffmpeg would get three fresh tries after every restart.
+ * Rows are keyed by a token of the path, so this cannot look at the file itself.
  */
 export function recoverInflight(store: IndexStore, now = Date.now()): { dropped: number; pending: number } {
   let dropped = 0;
   let pending = 0;
   store.root.transactionSync(() => {
     for (const { key, value } of store.inflight.getRange()) {
-      const row = value as { pid: number; pidStart: string | null; state: string; startedAt: number };
+      const row = value as { pid: number; pidStart: string | null; state: string; startedAt: number; attempts?: number };
       if (row.state === 'kept') continue;
       if (row.pid && processAlive(row.pid, row.pidStart)) continue;
-      if (row.state === 'working' || now - row.startedAt > WEEK) {
+      const waiting = row.state === 'working' && row.pid === 0 && (row.attempts ?? 0) > 0;
+      if ((row.state === 'working' && !waiting) || now - row.startedAt > WEEK) {
         store.inflight.remove(key);
         dropped++;
       } else pending++;

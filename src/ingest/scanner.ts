@@ -16,7 +16,7 @@
 // 20.20), so one link to `/` would have it watch the whole disk.
 import { opendir, lstat } from 'node:fs/promises';
 import { watch, type FSWatcher, type Stats } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fromSystemError, TresorError, type ErrorCode } from '../core/errors.ts';
 import { classifyName, isIgnoredDirName, isIgnoredName, stemOf, type NameKind } from './filter.ts';
@@ -416,7 +416,8 @@ async function lstatOrNull(p: string, report: (e: unknown, what: string) => void
   try {
     return await lstat(p);
   } catch (e) {
-    if (errnoOf(e) !== 'ENOENT') report(e, `lstat ${p}`);
+    // the folder, not the file: file names carry phone numbers and this goes to the journal
+    if (errnoOf(e) !== 'ENOENT') report(e, `lstat of an entry in ${dirname(p)}`);
     return null; // gone between listing and lstat: it will be seen (or not) next scan
   }
 }

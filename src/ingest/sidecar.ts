@@ -7,14 +7,53 @@ import type { CallMetadata, Consent, ConsentState, Direction } from '../core/typ
 
 /** PBX sidecars are a few hundred bytes; anything bigger is not what we expect. */
 export const MAX_SIDECAR_BYTES = 64 * 1024;
+/**
+ * Deepest nesting of arrays and objects taken. Real sidecars are 2–3 levels deep; a
+ * 32,000-level document overflowed the stack later on (JSON.stringify of `extra`) and was
+ * mistaken for an I/O fault and retried (issue 16). Checked on the bytes, before parsing.
+ */
+export const MAX_SIDECAR_DEPTH = 16;
+/**
+ * Longest value of a named string field, in characters. The queue is an index key (LMDB
+ * keys are at most 1978 bytes; a 3,000-character queue once broke a commit half-way,
+ * issue 9), and no PBX or CRM field of these kinds comes near this.
+ */
+export const MAX_FIELD_CHARS = 256;
+export const MAX_TAGS = 64;
 
 export interface SidecarResult {
   fields: Partial<CallMetadata>;
   errors: string[];
 }
 
-const DIRECTIONS: readonly Direction[] = ['in', 'out', 'internal', 'unknown'];
-const CONSENT_STATES: readonly ConsentState[] = ['granted', 'denied', 'unknown'];
+/**
+ * What CRMs and PBXs write for the call's direction and the consent state (README,
+ * "Sidecar metadata"). Compared in lower case with spaces, `-` and `_` removed. Anything
+ * else is refused: "both", "transfer" or "none" could mean either, and a guess could store
+ * a call with the wrong consent.
+ */
+const DIRECTION_WORDS: Record<Direction, readonly string[]> = {
+  in: ['in', 'inbound', 'incoming', 'inb', 'eingehend', 'ankommend'],
+  out: ['out', 'outbound', 'outgoing', 'outb', 'ausgehend', 'abgehend'],
+  internal: ['internal', 'intern', 'local', 'extension'],
+  unknown: ['unknown', 'unbekannt'],
+};
+const CONSENT_WORDS: Record<ConsentState, readonly string[]> = {
+  granted: ['granted', 'yes', 'y', 'true', 'ja', 'j', 'accepted', 'agreed', 'given', 'optin', 'consented', 'allowed'],
+  denied: ['denied', 'no', 'n', 'false', 'nein', 'refused', 'declined', 'rejected', 'optout', 'withdrawn', 'revoked'],
+  unknown: ['unknown', 'notasked', 'pending', 'unbekannt'],
+};
+const DIRECTION_OF = invert(DIRECTION_WORDS);
+const CONSENT_OF = invert(CONSENT_WORDS);
+
+function invert<T extends string>(words: Record<T, readonly string[]>): Map<string, T> {
+  return new Map(Object.entries<readonly string[]>(words).flatMap(([k, ws]) => ws.map((w) => [w, k as T] as const)));
+}
+
+function wordOf(v: unknown): string | undefined {
+  if (typeof v === 'boolean') return String(v);
+  return typeof v === 'string' ? v.trim().toLowerCase().replace(/[\s_-]+/g, '') : undefined;
+}
 const STRING_FIELDS = ['callId', 'from', 'to', 'agent', 'queue', 'purpose'] as const;
 const KNOWN = new Set<string>([...STRING_FIELDS, 'start', 'direction', 'consent', 'tags']);
 const CONSENT_KNOWN = new Set(['state', 'method', 'at', 'evidence']);
@@ -35,17 +74,23 @@ export function parseSidecar(bytes: Buffer): SidecarResult {
     if (ms === undefined) errors.push('start: must be an RFC 3339 time with a zone offset');
     else fields.start = ms;
   }
-  if (doc.direction != null) {
-    if (DIRECTIONS.includes(doc.direction as Direction)) fields.direction = doc.direction as Direction;
-    else errors.push(`direction: must be one of ${DIRECTIONS.join(', ')}`);
+  if (doc.direction != null && doc.direction !== '') {
+    const d = DIRECTION_OF.get(wordOf(doc.direction) ?? '');
+    if (d) fields.direction = d;
+    else errors.push('direction: must be in (inbound, incoming), out (outbound, outgoing), internal or unknown');
   }
   if (doc.consent != null) {
     const consent = parseConsent(doc.consent, errors, fields);
     if (consent) fields.consent = consent;
   }
   if (doc.tags != null) {
-    if (Array.isArray(doc.tags) && doc.tags.every((t) => typeof t === 'string')) fields.tags = [...doc.tags];
-    else errors.push('tags: must be an array of strings');
+    if (!Array.isArray(doc.tags) || !doc.tags.every((t) => typeof t === 'string')) errors.push('tags: must be an array of strings');
+    else if (doc.tags.length > MAX_TAGS) errors.push(`tags: more than ${MAX_TAGS}`);
+    else {
+      const bad = doc.tags.map((t) => valueProblem(t)).find((p) => p);
+      if (bad) errors.push(`tags: a tag ${bad}`);
+      else fields.tags = [...doc.tags];
+    }
   }
   const extra = unknownFields(doc, KNOWN);
   if (Object.keys(extra).length > 0) fields.extra = { ...fields.extra, ...extra };
@@ -55,6 +100,10 @@ export function parseSidecar(bytes: Buffer): SidecarResult {
 function decode(bytes: Buffer, errors: string[]): Record<string, unknown> | undefined {
   if (bytes.length > MAX_SIDECAR_BYTES) {
     errors.push(`sidecar is ${bytes.length} bytes; the limit is ${MAX_SIDECAR_BYTES}`);
+    return undefined;
+  }
+  if (nestingDepth(bytes) > MAX_SIDECAR_DEPTH) {
+    errors.push(`sidecar is nested deeper than ${MAX_SIDECAR_DEPTH} levels`);
     return undefined;
   }
   let text: string;
@@ -81,29 +130,77 @@ function decode(bytes: Buffer, errors: string[]): Record<string, unknown> | unde
   return doc as Record<string, unknown>;
 }
 
-function stringField(obj: Record<string, unknown>, key: string, label: string, errors: string[]): string | undefined {
-  const v = obj[key];
-  if (v == null) return undefined;
-  if (typeof v === 'string') return v;
-  errors.push(`${label}: must be a string, got ${kindOf(v)}`);
-  return undefined;
+/**
+ * Deepest [ / { nesting of a JSON text, counted without recursion; brackets inside strings
+ * do not count. Not a validator: JSON.parse still decides whether the text is JSON.
+ */
+export function nestingDepth(bytes: Uint8Array): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i]!;
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped byte
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) max = Math.max(max, ++depth);
+    else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
 }
 
+// C0 controls and DEL: binary data or terminal escape sequences, never a name or queue
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** Why a short text field's value cannot be taken, or null. */
+function valueProblem(v: string): string | null {
+  if ([...v].length > MAX_FIELD_CHARS) return `is longer than ${MAX_FIELD_CHARS} characters`;
+  if (CONTROL.test(v)) return 'contains control characters (binary data?)';
+  return null;
+}
+
+/** `short`: a name-like field (limited length, no control characters); else any text. */
+function stringField(obj: Record<string, unknown>, key: string, label: string, errors: string[], short = true): string | undefined {
+  const v = obj[key];
+  if (v == null) return undefined;
+  if (typeof v !== 'string') {
+    errors.push(`${label}: must be a string, got ${kindOf(v)}`);
+    return undefined;
+  }
+  const problem = short ? valueProblem(v) : null;
+  if (problem) {
+    errors.push(`${label}: ${problem}`);
+    return undefined;
+  }
+  return v;
+}
+
+const CONSENT_HELP = 'granted (yes, true, opt-in), denied (no, false, opt-out, refused) or unknown (not asked, pending)';
+
 function parseConsent(v: unknown, errors: string[], fields: Partial<CallMetadata>): Consent | undefined {
+  // the short form many CRMs write: "consent": "yes" / true
+  if (typeof v === 'string' || typeof v === 'boolean') {
+    const state = CONSENT_OF.get(wordOf(v) ?? '');
+    if (state) return { state };
+    errors.push(`consent: must be an object or one of ${CONSENT_HELP}`);
+    return undefined;
+  }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) {
     errors.push(`consent: must be an object, got ${kindOf(v)}`);
     return undefined;
   }
   const obj = v as Record<string, unknown>;
-  const state = obj.state;
-  if (!CONSENT_STATES.includes(state as ConsentState)) {
-    errors.push(`consent.state: must be one of ${CONSENT_STATES.join(', ')}`);
+  const state = CONSENT_OF.get(wordOf(obj.state) ?? '');
+  if (!state) {
+    errors.push(`consent.state: must be ${CONSENT_HELP}`);
     return undefined;
   }
-  const consent: Consent = { state: state as ConsentState };
+  const consent: Consent = { state };
   const method = stringField(obj, 'method', 'consent.method', errors);
   if (method !== undefined) consent.method = method;
-  const evidence = stringField(obj, 'evidence', 'consent.evidence', errors);
+  // free text (an IVR transcript line, a CRM note): sealed, never a key; newlines are fine
+  const evidence = stringField(obj, 'evidence', 'consent.evidence', errors, false);
   if (evidence !== undefined) consent.evidence = evidence;
   const at = stringField(obj, 'at', 'consent.at', errors);
   if (at !== undefined) {

@@ -29,6 +29,8 @@ export { buildArgs, opusKbps, type OutputSpec } from './args.ts';
 export { readWavHeader, wavCompleteness, type WavHeader } from './wav.ts';
 export { OGG_TAIL_BYTES, wavShape, type WavDownload, type WavSource } from './wav-stream.ts';
 export { RETRY_AFTER_SECONDS, type PoolLimits } from './pool.ts';
+export { inspectInput, estimateStoredBytes, MAX_CALL_SECONDS, type InputFacts } from './plausible.ts';
+export { HEAD_BYTES } from './run.ts';
 
 export interface MediaOptions {
   /** hard limit for one ffmpeg run */
@@ -54,6 +56,11 @@ export interface TranscodeTarget {
   kbpsPerChannel: number;
   /** Opus 0..10 (encoder effort), FLAC 0..12 */
   compressionLevel: number;
+  /**
+   * 'original' from a streamed input: keep every input byte for `output` (default true).
+   * Ingest says false and seals the file itself, so a 1 GB original never sits in memory.
+   */
+  keepOriginal?: boolean;
 }
 
 export interface MediaResult {
@@ -76,7 +83,8 @@ export interface Media {
   readonly info: FfmpegInfo;
   /**
    * Transcodes (or, for 'original', only decodes to check) a recording in one ffmpeg run.
-   * A Readable input is consumed, and destroyed when the run fails.
+   * A Readable input is consumed, and destroyed when the run fails. For 'original' with
+   * `keepOriginal: false` and a streamed input, `output` is empty.
    */
   transcode(input: Buffer | Readable, fmt: InputFormat, target: TranscodeTarget): Promise<MediaResult>;
   /**
@@ -108,7 +116,8 @@ export function createMedia(info: FfmpegInfo, opts: MediaOptions): Media {
       const assumedChannels = fmt.channelsHint ?? 1;
       const spec = outputSpec(target, assumedChannels);
       const original = target.format === 'original';
-      const r = await run(buildArgs(fmt, spec), input, original && !Buffer.isBuffer(input)).catch((e: unknown) => {
+      const keep = original && !Buffer.isBuffer(input) && target.keepOriginal !== false;
+      const r = await run(buildArgs(fmt, spec), input, keep).catch((e: unknown) => {
         // an empty stream makes ffmpeg fail; say what the person can act on
         throw isTresorError(e) && e.detail.inputBytes === 0 ? new TresorError('E_EMPTY_FILE', 'the file is empty (0 bytes)') : e;
       });
@@ -116,7 +125,7 @@ export function createMedia(info: FfmpegInfo, opts: MediaOptions): Media {
       if (spec.kind === 'opus' && result.channels !== assumedChannels) {
         result.warnings.push(`Opus bitrate was sized for ${assumedChannels} channel(s) but the source has ${result.channels}`);
       }
-      if (original) result.output = Buffer.isBuffer(input) ? input : r.input!;
+      if (original) result.output = Buffer.isBuffer(input) ? input : r.input ?? Buffer.alloc(0);
       else if (spec.kind === 'flac') result.output = setFlacTotalSamples(r.stdout, flacSamples(r));
       else result.output = r.stdout;
       return result;

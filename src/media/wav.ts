@@ -11,6 +11,10 @@ export interface WavHeader {
   formatTag: number;
   channels: number;
   sampleRate: number;
+  /** what the header says one second of audio takes (nAvgBytesPerSec) */
+  byteRate: number;
+  /** bytes per sample frame (all channels) */
+  blockAlign: number;
   /** where the audio bytes start; null when the head we were given ends before them */
   dataOffset: number | null;
   /** what the header promises; null when it does not say (0 or 0xFFFFFFFF: streaming writers) */
@@ -24,7 +28,7 @@ export function readWavHeader(buf: Buffer): WavHeader | null {
   if (buf.length < 12) return null;
   const magic = buf.toString('latin1', 0, 4);
   if ((magic !== 'RIFF' && magic !== 'RF64') || buf.toString('latin1', 8, 12) !== 'WAVE') return null;
-  const h: WavHeader = { container: magic, formatTag: 0, channels: 0, sampleRate: 0, dataOffset: null, dataBytesDeclared: null };
+  const h: WavHeader = { container: magic, formatTag: 0, channels: 0, sampleRate: 0, byteRate: 0, blockAlign: 0, dataOffset: null, dataBytesDeclared: null };
   let ds64Data: number | null = null;
   let off = 12;
   while (off + 8 <= buf.length) {
@@ -37,6 +41,10 @@ export function readWavHeader(buf: Buffer): WavHeader | null {
       h.formatTag = buf.readUInt16LE(body);
       h.channels = buf.readUInt16LE(body + 2);
       h.sampleRate = buf.readUInt32LE(body + 4);
+      if (body + 14 <= buf.length) {
+        h.byteRate = buf.readUInt32LE(body + 8);
+        h.blockAlign = buf.readUInt16LE(body + 12);
+      }
     } else if (id === 'data') {
       h.dataOffset = body;
       if (magic === 'RF64' && size === UNKNOWN32) h.dataBytesDeclared = ds64Data;

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TresorError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
-import { writeFileDurable } from '../core/durable.ts';
+import { mkdirDurable, writeFileDurable } from '../core/durable.ts';
 import type { IndexStore, RecordingRow } from '../index/index.ts';
 import { dropRecording } from '../index/index.ts';
 import type { AuditLog } from '../audit/index.ts';
@@ -249,7 +248,7 @@ export async function finishInterruptedRuns(deps: PurgeDeps): Promise<PurgeRunRo
 /** `held` null: not known (a report finished after its run was killed). */
 async function writeReport(dataDir: string, run: PurgeRunRow, rows: PurgedRow[], held: PurgePlan['held'] | null): Promise<PurgeRunRow['report']> {
   const dir = join(dataDir, 'reports');
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await mkdirDurable(dir); // fsynced into the data dir: a report lost at a power cut is a purge nobody can prove
   const json = JSON.stringify({
     run: run.id, by: run.by, startedAt: new Date(run.startedAt).toISOString(), purged: rows.length,
     ...(held === null ? { interrupted: true } : {}),

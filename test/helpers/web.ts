@@ -78,7 +78,8 @@ export interface Browserish {
   cookie: string;
   csrf: string;
   get(path: string, headers?: Record<string, string>): Promise<Response>;
-  post(path: string, fields?: Record<string, string>, headers?: Record<string, string>): Promise<Response>;
+  /** a list value is sent as repeated fields (checkboxes) */
+  post(path: string, fields?: Record<string, string | string[]>, headers?: Record<string, string>): Promise<Response>;
 }
 
 function mergeCookies(jar: Map<string, string>, res: Response): void {
@@ -105,11 +106,13 @@ export function browser(w: WebSite): Browserish & { login(name: string, password
       mergeCookies(jar, res);
       return res;
     },
-    async post(path: string, fields: Record<string, string> = {}, headers: Record<string, string> = {}) {
+    async post(path: string, fields: Record<string, string | string[]> = {}, headers: Record<string, string> = {}) {
+      const body = new URLSearchParams({ _csrf: b.csrf });
+      for (const [k, v] of Object.entries(fields)) for (const one of Array.isArray(v) ? v : [v]) body.append(k, one);
       const res = await w.app.request(path, {
         method: 'POST',
         headers: { Host: 'tresor.test', Origin: ORIGIN, Cookie: b.cookie, 'Content-Type': 'application/x-www-form-urlencoded', ...headers },
-        body: new URLSearchParams({ _csrf: b.csrf, ...fields }).toString(),
+        body: body.toString(),
       });
       mergeCookies(jar, res);
       return res;

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { can, grantPayload, grantRoles, ROLE_GRANT_KIND } from '../../auth/index.ts';
 import { isTresorError } from '../../core/errors.ts';
-import { discardQuarantined } from '../../ingest/quarantine.ts';
+import { discardIdsOf, discardQuarantinedMany } from '../../ingest/quarantine.ts';
 import {
   approvedNotDone, decide, describeApproval, listApprovals, outcomeOf, pendingApprovals, runApproved, type ApprovalKinds, type ApprovalRow,
 } from '../../retention/index.ts';
@@ -25,16 +25,15 @@ export function approvalKinds(deps: Pick<AppDeps, 'site' | 'config'>): ApprovalK
     ...retentionKinds({ store: site.store, log: site.log, dataDir: config.dataDir }),
     'quarantine.discard': {
       async execute(row, actor) {
-        const id = String(row.payload.quarantineId ?? row.target.replace(/^quarantine:/, ''));
-        try {
-          await discardQuarantined({ dataDir: config.dataDir, store: site.store, log: site.log, actor },
-            id, { approval: row.id, requestedBy: row.requestedBy });
-          return { discarded: `quarantine:${id}`, outcome: 'done', summary: `quarantined file ${id} discarded` };
-        } catch (e) {
-          // Retried into the archive (or discarded) meanwhile: nothing left to do.
-          if (isTresorError(e, 'E_NOT_FOUND')) return { gone: `quarantine:${id}`, outcome: 'nothing', summary: `quarantined file ${id} was gone already` };
-          throw e;
-        }
+        // Entries retried into the archive (or discarded) meanwhile are reported as gone.
+        const r = await discardQuarantinedMany({ dataDir: config.dataDir, store: site.store, log: site.log, actor },
+          discardIdsOf(row.payload, row.target), { approval: row.id, requestedBy: row.requestedBy });
+        const outcome = r.discarded.length === 0 ? 'nothing' : r.gone.length ? 'partial' : 'done';
+        return {
+          discarded: r.discarded.map((id) => `quarantine:${id}`), gone: r.gone.map((id) => `quarantine:${id}`), outcome,
+          summary: `${r.discarded.length} quarantined file(s) discarded${r.gone.length ? `, ${r.gone.length} gone already` : ''}`,
+          counts: { discarded: r.discarded.length, gone: r.gone.length },
+        };
       },
     },
     // four-eyes role grants (src/auth/role-grants.ts): supervisor and dpo see personal data

@@ -2,9 +2,10 @@ import { Hono } from 'hono';
 import { can } from '../../auth/index.ts';
 import { TresorError, isTresorError } from '../../core/errors.ts';
 import { createIngest } from '../../ingest/pipeline.ts';
-import { listQuarantine, retryQuarantined, type QuarantineRow } from '../../ingest/quarantine.ts';
+import { discardIdsOf, discardTarget, listQuarantine, quarantinePersonal, retryQuarantined, type QuarantineRow } from '../../ingest/quarantine.ts';
+import { MAX_SIDECAR_BYTES } from '../../ingest/sidecar.ts';
 import { pendingApprovals, requestApproval } from '../../retention/index.ts';
-import { dashboardPage, liveFragment, type DashboardData, type LiveData } from '../../../views/dashboard.ts';
+import { dashboardPage, liveFragment, type DashboardData, type LiveData, type QuarantineItem } from '../../../views/dashboard.ts';
 import type { AppDeps } from '../app.ts';
 import type { Ctx, WebEnv } from '../env.ts';
 import { form, pageCtx } from '../page.ts';
@@ -52,28 +53,59 @@ export function dashboardRoutes(deps: AppDeps) {
       growth,
       checkpoint: cp ? { size: cp.size, until } : null,
       logSize: log.size(),
-      rejected: s.rejected.map((r) => ({ code: r.code, at: r.at })),
+      rejected: s.rejected.map((r) => ({ code: r.code, ref: r.ref, at: r.at })),
+      deferred: s.deferred ?? [],
       quarantined: store.quarantine.getCount(),
       pendingApprovals: pendingApprovals(store, { now }).length,
     };
+  }
+
+  /** Which quarantine entries each pending discard request covers (one request may cover many). */
+  function pendingDiscards(): Map<string, string> {
+    const by = new Map<string, string>();
+    for (const a of pendingApprovals(store).filter((r) => r.kind === DISCARD_KIND)) {
+      for (const id of discardIdsOf(a.payload, a.target)) by.set(id, a.requestedBy);
+    }
+    return by;
   }
 
   async function page(c: Ctx, extra: Pick<DashboardData, 'done' | 'error'> = {}, status: 200 | 400 | 403 | 404 | 409 = 200) {
     const ctx = pageCtx(c);
     const p = c.get('principal')!;
     const rows = listQuarantine(store);
-    const pendingDiscards = new Map(pendingApprovals(store).filter((a) => a.kind === DISCARD_KIND).map((a) => [a.target, a.requestedBy]));
+    const shown = rows.slice(0, SHOWN);
+    const marks = pendingDiscards();
+    const canSeePersonal = can(p.roles, 'recording.personal');
+    // Numbers and names of quarantined calls only on request, for roles that may see
+    // them, and logged before anything is decrypted (DESIGN §1); admins never get them.
+    const showPersonal = canSeePersonal && c.req.query('quarantine') === 'personal' && shown.length > 0;
+    if (showPersonal) {
+      await log.append([{ actor: p.actor, action: 'quarantine.viewed', target: 'quarantine', detail: { ids: shown.map((q) => q.id) } }]);
+    }
     const data: DashboardData = {
       live: await live(),
-      quarantine: rows.slice(0, SHOWN).map((q: QuarantineRow) => ({
+      quarantine: shown.map((q: QuarantineRow): QuarantineItem => ({
         id: q.id, code: q.code, message: q.message, quarantinedAt: q.quarantinedAt, sourceBytes: q.sourceBytes, attempts: q.attempts,
-        discardRequestedBy: pendingDiscards.get(`quarantine:${q.id}`) ?? null,
+        call: q.call ?? null,
+        personal: showPersonal ? personalOf(q.id) : null,
+        discardRequestedBy: marks.get(q.id) ?? null,
       })),
       quarantineTotal: rows.length,
       canManage: can(p.roles, 'quarantine.manage'),
+      canSeePersonal,
+      showingPersonal: showPersonal,
       ...extra,
     };
     return c.html(dashboardPage(ctx, data), status);
+  }
+
+  function personalOf(id: string): QuarantineItem['personal'] {
+    try {
+      const x = quarantinePersonal({ dataDir: config.dataDir, store, keys: site.keys }, id);
+      return { from: x.call?.from ?? null, to: x.call?.to ?? null, agent: x.call?.agent ?? null, sourceName: x.sourceName };
+    } catch {
+      return null; // gone meanwhile
+    }
   }
 
   app.get('/', requirePermission(log, 'system.view'), async (c) => {
@@ -87,7 +119,9 @@ export function dashboardRoutes(deps: AppDeps) {
       config: { ...config, ingest: { ...config.ingest, disposition: 'delete' } },
       store, keys: site.keys, archive: deps.archive, log, media: deps.media, actor,
     });
-    return (id: string) => retryQuarantined({ dataDir: config.dataDir, store, keys: site.keys, log, actor, ingestFile: ingest.ingestFile }, id);
+    return (id: string, sidecar: Buffer | null) => retryQuarantined(
+      { dataDir: config.dataDir, store, keys: site.keys, log, actor, minFreeBytes: config.ingest.minFreeMiB * 1048576, ingestFile: ingest.ingestFile },
+      id, { sidecar });
   };
 
   const failed = (c: Ctx, e: unknown) => {
@@ -99,12 +133,42 @@ export function dashboardRoutes(deps: AppDeps) {
 
   app.post('/quarantine/:id/retry', requirePermission(log, 'quarantine.manage'), async (c) => {
     const p = c.get('principal')!;
+    const f = await form(c);
+    // a corrected sidecar typed or pasted into the form replaces the stored one for this try
+    const text = (f.sidecar ?? '').trim();
+    if (Buffer.byteLength(text) > MAX_SIDECAR_BYTES) return page(c, { error: `the sidecar is longer than ${MAX_SIDECAR_BYTES} bytes` }, 400);
     try {
-      const r = await retryWith(p.actor)(c.req.param('id'));
+      const r = await retryWith(p.actor)(c.req.param('id'), text ? Buffer.from(text, 'utf8') : null);
       return c.redirect(`/?done=retry-${r.outcome}`, 303);
     } catch (e) {
       return failed(c, e);
     }
+  });
+
+  // A selection (checkboxes) in one request: one four-eyes decision for the whole set
+  // instead of one per file (8 files took 8 rounds, issue 9).
+  app.post('/quarantine/discard', requirePermission(log, 'quarantine.manage'), async (c) => {
+    const p = c.get('principal')!;
+    const body = await c.req.parseBody({ all: true });
+    const raw = body.ids;
+    const asked = [...new Set((Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).filter((v): v is string => typeof v === 'string'))];
+    const reason = typeof body.reason === 'string' ? body.reason : '';
+    if (asked.length === 0) return page(c, { error: 'select the files to discard' }, 400);
+    const missing = asked.filter((id) => !store.quarantine.get(id));
+    if (missing.length) return page(c, { error: `no quarantined file ${missing.join(', ')}` }, 404);
+    const marks = pendingDiscards();
+    const ids = asked.filter((id) => !marks.has(id)).sort();
+    if (ids.length === 0) return page(c, { error: 'every selected file already waits for a discard decision' }, 409);
+    try {
+      await requestApproval(store, log, {
+        kind: DISCARD_KIND, target: discardTarget(ids), by: p.actor, person: p.name, reason,
+        payload: { quarantineIds: ids },
+      });
+    } catch (e) {
+      if (isTresorError(e, 'E_USAGE')) return page(c, { error: e.message }, 400);
+      throw e;
+    }
+    return c.redirect('/?done=discard-requested', 303);
   });
 
   app.post('/quarantine/:id/discard', requirePermission(log, 'quarantine.manage'), async (c) => {
@@ -125,3 +189,4 @@ export function dashboardRoutes(deps: AppDeps) {
 
   return app;
 }
+

@@ -32,6 +32,7 @@ export function healthRoutes(deps: Pick<AppDeps, 'site' | 'ingestStatus' | 'conf
       ...gauge('tresor_quarantined', 'Files in quarantine.', listQuarantine(store).length),
       ...gauge('tresor_ingest_queued', 'Files waiting for ingest.', q.queued),
       ...gauge('tresor_ingest_active', 'Files being ingested.', q.active),
+      ...gauge('tresor_ingest_deferred', 'Files left in the inbox for now (disk full, time-out), each counted once.', s.deferred?.length ?? 0),
       '# HELP tresor_ingest_outcomes_total Ingest outcomes since start.',
       '# TYPE tresor_ingest_outcomes_total counter',
       ...Object.entries(q.done).map(([k, v]) => `tresor_ingest_outcomes_total{outcome="${k}"} ${v}`),
