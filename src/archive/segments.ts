@@ -46,6 +46,8 @@ export interface ArchiveOptions {
   maxSegmentBytes?: number;
   /** fault injection for tests: called before each write with the bytes about to go out */
   beforeWrite?: (segment: string, bytes: number) => void;
+  /** reads only (fsck): creates no folder, refuses appends */
+  readOnly?: boolean;
 }
 
 export function segmentPath(dir: string, name: string): string {
@@ -62,7 +64,7 @@ export function listSegmentFiles(dir: string): string[] {
 
 export function openArchive(dataDir: string, store: IndexStore, opts: ArchiveOptions = {}): Archive {
   const dir = join(dataDir, 'archive');
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (!opts.readOnly) mkdirSync(dir, { recursive: true, mode: 0o700 });
   const maxBytes = opts.maxSegmentBytes ?? 1024 * 1024 * 1024;
   const pidStart = processStartTime(process.pid);
 
@@ -142,6 +144,7 @@ export function openArchive(dataDir: string, store: IndexStore, opts: ArchiveOpt
   return {
     dir,
     append(id, payload, commit) {
+      if (opts.readOnly) return Promise.reject(new TresorError('E_INTERNAL', 'the archive is open read-only'));
       const run = queue.then(() => appendLocked(id, payload, commit));
       queue = run.catch(() => undefined);
       return run;

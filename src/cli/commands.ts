@@ -1,10 +1,10 @@
 import { existsSync, statfsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { TresorError } from '../core/errors.ts';
+import { TresorError, isTresorError } from '../core/errors.ts';
 import type { RecordingView } from '../core/types.ts';
 import type { Config } from '../config/index.ts';
-import { openSite } from '../site/open.ts';
+import { openSite, type Site } from '../site/open.ts';
 import { fsck } from '../site/fsck.ts';
 import { openArchive, recoverSegments } from '../archive/index.ts';
 import { resolveFfmpeg, createMedia } from '../media/index.ts';
@@ -220,6 +220,8 @@ const extractCmd: Command = async (args, { config, actor, io }) => {
   });
 };
 
+// fsck reads only: the index opens read-only, no recovery runs, nothing is created (a
+// checker that "repairs" or initialises hides the very state it was asked to report)
 const fsckCmd: Command = async (args, { config, io }) => {
   parse(args, {});
   return withArchive(config, async (site, archive) => {
@@ -230,7 +232,35 @@ const fsckCmd: Command = async (args, { config, io }) => {
     for (const p of problems) io.out(`PROBLEM ${p}`);
     io.out(problems.length ? `${problems.length} problem(s)` : 'clean');
     return problems.length ? 1 : 0;
-  });
+  }, { readOnly: true });
+};
+
+/** `tresor init`: the one command besides `serve` that creates an archive. */
+const initCmd: Command = async (args, { config, io }) => {
+  parse(args, {});
+  let site: Site;
+  let created = false;
+  try {
+    site = openSite(config);
+  } catch (e) {
+    if (!isTresorError(e, 'E_NO_ARCHIVE')) throw e;
+    site = openSite(config, { create: true });
+    created = true;
+  }
+  try {
+    if (!created) {
+      io.out(`there is already an archive in ${config.dataDir} (created ${site.meta.createdAt}, log origin ${site.meta.origin}); nothing changed`);
+      return 0;
+    }
+    io.out(`created an archive in ${config.dataDir} (log origin ${site.meta.origin})`);
+    io.out(site.keys.source.kind === 'data-dir'
+      ? `keys are in ${site.keys.source.dir}: back them up now (without them the archive cannot be read)`
+      : `keys come from systemd credentials (${site.keys.source.dir})`);
+    io.out('start it with `tresor serve` (the first start prints the link that creates the first administrator)');
+    return 0;
+  } finally {
+    await site.close();
+  }
 };
 
 const quarantineCmd: Command = async (args, { config, actor, io }) => {
@@ -270,6 +300,7 @@ export const commands: Record<string, Command> = {
   purge: purgeCmd,
   retention: retentionCmd,
   serve: serveCmd,
+  init: initCmd,
   ingest: ingestCmd,
   status: statusCmd,
   list: listCmd,

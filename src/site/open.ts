@@ -4,11 +4,12 @@ import { TresorError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { Config } from '../config/index.ts';
 import { openIndex, type IndexStore } from '../index/index.ts';
+import { inspectIndexFile } from '../index/meta-page.ts';
 import { openKeyring, type Keyring } from '../crypto/index.ts';
 import { createNoteSigner } from '../crypto/signing.ts';
-import { listSegmentFiles } from '../archive/index.ts';
 import { createAuditLog, type AuditLog } from '../audit/index.ts';
 import { join } from 'node:path';
+import { archiveTraces, describeTraces, hasTraces } from './traces.ts';
 
 /** Facts fixed at first start; a later start with other keys or origin refuses to run. */
 export interface SiteMeta {
@@ -32,14 +33,65 @@ function defaultOrigin(siteId: string): string {
   return `${host}/tresor/${siteId.slice(-10).toLowerCase()}`;
 }
 
+export interface OpenSiteOptions {
+  /**
+   * Create the archive when there is none (only `tresor serve` and `tresor init`): every
+   * other command must find an existing archive, never make one wherever it runs.
+   */
+  create?: boolean;
+  /** open the index read-only and write nothing (fsck) */
+  readOnly?: boolean;
+}
+
+/** There is no archive here; the CLI adds where it looked. */
+export function noArchive(dataDir: string): TresorError {
+  return new TresorError('E_NO_ARCHIVE', `there is no archive in ${dataDir}`, { detail: { dataDir } });
+}
+
+/**
+ * The index is gone or empty, but segments, keys or quarantined files remain: refuse,
+ * whatever the command (a silent new archive here would hide the old one).
+ */
+function indexLost(dataDir: string, what: string, traces: string): TresorError {
+  return new TresorError('E_INDEX_DAMAGED',
+    `the index of the archive in ${dataDir} is ${what}, but the data directory still holds ${traces}. ` +
+    'Refusing to start a new, empty archive on top of it (a new site id and an empty log would hide what is there). ' +
+    'Restore the index folder from your backup, with the service stopped. Without a backup, `tresor index rebuild` ' +
+    'sets up a new index and says exactly what it cannot bring back (see README, "A damaged index").',
+  { detail: { dataDir } });
+}
+
+/**
+ * Before anything opens the index: a file cut short is refused before LMDB maps it (it
+ * would be a SIGBUS), and a missing or empty index next to segments, keys or quarantined
+ * files is refused too. Returns false when there is no index and `create` allows one
+ * (otherwise that is E_NO_ARCHIVE).
+ */
+export function checkIndexFile(dataDir: string, create = false): boolean {
+  const file = inspectIndexFile(dataDir);
+  if (file.kind !== 'missing' && file.kind !== 'empty') return true;
+  const traces = archiveTraces(dataDir);
+  if (hasTraces(traces)) throw indexLost(dataDir, file.kind === 'empty' ? 'empty (index/data.mdb has 0 bytes)' : 'missing (no index/data.mdb)', describeTraces(traces));
+  if (!create) throw noArchive(dataDir);
+  return false;
+}
+
 /** Opens index, keys and log in the one order that fails closed. */
-export function openSite(config: Config): Site {
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const store = openIndex(config.dataDir);
+export function openSite(config: Config, opts: OpenSiteOptions = {}): Site {
+  const { dataDir } = config;
+  const create = opts.create === true && !opts.readOnly;
+  if (!checkIndexFile(dataDir, create)) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const store = openIndex(dataDir, { readOnly: opts.readOnly });
   try {
     let meta = store.meta.get('site') as SiteMeta | undefined;
-    const archiveExists = meta !== undefined || listSegmentFiles(join(config.dataDir, 'archive')).length > 0;
-    const keys = openKeyring(config.dataDir, archiveExists);
+    if (!meta) {
+      // An index without the site's facts: the very first start died before writing them
+      // (keys may exist already), or the index file was replaced by an empty one.
+      const traces = archiveTraces(dataDir);
+      if (traces.segments.length || traces.quarantine.length) throw indexLost(dataDir, 'empty (it holds no archive)', describeTraces(traces));
+      if (!create) throw noArchive(dataDir);
+    }
+    const keys = openKeyring(dataDir, meta !== undefined || !create);
     if (meta) {
       for (const k of ['kek', 'logSigning', 'indexSecret'] as const) {
         if (meta.fingerprints[k] !== keys.fingerprints[k]) {
@@ -63,7 +115,7 @@ export function openSite(config: Config): Site {
       meta = store.meta.get('site') as SiteMeta;
     }
     const signer = createNoteSigner(meta.origin, keys.logSigningSeed());
-    const log = createAuditLog(store, { signer, origin: meta.origin });
+    const log = createAuditLog(store, { signer, origin: meta.origin, readOnly: opts.readOnly });
     return { config, store, keys, log, meta, close: () => store.close() };
   } catch (e) {
     void store.close();

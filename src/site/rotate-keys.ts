@@ -6,7 +6,7 @@ import { assertIndexExclusive } from '../index/holders.ts';
 import { openKeyring, rotateKek, type KekRotationState, type KekRotationReport, type RotateFaultPoint, type WrappedDek } from '../crypto/index.ts';
 import { createNoteSigner } from '../crypto/signing.ts';
 import { createAuditLog } from '../audit/index.ts';
-import type { SiteMeta } from './open.ts';
+import { checkIndexFile, noArchive, type SiteMeta } from './open.ts';
 
 export interface RotateKeysReport extends KekRotationReport {
   /** index pages before/after the copy-compaction that drops free pages (null: skipped) */
@@ -39,11 +39,12 @@ export async function rotateKeys(config: Config, opts: {
   const t0 = performance.now();
   const say = opts.onProgress ?? (() => {});
   assertIndexExclusive(config.dataDir, 'key rotation');
+  checkIndexFile(config.dataDir);
   const store: IndexStore = openIndex(config.dataDir);
   let report: KekRotationReport;
   try {
     const meta = store.meta.get('site') as SiteMeta | undefined;
-    if (!meta) throw new TresorError('E_USAGE', `there is no archive in ${config.dataDir} yet: nothing to rotate`);
+    if (!meta) throw noArchive(config.dataDir);
     const keys = openKeyring(config.dataDir, true, opts.env);
     const pending = store.meta.get(STATE_KEY) as KekRotationState | undefined;
     for (const k of ['logSigning', 'indexSecret'] as const) {
