@@ -45,12 +45,15 @@ function copySite(config: Config): Config {
 describe('a damaged index', () => {
   let base: Config;
   let siteId = '';
+  let origin = '';
+  let recordingId = '';
   before(async () => {
     const w = await webSite();
-    await w.ingestCall('in-4930123456-015112345678-20261127-142501-1764250000.1.wav', { seconds: 1 });
+    recordingId = await w.ingestCall('in-4930123456-015112345678-20261127-142501-1764250000.1.wav', { seconds: 1 });
     // enough log entries that the index spans a few dozen pages
     for (let i = 0; i < 20; i++) await w.site.log.append(Array.from({ length: 50 }, (_, j) => ({ actor: 'cli:test', action: 'test.filler', target: `t-${i}-${j}`, detail: {} })));
     siteId = w.site.meta.id;
+    origin = w.site.meta.origin;
     await w.close();
     base = w.config;
   });
@@ -125,5 +128,72 @@ describe('a damaged index', () => {
     assert.equal(e.code, 1);
     assert.match(e.stderr, /E_NO_ARCHIVE/);
     assert.equal(existsSync(empty.dataDir), false, 'no data directory was created');
+  });
+
+  it('index_rebuild_reports_first_then_moves_the_unreadable_archive_aside_and_starts_a_new_index', async () => {
+    const c = copySite(base);
+    truncateSync(join(c.dataDir, 'index', 'data.mdb'), 0);
+    const segBefore = readdirSync(join(c.dataDir, 'archive'));
+    const segSum = createHash('sha256').update(readFileSync(join(c.dataDir, 'archive', segBefore[0]!))).digest('hex');
+    const untouched = snapshot(c.dataDir);
+
+    // without --confirm: what it found and what it would do, nothing changed
+    const plan = await cli(c, ['index', 'rebuild']);
+    assert.equal(plan.code, 0, plan.stderr);
+    assert.match(plan.stdout, /1 segment file\(s\) holding 1 recording\(s\)/);
+    assert.match(plan.stdout, /cannot be decrypted/);
+    assert.match(plan.stdout, /data key/);
+    assert.match(plan.stdout, /Nothing changed/);
+    assert.deepEqual(snapshot(c.dataDir), untouched);
+
+    const r = await cli(c, ['index', 'rebuild', '--confirm']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const lost = readdirSync(c.dataDir).filter((n) => n.startsWith('lost-'));
+    assert.equal(lost.length, 1, readdirSync(c.dataDir).join(' '));
+    const aside = join(c.dataDir, lost[0]!);
+    assert.ok(r.stdout.includes(aside), r.stdout);
+    // nothing deleted: the old segment (byte for byte) and the old index file are kept
+    assert.equal(createHash('sha256').update(readFileSync(join(aside, 'archive', segBefore[0]!))).digest('hex'), segSum);
+    assert.equal(statSync(join(aside, 'index', 'data.mdb')).size, 0);
+    const inventory = JSON.parse(readFileSync(join(aside, 'inventory.json'), 'utf8')) as { segments: { name: string; records: { id: string }[] }[] };
+    assert.deepEqual(inventory.segments.flatMap((x) => x.records.map((rec) => rec.id)), [recordingId]);
+    assert.match(readFileSync(join(aside, 'README.txt'), 'utf8'), /cannot be decrypted/);
+
+    // a working, empty archive with the same keys and a new log origin
+    const status = await cli(c, ['status', '--json']);
+    assert.equal(status.code, 0, status.stderr);
+    const s = JSON.parse(status.stdout) as { recordings: number; log: { origin: string; size: number } };
+    assert.equal(s.recordings, 0);
+    assert.notEqual(s.log.origin, origin, 'a new log never continues under the old origin');
+    const fsck = await cli(c, ['fsck']);
+    assert.equal(fsck.code, 0, fsck.stdout + fsck.stderr);
+    const site = openSite(c);
+    try {
+      const e = site.log.entries(0, site.log.size()).find((x) => x.action === 'index.rebuilt');
+      assert.ok(e, 'the rebuild is the new log\'s first word');
+      assert.equal(e.detail.records, 1);
+      assert.equal(e.detail.segments, 1);
+      assert.notEqual(site.meta.id, siteId);
+    } finally {
+      await site.close();
+    }
+    // and it refuses on a healthy index
+    const again = await cli(c, ['index', 'rebuild', '--confirm']);
+    assert.equal(again.code, 2);
+    assert.match(again.stderr, /the index .* is fine; there is nothing to rebuild/);
+  });
+
+  it('index_rebuild_takes_an_index_that_was_cut_short_aside_too', async () => {
+    const c = copySite(base);
+    const path = join(c.dataDir, 'index', 'data.mdb');
+    const size = statSync(path).size;
+    truncateSync(path, 8192);
+    const r = await cli(c, ['index', 'rebuild', '--confirm']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /damaged/);
+    const aside = readdirSync(c.dataDir).find((n) => n.startsWith('lost-'))!;
+    assert.equal(statSync(join(c.dataDir, aside, 'index', 'data.mdb')).size, 8192);
+    assert.ok(size > 8192);
+    assert.equal((await cli(c, ['status'])).code, 0);
   });
 });

@@ -18,7 +18,7 @@ import { cliPrincipal } from '../auth/roles.ts';
 import { auditCommand } from './audit.ts';
 import { tokenCmd, userCmd } from './users.ts';
 import { approveCmd, deleteCmd, holdCmd } from './holds.ts';
-import { compactCmd, keysCmd } from './maintenance.ts';
+import { compactCmd, indexCmd, keysCmd } from './maintenance.ts';
 import { startService } from '../service.ts';
 import { parse, type Command, type Io } from './main.ts';
 import { withArchive } from './with-site.ts';
@@ -316,4 +316,5 @@ export const commands: Record<string, Command> = {
   delete: deleteCmd,
   compact: compactCmd,
   keys: keysCmd,
+  index: indexCmd,
 };

@@ -41,6 +41,8 @@ export interface OpenSiteOptions {
   create?: boolean;
   /** open the index read-only and write nothing (fsck) */
   readOnly?: boolean;
+  /** with create: the keys in <data>/keys are this site's (only `tresor index rebuild`) */
+  adoptKeys?: boolean;
 }
 
 /** There is no archive here; the CLI adds where it looked. */
@@ -67,10 +69,11 @@ function indexLost(dataDir: string, what: string, traces: string): TresorError {
  * files is refused too. Returns false when there is no index and `create` allows one
  * (otherwise that is E_NO_ARCHIVE).
  */
-export function checkIndexFile(dataDir: string, create = false): boolean {
+export function checkIndexFile(dataDir: string, create = false, adoptKeys = false): boolean {
   const file = inspectIndexFile(dataDir);
   if (file.kind !== 'missing' && file.kind !== 'empty') return true;
   const traces = archiveTraces(dataDir);
+  if (adoptKeys) traces.keys = [];
   if (hasTraces(traces)) throw indexLost(dataDir, file.kind === 'empty' ? 'empty (index/data.mdb has 0 bytes)' : 'missing (no index/data.mdb)', describeTraces(traces));
   if (!create) throw noArchive(dataDir);
   return false;
@@ -80,7 +83,7 @@ export function checkIndexFile(dataDir: string, create = false): boolean {
 export function openSite(config: Config, opts: OpenSiteOptions = {}): Site {
   const { dataDir } = config;
   const create = opts.create === true && !opts.readOnly;
-  if (!checkIndexFile(dataDir, create)) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  if (!checkIndexFile(dataDir, create, opts.adoptKeys)) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const store = openIndex(dataDir, { readOnly: opts.readOnly });
   try {
     let meta = store.meta.get('site') as SiteMeta | undefined;
