@@ -85,3 +85,15 @@ function nextMagic(fd: number, from: number, size: number, at: (pos: number) => 
   }
   return null;
 }
+
+/** The first 8 bytes of a segment file, and whether they are the magic (fsck). */
+export function segmentMagic(path: string): { ok: boolean; magic: string } {
+  const fd = openSync(path, 'r');
+  try {
+    const b = Buffer.alloc(8);
+    const n = readSync(fd, b, 0, 8, 0);
+    return { ok: n === 8 && b.equals(SEGMENT_MAGIC), magic: b.subarray(0, n).toString('latin1').replace(/[^\x20-\x7e]/g, '?') };
+  } finally {
+    closeSync(fd);
+  }
+}

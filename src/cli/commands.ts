@@ -229,6 +229,7 @@ const fsckCmd: Command = async (args, { config, io }) => {
     const logReport = await site.log.verifyAll((d: number, t: number) => io.err(`fsck: log ${d}/${t} entries`));
     const problems = [...r.problems, ...logReport.problems.map((p: string) => `log: ${p}`)];
     io.out(`checked ${r.recordings} recordings (${(r.bytesChecked / 1048576).toFixed(1)} MiB) in ${r.segments} segments, ${site.log.size()} log entries`);
+    for (const n of r.notes) io.out(`NOTE ${n}`);
     for (const p of problems) io.out(`PROBLEM ${p}`);
     io.out(problems.length ? `${problems.length} problem(s)` : 'clean');
     return problems.length ? 1 : 0;

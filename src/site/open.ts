@@ -5,7 +5,7 @@ import { newId } from '../core/ids.ts';
 import type { Config } from '../config/index.ts';
 import { openIndex, type IndexStore } from '../index/index.ts';
 import { inspectIndexFile } from '../index/meta-page.ts';
-import { openKeyring, type Keyring } from '../crypto/index.ts';
+import { openKeyring, type KekRotationState, type Keyring } from '../crypto/index.ts';
 import { createNoteSigner } from '../crypto/signing.ts';
 import { createAuditLog, type AuditLog } from '../audit/index.ts';
 import { join } from 'node:path';
@@ -17,6 +17,52 @@ export interface SiteMeta {
   createdAt: string;
   origin: string;
   fingerprints: Keyring['fingerprints'];
+  /**
+   * The fingerprint of every KEK epoch this archive made (at creation and by rotation),
+   * epoch → fingerprint. Every epoch in the kek file must be one of them. Absent in
+   * archives made before it existed; filled in at their next open.
+   */
+  kekEpochs?: Record<string, string>;
+}
+
+/** index `meta` key of a KEK rotation in progress (site/rotate-keys.ts) */
+export const KEK_ROTATION_KEY = 'kekRotation';
+
+/**
+ * Which KEK epochs (and fingerprints) the archive knows. For an archive from before
+ * `kekEpochs`: the lowest epoch in the file under the stored KEK fingerprint, plus what a
+ * pending rotation recorded.
+ */
+export function knownKekEpochs(meta: SiteMeta, keys: Keyring, pending: KekRotationState | undefined): Record<string, string> {
+  if (meta.kekEpochs) return meta.kekEpochs;
+  if (!pending) return { [String(keys.epochs[0])]: meta.fingerprints.kek };
+  // mid-rotation (begun by an older version): the epochs it began with, and its new one
+  const known: Record<string, string> = {};
+  for (const e of pending.from) if (keys.epochFingerprints[String(e)]) known[String(e)] = keys.epochFingerprints[String(e)]!;
+  known[String(pending.to)] = pending.fingerprint;
+  return known;
+}
+
+/** Every epoch in the kek file must be one this archive made (issue 9: an appended line was accepted). */
+export function checkKekEpochs(meta: SiteMeta, keys: Keyring, pending: KekRotationState | undefined): void {
+  const known = knownKekEpochs(meta, keys, pending);
+  for (const e of keys.epochs) {
+    const fp = keys.epochFingerprints[String(e)];
+    if (known[String(e)] !== fp) {
+      throw new TresorError('E_KEYS_INVALID',
+        `the kek file in ${keys.source.dir} has epoch ${e} (fingerprint ${fp}), which is not one this archive knows` +
+        `${known[String(e)] ? ` (its epoch ${e} has fingerprint ${known[String(e)]})` : ''}: a line added by hand, or a kek file of another archive? ` +
+        'New recordings would be sealed under it. Restore the kek file from your backup (new epochs come only from `tresor keys rotate`). Refusing to start.');
+    }
+  }
+}
+
+/** A rotation stopped between switching the index to the new KEK and dropping the old epochs. */
+function rotationUnfinished(pending: KekRotationState, dir: string): TresorError {
+  return new TresorError('E_ROTATION_UNFINISHED',
+    `a key rotation to epoch ${pending.to} was interrupted (${pending.state === 'drop' ? 'after the index switched to the new key' : 'while data keys were rewrapped'}); ` +
+    `the kek file in ${dir} is not wrong. With the service stopped, run \`tresor keys rotate\` again: it finishes the rotation, then the archive opens.`,
+  { detail: { toEpoch: pending.to, state: pending.state } });
 }
 
 export interface Site {
@@ -96,6 +142,8 @@ export function openSite(config: Config, opts: OpenSiteOptions = {}): Site {
     }
     const keys = openKeyring(dataDir, meta !== undefined || !create);
     if (meta) {
+      const pending = store.meta.get(KEK_ROTATION_KEY) as KekRotationState | undefined;
+      if (pending && meta.fingerprints.kek !== keys.fingerprints.kek) throw rotationUnfinished(pending, keys.source.dir);
       for (const k of ['kek', 'logSigning', 'indexSecret'] as const) {
         if (meta.fingerprints[k] !== keys.fingerprints[k]) {
           throw new TresorError('E_KEYS_INVALID',
@@ -108,9 +156,18 @@ export function openSite(config: Config, opts: OpenSiteOptions = {}): Site {
           `log.origin is "${config.log.origin}" but this archive's log was started as "${meta.origin}"; ` +
           'an origin cannot change (auditors pin it). Remove log.origin from the configuration.');
       }
+      checkKekEpochs(meta, keys, pending);
+      if (!meta.kekEpochs && !opts.readOnly) {
+        const m = { ...meta, kekEpochs: knownKekEpochs(meta, keys, pending) };
+        store.root.transactionSync(() => store.meta.put('site', m));
+        meta = m;
+      }
     } else {
       const id = newId();
-      meta = { id, createdAt: new Date().toISOString(), origin: config.log.origin ?? defaultOrigin(id), fingerprints: keys.fingerprints };
+      meta = {
+        id, createdAt: new Date().toISOString(), origin: config.log.origin ?? defaultOrigin(id),
+        fingerprints: keys.fingerprints, kekEpochs: keys.epochFingerprints,
+      };
       const m = meta;
       store.root.transactionSync(() => {
         if (!store.meta.get('site')) store.meta.put('site', m);
