@@ -2,6 +2,7 @@ import { existsSync, statfsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { TresorError, isTresorError } from '../core/errors.ts';
+import { parseDateRange } from '../core/dates.ts';
 import type { RecordingView } from '../core/types.ts';
 import type { Config } from '../config/index.ts';
 import { openSite, type Site } from '../site/open.ts';
@@ -23,13 +24,6 @@ import { startService } from '../service.ts';
 import { parse, type Command, type Io } from './main.ts';
 import { withArchive } from './with-site.ts';
 import { countRecordings } from '../index/index.ts';
-
-function parseDate(s: string | undefined, what: string): number | undefined {
-  if (s === undefined) return undefined;
-  const t = Date.parse(s);
-  if (Number.isNaN(t)) throw new TresorError('E_USAGE', `${what}: not a date (use 2026-11-27 or 2026-11-27T14:00:00Z)`);
-  return t;
-}
 
 function fmtDuration(ms: number): string {
   const s = Math.round(ms / 1000);
@@ -177,10 +171,12 @@ const listCmd: Command = async (args, { config, actor, io }) => {
   const number = values.number ? normalizeNumber(values.number, config.phone) : undefined;
   if (values.number && !number) throw new TresorError('E_USAGE', `--number: "${values.number}" is not a phone number`);
   if (values.direction && !['in', 'out', 'internal', 'unknown'].includes(values.direction)) throw new TresorError('E_USAGE', '--direction: in, out, internal or unknown');
+  // the same dates as the console and `tresor hold`: --until 2026-11-27 includes that local day
+  const range = parseDateRange(values.since, values.until, ['--since', '--until']);
   return withArchive(config, async (site, archive) => {
     const access = createAccess({ store: site.store, keys: site.keys, archive, log: site.log });
     const { items: rows } = await access.search(cliPrincipal(actor), {
-      fromMs: parseDate(values.since, '--since'), toMs: parseDate(values.until, '--until'), number, agent: values.agent,
+      ...range, number, agent: values.agent,
       queue: values.queue, direction: values.direction as RecordingView['direction'] | undefined,
       limit: values.limit ? Number(values.limit) : 1000,
     });
