@@ -48,7 +48,8 @@ async function openAll(config: Config): Promise<Opened> {
   return {
     config, site, archive, access,
     async ingestCall(n, seconds = 4) {
-      const path = await makeAudio(work, nameOf(n), { format: 'wav-pcm8k', seconds, seed: seed++ });
+      // noise with its own seed: a tone of the same length is the same bytes, i.e. a duplicate
+      const path = await makeAudio(work, nameOf(n), { format: 'wav-pcm8k', seconds, source: 'noise', seed: seed++ });
       const o = await ingest.ingestFile({ path, relPath: nameOf(n), sidecarPath: null });
       if (o.status !== 'archived') throw new Error(`ingest ${n}: ${JSON.stringify(o)}`);
       return o.id;

@@ -100,7 +100,8 @@ describe('a damaged index', () => {
       if (how === 'emptied') truncateSync(path, 0);
       else rmSync(join(c.dataDir, 'index'), { recursive: true });
       const before = snapshot(c.dataDir);
-      for (const args of [['serve'], ['status'], ['fsck'], ['init'], ['user', 'list']]) {
+      const commands = how === 'emptied' ? [['serve'], ['init'], ['fsck'], ['user', 'list']] : [['serve'], ['status']];
+      for (const args of commands) {
         // (before the fix, serve started on a new empty archive and ran until killed)
         const r = await cli(c, args, { timeoutMs: 30_000 });
         assert.equal(r.code, 1, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
