@@ -32,7 +32,7 @@ config.dataDir = join(dir, 'data');
 const say = (s: string) => process.stderr.write(s + '\n');
 
 async function main(): Promise<void> {
-  const site = openSite(config);
+  const site = openSite(config, { create: true });
   // 64 MiB segments: several files, as on a real box (1 GiB there)
   const archive = openArchive(config.dataDir, site.store, { maxSegmentBytes: 64 * 1024 * 1024 });
   const n = Math.ceil((MIB * 1024 * 1024) / RECORD);

@@ -48,7 +48,7 @@ let child: ChildProcess | null = null;
 
 try {
   // 1. Real calls through the real pipeline: 3-minute noise calls (Opus, ~360 KB each).
-  const site = openSite(config);
+  const site = openSite(config, { create: true });
   const archive = openArchive(config.dataDir, site.store);
   const ffmpeg = defaultFfmpegPath();
   const media = createMedia(await resolveFfmpeg(ffmpeg), { timeoutMs: 120_000, stallMs: 60_000 });

@@ -29,7 +29,7 @@ const dir = mkdtempSync(join(tmpdir(), 'tresor-bench-purge-'));
 try {
   const config: Config = { ...defaultConfig(), dataDir: join(dir, 'data'), inbox: join(dir, 'inbox') };
   mkdirSync(config.inbox, { recursive: true });
-  const site = openSite(config);
+  const site = openSite(config, { create: true });
   const archive = openArchive(config.dataDir, site.store);
   const ffmpeg = defaultFfmpegPath();
   const media = createMedia(await resolveFfmpeg(ffmpeg), { timeoutMs: 120_000, stallMs: 60_000 });

@@ -51,7 +51,8 @@ type Logger = (msg: string) => void;
  * only once the archive is consistent.
  */
 export async function startService(config: Config, say: Logger = (m) => console.error(m)): Promise<Service> {
-  const site = openSite(config);
+  // the service is the one place besides `tresor init` that may create an archive
+  const site = openSite(config, { create: true });
   const { store, log } = site;
   const ff = await resolveFfmpeg(config.ffmpeg);
   say(`tresor: ffmpeg ${ff.version} (${ff.source}: ${ff.path})`);

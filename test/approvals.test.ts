@@ -13,7 +13,7 @@ const refusal = (reason: string, code?: string) => (e: unknown) =>
 describe('four-eyes approvals', () => {
   let site: Site;
   before(() => {
-    site = openSite(testConfig());
+    site = openSite(testConfig(), { create: true });
   });
   after(async () => {
     await site.close();

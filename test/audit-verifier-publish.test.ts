@@ -101,21 +101,21 @@ describe('the verifier is published apart from the exports it checks', () => {
       `README.md must publish the verifier's SHA-256 (run: npx tsx scripts/verifier-sha256.ts --readme):\n  verify.mjs   ${d['verify.mjs']}\n  verify.html  ${d['verify.html']}`);
   });
 
-  it('tresor_audit_verifier_writes_the_verifier_and_prints_its_sha256_and_that_copy_verifies_an_export', () => {
+  it('tresor_audit_verifier_writes_the_verifier_and_prints_its_sha256_and_that_copy_verifies_an_export', async () => {
     const c = testConfig();
     const out = join(tempDir(), 'kept');
-    const r = cli(c, ['audit', 'verifier', '--out', out]);
+    const r = await cli(c, ['audit', 'verifier', '--out', out]);
     assert.equal(r.code, 0, r.stderr);
     const d = verifierDigests();
     assert.ok(r.stdout.includes(`${d['verify.mjs']}  ${out}/verify.mjs`), r.stdout);
     assert.ok(r.stdout.includes(`${d['verify.html']}  ${out}/verify.html`), r.stdout);
     assert.equal(readFileSync(join(out, 'verify.mjs'), 'utf8'), verifierFiles()['verify.mjs']);
     const exp = join(tempDir(), 'export');
-    assert.equal(cli(c, ['audit', 'export', '--out', exp]).code, 0);
+    assert.equal((await cli(c, ['audit', 'export', '--out', exp])).code, 0);
     const v = run(join(out, 'verify.mjs'), exp);
     assert.equal(v.code, 0, v.out);
     assert.match(v.out, /^VERIFIED: every check passed/);
-    assert.equal(cli(c, ['audit', 'verifier']).code, 2, '--out is required');
+    assert.equal((await cli(c, ['audit', 'verifier'])).code, 2, '--out is required');
   });
 });
 

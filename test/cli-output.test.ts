@@ -40,7 +40,7 @@ before(async () => {
   }));
   // a file that is not audio, whose extension lands in the quarantine reason
   writeFileSync(join(staging, 'junk.\x1bc'), randomBytes(4096));
-  const r = cli(c, ['ingest', join(staging, name), join(staging, 'junk.\x1bc')]);
+  const r = await cli(c, ['ingest', join(staging, name), join(staging, 'junk.\x1bc')]);
   ingestOut = r.stdout;
   id = /archived as ([0-9A-Z]{26})/.exec(r.stdout)?.[1] ?? '';
   assert.ok(id, r.stdout + r.stderr);
@@ -61,8 +61,8 @@ describe('the CLI never prints control characters from stored text', () => {
     ['status', ['status'], /although it is named "\.\\u001bc"/],
     ['quarantine list', ['quarantine', 'list'], /although it is named "\.\\u001bc"/],
   ] as const) {
-    it(`${what.replace(/ /g, '_')}_escapes_escape_sequences_from_names_and_sidecars`, () => {
-      const r = cli(c, typeof args === 'function' ? args() : [...args]);
+    it(`${what.replace(/ /g, '_')}_escapes_escape_sequences_from_names_and_sidecars`, async () => {
+      const r = await cli(c, typeof args === 'function' ? args() : [...args]);
       assert.equal(r.code, 0, r.stderr);
       assert.doesNotMatch(r.stdout, RAW, `raw control characters in: ${JSON.stringify(r.stdout)}`);
       assert.match(r.stdout, shows, 'the characters are shown, not dropped');

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { userInfo } from 'node:os';
 import { before, describe, it } from 'node:test';
-import { cli, configFile, envFor, testConfig, TRESOR } from './helpers/site.ts';
+import { cli, testConfig, type CliResult } from './helpers/site.ts';
 import { openSite } from '../src/site/open.ts';
 import { getUser, openTotp, ROLE_GRANT_KIND } from '../src/auth/index.ts';
 import { requestApproval } from '../src/retention/approvals.ts';
@@ -16,9 +15,8 @@ import type { Config } from '../src/config/index.ts';
 const PASSWORD = 'correct horse battery staple';
 const NEW_PASSWORD = 'a different long passphrase';
 
-function run(c: Config, args: string[], input?: string): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(TRESOR, args, { env: envFor(c, configFile(c)), encoding: 'utf8', timeout: 120_000, input: input ?? '' });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+function run(c: Config, args: string[], input?: string): Promise<CliResult> {
+  return cli(c, args, { input: input ?? '' });
 }
 
 interface UserJson { name: string; roles: string[]; disabled: boolean; totp: boolean; createdBy: string }
@@ -26,85 +24,86 @@ interface UserJson { name: string; roles: string[]; disabled: boolean; totp: boo
 describe('tresor user / token', () => {
   let c: Config;
   let tokenSecret = '';
-  const users = () => {
-    const r = cli(c, ['user', 'list', '--json']);
+  const users = async () => {
+    const r = await cli(c, ['user', 'list', '--json']);
     assert.equal(r.code, 0, r.stderr);
     return JSON.parse(r.stdout) as UserJson[];
   };
 
-  before(() => {
+  before(async () => {
     c = testConfig();
+    assert.equal((await cli(c, ['init'])).code, 0, 'only serve and init create an archive');
   });
-  it('adds a user with the password from stdin; user list --json shows it (without secrets)', () => {
-    let r = run(c, ['user', 'add', '--name', 'boss', '--role', 'admin', '--password-stdin'], PASSWORD + '\n');
+  it('adds a user with the password from stdin; user list --json shows it (without secrets)', async () => {
+    let r = await run(c, ['user', 'add', '--name', 'boss', '--role', 'admin', '--password-stdin'], PASSWORD + '\n');
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /added user boss \(admin\)/);
-    r = run(c, ['user', 'add', '--name', 'sam', '--role', 'supervisor', '--role', 'auditor', '--password-stdin'], PASSWORD);
+    r = await run(c, ['user', 'add', '--name', 'sam', '--role', 'supervisor', '--role', 'auditor', '--password-stdin'], PASSWORD);
     assert.equal(r.code, 0, r.stderr);
-    const list = cli(c, ['user', 'list', '--json']);
+    const list = await cli(c, ['user', 'list', '--json']);
     assert.ok(!list.stdout.includes('scrypt') && !list.stdout.includes('passwordHash'));
-    const sam = users().find((u) => u.name === 'sam')!;
+    const sam = (await users()).find((u) => u.name === 'sam')!;
     assert.deepEqual(sam.roles, ['supervisor', 'auditor']);
     assert.equal(sam.disabled, false);
     assert.equal(sam.totp, false);
     assert.equal(sam.createdBy, `cli:${userInfo().username}`);
-    const text = cli(c, ['user', 'list']);
+    const text = await cli(c, ['user', 'list']);
     assert.match(text.stdout, /^sam\tsupervisor,auditor\tenabled\toff\t/m);
   });
 
-  it('refuses bad input with exit code 2 and a clear message', () => {
-    let r = run(c, ['user', 'add', '--name', 'x', '--role', 'wizard', '--password-stdin'], PASSWORD);
+  it('refuses bad input with exit code 2 and a clear message', async () => {
+    let r = await run(c, ['user', 'add', '--name', 'x', '--role', 'wizard', '--password-stdin'], PASSWORD);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /unknown role "wizard" \(admin, supervisor, dpo, auditor\)/);
-    r = run(c, ['user', 'add', '--name', 'x', '--role', 'auditor', '--password-stdin'], '');
+    r = await run(c, ['user', 'add', '--name', 'x', '--role', 'auditor', '--password-stdin'], '');
     assert.equal(r.code, 2);
     assert.match(r.stderr, /no password on stdin/);
-    r = run(c, ['user', 'add', '--name', 'x', '--role', 'auditor', '--password-stdin'], 'short\n');
+    r = await run(c, ['user', 'add', '--name', 'x', '--role', 'auditor', '--password-stdin'], 'short\n');
     assert.equal(r.code, 2);
     assert.match(r.stderr, /at least 12 characters/);
-    r = run(c, ['user', 'add', '--name', 'x', '--role', 'auditor'], PASSWORD);
+    r = await run(c, ['user', 'add', '--name', 'x', '--role', 'auditor'], PASSWORD);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--password-stdin/);
-    r = run(c, ['user', 'add', '--name', 'Not OK', '--role', 'auditor', '--password-stdin'], PASSWORD);
+    r = await run(c, ['user', 'add', '--name', 'Not OK', '--role', 'auditor', '--password-stdin'], PASSWORD);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /user name is 1-64 characters/);
-    r = run(c, ['user', 'add', '--name', 'x', '--password-stdin'], PASSWORD);
+    r = await run(c, ['user', 'add', '--name', 'x', '--password-stdin'], PASSWORD);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /at least one role/);
-    r = run(c, ['user', 'roles', '--name', 'sam', '--role', 'root'], '');
+    r = await run(c, ['user', 'roles', '--name', 'sam', '--role', 'root'], '');
     assert.equal(r.code, 2);
-    r = run(c, ['user', 'frobnicate'], '');
+    r = await run(c, ['user', 'frobnicate'], '');
     assert.equal(r.code, 2);
     assert.match(r.stderr, /unknown user command "frobnicate"/);
-    r = run(c, ['user', 'disable', '--name', 'ghost'], '');
+    r = await run(c, ['user', 'disable', '--name', 'ghost'], '');
     assert.equal(r.code, 1);
     assert.match(r.stderr, /no user "ghost"/);
-    assert.ok(!users().some((u) => u.name === 'x'));
+    assert.ok(!(await users()).some((u) => u.name === 'x'));
   });
 
-  it('never disables or demotes the last enabled administrator', () => {
-    let r = cli(c, ['user', 'disable', '--name', 'boss']);
+  it('never disables or demotes the last enabled administrator', async () => {
+    let r = await cli(c, ['user', 'disable', '--name', 'boss']);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /last enabled administrator/);
-    r = cli(c, ['user', 'roles', '--name', 'boss', '--role', 'auditor']);
+    r = await cli(c, ['user', 'roles', '--name', 'boss', '--role', 'auditor']);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /last enabled administrator/);
-    const boss = users().find((u) => u.name === 'boss')!;
+    const boss = (await users()).find((u) => u.name === 'boss')!;
     assert.deepEqual(boss.roles, ['admin']);
     assert.equal(boss.disabled, false);
     // with a second admin the first may step down
-    assert.equal(cli(c, ['user', 'roles', '--name', 'sam', '--role', 'admin', '--role', 'supervisor']).code, 0);
-    r = cli(c, ['user', 'disable', '--name', 'sam']);
+    assert.equal((await cli(c, ['user', 'roles', '--name', 'sam', '--role', 'admin', '--role', 'supervisor'])).code, 0);
+    r = await cli(c, ['user', 'disable', '--name', 'sam']);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(cli(c, ['user', 'roles', '--name', 'boss', '--role', 'auditor']).code, 1, 'a disabled admin does not count');
-    assert.equal(cli(c, ['user', 'enable', '--name', 'sam']).code, 0);
-    r = cli(c, ['user', 'roles', '--name', 'boss', '--role', 'admin', '--role', 'dpo']);
+    assert.equal((await cli(c, ['user', 'roles', '--name', 'boss', '--role', 'auditor'])).code, 1, 'a disabled admin does not count');
+    assert.equal((await cli(c, ['user', 'enable', '--name', 'sam'])).code, 0);
+    r = await cli(c, ['user', 'roles', '--name', 'boss', '--role', 'admin', '--role', 'dpo']);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(users().find((u) => u.name === 'boss')!.roles, ['admin', 'dpo']);
+    assert.deepEqual((await users()).find((u) => u.name === 'boss')!.roles, ['admin', 'dpo']);
   });
 
-  it('token create prints the token once; token list never shows it; revoke works', () => {
-    let r = cli(c, ['token', 'create', '--user', 'sam', '--label', 'siem']);
+  it('token create prints the token once; token list never shows it; revoke works', async () => {
+    let r = await cli(c, ['token', 'create', '--user', 'sam', '--label', 'siem']);
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
     assert.equal(lines.length, 1, 'only the token on stdout');
@@ -114,32 +113,32 @@ describe('tresor user / token', () => {
     const id = token.split('_')[1]!;
     const secret = token.slice(`tresor_${id}_`.length);
     for (const args of [['token', 'list'], ['token', 'list', '--json'], ['token', 'list', '--user', 'sam', '--json']]) {
-      const l = cli(c, args);
+      const l = await cli(c, args);
       assert.equal(l.code, 0);
       assert.ok(l.stdout.includes(id), `${args.join(' ')} lists the id`);
       assert.ok(!l.stdout.includes(secret), `${args.join(' ')} hides the secret`);
       assert.ok(!/secretSha256/.test(l.stdout));
     }
-    const rows = JSON.parse(cli(c, ['token', 'list', '--json']).stdout) as { id: string; user: string; label: string; revokedAt: string | null }[];
+    const rows = JSON.parse((await cli(c, ['token', 'list', '--json'])).stdout) as { id: string; user: string; label: string; revokedAt: string | null }[];
     assert.deepEqual(rows.map((t) => [t.id, t.user, t.label, t.revokedAt]), [[id, 'sam', 'siem', null]]);
-    assert.deepEqual(JSON.parse(cli(c, ['token', 'list', '--user', 'boss', '--json']).stdout), []);
-    assert.equal(cli(c, ['token', 'create', '--user', 'ghost']).code, 1);
-    assert.equal(cli(c, ['token', 'create']).code, 2);
-    r = cli(c, ['token', 'revoke', id]);
+    assert.deepEqual(JSON.parse((await cli(c, ['token', 'list', '--user', 'boss', '--json'])).stdout), []);
+    assert.equal((await cli(c, ['token', 'create', '--user', 'ghost'])).code, 1);
+    assert.equal((await cli(c, ['token', 'create'])).code, 2);
+    r = await cli(c, ['token', 'revoke', id]);
     assert.equal(r.code, 0, r.stderr);
-    const after = JSON.parse(cli(c, ['token', 'list', '--json']).stdout) as { revokedAt: string | null }[];
+    const after = JSON.parse((await cli(c, ['token', 'list', '--json'])).stdout) as { revokedAt: string | null }[];
     assert.ok(after[0]!.revokedAt);
-    assert.equal(cli(c, ['token', 'revoke', '01JZZZZZZZZZZZZZZZZZZZZZZZ']).code, 1);
+    assert.equal((await cli(c, ['token', 'revoke', '01JZZZZZZZZZZZZZZZZZZZZZZZ'])).code, 1);
     tokenSecret = secret;
   });
 
   it('enrols and removes TOTP, resets a password; the log names cli:<user> and holds no secret', async () => {
-    let r = cli(c, ['user', 'totp', '--name', 'sam']);
+    let r = await cli(c, ['user', 'totp', '--name', 'sam']);
     assert.equal(r.code, 0, r.stderr);
     const secret = /^secret ([A-Z2-7]+)$/m.exec(r.stdout)?.[1];
     assert.ok(secret);
     assert.match(r.stdout, new RegExp(`^uri +otpauth://totp/Tresor%3Asam\\?secret=${secret}&`, 'm'));
-    assert.equal(users().find((u) => u.name === 'sam')!.totp, true);
+    assert.equal((await users()).find((u) => u.name === 'sam')!.totp, true);
     const sealed = openSite(c);
     try {
       // sealed by the keyring at rest (issue 16), and it opens to what was printed
@@ -149,12 +148,12 @@ describe('tresor user / token', () => {
     } finally {
       await sealed.close();
     }
-    assert.equal(cli(c, ['user', 'totp-remove', '--name', 'sam']).code, 0);
-    assert.equal(users().find((u) => u.name === 'sam')!.totp, false);
+    assert.equal((await cli(c, ['user', 'totp-remove', '--name', 'sam'])).code, 0);
+    assert.equal((await users()).find((u) => u.name === 'sam')!.totp, false);
 
-    r = run(c, ['user', 'reset-password', '--name', 'sam', '--password-stdin'], NEW_PASSWORD + '\n');
+    r = await run(c, ['user', 'reset-password', '--name', 'sam', '--password-stdin'], NEW_PASSWORD + '\n');
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(run(c, ['user', 'reset-password', '--name', 'sam', '--password-stdin'], '').code, 2);
+    assert.equal((await run(c, ['user', 'reset-password', '--name', 'sam', '--password-stdin'], '')).code, 2);
 
     const site = openSite(c);
     try {
@@ -189,9 +188,9 @@ describe('tresor user / token', () => {
     } finally {
       await site.close();
     }
-    const r = cli(c, ['approve', id]);
+    const r = await cli(c, ['approve', id]);
     assert.equal(r.code, 0, r.stderr);
-    assert.ok(users().find((u) => u.name === 'sam')!.roles.includes('dpo'));
+    assert.ok((await users()).find((u) => u.name === 'sam')!.roles.includes('dpo'));
     const after = openSite(c);
     try {
       const e = after.log.about('target', 'user:sam', 5).find((x) => x.action === 'user.changed')!;

@@ -14,7 +14,7 @@ import { createIngest } from '../src/ingest/pipeline.ts';
 import { createMedia, resolveFfmpeg, type Media } from '../src/media/index.ts';
 import { dropRecording, getRecording } from '../src/index/index.ts';
 import type { Config } from '../src/config/index.ts';
-import { cli, configFile, envFor, testConfig, TRESOR } from './helpers/site.ts';
+import { cli, testConfig } from './helpers/site.ts';
 import { makeAudio } from './helpers/audio.ts';
 
 // Compaction on a real archive with real audio: purged records are dead bytes; compaction
@@ -40,7 +40,7 @@ function nameOf(n: number): string {
 }
 
 async function openAll(config: Config): Promise<Opened> {
-  const site = openSite(config);
+  const site = openSite(config, { create: true });
   const archive = openArchive(config.dataDir, site.store);
   const access = createAccess({ store: site.store, keys: site.keys, archive, log: site.log });
   const ingest = createIngest({ config: { ...config, ingest: { ...config.ingest, disposition: 'keep' } }, store: site.store, keys: site.keys, archive, log: site.log, media });
@@ -48,7 +48,8 @@ async function openAll(config: Config): Promise<Opened> {
   return {
     config, site, archive, access,
     async ingestCall(n, seconds = 4) {
-      const path = await makeAudio(work, nameOf(n), { format: 'wav-pcm8k', seconds, seed: seed++ });
+      // noise with its own seed: a tone of the same length is the same bytes, i.e. a duplicate
+      const path = await makeAudio(work, nameOf(n), { format: 'wav-pcm8k', seconds, source: 'noise', seed: seed++ });
       const o = await ingest.ingestFile({ path, relPath: nameOf(n), sidecarPath: null });
       if (o.status !== 'archived') throw new Error(`ingest ${n}: ${JSON.stringify(o)}`);
       return o.id;
@@ -237,7 +238,7 @@ describe('archive compaction', () => {
     const config = copySite(base.config);
     const o = await openAll(config);
     try {
-      const r = cli(config, ['compact']);
+      const r = await cli(config, ['compact']);
       assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, new RegExp(`process\\(es\\) ${process.pid} have its index open`));
       assert.match(r.stderr, /Stop the service first/);
@@ -250,8 +251,8 @@ describe('archive compaction', () => {
     it(`compact_cli_killed_at_${point}_loses_nothing_and_the_next_start_is_clean`, async () => {
       const config = copySite(base.config);
       const before = archiveBytes(config);
-      const r = spawnSync(TRESOR, ['compact'], { env: { ...envFor(config, configFile(config)), TRESOR_TEST_FAULT: `compact:${point}` }, encoding: 'utf8', timeout: 120_000 });
-      assert.equal(r.signal, 'SIGKILL', `${r.status} ${r.stderr}`);
+      const r = await cli(config, ['compact'], { env: { TRESOR_TEST_FAULT: `compact:${point}` } });
+      assert.equal(r.signal, 'SIGKILL', `${r.code} ${r.stderr}`);
       // next start: recovery (as the service runs it), then everything reads and checks
       const o = await openAll(config);
       try {
@@ -266,7 +267,7 @@ describe('archive compaction', () => {
         await o.close();
       }
       // and compaction then completes
-      const again = cli(config, ['compact']);
+      const again = await cli(config, ['compact']);
       assert.equal(again.code, 0, again.stderr);
       const o2 = await openAll(config);
       try {
@@ -284,19 +285,19 @@ describe('archive compaction', () => {
   it('compact_cli_killed_before_recovery_then_compact_again_cleans_up_itself', async () => {
     // no service start in between: `tresor compact` finds the leftovers itself
     const config = copySite(base.config);
-    const r = spawnSync(TRESOR, ['compact'], { env: { ...envFor(config, configFile(config)), TRESOR_TEST_FAULT: 'compact:written' }, encoding: 'utf8', timeout: 120_000 });
+    const r = await cli(config, ['compact'], { env: { TRESOR_TEST_FAULT: 'compact:written' } });
     assert.equal(r.signal, 'SIGKILL');
     assert.equal(readdirSync(join(config.dataDir, 'archive')).length, 2, 'old segment + the dead copy');
-    const again = cli(config, ['compact', '--min-dead', '0.5']);
+    const again = await cli(config, ['compact', '--min-dead', '0.5']);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /compacted 1 segment\(s\) into 1/);
     assert.match(again.stdout, /index compacted \(free pages dropped\): \d+ → \d+ pages/, 'the index is compacted too');
     assert.match(again.stderr, /compact: (copy|verify|commit)/);
     assert.equal(readdirSync(join(config.dataDir, 'archive')).length, 1);
-    const fsckOut = cli(config, ['fsck']);
+    const fsckOut = await cli(config, ['fsck']);
     assert.equal(fsckOut.code, 0, fsckOut.stdout);
     assert.match(fsckOut.stdout, /clean/);
-    const bad = cli(config, ['compact', '--min-dead', '2']);
+    const bad = await cli(config, ['compact', '--min-dead', '2']);
     assert.equal(bad.code, 2);
   });
 });

@@ -34,7 +34,8 @@ describe('the console in a browser', { skip }, () => {
     const stamp = `${y.getFullYear()}${String(y.getMonth() + 1).padStart(2, '0')}${String(y.getDate()).padStart(2, '0')}-101500`;
     const call = await makeAudio(work, `in-4930123456-015112345678-${stamp}-1764250000.12.wav`, { format: 'wav-pcm8k', seconds: 60, source: 'noise', seed: 3 });
     const other = await makeAudio(work, `in-4930123456-0301111111-${stamp}-1764250001.13.wav`, { format: 'wav-pcm8k', seconds: 5, seed: 4 });
-    const r = cli(c, ['ingest', call, other]);
+    assert.equal((await cli(c, ['init'])).code, 0, 'only serve and init create an archive');
+    const r = await cli(c, ['ingest', call, other]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     callId = /015112345678.*archived as ([0-9A-Z]{26})/.exec(r.stdout)![1]!;
     const site = openSite(c);

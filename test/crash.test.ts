@@ -57,13 +57,13 @@ test('crash_kill9_during_ingest_loses_nothing_and_stores_nothing_twice', { timeo
   const [code] = await once(child, 'exit');
   assert.equal(code, 0, err);
 
-  const list = cli(c, ['list', '--json']);
+  const list = await cli(c, ['list', '--json']);
   assert.equal(list.code, 0, list.stderr);
   const rows = JSON.parse(list.stdout) as RecordingView[];
   assert.equal(rows.length, 12, `kills after ${kills.join(', ')} ms; service said:\n${err}`);
   assert.deepEqual(new Set(rows.map((r) => r.sourceSha256)), hashes);
-  const fsck = cli(c, ['fsck']);
+  const fsck = await cli(c, ['fsck']);
   assert.equal(fsck.code, 0, fsck.stdout + fsck.stderr);
-  const verify = cli(c, ['audit', 'verify']);
+  const verify = await cli(c, ['audit', 'verify']);
   assert.equal(verify.code, 0, verify.stdout + verify.stderr);
 });

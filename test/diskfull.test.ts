@@ -21,21 +21,22 @@ test('diskfull_keeps_sources_reports_clearly_and_leaves_a_clean_archive', { skip
   mkdirSync(c.dataDir, { recursive: true });
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=5m,mode=0700', 'tmpfs', c.dataDir]);
   try {
+    assert.equal((await cli(c, ['init'])).code, 0, 'only serve and init create an archive');
     const files: string[] = [];
     for (let i = 0; i < 5; i++) {
       files.push(await makeAudio(c.inbox, `call-${i}`, { format: 'wav-pcm16k', seconds: 40 + i, source: 'noise' }));
     }
     const sums = files.map((f) => createHash('sha256').update(readFileSync(f)).digest('hex'));
-    const r = cli(c, ['ingest', '--dispose', 'delete', ...files]);
+    const r = await cli(c, ['ingest', '--dispose', 'delete', ...files]);
     assert.equal(r.code, 1, 'a partial ingest exits non-zero');
     assert.match(r.stdout, /NOT DONE \(E_DISK_FULL\).*disk is (nearly )?full.*source left in the inbox/);
     const archived = files.filter((f) => !existsSync(f));
     const kept = files.filter((f) => existsSync(f));
     assert.ok(archived.length >= 1 && kept.length >= 1, r.stdout);
     for (const f of kept) assert.equal(createHash('sha256').update(readFileSync(f)).digest('hex'), sums[files.indexOf(f)], 'kept sources are untouched');
-    const fsck = cli(c, ['fsck']);
+    const fsck = await cli(c, ['fsck']);
     assert.equal(fsck.code, 0, fsck.stdout + fsck.stderr);
-    const list = JSON.parse(cli(c, ['list', '--json']).stdout) as { sourceSha256: string }[];
+    const list = JSON.parse((await cli(c, ['list', '--json'])).stdout) as { sourceSha256: string }[];
     assert.equal(list.length, archived.length);
   } finally {
     execFileSync('umount', ['-l', c.dataDir]);
@@ -165,9 +166,9 @@ test('diskfull_lmdb_commit_failure_defers_and_the_service_keeps_serving', { skip
     assert.equal(code, 0, err);
     assert.equal(err.match(/deferred \(E_DISK_FULL\)/g)!.length <= calls.length, true, `one deferral report per file at most:\n${err}`);
     if (process.env.SHOW) console.error(err);
-    const fsck = cli(c, ['fsck']);
+    const fsck = await cli(c, ['fsck']);
     assert.equal(fsck.code, 0, fsck.stdout + fsck.stderr);
-    const list = JSON.parse(cli(c, ['list', '--json']).stdout) as unknown[];
+    const list = JSON.parse((await cli(c, ['list', '--json'])).stdout) as unknown[];
     assert.equal(list.length, calls.length);
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { userInfo } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { webSite, type WebSite } from './helpers/web.ts';
-import { configFile, envFor, TRESOR } from './helpers/site.ts';
+import { cli } from './helpers/site.ts';
 import { cliPrincipal } from '../src/auth/index.ts';
 import { isTresorError } from '../src/core/errors.ts';
 import { newId } from '../src/core/ids.ts';
@@ -184,13 +183,9 @@ describe('legal holds and early deletion', () => {
   });
 
   describe('CLI', () => {
-    // spawnSync blocks this event-loop turn; lmdb renews this process's read snapshot on the
-    // next turn, so the test yields once before reading what the CLI process wrote.
-    const run = async (args: string[]) => {
-      const r = spawnSync(TRESOR, args, { env: envFor(w.config, configFile(w.config)), encoding: 'utf8', timeout: 120_000 });
-      await new Promise((res) => setTimeout(res, 5));
-      return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-    };
+    // asynchronously: this process has the site open (issue 9, item 9: a spawnSync here
+    // can deadlock on LMDB's writer lock)
+    const run = (args: string[]) => cli(w.config, args);
     const me = `cli:${userInfo().username}`;
 
     it('tresor hold add (ids and saved search), hold list --json; refusals exit 2 or 1 with the reason', async () => {

@@ -32,8 +32,8 @@ function inboxFiles(): string[] {
   return out.sort();
 }
 
-function list(): RecordingView[] {
-  const r = cli(c, ['list', '--json']);
+async function list(): Promise<RecordingView[]> {
+  const r = await cli(c, ['list', '--json']);
   assert.equal(r.code, 0, r.stderr);
   return JSON.parse(r.stdout) as RecordingView[];
 }
@@ -66,8 +66,8 @@ test('ingest_archives_every_pbx_codec_and_parses_freepbx_names', async () => {
     const p = await makeAudio(staging, name, o);
     execFileSync('mv', [p, join(day, name)]);
   }
-  const rows = await waitFor('all 8 archived', () => {
-    const r = list();
+  const rows = await waitFor('all 8 archived', async () => {
+    const r = await list();
     return r.length === 8 ? r : null;
   });
   assert.deepEqual(inboxFiles(), [], 'sources are removed once archived');
@@ -85,13 +85,13 @@ test('ingest_archives_every_pbx_codec_and_parses_freepbx_names', async () => {
 
   // extract gives playable Ogg/Opus with the call's length and channels
   const out = join(staging, 'stereo.opus');
-  const x = cli(c, ['extract', byCall.get('1764250000.7')!.id, '--out', out]);
+  const x = await cli(c, ['extract', byCall.get('1764250000.7')!.id, '--out', out]);
   assert.equal(x.code, 0, x.stderr);
   assert.equal(readFileSync(out).subarray(0, 4).toString(), 'OggS');
   const probe = execFileSync('ffmpeg', ['-hide_banner', '-i', out, '-f', 'null', '-'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   void probe;
   const wav = join(staging, 'stereo.wav');
-  assert.equal(cli(c, ['extract', byCall.get('1764250000.7')!.id, '--out', wav, '--format', 'wav']).code, 0);
+  assert.equal((await cli(c, ['extract', byCall.get('1764250000.7')!.id, '--out', wav, '--format', 'wav'])).code, 0);
   const h = readFileSync(wav);
   assert.equal(h.toString('ascii', 0, 4), 'RIFF');
   assert.equal(h.readUInt16LE(22), 2, 'WAV export keeps both channels');
@@ -109,8 +109,8 @@ test('ingest_quarantines_bad_input_byte_identical_with_a_reason', async () => {
   writeFileSync(files.empty, '');
   const hashes = Object.fromEntries(Object.entries(files).map(([k, p]) => [k, sha(p)]));
   for (const p of Object.values(files)) execFileSync('mv', [p, c.inbox]);
-  const q = await waitFor('4 in quarantine', () => {
-    const r = cli(c, ['quarantine', 'list', '--json']);
+  const q = await waitFor('4 in quarantine', async () => {
+    const r = await cli(c, ['quarantine', 'list', '--json']);
     const rows = JSON.parse(r.stdout) as { id: string; code: string; sourceSha256: string }[];
     return rows.length >= 4 ? rows : null;
   });
@@ -125,10 +125,10 @@ test('ingest_quarantines_bad_input_byte_identical_with_a_reason', async () => {
     assert.equal(reason.code, r.code);
     assert.ok(reason.message.length > 10);
     const back = join(staging, `restored-${r.id}`);
-    assert.equal(cli(c, ['quarantine', 'restore', r.id, '--out', back]).code, 0);
+    assert.equal((await cli(c, ['quarantine', 'restore', r.id, '--out', back])).code, 0);
     assert.equal(sha(back), r.sourceSha256, 'restored bytes are identical');
   }
-  const status = cli(c, ['status']);
+  const status = await cli(c, ['status']);
   assert.match(status.stdout, /quarantine 4 file\(s\)/);
   assert.match(status.stdout, /E_TRUNCATED/);
 });
@@ -163,16 +163,17 @@ test('ingest_keeps_odd_names_exactly_and_stores_a_repeated_delivery_once', async
   const again = await makeAudio(staging, 'first.wav', { format: 'wav-pcm8k', seconds: 1 });
   const copy = join(staging, 'second.wav');
   writeFileSync(copy, readFileSync(again));
+  // counted before the files go in: the service ingests while the CLI runs
+  const before = (await list()).length;
   for (const n of names) execFileSync('mv', [join(staging, n), c.inbox]);
   execFileSync('mv', [again, c.inbox]);
-  const before = list().length;
-  await waitFor('odd names archived', () => list().length === before + 4);
+  await waitFor('odd names archived', async () => (await list()).length === before + 4);
   execFileSync('mv', [copy, c.inbox]);
   await waitFor('inbox empty', () => inboxFiles().length === 0);
-  const rows = list();
+  const rows = await list();
   assert.equal(rows.length, before + 4, 'the second delivery is not stored again');
   for (const n of names) assert.ok(rows.some((r) => r.sourceName === n), n);
-  const logDup = cli(c, ['audit', 'verify']);
+  const logDup = await cli(c, ['audit', 'verify']);
   assert.equal(logDup.code, 0, logDup.stdout + logDup.stderr);
 });
 
@@ -199,8 +200,8 @@ test('ingest_data_directory_holds_no_plaintext_numbers_names_or_audio', async ()
   assert.deepEqual(hits, []);
 });
 
-test('fsck_is_clean_after_all_of_the_above', () => {
-  const r = cli(c, ['fsck']);
+test('fsck_is_clean_after_all_of_the_above', async () => {
+  const r = await cli(c, ['fsck']);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /clean/);
 });

@@ -186,7 +186,7 @@ test('service_journal_names_refused_files_by_a_reference_never_by_their_name', a
   assert.deepEqual(refs.map((r) => r[1]).sort(), ['E_NOT_REGULAR_FILE', 'E_TOO_LARGE', 'E_UNSUPPORTED_FORMAT']);
   // the operator at the box turns a reference back into the file
   const tooLarge = refs.find((r) => r[1] === 'E_TOO_LARGE')![0]!;
-  const r = cli(c, ['inbox', 'locate', tooLarge]);
+  const r = await cli(c, ['inbox', 'locate', tooLarge]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout.trim(), names[1]);
 });

@@ -6,9 +6,10 @@ import { Readable } from 'node:stream';
 import { isTresorError, type TresorError } from '../src/core/errors.ts';
 import { buildArgs } from '../src/media/args.ts';
 import { createMedia, type InputFormat } from '../src/media/index.ts';
-import { runFfmpeg } from '../src/media/run.ts';
+import { runFfmpeg, STDIO_GRACE_MS } from '../src/media/run.ts';
 import { makeAudio, wavHeader } from './helpers/audio.ts';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -102,7 +103,16 @@ describe('runFfmpeg limits', () => {
 describe('runFfmpeg early exits and input failures', () => {
   it('run_ffmpegStopsReadingEarly_epipeIgnored', async () => {
     // the data chunk says 0.1 s; 4 MB of further bytes follow that ffmpeg never reads
-    const wav = Buffer.concat([wavHeader({ sampleRate: 8000, channels: 1, bitsPerSample: 16, dataBytes: 1600 }), tone(800), Buffer.alloc(4 * 1024 * 1024, 7)]);
+    /** a killed orphan is a zombie until init reaps it: give that a moment */
+  async function goneSoon(pid: number): Promise<boolean> {
+    for (let i = 0; i < 50 && !gone(pid); i++) {
+      const st = (() => { try { return readFileSync(`/proc/${pid}/stat`, 'utf8'); } catch { return ''; } })();
+      if (/^\d+ \(.*\) Z/.test(st)) return true; // killed, waiting to be reaped
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return gone(pid);
+  }
+  const wav = Buffer.concat([wavHeader({ sampleRate: 8000, channels: 1, bitsPerSample: 16, dataBytes: 1600 }), tone(800), Buffer.alloc(4 * 1024 * 1024, 7)]);
     const r = await runFfmpeg(FF, OPUS_ARGS, { input: wav, timeoutMs: 10_000, stallMs: 5_000 });
     assert.equal(r.stdout.toString('latin1', 0, 4), 'OggS');
     assert.ok(r.stderr.outTimeUs! < 200_000);
@@ -156,6 +166,79 @@ describe('runFfmpeg early exits and input failures', () => {
       });
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+// TRESOR_FFMPEG may name a vendor wrapper script that forks. Its helper inherits our pipes;
+// killing only the direct child left that helper holding them, the run never settled, and
+// neither did the ingest or the service's stop (issue 9, item 5).
+describe('runFfmpeg with a forking wrapper', () => {
+  /** A wrapper that starts `helper` in the background (inheriting stdio), then runs `body`. */
+  async function wrapper(body: string, helper = 'sleep 300'): Promise<{ path: string; helperPid(): number; dir: string }> {
+    const dir = await mkdtemp(join(tmpdir(), 'tresor-wrap-'));
+    const path = join(dir, 'ffmpeg-wrapper');
+    const pidFile = join(dir, 'helper.pid');
+    await writeFile(path, `#!/bin/sh\n${helper} &\necho $! > ${pidFile}\n${body}\n`, { mode: 0o755 });
+    return { path, dir, helperPid: () => Number(readFileSync(pidFile, 'utf8').trim()) };
+  }
+  /** fails the test instead of hanging it when the run never settles */
+  function within<T>(ms: number, p: Promise<T>): Promise<T> {
+    let t: NodeJS.Timeout;
+    return Promise.race([p, new Promise<T>((_, rej) => (t = setTimeout(() => rej(new Error(`run did not settle within ${ms} ms`)), ms)))]).finally(() => clearTimeout(t));
+  }
+  /** a killed orphan is a zombie until init reaps it: give that a moment */
+  async function goneSoon(pid: number): Promise<boolean> {
+    for (let i = 0; i < 50 && !gone(pid); i++) {
+      const st = (() => { try { return readFileSync(`/proc/${pid}/stat`, 'utf8'); } catch { return ''; } })();
+      if (/^\d+ \(.*\) Z/.test(st)) return true; // killed, waiting to be reaped
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return gone(pid);
+  }
+  const wav = Buffer.concat([wavHeader({ sampleRate: 8000, channels: 1, bitsPerSample: 16, dataBytes: 16000 }), tone(8000)]);
+
+  it('run_wrapperHangsWithAGrandchildHoldingStdio_stallKillsTheWholeGroup', async () => {
+    const w = await wrapper('wait');
+    try {
+      const started = Date.now();
+      await assert.rejects(
+        within(8000, runFfmpeg(w.path, OPUS_ARGS, { input: wav, timeoutMs: 30_000, stallMs: 700 })),
+        (e: unknown) => isTresorError(e, 'E_FFMPEG_TIMEOUT') && e.detail.reason === 'stall',
+      );
+      assert.ok(Date.now() - started < 3000, `settled after ${Date.now() - started} ms (stall 700 ms)`);
+      assert.ok(await goneSoon(w.helperPid()), 'the grandchild was killed with the group');
+    } finally {
+      try { process.kill(w.helperPid(), 'SIGKILL'); } catch { /* gone */ }
+      await rm(w.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('run_wrapperExecsFfmpegButLeavesAHelper_succeedsAndTheHelperGoes', async () => {
+    const w = await wrapper(`exec ${FF} "$@"`);
+    try {
+      const r = await within(8000, runFfmpeg(w.path, OPUS_ARGS, { input: wav, timeoutMs: 30_000, stallMs: 5000 }));
+      assert.equal(r.stdout.toString('latin1', 0, 4), 'OggS');
+      assert.ok(Math.abs(r.stderr.outTimeUs! - 1_000_000) < 50_000, `duration ${r.stderr.outTimeUs} µs`);
+      assert.ok(await goneSoon(w.helperPid()), 'the helper holding our pipes was killed once ffmpeg exited');
+    } finally {
+      try { process.kill(w.helperPid(), 'SIGKILL'); } catch { /* gone */ }
+      await rm(w.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('run_helperEscapesTheGroup_runStillSettlesShortlyAfterTheExit', async () => {
+    // setsid moves the helper out of our group: it cannot be killed with it, but the run
+    // must not wait for it either
+    const w = await wrapper(`exec ${FF} "$@"`, 'setsid sleep 300');
+    try {
+      const started = Date.now();
+      const r = await within(8000, runFfmpeg(w.path, OPUS_ARGS, { input: wav, timeoutMs: 30_000, stallMs: 5000 }));
+      assert.equal(r.stdout.toString('latin1', 0, 4), 'OggS');
+      assert.ok(Date.now() - started < 1000 + STDIO_GRACE_MS + 2000, `settled after ${Date.now() - started} ms`);
+    } finally {
+      try { process.kill(w.helperPid(), 'SIGKILL'); } catch { /* gone */ }
+      await rm(w.dir, { recursive: true, force: true });
     }
   });
 });

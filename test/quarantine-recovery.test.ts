@@ -211,13 +211,13 @@ describe('quarantine in the console and the CLI', () => {
     writeFileSync(fixed, JSON.stringify({ direction: 'in', queue: 'cli-fixed' }));
     // the CLI is its own process: close this one's hold on the index first
     await w.close();
-    const r = cli(w.config, ['quarantine', 'retry', qid, '--sidecar', fixed]);
+    const r = await cli(w.config, ['quarantine', 'retry', qid, '--sidecar', fixed]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /archived as [0-9A-Z]{26}/);
-    const list = JSON.parse(cli(w.config, ['list', '--json', '--queue', 'cli-fixed']).stdout) as { direction: string }[];
+    const list = JSON.parse((await cli(w.config, ['list', '--json', '--queue', 'cli-fixed'])).stdout) as { direction: string }[];
     assert.equal(list.length, 1);
     assert.equal(list[0]!.direction, 'in');
-    const ql = JSON.parse(cli(w.config, ['quarantine', 'list', '--json']).stdout) as { id: string }[];
+    const ql = JSON.parse((await cli(w.config, ['quarantine', 'list', '--json'])).stdout) as { id: string }[];
     assert.ok(!ql.some((q) => q.id === qid));
     w = await webSite((c) => Object.assign(c, { dataDir: w.config.dataDir, inbox: w.config.inbox }));
   });

@@ -10,7 +10,7 @@ test('serve_on_a_taken_port_says_so_and_exits_instead_of_crashing', async () => 
   try {
     const c = testConfig();
     c.port = port;
-    const r = cli(c, ['serve']);
+    const r = await cli(c, ['serve']);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, new RegExp(`E_CONFIG: port ${port} on 127\\.0\\.0\\.1 is already in use`));
     assert.doesNotMatch(r.stderr, /Unhandled|at Server\./, 'no stack trace');

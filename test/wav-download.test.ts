@@ -250,11 +250,11 @@ describe('tresor extract --format wav', () => {
   it('writes_the_call_at_its_own_rate_streamed_to_the_file', async () => {
     const c = testConfig();
     const path = await makeAudio(tempDir(), 'in-4930123456-015112345678-20261127-142501-1764250009.1.wav', { format: 'wav-pcm16k', seconds: 2, channels: 2 });
-    const ing = cli(c, ['ingest', path]);
+    const ing = await cli(c, ['ingest', path]);
     const id = /archived as ([0-9A-Z]{26})/.exec(ing.stdout)?.[1];
     assert.ok(id, ing.stdout + ing.stderr);
     const out = join(tempDir(), 'call.wav');
-    const r = cli(c, ['extract', id!, '--out', out, '--format', 'wav']);
+    const r = await cli(c, ['extract', id!, '--out', out, '--format', 'wav']);
     assert.equal(r.code, 0, r.stderr);
     const wav = readFileSync(out);
     assert.match(r.stdout, new RegExp(`wrote ${wav.length} bytes \\(wav, 16000 Hz, 2 channel\\(s\\)\\)`));

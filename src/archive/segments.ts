@@ -59,6 +59,8 @@ export interface ArchiveOptions {
   maxSegmentBytes?: number;
   /** fault injection for tests: called before each write with the bytes about to go out */
   beforeWrite?: (segment: string, bytes: number) => void;
+  /** reads only (fsck): creates no folder, refuses appends */
+  readOnly?: boolean;
 }
 
 /** Thrown inside the commit transaction to abort it when the caller withdrew the record. */
@@ -79,7 +81,7 @@ export function listSegmentFiles(dir: string): string[] {
 export function openArchive(dataDir: string, store: IndexStore, opts: ArchiveOptions = {}): Archive {
   const dir = join(dataDir, 'archive');
   // fsynced into the data dir: segments fsync archive/ itself, which must survive too
-  mkdirDurableSync(dir);
+  if (!opts.readOnly) mkdirDurableSync(dir);
   const maxBytes = opts.maxSegmentBytes ?? 1024 * 1024 * 1024;
   const pidStart = processStartTime(process.pid);
 
@@ -215,6 +217,7 @@ export function openArchive(dataDir: string, store: IndexStore, opts: ArchiveOpt
   return {
     dir,
     append(id, payload, commit) {
+      if (opts.readOnly) return Promise.reject(new TresorError('E_INTERNAL', 'the archive is open read-only'));
       const run = queue.then(() => appendLocked(id, payload, commit));
       queue = run.catch(() => undefined);
       return run;

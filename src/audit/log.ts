@@ -22,6 +22,8 @@ export interface AuditLogOptions {
   clock?: Clock;
   /** where failures of the checkpoint timer go (default: stderr) */
   onTimerError?: (e: unknown) => void;
+  /** the index is open read-only (fsck): no catching-up writes at open */
+  readOnly?: boolean;
 }
 
 export interface AuditLog {
@@ -137,7 +139,7 @@ export function createAuditLog(store: IndexStore, opts: AuditLogOptions): AuditL
     }
   };
   checkAgainstSigned();
-  indexOlderEntries();
+  if (!opts.readOnly) indexOlderEntries();
 
   // Logs written before the target/actor index existed get it once, in batches.
   function indexOlderEntries(): void {

@@ -2,10 +2,11 @@ import { createWriteStream, existsSync, statfsSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { TresorError } from '../core/errors.ts';
+import { TresorError, isTresorError } from '../core/errors.ts';
+import { parseDateRange } from '../core/dates.ts';
 import type { RecordingView } from '../core/types.ts';
 import type { Config } from '../config/index.ts';
-import { openSite } from '../site/open.ts';
+import { openSite, type Site } from '../site/open.ts';
 import { fsck } from '../site/fsck.ts';
 import { openArchive, recoverSegments } from '../archive/index.ts';
 import { resolveFfmpeg, createMedia } from '../media/index.ts';
@@ -19,18 +20,11 @@ import { cliPrincipal } from '../auth/roles.ts';
 import { auditCommand } from './audit.ts';
 import { tokenCmd, userCmd } from './users.ts';
 import { approveCmd, approvalsCmd, deleteCmd, holdCmd } from './holds.ts';
-import { compactCmd, keysCmd } from './maintenance.ts';
+import { compactCmd, indexCmd, keysCmd } from './maintenance.ts';
 import { installFaultPolicy, startService } from '../service.ts';
 import { parse, type Command, type Io } from './main.ts';
 import { withArchive } from './with-site.ts';
 import { countRecordings } from '../index/index.ts';
-
-function parseDate(s: string | undefined, what: string): number | undefined {
-  if (s === undefined) return undefined;
-  const t = Date.parse(s);
-  if (Number.isNaN(t)) throw new TresorError('E_USAGE', `${what}: not a date (use 2026-11-27 or 2026-11-27T14:00:00Z)`);
-  return t;
-}
 
 function fmtDuration(ms: number): string {
   const s = Math.round(ms / 1000);
@@ -180,10 +174,12 @@ const listCmd: Command = async (args, { config, actor, io }) => {
   const number = values.number ? normalizeNumber(values.number, config.phone) : undefined;
   if (values.number && !number) throw new TresorError('E_USAGE', `--number: "${values.number}" is not a phone number`);
   if (values.direction && !['in', 'out', 'internal', 'unknown'].includes(values.direction)) throw new TresorError('E_USAGE', '--direction: in, out, internal or unknown');
+  // the same dates as the console and `tresor hold`: --until 2026-11-27 includes that local day
+  const range = parseDateRange(values.since, values.until, ['--since', '--until']);
   return withArchive(config, async (site, archive) => {
     const access = createAccess({ store: site.store, keys: site.keys, archive, log: site.log });
     const { items: rows } = await access.search(cliPrincipal(actor), {
-      fromMs: parseDate(values.since, '--since'), toMs: parseDate(values.until, '--until'), number, agent: values.agent,
+      ...range, number, agent: values.agent,
       queue: values.queue, direction: values.direction as RecordingView['direction'] | undefined,
       limit: values.limit ? Number(values.limit) : 1000,
     });
@@ -231,6 +227,8 @@ const extractCmd: Command = async (args, { config, actor, io }) => {
   });
 };
 
+// fsck reads only: the index opens read-only, no recovery runs, nothing is created (a
+// checker that "repairs" or initialises hides the very state it was asked to report)
 const fsckCmd: Command = async (args, { config, io }) => {
   parse(args, {});
   return withArchive(config, async (site, archive) => {
@@ -238,10 +236,39 @@ const fsckCmd: Command = async (args, { config, io }) => {
     const logReport = await site.log.verifyAll((d: number, t: number) => io.err(`fsck: log ${d}/${t} entries`));
     const problems = [...r.problems, ...logReport.problems.map((p: string) => `log: ${p}`)];
     io.out(`checked ${r.recordings} recordings (${(r.bytesChecked / 1048576).toFixed(1)} MiB) in ${r.segments} segments, ${site.log.size()} log entries`);
+    for (const n of r.notes) io.out(`NOTE ${n}`);
     for (const p of problems) io.out(`PROBLEM ${p}`);
     io.out(problems.length ? `${problems.length} problem(s)` : 'clean');
     return problems.length ? 1 : 0;
-  });
+  }, { readOnly: true });
+};
+
+/** `tresor init`: the one command besides `serve` that creates an archive. */
+const initCmd: Command = async (args, { config, io }) => {
+  parse(args, {});
+  let site: Site;
+  let created = false;
+  try {
+    site = openSite(config);
+  } catch (e) {
+    if (!isTresorError(e, 'E_NO_ARCHIVE')) throw e;
+    site = openSite(config, { create: true });
+    created = true;
+  }
+  try {
+    if (!created) {
+      io.out(`there is already an archive in ${config.dataDir} (created ${site.meta.createdAt}, log origin ${site.meta.origin}); nothing changed`);
+      return 0;
+    }
+    io.out(`created an archive in ${config.dataDir} (log origin ${site.meta.origin})`);
+    io.out(site.keys.source.kind === 'data-dir'
+      ? `keys are in ${site.keys.source.dir}: back them up now (without them the archive cannot be read)`
+      : `keys come from systemd credentials (${site.keys.source.dir})`);
+    io.out('start it with `tresor serve` (the first start prints the link that creates the first administrator)');
+    return 0;
+  } finally {
+    await site.close();
+  }
 };
 
 const quarantineCmd: Command = async (args, { config, actor, io }) => {
@@ -316,6 +343,7 @@ export const commands: Record<string, Command> = {
   purge: purgeCmd,
   retention: retentionCmd,
   serve: serveCmd,
+  init: initCmd,
   ingest: ingestCmd,
   status: statusCmd,
   list: listCmd,
@@ -333,4 +361,5 @@ export const commands: Record<string, Command> = {
   delete: deleteCmd,
   compact: compactCmd,
   keys: keysCmd,
+  index: indexCmd,
 };

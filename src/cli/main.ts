@@ -1,13 +1,15 @@
 import { parseArgs } from 'node:util';
 import { userInfo } from 'node:os';
-import { loadConfig, type Config } from '../config/index.ts';
+import { describeSource, loadSettings, type Config, type ConfigSource } from '../config/index.ts';
 import { TresorError, isTresorError } from '../core/errors.ts';
 import { commands } from './commands.ts';
 import { terminalSafe } from './terminal.ts';
+import { enableWriterWaitNotices } from '../index/index.ts';
 
 export const USAGE = `usage: tresor <command> [options]
 
-  serve                              run the appliance (inbox watcher + console)
+  serve                              run the appliance (inbox watcher + console); creates the archive on first start
+  init                               create the archive (keys, index, log) without starting the service
   ingest FILE… [--dispose keep|delete|move]   one-shot ingest (default: keep the files)
   status [--json]                    archive, ingest, quarantine, log, disk
   list [--json] [--since DATE] [--until DATE] [--number N] [--agent A]
@@ -35,9 +37,10 @@ export const USAGE = `usage: tresor <command> [options]
   delete request ID… --reason R      early deletion (needs a second person's approval)
   compact [--min-dead 0.2] [--skip-index]   rewrite segments with purged records, then the index (service stopped)
   keys rotate [--skip-index-compaction]   new KEK epoch, rewrap data keys, delete old epochs
+  index rebuild                      a new index for an archive whose index is lost or damaged (says what it cannot recover)
 
-settings: TRESOR_CONFIG (JSON file), TRESOR_DATA_DIR, TRESOR_INBOX, TRESOR_HOST,
-TRESOR_PORT, TRESOR_FFMPEG. Reads of recordings and changes to users are logged as
+settings: TRESOR_CONFIG (JSON file; else /etc/tresor/tresor.json if it exists), TRESOR_DATA_DIR,
+TRESOR_INBOX, TRESOR_HOST, TRESOR_PORT, TRESOR_FFMPEG. Only serve and init create an archive. Reads of recordings and changes to users are logged as
 cli:<your user>. Roles: admin, supervisor, dpo, auditor.`;
 
 export interface Io {
@@ -45,7 +48,7 @@ export interface Io {
   err(s: string): void;
 }
 
-export type Command = (args: string[], ctx: { config: Config; actor: string; io: Io }) => Promise<number>;
+export type Command = (args: string[], ctx: { config: Config; source: ConfigSource; actor: string; io: Io }) => Promise<number>;
 
 export function parse<T extends Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>>(args: string[], options: T) {
   try {
@@ -69,10 +72,19 @@ export async function runCli(argv: string[], sink: Io = { out: (s) => process.st
     io.err(`tresor: unknown command "${name}"\n\n${USAGE}`);
     return 2;
   }
+  // a command that waits for another process's write lock says so (index/writer-wait.ts)
+  if (name !== 'serve') enableWriterWaitNotices();
+  let settings: ReturnType<typeof loadSettings> | undefined;
   try {
-    const config = loadConfig();
-    return await cmd(rest, { config, actor: `cli:${userInfo().username}`, io });
+    settings = loadSettings();
+    return await cmd(rest, { ...settings, actor: `cli:${userInfo().username}`, io });
   } catch (e) {
+    if (isTresorError(e, 'E_NO_ARCHIVE') && settings) {
+      io.err(`tresor: ${e.code}: ${e.message}. Looked at:\n${describeSource(settings.source, settings.config).map((l) => `  - ${l}`).join('\n')}\n` +
+        'Run `tresor init` to create an archive there, or point TRESOR_CONFIG or TRESOR_DATA_DIR at the existing one ' +
+        `(an installed box keeps its settings in ${settings.source.systemConfig}).`);
+      return 1;
+    }
     if (isTresorError(e)) {
       io.err(`tresor: ${e.code}: ${e.message}`);
       return e.code === 'E_USAGE' ? 2 : 1;

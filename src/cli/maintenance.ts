@@ -5,6 +5,7 @@ import { compactArchive, FAULT_POINTS, type CompactFaultPoint } from '../archive
 import { assertIndexExclusive } from '../index/holders.ts';
 import { compactIndex } from '../index/compact.ts';
 import { rotateKeys } from '../site/rotate-keys.ts';
+import { describePlan, planIndexRebuild, rebuildIndex } from '../site/rebuild-index.ts';
 import { ROTATE_FAULT_POINTS, type RotateFaultPoint } from '../crypto/index.ts';
 import { parse, type Command } from './main.ts';
 
@@ -81,5 +82,25 @@ export const keysCmd: Command = async (args, { config, actor, io }) => {
   io.out(`${r.resumed ? 'finished an interrupted rotation' : 'rotated the key-encryption key'}: epoch ${r.from.join(', ')} → ${r.to}; ${r.rewrapped} data key(s) rewrapped; the old epoch(s) are deleted from the kek file`);
   if (r.index) io.out(`index compacted (free pages dropped): ${r.index.beforePages} → ${r.index.afterPages} pages`);
   io.out('Back up the new kek file now: older copies of it (and index backups from before) cannot open this archive any more.');
+  return 0;
+};
+
+/** `tresor index rebuild [--confirm]` (src/site/rebuild-index.ts): first what it found, then, with --confirm, the rebuild. */
+export const indexCmd: Command = async (args, { config, actor, io }) => {
+  const [sub, ...rest] = args;
+  if (sub !== 'rebuild') throw new TresorError('E_USAGE', 'index rebuild [--confirm]');
+  const { values } = parse(rest, { confirm: { type: 'boolean' } });
+  assertIndexExclusive(config.dataDir, 'index rebuild');
+  const plan = planIndexRebuild(config);
+  for (const line of describePlan(plan)) io.out(line);
+  if (!values.confirm) {
+    io.out(`Nothing changed. \`tresor index rebuild --confirm\` moves the old index, segments and quarantine into ${config.dataDir}/lost-<time>/ ` +
+      '(nothing is deleted) and starts a new, empty index with the same keys and a new access log.');
+    return 0;
+  }
+  const r = await rebuildIndex(config, plan, actor);
+  io.out(`Done. The old index, segments and quarantine are in ${r.aside} (nothing deleted; see README.txt there).`);
+  io.out(`A new, empty index uses the same keys; its access log starts at 0 under the new origin ${r.origin} ` +
+    '(tell your auditors: the old log ends at its last checkpoint). The first start prints a link to create the first administrator.');
   return 0;
 };

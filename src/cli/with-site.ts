@@ -1,10 +1,10 @@
 import type { Config } from '../config/index.ts';
-import { openSite, type Site } from '../site/open.ts';
+import { openSite, type OpenSiteOptions, type Site } from '../site/open.ts';
 import { openArchive, type Archive } from '../archive/index.ts';
 
 /** Opens the site for one command and always closes it, whatever the command throws. */
-export async function withSite<T>(config: Config, fn: (site: Site) => Promise<T>): Promise<T> {
-  const site = openSite(config);
+export async function withSite<T>(config: Config, fn: (site: Site) => Promise<T>, opts: OpenSiteOptions = {}): Promise<T> {
+  const site = openSite(config, opts);
   try {
     return await fn(site);
   } finally {
@@ -13,13 +13,13 @@ export async function withSite<T>(config: Config, fn: (site: Site) => Promise<T>
 }
 
 /** The same with the archive, for commands that read recordings (no appends). */
-export async function withArchive<T>(config: Config, fn: (site: Site, archive: Archive) => Promise<T>): Promise<T> {
+export async function withArchive<T>(config: Config, fn: (site: Site, archive: Archive) => Promise<T>, opts: OpenSiteOptions = {}): Promise<T> {
   return withSite(config, async (site) => {
-    const archive = openArchive(config.dataDir, site.store);
+    const archive = openArchive(config.dataDir, site.store, { readOnly: opts.readOnly });
     try {
       return await fn(site, archive);
     } finally {
       await archive.close();
     }
-  });
+  }, opts);
 }

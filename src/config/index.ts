@@ -1,2 +1,2 @@
-export { loadConfig } from './load.ts';
+export { loadConfig, loadSettings, describeSource, SYSTEM_CONFIG, type ConfigSource, type LoadOptions } from './load.ts';
 export { defaultConfig, type Config, type Disposition, type StoreFormat } from './schema.ts';

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 import { TresorError } from '../core/errors.ts';
 import { defaultConfig, type Config } from './schema.ts';
@@ -17,14 +17,44 @@ function validZone(tz: unknown): boolean {
 
 type Env = Record<string, string | undefined>;
 
+/** The settings file of an installed box, read when TRESOR_CONFIG is not set. */
+export const SYSTEM_CONFIG = '/etc/tresor/tresor.json';
+
+/** Where the settings came from, so a command that finds no archive can say where it looked. */
+export interface ConfigSource {
+  /** the settings file read, if any */
+  file: string | null;
+  fileFrom: 'TRESOR_CONFIG' | 'system' | null;
+  /** the system file's path, whether or not it existed */
+  systemConfig: string;
+  dataDirFrom: 'TRESOR_DATA_DIR' | 'file' | 'default';
+  /** the working directory the default ./data was resolved against */
+  cwd: string;
+}
+
+export interface LoadOptions {
+  /** default SYSTEM_CONFIG; tests point it elsewhere */
+  systemConfig?: string;
+}
+
 /**
- * Loads settings: embedded defaults ← JSON file named by TRESOR_CONFIG ← environment.
+ * Loads settings: embedded defaults ← a JSON file ← environment. The file is the one named
+ * by TRESOR_CONFIG, else /etc/tresor/tresor.json when it exists (an installed box, so that
+ * `tresor status` at the shell finds the archive the service uses), else none.
  * Every problem is collected and reported together (one restart, not ten).
  */
-export function loadConfig(env: Env = process.env): Config {
+export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Config {
+  return loadSettings(env, opts).config;
+}
+
+export function loadSettings(env: Env = process.env, opts: LoadOptions = {}): { config: Config; source: ConfigSource } {
   const errors: string[] = [];
   const cfg = defaultConfig();
-  const file = env.TRESOR_CONFIG;
+  const systemConfig = opts.systemConfig ?? SYSTEM_CONFIG;
+  const file = env.TRESOR_CONFIG || (existsSync(systemConfig) ? systemConfig : null);
+  const source: ConfigSource = {
+    file, fileFrom: env.TRESOR_CONFIG ? 'TRESOR_CONFIG' : file ? 'system' : null, systemConfig, dataDirFrom: 'default', cwd: process.cwd(),
+  };
   if (file) {
     let raw: unknown;
     try {
@@ -33,8 +63,12 @@ export function loadConfig(env: Env = process.env): Config {
       throw new TresorError('E_CONFIG', `cannot read config file ${file}: ${(e as Error).message}`);
     }
     merge(cfg as unknown as Record<string, unknown>, raw, '', errors);
+    if (raw && typeof raw === 'object' && 'dataDir' in raw) source.dataDirFrom = 'file';
   }
-  if (env.TRESOR_DATA_DIR) cfg.dataDir = env.TRESOR_DATA_DIR;
+  if (env.TRESOR_DATA_DIR) {
+    cfg.dataDir = env.TRESOR_DATA_DIR;
+    source.dataDirFrom = 'TRESOR_DATA_DIR';
+  }
   if (env.TRESOR_INBOX) cfg.inbox = env.TRESOR_INBOX;
   if (env.TRESOR_HOST) cfg.host = env.TRESOR_HOST;
   if (env.TRESOR_PORT !== undefined) cfg.port = Number(env.TRESOR_PORT);
@@ -47,9 +81,21 @@ export function loadConfig(env: Env = process.env): Config {
   if (cfg.web.tlsKey) cfg.web.tlsKey = resolve(cfg.web.tlsKey);
   validate(cfg, errors);
   if (errors.length) {
-    throw new TresorError('E_CONFIG', `invalid configuration:\n  - ${errors.join('\n  - ')}`, { detail: { errors } });
+    throw new TresorError('E_CONFIG', `invalid configuration${file ? ` (${file})` : ''}:\n  - ${errors.join('\n  - ')}`, { detail: { errors } });
   }
-  return cfg;
+  return { config: cfg, source };
+}
+
+/** For a person: where the settings, and so the data directory, came from. */
+export function describeSource(s: ConfigSource, c: Config): string[] {
+  const lines: string[] = [];
+  lines.push(s.fileFrom === 'TRESOR_CONFIG' ? `settings file ${s.file} (TRESOR_CONFIG)` : 'TRESOR_CONFIG is not set');
+  if (s.fileFrom === 'system') lines.push(`settings file ${s.file} (installed box)`);
+  else if (s.fileFrom === null) lines.push(`${s.systemConfig} does not exist`);
+  if (s.dataDirFrom === 'TRESOR_DATA_DIR') lines.push(`data directory ${c.dataDir} (TRESOR_DATA_DIR)`);
+  else if (s.dataDirFrom === 'file') lines.push(`TRESOR_DATA_DIR is not set; dataDir from ${s.file}: ${c.dataDir}`);
+  else lines.push(`TRESOR_DATA_DIR is not set and no settings file names dataDir: the default ./data in the current folder ${s.cwd}`);
+  return lines;
 }
 
 /** Copies known keys with type checks; unknown keys are errors (typos must not pass silently). */

@@ -25,6 +25,9 @@ export type ErrorCode =
   | 'E_CRYPTO'
   | 'E_LOG_INCONSISTENT'
   | 'E_USAGE'
+  | 'E_NO_ARCHIVE'
+  | 'E_INDEX_DAMAGED'
+  | 'E_ROTATION_UNFINISHED'
   | 'E_FORBIDDEN'
   /** a bounded resource (download slots) is full; retryable, detail.retryAfterSeconds says when */
   | 'E_BUSY'

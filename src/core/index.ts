@@ -3,3 +3,4 @@ export * from './ids.ts';
 export * from './clock.ts';
 export * from './types.ts';
 export * from './durable.ts';
+export * from './dates.ts';

@@ -30,6 +30,9 @@ export interface Keyring {
   epochs: number[];
   /** short fingerprints, stored in the index at first start to detect a swapped key */
   fingerprints: { kek: string; logSigning: string; indexSecret: string };
+  /** the fingerprint of every KEK epoch in the file (epoch → fingerprint): each must be
+   *  one the archive knows, or an epoch appended by hand would seal new recordings */
+  epochFingerprints: Record<string, string>;
   wrapDek(dek: Uint8Array): WrappedDek;
   unwrapDek(w: WrappedDek): Uint8Array;
   newDek(): Uint8Array;
@@ -165,6 +168,7 @@ function loadKeys(src: KeySource): Keyring {
     source: src,
     currentEpoch,
     epochs: [...keks.keys()].sort((a, b) => a - b),
+    epochFingerprints: Object.fromEntries([...keks].map(([e, k]) => [String(e), fingerprint(k)])),
     fingerprints: {
       kek: fingerprint(keks.get(firstEpoch)!),
       logSigning: fingerprint(nacl.sign.keyPair.fromSeed(seed).publicKey),
@@ -229,6 +233,9 @@ export interface KekRotationHost {
   getState(): KekRotationState | undefined;
   /** inside a transaction */
   putState(s: KekRotationState | undefined): void;
+  /** inside the transaction that records a new epoch, before the kek file gets it: the
+   *  host stores its fingerprint, so the epoch is known when the file has it */
+  onNewEpoch(epoch: number, fingerprint: string): void;
   /** inside the switch transaction, once every DEK is under the new epoch: store the new
    *  fingerprint and log `keys.rotated` */
   onSwitch(info: { from: number[]; to: number; rewrapped: number; fingerprint: string }): void;
@@ -245,7 +252,7 @@ export interface KekRotationReport {
   resumed: boolean;
 }
 
-export const ROTATE_FAULT_POINTS = ['added', 'rewrapping', 'switched', 'dropped'] as const;
+export const ROTATE_FAULT_POINTS = ['recorded', 'added', 'rewrapping', 'switched', 'dropped'] as const;
 export type RotateFaultPoint = (typeof ROTATE_FAULT_POINTS)[number];
 
 export function credentialsRotationHelp(src: KeySource, dataDir: string): string {
@@ -259,8 +266,9 @@ export function credentialsRotationHelp(src: KeySource, dataDir: string): string
 
 /**
  * Rotates the key-encryption key:
- * 1. a new epoch (random 32 bytes) is added to the kek file (temp file, fsync, rename,
- *    fsync dir; mode 0600); from then on it wraps new DEKs;
+ * 1. a new epoch (random 32 bytes): its number and fingerprint are recorded in the index
+ *    first (progress row + the site's known epochs), then it is added to the kek file
+ *    (temp file, fsync, rename, fsync dir; mode 0600); from then on it wraps new DEKs;
  * 2. every wrapped DEK in the index is rewrapped under it, `batchSize` per transaction
  *    (an entry a purge removed meanwhile is never written back);
  * 3. one switch transaction rewraps any straggler, stores the new epoch's fingerprint as
@@ -287,19 +295,28 @@ export async function rotateKek(
   const keks = parseKeks(readKey(src, 'kek'));
   let st = host.getState();
   const resumed = st !== undefined;
-  if (st && !keks.has(st.to)) {
+  // Killed between recording the new epoch and writing it to the file: nothing can be
+  // wrapped under a key that never reached the file, so a fresh key takes its place.
+  const neverWritten = st !== undefined && !keks.has(st.to) && st.state === 'rewrap' && st.rewrapped === 0;
+  if (st && !keks.has(st.to) && !neverWritten) {
     throw new TresorError('E_KEYS_MISSING',
       `a KEK rotation to epoch ${st.to} was interrupted, but epoch ${st.to} is not in ${path} (was the file replaced?). ` +
       'Restore the kek file that has that epoch, then run `tresor keys rotate` again.');
   }
-  if (!st) {
-    const to = Math.max(...keks.keys()) + 1;
+  if (!st || neverWritten) {
+    const to = st?.to ?? Math.max(...keks.keys()) + 1;
     const key = new Uint8Array(randomBytes(32));
-    const from = [...keks.keys()].sort((a, b) => a - b);
+    const from = st?.from ?? [...keks.keys()].sort((a, b) => a - b);
+    const fresh: KekRotationState = { to, from, fingerprint: fingerprint(key), state: 'rewrap', startedAt: Date.now(), rewrapped: 0 };
+    // Crash story: the index knows the new epoch (and its fingerprint) before the file
+    // has it; a kill in between leaves a state that the next run completes (above).
+    await host.transaction(() => {
+      host.putState(fresh);
+      host.onNewEpoch(to, fresh.fingerprint);
+    });
+    fault('recorded');
     keks.set(to, key);
     writeSecret(path, formatKeks(keks), true);
-    const fresh: KekRotationState = { to, from, fingerprint: fingerprint(key), state: 'rewrap', startedAt: Date.now(), rewrapped: 0 };
-    await host.transaction(() => host.putState(fresh));
     st = fresh;
     fault('added');
   }

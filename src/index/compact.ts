@@ -2,6 +2,8 @@ import { renameSync, rmSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { open } from 'lmdb';
 import { fsyncDir } from '../core/durable.ts';
+import { TresorError } from '../core/errors.ts';
+import { inspectIndexFile } from './meta-page.ts';
 
 /**
  * Rewrites the index without its free pages (mdb_env_copy2 with MDB_CP_COMPACT), then
@@ -16,6 +18,8 @@ export async function compactIndex(dataDir: string): Promise<{ beforePages: numb
   const tmp = join(dataDir, 'index.compacting');
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true, mode: 0o700 });
+  const file = inspectIndexFile(dataDir);
+  if (file.kind === 'missing' || file.kind === 'empty') throw new TresorError('E_NO_ARCHIVE', `there is no index to compact in ${dir}`);
   const root = open({ path: dir, compression: false, overlappingSync: false, maxDbs: 32 });
   const beforePages = (root as unknown as { getStats(): { lastPageNumber: number } }).getStats().lastPageNumber;
   try {

@@ -2,6 +2,10 @@ import { mkdirSync } from 'node:fs';
 import { constants as os } from 'node:os';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
+import { TresorError } from '../core/errors.ts';
+import { inspectIndexFile } from './meta-page.ts';
+import { otherIndexHolders } from './holders.ts';
+import { startWriterWaitWatch, writerWaitNoticesEnabled, type WriterWaitWatch } from './writer-wait.ts';
 
 /**
  * The one place that opens LMDB (DESIGN §2). One environment, named databases inside it,
@@ -78,13 +82,29 @@ export interface IndexStore {
   close(): Promise<void>;
 }
 
-export function openIndex(dataDir: string): IndexStore {
+export interface OpenIndexOptions {
+  /**
+   * LMDB read-only: never creates, never writes (fsck). The index must exist. A named
+   * database that an older version never created reads as empty.
+   */
+  readOnly?: boolean;
+}
+
+export function openIndex(dataDir: string, opts: OpenIndexOptions = {}): IndexStore {
   const path = join(dataDir, 'index');
-  mkdirSync(path, { recursive: true, mode: 0o700 });
-  const root = open({ path, compression: false, overlappingSync: false, maxDbs: 32 });
-  const db = <V = any, K extends import('lmdb').Key = string>(name: string, opts: object = {}) =>
-    root.openDB<V, K>({ name, ...opts });
-  return {
+  // before LMDB maps the file: a file shorter than its meta page says is a SIGBUS later
+  const file = inspectIndexFile(dataDir);
+  if (opts.readOnly && (file.kind === 'missing' || file.kind === 'empty')) {
+    throw new TresorError('E_NO_ARCHIVE', `there is no index in ${path} (${file.kind === 'empty' ? 'data.mdb is empty' : 'no data.mdb'})`, { detail: { dataDir } });
+  }
+  if (!opts.readOnly) mkdirSync(path, { recursive: true, mode: 0o700 });
+  const watch = opts.readOnly ? null : writerWaitWatch(dataDir);
+  // opening the named databases below takes the writer lock as well
+  const opened = watch?.enter();
+  const root = open({ path, compression: false, overlappingSync: false, maxDbs: 32, readOnly: opts.readOnly === true });
+  const db = <V = any, K extends import('lmdb').Key = string>(name: string, o: object = {}) =>
+    root.openDB<V, K>({ name, ...o }) ?? (emptyReadOnly(name) as unknown as Database<V, K>);
+  const store: IndexStore = {
     root,
     meta: db('meta'),
     recordings: db('recordings'),
@@ -117,7 +137,38 @@ export function openIndex(dataDir: string): IndexStore {
         throw await commitFailure(e);
       }
     },
-    close: () => root.close(),
+    // lmdb-js 3.5: close() called in the same synchronous run as a transactionSync()
+    // never resolves (it waits for a write that has already finished); one turn first.
+    close: async () => {
+      await new Promise<void>((r) => setImmediate(r));
+      await root.close();
+    },
+  };
+  opened?.();
+  watch?.wrap(root);
+  return store;
+}
+
+/** A CLI command next to another process that has the index open says when it waits for its lock. */
+function writerWaitWatch(dataDir: string): WriterWaitWatch | null {
+  if (!writerWaitNoticesEnabled()) return null;
+  try {
+    const others = otherIndexHolders(dataDir);
+    return others.length ? startWriterWaitWatch(others) : null;
+  } catch {
+    return null; // no /proc/locks: no notices, the command still works
+  }
+}
+
+/** What a read-only open gives for a named database an older version never created. */
+function emptyReadOnly(name: string): object {
+  const refuse = () => {
+    throw new TresorError('E_INTERNAL', `the index is open read-only (database ${name})`);
+  };
+  return {
+    get: () => undefined, doesExist: () => false, getCount: () => 0,
+    getRange: () => [], getKeys: () => [], getValues: () => [],
+    put: refuse, remove: refuse, putSync: refuse, removeSync: refuse,
   };
 }
 

@@ -15,11 +15,11 @@
 // automatic candidates one with libopus is preferred (Opus is the default store format);
 // when none has it, the first that runs is taken and transcode refuses 'opus' by itself.
 
-import { execFile } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { TresorError } from '../core/errors.ts';
+import { runCommand } from './run.ts';
 
 export type FfmpegSource = 'config' | 'system' | 'ffmpeg-static' | 'ffmpeg-installer';
 
@@ -85,12 +85,9 @@ async function check(path: string, source: FfmpegSource, timeoutMs: number): Pro
   return { path, source, version, hasLibopus: has('libopus'), hasFlac: has('flac') };
 }
 
+// through run.ts, so a forking wrapper cannot hang the start either
 function exec(file: string, args: string[], timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(file, args, { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 4 * 1024 * 1024, env: { PATH: process.env.PATH ?? '', LC_ALL: 'C' } }, (err, stdout) =>
-      err ? reject(err) : resolve(stdout),
-    );
-  });
+  return runCommand(file, args, { timeoutMs });
 }
 
 /** Searches PATH ourselves, so the info names the absolute binary that every run will use. */

@@ -2,11 +2,13 @@
 // stdout, watched by two clocks, always reaped before we return or throw.
 //
 // Failure story: a hard time limit (timeoutMs) and a stall limit (stallMs without progress)
-// both end in SIGKILL; the promise settles only after the child's 'close' event, so no
-// zombie and no orphan outlives a call. ffmpeg that exits before reading all of stdin
-// (it found what it needed, or it failed) makes our writes fail with EPIPE: expected, ignored.
+// both end in SIGKILL of the child's whole process group (see spawnInGroup); the promise
+// settles once the child has exited and its pipes are closed, or STDIO_GRACE_MS after the
+// exit, so no zombie, no orphan and no stray holder of our pipes outlives a call. ffmpeg
+// that exits before reading all of stdin (it found what it needed, or it failed) makes our
+// writes fail with EPIPE: expected, ignored.
 
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { Readable } from 'node:stream';
 import { TresorError, fromSystemError } from '../core/errors.ts';
 import { createStderrParser, failureReason, type StderrState } from './stderr.ts';
@@ -48,9 +50,94 @@ function childEnv(): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' };
 }
 
+/**
+ * After the child exited, how long its pipes may stay open. They stay open when something
+ * outside its process group inherited them (a wrapper's helper that called setsid); we
+ * stop waiting for that process, close our ends and go on. ffmpeg's own output is all in
+ * the pipe by the time it exits, and this is ample time to read it.
+ */
+export const STDIO_GRACE_MS = 2000;
+
+/**
+ * Starts `file` as the leader of a new process group (detached: setsid on POSIX), so that
+ * killGroup reaches everything it starts. Why: TRESOR_FFMPEG may be a wrapper script that
+ * forks (`ffmpeg "$@" & wait`, a logger in a pipe); killing only the direct child left the
+ * grandchild running with our stdout/stderr open, 'close' never came, the ingest never
+ * settled and SIGTERM could not stop the service (issue 9, item 5).
+ */
+function spawnInGroup(file: string, args: string[]): ChildProcess & { stdin: NonNullable<ChildProcess['stdin']>; stdout: NonNullable<ChildProcess['stdout']>; stderr: NonNullable<ChildProcess['stderr']> } {
+  return spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], env: childEnv(), shell: false, windowsHide: true, detached: true }) as never;
+}
+
+/** SIGKILL to the child's process group (the child and whatever it started and did not move out). */
+function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // ESRCH: the group is empty already. The pgid cannot have been reused meanwhile: the
+    // kernel does not hand out a pid while it still names a process group.
+  }
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
+/**
+ * Settles the run on 'exit', not only on 'close': at the exit the group's strays are
+ * killed, and if the pipes are still open STDIO_GRACE_MS later (a holder outside the
+ * group), our ends are destroyed, which lets 'close' fire.
+ */
+function closeAfterExit(child: ChildProcess): void {
+  child.once('exit', () => {
+    killGroup(child);
+    const t = setTimeout(() => {
+      child.stdin?.destroy();
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+    }, STDIO_GRACE_MS);
+    child.once('close', () => clearTimeout(t));
+  });
+}
+
+/**
+ * A short command (`ffmpeg -version`, `-encoders`) with the same process-group handling:
+ * stdout as text, or an error with `code` (spawn failure), `killed` (time limit) or the
+ * exit status.
+ */
+export function runCommand(file: string, args: string[], opts: { timeoutMs: number; maxBytes?: number }): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawnInGroup(file, args);
+    const max = opts.maxBytes ?? 4 * 1024 * 1024;
+    const out: Buffer[] = [];
+    let bytes = 0;
+    let failure: (Error & { code?: string; killed?: boolean }) | null = null;
+    const timer = setTimeout(() => {
+      failure ??= Object.assign(new Error(`${file} did not answer within ${opts.timeoutMs} ms`), { killed: true });
+      killGroup(child);
+    }, opts.timeoutMs);
+    child.stdin.end();
+    child.stdin.on('error', () => {});
+    child.stderr.resume();
+    child.stdout.on('data', (b: Buffer) => {
+      bytes += b.length;
+      if (bytes > max) {
+        failure ??= new Error(`${file} wrote more than ${max} bytes`);
+        killGroup(child);
+      } else out.push(b);
+    });
+    child.on('error', (e) => void (failure ??= e));
+    closeAfterExit(child);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (!failure && code !== 0) failure = new Error(`${file} ${signal ? `was killed by ${signal}` : `exited with ${code}`}`);
+      if (failure) reject(failure);
+      else resolve(Buffer.concat(out).toString('utf8'));
+    });
+  });
+}
+
 export function runFfmpeg(ffmpegPath: string, args: string[], opts: RunOptions): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(ffmpegPath, args, { stdio: ['pipe', 'pipe', 'pipe'], env: childEnv(), shell: false, windowsHide: true });
+    const child = spawnInGroup(ffmpegPath, args);
     const parser = createStderrParser();
     const out: Buffer[] = [];
     const kept: Buffer[] = [];
@@ -61,7 +148,7 @@ export function runFfmpeg(ffmpegPath: string, args: string[], opts: RunOptions):
 
     const stop = (err: TresorError): void => {
       failure ??= err;
-      child.kill('SIGKILL');
+      killGroup(child);
       // a stdout paused for a slow reader holds back 'close': drain it (the data is dropped)
       child.stdout.resume();
       // ends our pump; the stream is single-use and its file handle must be released
@@ -121,6 +208,7 @@ export function runFfmpeg(ffmpegPath: string, args: string[], opts: RunOptions):
       if (!failure) stop(fromSystemError(e, 'reading the recording'));
     });
 
+    closeAfterExit(child);
     child.on('close', (code, signal) => {
       parser.end();
       if (!failure && code !== 0) failure = exitError(code, signal, parser.state, inputBytes);

@@ -2,7 +2,7 @@ import { countRecordings } from '../index/index.ts';
 import { statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type WrappedDek } from '../crypto/index.ts';
-import { listSegmentFiles, processAlive, SEGMENT_HEADER_BYTES, type Archive, type SegmentRow } from '../archive/index.ts';
+import { listSegmentFiles, processAlive, segmentMagic, SEGMENT_HEADER_BYTES, type Archive, type SegmentRow } from '../archive/index.ts';
 import type { RecordingRow } from '../index/index.ts';
 import { listQuarantine, quarantineDir, unlistedQuarantineFolders } from '../ingest/quarantine.ts';
 import type { Site } from './open.ts';
@@ -12,6 +12,15 @@ export interface FsckReport {
   segments: number;
   bytesChecked: number;
   problems: string[];
+  /** states that are not faults but that a person may want to know (unfinished clean-up) */
+  notes: string[];
+}
+
+/** The fields compaction adds to a segment row (archive/compact.ts). */
+interface CompactionFields {
+  retiredInto?: string | null;
+  compactionTarget?: boolean;
+  compactor?: { pid: number; pidStart: string | null };
 }
 
 /**
@@ -21,6 +30,7 @@ export interface FsckReport {
 export async function fsck(site: Site, archive: Archive, progress?: (done: number, total: number) => void): Promise<FsckReport> {
   const { store, keys, config } = site;
   const problems: string[] = [];
+  const notes: string[] = [];
   const spans = new Map<string, [number, number][]>();
   const total = countRecordings(store);
   let n = 0;
@@ -65,6 +75,19 @@ export async function fsck(site: Site, archive: Archive, progress?: (done: numbe
   const rows = new Map<string, SegmentRow>();
   for (const { key, value } of store.segments.getRange()) rows.set(key, value as SegmentRow);
   for (const [name, row] of rows) {
+    const c = row as SegmentRow & CompactionFields;
+    // A compaction killed after its commit leaves the old segments retired (no record
+    // counts in them any more; the tombstones of purged records still point there), a
+    // kill before it leaves a new segment that never committed. Both are finished by the
+    // next start or compaction; neither holds anything the index needs.
+    if (c.retiredInto !== undefined && c.records === 0) {
+      notes.push(`segment ${name}: compacted into ${c.retiredInto ?? '(nothing: no live records)'}; the old file is removed at the next start or compaction`);
+      continue;
+    }
+    if (c.compactionTarget && c.records === 0 && c.state === 'open' && !processAlive(c.pid, c.pidStart)) {
+      notes.push(`segment ${name}: the new segment of a compaction that was interrupted before its commit; removed at the next start or compaction`);
+      continue;
+    }
     let size = -1;
     try {
       size = statSync(join(dir, name)).size;
@@ -76,6 +99,8 @@ export async function fsck(site: Site, archive: Archive, progress?: (done: numbe
       if (row.records > 0) problems.push(`segment ${name}: file missing (${row.records} records)`);
       continue;
     }
+    const magic = segmentMagic(join(dir, name));
+    if (!magic.ok) problems.push(`segment ${name}: header damaged (magic "${magic.magic}", expected "TRSEG001")`);
     if (size < row.committedBytes) problems.push(`segment ${name}: file is ${size} bytes, ${row.committedBytes} committed: data lost`);
     if (size > row.committedBytes && !writing) problems.push(`segment ${name}: ${size - row.committedBytes} bytes past the last committed record (run the service once to recover)`);
     // Records must tile the segment from its header to the committed end: a gap is
@@ -96,5 +121,5 @@ export async function fsck(site: Site, archive: Archive, progress?: (done: numbe
   }
   for (const f of await unlistedQuarantineFolders(config.dataDir, store)) problems.push(`quarantine folder ${f}: not in the index (interrupted quarantine; inspect by hand)`);
 
-  return { recordings: n, segments: rows.size, bytesChecked: bytes, problems };
+  return { recordings: n, segments: rows.size, bytesChecked: bytes, problems, notes };
 }

@@ -6,7 +6,7 @@ import { assertIndexExclusive } from '../index/holders.ts';
 import { openKeyring, rotateKek, type KekRotationState, type KekRotationReport, type RotateFaultPoint, type WrappedDek } from '../crypto/index.ts';
 import { createNoteSigner } from '../crypto/signing.ts';
 import { createAuditLog } from '../audit/index.ts';
-import type { SiteMeta } from './open.ts';
+import { checkIndexFile, checkKekEpochs, KEK_ROTATION_KEY, knownKekEpochs, noArchive, type SiteMeta } from './open.ts';
 
 export interface RotateKeysReport extends KekRotationReport {
   /** index pages before/after the copy-compaction that drops free pages (null: skipped) */
@@ -14,7 +14,7 @@ export interface RotateKeysReport extends KekRotationReport {
   seconds: number;
 }
 
-const STATE_KEY = 'kekRotation';
+const STATE_KEY = KEK_ROTATION_KEY;
 
 /**
  * `tresor keys rotate`: KEK rotation (crypto/keyring.ts rotateKek) plus the index
@@ -39,11 +39,12 @@ export async function rotateKeys(config: Config, opts: {
   const t0 = performance.now();
   const say = opts.onProgress ?? (() => {});
   assertIndexExclusive(config.dataDir, 'key rotation');
+  checkIndexFile(config.dataDir);
   const store: IndexStore = openIndex(config.dataDir);
   let report: KekRotationReport;
   try {
     const meta = store.meta.get('site') as SiteMeta | undefined;
-    if (!meta) throw new TresorError('E_USAGE', `there is no archive in ${config.dataDir} yet: nothing to rotate`);
+    if (!meta) throw noArchive(config.dataDir);
     const keys = openKeyring(config.dataDir, true, opts.env);
     const pending = store.meta.get(STATE_KEY) as KekRotationState | undefined;
     for (const k of ['logSigning', 'indexSecret'] as const) {
@@ -57,6 +58,7 @@ export async function rotateKeys(config: Config, opts: {
     if (!kekOk) {
       throw new TresorError('E_KEYS_INVALID', `the kek in ${keys.source.dir} is not this archive's (fingerprint ${keys.fingerprints.kek}, expected ${meta.fingerprints.kek})`);
     }
+    checkKekEpochs(meta, keys, pending);
     if (pending) say(`keys: finishing the rotation to epoch ${pending.to} that was interrupted (${pending.state})`);
     const log = createAuditLog(store, { signer: createNoteSigner(meta.origin, keys.logSigningSeed()), origin: meta.origin });
     report = await rotateKek(keys, {
@@ -67,7 +69,21 @@ export async function rotateKeys(config: Config, opts: {
         put: (id, w) => store.keys.put(id, w),
       },
       getState: () => store.meta.get(STATE_KEY) as KekRotationState | undefined,
-      putState: (s) => (s ? store.meta.put(STATE_KEY, s) : store.meta.remove(STATE_KEY)),
+      putState(s) {
+        if (s) {
+          store.meta.put(STATE_KEY, s);
+          return;
+        }
+        // done: the file holds only the new epoch, and so does the list of known epochs
+        const done = store.meta.get(STATE_KEY) as KekRotationState | undefined;
+        store.meta.remove(STATE_KEY);
+        const m = store.meta.get('site') as SiteMeta;
+        if (done) store.meta.put('site', { ...m, kekEpochs: { [String(done.to)]: done.fingerprint } });
+      },
+      onNewEpoch(epoch, fingerprint) {
+        const m = store.meta.get('site') as SiteMeta;
+        store.meta.put('site', { ...m, kekEpochs: { ...knownKekEpochs(m, keys, pending), [String(epoch)]: fingerprint } });
+      },
       onSwitch(info) {
         const m = store.meta.get('site') as SiteMeta;
         store.meta.put('site', { ...m, fingerprints: { ...m.fingerprints, kek: info.fingerprint } });

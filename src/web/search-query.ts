@@ -3,6 +3,7 @@ import type { ConsentState, Direction } from '../core/types.ts';
 import { decodeCursor, type SearchQuery } from '../access/index.ts';
 import { normalizeNumber } from '../ingest/phone.ts';
 import { TresorError } from '../core/errors.ts';
+import { parseDateBound } from '../core/dates.ts';
 
 /** The search form's fields, as typed (echoed back into the form and into shareable URLs). */
 export interface SearchFields {
@@ -29,22 +30,6 @@ export function fieldsOf(q: Record<string, string | undefined>): SearchFields {
   return f;
 }
 
-/**
- * A date (2026-11-27, in the box's local zone, whole day) or a date-time
- * (2026-11-27T14:00, or with a zone). `end` makes a bare date mean the end of that day.
- */
-function parseWhen(s: string, end: boolean, what: string): number {
-  const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
-  if (day) {
-    const d = new Date(Number(day[1]), Number(day[2]) - 1, Number(day[3]));
-    if (end) d.setDate(d.getDate() + 1);
-    return d.getTime() - (end ? 1 : 0);
-  }
-  const t = Date.parse(s);
-  if (Number.isNaN(t)) throw new TresorError('E_USAGE', `${what}: "${s}" is not a date (2026-11-27 or 2026-11-27T14:00)`);
-  return t;
-}
-
 function seconds(s: string, what: string): number {
   if (!/^\d{1,6}$/.test(s)) throw new TresorError('E_USAGE', `${what}: whole seconds, e.g. 30`);
   return Number(s) * 1000;
@@ -53,8 +38,9 @@ function seconds(s: string, what: string): number {
 /** Form/query fields → access query. Throws E_USAGE naming the field that is wrong. */
 export function toQuery(f: SearchFields, phone: Config['phone'], defaultLimit = 50): SearchQuery {
   const q: SearchQuery = { limit: defaultLimit };
-  if (f.from) q.fromMs = parseWhen(f.from, false, 'from');
-  if (f.to) q.toMs = parseWhen(f.to, true, 'to');
+  // the one date parser (core/dates.ts): a bare date is the whole local day
+  if (f.from) q.fromMs = parseDateBound(f.from, 'start', 'from');
+  if (f.to) q.toMs = parseDateBound(f.to, 'end', 'to');
   if (f.number) {
     const n = normalizeNumber(f.number, phone);
     if (!n) throw new TresorError('E_USAGE', `number: "${f.number}" is not a phone number`);

@@ -1,11 +1,12 @@
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { defaultConfig, type Config } from '../../src/config/index.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
-export const TRESOR = join(ROOT, 'scripts/tresor');
+// TRESOR_TEST_CLI runs the CLI of another checkout: the code before a fix, to see its test fail
+export const TRESOR = process.env.TRESOR_TEST_CLI ?? join(ROOT, 'scripts/tresor');
 
 /** A fresh data dir + inbox with test-friendly timings (short settle, fast rescans). */
 export function testConfig(over: Partial<Config['ingest']> = {}): Config {
@@ -38,9 +39,46 @@ export function configFile(c: Config): string {
   return file;
 }
 
-export function cli(c: Config, args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(TRESOR, args, { env: envFor(c, configFile(c)), encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+export interface CliResult {
+  code: number;
+  /** the signal that ended it (a fault-injection SIGKILL), or null */
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs scripts/tresor asynchronously. Never spawnSync: a test that has a site or the
+ * service open in this process would block lmdb-js's write thread while it holds LMDB's
+ * writer lock, and the CLI would wait for that lock forever (issue 9, item 9).
+ */
+export function runTresor(args: string[], opts: { env: NodeJS.ProcessEnv; input?: string; cwd?: string; timeoutMs?: number }): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(TRESOR, args, { env: opts.env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    running.add(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdin!.on('error', () => {});
+    child.stdin!.end(opts.input ?? '');
+    const limit = opts.timeoutMs ?? 120_000;
+    const timer = setTimeout(() => {
+      stderr += `\n[test helper: tresor ${args.join(' ')} killed after ${limit} ms]`;
+      child.kill('SIGKILL');
+    }, limit);
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      running.delete(child);
+      resolve({ code: code ?? -1, signal, stdout, stderr });
+    });
+  });
+}
+
+/** `tresor ARGS` against config `c` (asynchronous; see runTresor). */
+export function cli(c: Config, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+  return runTresor(args, { env: { ...envFor(c, configFile(c)), ...opts.env }, input: opts.input, timeoutMs: opts.timeoutMs });
 }
 
 // A service left running by a failed assertion keeps its pipes open and the test file's

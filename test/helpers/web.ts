@@ -36,7 +36,7 @@ export const ORIGIN = 'http://tresor.test';
 export async function webSite(over: (c: Config) => void = () => {}, mediaOptions: Partial<MediaOptions> = {}): Promise<WebSite> {
   const config = testConfig();
   over(config);
-  const site = openSite(config);
+  const site = openSite(config, { create: true });
   const archive = openArchive(config.dataDir, site.store);
   const media = createMedia(await resolveFfmpeg(config.ffmpeg), { timeoutMs: 60_000, stallMs: 20_000, ...mediaOptions });
   const auth = createAuth(site.store, site.log, {

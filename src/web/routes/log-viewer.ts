@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exportAudit, toHex, verifierDigests, verifierFiles, VERIFIER_FILES, type AuditLog, type LogEntry, type VerifierFile } from '../../audit/index.ts';
 import { isId } from '../../core/ids.ts';
+import { parseDateBound } from '../../core/dates.ts';
 import { emptyFilters, logPage, logResults, type LogFilters, type LogResults, type ShownEntry, type VerifyOutcome } from '../../../views/log.ts';
 import type { AppDeps } from '../app.ts';
 import type { Ctx, WebEnv } from '../env.ts';
@@ -123,12 +124,14 @@ function finish(out: ShownEntry[], cursor: number | null, partial: boolean): Log
   return { entries: out, next: partial ? cursor : null, partial };
 }
 
-/** A date field (YYYY-MM-DD) as the start of that day in the box's time zone. */
-function dayStart(s: string): number | undefined {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
-  if (!m) return undefined;
-  const d = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
-  return Number.isNaN(d.getTime()) ? undefined : d.getTime();
+/** A date field through the one date parser (core/dates.ts); one that is not a date filters nothing. */
+function bound(s: string, b: 'start' | 'end'): number | undefined {
+  if (!s) return undefined;
+  try {
+    return parseDateBound(s, b, b === 'start' ? 'from' : 'to');
+  } catch {
+    return undefined;
+  }
 }
 
 export function filtersOf(c: Ctx): { filters: LogFilters; query: LogQuery } {
@@ -137,13 +140,14 @@ export function filtersOf(c: Ctx): { filters: LogFilters; query: LogQuery } {
   // A bare name is a console user; a bare id is most likely a recording.
   const actor = filters.actor && !filters.actor.includes(':') ? `user:${filters.actor.toLowerCase()}` : filters.actor;
   const target = filters.target && isId(filters.target) ? `recording:${filters.target}` : filters.target;
-  const to = dayStart(filters.to);
+  const to = bound(filters.to, 'end');
   const before = /^\d+$/.test(get('before')) ? Number(get('before')) : undefined;
   return {
     filters,
     query: {
       actor: actor || undefined, action: filters.action || undefined, target: target || undefined,
-      from: dayStart(filters.from), to: to === undefined ? undefined : to + 86_400_000, before,
+      // `to` is exclusive here: the first millisecond after the day (a DST day has 23 or 25 hours)
+      from: bound(filters.from, 'start'), to: to === undefined ? undefined : to + 1, before,
     },
   };
 }
