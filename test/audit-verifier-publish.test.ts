@@ -111,6 +111,7 @@ describe('the verifier is published apart from the exports it checks', () => {
     assert.ok(r.stdout.includes(`${d['verify.html']}  ${out}/verify.html`), r.stdout);
     assert.equal(readFileSync(join(out, 'verify.mjs'), 'utf8'), verifierFiles()['verify.mjs']);
     const exp = join(tempDir(), 'export');
+    assert.equal((await cli(c, ['init'])).code, 0);
     assert.equal((await cli(c, ['audit', 'export', '--out', exp])).code, 0);
     const v = run(join(out, 'verify.mjs'), exp);
     assert.equal(v.code, 0, v.out);

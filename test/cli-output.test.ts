@@ -40,6 +40,7 @@ before(async () => {
   }));
   // a file that is not audio, whose extension lands in the quarantine reason
   writeFileSync(join(staging, 'junk.\x1bc'), randomBytes(4096));
+  assert.equal((await cli(c, ['init'])).code, 0);
   const r = await cli(c, ['ingest', join(staging, name), join(staging, 'junk.\x1bc')]);
   ingestOut = r.stdout;
   id = /archived as ([0-9A-Z]{26})/.exec(r.stdout)?.[1] ?? '';

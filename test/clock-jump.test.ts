@@ -39,6 +39,7 @@ describe('clock guard under a wall clock 3 years ahead', { skip: NO_FAKETIME }, 
     // 11 calls from last month, ingested with the right clock: P1Y keeps them until next year
     const files: string[] = [];
     for (let i = 0; i < 11; i++) files.push(await makeAudio(staging, freepbxName(Date.now() - (30 + i) * DAY, i), { format: 'wav-pcm8k', seconds: 1, source: 'noise', seed: 300 + i }));
+    assert.equal((await tresor(c, ['init'])).code, 0);
     // the configured policy is in force before the calls arrive (a dry run syncs it)
     const dry = await tresor(c, ['purge', '--dry-run']);
     assert.equal(dry.code, 0, dry.stdout + dry.stderr);

@@ -250,6 +250,7 @@ describe('tresor extract --format wav', () => {
   it('writes_the_call_at_its_own_rate_streamed_to_the_file', async () => {
     const c = testConfig();
     const path = await makeAudio(tempDir(), 'in-4930123456-015112345678-20261127-142501-1764250009.1.wav', { format: 'wav-pcm16k', seconds: 2, channels: 2 });
+    assert.equal((await cli(c, ['init'])).code, 0);
     const ing = await cli(c, ['ingest', path]);
     const id = /archived as ([0-9A-Z]{26})/.exec(ing.stdout)?.[1];
     assert.ok(id, ing.stdout + ing.stderr);

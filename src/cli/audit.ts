@@ -21,7 +21,6 @@ export async function auditCommand(args: string[], ctx: AuditCliContext): Promis
     if (sub === 'verify' && rest.length === 0) return await verify(ctx);
     if (sub === 'export') return await exportCmd(rest, ctx);
     if (sub === 'checkpoint' && rest.length === 0) return await checkpoint(ctx);
-    if (sub === 'verifier') return verifierCmd(rest, ctx);
     ctx.err(USAGE);
     return 2;
   } catch (e) {
@@ -86,8 +85,11 @@ async function checkpoint(ctx: AuditCliContext): Promise<number> {
   return 0;
 }
 
-/** The verifier on its own, for the auditor to save once and reuse (an export's copy comes from the box). */
-function verifierCmd(args: string[], ctx: AuditCliContext): number {
+/**
+ * `audit verifier --out DIR`: the verifier on its own, for the auditor to save once and
+ * reuse (an export's copy comes from the box). Needs no archive: it is the auditor's tool.
+ */
+export function verifierCommand(args: string[], ctx: Pick<AuditCliContext, 'out' | 'err'>): number {
   if (args.length !== 2 || args[0] !== '--out') return usage(ctx, 'verifier needs --out DIR', 'verifier');
   const w = writeVerifier(args[1]!);
   for (const f of w.files) ctx.out(`${f.sha256}  ${w.dir}/${f.name}`);
@@ -95,7 +97,7 @@ function verifierCmd(args: string[], ctx: AuditCliContext): number {
   return 0;
 }
 
-function usage(ctx: AuditCliContext, why: string, sub = 'export'): number {
+function usage(ctx: Pick<AuditCliContext, 'err'>, why: string, sub = 'export'): number {
   ctx.err(`audit ${sub}: ${why}`);
   ctx.err(USAGE);
   return 2;

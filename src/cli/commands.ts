@@ -17,7 +17,7 @@ import { listQuarantine, restoreQuarantined, retryQuarantined, unlistedQuarantin
 import { normalizeNumber } from '../ingest/phone.ts';
 import { createAccess, downloadWav } from '../access/index.ts';
 import { cliPrincipal } from '../auth/roles.ts';
-import { auditCommand } from './audit.ts';
+import { auditCommand, verifierCommand } from './audit.ts';
 import { tokenCmd, userCmd } from './users.ts';
 import { approveCmd, approvalsCmd, deleteCmd, holdCmd } from './holds.ts';
 import { compactCmd, indexCmd, keysCmd } from './maintenance.ts';
@@ -333,6 +333,7 @@ const quarantineCmd: Command = async (args, { config, actor, io }) => {
 };
 
 const auditCmd: Command = async (args, { config, io }) => {
+  if (args[0] === 'verifier') return verifierCommand(args.slice(1), io);
   return withArchive(config, async (site) => auditCommand(args, { log: site.log, out: io.out, err: io.err }));
 };
 

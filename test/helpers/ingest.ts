@@ -32,7 +32,7 @@ export async function ingestSite(
   const config = testConfig();
   config.ingest.minFreeMiB = 0;
   over(config);
-  const site = openSite(config);
+  const site = openSite(config, { create: true });
   const archive = openArchive(config.dataDir, site.store);
   const real = createMedia(await resolveFfmpeg(config.ffmpeg), {
     timeoutMs: mediaOpts.timeoutMs ?? 60_000, stallMs: mediaOpts.stallMs ?? 20_000, maxConcurrent: config.ingest.workers,
