@@ -59,7 +59,7 @@ let child: ChildProcess | null = null;
 try {
   // 1. The call through the real ingest, in this process (its memory is not the service's).
   const src = sourceCall();
-  const site = openSite(config);
+  const site = openSite(config, { create: true });
   const archive = openArchive(config.dataDir, site.store);
   const media = createMedia(await resolveFfmpeg(ffmpeg), { timeoutMs: 3600_000, stallMs: 120_000 });
   const ingest = createIngest({ config: { ...config, ingest: { ...config.ingest, disposition: 'keep' } }, store: site.store, keys: site.keys, archive, log: site.log, media });
