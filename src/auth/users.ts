@@ -180,7 +180,7 @@ export async function updateUser(
     const { row, action, detail } = apply(cur);
     if (!quiet) {
       const why = lastAdminProblem(store, cur, row);
-      if (why) return { error: why, code: 'E_FORBIDDEN' as const };
+      if (why) return { error: why, code: 'E_LAST_ADMIN' as const };
     }
     store.users.put(name, row);
     if (!quiet) log.appendSync([{ actor: by, action, target: `user:${name}`, detail }]);
