@@ -205,8 +205,10 @@ export interface DecideInput {
 }
 
 /**
- * Approves or rejects. Refuses (TresorError, detail.reason says why) when the decider is
- * the requester, lacks `approvals.decide`, the request expired or was decided already.
+ * Approves or rejects. Refuses when the decider is the requester or the one it is about
+ * (E_FOUR_EYES), lacks `approvals.decide` (E_FORBIDDEN), approves a reject-only request
+ * (E_REJECT_ONLY), or the request expired (E_EXPIRED) or was decided already
+ * (E_ALREADY_DECIDED); detail.reason says the same in the words the log uses.
  * The state change is one LMDB transaction, so of two people deciding at once one wins.
  * On approval the caller runs the action with `runApproved`.
  */
