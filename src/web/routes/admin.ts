@@ -103,8 +103,9 @@ export function adminRoutes(deps: AppDeps) {
 
   /**
    * Runs one change to a user; on a refusal the page comes back with the message (at the
-   * status of its code, src/web/errors.ts). When admins change their own account in a way that ends sessions, this
-   * session is renewed (see renewSession), unless all sessions were meant to end.
+   * status of its code, src/web/errors.ts). When admins change their own account in a way
+   * that ends sessions, this session is renewed (see renewSession), unless all sessions
+   * were meant to end.
    */
   async function change(c: Ctx, u: UserRow, done: DoneCode | (() => DoneCode), fn: () => Promise<UserRow | void>, opts: { renew?: boolean; draftRoles?: string[] } = {}) {
     let row: UserRow | void;
