@@ -34,14 +34,14 @@ describe('four-eyes approvals', () => {
     assert.equal(e.target, 'recording:A');
     assert.equal(e.detail.approval, a.id);
     assert.ok(!JSON.stringify(e).includes('1234'), 'no reason text (personal data) in the log');
-    await assert.rejects(ask('recording:A'), refusal('already-requested', 'E_USAGE'));
-    await assert.rejects(ask('recording:A2', { reason: ' ' }), refusal('no-reason', 'E_USAGE'));
+    await assert.rejects(ask('recording:A'), refusal('already-requested', 'E_CONFLICT'));
+    await assert.rejects(ask('recording:A2', { reason: ' ' }), refusal('no-reason', 'E_INVALID'));
     await assert.rejects(ask('recording:A3', { kind: 'Bad Kind' }), /dotted/);
   });
 
   test('the requester cannot decide, not even through a token of their own; deciders need approvals.decide', async () => {
     const a = await ask('recording:B');
-    await assert.rejects(decide(site.store, site.log, a.id, { by: 'user:ada', person: 'ada', roles: ['admin'], approve: true }), refusal('own-request', 'E_FORBIDDEN'));
+    await assert.rejects(decide(site.store, site.log, a.id, { by: 'user:ada', person: 'ada', roles: ['admin'], approve: true }), refusal('own-request', 'E_FOUR_EYES'));
     await assert.rejects(decide(site.store, site.log, a.id, { by: 'token:T1', person: 'ada', roles: ['admin'], approve: true }), refusal('own-request'));
     await assert.rejects(decide(site.store, site.log, a.id, { by: 'user:sue', person: 'sue', roles: ['supervisor', 'auditor'], approve: true }), refusal('no-permission', 'E_FORBIDDEN'));
     assert.equal(getApproval(site.store, a.id)!.state, 'pending');
@@ -57,7 +57,7 @@ describe('four-eyes approvals', () => {
     assert.equal(r.decidedBy, 'user:dora');
     assert.equal(r.note, 'not without the ticket');
     assert.equal(entries().at(-1)!.action, 'approval.rejected');
-    await assert.rejects(decide(site.store, site.log, a.id, { by: 'user:bob', person: 'bob', roles: ['admin'], approve: true }), refusal('decided', 'E_USAGE'));
+    await assert.rejects(decide(site.store, site.log, a.id, { by: 'user:bob', person: 'bob', roles: ['admin'], approve: true }), refusal('decided', 'E_ALREADY_DECIDED'));
     await assert.rejects(runApproved(site.store, a.id, async () => ({})), /rejected, not approved/);
   });
 
@@ -65,7 +65,7 @@ describe('four-eyes approvals', () => {
     const old = Date.now() - APPROVAL_TTL_MS - 1000;
     const a = await ask('recording:D', { now: old });
     assert.ok(!pendingApprovals(site.store).some((r) => r.id === a.id));
-    await assert.rejects(decide(site.store, site.log, a.id, { by: 'user:dora', person: 'dora', roles: ['dpo'], approve: true }), refusal('expired', 'E_USAGE'));
+    await assert.rejects(decide(site.store, site.log, a.id, { by: 'user:dora', person: 'dora', roles: ['dpo'], approve: true }), refusal('expired', 'E_EXPIRED'));
     assert.equal(getApproval(site.store, a.id)!.state, 'expired');
     assert.equal(entries().at(-1)!.action, 'approval.expired');
     const b = await ask('recording:E', { now: old });

@@ -7,6 +7,8 @@ import { createAuditLog, fromHex, hashLeaf, verifyConsistency, verifyInclusion, 
 import { auditCommand } from '../src/cli/audit.ts';
 import { createNoteSigner, verifyNote } from '../src/crypto/signing.ts';
 import { openIndex, type IndexStore } from '../src/index/index.ts';
+import { Hono } from 'hono';
+import { errorResponse } from '../src/web/errors.ts';
 import { logApi } from '../src/web/log-api.ts';
 
 const dirs: string[] = [];
@@ -18,12 +20,15 @@ const tempDir = () => {
 const signer = createNoteSigner('test.tresor/api', new Uint8Array(32).fill(4));
 let store: IndexStore;
 let log: AuditLog;
-let app: ReturnType<typeof logApi>;
+// mounted as the app mounts it, errors answered by the app's one error path
+let app: { request(path: string): Response | Promise<Response> };
 
 before(async () => {
   store = openIndex(tempDir());
   log = createAuditLog(store, { signer, origin: signer.name });
-  app = logApi(log);
+  const mounted = new Hono().route('/api/log', logApi(log));
+  mounted.onError((e, c) => errorResponse(c, e));
+  app = { request: (path) => mounted.request(`/api/log${path}`) };
 });
 after(async () => {
   await store.close();
@@ -51,7 +56,7 @@ describe('log API', () => {
     assert.deepEqual(body.split('\n').slice(0, -1).map((l) => JSON.parse(l).seq), [10, 11, 12]);
     assert.equal((await (await app.request('/entries?start=1190')).text()).split('\n').length - 1, 10);
     assert.equal((await (await app.request('/entries?start=0')).text()).split('\n').length - 1, 1000);
-    assert.match((await (await app.request('/entries?start=0&end=1001')).json()).error, /at most 1000/);
+    assert.match((await (await app.request('/entries?start=0&end=1001')).json()).error.message, /at most 1000/);
   });
 
   it('proofs_verify_against_the_log_roots', async () => {
@@ -85,7 +90,9 @@ describe('log API', () => {
     for (const [url, pattern] of cases) {
       const res = await app.request(url);
       assert.equal(res.status, 400, url);
-      assert.match((await res.json()).error, pattern, url);
+      const { error } = await res.json();
+      assert.equal(error.code, 'E_INVALID', url);
+      assert.match(error.message, pattern, url);
     }
   });
 });

@@ -356,7 +356,7 @@ describe('exportAudit refuses unsafe requests', () => {
     await assert.rejects(exportAudit(log, tempDir(), { since: future }), (e) => isTresorError(e, 'E_LOG_INCONSISTENT'));
     const forked = signer.sign(formatCheckpoint({ origin: signer.name, size: 10, root: new Uint8Array(32) }));
     await assert.rejects(exportAudit(log, tempDir(), { since: forked }), /forked/);
-    await assert.rejects(exportAudit(log, full), (e) => isTresorError(e, 'E_USAGE'));
+    await assert.rejects(exportAudit(log, full), (e) => isTresorError(e, 'E_INVALID'));
     await assert.rejects(exportAudit(log, tempDir(), { from: 51 }), /--from/);
   });
 

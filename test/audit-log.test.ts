@@ -74,8 +74,8 @@ describe('audit log on LMDB', () => {
     for (const [m, n] of [[1, 77], [32, 77], [50, 64], [77, 77]] as const) {
       assert.equal(consistencyProblem(m, n, log.consistencyProof(m, n), log.rootHash(m), log.rootHash(n)), null);
     }
-    assert.throws(() => log.inclusionProof(77, 77), (e) => isTresorError(e, 'E_USAGE'));
-    assert.throws(() => log.rootHash(78), (e) => isTresorError(e, 'E_USAGE'));
+    assert.throws(() => log.inclusionProof(77, 77), (e) => isTresorError(e, 'E_INVALID'));
+    assert.throws(() => log.rootHash(78), (e) => isTresorError(e, 'E_INVALID'));
     await store.close();
   });
 
@@ -136,7 +136,7 @@ describe('audit log on LMDB', () => {
 
   it('origin_must_equal_the_signing_key_name', () => {
     const store = openIndex(tempDir());
-    assert.throws(() => createAuditLog(store, { signer, origin: 'other' }), (e) => isTresorError(e, 'E_USAGE'));
+    assert.throws(() => createAuditLog(store, { signer, origin: 'other' }), (e) => isTresorError(e, 'E_CONFIG'));
     return store.close();
   });
 });

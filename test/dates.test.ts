@@ -26,7 +26,7 @@ describe('dates', () => {
     // DST: 29 March 2026 has 23 hours in Berlin
     assert.equal(parseDateBound('2026-03-29', 'end', 'until') - parseDateBound('2026-03-29', 'start', 'since') + 1, 23 * 3600_000);
     for (const bad of ['2026-02-30', '2026-13-01', '27.11.2026', 'yesterday', '1', '2026-11-27T25:00', '']) {
-      assert.throws(() => parseDateBound(bad, 'start', '--since'), (e) => isTresorError(e, 'E_USAGE') && /--since: "[^"]*" is not a date \(2026-11-27, 2026-11-27T14:00 or 2026-11-27T14:00:00Z\)/.test(e.message), bad);
+      assert.throws(() => parseDateBound(bad, 'start', '--since'), (e) => isTresorError(e, 'E_INVALID') && /--since: "[^"]*" is not a date \(2026-11-27, 2026-11-27T14:00 or 2026-11-27T14:00:00Z\)/.test(e.message), bad);
     }
   });
 

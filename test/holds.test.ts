@@ -56,10 +56,10 @@ describe('legal holds and early deletion', () => {
   it('refuses a hold without case, reason or scope, with malformed ids, or with ids not in the archive (saying which)', async () => {
     const { store, log } = w.site;
     const add = (o: Partial<Parameters<typeof addHold>[3]>) => addHold(store, log, dora.by, { caseName: CASE, reason: REASON, ids: [ids.heldById!], ...o });
-    await assert.rejects(add({ caseName: ' ' }), refused('E_USAGE', 'no-case'));
-    await assert.rejects(add({ reason: '' }), refused('E_USAGE', 'no-reason'));
-    await assert.rejects(add({ ids: [] }), refused('E_USAGE', 'empty-scope'));
-    await assert.rejects(add({ ids: [ids.heldById!, 'not-an-id'] }), (e: unknown) => refused('E_USAGE', 'malformed-id')(e) && /not-an-id/.test((e as Error).message));
+    await assert.rejects(add({ caseName: ' ' }), refused('E_INVALID', 'no-case'));
+    await assert.rejects(add({ reason: '' }), refused('E_INVALID', 'no-reason'));
+    await assert.rejects(add({ ids: [] }), refused('E_INVALID', 'empty-scope'));
+    await assert.rejects(add({ ids: [ids.heldById!, 'not-an-id'] }), (e: unknown) => refused('E_INVALID', 'malformed-id')(e) && /not-an-id/.test((e as Error).message));
     const ghost = newId();
     await assert.rejects(add({ ids: [ids.heldById!, ghost] }), (e: unknown) => refused('E_NOT_FOUND', 'unknown-id')(e) && (e as Error).message.includes(ghost));
     await assert.rejects(add({ ids: [], search: { fromMs: 2, toMs: 1 } }), /from is after to/);
@@ -112,10 +112,10 @@ describe('legal holds and early deletion', () => {
     const a = await requestHoldRelease(store, log, dora.by, ids.hold1!, { reason: 'case settled on 2026-11-20', person: dora.person });
     assert.equal(a.kind, HOLD_RELEASE_KIND);
     assert.equal(a.target, `hold:${ids.hold1}`);
-    await assert.rejects(requestHoldRelease(store, log, 'user:ada', ids.hold1!, { reason: 'again', person: 'ada' }), refused('E_USAGE', 'already-requested'));
+    await assert.rejects(requestHoldRelease(store, log, 'user:ada', ids.hold1!, { reason: 'again', person: 'ada' }), refused('E_CONFLICT', 'already-requested'));
     // the requester cannot approve, not even with admin roles or through a token
-    await assert.rejects(decide(store, log, a.id, { by: dora.by, person: dora.person, roles: ['dpo', 'admin'], approve: true }), refused('E_FORBIDDEN', 'own-request'));
-    await assert.rejects(decide(store, log, a.id, { by: 'token:T9', person: 'dora', roles: ['dpo'], approve: true }), refused('E_FORBIDDEN', 'own-request'));
+    await assert.rejects(decide(store, log, a.id, { by: dora.by, person: dora.person, roles: ['dpo', 'admin'], approve: true }), refused('E_FOUR_EYES', 'own-request'));
+    await assert.rejects(decide(store, log, a.id, { by: 'token:T9', person: 'dora', roles: ['dpo'], approve: true }), refused('E_FOUR_EYES', 'own-request'));
     // a supervisor may not decide
     await assert.rejects(decide(store, log, a.id, { by: 'user:sue', person: 'sue', roles: ['supervisor'], approve: true }), refused('E_FORBIDDEN', 'no-permission'));
     assert.equal(getHold(store, ids.hold1!)!.state, 'active');
@@ -131,7 +131,7 @@ describe('legal holds and early deletion', () => {
     assert.equal(rel.actor, 'user:dan');
     assert.equal(rel.target, `hold:${ids.hold1}`);
     assert.equal(rel.detail.approval, a.id);
-    await assert.rejects(requestHoldRelease(store, log, dora.by, ids.hold1!, { reason: 'x', person: 'dora' }), refused('E_USAGE', 'released'));
+    await assert.rejects(requestHoldRelease(store, log, dora.by, ids.hold1!, { reason: 'x', person: 'dora' }), refused('E_CONFLICT', 'released'));
 
     const r = await runPurge(deps(), { by: 'system:retention', now: Date.now() });
     assert.deepEqual(r.plan.due.map((x) => x.id), [ids.heldById]);
@@ -141,16 +141,16 @@ describe('legal holds and early deletion', () => {
 
   it('early deletion: four-eyes, held calls skipped; the approved one is shredded with a tombstone naming the approval', async () => {
     const { store, log } = w.site;
-    await assert.rejects(requestDeletion(store, log, dora.by, { ids: [], reason: 'x' }), refused('E_USAGE', 'no-ids'));
-    await assert.rejects(requestDeletion(store, log, dora.by, { ids: ['nope'], reason: 'x' }), refused('E_USAGE', 'malformed-id'));
-    await assert.rejects(requestDeletion(store, log, dora.by, { ids: Array.from({ length: MAX_DELETE_IDS + 1 }, () => newId()), reason: 'x' }), refused('E_USAGE', 'too-many'));
+    await assert.rejects(requestDeletion(store, log, dora.by, { ids: [], reason: 'x' }), refused('E_INVALID', 'no-ids'));
+    await assert.rejects(requestDeletion(store, log, dora.by, { ids: ['nope'], reason: 'x' }), refused('E_INVALID', 'malformed-id'));
+    await assert.rejects(requestDeletion(store, log, dora.by, { ids: Array.from({ length: MAX_DELETE_IDS + 1 }, () => newId()), reason: 'x' }), refused('E_INVALID', 'too-many'));
     await assert.rejects(requestDeletion(store, log, dora.by, { ids: [ids.heldById!], reason: 'x' }), (e: unknown) => refused('E_NOT_FOUND', 'unknown-id')(e) && /already purged/.test((e as Error).message));
-    await assert.rejects(requestDeletion(store, log, dora.by, { ids: [ids.sales!], reason: ' ' }), refused('E_USAGE', 'no-reason'));
+    await assert.rejects(requestDeletion(store, log, dora.by, { ids: [ids.sales!], reason: ' ' }), refused('E_INVALID', 'no-reason'));
 
     const a = await requestDeletion(store, log, dora.by, { ids: [ids.sales!, ids.later!], reason: 'Art. 17 request of the caller, ticket 4711', person: 'dora' });
     assert.equal(a.kind, DELETE_KIND);
     assert.deepEqual(a.payload.ids, [ids.sales, ids.later]);
-    await assert.rejects(decide(store, log, a.id, { by: dora.by, person: 'dora', roles: ['dpo'], approve: true }), refused('E_FORBIDDEN', 'own-request'));
+    await assert.rejects(decide(store, log, a.id, { by: dora.by, person: 'dora', roles: ['dpo'], approve: true }), refused('E_FOUR_EYES', 'own-request'));
     assert.ok(store.recordings.get(ids.sales!), 'nothing happens before a second person agrees');
 
     const { result } = await approveAndRun(a);
@@ -176,7 +176,7 @@ describe('legal holds and early deletion', () => {
     const { store, log } = w.site;
     const keep = await w.ingestCall(freepbxName(2, 6), { seconds: 3, source: 'noise' }, { queue: 'sales', purpose: 'sales', tags: [] });
     const a = await requestDeletion(store, log, dora.by, { ids: [keep], reason: 'old request', person: 'dora', now: Date.now() - APPROVAL_TTL_MS - 1000 });
-    await assert.rejects(decide(store, log, a.id, { by: dan.by, person: dan.person, roles: ['dpo'], approve: true }), refused('E_USAGE', 'expired'));
+    await assert.rejects(decide(store, log, a.id, { by: dan.by, person: dan.person, roles: ['dpo'], approve: true }), refused('E_EXPIRED', 'expired'));
     assert.equal(getApproval(store, a.id)!.state, 'expired');
     assert.ok(store.recordings.get(keep));
     ids.keep = keep;

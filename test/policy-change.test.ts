@@ -55,7 +55,7 @@ describe('a policy change that makes calls due earlier needs a second person', (
     assert.ok(calls.every((id) => store.recordings.get(id)), '"Run purge now" deletes nothing');
     // the code refuses, not just the page
     await assert.rejects(savePolicy(store, log, 'user:ada', 'support', { ...SUPPORT, keep: 'P6D' }),
-      (e: unknown) => isTresorError(e, 'E_FORBIDDEN') && e.detail.reason === 'needs-approval' && e.detail.earlier === 3);
+      (e: unknown) => isTresorError(e, 'E_NEEDS_APPROVAL') && e.detail.reason === 'needs-approval' && e.detail.earlier === 3);
 
     // asking: a reason, no grace → four-eyes
     r = await ada.post('/retention/policies', { ...form, request: '1', reason: 'works council agreement of 1 Dec' });
@@ -138,7 +138,7 @@ describe('a policy change that makes calls due earlier needs a second person', (
     assert.ok(Math.abs(a.graceUntil! - (Date.now() + 30 * DAY)) < 60_000);
     // the file's author is unknown, so nobody can be "the second person": reject only
     await assert.rejects(decide(store, log, a.id, { by: 'user:dan', person: 'dan', roles: ['dpo'], approve: true }),
-      (e: unknown) => isTresorError(e, 'E_FORBIDDEN') && e.detail.reason === 'reject-only');
+      (e: unknown) => isTresorError(e, 'E_REJECT_ONLY') && e.detail.reason === 'reject-only');
     const s2 = await syncConfigPolicies(store, log, shorter, { graceDays: 30 });
     assert.equal(s2.waiting[0]!.approval, a.id, 'a restart does not ask twice');
     // the CLI (and the service at start) say so

@@ -66,7 +66,7 @@ describe('retention and purge', () => {
       [{ ...MIFID, lock: false }, /cannot be unlocked/],
       [null, /cannot be removed/],
     ] as const) {
-      await assert.rejects(savePolicy(store, log, 'user:admin', 'mifid', change as Policy | null), (e: unknown) => isTresorError(e, 'E_FORBIDDEN') && why.test((e as Error).message));
+      await assert.rejects(savePolicy(store, log, 'user:admin', 'mifid', change as Policy | null), (e: unknown) => isTresorError(e, 'E_LOCKED') && why.test((e as Error).message));
     }
     assert.equal(listPolicies(store).find((p) => p.name === 'mifid')!.keep, 'P5Y', 'unchanged');
     assert.equal(w.site.log.about('target', 'policy:mifid', 10).filter((e) => e.action === 'retention.policy.refused').length, 4);

@@ -203,7 +203,7 @@ describe('dashboard', () => {
     assert.equal(r.headers.get('location'), '/?done=discard-requested');
     assert.ok(existsSync(dir), 'nothing deleted on one person\'s say');
     const again = await ada.post(`/quarantine/${qid}/discard`, { reason: 'twice' });
-    assert.equal(again.status, 400, 'one pending request per file');
+    assert.equal(again.status, 409, 'one pending request per file (E_CONFLICT, as on /holds and for a selection)');
     const dash = await (await ada.get('/')).text();
     assert.match(dash, /Discard requested by user:ada/);
 

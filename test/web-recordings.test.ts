@@ -87,7 +87,9 @@ describe('recordings in the console and the API', () => {
     assert.deepEqual(both.items.map((i) => i.id), [idA, idB]);
     const bad = await api('supervisor', '/api/recordings?number=hello');
     assert.equal(bad.status, 400);
-    assert.match((await bad.json() as { error: string }).error, /not a phone number/);
+    // the API's error shape: {"error":{"code","message"}}
+    assert.deepEqual(Object.keys((await bad.clone().json() as { error: object }).error), ['code', 'message']);
+    assert.match((await bad.json() as { error: { code: string; message: string } }).error.message, /not a phone number/);
     assert.equal((await api('supervisor', '/api/recordings?colour=red')).status, 400);
   });
 

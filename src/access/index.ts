@@ -54,7 +54,7 @@ export function encodeCursor(c: [number, string]): string {
 }
 export function decodeCursor(s: string): [number, string] {
   const m = /^(\d{1,16})\.([0-9A-HJKMNP-TV-Z]{26})$/.exec(s);
-  if (!m) throw new TresorError('E_USAGE', 'cursor is not one this server gave out');
+  if (!m) throw new TresorError('E_INVALID', 'cursor is not one this server gave out');
   return [Number(m[1]), m[2]!];
 }
 

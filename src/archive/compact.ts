@@ -120,7 +120,7 @@ export async function compactArchive(opts: CompactOptions): Promise<CompactRepor
   const dir = join(opts.dataDir, 'archive');
   const minDead = opts.minDeadRatio ?? 0.2;
   const maxBytes = opts.maxSegmentBytes ?? DEFAULT_MAX;
-  if (!(minDead >= 0 && minDead <= 1)) throw new TresorError('E_USAGE', `minimum dead ratio must be between 0 and 1, not ${minDead}`);
+  if (!(minDead >= 0 && minDead <= 1)) throw new TresorError('E_INVALID', `minimum dead ratio must be between 0 and 1, not ${minDead}`);
   const fault = opts.fault ?? (() => {});
   const pidStart = processStartTime(process.pid);
   const report: CompactReport = { segments: 0, newSegments: 0, bytesBefore: 0, bytesAfter: 0, recordsMoved: 0, recordsRaced: 0, cleaned: 0, seconds: 0 };

@@ -14,8 +14,8 @@ export interface Checkpoint {
 }
 
 export function formatCheckpoint(c: Checkpoint): string {
-  if (c.origin === '' || /[\n\r]/.test(c.origin)) throw new TresorError('E_USAGE', 'checkpoint origin must be one non-empty line');
-  if (!Number.isSafeInteger(c.size) || c.size < 0) throw new TresorError('E_USAGE', `bad checkpoint size ${c.size}`);
+  if (c.origin === '' || /[\n\r]/.test(c.origin)) throw new TresorError('E_INVALID', 'checkpoint origin must be one non-empty line');
+  if (!Number.isSafeInteger(c.size) || c.size < 0) throw new TresorError('E_INVALID', `bad checkpoint size ${c.size}`);
   return `${c.origin}\n${c.size}\n${Buffer.from(c.root).toString('base64')}\n`;
 }
 

@@ -28,7 +28,7 @@ const HEX64_RE = /^[0-9a-f]{64}$/;
 const ACTION_RE = /^[a-z][a-z0-9_-]*(?:\.[a-z0-9_-]+)*$/;
 
 export function checkInput(e: EntryInput, i: number): void {
-  const bad = (why: string) => new TresorError('E_USAGE', `log entry #${i}: ${why}`, { detail: { index: i } });
+  const bad = (why: string) => new TresorError('E_INVALID', `log entry #${i}: ${why}`, { detail: { index: i } });
   if (typeof e.actor !== 'string' || e.actor.length === 0) throw bad('actor must be a non-empty string');
   if (typeof e.action !== 'string' || !ACTION_RE.test(e.action)) throw bad(`action ${JSON.stringify(e.action)} is not dotted lowercase`);
   if (typeof e.target !== 'string') throw bad('target must be a string');
@@ -47,7 +47,7 @@ export function formatEntry(e: LogEntry): string {
     prev: e.prev,
   });
   const problem = lineProblem(line);
-  if (problem) throw new TresorError('E_USAGE', `log entry ${e.seq} cannot be written canonically: ${problem}`);
+  if (problem) throw new TresorError('E_INVALID', `log entry ${e.seq} cannot be written canonically: ${problem}`);
   return line;
 }
 

@@ -39,7 +39,7 @@ export async function exportAudit(log: AuditLog, outDir: string, opts: ExportOpt
   const cp = await log.checkpointNow();
   const start = opts.from ?? 0;
   if (!Number.isSafeInteger(start) || start < 0 || start > cp.size) {
-    throw new TresorError('E_USAGE', `--from must be between 0 and the checkpoint size ${cp.size}, got ${start}`);
+    throw new TresorError('E_INVALID', `--from must be between 0 and the checkpoint size ${cp.size}, got ${start}`);
   }
   const files: string[] = [];
   const write = (name: string, data: string) => {
@@ -79,16 +79,16 @@ export function vkeyFingerprint(vkey: string): string {
 function prepareDir(outDir: string): void {
   mkdirSync(outDir, { recursive: true });
   // An old export's leftovers (say frontier.json) would change what the verifier checks.
-  if (readdirSync(outDir).length > 0) throw new TresorError('E_USAGE', `export folder ${outDir} is not empty`);
+  if (readdirSync(outDir).length > 0) throw new TresorError('E_INVALID', `export folder ${outDir} is not empty`);
 }
 
 // The auditor's earlier checkpoint must be ours and a prefix of what we sign now; if
 // not, refuse loudly: it means this box's log forked or rolled back since then.
 function checkSince(log: AuditLog, since: string, size: number) {
   const opened = verifyNote(since, parseVkey(log.vkey));
-  if (!opened.ok) throw new TresorError('E_USAGE', `--since: not a checkpoint of this log (${opened.reason})`);
+  if (!opened.ok) throw new TresorError('E_INVALID', `--since: not a checkpoint of this log (${opened.reason})`);
   const prev = parseCheckpoint(opened.text);
-  if (prev.origin !== log.origin) throw new TresorError('E_USAGE', `--since: checkpoint is for origin ${prev.origin}, not ${log.origin}`);
+  if (prev.origin !== log.origin) throw new TresorError('E_INVALID', `--since: checkpoint is for origin ${prev.origin}, not ${log.origin}`);
   if (prev.size > size) {
     throw new TresorError('E_LOG_INCONSISTENT', `--since: that checkpoint has ${prev.size} entries but the log now has ${size}: the log was rolled back`);
   }

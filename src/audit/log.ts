@@ -61,7 +61,7 @@ export function createAuditLog(store: IndexStore, opts: AuditLogOptions): AuditL
   const { signer, origin } = opts;
   const clock = opts.clock ?? systemClock;
   if (signer.name !== origin) {
-    throw new TresorError('E_USAGE', `log origin ${JSON.stringify(origin)} must equal the signing key name ${JSON.stringify(signer.name)}`);
+    throw new TresorError('E_CONFIG', `log origin ${JSON.stringify(origin)} must equal the signing key name ${JSON.stringify(signer.name)}`);
   }
   const key = parseVkey(signer.vkey);
   const reader = treeReader(store.tree);
@@ -73,7 +73,7 @@ export function createAuditLog(store: IndexStore, opts: AuditLogOptions): AuditL
   };
 
   const checkSize = (what: string, n: number, max = size()) => {
-    if (!isTreeSize(n) || n > max) throw new TresorError('E_USAGE', `${what} ${n} is not a size of this log (0…${max})`);
+    if (!isTreeSize(n) || n > max) throw new TresorError('E_INVALID', `${what} ${n} is not a size of this log (0…${max})`);
   };
 
   // Reads the tip and writes entries plus tree nodes; must run inside a write transaction.
@@ -172,12 +172,12 @@ export function createAuditLog(store: IndexStore, opts: AuditLogOptions): AuditL
     lines,
     inclusionProof(index, n) {
       checkSize('size', n);
-      if (!isTreeSize(index) || index >= n) throw new TresorError('E_USAGE', `index ${index} is not below size ${n}`);
+      if (!isTreeSize(index) || index >= n) throw new TresorError('E_INVALID', `index ${index} is not below size ${n}`);
       return inclusionProof(reader, index, n);
     },
     consistencyProof(from, to) {
       checkSize('to', to);
-      if (!isTreeSize(from) || from < 1 || from > to) throw new TresorError('E_USAGE', `consistency proof needs 0 < from ≤ to, got ${from}, ${to}`);
+      if (!isTreeSize(from) || from < 1 || from > to) throw new TresorError('E_INVALID', `consistency proof needs 0 < from ≤ to, got ${from}, ${to}`);
       return consistencyProof(reader, from, to);
     },
     frontier(n) {

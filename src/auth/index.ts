@@ -203,9 +203,9 @@ export function createAuth(store: IndexStore, log: LogWriter, settings: AuthSett
     async completeSetup(token: string, name: string, password: string): Promise<UserRow> {
       if (!setupTokenValid(store, token, now())) throw new TresorError('E_FORBIDDEN', 'this setup link is not valid (used, expired, or users exist already)');
       const np = nameProblem(name);
-      if (np) throw new TresorError('E_USAGE', np);
+      if (np) throw new TresorError('E_INVALID', np);
       const pp = passwordProblem(password);
-      if (pp) throw new TresorError('E_USAGE', pp);
+      if (pp) throw new TresorError('E_INVALID', pp);
       const hash = await hashPassword(password);
       const row: UserRow = {
         v: 1, name, roles: ['admin'], passwordHash: hash, disabled: false, createdAt: now(), createdBy: 'setup-link',

@@ -38,7 +38,7 @@ export function passwordProblem(password: string): string | null {
 
 export async function hashPassword(password: string): Promise<string> {
   const problem = passwordProblem(password);
-  if (problem) throw new TresorError('E_USAGE', problem);
+  if (problem) throw new TresorError('E_INVALID', problem);
   const salt = randomBytes(16);
   const key = await derive(password, salt, LOG2N, R, P);
   return ['scrypt', LOG2N, R, P, salt.toString('base64'), key.toString('base64')].join('$');

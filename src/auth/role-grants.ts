@@ -30,7 +30,7 @@ export function splitRoleChange(current: readonly Role[], wanted: readonly Role[
 export function grantPayload(payload: Record<string, unknown>): { user: string; roles: Role[] } {
   const user = typeof payload.user === 'string' ? payload.user : '';
   const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is Role => typeof r === 'string' && isRole(r)) : [];
-  if (!user || !roles.length) throw new TresorError('E_USAGE', 'this role grant request names no user or no role');
+  if (!user || !roles.length) throw new TresorError('E_INVALID', 'this role grant request names no user or no role');
   return { user, roles };
 }
 

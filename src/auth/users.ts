@@ -47,8 +47,8 @@ export function nameProblem(name: string): string | null {
 
 export function parseRoles(list: readonly string[]): Role[] {
   const roles = [...new Set(list.flatMap((r) => r.split(',')).map((r) => r.trim()).filter(Boolean))];
-  if (!roles.length) throw new TresorError('E_USAGE', 'give at least one role: admin, supervisor, dpo, auditor');
-  for (const r of roles) if (!isRole(r)) throw new TresorError('E_USAGE', `unknown role "${r}" (admin, supervisor, dpo, auditor)`);
+  if (!roles.length) throw new TresorError('E_INVALID', 'give at least one role: admin, supervisor, dpo, auditor');
+  for (const r of roles) if (!isRole(r)) throw new TresorError('E_INVALID', `unknown role "${r}" (admin, supervisor, dpo, auditor)`);
   return roles as Role[];
 }
 
@@ -84,8 +84,8 @@ async function commit(store: IndexStore, log: LogWriter, row: UserRow, entry: Ne
     log.appendSync([entry]);
     return 'ok';
   });
-  if (ok === 'exists') throw new TresorError('E_USAGE', `a user "${row.name}" exists already`);
-  if (ok === 'last-admin') throw new TresorError('E_FORBIDDEN', lastAdminProblem(store, before!, row) ?? `refused: "${row.name}" is the last enabled administrator`);
+  if (ok === 'exists') throw new TresorError('E_EXISTS', `a user "${row.name}" exists already`);
+  if (ok === 'last-admin') throw new TresorError('E_LAST_ADMIN', lastAdminProblem(store, before!, row) ?? `refused: "${row.name}" is the last enabled administrator`);
 }
 
 /**
@@ -106,8 +106,8 @@ export function lastAdminProblem(store: IndexStore, before: UserRow, after: Pick
  */
 export async function addUser(store: IndexStore, log: LogWriter, by: string, input: { name: string; roles: Role[]; password?: string }): Promise<UserRow> {
   const problem = nameProblem(input.name);
-  if (problem) throw new TresorError('E_USAGE', problem);
-  if (getUser(store, input.name)) throw new TresorError('E_USAGE', `a user "${input.name}" exists already`);
+  if (problem) throw new TresorError('E_INVALID', problem);
+  if (getUser(store, input.name)) throw new TresorError('E_EXISTS', `a user "${input.name}" exists already`);
   const row: UserRow = {
     v: 1, name: input.name, roles: input.roles, passwordHash: input.password === undefined ? NO_PASSWORD : await hashPassword(input.password), disabled: false,
     createdAt: Date.now(), createdBy: by, totpSecret: null, totpLastStep: -1, sessionEpoch: 0, lang: null,
@@ -180,7 +180,7 @@ export async function updateUser(
     const { row, action, detail } = apply(cur);
     if (!quiet) {
       const why = lastAdminProblem(store, cur, row);
-      if (why) return { error: why, code: 'E_FORBIDDEN' as const };
+      if (why) return { error: why, code: 'E_LAST_ADMIN' as const };
     }
     store.users.put(name, row);
     if (!quiet) log.appendSync([{ actor: by, action, target: `user:${name}`, detail }]);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { AuditLog } from '../audit/index.ts';
 import { exportAudit, vkeyFingerprint, writeVerifier } from '../audit/index.ts';
 import { isTresorError } from '../core/index.ts';
+import { errorLine, exitStatusOf } from './exit.ts';
 
 /**
  * `tresor audit verify | export --out DIR [--since FILE] [--from N] | checkpoint | verifier --out DIR`.
@@ -24,13 +25,9 @@ export async function auditCommand(args: string[], ctx: AuditCliContext): Promis
     ctx.err(USAGE);
     return 2;
   } catch (e) {
-    if (isTresorError(e, 'E_USAGE')) {
-      ctx.err(`audit ${sub}: ${e.message}`);
-      return 2;
-    }
     if (isTresorError(e)) {
-      ctx.err(`audit ${sub}: ${e.code}: ${e.message}`);
-      return 1;
+      ctx.err(errorLine(e, `audit ${sub}`));
+      return exitStatusOf(e);
     }
     throw e;
   }

@@ -68,7 +68,7 @@ const ingestCmd: Command = async (args, { config, actor, io }) => {
   const { values, positionals } = parse(args, { dispose: { type: 'string' } });
   if (!positionals.length) throw new TresorError('E_USAGE', 'ingest: name at least one FILE');
   const dispose = values.dispose ?? 'keep';
-  if (!['keep', 'delete', 'move'].includes(dispose)) throw new TresorError('E_USAGE', '--dispose: keep, delete or move');
+  if (!['keep', 'delete', 'move'].includes(dispose)) throw new TresorError('E_INVALID', '--dispose: keep, delete or move');
   const cfg: Config = { ...config, ingest: { ...config.ingest, disposition: dispose as Config['ingest']['disposition'] } };
   const site = openSite(cfg);
   const ff = await resolveFfmpeg(cfg.ffmpeg);
@@ -172,8 +172,8 @@ const listCmd: Command = async (args, { config, actor, io }) => {
     agent: { type: 'string' }, queue: { type: 'string' }, direction: { type: 'string' }, limit: { type: 'string' },
   });
   const number = values.number ? normalizeNumber(values.number, config.phone) : undefined;
-  if (values.number && !number) throw new TresorError('E_USAGE', `--number: "${values.number}" is not a phone number`);
-  if (values.direction && !['in', 'out', 'internal', 'unknown'].includes(values.direction)) throw new TresorError('E_USAGE', '--direction: in, out, internal or unknown');
+  if (values.number && !number) throw new TresorError('E_INVALID', `--number: "${values.number}" is not a phone number`);
+  if (values.direction && !['in', 'out', 'internal', 'unknown'].includes(values.direction)) throw new TresorError('E_INVALID', '--direction: in, out, internal or unknown');
   // the same dates as the console and `tresor hold`: --until 2026-11-27 includes that local day
   const range = parseDateRange(values.since, values.until, ['--since', '--until']);
   return withArchive(config, async (site, archive) => {
@@ -204,7 +204,7 @@ const extractCmd: Command = async (args, { config, actor, io }) => {
   const { values, positionals } = parse(args, { out: { type: 'string' }, format: { type: 'string' } });
   if (positionals.length !== 1 || !values.out) throw new TresorError('E_USAGE', 'extract: ID --out FILE');
   const format = values.format ?? 'stored';
-  if (!['stored', 'wav'].includes(format)) throw new TresorError('E_USAGE', '--format: stored or wav');
+  if (!['stored', 'wav'].includes(format)) throw new TresorError('E_INVALID', '--format: stored or wav');
   return withArchive(config, async (site, archive) => {
     const access = createAccess({ store: site.store, keys: site.keys, archive, log: site.log });
     if (format === 'wav') {

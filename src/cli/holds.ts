@@ -94,7 +94,7 @@ export const approveCmd: Command = async (args, { config, actor, io }) => {
       return 0;
     }
     const kind = approvalKinds({ site, config })[row.kind];
-    if (!kind) throw new TresorError('E_USAGE', `approved, but this version cannot carry out "${row.kind}"; run it from the console`);
+    if (!kind) throw new TresorError('E_INTERNAL', `approved, but this version cannot carry out "${row.kind}"; run it from the console`);
     const { result } = await runApproved(site.store, id, (r) => kind.execute(r, actor));
     // say what happened, not merely that it ran: approving deletion of held calls deletes nothing
     const o = outcomeOf(result)!;

@@ -4,6 +4,7 @@ import { describeSource, loadSettings, type Config, type ConfigSource } from '..
 import { TresorError, isTresorError } from '../core/errors.ts';
 import { commands } from './commands.ts';
 import { terminalSafe } from './terminal.ts';
+import { errorLine, exitStatusOf } from './exit.ts';
 import { enableWriterWaitNotices } from '../index/index.ts';
 
 export const USAGE = `usage: tresor <command> [options]
@@ -69,8 +70,9 @@ export async function runCli(argv: string[], sink: Io = { out: (s) => process.st
   }
   const cmd = commands[name];
   if (!cmd) {
-    io.err(`tresor: unknown command "${name}"\n\n${USAGE}`);
-    return 2;
+    const e = new TresorError('E_USAGE', `unknown command "${name}"\n\n${USAGE}`);
+    io.err(errorLine(e));
+    return exitStatusOf(e);
   }
   // a command that waits for another process's write lock says so (index/writer-wait.ts)
   if (name !== 'serve') enableWriterWaitNotices();
@@ -80,16 +82,17 @@ export async function runCli(argv: string[], sink: Io = { out: (s) => process.st
     return await cmd(rest, { ...settings, actor: `cli:${userInfo().username}`, io });
   } catch (e) {
     if (isTresorError(e, 'E_NO_ARCHIVE') && settings) {
-      io.err(`tresor: ${e.code}: ${e.message}. Looked at:\n${describeSource(settings.source, settings.config).map((l) => `  - ${l}`).join('\n')}\n` +
+      io.err(`${errorLine(e)}. Looked at:\n${describeSource(settings.source, settings.config).map((l) => `  - ${l}`).join('\n')}\n` +
         'Run `tresor init` to create an archive there, or point TRESOR_CONFIG or TRESOR_DATA_DIR at the existing one ' +
         `(an installed box keeps its settings in ${settings.source.systemConfig}).`);
-      return 1;
+      return exitStatusOf(e);
     }
+    // `tresor: CODE: message`, exit status by code (src/cli/exit.ts)
     if (isTresorError(e)) {
-      io.err(`tresor: ${e.code}: ${e.message}`);
-      return e.code === 'E_USAGE' ? 2 : 1;
+      io.err(errorLine(e));
+      return exitStatusOf(e);
     }
-    io.err(`tresor: unexpected error: ${(e as Error).stack ?? e}`);
-    return 1;
+    io.err(`tresor: E_INTERNAL: unexpected error: ${(e as Error).stack ?? e}`);
+    return exitStatusOf(e);
   }
 }

@@ -17,7 +17,7 @@ function faultHook<P extends string>(kind: string, points: readonly P[]): ((p: P
   const spec = process.env.TRESOR_TEST_FAULT;
   if (!spec?.startsWith(`${kind}:`)) return undefined;
   const want = spec.slice(kind.length + 1);
-  if (!points.includes(want as P)) throw new TresorError('E_USAGE', `TRESOR_TEST_FAULT: ${kind} has no point "${want}" (${points.join(', ')})`);
+  if (!points.includes(want as P)) throw new TresorError('E_CONFIG', `TRESOR_TEST_FAULT: ${kind} has no point "${want}" (${points.join(', ')})`);
   return (p) => {
     if (p === want) process.kill(process.pid, 'SIGKILL');
   };
@@ -34,7 +34,7 @@ const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
 export const compactCmd: Command = async (args, { config, actor, io }) => {
   const { values } = parse(args, { 'min-dead': { type: 'string' }, 'skip-index': { type: 'boolean' } });
   const minDead = values['min-dead'] === undefined ? 0.2 : Number(values['min-dead']);
-  if (!Number.isFinite(minDead) || minDead < 0 || minDead > 1) throw new TresorError('E_USAGE', '--min-dead: a fraction between 0 and 1 (0.2 = compact segments that are at least 20 % dead)');
+  if (!Number.isFinite(minDead) || minDead < 0 || minDead > 1) throw new TresorError('E_INVALID', '--min-dead: a fraction between 0 and 1 (0.2 = compact segments that are at least 20 % dead)');
   // Another process's archive keeps old segment files open (their space would not come
   // back) and may look up a row just before it moves: compaction runs alone.
   assertIndexExclusive(config.dataDir, 'compaction');

@@ -29,7 +29,7 @@ function needName(v: string | undefined, cmd: string): string {
   if (!v) throw new TresorError('E_USAGE', `${cmd}: give --name NAME`);
   const name = v.trim().toLowerCase();
   const p = nameProblem(name);
-  if (p) throw new TresorError('E_USAGE', `${cmd}: --name: ${p}`);
+  if (p) throw new TresorError('E_INVALID', `${cmd}: --name: ${p}`);
   return name;
 }
 
@@ -59,7 +59,7 @@ function promptHidden(prompt: string): Promise<string> {
     const onData = (chunk: string) => {
       for (const ch of chunk) {
         if (ch === '\r' || ch === '\n') return done();
-        if (ch === '\u0003' || ch === '\u0004') return done(new TresorError('E_USAGE', 'cancelled'));
+        if (ch === '\u0003' || ch === '\u0004') return done(new TresorError('E_INVALID', 'cancelled: no password given'));
         if (ch === '\u007f' || ch === '\b') s = s.slice(0, -1);
         else s += ch;
       }
@@ -78,14 +78,14 @@ async function readPassword(cmd: string): Promise<string> {
   if (process.stdin.isTTY) {
     pw = await promptHidden('New password: ');
     const again = await promptHidden('Same password again: ');
-    if (pw !== again) throw new TresorError('E_USAGE', `${cmd}: the two passwords differ`);
+    if (pw !== again) throw new TresorError('E_INVALID', `${cmd}: the two passwords differ`);
   } else {
     pw = (await readAll(process.stdin)).replace(/\r?\n$/, '');
   }
   if (!pw) throw new TresorError('E_USAGE', `${cmd}: no password on stdin (pipe it in, e.g. printf '%s' "$PW" | tresor ${cmd} … --password-stdin)`);
-  if (pw.includes('\n')) throw new TresorError('E_USAGE', `${cmd}: the password on stdin has more than one line`);
+  if (pw.includes('\n')) throw new TresorError('E_INVALID', `${cmd}: the password on stdin has more than one line`);
   const p = passwordProblem(pw);
-  if (p) throw new TresorError('E_USAGE', `${cmd}: ${p}`);
+  if (p) throw new TresorError('E_INVALID', `${cmd}: ${p}`);
   return pw;
 }
 
@@ -95,7 +95,7 @@ function needPasswordStdin(flag: boolean | undefined, cmd: string): void {
 
 function guard(site: Site, u: UserRow, after: Pick<UserRow, 'roles' | 'disabled'>): void {
   const p = lastAdminProblem(site.store, u, after);
-  if (p) throw new TresorError('E_FORBIDDEN', p);
+  if (p) throw new TresorError('E_LAST_ADMIN', p);
 }
 
 const USER_USAGE = `usage: tresor user add --name N --role R [--role R…] --password-stdin
@@ -242,7 +242,7 @@ export const tokenCmd: Command = async (args, { config, actor, io }) => {
       const name = values.user.trim().toLowerCase();
       return withSite(config, async (site) => {
         const u = mustUser(site.store, name);
-        if (u.disabled) throw new TresorError('E_USAGE', `token create: ${name} is disabled; enable the account first`);
+        if (u.disabled) throw new TresorError('E_CONFLICT', `token create: ${name} is disabled; enable the account first`);
         const { token, row } = await createApiToken(site.store, site.log, actor, name, values.label ?? '');
         // the token alone on stdout (TOKEN=$(tresor token create …)); the rest on stderr
         io.out(token);

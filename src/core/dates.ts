@@ -44,7 +44,7 @@ export function parseDateRange(from: string | undefined, to: string | undefined,
   const r: { fromMs?: number; toMs?: number } = {};
   if (from) r.fromMs = parseDateBound(from, 'start', names[0]);
   if (to) r.toMs = parseDateBound(to, 'end', names[1]);
-  if (r.fromMs !== undefined && r.toMs !== undefined && r.fromMs > r.toMs) throw new TresorError('E_USAGE', `${names[0]} is after ${names[1]}`);
+  if (r.fromMs !== undefined && r.toMs !== undefined && r.fromMs > r.toMs) throw new TresorError('E_INVALID', `${names[0]} is after ${names[1]}`);
   return r;
 }
 
@@ -53,5 +53,5 @@ function realDay(y: number, m: number, d: number): boolean {
 }
 
 function notADate(what: string, text: string): TresorError {
-  return new TresorError('E_USAGE', `${what}: "${text}" is not a date (2026-11-27, 2026-11-27T14:00 or 2026-11-27T14:00:00Z)`);
+  return new TresorError('E_INVALID', `${what}: "${text}" is not a date (2026-11-27, 2026-11-27T14:00 or 2026-11-27T14:00:00Z)`);
 }

@@ -110,7 +110,7 @@ export function openRange(dek: Uint8Array, sealed: Uint8Array, start: number, en
 /** The same bytes as openRange, one chunk at a time: a response can start after the first. */
 export function* openRangeChunks(dek: Uint8Array, sealed: Uint8Array, start: number, end: number): Generator<Buffer> {
   const total = plainLength(sealed);
-  if (start < 0 || end > total || start > end) throw new TresorError('E_USAGE', `range ${start}-${end} outside 0-${total}`);
+  if (start < 0 || end > total || start > end) throw new TresorError('E_RANGE', `range ${start}-${end} outside 0-${total}`);
   const buf = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.length);
   if (!buf.subarray(0, 4).equals(ENVELOPE_MAGIC)) throw new TresorError('E_CRYPTO', 'not a Tresor envelope (bad magic)');
   const chunkSize = buf.readUInt32BE(4);

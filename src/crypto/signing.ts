@@ -52,7 +52,7 @@ export function keyIdFor(name: string, publicKey: Uint8Array): Uint8Array {
 }
 
 export function createNoteSigner(name: string, seed: Uint8Array): NoteSigner {
-  if (!isValidKeyName(name)) throw new TresorError('E_USAGE', `invalid signing key name ${JSON.stringify(name)}`);
+  if (!isValidKeyName(name)) throw new TresorError('E_INVALID', `invalid signing key name ${JSON.stringify(name)}`);
   if (seed.length !== 32) throw new TresorError('E_KEYS_INVALID', `an Ed25519 seed is 32 bytes, got ${seed.length}`);
   const pair = nacl.sign.keyPair.fromSeed(new Uint8Array(seed));
   const keyId = keyIdFor(name, pair.publicKey);
@@ -63,7 +63,7 @@ export function createNoteSigner(name: string, seed: Uint8Array): NoteSigner {
     vkey,
     sign(text: string): string {
       const problem = textProblem(text);
-      if (problem) throw new TresorError('E_USAGE', `cannot sign note: ${problem}`);
+      if (problem) throw new TresorError('E_INVALID', `cannot sign note: ${problem}`);
       const sig = nacl.sign.detached(Buffer.from(text, 'utf8'), pair.secretKey);
       const b64 = Buffer.concat([keyId, sig]).toString('base64');
       return `${text}\n${SIG_PREFIX}${name} ${b64}\n`;

@@ -51,7 +51,7 @@ export function otherIndexHolders(dataDir: string): number[] {
 export function assertIndexExclusive(dataDir: string, what: string): void {
   const pids = otherIndexHolders(dataDir);
   if (pids.length) {
-    throw new TresorError('E_USAGE',
+    throw new TresorError('E_NEEDS_EXCLUSIVE',
       `${what} needs the archive to itself, but process(es) ${pids.join(', ')} have its index open ` +
       '(the service, or another tresor command). Stop the service first (systemctl stop tresor), ' +
       'wait for other tresor commands to finish, then run this again.', { detail: { pids } });

@@ -305,7 +305,7 @@ const busy = new Set<string>();
 
 function claimBusy(ids: string[]): void {
   const taken = ids.find((id) => busy.has(id));
-  if (taken) throw new TE('E_USAGE', `quarantined file ${taken} is being worked on right now; try again in a moment`);
+  if (taken) throw new TE('E_CONFLICT', `quarantined file ${taken} is being worked on right now; try again in a moment`);
   for (const id of ids) busy.add(id);
 }
 

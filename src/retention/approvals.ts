@@ -156,12 +156,12 @@ export interface RequestInput {
 
 export async function requestApproval(store: IndexStore, log: LogWriter, input: RequestInput): Promise<ApprovalRow> {
   const now = input.now ?? Date.now();
-  if (!KIND_RE.test(input.kind)) throw new TresorError('E_USAGE', `approval kind ${JSON.stringify(input.kind)} is not dotted lowercase`);
-  if (!input.target) throw new TresorError('E_USAGE', 'an approval needs a target');
-  if (!input.by) throw new TresorError('E_USAGE', 'an approval needs a requester');
+  if (!KIND_RE.test(input.kind)) throw new TresorError('E_INVALID', `approval kind ${JSON.stringify(input.kind)} is not dotted lowercase`);
+  if (!input.target) throw new TresorError('E_INVALID', 'an approval needs a target');
+  if (!input.by) throw new TresorError('E_INVALID', 'an approval needs a requester');
   const reason = input.reason.trim();
-  if (!reason) throw new TresorError('E_USAGE', 'give a reason: the second person decides on it', { detail: { reason: 'no-reason' } });
-  if (reason.length > MAX_TEXT) throw new TresorError('E_USAGE', `the reason is longer than ${MAX_TEXT} characters`);
+  if (!reason) throw new TresorError('E_INVALID', 'give a reason: the second person decides on it', { detail: { reason: 'no-reason' } });
+  if (reason.length > MAX_TEXT) throw new TresorError('E_INVALID', `the reason is longer than ${MAX_TEXT} characters`);
   const row: ApprovalRow = {
     id: newId(now), kind: input.kind, target: input.target, requestedBy: input.by, requester: input.person ?? input.by,
     requestedAt: now, expiresAt: now + (input.ttlMs ?? APPROVAL_TTL_MS), reason, payload: input.payload ?? {}, state: 'pending',
@@ -187,7 +187,7 @@ export async function requestApproval(store: IndexStore, log: LogWriter, input: 
     return null;
   });
   if (existing) {
-    throw new TresorError('E_USAGE', `a request to ${existing.kind} ${existing.target} is already waiting for a decision (${existing.id})`,
+    throw new TresorError('E_CONFLICT', `a request to ${existing.kind} ${existing.target} is already waiting for a decision (${existing.id})`,
       { detail: { reason: 'already-requested', approval: existing.id } });
   }
   return row;
@@ -205,8 +205,10 @@ export interface DecideInput {
 }
 
 /**
- * Approves or rejects. Refuses (TresorError, detail.reason says why) when the decider is
- * the requester, lacks `approvals.decide`, the request expired or was decided already.
+ * Approves or rejects. Refuses when the decider is the requester or the one it is about
+ * (E_FOUR_EYES), lacks `approvals.decide` (E_FORBIDDEN), approves a reject-only request
+ * (E_REJECT_ONLY), or the request expired (E_EXPIRED) or was decided already
+ * (E_ALREADY_DECIDED); detail.reason says the same in the words the log uses.
  * The state change is one LMDB transaction, so of two people deciding at once one wins.
  * On approval the caller runs the action with `runApproved`.
  */
@@ -214,7 +216,7 @@ export async function decide(store: IndexStore, log: LogWriter, id: string, d: D
   const now = d.now ?? Date.now();
   const person = d.person ?? d.by;
   const note = (d.note ?? '').trim();
-  if (note.length > MAX_TEXT) throw new TresorError('E_USAGE', `the note is longer than ${MAX_TEXT} characters`);
+  if (note.length > MAX_TEXT) throw new TresorError('E_INVALID', `the note is longer than ${MAX_TEXT} characters`);
   const r = await store.root.transaction((): { row: ApprovalRow; refused?: 'own-request' | 'beneficiary' | 'no-permission' | 'expired' | 'decided' | 'reject-only' } | null => {
     const row = store.approvals.get(id) as ApprovalRow | undefined;
     if (!row) return null;
@@ -246,17 +248,17 @@ export async function decide(store: IndexStore, log: LogWriter, id: string, d: D
   if (!r) throw new TresorError('E_NOT_FOUND', `no approval request ${id}`);
   switch (r.refused) {
     case 'own-request':
-      throw new TresorError('E_FORBIDDEN', 'you asked for this yourself: a second, different person has to decide (four-eyes rule)', { detail: { reason: 'own-request' } });
+      throw new TresorError('E_FOUR_EYES', 'you asked for this yourself: a second, different person has to decide (four-eyes rule)', { detail: { reason: 'own-request' } });
     case 'beneficiary':
-      throw new TresorError('E_FORBIDDEN', 'this request is about you: a different person has to decide it (four-eyes rule)', { detail: { reason: 'beneficiary' } });
+      throw new TresorError('E_FOUR_EYES', 'this request is about you: a different person has to decide it (four-eyes rule)', { detail: { reason: 'beneficiary' } });
     case 'no-permission':
       throw new TresorError('E_FORBIDDEN', 'deciding four-eyes requests needs the approvals.decide permission (roles admin or dpo)', { detail: { reason: 'no-permission' } });
     case 'reject-only':
-      throw new TresorError('E_FORBIDDEN', `this request comes from the configuration file, whose author nobody can check: it takes effect after its grace period (${r.row.graceUntil ? new Date(r.row.graceUntil).toISOString() : '?'}) unless rejected; it cannot be approved earlier`, { detail: { reason: 'reject-only' } });
+      throw new TresorError('E_REJECT_ONLY', `this request comes from the configuration file, whose author nobody can check: it takes effect after its grace period (${r.row.graceUntil ? new Date(r.row.graceUntil).toISOString() : '?'}) unless rejected; it cannot be approved earlier`, { detail: { reason: 'reject-only' } });
     case 'expired':
-      throw new TresorError('E_USAGE', `this request expired on ${new Date(r.row.expiresAt).toISOString()}; ask again if it is still needed`, { detail: { reason: 'expired' } });
+      throw new TresorError('E_EXPIRED', `this request expired on ${new Date(r.row.expiresAt).toISOString()}; ask again if it is still needed`, { detail: { reason: 'expired' } });
     case 'decided':
-      throw new TresorError('E_USAGE', `this request was already decided (${r.row.state}${r.row.decidedBy ? ` by ${r.row.decidedBy}` : ''})`, { detail: { reason: 'decided' } });
+      throw new TresorError('E_ALREADY_DECIDED', `this request was already decided (${r.row.state}${r.row.decidedBy ? ` by ${r.row.decidedBy}` : ''})`, { detail: { reason: 'decided' } });
     default:
       return r.row;
   }
@@ -302,7 +304,7 @@ export async function runApproved<T extends Record<string, unknown>>(
   });
   if (claimed === 'missing') throw new TresorError('E_NOT_FOUND', `no approval request ${id}`);
   if (typeof claimed === 'string') {
-    throw new TresorError('E_USAGE', claimed === 'done' ? 'this request was carried out already'
+    throw new TresorError('E_CONFLICT', claimed === 'done' ? 'this request was carried out already'
       : claimed === 'running' ? 'this request is being carried out right now' : `this request is ${claimed}, not approved`,
     { detail: { reason: claimed } });
   }

@@ -41,10 +41,10 @@ export function deletionTarget(ids: string[]): string {
 export async function requestDeletion(store: IndexStore, log: LogWriter, by: string, input: DeletionInput): Promise<ApprovalRow> {
   const typed = input.ids.map((s) => s.trim()).filter(Boolean);
   const ids = [...new Set(typed.map((s) => s.toUpperCase()))];
-  if (!ids.length) throw new TresorError('E_USAGE', 'name at least one recording id to delete', { detail: { reason: 'no-ids' } });
-  if (ids.length > MAX_DELETE_IDS) throw new TresorError('E_USAGE', `at most ${MAX_DELETE_IDS} recordings per request`, { detail: { reason: 'too-many' } });
+  if (!ids.length) throw new TresorError('E_INVALID', 'name at least one recording id to delete', { detail: { reason: 'no-ids' } });
+  if (ids.length > MAX_DELETE_IDS) throw new TresorError('E_INVALID', `at most ${MAX_DELETE_IDS} recordings per request`, { detail: { reason: 'too-many' } });
   const malformed = typed.filter((id) => !isId(id.toUpperCase()));
-  if (malformed.length) throw new TresorError('E_USAGE', `not recording ids: ${malformed.slice(0, 10).join(', ')}`, { detail: { reason: 'malformed-id', ids: malformed } });
+  if (malformed.length) throw new TresorError('E_INVALID', `not recording ids: ${malformed.slice(0, 10).join(', ')}`, { detail: { reason: 'malformed-id', ids: malformed } });
   const missing = ids.filter((id) => !store.recordings.get(id));
   if (missing.length) {
     const gone = missing.filter((id) => store.purged.get(id));

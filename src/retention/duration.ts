@@ -20,7 +20,7 @@ const RE = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+
 
 export function parseDuration(s: string): Duration {
   const m = RE.exec(s);
-  if (!m || s === 'P' || s.endsWith('T')) throw new TresorError('E_USAGE', `"${s}" is not an ISO 8601 duration (e.g. P90D, P6M, P5Y)`);
+  if (!m || s === 'P' || s.endsWith('T')) throw new TresorError('E_INVALID', `"${s}" is not an ISO 8601 duration (e.g. P90D, P6M, P5Y)`);
   const n = (i: number) => Number(m[i] ?? 0);
   return { years: n(1), months: n(2), weeks: n(3), days: n(4), hours: n(5), minutes: n(6), seconds: n(7) };
 }

@@ -119,27 +119,27 @@ function cleanSearch(s: HoldSearch | null | undefined): HoldSearch | null {
   if (!s) return null;
   const out: HoldSearch = {};
   for (const k of Object.keys(s)) {
-    if (!(SEARCH_KEYS as readonly string[]).includes(k)) throw new TresorError('E_USAGE', `hold search: unknown field "${k}"`);
+    if (!(SEARCH_KEYS as readonly string[]).includes(k)) throw new TresorError('E_INVALID', `hold search: unknown field "${k}"`);
   }
   for (const k of ['fromMs', 'toMs'] as const) {
     const v = s[k];
     if (v === undefined) continue;
-    if (!Number.isFinite(v)) throw new TresorError('E_USAGE', `hold search: ${k} is not a time`);
+    if (!Number.isFinite(v)) throw new TresorError('E_INVALID', `hold search: ${k} is not a time`);
     out[k] = v;
   }
-  if (out.fromMs !== undefined && out.toMs !== undefined && out.fromMs > out.toMs) throw new TresorError('E_USAGE', 'hold search: from is after to');
+  if (out.fromMs !== undefined && out.toMs !== undefined && out.fromMs > out.toMs) throw new TresorError('E_INVALID', 'hold search: from is after to');
   if (s.direction !== undefined) {
-    if (!['in', 'out', 'internal', 'unknown'].includes(s.direction)) throw new TresorError('E_USAGE', 'hold search: direction is in, out, internal or unknown');
+    if (!['in', 'out', 'internal', 'unknown'].includes(s.direction)) throw new TresorError('E_INVALID', 'hold search: direction is in, out, internal or unknown');
     out.direction = s.direction;
   }
   if (s.consentState !== undefined) {
-    if (!['granted', 'denied', 'unknown'].includes(s.consentState)) throw new TresorError('E_USAGE', 'hold search: consent is granted, denied or unknown');
+    if (!['granted', 'denied', 'unknown'].includes(s.consentState)) throw new TresorError('E_INVALID', 'hold search: consent is granted, denied or unknown');
     out.consentState = s.consentState;
   }
   for (const k of ['queue', 'phoneToken', 'agentToken'] as const) {
     const v = s[k];
     if (v === undefined) continue;
-    if (typeof v !== 'string' || !v) throw new TresorError('E_USAGE', `hold search: ${k} must be a non-empty string`);
+    if (typeof v !== 'string' || !v) throw new TresorError('E_INVALID', `hold search: ${k} must be a non-empty string`);
     out[k] = v;
   }
   return Object.keys(out).length ? out : null;
@@ -160,20 +160,20 @@ export async function addHold(store: IndexStore, log: LogWriter, by: string, inp
   const now = input.now ?? Date.now();
   const caseName = (input.caseName ?? '').trim();
   const reason = (input.reason ?? '').trim();
-  if (!caseName) throw new TresorError('E_USAGE', 'a hold needs a case name (e.g. the court file number)', { detail: { reason: 'no-case' } });
-  if (caseName.length > MAX_CASE) throw new TresorError('E_USAGE', `the case name is longer than ${MAX_CASE} characters`);
-  if (!reason) throw new TresorError('E_USAGE', 'a hold needs a reason', { detail: { reason: 'no-reason' } });
-  if (reason.length > MAX_REASON) throw new TresorError('E_USAGE', `the reason is longer than ${MAX_REASON} characters`);
+  if (!caseName) throw new TresorError('E_INVALID', 'a hold needs a case name (e.g. the court file number)', { detail: { reason: 'no-case' } });
+  if (caseName.length > MAX_CASE) throw new TresorError('E_INVALID', `the case name is longer than ${MAX_CASE} characters`);
+  if (!reason) throw new TresorError('E_INVALID', 'a hold needs a reason', { detail: { reason: 'no-reason' } });
+  if (reason.length > MAX_REASON) throw new TresorError('E_INVALID', `the reason is longer than ${MAX_REASON} characters`);
   const typed = (input.ids ?? []).map((s) => s.trim()).filter(Boolean);
   const malformed = typed.filter((id) => !isId(id.toUpperCase()));
   const ids = [...new Set(typed.map((s) => s.toUpperCase()))];
-  if (ids.length > MAX_HOLD_IDS) throw new TresorError('E_USAGE', `at most ${MAX_HOLD_IDS} ids per hold; hold by search (queue, number, dates) instead`);
+  if (ids.length > MAX_HOLD_IDS) throw new TresorError('E_INVALID', `at most ${MAX_HOLD_IDS} ids per hold; hold by search (queue, number, dates) instead`);
   if (malformed.length) {
-    throw new TresorError('E_USAGE', `not recording ids: ${malformed.slice(0, 10).join(', ')}${malformed.length > 10 ? ` and ${malformed.length - 10} more` : ''}`,
+    throw new TresorError('E_INVALID', `not recording ids: ${malformed.slice(0, 10).join(', ')}${malformed.length > 10 ? ` and ${malformed.length - 10} more` : ''}`,
       { detail: { reason: 'malformed-id', ids: malformed } });
   }
   const search = cleanSearch(input.search);
-  if (!ids.length && !search) throw new TresorError('E_USAGE', 'a hold needs recording ids or at least one search field', { detail: { reason: 'empty-scope' } });
+  if (!ids.length && !search) throw new TresorError('E_INVALID', 'a hold needs recording ids or at least one search field', { detail: { reason: 'empty-scope' } });
   const row: HoldRow = {
     v: 1, id: newId(now), caseName, reason, ids, search, createdAt: now, createdBy: by,
     state: 'active', releasedAt: null, releasedBy: null, releaseApprovalId: null,
@@ -226,7 +226,7 @@ export async function requestHoldRelease(
 ): Promise<ApprovalRow> {
   const h = getHold(store, holdId);
   if (!h) throw new TresorError('E_NOT_FOUND', `no hold ${holdId}`);
-  if (h.state !== 'active') throw new TresorError('E_USAGE', `hold ${holdId} is already released`, { detail: { reason: 'released' } });
+  if (h.state !== 'active') throw new TresorError('E_CONFLICT', `hold ${holdId} is already released`, { detail: { reason: 'released' } });
   return requestApproval(store, log, {
     kind: HOLD_RELEASE_KIND, target: `hold:${holdId}`, by, person: o.person, reason: o.reason, payload: { holdId }, now: o.now,
   });

@@ -44,25 +44,25 @@ const MATCH_KEYS = ['queue', 'direction', 'purpose', 'tags', 'consent'] as const
 
 export function validatePolicy(p: unknown): Policy {
   const o = p as Record<string, unknown>;
-  if (!o || typeof o !== 'object') throw new TresorError('E_USAGE', 'a policy is an object {name, match, keep, lock}');
-  if (typeof o.name !== 'string' || !NAME_RE.test(o.name)) throw new TresorError('E_USAGE', `policy name ${JSON.stringify(o.name)}: 1-64 letters, digits, space . _ -`);
+  if (!o || typeof o !== 'object') throw new TresorError('E_INVALID', 'a policy is an object {name, match, keep, lock}');
+  if (typeof o.name !== 'string' || !NAME_RE.test(o.name)) throw new TresorError('E_INVALID', `policy name ${JSON.stringify(o.name)}: 1-64 letters, digits, space . _ -`);
   const where = `policy "${o.name}"`;
-  for (const k of Object.keys(o)) if (!['name', 'match', 'keep', 'lock'].includes(k)) throw new TresorError('E_USAGE', `${where}: unknown field "${k}"`);
-  if (typeof o.keep !== 'string') throw new TresorError('E_USAGE', `${where}: keep must be an ISO 8601 duration such as "P90D" or "P5Y"`);
+  for (const k of Object.keys(o)) if (!['name', 'match', 'keep', 'lock'].includes(k)) throw new TresorError('E_INVALID', `${where}: unknown field "${k}"`);
+  if (typeof o.keep !== 'string') throw new TresorError('E_INVALID', `${where}: keep must be an ISO 8601 duration such as "P90D" or "P5Y"`);
   const d = parseDuration(o.keep);
-  if (compareDurations(d, parseDuration('P1D')) < 0) throw new TresorError('E_USAGE', `${where}: keep must be at least one day`);
+  if (compareDurations(d, parseDuration('P1D')) < 0) throw new TresorError('E_INVALID', `${where}: keep must be at least one day`);
   const match = (o.match ?? {}) as Record<string, unknown>;
-  if (typeof match !== 'object' || Array.isArray(match)) throw new TresorError('E_USAGE', `${where}: match must be an object`);
+  if (typeof match !== 'object' || Array.isArray(match)) throw new TresorError('E_INVALID', `${where}: match must be an object`);
   const out: PolicyMatch = {};
   for (const [k, v] of Object.entries(match)) {
-    if (!(MATCH_KEYS as readonly string[]).includes(k)) throw new TresorError('E_USAGE', `${where}: match.${k} is not a field (${MATCH_KEYS.join(', ')})`);
+    if (!(MATCH_KEYS as readonly string[]).includes(k)) throw new TresorError('E_INVALID', `${where}: match.${k} is not a field (${MATCH_KEYS.join(', ')})`);
     const list = typeof v === 'string' ? [v] : v;
-    if (!Array.isArray(list) || !list.every((x) => typeof x === 'string' && x.length > 0)) throw new TresorError('E_USAGE', `${where}: match.${k} must be a string or a list of strings`);
+    if (!Array.isArray(list) || !list.every((x) => typeof x === 'string' && x.length > 0)) throw new TresorError('E_INVALID', `${where}: match.${k} must be a string or a list of strings`);
     if (list.length) (out as Record<string, string[]>)[k] = [...new Set(list as string[])].sort();
   }
-  if (out.direction?.some((d) => !['in', 'out', 'internal', 'unknown'].includes(d))) throw new TresorError('E_USAGE', `${where}: match.direction: in, out, internal, unknown`);
-  if (out.consent?.some((c) => !['granted', 'denied', 'unknown'].includes(c))) throw new TresorError('E_USAGE', `${where}: match.consent: granted, denied, unknown`);
-  if (o.lock !== undefined && typeof o.lock !== 'boolean') throw new TresorError('E_USAGE', `${where}: lock must be true or false`);
+  if (out.direction?.some((d) => !['in', 'out', 'internal', 'unknown'].includes(d))) throw new TresorError('E_INVALID', `${where}: match.direction: in, out, internal, unknown`);
+  if (out.consent?.some((c) => !['granted', 'denied', 'unknown'].includes(c))) throw new TresorError('E_INVALID', `${where}: match.consent: granted, denied, unknown`);
+  if (o.lock !== undefined && typeof o.lock !== 'boolean') throw new TresorError('E_INVALID', `${where}: lock must be true or false`);
   return { name: o.name, match: out, keep: o.keep, lock: o.lock === true };
 }
 
@@ -175,7 +175,7 @@ export interface SaveOptions {
  * is refused here — for the console, the CLI and the configuration file alike — unless
  * `approval` is an approved `policy.change` request for exactly this change: a second
  * person agreed, or the grace period the request stated has passed (policy-change.ts).
- * The refusal (E_FORBIDDEN, detail.reason "needs-approval") carries the dry run.
+ * The refusal (E_NEEDS_APPROVAL) carries the dry run.
  */
 export async function savePolicy(
   store: IndexStore, log: LogWriter, by: string, name: string, next: Policy | null, opts: SaveOptions | number = {},
@@ -183,7 +183,7 @@ export async function savePolicy(
   const o: SaveOptions = typeof opts === 'number' ? { now: opts } : opts;
   const now = o.now ?? Date.now();
   const policy = next ? validatePolicy(next) : null;
-  if (policy && policy.name !== name) throw new TresorError('E_USAGE', 'a policy cannot be renamed (remove it and add a new one)');
+  if (policy && policy.name !== name) throw new TresorError('E_INVALID', 'a policy cannot be renamed (remove it and add a new one)');
   const lock = lockProblem(store.policies.get(name) as PolicyRow | undefined, policy);
   const impact = lock || approves(o.approval, name, policy) ? null : policyImpact(store, name, policy, now);
   const problem = await store.root.transaction(() => {
@@ -212,11 +212,11 @@ export async function savePolicy(
     return null;
   });
   if (problem === 'needs-approval') {
-    throw new TresorError('E_FORBIDDEN',
+    throw new TresorError('E_NEEDS_APPROVAL',
       `this change makes ${impact!.earlier.length} recording(s) due earlier than now (${impact!.dueNow} of them at once): it takes effect only once a second person approves it, or after a grace period the request states`,
       { detail: { reason: 'needs-approval', earlier: impact!.earlier.length, dueNow: impact!.dueNow } });
   }
-  if (problem) throw new TresorError(problem.startsWith('no policy') ? 'E_NOT_FOUND' : 'E_FORBIDDEN', problem);
+  if (problem) throw new TresorError(problem.startsWith('no policy') ? 'E_NOT_FOUND' : 'E_LOCKED', problem);
   return reevaluateAll(store);
 }
 

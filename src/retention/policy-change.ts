@@ -57,17 +57,17 @@ const policyOf = (r: PolicyRow | undefined): Policy | null => (r ? { name: r.nam
 export async function requestPolicyChange(store: IndexStore, log: LogWriter, by: string, input: ChangeRequestInput) {
   const now = input.now ?? Date.now();
   const next = input.next ? validatePolicy(input.next) : null;
-  if (next && next.name !== input.name) throw new TresorError('E_USAGE', 'a policy cannot be renamed (remove it and add a new one)');
+  if (next && next.name !== input.name) throw new TresorError('E_INVALID', 'a policy cannot be renamed (remove it and add a new one)');
   const base = policyOf(store.policies.get(input.name) as PolicyRow | undefined);
   if (!base && !next) throw new TresorError('E_NOT_FOUND', `no policy "${input.name}"`);
   const lock = lockProblem(base ?? undefined, next);
-  if (lock) throw new TresorError('E_FORBIDDEN', lock);
+  if (lock) throw new TresorError('E_LOCKED', lock);
   if (input.graceDays !== undefined && !(Number.isInteger(input.graceDays) && input.graceDays >= MIN_GRACE_DAYS && input.graceDays <= 3650)) {
-    throw new TresorError('E_USAGE', `a grace period is a whole number of days, at least ${MIN_GRACE_DAYS}`, { detail: { reason: 'grace' } });
+    throw new TresorError('E_INVALID', `a grace period is a whole number of days, at least ${MIN_GRACE_DAYS}`, { detail: { reason: 'grace' } });
   }
   const impact = policyImpact(store, input.name, next, now);
   if (!impact.earlier.length) {
-    throw new TresorError('E_USAGE', 'this change makes no recording due earlier: save it directly, it needs no approval', { detail: { reason: 'no-approval-needed' } });
+    throw new TresorError('E_INVALID', 'this change makes no recording due earlier: save it directly, it needs no approval', { detail: { reason: 'no-approval-needed' } });
   }
   const graceUntil = input.graceDays !== undefined ? now + input.graceDays * DAY : undefined;
   const payload: ChangePayload = { name: input.name, next, base };
@@ -134,7 +134,7 @@ export async function executePolicyChange(store: IndexStore, log: LogWriter, row
   const p = payloadOf(row);
   const current = policyOf(store.policies.get(p.name) as PolicyRow | undefined);
   if (!samePolicy(current, p.base)) {
-    throw new TresorError('E_USAGE', `policy "${p.name}" was changed since this request was made; nothing was changed — ask again`, { detail: { reason: 'stale' } });
+    throw new TresorError('E_CONFLICT', `policy "${p.name}" was changed since this request was made; nothing was changed — ask again`, { detail: { reason: 'stale' } });
   }
   const before = policyImpact(store, p.name, p.next).earlier.length;
   const r = await savePolicy(store, log, by, p.name, p.next, { approval: row });
@@ -196,7 +196,7 @@ export async function syncConfigPolicies(
       applied++;
       continue;
     } catch (e) {
-      if (!(e instanceof TresorError && e.detail.reason === 'needs-approval')) throw e;
+      if (!(e instanceof TresorError && e.code === 'E_NEEDS_APPROVAL')) throw e;
     }
     // the same change asked for already: waiting, or rejected (then the file needs correcting)
     const same = listApprovals(store).filter((a) => a.kind === POLICY_CHANGE_KIND && a.requestedBy === 'config' && a.target === `policy:${name}` && samePolicy(payloadOf(a).next, next)).at(-1);

@@ -67,7 +67,7 @@ export function planIndexRebuild(config: Config): RebuildPlan {
           void store.close();
         }
       })();
-      if (hasSite) throw new TresorError('E_USAGE', `the index in ${index} is fine; there is nothing to rebuild (tresor fsck checks the whole archive)`);
+      if (hasSite) throw new TresorError('E_INVALID', `the index in ${index} is fine; there is nothing to rebuild (tresor fsck checks the whole archive)`);
       state = 'no-site';
       why = `${file.path} holds no archive (it was replaced by an empty one?)`;
     }

@@ -6,16 +6,15 @@ import type { Archive } from '../archive/index.ts';
 import type { Media } from '../media/index.ts';
 import type { Auth } from '../auth/index.ts';
 import type { Access } from '../access/index.ts';
-import { isTresorError } from '../core/errors.ts';
+import { isTresorError, TresorError } from '../core/errors.ts';
 import type { IngestStatus } from '../service.ts';
-import { errorPage } from '../../views/layout.ts';
 import type { WebEnv } from './env.ts';
+import { errorResponse } from './errors.ts';
 import { logApi } from './log-api.ts';
 import { csrfGuard, sameOriginReads, securityHeaders } from './security.ts';
 import { badBody } from './page.ts';
 import { identify, isApi, requirePermission } from './session.ts';
 import { favicon, staticFiles } from './static.ts';
-import { pageCtx } from './page.ts';
 import { loginRoutes } from './routes/login.ts';
 import { healthRoutes } from './routes/health.ts';
 import { recordingRoutes } from './routes/recordings.ts';
@@ -52,7 +51,9 @@ export function createApp(deps: AppDeps): Hono<WebEnv> {
   app.use('*', securityHeaders({ tls }));
   const limit = bodyLimit({
     maxSize: config.web.maxBodyKiB * 1024,
-    onError: (c) => c.text(`Request body too large (limit ${config.web.maxBodyKiB} KiB).`, 413),
+    onError: () => {
+      throw new TresorError('E_TOO_LARGE', `Request body too large (limit ${config.web.maxBodyKiB} KiB).`);
+    },
   });
   // A chunked body is read here; one the client aborts half-way is its fault (400), not ours.
   app.use('*', async (c, next) => {
@@ -63,7 +64,7 @@ export function createApp(deps: AppDeps): Hono<WebEnv> {
         return next();
       });
     } catch (e) {
-      if (passed) throw e;
+      if (passed || isTresorError(e, 'E_TOO_LARGE')) throw e;
       throw badBody(e);
     }
   });
@@ -79,7 +80,7 @@ export function createApp(deps: AppDeps): Hono<WebEnv> {
   // few — today there are none, so every change goes through a person in the console).
   app.use('/api/*', async (c, next) => {
     if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
-    return c.json({ error: 'the API is read-only: use GET (changes are made in the console)' }, 405, { Allow: 'GET, HEAD' });
+    throw new TresorError('E_READ_ONLY', 'the API is read-only: use GET (changes are made in the console)', { detail: { allow: 'GET, HEAD' } });
   });
   app.use('/api/log/*', requirePermission(site.log, 'log.read'));
   app.route('/api/log', logApi(site.log));
@@ -93,24 +94,9 @@ export function createApp(deps: AppDeps): Hono<WebEnv> {
   app.route('/holds', holdRoutes(deps));
   app.route('/', dashboardRoutes(deps));
 
-  app.notFound((c) => {
-    if (isApi(c.req.path)) return c.json({ error: 'no such endpoint' }, 404);
-    const ctx = pageCtx(c as never);
-    return c.html(errorPage(ctx, ctx.t('common.notFound'), c.req.path), 404);
-  });
-  app.onError(async (e, c) => {
-    const status = isTresorError(e, 'E_FORBIDDEN') ? 403 : isTresorError(e, 'E_NOT_FOUND') ? 404 : isTresorError(e, 'E_USAGE') ? 400 : 500;
-    const message = status === 500 ? 'internal error' : e.message;
-    if (status === 500) process.stderr.write(`tresor: web ${c.req.method} ${c.req.path}: ${(e as Error).stack ?? e}\n`);
-    if (isApi(c.req.path)) return c.json({ error: message }, status);
-    // The error page must never throw itself (it once did for a request that failed
-    // before the identity middleware ran): plain text is the last resort.
-    try {
-      const ctx = pageCtx(c as never);
-      return await c.html(errorPage(ctx, status === 403 ? ctx.t('common.forbidden') : status === 404 ? ctx.t('common.notFound') : ctx.t('common.error'), message), status);
-    } catch {
-      return c.text(message, status);
-    }
-  });
+  // one error path (src/web/errors.ts): the code decides the status, the API gets JSON,
+  // the console a page in the reader's language
+  app.notFound((c) => errorResponse(c, new TresorError('E_NOT_FOUND', isApi(c.req.path) ? 'no such endpoint' : c.req.path)));
+  app.onError((e, c) => errorResponse(c, e));
   return app;
 }

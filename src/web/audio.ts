@@ -17,13 +17,13 @@ export function parseRange(header: string | undefined, total: number): [number, 
   let end: number;
   if (a === '') {
     const suffix = Number(b);
-    if (suffix === 0) throw new TresorError('E_USAGE', 'unsatisfiable range', { detail: { total } });
+    if (suffix === 0) throw new TresorError('E_RANGE', 'unsatisfiable range', { detail: { total } });
     start = Math.max(0, total - suffix);
     end = total;
   } else {
     start = Number(a);
     end = b === '' ? total : Math.min(total, Number(b) + 1);
-    if (start >= total || end <= start) throw new TresorError('E_USAGE', 'unsatisfiable range', { detail: { total } });
+    if (start >= total || end <= start) throw new TresorError('E_RANGE', 'unsatisfiable range', { detail: { total } });
   }
   return [start, end];
 }

@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono';
 import type { AuditLog } from '../audit/index.ts';
 import { toHex } from '../audit/index.ts';
-import { isTresorError } from '../core/index.ts';
+import { TresorError } from '../core/index.ts';
 
 /**
  * The verifiable-log API (DESIGN §3 "HTTP"), mounted by the app under /api/log.
@@ -13,7 +13,7 @@ export const MAX_ENTRIES_PER_PAGE = 1000;
 const INT_RE = /^(0|[1-9][0-9]{0,15})$/;
 
 type Params = Record<string, number>;
-/** Parses exactly the named decimal parameters; anything else is a 400 with the reason. */
+/** Parses exactly the named decimal parameters; anything else is a 400 (E_INVALID) with the reason. */
 function params(c: Context, names: readonly string[], optional: readonly string[] = []): Params | string {
   const query = c.req.queries();
   for (const k of Object.keys(query)) if (!names.includes(k)) return `unknown parameter "${k}" (expected ${names.join(', ')})`;
@@ -34,11 +34,14 @@ function params(c: Context, names: readonly string[], optional: readonly string[
 
 export function logApi(log: AuditLog): Hono {
   const app = new Hono();
-  const bad = (c: Context, error: string) => c.json({ error }, 400);
+  // errors take the app's one error path (src/web/errors.ts)
+  const bad = (_c: Context, message: string): never => {
+    throw new TresorError('E_INVALID', message);
+  };
 
   app.get('/checkpoint', (c) => {
     const cp = log.latestCheckpoint();
-    if (!cp) return c.json({ error: 'no checkpoint has been signed yet' }, 404);
+    if (!cp) throw new TresorError('E_NOT_FOUND', 'no checkpoint has been signed yet');
     return c.text(cp.note, 200, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
   });
 
@@ -79,9 +82,5 @@ export function logApi(log: AuditLog): Hono {
     return c.json({ old_size: from, new_size: to, hashes: log.consistencyProof(from, to).map(toHex) });
   });
 
-  app.onError((e, c) => {
-    if (isTresorError(e, 'E_USAGE')) return bad(c, e.message);
-    return c.json({ error: 'internal error' }, 500);
-  });
   return app;
 }

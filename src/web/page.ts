@@ -17,7 +17,7 @@ export function pageCtx(c: Ctx): PageCtx {
 /**
  * The request's form body. A body that is not valid form data (a multipart body whose
  * last part never ends) or that the client stopped sending half-way is the client's
- * fault: E_USAGE (a 400 with this message), not an internal error with a stack trace.
+ * fault: E_INVALID (a 400 with this message), not an internal error with a stack trace.
  */
 export async function readForm(c: Context, opts: { all?: boolean } = {}): Promise<Record<string, string | File | (string | File)[]>> {
   try {
@@ -28,7 +28,7 @@ export async function readForm(c: Context, opts: { all?: boolean } = {}): Promis
 }
 
 export function badBody(cause: unknown): TresorError {
-  return new TresorError('E_USAGE', 'The request body could not be read (incomplete, or not valid form data).', { detail: { reason: 'bad-body' }, cause });
+  return new TresorError('E_INVALID', 'The request body could not be read (incomplete, or not valid form data).', { detail: { reason: 'bad-body' }, cause });
 }
 
 /** Form fields as strings (missing → ''). */

@@ -31,11 +31,11 @@ export function fieldsOf(q: Record<string, string | undefined>): SearchFields {
 }
 
 function seconds(s: string, what: string): number {
-  if (!/^\d{1,6}$/.test(s)) throw new TresorError('E_USAGE', `${what}: whole seconds, e.g. 30`);
+  if (!/^\d{1,6}$/.test(s)) throw new TresorError('E_INVALID', `${what}: whole seconds, e.g. 30`);
   return Number(s) * 1000;
 }
 
-/** Form/query fields → access query. Throws E_USAGE naming the field that is wrong. */
+/** Form/query fields → access query. Throws E_INVALID naming the field that is wrong. */
 export function toQuery(f: SearchFields, phone: Config['phone'], defaultLimit = 50): SearchQuery {
   const q: SearchQuery = { limit: defaultLimit };
   // the one date parser (core/dates.ts): a bare date is the whole local day
@@ -43,27 +43,27 @@ export function toQuery(f: SearchFields, phone: Config['phone'], defaultLimit = 
   if (f.to) q.toMs = parseDateBound(f.to, 'end', 'to');
   if (f.number) {
     const n = normalizeNumber(f.number, phone);
-    if (!n) throw new TresorError('E_USAGE', `number: "${f.number}" is not a phone number`);
+    if (!n) throw new TresorError('E_INVALID', `number: "${f.number}" is not a phone number`);
     q.number = n;
   }
   if (f.agent) q.agent = f.agent;
   if (f.queue) q.queue = f.queue;
   if (f.direction) {
-    if (!DIRECTIONS.includes(f.direction as Direction)) throw new TresorError('E_USAGE', `direction: one of ${DIRECTIONS.join(', ')}`);
+    if (!DIRECTIONS.includes(f.direction as Direction)) throw new TresorError('E_INVALID', `direction: one of ${DIRECTIONS.join(', ')}`);
     q.direction = f.direction as Direction;
   }
   if (f.consent) {
-    if (!CONSENTS.includes(f.consent as ConsentState)) throw new TresorError('E_USAGE', `consent: one of ${CONSENTS.join(', ')}`);
+    if (!CONSENTS.includes(f.consent as ConsentState)) throw new TresorError('E_INVALID', `consent: one of ${CONSENTS.join(', ')}`);
     q.consentState = f.consent as ConsentState;
   }
   if (f.minDuration) q.minDurationMs = seconds(f.minDuration, 'minDuration');
   if (f.maxDuration) q.maxDurationMs = seconds(f.maxDuration, 'maxDuration');
   if (f.limit) {
-    if (!/^\d{1,4}$/.test(f.limit) || Number(f.limit) < 1 || Number(f.limit) > 1000) throw new TresorError('E_USAGE', 'limit: 1 to 1000');
+    if (!/^\d{1,4}$/.test(f.limit) || Number(f.limit) < 1 || Number(f.limit) > 1000) throw new TresorError('E_INVALID', 'limit: 1 to 1000');
     q.limit = Number(f.limit);
   }
   if (f.cursor) q.before = decodeCursor(f.cursor);
-  if (q.fromMs !== undefined && q.toMs !== undefined && q.fromMs > q.toMs) throw new TresorError('E_USAGE', 'from is after to');
+  if (q.fromMs !== undefined && q.toMs !== undefined && q.fromMs > q.toMs) throw new TresorError('E_INVALID', 'from is after to');
   return q;
 }
 

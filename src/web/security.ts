@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { TresorError } from '../core/errors.ts';
 import type { LogWriter } from '../core/types.ts';
 import type { WebEnv } from './env.ts';
 import { clientAddress, readForm } from './page.ts';
@@ -85,7 +86,7 @@ export function csrfGuard(opts: { tls: boolean; publicOrigin: string | null; bin
     const expected = opts.publicOrigin ?? `${opts.tls ? 'https' : 'http'}://${c.req.header('Host') ?? ''}`;
     const origin = c.req.header('Origin') ?? refererOrigin(c.req.header('Referer'));
     if (origin !== expected) {
-      return c.text(`Refused: this request did not come from the Tresor console (origin ${origin ?? 'missing'}, expected ${expected}).`, 403);
+      throw new TresorError('E_FORBIDDEN', `Refused: this request did not come from the Tresor console (origin ${origin ?? 'missing'}, expected ${expected}).`);
     }
     const ct = c.req.header('Content-Type') ?? '';
     let sent: string | undefined = c.req.header('X-CSRF-Token');
@@ -95,7 +96,7 @@ export function csrfGuard(opts: { tls: boolean; publicOrigin: string | null; bin
       sent = typeof v === 'string' ? v : undefined;
     }
     if (!sameToken(sent, c.get('csrf'))) {
-      return c.text('Refused: the form is out of date or was not sent by the console (CSRF token missing or wrong). Reload the page and try again.', 403);
+      throw new TresorError('E_FORBIDDEN', 'Refused: the form is out of date or was not sent by the console (CSRF token missing or wrong). Reload the page and try again.');
     }
     return next();
   };
@@ -126,7 +127,7 @@ export function sameOriginReads(log: LogWriter): MiddlewareHandler<WebEnv> {
       actor: p.actor, action: 'access.denied', target: `http:GET /${c.req.path.split('/')[1]}`,
       detail: { why: 'cross-site-request', fetchSite: site === 'same-site' || site === 'cross-site' ? site : 'other' },
     }]);
-    return c.text('Refused: this page was asked for by another site (even one on the same host). Open it from the Tresor console, or type its address.', 403);
+    throw new TresorError('E_FORBIDDEN', 'Refused: this page was asked for by another site (even one on the same host). Open it from the Tresor console, or type its address.');
   };
 }
 

@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import type { Auth, Permission } from '../auth/index.ts';
 import { can } from '../auth/index.ts';
+import { TresorError } from '../core/errors.ts';
 import type { LogWriter } from '../core/types.ts';
 import type { WebEnv } from './env.ts';
 import { cookieNames } from './security.ts';
@@ -25,11 +26,11 @@ export function identify(auth: Auth, log: LogWriter, opts: { tls: boolean }): Mi
     if (authz?.startsWith('Bearer ')) {
       const p = auth.bearer(authz.slice(7).trim());
       if (!isApi(c.req.path)) {
-        if (!p) return c.text('Sign in to the console; API tokens work on /api/ only.', 401);
+        if (!p) throw new TresorError('E_UNAUTHENTICATED', 'Sign in to the console; API tokens work on /api/ only.');
         // the area only (never the rest of a path someone typed)
         const area = /^\/([a-z-]{1,20})/.exec(c.req.path)?.[1] ?? '';
         await log.append([{ actor: p.actor, action: 'access.denied', target: `http:${c.req.method} /${area}`, detail: { needs: 'console-session', via: 'api-token' } }]);
-        return c.text('Forbidden: API tokens work on /api/ only; the console needs a person signed in.', 403);
+        throw new TresorError('E_FORBIDDEN', 'API tokens work on /api/ only; the console needs a person signed in.');
       }
       c.set('principal', p);
     } else {
@@ -63,16 +64,15 @@ export function requirePermission(log: LogWriter, perm?: Permission | Permission
   return async (c, next) => {
     const p = c.get('principal');
     if (!p) {
-      if (isApi(c.req.path)) return c.json({ error: 'sign in first: send Authorization: Bearer <token>' }, 401, { 'WWW-Authenticate': 'Bearer' });
+      if (isApi(c.req.path)) throw new TresorError('E_UNAUTHENTICATED', 'sign in first: send Authorization: Bearer <token>');
       const back = encodeURIComponent(c.req.path + (c.req.url.includes('?') ? c.req.url.slice(c.req.url.indexOf('?')) : ''));
       if (isHtmx(c)) return c.body(null, 401, { 'HX-Redirect': `/login?next=${back}` });
-      if (c.req.method !== 'GET') return c.text('Sign in first.', 401);
+      if (c.req.method !== 'GET') throw new TresorError('E_UNAUTHENTICATED', 'Sign in first.');
       return c.redirect(`/login?next=${back}`, 303);
     }
     if (anyOf.length && !anyOf.some((x) => can(p.roles, x))) {
       await log.append([{ actor: p.actor, action: 'access.denied', target: `http:${c.req.method} ${c.req.routePath}`, detail: { needs } }]);
-      if (isApi(c.req.path)) return c.json({ error: `your roles (${p.roles.join(', ')}) do not include ${needsText}` }, 403);
-      return c.text(`Forbidden: your roles (${p.roles.join(', ')}) do not allow this (needs ${needsText}).`, 403);
+      throw new TresorError('E_FORBIDDEN', `your roles (${p.roles.join(', ')}) do not include ${needsText}`);
     }
     return next();
   };

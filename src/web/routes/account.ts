@@ -4,10 +4,11 @@ import { createApiToken, listApiTokens, revokeApiToken, sealTotp, summary, updat
 import { verifyPassword, passwordProblem } from '../../auth/passwords.ts';
 import { createSession, endSession } from '../../auth/sessions.ts';
 import { checkTotp, newTotpSecret, otpauthUri } from '../../auth/totp.ts';
-import { isTresorError, TresorError } from '../../core/errors.ts';
+import { TresorError } from '../../core/errors.ts';
 import { accountLabel, accountPage, isAccountDone, totpEnrolPage, type AccountForm, type AccountLabel } from '../../../views/account.ts';
 import type { AppDeps } from '../app.ts';
 import type { Ctx, WebEnv } from '../env.ts';
+import { refusal, type Refusal } from '../errors.ts';
 import { form, pageCtx } from '../page.ts';
 import { cookieNames } from '../security.ts';
 import { requirePermission } from '../session.ts';
@@ -46,11 +47,11 @@ export function accountRoutes(deps: AppDeps) {
   app.use('*', requirePermission(log));
   // API tokens act for integrations; an account page needs a person with a session.
   app.use('*', async (c, next) => {
-    if (!c.get('user')) return c.text(accountLabel(c.get('lang'), 'err.session'), 403);
+    if (!c.get('user')) throw new TresorError('E_FORBIDDEN', accountLabel(c.get('lang'), 'err.session'));
     return next();
   });
 
-  const render = (c: Ctx, status: 200 | 400 | 429, message?: { form: AccountForm; text: string }, newToken?: { id: string; token: string; label: string }) => {
+  const render = (c: Ctx, status: 200 | 429 | Refusal['status'], message?: { form: AccountForm; text: string }, newToken?: { id: string; token: string; label: string }) => {
     const u = c.get('user')!;
     const done = c.req.query('done');
     const tokens = listApiTokens(store, u.name).sort((a, b) => b.createdAt - a.createdAt)
@@ -138,8 +139,9 @@ export function accountRoutes(deps: AppDeps) {
       const row = await updateUser(store, log, c.get('principal')!.actor, u.name, { totpSecret: null });
       await renewSession(c, deps, row);
     } catch (e) {
-      if (isTresorError(e, 'E_USAGE') || isTresorError(e, 'E_FORBIDDEN')) return render(c, 400, { form: 'totp', text: e.message });
-      throw e;
+      const r = refusal(e);
+      if (!r) throw e;
+      return render(c, r.status, { form: 'totp', text: r.message });
     }
     return c.redirect('/account?done=totpRemoved', 303);
   });

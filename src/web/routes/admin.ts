@@ -3,11 +3,12 @@ import {
   addUser, getUser, issuePasswordLink, lastAdminProblem, listApiTokens, listUsers, nameProblem, parseRoles,
   revokeApiToken, ROLE_GRANT_KIND, splitRoleChange, summary, updateUser, type ApiTokenRow, type Role, type UserRow,
 } from '../../auth/index.ts';
-import { isTresorError, TresorError } from '../../core/errors.ts';
+import { TresorError } from '../../core/errors.ts';
 import { pendingApprovals, requestApproval } from '../../retention/approvals.ts';
 import { isDoneCode, userPage, usersLabel, usersPage, type DoneCode, type TokenSummary } from '../../../views/users.ts';
 import type { AppDeps } from '../app.ts';
 import type { Ctx, WebEnv } from '../env.ts';
+import { refusal, type Refusal } from '../errors.ts';
 import { pageCtx, readForm } from '../page.ts';
 import { requirePermission } from '../session.ts';
 import { renewSession } from './account.ts';
@@ -47,14 +48,14 @@ export function adminRoutes(deps: AppDeps) {
   // A leaked integration token must not be able to create administrators: user
   // management needs a person signed in to the console.
   app.use('*', async (c, next) => {
-    if (!c.get('user')) return c.text(usersLabel(c.get('lang'), 'notSession'), 403);
+    if (!c.get('user')) throw new TresorError('E_FORBIDDEN', usersLabel(c.get('lang'), 'notSession'));
     return next();
   });
 
   const actor = (c: Ctx) => c.get('principal')!.actor;
   const sorted = () => listUsers(store).sort((a, b) => a.name.localeCompare(b.name)).map(summary);
 
-  const renderList = (c: Ctx, status: 200 | 400, extra: { message?: string; draft?: { name: string; roles: string[] } } = {}) => {
+  const renderList = (c: Ctx, status: 200 | Refusal['status'], extra: { message?: string; draft?: { name: string; roles: string[] } } = {}) => {
     const done = c.req.query('done');
     return c.html(usersPage(pageCtx(c), { users: sorted(), ...(isDoneCode(done) && status === 200 ? { done } : {}), ...extra }), status);
   };
@@ -67,7 +68,7 @@ export function adminRoutes(deps: AppDeps) {
   };
 
   type Extra = { message?: string; newLink?: { url: string; expiresAt: number }; draftRoles?: string[]; done?: DoneCode };
-  const renderUser = (c: Ctx, u: UserRow, status: 200 | 400, extra: Extra = {}) => {
+  const renderUser = (c: Ctx, u: UserRow, status: 200 | Refusal['status'], extra: Extra = {}) => {
     const done = c.req.query('done');
     const grants = pendingApprovals(store, { target: `user:${u.name}` }).filter((a) => a.kind === ROLE_GRANT_KIND)
       .map((a) => ({ id: a.id, roles: (Array.isArray(a.payload.roles) ? a.payload.roles : []) as string[], requestedBy: a.requestedBy }));
@@ -93,27 +94,27 @@ export function adminRoutes(deps: AppDeps) {
     payload: { user: name, roles }, beneficiaries: [name],
   });
   const needReason = (c: Ctx, name: string, reason: string) => {
-    if (!reason.trim()) throw new TresorError('E_USAGE', usersLabel(c.get('lang'), 'grantReasonNeeded'));
+    if (!reason.trim()) throw new TresorError('E_INVALID', usersLabel(c.get('lang'), 'grantReasonNeeded'));
     // (room for the note a new account's request gets; checked before anything is written)
-    if (reason.trim().length > 1800) throw new TresorError('E_USAGE', 'the reason is longer than 1800 characters');
+    if (reason.trim().length > 1800) throw new TresorError('E_INVALID', 'the reason is longer than 1800 characters');
     const waiting = pendingApprovals(store, { target: `user:${name}` }).find((a) => a.kind === ROLE_GRANT_KIND);
-    if (waiting) throw new TresorError('E_USAGE', usersLabel(c.get('lang'), 'grantWaiting', { id: waiting.id }));
+    if (waiting) throw new TresorError('E_CONFLICT', usersLabel(c.get('lang'), 'grantWaiting', { id: waiting.id }));
   };
 
   /**
-   * Runs one change to a user; on a refusal the page comes back with the message
-   * (400). When admins change their own account in a way that ends sessions, this
-   * session is renewed (see renewSession), unless all sessions were meant to end.
+   * Runs one change to a user; on a refusal the page comes back with the message (at the
+   * status of its code, src/web/errors.ts). When admins change their own account in a way
+   * that ends sessions, this session is renewed (see renewSession), unless all sessions
+   * were meant to end.
    */
   async function change(c: Ctx, u: UserRow, done: DoneCode | (() => DoneCode), fn: () => Promise<UserRow | void>, opts: { renew?: boolean; draftRoles?: string[] } = {}) {
     let row: UserRow | void;
     try {
       row = await fn();
     } catch (e) {
-      if (isTresorError(e, 'E_USAGE') || isTresorError(e, 'E_FORBIDDEN')) {
-        return renderUser(c, getUser(store, u.name) ?? u, 400, { message: e.message, ...(opts.draftRoles ? { draftRoles: opts.draftRoles } : {}) });
-      }
-      throw e;
+      const r = refusal(e);
+      if (!r) throw e;
+      return renderUser(c, getUser(store, u.name) ?? u, r.status, { message: r.message, ...(opts.draftRoles ? { draftRoles: opts.draftRoles } : {}) });
     }
     const self = u.name === c.get('user')!.name;
     if (self && row && opts.renew !== false && !row.disabled) {
@@ -139,7 +140,7 @@ export function adminRoutes(deps: AppDeps) {
     let grant: Role[];
     try {
       const np = nameProblem(name);
-      if (np) throw new TresorError('E_USAGE', np);
+      if (np) throw new TresorError('E_INVALID', np);
       const roles = parseRoles(roleList);
       const split = splitRoleChange([], roles);
       grant = split.grant;
@@ -148,8 +149,9 @@ export function adminRoutes(deps: AppDeps) {
       // the approver is told to check that the person, not the admin, set the password
       if (grant.length) await requestGrant(c, name, grant, `${reason.trim()} — ${usersLabel(c.get('lang'), 'newAccountGrantNote', { name })}`);
     } catch (e) {
-      if (isTresorError(e, 'E_USAGE')) return renderList(c, 400, { message: e.message, draft });
-      throw e;
+      const r = refusal(e);
+      if (!r) throw e;
+      return renderList(c, r.status, { message: r.message, draft });
     }
     return renderUser(c, getUser(store, name) ?? row, 200, { newLink: await linkFor(c, name), done: grant.length ? 'created-grant' : 'created' });
   });
@@ -168,7 +170,7 @@ export function adminRoutes(deps: AppDeps) {
       const roles = parseRoles(wanted);
       const { now, grant } = splitRoleChange(u.roles, roles);
       const problem = lastAdminProblem(store, u, { roles: now, disabled: u.disabled });
-      if (problem) throw new TresorError('E_FORBIDDEN', problem);
+      if (problem) throw new TresorError('E_LAST_ADMIN', problem);
       if (grant.length) needReason(c, u.name, reason);
       // (saving the same roles again still ends the sessions, as before; a grant alone changes nothing yet)
       const same = now.length === u.roles.length && now.every((r) => u.roles.includes(r));
@@ -184,9 +186,9 @@ export function adminRoutes(deps: AppDeps) {
   app.post('/users/:name/disable', async (c) => {
     const u = target(c);
     return change(c, u, 'disabled', async () => {
-      if (u.name === c.get('user')!.name) throw new TresorError('E_FORBIDDEN', usersLabel(c.get('lang'), 'selfDisable'));
+      if (u.name === c.get('user')!.name) throw new TresorError('E_INVALID', usersLabel(c.get('lang'), 'selfDisable'));
       const problem = lastAdminProblem(store, u, { roles: u.roles, disabled: true });
-      if (problem) throw new TresorError('E_FORBIDDEN', problem);
+      if (problem) throw new TresorError('E_LAST_ADMIN', problem);
       return updateUser(store, log, actor(c), u.name, { disabled: true });
     });
   });

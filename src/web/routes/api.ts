@@ -25,7 +25,7 @@ export function apiRoutes(deps: AppDeps) {
   app.get('/recordings', async (c) => {
     const q = c.req.query();
     const unknown = Object.keys(q).filter((k) => !(FIELD_NAMES as string[]).includes(k));
-    if (unknown.length) throw new TresorError('E_USAGE', `unknown parameter ${unknown.map((k) => `"${k}"`).join(', ')} (known: ${FIELD_NAMES.join(', ')})`);
+    if (unknown.length) throw new TresorError('E_INVALID', `unknown parameter ${unknown.map((k) => `"${k}"`).join(', ')} (known: ${FIELD_NAMES.join(', ')})`);
     const r = await access.search(c.get('principal')!, toQuery(fieldsOf(q), config.phone));
     return c.json(r);
   });

@@ -1,6 +1,5 @@
 import { Hono } from 'hono';
 import { can, grantPayload, grantRoles, ROLE_GRANT_KIND } from '../../auth/index.ts';
-import { isTresorError } from '../../core/errors.ts';
 import { discardIdsOf, discardQuarantinedMany } from '../../ingest/quarantine.ts';
 import {
   approvedNotDone, decide, describeApproval, listApprovals, outcomeOf, pendingApprovals, runApproved, type ApprovalKinds, type ApprovalRow,
@@ -9,6 +8,7 @@ import { retentionKinds } from '../../retention/deletion.ts';
 import { approvalsPage, type ApprovalsData } from '../../../views/approvals.ts';
 import type { AppDeps } from '../app.ts';
 import type { Ctx, WebEnv } from '../env.ts';
+import { refusal, type Refusal } from '../errors.ts';
 import { form, pageCtx } from '../page.ts';
 import { requirePermission } from '../session.ts';
 
@@ -62,7 +62,7 @@ export function approvalRoutes(deps: AppDeps) {
   const { store, log } = deps.site;
   const kinds = approvalKinds(deps);
 
-  function page(c: Ctx, extra: Pick<ApprovalsData, 'done' | 'error'> = {}, status: 200 | 400 | 403 | 404 | 409 = 200) {
+  function page(c: Ctx, extra: Pick<ApprovalsData, 'done' | 'error'> = {}, status: 200 | Refusal['status'] = 200) {
     const p = c.get('principal')!;
     const canDecide = can(p.roles, 'approvals.decide');
     const mine = (r: ApprovalRow) => r.requester === p.name || r.requestedBy === p.actor;
@@ -88,11 +88,11 @@ export function approvalRoutes(deps: AppDeps) {
     return runApproved(store, row.id, (r) => kind.execute(r, actor));
   };
 
+  // the list comes back with the refusal, at the status of its code (src/web/errors.ts)
   const refused = (c: Ctx, e: unknown) => {
-    if (isTresorError(e, 'E_FORBIDDEN')) return page(c, { error: e.message }, 403);
-    if (isTresorError(e, 'E_NOT_FOUND')) return page(c, { error: e.message }, 404);
-    if (isTresorError(e, 'E_USAGE')) return page(c, { error: e.message }, 409);
-    throw e;
+    const r = refusal(e);
+    if (!r) throw e;
+    return page(c, { error: r.message }, r.status);
   };
 
   app.get('/', requirePermission(log), (c) => page(c, { done: c.req.query('done') }));

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { can } from '../../auth/index.ts';
-import { TresorError, isTresorError } from '../../core/errors.ts';
+import { TresorError } from '../../core/errors.ts';
 import { createIngest } from '../../ingest/pipeline.ts';
 import { discardIdsOf, discardTarget, listQuarantine, quarantinePersonal, retryQuarantined, type QuarantineRow } from '../../ingest/quarantine.ts';
 import { MAX_SIDECAR_BYTES } from '../../ingest/sidecar.ts';
@@ -8,6 +8,7 @@ import { pendingApprovals, requestApproval } from '../../retention/index.ts';
 import { dashboardPage, liveFragment, type DashboardData, type LiveData, type QuarantineItem } from '../../../views/dashboard.ts';
 import type { AppDeps } from '../app.ts';
 import type { Ctx, WebEnv } from '../env.ts';
+import { refusal, type Refusal } from '../errors.ts';
 import { form, pageCtx } from '../page.ts';
 import { requirePermission } from '../session.ts';
 import { archiveGrowth, diskSpace, estimateGrowth, lastIngestAt, recordingsSince } from './health.ts';
@@ -69,7 +70,7 @@ export function dashboardRoutes(deps: AppDeps) {
     return by;
   }
 
-  async function page(c: Ctx, extra: Pick<DashboardData, 'done' | 'error'> = {}, status: 200 | 400 | 403 | 404 | 409 = 200) {
+  async function page(c: Ctx, extra: Pick<DashboardData, 'done' | 'error'> = {}, status: 200 | Refusal['status'] = 200) {
     const ctx = pageCtx(c);
     const p = c.get('principal')!;
     const rows = listQuarantine(store);
@@ -125,10 +126,10 @@ export function dashboardRoutes(deps: AppDeps) {
   };
 
   const failed = (c: Ctx, e: unknown) => {
-    if (isTresorError(e, 'E_NOT_FOUND')) return page(c, { error: e.message }, 404);
-    if (isTresorError(e, 'E_USAGE')) return page(c, { error: e.message }, 409);
-    if (isTresorError(e, 'E_FFMPEG_MISSING')) return page(c, { error: e.message }, 409);
-    throw e;
+    // the dashboard comes back with the refusal, at the status of its code (src/web/errors.ts)
+    const r = refusal(e);
+    if (!r) throw e;
+    return page(c, { error: r.message }, r.status);
   };
 
   app.post('/quarantine/:id/retry', requirePermission(log, 'quarantine.manage'), async (c) => {
@@ -165,8 +166,7 @@ export function dashboardRoutes(deps: AppDeps) {
         payload: { quarantineIds: ids },
       });
     } catch (e) {
-      if (isTresorError(e, 'E_USAGE')) return page(c, { error: e.message }, 400);
-      throw e;
+      return failed(c, e);
     }
     return c.redirect('/?done=discard-requested', 303);
   });
@@ -181,8 +181,7 @@ export function dashboardRoutes(deps: AppDeps) {
         kind: DISCARD_KIND, target: `quarantine:${id}`, by: p.actor, person: p.name, reason: f.reason ?? '', payload: { quarantineId: id },
       });
     } catch (e) {
-      if (isTresorError(e, 'E_USAGE')) return page(c, { error: e.message }, 400);
-      throw e;
+      return failed(c, e);
     }
     return c.redirect('/?done=discard-requested', 303);
   });

@@ -1,5 +1,4 @@
 import { Hono } from 'hono';
-import { isTresorError } from '../../core/errors.ts';
 import { pendingApprovals } from '../../retention/approvals.ts';
 import { DELETE_KIND, requestDeletion } from '../../retention/deletion.ts';
 import { activeHolds, addHold, getHold, heldBy, HOLD_RELEASE_KIND, holdSearchOf, listHolds, requestHoldRelease, searchesPersonalData } from '../../retention/holds.ts';
@@ -10,6 +9,7 @@ import { holdsLabel, holdsPage, type HoldDraft, type HoldsData } from '../../../
 import type { RecordingRetention } from '../../../views/retention.ts';
 import type { AppDeps } from '../app.ts';
 import type { Ctx, WebEnv } from '../env.ts';
+import { refusal, type Refusal } from '../errors.ts';
 import { form, pageCtx } from '../page.ts';
 import { fieldsOf, toQuery } from '../search-query.ts';
 import { requirePermission } from '../session.ts';
@@ -26,15 +26,15 @@ export function holdRoutes(deps: AppDeps) {
   const { store, log, keys } = deps.site;
   app.use('*', requirePermission(log, 'holds.manage'));
 
-  const page = (c: Ctx, extra: Partial<HoldsData> = {}, status: 200 | 400 | 403 | 404 | 409 = 200) => {
+  const page = (c: Ctx, extra: Partial<HoldsData> = {}, status: 200 | Refusal['status'] = 200) => {
     const pending = pendingApprovals(store);
     const releases = new Map(pending.filter((a) => a.kind === HOLD_RELEASE_KIND).map((a) => [a.target, a.id]));
     const holds = listHolds(store).map((h) => ({ ...h, pendingRelease: releases.get(`hold:${h.id}`) ?? null }));
     return c.html(holdsPage(pageCtx(c), { holds, deletions: pending.filter((a) => a.kind === DELETE_KIND), ...extra }), status);
   };
 
-  const status = (e: unknown): 400 | 404 | 409 | null =>
-    isTresorError(e, 'E_NOT_FOUND') ? 404 : isTresorError(e, 'E_USAGE') ? (e.detail.reason === 'already-requested' ? 409 : 400) : isTresorError(e, 'E_FORBIDDEN') ? 400 : null;
+  // a refusal comes back on the page, at the status of its code (src/web/errors.ts)
+  const status = (e: unknown) => refusal(e)?.status ?? null;
 
   app.get('/', (c) => page(c, { done: c.req.query('done') }));
 
@@ -58,7 +58,7 @@ export function holdRoutes(deps: AppDeps) {
       await addHold(store, log, c.get('principal')!.actor, { caseName: draft.caseName, reason: draft.reason, ids: splitIds(draft.ids), search });
     } catch (e) {
       const s = status(e);
-      if (s) return page(c, { draft, error: (e as Error).message, errorAt: 'place' }, s === 409 ? 400 : s);
+      if (s) return page(c, { draft, error: (e as Error).message, errorAt: 'place' }, s);
       throw e;
     }
     return c.redirect('/holds?done=placed', 303);

@@ -7,6 +7,7 @@ import { parseDateBound } from '../../core/dates.ts';
 import { emptyFilters, logPage, logResults, type LogFilters, type LogResults, type ShownEntry, type VerifyOutcome } from '../../../views/log.ts';
 import type { AppDeps } from '../app.ts';
 import type { Ctx, WebEnv } from '../env.ts';
+import { refusal } from '../errors.ts';
 import { pageCtx } from '../page.ts';
 import { requirePermission } from '../session.ts';
 import { tarStream } from '../tar.ts';
@@ -164,7 +165,10 @@ export function logViewerRoutes(deps: AppDeps) {
     try {
       return { filters, ...searchLog(log, store, query) };
     } catch (e) {
-      return { filters, entries: [], next: null, partial: false, error: (e as Error).message };
+      // a refused filter shows where the entries would; a defect goes to the error handler
+      const r = refusal(e);
+      if (!r) throw e;
+      return { filters, entries: [], next: null, partial: false, error: r.message };
     }
   };
 

@@ -88,7 +88,7 @@ export function loginRoutes(deps: Pick<AppDeps, 'auth' | 'site'>, opts: { tls: b
       if (r.ok) startSession(c, r.sessionId);
       return c.redirect('/admin/users', 303);
     } catch (e) {
-      if (isTresorError(e, 'E_USAGE')) return c.html(setupPage(ctx, { token, valid: true, name: f.name, message: e.message }), 400);
+      if (isTresorError(e, 'E_INVALID')) return c.html(setupPage(ctx, { token, valid: true, name: f.name, message: e.message }), 400);
       if (isTresorError(e, 'E_FORBIDDEN')) return c.html(setupPage(ctx, { token, valid: false }), 410);
       throw e;
     }

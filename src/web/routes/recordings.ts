@@ -2,14 +2,13 @@ import { Hono } from 'hono';
 import { Readable } from 'node:stream';
 import { downloadWav } from '../../access/index.ts';
 import { can } from '../../auth/index.ts';
-import { RETRY_AFTER_SECONDS } from '../../media/index.ts';
-import { errorPage } from '../../../views/layout.ts';
-import { isTresorError, TresorError } from '../../core/errors.ts';
+import { TresorError } from '../../core/errors.ts';
 import { isId } from '../../core/ids.ts';
 import { recordingPage, resultsFragment, searchPage } from '../../../views/recordings.ts';
 import type { AppDeps } from '../app.ts';
 import { audioResponse } from '../audio.ts';
 import type { WebEnv } from '../env.ts';
+import { refusal } from '../errors.ts';
 import { pageCtx } from '../page.ts';
 import { fieldsOf, toQuery } from '../search-query.ts';
 import { requirePermission } from '../session.ts';
@@ -29,8 +28,10 @@ export function recordingRoutes(deps: AppDeps) {
       const r = await access.search(c.get('principal')!, toQuery(f, config.phone));
       results = resultsFragment(ctx, f, r);
     } catch (e) {
-      if (!isTresorError(e, 'E_USAGE') && !isTresorError(e, 'E_FORBIDDEN')) throw e;
-      results = resultsFragment(ctx, f, { error: e.message });
+      // a refused search (a bad field, a filter the role may not use) shows where the results would
+      const r = refusal(e);
+      if (!r) throw e;
+      results = resultsFragment(ctx, f, { error: r.message });
     }
     if (c.req.header('HX-Request') === 'true') return c.html(results);
     return c.html(searchPage(ctx, f, results));
@@ -56,25 +57,20 @@ export function recordingRoutes(deps: AppDeps) {
   app.get('/:id/download', async (c) => {
     const id = idParam(c.req.param('id'));
     const format = c.req.query('format') ?? 'stored';
-    if (format !== 'stored' && format !== 'wav') throw new TresorError('E_USAGE', 'format: stored or wav');
-    if (format === 'wav' && !deps.media) throw new TresorError('E_USAGE', 'WAV conversion is not available on this server');
+    if (format !== 'stored' && format !== 'wav') throw new TresorError('E_INVALID', 'format: stored or wav');
+    if (format === 'wav' && !deps.media) throw new TresorError('E_FFMPEG_MISSING', 'WAV conversion is not available on this server');
     if (format === 'wav') {
-      // Streamed from ffmpeg at the call's own rate, on the download pool (issue 16 #9, #13).
-      try {
-        const w = await downloadWav(access, deps.media!, c.get('principal')!, id, 'recording.downloaded', c.req.raw.signal);
-        return new Response(Readable.toWeb(w.body) as ReadableStream, {
-          headers: {
-            'Content-Type': 'audio/wav',
-            'Content-Disposition': `attachment; filename="${id}.wav"`,
-            'Content-Length': String(w.bytes),
-            'Cache-Control': 'no-store, private',
-          },
-        });
-      } catch (e) {
-        if (!isTresorError(e, 'E_BUSY')) throw e;
-        const ctx = pageCtx(c);
-        return c.html(errorPage(ctx, ctx.t('common.error'), e.message), 503, { 'Retry-After': String(RETRY_AFTER_SECONDS) });
-      }
+      // Streamed from ffmpeg at the call's own rate, on the download pool (issue 16 #9, #13);
+      // a full pool is E_BUSY: 503 with Retry-After (src/web/errors.ts)
+      const w = await downloadWav(access, deps.media!, c.get('principal')!, id, 'recording.downloaded', c.req.raw.signal);
+      return new Response(Readable.toWeb(w.body) as ReadableStream, {
+        headers: {
+          'Content-Type': 'audio/wav',
+          'Content-Disposition': `attachment; filename="${id}.wav"`,
+          'Content-Length': String(w.bytes),
+          'Cache-Control': 'no-store, private',
+        },
+      });
     }
     const r = await access.readAudio(c.get('principal')!, id, 'recording.downloaded', { detail: { format } });
     const ext = r.row.storedFormat === 'opus' ? 'opus' : r.row.storedFormat === 'flac' ? 'flac' : 'bin';

@@ -16,6 +16,7 @@ import {
 } from '../../../views/retention.ts';
 import type { AppDeps } from '../app.ts';
 import type { Ctx, WebEnv } from '../env.ts';
+import { refusal, type Refusal } from '../errors.ts';
 import { form, pageCtx } from '../page.ts';
 import { requirePermission } from '../session.ts';
 
@@ -54,7 +55,7 @@ export function retentionRoutes(deps: AppDeps) {
   const manage = requirePermission(log, 'retention.manage');
   let purging = false;
 
-  const page = (c: Ctx, extra: Partial<RetentionData> = {}, status: 200 | 400 | 404 | 409 = 200) => {
+  const page = (c: Ctx, extra: Partial<RetentionData> = {}, status: 200 | Refusal['status'] = 200) => {
     const policies = listPolicies(store).sort((a, b) => a.name.localeCompare(b.name));
     const changes = pendingApprovals(store).filter((a) => a.kind === POLICY_CHANGE_KIND);
     return c.html(retentionPage(pageCtx(c), { policies, runs: recentRuns(purgeDeps), clockHold: clockHold(store), pendingChanges: changes, ...extra }), status);
@@ -94,12 +95,12 @@ export function retentionRoutes(deps: AppDeps) {
       }
       await savePolicy(store, log, p.actor, policy.name, policy);
     } catch (e) {
-      if (isTresorError(e) && e.detail.reason === 'needs-approval') return page(c, { draft, editing, change: changeOf(c, draft.name.trim(), policyOf(draft)) }, 409);
-      if (isTresorError(e) && f.request === '1' && (e.code === 'E_USAGE' || e.code === 'E_FORBIDDEN')) {
-        return page(c, { draft, editing, change: { ...changeOf(c, draft.name.trim(), policyOf(draft)), error: e.message } }, 400);
-      }
-      if (isTresorError(e, 'E_USAGE') || isTresorError(e, 'E_FORBIDDEN')) return page(c, { draft, editing, error: e.message, errorAt: 'policy' }, 400);
-      throw e;
+      // brings deletion forward: the dry run, and the form to ask a second person
+      if (isTresorError(e, 'E_NEEDS_APPROVAL')) return page(c, { draft, editing, change: changeOf(c, draft.name.trim(), policyOf(draft)) }, 409);
+      const r = refusal(e);
+      if (!r) throw e;
+      if (f.request === '1') return page(c, { draft, editing, change: { ...changeOf(c, draft.name.trim(), policyOf(draft)), error: r.message } }, r.status);
+      return page(c, { draft, editing, error: r.message, errorAt: 'policy' }, r.status);
     }
     return c.redirect('/retention?done=saved', 303);
   });
@@ -115,10 +116,10 @@ export function retentionRoutes(deps: AppDeps) {
       }
       await savePolicy(store, log, p.actor, name, null);
     } catch (e) {
-      if (isTresorError(e) && e.detail.reason === 'needs-approval') return page(c, { change: changeOf(c, name, null) }, 409);
-      if (isTresorError(e, 'E_NOT_FOUND')) return page(c, { error: e.message }, 404);
-      if (isTresorError(e, 'E_USAGE') || isTresorError(e, 'E_FORBIDDEN')) return page(c, { error: e.message }, 400);
-      throw e;
+      if (isTresorError(e, 'E_NEEDS_APPROVAL')) return page(c, { change: changeOf(c, name, null) }, 409);
+      const r = refusal(e);
+      if (!r) throw e;
+      return page(c, { error: r.message }, r.status);
     }
     return c.redirect('/retention?done=removed', 303);
   });
