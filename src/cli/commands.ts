@@ -10,7 +10,8 @@ import { openSite, type Site } from '../site/open.ts';
 import { fsck } from '../site/fsck.ts';
 import { openArchive, recoverSegments } from '../archive/index.ts';
 import { resolveFfmpeg, createMedia } from '../media/index.ts';
-import { createIngest, type IngestOutcome } from '../ingest/pipeline.ts';
+import { createIngest } from '../ingest/pipeline.ts';
+import type { IngestOutcome } from '../ingest/types.ts';
 import { createIngestQueue } from '../ingest/queue.ts';
 import { recoverInflight } from '../ingest/recover.ts';
 import { listQuarantine, restoreQuarantined, retryQuarantined, unlistedQuarantineFolders } from '../ingest/quarantine.ts';
@@ -22,7 +23,7 @@ import { tokenCmd, userCmd } from './users.ts';
 import { approveCmd, approvalsCmd, deleteCmd, holdCmd } from './holds.ts';
 import { compactCmd, indexCmd, keysCmd } from './maintenance.ts';
 import { installFaultPolicy, startService } from '../service.ts';
-import { parse, type Command, type Io } from './main.ts';
+import { parse, type Command, type Io } from './args.ts';
 import { withArchive } from './with-site.ts';
 import { countRecordings } from '../index/index.ts';
 
