@@ -15,7 +15,7 @@ import type { IngestOutcome } from '../ingest/types.ts';
 import { createIngestQueue } from '../ingest/queue.ts';
 import { recoverInflight } from '../ingest/recover.ts';
 import { listQuarantine, restoreQuarantined, retryQuarantined, unlistedQuarantineFolders } from '../ingest/quarantine.ts';
-import { normalizeNumber } from '../ingest/phone.ts';
+import { normalizeNumber } from '../core/index.ts';
 import { createAccess, downloadWav } from '../access/index.ts';
 import { cliPrincipal } from '../auth/roles.ts';
 import { auditCommand, verifierCommand } from './audit.ts';

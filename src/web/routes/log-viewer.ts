@@ -9,7 +9,7 @@ import type { AppDeps } from '../app.ts';
 import type { Ctx, WebEnv } from '../env.ts';
 import { pageCtx } from '../page.ts';
 import { requirePermission } from '../session.ts';
-import { tarStream } from '../tar.ts';
+import { tarStream } from '../../audit/index.ts';
 import { wantsFragment } from './dashboard.ts';
 
 const PAGE = 50;
