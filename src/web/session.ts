@@ -5,7 +5,7 @@ import { can } from '../auth/index.ts';
 import type { LogWriter } from '../core/types.ts';
 import type { WebEnv } from './env.ts';
 import { cookieNames } from './security.ts';
-import { pickLang } from './i18n.ts';
+import { pickLang } from './lang.ts';
 
 /**
  * Finds who is asking: a Bearer token (API) or a session cookie (console).
