@@ -19,11 +19,14 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
  * the composition root (one root for service and CLI is p2-workflows' job).
  */
 const ORDER = [
-  'core', 'config', 'policy', 'store', 'crypto', 'media', 'archive', 'audit', 'auth', 'approvals',
+  'core', 'documents', 'config', 'policy', 'store', 'crypto', 'media', 'archive', 'audit', 'auth', 'approvals',
   'access', 'ingest', 'retention', 'privacy', 'consent', 'speech', 'alerts', 'site',
 ] as const;
 const NAMED: Record<string, readonly string[]> = {
   core: [],
+  // src/documents/ (p2-documents: PDF, QR code, ZIP writers) is not in DESIGN §2's table
+  // yet: plain writers on top of core that the layers above (privacy, bundles) share
+  documents: ['core'],
   config: ['core', 'policy'],
   policy: ['core'],
   store: ['core'],

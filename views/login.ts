@@ -1,6 +1,6 @@
 import { html } from 'hono/html';
 import { csrfField, layout, type Html, type PageCtx } from './layout.ts';
-import { setPasswordLabel, setPasswordLabels, type SetPasswordLabel } from './labels/set-password.ts';
+import { setPasswordLabel, setPasswordLabels } from './labels/set-password.ts';
 
 export function loginPage(ctx: PageCtx, v: { name?: string; next?: string; message?: string; askTotp?: boolean }): Html {
   const { t } = ctx;
@@ -58,7 +58,7 @@ export function totpEnrolPage(ctx: PageCtx, v: { token: string; secret: string; 
 }
 
 
-export { setPasswordLabel, type SetPasswordLabel };
+export { setPasswordLabel };
 
 /** The page of a set-password link (src/auth/password-links.ts). */
 export function setPasswordPage(ctx: PageCtx, v: { user: string; token: string; valid: boolean; message?: string }): Html {

@@ -11,8 +11,6 @@ import type { ApprovalRow } from '../src/retention/approvals.ts';
 
 type Key = RetentionLabel;
 
-export { retentionLabel };
-
 const iso = (ms: number) => new Date(ms).toISOString();
 const when = (ms: number, lang: Lang) => html`<time datetime="${iso(ms)}">${fmtTime(iso(ms), lang)}</time>`;
 

@@ -10,7 +10,7 @@ import { csrfField, fmtTime, layout, type Html, type PageCtx } from './layout.ts
 
 type Key = UsersLabel;
 
-export { usersLabel, type UsersLabel };
+export { usersLabel };
 
 /** Notices after a redirect come as a code (`?done=roles`), never as free text from the URL. */
 export const DONE_CODES = ['created', 'created-grant', 'roles', 'grant-requested', 'disabled', 'enabled', 'password', 'password-suspended', 'sessions', 'totp', 'revoked'] as const;
