@@ -6,3 +6,4 @@ export * from './durable.ts';
 export * from './dates.ts';
 export * from './proc.ts';
 export * from './phone.ts';
+export * from './proc-locks.ts';
