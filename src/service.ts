@@ -4,10 +4,11 @@ import { mkdirSync } from 'node:fs';
 import type { Config } from './config/index.ts';
 import { TresorError } from './core/errors.ts';
 import { openSite, type Site } from './site/open.ts';
-import { openArchive, recoverSegments, type Archive, type RecoveryReport } from './archive/index.ts';
+import { openArchive, recoverSegments, type Archive } from './archive/index.ts';
 import { resolveFfmpeg, createMedia } from './media/index.ts';
 import { createIngest } from './ingest/pipeline.ts';
-import { createIngestQueue, type QueueStats } from './ingest/queue.ts';
+import { createIngestQueue } from './ingest/queue.ts';
+import type { IngestStatus } from './ingest/types.ts';
 import { recoverInflight } from './ingest/recover.ts';
 import { createScanner } from './ingest/scanner.ts';
 import { sourceRef } from './ingest/source.ts';
@@ -20,16 +21,6 @@ import { configWaitingText, syncConfigPolicies } from './retention/policy-change
 import { isLmdbCommitEcho } from './index/index.ts';
 import type { LogWriter } from './core/types.ts';
 import { createPurgeScheduler, type PurgeScheduler } from './retention/run.ts';
-
-export interface IngestStatus {
-  scannerRunning: boolean;
-  queue: QueueStats;
-  recovery: RecoveryReport;
-  /** `ref`: a keyed token of the path (names carry phone numbers); `tresor inbox locate REF` finds the file */
-  rejected: { code: string; ref: string; at: number }[];
-  /** files left in the inbox for now (disk full, time-out), one per file, oldest first */
-  deferred: { code: string; ref: string; message: string; since: number }[];
-}
 
 export interface Service {
   site: Site;

@@ -11,7 +11,7 @@ import { DELETE_KIND, MAX_DELETE_IDS, requestDeletion, retentionKinds } from '..
 import { addHold, getHold, HOLD_RELEASE_KIND, holdSearchOf, listHolds, requestHoldRelease } from '../src/retention/holds.ts';
 import { savePolicy } from '../src/retention/policies.ts';
 import { runPurge, whyStillHere, type PurgedRow } from '../src/retention/purge.ts';
-import { normalizeNumber } from '../src/ingest/phone.ts';
+import { normalizeNumber } from '../src/core/phone.ts';
 
 // Legal holds and four-eyes early deletion on a real archive (real ffmpeg ingest): a hold
 // by id or by saved search keeps a due call from the purge, also a call that arrives after

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { normalizeNumber } from '../src/ingest/phone.ts';
+import { normalizeNumber } from '../src/core/phone.ts';
 
 const DE = { countryCode: '49', nationalPrefix: '0', internationalPrefix: '00' };
 const US = { countryCode: '1', nationalPrefix: '1', internationalPrefix: '011' };

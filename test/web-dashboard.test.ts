@@ -8,7 +8,7 @@ import { listQuarantine, quarantineDir } from '../src/ingest/quarantine.ts';
 import { createMedia, resolveFfmpeg } from '../src/media/index.ts';
 import { requestApproval } from '../src/retention/index.ts';
 import { estimateGrowth } from '../src/web/routes/health.ts';
-import { translator } from '../src/web/i18n.ts';
+import { translator } from '../views/labels/common.ts';
 import { liveFragment, type LiveData } from '../views/dashboard.ts';
 import { makeAudio, makeHostile } from './helpers/audio.ts';
 import { browser, makeUser, webSite, type WebSite } from './helpers/web.ts';

@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { tarHeader } from '../src/web/tar.ts';
+import { tarHeader } from '../src/audit/tar.ts';
 import { browser, makeUser, webSite, type WebSite } from './helpers/web.ts';
 
 const NAME = (n: number) => `external-4930123456-201-20261127-1015${String(n).padStart(2, '0')}-1732700100.${n}.wav`;

@@ -5,7 +5,7 @@ import { getHold, listHolds } from '../src/retention/holds.ts';
 import { listPolicies } from '../src/retention/policies.ts';
 import { getApproval, pendingApprovals } from '../src/retention/approvals.ts';
 import { planPurge, whyStillHere, type PurgedRow } from '../src/retention/purge.ts';
-import { normalizeNumber } from '../src/ingest/phone.ts';
+import { normalizeNumber } from '../src/core/phone.ts';
 
 // The retention and holds console: who may see what, policy changes through the form (a
 // locked policy refuses, 400, nothing changes), a dry run listing exactly what is due and

@@ -1,5 +1,5 @@
 import type { ErrorCode } from '../src/core/errors.ts';
-import type { Lang } from '../src/web/i18n.ts';
+import type { Lang } from './i18n.ts';
 
 /**
  * The console's heading for an error, by code (src/core/errors.ts): what a person reads

@@ -1,6 +1,7 @@
 import { html, raw } from 'hono/html';
 import { can } from '../src/auth/roles.ts';
-import { fill, type Lang } from '../src/web/i18n.ts';
+import type { Lang } from './i18n.ts';
+import { holdsLabel, type HoldsLabel } from './labels/holds.ts';
 import type { SearchFields } from '../src/web/search-query.ts';
 import type { HoldRow, HoldSearch } from '../src/retention/holds.ts';
 import type { ApprovalRow } from '../src/retention/approvals.ts';
@@ -8,139 +9,9 @@ import { csrfField, fmtTime, layout, type Html, type PageCtx } from './layout.ts
 
 /** /holds: legal holds (place, list, request release) and early-deletion requests. */
 
-const en = {
-  title: 'Legal holds',
-  intro: 'A held recording is never deleted, whatever its retention policy says. Placing a hold needs one person; releasing it needs a second, different person with approval rights (four-eyes). A hold by search also catches calls that arrive later.',
-  active: 'Active holds',
-  released: 'Released holds',
-  none: 'None.',
-  colCase: 'Case',
-  colReason: 'Reason',
-  colScope: 'Scope',
-  colCreated: 'Placed',
-  colState: 'State',
-  colRelease: 'Release',
-  colReleased: 'Released',
-  recordings: '{n} recording(s) by id',
-  search: 'search: {fields}',
-  pendingRelease: 'Release requested ({id}); waiting for a second person.',
-  releaseReason: 'Reason for the release',
-  requestRelease: 'Request release',
-  placeTitle: 'Place a hold',
-  caseName: 'Case name (e.g. court file number)',
-  caseHint: 'Shown only to people who manage holds; never written to the access log.',
-  reason: 'Reason',
-  ids: 'Recording ids (one per line, or separated by spaces or commas)',
-  idsHint: 'Each id must be a recording in the archive. Leave empty to hold by search only.',
-  searchLegend: 'And/or: hold every call that matches (now and in future)',
-  from: 'From (date)',
-  to: 'To (date)',
-  number: 'Phone number',
-  agent: 'Agent',
-  queue: 'Queue',
-  direction: 'Direction',
-  consent: 'Consent',
-  any: 'any',
-  'dir.in': 'inbound',
-  'dir.out': 'outbound',
-  'dir.internal': 'internal',
-  'consent.granted': 'granted',
-  'consent.denied': 'denied',
-  'consent.unknown': 'unknown',
-  place: 'Place hold',
-  deleteTitle: 'Early deletion',
-  deleteIntro: 'Deleting recordings before their policy says so needs a second person\'s approval. Recordings under a legal hold are skipped.',
-  deleteIds: 'Recording ids to delete (up to 1000)',
-  deleteReason: 'Reason for the deletion',
-  deleteRequest: 'Request deletion',
-  deletions: 'Deletion requests waiting for a decision',
-  colTarget: 'Recordings',
-  colBy: 'Requested by',
-  colExpires: 'Expires',
-  'field.fromMs': 'from',
-  'field.toMs': 'to',
-  'field.queue': 'queue',
-  'field.direction': 'direction',
-  'field.phoneToken': 'a phone number (keyed)',
-  personalNeeded: 'A hold by phone number or agent looks a person up: that needs a role that sees personal data (DPO). Hold by ids, dates, queue or direction, or ask the DPO.',
-  personalFieldsHidden: 'Holds by phone number or agent are placed by the DPO.',
-  'field.agentToken': 'an agent (keyed)',
-  'field.consentState': 'consent',
-  'done.placed': 'Hold placed.',
-  'done.release-requested': 'Release requested. A second person decides under Approvals.',
-  'done.deletion-requested': 'Deletion requested. A second person decides under Approvals.',
-} as const;
+type Key = HoldsLabel;
 
-type Key = keyof typeof en;
-
-const de: Record<Key, string> = {
-  title: 'Legal Holds',
-  intro: 'Eine zurückgehaltene Aufnahme wird nie gelöscht, gleich was ihre Aufbewahrungsrichtlinie sagt. Einen Hold setzt eine Person; ihn aufzuheben braucht eine zweite, andere Person mit Freigaberecht (Vier-Augen-Prinzip). Ein Hold per Suche erfasst auch später eingehende Gespräche.',
-  active: 'Aktive Holds',
-  released: 'Aufgehobene Holds',
-  none: 'Keine.',
-  colCase: 'Verfahren',
-  colReason: 'Begründung',
-  colScope: 'Umfang',
-  colCreated: 'Gesetzt',
-  colState: 'Stand',
-  colRelease: 'Aufheben',
-  colReleased: 'Aufgehoben',
-  recordings: '{n} Aufnahme(n) per ID',
-  search: 'Suche: {fields}',
-  pendingRelease: 'Aufhebung beantragt ({id}); wartet auf eine zweite Person.',
-  releaseReason: 'Begründung der Aufhebung',
-  requestRelease: 'Aufhebung beantragen',
-  placeTitle: 'Hold setzen',
-  caseName: 'Verfahren (z. B. Aktenzeichen)',
-  caseHint: 'Nur für Personen sichtbar, die Holds verwalten; nie im Zugriffsprotokoll.',
-  reason: 'Begründung',
-  ids: 'Aufnahme-IDs (eine pro Zeile oder durch Leerzeichen oder Komma getrennt)',
-  idsHint: 'Jede ID muss eine Aufnahme im Archiv sein. Leer lassen, um nur per Suche zurückzuhalten.',
-  searchLegend: 'Und/oder: jedes passende Gespräch zurückhalten (jetzt und künftig)',
-  from: 'Von (Datum)',
-  to: 'Bis (Datum)',
-  number: 'Rufnummer',
-  agent: 'Agent',
-  queue: 'Warteschlange',
-  direction: 'Richtung',
-  consent: 'Einwilligung',
-  any: 'beliebig',
-  'dir.in': 'eingehend',
-  'dir.out': 'ausgehend',
-  'dir.internal': 'intern',
-  'consent.granted': 'erteilt',
-  'consent.denied': 'verweigert',
-  'consent.unknown': 'unbekannt',
-  place: 'Hold setzen',
-  deleteTitle: 'Vorzeitige Löschung',
-  deleteIntro: 'Aufnahmen vor Ablauf ihrer Frist zu löschen braucht die Zustimmung einer zweiten Person. Aufnahmen unter Legal Hold werden übersprungen.',
-  deleteIds: 'Zu löschende Aufnahme-IDs (bis zu 1000)',
-  deleteReason: 'Begründung der Löschung',
-  deleteRequest: 'Löschung beantragen',
-  deletions: 'Löschanträge, die auf eine Entscheidung warten',
-  colTarget: 'Aufnahmen',
-  colBy: 'Beantragt von',
-  colExpires: 'Verfällt',
-  'field.fromMs': 'von',
-  'field.toMs': 'bis',
-  'field.queue': 'Warteschlange',
-  'field.direction': 'Richtung',
-  'field.phoneToken': 'eine Rufnummer (verschlüsselt)',
-  personalNeeded: 'Ein Hold nach Rufnummer oder Agent sucht eine Person: das braucht eine Rolle mit Zugriff auf personenbezogene Daten (DSB). Halten Sie nach IDs, Datum, Warteschlange oder Richtung fest, oder fragen Sie die/den DSB.',
-  personalFieldsHidden: 'Holds nach Rufnummer oder Agent legt die/der DSB an.',
-  'field.agentToken': 'ein Agent (verschlüsselt)',
-  'field.consentState': 'Einwilligung',
-  'done.placed': 'Hold gesetzt.',
-  'done.release-requested': 'Aufhebung beantragt. Eine zweite Person entscheidet unter Freigaben.',
-  'done.deletion-requested': 'Löschung beantragt. Eine zweite Person entscheidet unter Freigaben.',
-};
-
-const TABLES: Record<Lang, Record<Key, string>> = { en, de };
-
-export function holdsLabel(lang: Lang, key: Key, vars: Record<string, string | number> = {}): string {
-  return fill(TABLES[lang][key], vars);
-}
+export { holdsLabel };
 
 export const HOLD_DONE = ['placed', 'release-requested', 'deletion-requested'] as const;
 

@@ -2,7 +2,8 @@ import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import type { Principal } from '../src/auth/roles.ts';
 import { can } from '../src/auth/roles.ts';
-import type { Lang, T } from '../src/web/i18n.ts';
+import type { Lang } from './i18n.ts';
+import type { T } from './labels/common.ts';
 
 /** Pure render functions (DESIGN §2 views/): data in, HTML out, everything escaped by `html`. */
 export type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
@@ -47,8 +48,8 @@ export function layout(ctx: PageCtx, title: string, body: Html): Html {
     ${can(p.roles, 'log.read') ? navLink(ctx, '/log', t('nav.log')) : ''}
     ${can(p.roles, 'users.manage') ? navLink(ctx, '/admin/users', t('nav.users')) : ''}
     ${can(p.roles, 'approvals.decide') ? navLink(ctx, '/approvals', t('nav.approvals')) : ''}
-    ${can(p.roles, 'retention.manage') ? navLink(ctx, '/retention', ctx.lang === 'de' ? 'Aufbewahrung' : 'Retention') : ''}
-    ${can(p.roles, 'holds.manage') ? navLink(ctx, '/holds', 'Legal Holds') : ''}
+    ${can(p.roles, 'retention.manage') ? navLink(ctx, '/retention', t('nav.retention')) : ''}
+    ${can(p.roles, 'holds.manage') ? navLink(ctx, '/holds', t('nav.holds')) : ''}
     ${navLink(ctx, '/account', t('nav.account'))}
   </ul></nav>
   <span class="who">${p.name} (${p.roles.join(', ')})</span>

@@ -1,87 +1,10 @@
 import { html } from 'hono/html';
-import { fill, type Lang } from '../src/web/i18n.ts';
+import type { Lang } from './i18n.ts';
+import { logLabels } from './labels/log.ts';
 import { csrfField, fmtTime, layout, type Html, type PageCtx } from './layout.ts';
 
-const L = {
-  de: {
-    title: 'Zugriffsprotokoll',
-    filters: 'Filter',
-    actor: 'Akteur (z. B. user:anna)',
-    action: 'Aktion (z. B. recording.played oder recording)',
-    target: 'Ziel (z. B. recording:ID)',
-    from: 'Von (Datum)',
-    to: 'Bis (Datum)',
-    search: 'Anzeigen',
-    reset: 'Zurücksetzen',
-    none: 'Keine passenden Einträge.',
-    older: 'Ältere Einträge',
-    partial: 'Bis Eintrag {seq} gesucht, ohne genug Treffer; weiter zurück suchen:',
-    continue: 'Weiter suchen',
-    colSeq: 'Nr.',
-    colTime: 'Zeit (UTC im Tooltip)',
-    colActor: 'Akteur',
-    colAction: 'Aktion',
-    colTarget: 'Ziel',
-    colDetail: 'Details',
-    unreadable: 'Eintrag nicht lesbar',
-    verifyH: 'Prüfen',
-    verifyIntro: 'Prüft jede Zeile, die Verkettung, den Merkle-Baum und alle signierten Prüfpunkte.',
-    verify: 'Protokoll prüfen',
-    verifyOk: 'In Ordnung: {size} Einträge und {checkpoints} signierte Prüfpunkte geprüft.',
-    verifyBad: 'NICHT in Ordnung: {n} Problem(e) in {size} Einträgen.',
-    root: 'Wurzel-Hash',
-    verifierH: 'Prüfprogramm für Prüfer',
-    verifierIntro: 'Prüfer speichern das Prüfprogramm einmal und verwenden ihre eigene Kopie für jeden Export: Die Kopie in einem Export stammt von dem Gerät, das geprüft wird, und könnte ausgetauscht sein. Notieren Sie die SHA-256-Werte und vergleichen Sie sie mit denen im Tresor-README.',
-    verifierMjs: 'verify.mjs herunterladen (node verify.mjs EXPORT-ORDNER)',
-    verifierHtml: 'verify.html herunterladen (offline im Browser)',
-    exportH: 'Export für Prüfer',
-    exportIntro: 'Ein tar-Archiv mit Einträgen, signiertem Prüfpunkt, Schlüssel und Prüfprogrammen (node verify.mjs oder verify.html).',
-    export: 'Export herunterladen (.tar)',
-    size: '{size} Einträge im Protokoll',
-    error: 'Fehler',
-  },
-  en: {
-    title: 'Access log',
-    filters: 'Filters',
-    actor: 'Actor (e.g. user:anna)',
-    action: 'Action (e.g. recording.played or recording)',
-    target: 'Target (e.g. recording:ID)',
-    from: 'From (date)',
-    to: 'Until (date)',
-    search: 'Show',
-    reset: 'Reset',
-    none: 'No matching entries.',
-    older: 'Older entries',
-    partial: 'Searched back to entry {seq} without enough matches; search further back:',
-    continue: 'Continue',
-    colSeq: 'No.',
-    colTime: 'Time (UTC in tooltip)',
-    colActor: 'Actor',
-    colAction: 'Action',
-    colTarget: 'Target',
-    colDetail: 'Details',
-    unreadable: 'unreadable entry',
-    verifyH: 'Verify',
-    verifyIntro: 'Checks every line, the chain, the Merkle tree and every signed checkpoint.',
-    verify: 'Verify the log',
-    verifyOk: 'OK: {size} entries and {checkpoints} signed checkpoints verified.',
-    verifyBad: 'NOT OK: {n} problem(s) in {size} entries.',
-    root: 'Root hash',
-    verifierH: 'Verifier for auditors',
-    verifierIntro: 'Auditors save the verifier once and run their own copy on every export: the copy inside an export comes from the box being checked and could have been replaced. Note the SHA-256 values and compare them with the ones in the Tresor README.',
-    verifierMjs: 'Download verify.mjs (node verify.mjs EXPORT_DIR)',
-    verifierHtml: 'Download verify.html (offline, in a browser)',
-    exportH: 'Auditor export',
-    exportIntro: 'A tar archive with the entries, a signed checkpoint, the key and verifiers (node verify.mjs or verify.html).',
-    export: 'Download export (.tar)',
-    size: '{size} entries in the log',
-    error: 'Error',
-  },
-} as const;
-
-type Key = keyof (typeof L)['en'];
 function lbl(lang: Lang) {
-  return (k: Key, vars: Record<string, string | number> = {}) => fill(L[lang][k] ?? L.en[k], vars);
+  return logLabels.for(lang);
 }
 
 export interface LogFilters { actor: string; action: string; target: string; from: string; to: string }

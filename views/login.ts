@@ -1,5 +1,6 @@
 import { html } from 'hono/html';
 import { csrfField, layout, type Html, type PageCtx } from './layout.ts';
+import { setPasswordLabel, setPasswordLabels } from './labels/set-password.ts';
 
 export function loginPage(ctx: PageCtx, v: { name?: string; next?: string; message?: string; askTotp?: boolean }): Html {
   const { t } = ctx;
@@ -56,49 +57,26 @@ export function totpEnrolPage(ctx: PageCtx, v: { token: string; secret: string; 
 </form>`);
 }
 
-const SET_PASSWORD = {
-  en: {
-    title: 'Choose your password',
-    intro: 'An administrator set up this link for {name}. Choose your own password; nobody else learns it. The link works once.',
-    invalid: 'This link is not valid any more (used, replaced by a newer one, or expired). Ask an administrator for a new one. If you did not use it yourself, tell them: someone else may have.',
-    password: 'New password',
-    again: 'New password again',
-    hint: 'At least 12 characters.',
-    submit: 'Set password',
-    mismatch: 'The two passwords differ.',
-  },
-  de: {
-    title: 'Eigenes Passwort wählen',
-    intro: 'Ein Administrator hat diesen Link für {name} angelegt. Wählen Sie Ihr eigenes Passwort; niemand sonst erfährt es. Der Link funktioniert einmal.',
-    invalid: 'Dieser Link gilt nicht mehr (benutzt, durch einen neueren ersetzt oder abgelaufen). Bitten Sie einen Administrator um einen neuen. Haben Sie ihn nicht selbst benutzt, sagen Sie es ihm: dann hat es jemand anderes getan.',
-    password: 'Neues Passwort',
-    again: 'Neues Passwort wiederholen',
-    hint: 'Mindestens 12 Zeichen.',
-    submit: 'Passwort setzen',
-    mismatch: 'Die beiden Passwörter unterscheiden sich.',
-  },
-} as const;
 
-export type SetPasswordLabel = keyof (typeof SET_PASSWORD)['en'];
-export const setPasswordLabel = (lang: 'de' | 'en', k: SetPasswordLabel) => SET_PASSWORD[lang][k];
+export { setPasswordLabel };
 
 /** The page of a set-password link (src/auth/password-links.ts). */
 export function setPasswordPage(ctx: PageCtx, v: { user: string; token: string; valid: boolean; message?: string }): Html {
-  const L = SET_PASSWORD[ctx.lang];
-  if (!v.valid) return layout(ctx, L.title, html`<p class="error" role="alert" id="link-invalid">${L.invalid}</p>`);
-  return layout(ctx, L.title, html`
-<p>${L.intro.replace('{name}', v.user)}</p>
+  const t = setPasswordLabels.for(ctx.lang);
+  if (!v.valid) return layout(ctx, t('title'), html`<p class="error" role="alert" id="link-invalid">${t('invalid')}</p>`);
+  return layout(ctx, t('title'), html`
+<p>${t('intro', { name: v.user })}</p>
 <form method="post" action="/password/set" class="stack narrow">
   ${csrfField(ctx.csrf)}
   <input type="hidden" name="user" value="${v.user}">
   <input type="hidden" name="token" value="${v.token}">
   ${v.message ? html`<p class="error" role="alert">${v.message}</p>` : ''}
   <input type="hidden" name="username" autocomplete="username" value="${v.user}">
-  <div><label for="password">${L.password}</label>
+  <div><label for="password">${t('password')}</label>
     <input id="password" name="password" type="password" autocomplete="new-password" minlength="12" required aria-describedby="pw-hint">
-    <small id="pw-hint" class="muted">${L.hint}</small></div>
-  <div><label for="password2">${L.again}</label>
+    <small id="pw-hint" class="muted">${t('hint')}</small></div>
+  <div><label for="password2">${t('again')}</label>
     <input id="password2" name="password2" type="password" autocomplete="new-password" minlength="12" required></div>
-  <button type="submit" class="primary">${L.submit}</button>
+  <button type="submit" class="primary">${t('submit')}</button>
 </form>`);
 }

@@ -1,5 +1,4 @@
 export { openArchive, listSegmentFiles, type Archive, type RecordLocation, type SegmentRow, type ArchiveOptions } from './segments.ts';
 export { recoverSegments, type RecoveryReport } from './recover.ts';
-export { processAlive, processStartTime } from './proc.ts';
 export { decodeRecord, SEGMENT_HEADER_BYTES, recordLength } from './record.ts';
 export { scanSegmentFile, segmentMagic, type SegmentScan, type ScannedRecord } from './scan.ts';

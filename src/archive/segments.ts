@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { newId } from '../core/ids.ts';
 import { TresorError, fromSystemError } from '../core/errors.ts';
 import type { IndexStore } from '../index/index.ts';
-import { processStartTime } from './proc.ts';
+import { processStartTime } from '../core/index.ts';
 import {
   SEGMENT_HEADER_BYTES, decodeRecord, encodeRecordHeader, recordLength, segmentHeader,
 } from './record.ts';

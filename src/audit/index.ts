@@ -7,3 +7,4 @@ export { exportAudit, vkeyFingerprint, writeVerifier, type ExportOptions, type E
 export { verifierDigests, verifierFiles, VERIFIER_FILES, type VerifierFile } from './verifier/build.ts';
 export { EMPTY_ROOT, hashLeaf, hashChildren, toHex, fromHex, type Hash } from './hasher.ts';
 export { inclusionProblem, consistencyProblem, verifyInclusion, verifyConsistency } from './tree-verify.ts';
+export { tarHeader, tarStream } from './tar.ts';

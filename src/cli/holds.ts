@@ -6,7 +6,7 @@ import { addHold, holdSearchOf, listHolds, requestHoldRelease, searchFields, typ
 import { fieldsOf, toQuery } from '../web/search-query.ts';
 import { approvalKinds } from '../web/routes/approvals.ts';
 import { withSite } from './with-site.ts';
-import { parse, type Command } from './main.ts';
+import { parse, type Command } from './args.ts';
 
 /**
  * `tresor hold …`, `tresor approve …`, `tresor delete request …`: legal holds and the

@@ -2,7 +2,7 @@ import { opendir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { TresorError } from '../core/errors.ts';
 import { sourceRef } from '../ingest/source.ts';
-import { parse, type Command } from './main.ts';
+import { parse, type Command } from './args.ts';
 import { withSite } from './with-site.ts';
 
 /**

@@ -1,7 +1,7 @@
-import { parseArgs } from 'node:util';
 import { userInfo } from 'node:os';
-import { describeSource, loadSettings, type Config, type ConfigSource } from '../config/index.ts';
-import { TresorError, isTresorError } from '../core/errors.ts';
+import { describeSource, loadSettings } from '../config/index.ts';
+import { isTresorError, TresorError } from '../core/errors.ts';
+import type { Io } from './args.ts';
 import { commands } from './commands.ts';
 import { terminalSafe } from './terminal.ts';
 import { errorLine, exitStatusOf } from './exit.ts';
@@ -43,21 +43,6 @@ export const USAGE = `usage: tresor <command> [options]
 settings: TRESOR_CONFIG (JSON file; else /etc/tresor/tresor.json if it exists), TRESOR_DATA_DIR,
 TRESOR_INBOX, TRESOR_HOST, TRESOR_PORT, TRESOR_FFMPEG. Only serve and init create an archive. Reads of recordings and changes to users are logged as
 cli:<your user>. Roles: admin, supervisor, dpo, auditor.`;
-
-export interface Io {
-  out(s: string): void;
-  err(s: string): void;
-}
-
-export type Command = (args: string[], ctx: { config: Config; source: ConfigSource; actor: string; io: Io }) => Promise<number>;
-
-export function parse<T extends Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>>(args: string[], options: T) {
-  try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw new TresorError('E_USAGE', (e as Error).message);
-  }
-}
 
 export async function runCli(argv: string[], sink: Io = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') }): Promise<number> {
   // Every line any command prints passes here: stored text (names, sidecar fields,

@@ -7,7 +7,7 @@ import { compactIndex } from '../index/compact.ts';
 import { rotateKeys } from '../site/rotate-keys.ts';
 import { describePlan, planIndexRebuild, rebuildIndex } from '../site/rebuild-index.ts';
 import { ROTATE_FAULT_POINTS, type RotateFaultPoint } from '../crypto/index.ts';
-import { parse, type Command } from './main.ts';
+import { parse, type Command } from './args.ts';
 
 /**
  * Test hook (fault injection): TRESOR_TEST_FAULT=compact:<point> or keys:<point> makes

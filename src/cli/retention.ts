@@ -7,7 +7,7 @@ import { listPolicies, policyImpact, reevaluateAll, savePolicy, type Policy } fr
 import { configWaitingText, requestPolicyChange, syncConfigPolicies } from '../retention/policy-change.ts';
 import { cliPrincipal } from '../auth/roles.ts';
 import { isTresorError } from '../core/errors.ts';
-import { parse, type Command } from './main.ts';
+import { parse, type Command } from './args.ts';
 
 const iso = (t: number | null) => (t === null ? 'never' : new Date(t).toISOString());
 

@@ -5,7 +5,7 @@ import {
   parseRoles, passwordProblem, revokeApiToken, sealTotp, summary, updateUser, type ApiTokenRow, type UserRow,
 } from '../auth/index.ts';
 import { withSite } from './with-site.ts';
-import { parse, type Command } from './main.ts';
+import { parse, type Command } from './args.ts';
 
 /**
  * `tresor user …` and `tresor token …`: account management from the box's shell, for

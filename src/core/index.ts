@@ -4,3 +4,6 @@ export * from './clock.ts';
 export * from './types.ts';
 export * from './durable.ts';
 export * from './dates.ts';
+export * from './proc.ts';
+export * from './phone.ts';
+export * from './proc-locks.ts';

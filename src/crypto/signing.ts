@@ -127,12 +127,32 @@ export function verifyNote(note: string | Uint8Array, vkey: string | Verifier): 
       return { ok: false, reason: 'malformed note: bad signature line' };
     }
     if (name !== v.name || !Buffer.from(sig.subarray(0, 4)).equals(Buffer.from(v.keyId))) continue; // unknown key
-    const ok = sig.length === 68 && nacl.sign.detached.verify(Buffer.from(text, 'utf8'), sig.subarray(4), v.publicKey);
+    const ok = sig.length === 68 && verifyEd25519(v.publicKey, Buffer.from(text, 'utf8'), sig.subarray(4));
     if (!ok) return { ok: false, reason: `invalid signature by ${v.name}` };
     verified++;
   }
   if (verified === 0) return { ok: false, reason: `no signature by ${v.name}+${Buffer.from(v.keyId).toString('hex')}` };
   return { ok: true, text };
+}
+
+/** The order of the Ed25519 base point, little-endian (RFC 8032 §5.1). */
+const L_BYTES = Buffer.from('edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010', 'hex');
+
+/**
+ * An Ed25519 signature check (RFC 8032 §5.1.7) that refuses S ≥ L, as OpenSSL (verify.mjs)
+ * and ed25519.js (verify.html) do. tweetnacl omits that step: since [S + L]B = [S]B, it
+ * takes S + L too, a second signature for the same note that the auditors' verifiers refuse.
+ */
+export function verifyEd25519(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  if (signature.length !== 64 || !scalarBelowL(signature.subarray(32))) return false;
+  return nacl.sign.detached.verify(message, signature, publicKey);
+}
+
+function scalarBelowL(s: Uint8Array): boolean {
+  for (let i = 31; i >= 0; i--) {
+    if (s[i]! !== L_BYTES[i]!) return s[i]! < L_BYTES[i]!;
+  }
+  return false; // S = L
 }
 
 function textProblem(text: string): string | null {

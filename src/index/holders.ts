@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { TresorError } from '../core/errors.ts';
+import { lockHoldersIn } from '../core/index.ts';
 
 /**
  * Which other processes have this data directory's index open right now.
@@ -31,20 +32,7 @@ export function otherIndexHolders(dataDir: string): number[] {
   } catch (e) {
     throw new TresorError('E_INTERNAL', `cannot tell whether another process uses the index (/proc/locks: ${(e as Error).message})`);
   }
-  const dev = st.dev;
-  const major = Number(((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn));
-  const minor = Number((dev & 0xffn) | ((dev >> 12n) & ~0xffn));
-  const pids = new Set<number>();
-  for (const line of text.split('\n')) {
-    // "1: POSIX  ADVISORY  READ 14986 fe:00:2188444 0 0" (a blocked waiter has "->" first)
-    const m = /^\d+:\s+(?:->\s+)?\S+\s+\S+\s+\S+\s+(-?\d+)\s+([0-9a-f]+):([0-9a-f]+):(\d+)\s/.exec(line);
-    if (!m) continue;
-    if (BigInt(m[4]!) !== st.ino) continue;
-    if (parseInt(m[2]!, 16) !== major || parseInt(m[3]!, 16) !== minor) continue;
-    const pid = Number(m[1]);
-    if (pid !== process.pid) pids.add(pid);
-  }
-  return [...pids].sort((a, b) => a - b);
+  return lockHoldersIn(text, st.dev, st.ino).filter((pid) => pid !== process.pid);
 }
 
 /** Refuses with a message that names the processes and says what to do. */

@@ -2,7 +2,7 @@
 // (DESIGN §3: "Sidecar fields override what the filename says").
 import type { CallMetadata } from '../core/types.ts';
 import { parseRecordingName } from './names.ts';
-import { normalizeNumber, type PhoneConfig } from './phone.ts';
+import { normalizeNumber, type PhoneConfig } from '../core/index.ts';
 import { parseSidecar } from './sidecar.ts';
 import type { QuarantineInput } from './quarantine.ts';
 

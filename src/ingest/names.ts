@@ -9,7 +9,7 @@
 // Names are data, not paths: `%2F`, `..`, brackets and unicode are kept literally and never
 // decoded; only the last `/`-separated segment of relPath is read.
 import type { CallMetadata, Direction } from '../core/types.ts';
-import { normalizeNumber, MAX_EXTENSION_DIGITS, type PhoneConfig } from './phone.ts';
+import { normalizeNumber, MAX_EXTENSION_DIGITS, type PhoneConfig } from '../core/index.ts';
 
 export type NameFields = Partial<CallMetadata>;
 

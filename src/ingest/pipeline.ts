@@ -10,7 +10,7 @@ import type { Config } from '../config/index.ts';
 import { seal, sealedLength, sealStream, type Keyring } from '../crypto/index.ts';
 import { checkRecordingKeys, putRecording, type IndexStore, type PersonalFields, type RecordingRow, type TokenRef } from '../index/index.ts';
 import type { Archive } from '../archive/index.ts';
-import { processAlive, processStartTime } from '../archive/index.ts';
+import { processAlive, processStartTime } from '../core/index.ts';
 import { estimateStoredBytes, HEAD_BYTES, inspectInput, sniffInput, SNIFF_BYTES, type Media } from '../media/index.ts';
 import { parseSidecar } from './sidecar.ts';
 import { buildMetadata, describeCall } from './metadata.ts';
@@ -20,37 +20,7 @@ import {
 } from './quarantine.ts';
 import { hashSource, openSource, readSidecar, type OpenSource } from './source.ts';
 import { classify } from './classify.ts';
-
-export interface SourceFile {
-  path: string;
-  /** path below the inbox (or the bare name for CLI ingest); parsed for metadata */
-  relPath: string;
-  sidecarPath: string | null;
-}
-
-export interface IngestOptions {
-  /**
-   * The file is a copy of this quarantine entry (a console or CLI retry): archiving it
-   * removes the entry in the same commit, failing again updates the entry in place.
-   */
-  quarantineId?: string;
-  /** the retry brings a corrected sidecar (the log says so) */
-  correctedSidecar?: boolean;
-}
-
-export type IngestOutcome =
-  | { status: 'archived'; id: string; durationMs: number }
-  | { status: 'duplicate'; id: string }
-  /** `joined`: the bytes were already in quarantine; that entry was updated, not a new one made */
-  | { status: 'quarantined'; quarantineId: string; code: string; message: string; joined?: boolean }
-  /**
-   * left where it is: a fault of the box (disk full, time-out) or not ours to take.
-   * `firstReport`: the first deferral of this file for this cause (report it; later scans
-   * defer it silently until something changes)
-   */
-  | { status: 'deferred'; code: string; message: string; firstReport: boolean }
-  | { status: 'rejected'; code: string; message: string }
-  | { status: 'skipped'; reason: string };
+import type { IngestOptions, IngestOutcome, SourceFile } from './types.ts';
 
 export interface IngestDeps {
   config: Config;

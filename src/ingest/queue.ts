@@ -1,4 +1,5 @@
-import type { Ingest, IngestOutcome, SourceFile } from './pipeline.ts';
+import type { Ingest } from './pipeline.ts';
+import type { IngestOutcome, SourceFile } from './types.ts';
 
 export interface QueueStats {
   queued: number;

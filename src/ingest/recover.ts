@@ -1,5 +1,5 @@
 import type { IndexStore } from '../index/index.ts';
-import { processAlive } from '../archive/index.ts';
+import { processAlive } from '../core/index.ts';
 
 const WEEK = 7 * 24 * 3600 * 1000;
 

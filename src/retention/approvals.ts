@@ -3,7 +3,7 @@ import { TresorError } from '../core/errors.ts';
 import type { LogWriter } from '../core/types.ts';
 import type { IndexStore } from '../index/index.ts';
 import { can, type Role } from '../auth/roles.ts';
-import { processAlive, processStartTime } from '../archive/index.ts';
+import { processAlive, processStartTime } from '../core/index.ts';
 
 /**
  * Four-eyes actions (DESIGN §6): one person asks, a second, different person holding

@@ -7,7 +7,7 @@ import type { IndexStore, RecordingRow } from '../index/index.ts';
 import { dropRecording } from '../index/index.ts';
 import type { AuditLog } from '../audit/index.ts';
 import { activeHolds, heldBy, type HoldRow } from './holds.ts';
-import { processAlive, processStartTime } from '../archive/index.ts';
+import { processAlive, processStartTime } from '../core/index.ts';
 
 /**
  * Purge = crypto-shredding (DESIGN §4): in one transaction per small batch, the wrapped

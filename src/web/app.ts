@@ -7,7 +7,7 @@ import type { Media } from '../media/index.ts';
 import type { Auth } from '../auth/index.ts';
 import type { Access } from '../access/index.ts';
 import { isTresorError, TresorError } from '../core/errors.ts';
-import type { IngestStatus } from '../service.ts';
+import type { IngestStatus } from '../ingest/types.ts';
 import type { WebEnv } from './env.ts';
 import { errorResponse } from './errors.ts';
 import { logApi } from './log-api.ts';

@@ -3,7 +3,8 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { isTresorError, TresorError, type ErrorCode } from '../core/errors.ts';
 import { errorPage } from '../../views/layout.ts';
 import { errorLabel, internalErrorHint } from '../../views/error-labels.ts';
-import { pickLang, translator } from './i18n.ts';
+import { pickLang } from './lang.ts';
+import { translator } from '../../views/labels/common.ts';
 import { pageCtx } from './page.ts';
 import { isApi } from './session.ts';
 

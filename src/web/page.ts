@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import type { PageCtx } from '../../views/layout.ts';
 import { TresorError } from '../core/errors.ts';
 import type { Ctx } from './env.ts';
-import { translator } from './i18n.ts';
+import { translator } from '../../views/labels/common.ts';
 
 /**
  * The render context of a page, from the request's context. Defaults where the request

@@ -1,7 +1,7 @@
 import type { Config } from '../config/index.ts';
 import type { ConsentState, Direction } from '../core/types.ts';
 import { decodeCursor, type SearchQuery } from '../access/index.ts';
-import { normalizeNumber } from '../ingest/phone.ts';
+import { normalizeNumber } from '../core/index.ts';
 import { TresorError } from '../core/errors.ts';
 import { parseDateBound } from '../core/dates.ts';
 

@@ -6,7 +6,7 @@ import { TresorError } from '../core/errors.ts';
 import type { LogWriter } from '../core/types.ts';
 import type { WebEnv } from './env.ts';
 import { cookieNames } from './security.ts';
-import { pickLang } from './i18n.ts';
+import { pickLang } from './lang.ts';
 
 /**
  * Finds who is asking: a Bearer token (API) or a session cookie (console).

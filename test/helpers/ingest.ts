@@ -4,7 +4,8 @@ import { basename, join } from 'node:path';
 import { openSite, type Site } from '../../src/site/open.ts';
 import { openArchive, type Archive } from '../../src/archive/index.ts';
 import { createMedia, resolveFfmpeg, type Media } from '../../src/media/index.ts';
-import { createIngest, type Ingest, type SourceFile } from '../../src/ingest/pipeline.ts';
+import { createIngest, type Ingest } from '../../src/ingest/pipeline.ts';
+import type { SourceFile } from '../../src/ingest/types.ts';
 import type { Config } from '../../src/config/index.ts';
 import { testConfig } from './site.ts';
 

@@ -10,7 +10,7 @@ import type { Ctx, WebEnv } from '../env.ts';
 import { refusal } from '../errors.ts';
 import { pageCtx } from '../page.ts';
 import { requirePermission } from '../session.ts';
-import { tarStream } from '../tar.ts';
+import { tarStream } from '../../audit/index.ts';
 import { wantsFragment } from './dashboard.ts';
 
 const PAGE = 50;

@@ -5,7 +5,7 @@ import { isTresorError } from '../../core/errors.ts';
 import { loginPage, setPasswordLabel, setPasswordPage, setupPage, totpEnrolPage } from '../../../views/login.ts';
 import type { AppDeps } from '../app.ts';
 import type { Ctx, WebEnv } from '../env.ts';
-import { LANG_COOKIE } from '../i18n.ts';
+import { LANG_COOKIE } from '../lang.ts';
 import { clientAddress, form, pageCtx, safeNext } from '../page.ts';
 import { cookieNames, newPreCookie } from '../security.ts';
 

@@ -1,8 +1,15 @@
 // Phone numbers as PBXs write them → E.164, so that the index token of "+49 30 123456"
 // is the same whether the PBX wrote `+4930123456`, `0049 30 123456` or `030/123456`.
-import type { Config } from '../config/schema.ts';
 
-export type PhoneConfig = Config['phone'];
+/** The `phone` settings (config/schema.ts), as far as normalising needs them. */
+export interface PhoneConfig {
+  /** country calling code without +, for numbers written nationally (030 1234 → +49301234) */
+  countryCode: string;
+  /** trunk prefix dialled before national numbers */
+  nationalPrefix: string;
+  /** prefix dialled before international numbers */
+  internationalPrefix: string;
+}
 
 /** What PBXs put in the caller-id slot when there is no number (Asterisk writes `s`). */
 const NO_NUMBER = new Set(['', 's', 'anonymous', 'unknown', 'unavailable', 'restricted', 'private', 'withheld']);

@@ -1,13 +1,6 @@
-import type { Context } from 'hono';
-import { getCookie } from 'hono/cookie';
+import { defineLabels, type Lang, type Translate } from '../i18n.ts';
 
-/**
- * German and English labels. German first: most of our sites are in DACH. The choice is
- * a cookie (set by a POST form, not a GET), else the browser's Accept-Language.
- */
-export type Lang = 'de' | 'en';
-export const LANG_COOKIE = 'tresor_lang';
-
+/** The shared labels: layout, login and setup, search, the recording page. */
 const en = {
   'app.name': 'Tresor',
   'nav.dashboard': 'Dashboard',
@@ -15,6 +8,8 @@ const en = {
   'nav.log': 'Access log',
   'nav.users': 'Users',
   'nav.approvals': 'Approvals',
+  'nav.retention': 'Retention',
+  'nav.holds': 'Legal Holds',
   'nav.account': 'Account',
   'nav.logout': 'Sign out',
   'nav.skip': 'Skip to content',
@@ -94,6 +89,8 @@ const de: Record<MsgKey, string> = {
   'nav.log': 'Zugriffsprotokoll',
   'nav.users': 'Benutzer',
   'nav.approvals': 'Freigaben',
+  'nav.retention': 'Aufbewahrung',
+  'nav.holds': 'Legal Holds',
   'nav.account': 'Konto',
   'nav.logout': 'Abmelden',
   'nav.skip': 'Zum Inhalt springen',
@@ -164,28 +161,10 @@ const de: Record<MsgKey, string> = {
   'lang.switch': 'English',
 };
 
-const tables: Record<Lang, Record<MsgKey, string>> = { en, de };
+export const common = defineLabels('common', { en, de });
 
-export type T = (key: MsgKey, vars?: Record<string, string | number>) => string;
+export type T = Translate<MsgKey>;
 
-/** A label with its `{name}` placeholders filled in; every label table in views/ uses it. */
-export function fill(template: string, vars: Record<string, string | number> = {}): string {
-  let s = template;
-  for (const [k, v] of Object.entries(vars)) s = s.replaceAll(`{${k}}`, String(v));
-  return s;
-}
-
-/** The shared labels (layout, login, search, recording page); views keep their own tables. */
-export function translator(lang: Lang) {
-  return ((key: string, vars?: Record<string, string | number>) =>
-    fill((tables[lang] as Record<string, string>)[key] ?? key, vars)) as T & ((key: string, vars?: Record<string, string | number>) => string);
-}
-
-export function pickLang(c: Context, userLang: Lang | null): Lang {
-  const cookie = getCookie(c, LANG_COOKIE);
-  if (cookie === 'de' || cookie === 'en') return cookie;
-  if (userLang) return userLang;
-  const accept = (c.req.header('Accept-Language') ?? '').toLowerCase();
-  const first = accept.split(',').map((p) => p.trim().slice(0, 2)).find((p) => p === 'de' || p === 'en');
-  return first === 'de' ? 'de' : 'en';
+export function translator(lang: Lang): T {
+  return common.for(lang);
 }

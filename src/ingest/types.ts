@@ -1,0 +1,45 @@
+// What the ingest pipeline, the quarantine, the queue and their callers share: the file
+// handed in, how to take it, what became of it, and the service's view of it all.
+import type { RecoveryReport } from '../archive/index.ts';
+import type { QueueStats } from './queue.ts';
+
+export interface SourceFile {
+  path: string;
+  /** path below the inbox (or the bare name for CLI ingest); parsed for metadata */
+  relPath: string;
+  sidecarPath: string | null;
+}
+
+export interface IngestOptions {
+  /**
+   * The file is a copy of this quarantine entry (a console or CLI retry): archiving it
+   * removes the entry in the same commit, failing again updates the entry in place.
+   */
+  quarantineId?: string;
+  /** the retry brings a corrected sidecar (the log says so) */
+  correctedSidecar?: boolean;
+}
+
+export type IngestOutcome =
+  | { status: 'archived'; id: string; durationMs: number }
+  | { status: 'duplicate'; id: string }
+  /** `joined`: the bytes were already in quarantine; that entry was updated, not a new one made */
+  | { status: 'quarantined'; quarantineId: string; code: string; message: string; joined?: boolean }
+  /**
+   * left where it is: a fault of the box (disk full, time-out) or not ours to take.
+   * `firstReport`: the first deferral of this file for this cause (report it; later scans
+   * defer it silently until something changes)
+   */
+  | { status: 'deferred'; code: string; message: string; firstReport: boolean }
+  | { status: 'rejected'; code: string; message: string }
+  | { status: 'skipped'; reason: string };
+
+export interface IngestStatus {
+  scannerRunning: boolean;
+  queue: QueueStats;
+  recovery: RecoveryReport;
+  /** `ref`: a keyed token of the path (names carry phone numbers); `tresor inbox locate REF` finds the file */
+  rejected: { code: string; ref: string; at: number }[];
+  /** files left in the inbox for now (disk full, time-out), one per file, oldest first */
+  deferred: { code: string; ref: string; message: string; since: number }[];
+}
