@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { createAuditLog, exportAudit } from '../src/audit/index.ts';
 import { formatCheckpoint } from '../src/audit/checkpoint.ts';
 import { createNoteSigner } from '../src/crypto/signing.ts';
-import { openIndex } from '../src/index/index.ts';
+import { openIndex } from '../src/store/index.ts';
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);

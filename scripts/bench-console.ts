@@ -16,7 +16,7 @@ import { openArchive } from '../src/archive/index.ts';
 import { createMedia, resolveFfmpeg } from '../src/media/index.ts';
 import { createIngest } from '../src/ingest/pipeline.ts';
 import { newId } from '../src/core/ids.ts';
-import { compactIndex, putRecording, type RecordingRow } from '../src/index/index.ts';
+import { compactIndex, putRecording, type RecordingRow } from '../src/store/index.ts';
 import { addUser, createApiToken } from '../src/auth/index.ts';
 import { defaultFfmpegPath } from './bench-ingest-baseline.ts';
 

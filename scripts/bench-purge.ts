@@ -14,7 +14,7 @@ import { openArchive } from '../src/archive/index.ts';
 import { createMedia, resolveFfmpeg } from '../src/media/index.ts';
 import { createIngest } from '../src/ingest/pipeline.ts';
 import { newId } from '../src/core/ids.ts';
-import { putRecording, type RecordingRow } from '../src/index/index.ts';
+import { putRecording, type RecordingRow } from '../src/store/index.ts';
 import { runPurge } from '../src/retention/purge.ts';
 import { savePolicy } from '../src/retention/policies.ts';
 import { defaultFfmpegPath } from './bench-ingest-baseline.ts';

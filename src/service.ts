@@ -18,7 +18,7 @@ import { createApp } from './web/app.ts';
 import { createAuth, newSetupToken, setupNeeded } from './auth/index.ts';
 import { createAccess } from './access/index.ts';
 import { configWaitingText, syncConfigPolicies } from './retention/policy-change.ts';
-import { isLmdbCommitEcho } from './index/index.ts';
+import { isLmdbCommitEcho } from './store/index.ts';
 import type { LogWriter } from './core/types.ts';
 import { createPurgeScheduler, type PurgeScheduler } from './retention/run.ts';
 

@@ -4,7 +4,7 @@ import { mkdtempSync, statSync, appendFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { openIndex } from '../src/index/index.ts';
+import { openIndex } from '../src/store/index.ts';
 import { openArchive, recoverSegments, SEGMENT_HEADER_BYTES } from '../src/archive/index.ts';
 import { newId } from '../src/core/ids.ts';
 

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { createAuditLog, fromHex, hashLeaf, verifyConsistency, verifyInclusion, type AuditLog } from '../src/audit/index.ts';
 import { auditCommand } from '../src/cli/audit.ts';
 import { createNoteSigner, verifyNote } from '../src/crypto/signing.ts';
-import { openIndex, type IndexStore } from '../src/index/index.ts';
+import { openIndex, type IndexStore } from '../src/store/index.ts';
 import { Hono } from 'hono';
 import { errorResponse } from '../src/web/errors.ts';
 import { logApi } from '../src/web/log-api.ts';

@@ -8,7 +8,7 @@ import type { Browser } from 'playwright-core';
 import { createAuditLog, exportAudit, hashLeaf, toHex } from '../src/audit/index.ts';
 import { createCompactRange } from '../src/audit/compact-range.ts';
 import { createNoteSigner } from '../src/crypto/signing.ts';
-import { openIndex } from '../src/index/index.ts';
+import { openIndex } from '../src/store/index.ts';
 
 // verify.html opened from disk in Debian's headless chromium; never downloads a browser.
 const CHROMIUM = '/usr/bin/chromium';

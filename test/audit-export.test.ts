@@ -11,7 +11,7 @@ import { createCompactRange } from '../src/audit/compact-range.ts';
 import { rootAt } from '../src/audit/tree-math.ts';
 import { isTresorError } from '../src/core/index.ts';
 import { createNoteSigner } from '../src/crypto/signing.ts';
-import { openIndex, type IndexStore } from '../src/index/index.ts';
+import { openIndex, type IndexStore } from '../src/store/index.ts';
 import { memoryTree } from './fixtures/audit-helpers.ts';
 import { leafHash, verifyConsistency, verifyInclusion } from './fixtures/rfc9162-verify.ts';
 

@@ -12,7 +12,7 @@ import { rootAt } from '../src/audit/tree-math.ts';
 import { consistencyProblem, inclusionProblem } from '../src/audit/tree-verify.ts';
 import { isTresorError } from '../src/core/index.ts';
 import { createNoteSigner } from '../src/crypto/signing.ts';
-import { openIndex, type IndexStore } from '../src/index/index.ts';
+import { openIndex, type IndexStore } from '../src/store/index.ts';
 import { memoryTree } from './fixtures/audit-helpers.ts';
 
 const dirs: string[] = [];

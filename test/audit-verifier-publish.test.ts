@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createAuditLog, exportAudit, verifierDigests, verifierFiles, writeVerifier, type AuditLog } from '../src/audit/index.ts';
 import { createNoteSigner } from '../src/crypto/signing.ts';
-import { openIndex, type IndexStore } from '../src/index/index.ts';
+import { openIndex, type IndexStore } from '../src/store/index.ts';
 import { cli, ROOT, testConfig } from './helpers/site.ts';
 import { browser, makeUser, webSite, type WebSite } from './helpers/web.ts';
 

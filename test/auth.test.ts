@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { openIndex, type IndexStore } from '../src/index/index.ts';
+import { openIndex, type IndexStore } from '../src/store/index.ts';
 import { createAuditLog, type AuditLog } from '../src/audit/index.ts';
 import { createNoteSigner } from '../src/crypto/signing.ts';
 import { addUser, createAuth, getUser, newSetupToken, newTotpSecret, openTotp, sealTotp, totpAt, updateUser } from '../src/auth/index.ts';

@@ -10,7 +10,7 @@ import { startServe, testConfig } from './helpers/site.ts';
 import { waitFor } from './helpers/wait.ts';
 import { openSite } from '../src/site/open.ts';
 import { addDuration, parseDuration } from '../src/retention/duration.ts';
-import type { RecordingRow } from '../src/index/index.ts';
+import type { RecordingRow } from '../src/store/index.ts';
 import type { Config } from '../src/config/index.ts';
 
 // Issue 9, defects 2 and 7: the wall clock of a box jumps (a dead RTC battery, a bad NTP

@@ -12,7 +12,7 @@ import { createAccess, type Access } from '../src/access/index.ts';
 import { cliPrincipal } from '../src/auth/index.ts';
 import { createIngest } from '../src/ingest/pipeline.ts';
 import { createMedia, resolveFfmpeg, type Media } from '../src/media/index.ts';
-import { dropRecording, getRecording } from '../src/index/index.ts';
+import { dropRecording, getRecording } from '../src/store/index.ts';
 import type { Config } from '../src/config/index.ts';
 import { cli, testConfig } from './helpers/site.ts';
 import { makeAudio } from './helpers/audio.ts';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { cli, testConfig } from './helpers/site.ts';
 import { webSite } from './helpers/web.ts';
-import { inspectIndexFile } from '../src/index/meta-page.ts';
+import { inspectIndexFile } from '../src/store/meta-page.ts';
 import { openSite } from '../src/site/open.ts';
 import { isTresorError } from '../src/core/errors.ts';
 import type { Config } from '../src/config/index.ts';

@@ -10,7 +10,7 @@ import { fsck } from '../src/site/fsck.ts';
 import { createAccess } from '../src/access/index.ts';
 import { cliPrincipal } from '../src/auth/roles.ts';
 import { listQuarantine, openQuarantined } from '../src/ingest/quarantine.ts';
-import { recordingBySha } from '../src/index/index.ts';
+import { recordingBySha } from '../src/store/index.ts';
 import { startService } from '../src/service.ts';
 import { recoverInflight } from '../src/ingest/recover.ts';
 import { cli, testConfig } from './helpers/site.ts';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { cli } from './helpers/site.ts';
 import { webSite } from './helpers/web.ts';
 import { openSite, type SiteMeta } from '../src/site/open.ts';
-import { openIndex } from '../src/index/index.ts';
+import { openIndex } from '../src/store/index.ts';
 import { rotateKeys } from '../src/site/rotate-keys.ts';
 import { isTresorError } from '../src/core/errors.ts';
 import type { Config } from '../src/config/index.ts';

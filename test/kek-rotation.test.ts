@@ -15,7 +15,7 @@ import { createAccess } from '../src/access/index.ts';
 import { cliPrincipal } from '../src/auth/index.ts';
 import { createIngest } from '../src/ingest/pipeline.ts';
 import { openQuarantined } from '../src/ingest/quarantine.ts';
-import { dropRecording, getRecording } from '../src/index/index.ts';
+import { dropRecording, getRecording } from '../src/store/index.ts';
 import { ROTATE_FAULT_POINTS, type WrappedDek } from '../src/crypto/index.ts';
 import { isTresorError } from '../src/core/errors.ts';
 import type { Config } from '../src/config/index.ts';

@@ -39,15 +39,12 @@ const NAMED: Record<string, readonly string[]> = {
 };
 const ALL = [...ORDER, 'web', 'cli', 'views', 'root'];
 
-/** src/index is the store until p2-store renames it to src/store. */
-const ALIAS: Record<string, string> = { index: 'store' };
-
 function moduleOf(file: string): string {
   if (file.startsWith('views/')) return 'views';
   const parts = file.split('/');
   if (parts.length === 2) return 'root';
   const m = parts[1]!;
-  return ALIAS[m] ?? m;
+  return m;
 }
 
 /** Why `from` may not import `to` (null: it may). */
@@ -146,9 +143,6 @@ function cycles(files: string[], edges: Import[]): string[][] {
   return found;
 }
 
-/** Paths as the allow-list writes them: src/index/ is named src/store/ already. */
-const canonical = (p: string) => p.replace(/^src\/index\//, 'src/store/');
-
 /**
  * Today's forbidden imports, `from-file -> to-file`, each with the branch that removes it.
  * The list may only shrink: an entry that no longer matches an import fails the test too.
@@ -200,7 +194,7 @@ function reportDeepImports(t: { diagnostic(s: string): void }): void {
     const b = moduleOf(e.to);
     if (a === b || b === 'root' || b === 'views' || e.to.endsWith('/index.ts')) continue;
     const files = byPair.get(`${a} -> ${b}`) ?? new Map<string, number>();
-    const f = canonical(e.to).split('/').slice(2).join('/');
+    const f = e.to.split('/').slice(2).join('/');
     files.set(f, (files.get(f) ?? 0) + 1);
     byPair.set(`${a} -> ${b}`, files);
     total++;
@@ -225,7 +219,7 @@ test('layout_no_import_crosses_a_forbidden_edge_of_design_section_2', (t) => {
   for (const e of edges) {
     const why = forbidden(moduleOf(e.from), moduleOf(e.to), e.typeOnly);
     if (!why) continue;
-    const key = `${canonical(e.from)} -> ${canonical(e.to)}`;
+    const key = `${e.from} -> ${e.to}`;
     seen.add(key);
     if (!(key in ALLOWED_EDGES)) fresh.push(`${e.from}:${e.line} -> ${e.to}${e.typeOnly ? ' (types)' : ''}: ${why}`);
   }
@@ -243,7 +237,7 @@ test('layout_no_import_crosses_a_forbidden_edge_of_design_section_2', (t) => {
 });
 
 test('layout_no_runtime_import_cycles', (t) => {
-  const found = cycles(files, edges).map((c) => c.map(canonical).sort().join(' ↔ '));
+  const found = cycles(files, edges).map((c) => c.slice().sort().join(' ↔ '));
   const fresh = found.filter((c) => !(c in ALLOWED_CYCLES));
   const stale = Object.keys(ALLOWED_CYCLES).filter((c) => !found.includes(c));
   t.diagnostic(`runtime import cycles: ${found.length} (allow-listed ${Object.keys(ALLOWED_CYCLES).length})${found.length ? `: ${found.join('; ')}` : ''}`);
@@ -279,5 +273,5 @@ test('layout_the_checker_reads_type_only_imports_and_finds_cycles_and_forbidden_
   assert.match(forbidden('access', 'ingest', false)!, /layers above/);
   assert.equal(forbidden('web', 'views', false), null);
   assert.match(forbidden('cli', 'web', true)!, /everything but web/);
-  assert.equal(moduleOf('src/index/store.ts'), 'store', 'src/index is the store until the rename');
+  assert.equal(moduleOf('src/store/store.ts'), 'store', 'src/index is the store until the rename');
 });

@@ -6,7 +6,7 @@ import { listPolicies, savePolicy } from '../src/retention/policies.ts';
 import { applyGraceElapsed, syncConfigPolicies } from '../src/retention/policy-change.ts';
 import { decide, getApproval, pendingApprovals } from '../src/retention/approvals.ts';
 import { isTresorError } from '../src/core/errors.ts';
-import type { RecordingRow } from '../src/index/index.ts';
+import type { RecordingRow } from '../src/store/index.ts';
 
 // Issue 9 #11: one admin shortened an unlocked policy from 90 to 6 days and pressed "Run
 // purge now": 124 calls gone, no count shown, no second person. A change that brings

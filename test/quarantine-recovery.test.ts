@@ -12,7 +12,7 @@ import { cli } from './helpers/site.ts';
 import { fsck } from '../src/site/fsck.ts';
 import { createIngest } from '../src/ingest/pipeline.ts';
 import { listQuarantine, openQuarantined, quarantineDir } from '../src/ingest/quarantine.ts';
-import { getRecording } from '../src/index/index.ts';
+import { getRecording } from '../src/store/index.ts';
 import { pendingApprovals } from '../src/retention/index.ts';
 
 // Quarantine recovery (issue 9 item 13): a call kept in quarantine must be able to get

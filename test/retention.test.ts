@@ -9,7 +9,7 @@ import { planPurge, runPurge, whyStillHere, type PurgedRow, type PurgeRunRow } f
 import { clockProblem, confirmClock, clockHold } from '../src/retention/clock-guard.ts';
 import { createPurgeScheduler, purgeWithGuards } from '../src/retention/run.ts';
 import { addDuration, parseDuration } from '../src/retention/duration.ts';
-import { dropRecording, putRecording, type RecordingRow } from '../src/index/index.ts';
+import { dropRecording, putRecording, type RecordingRow } from '../src/store/index.ts';
 import { newId } from '../src/core/ids.ts';
 import { fsck } from '../src/site/fsck.ts';
 import { configFile, envFor, TRESOR } from './helpers/site.ts';

@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execFile, spawnSync } from 'node:child_process';
-import { openIndex } from '../src/index/index.ts';
+import { openIndex } from '../src/store/index.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 

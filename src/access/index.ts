@@ -4,7 +4,7 @@ import { open, openRange, openRangeChunks, plainLength, type Keyring, type Wrapp
 import type { Archive } from '../archive/index.ts';
 import {
   getRecording, searchRecordings, type IndexStore, type PersonalFields, type RecordingRow, type SearchFilters,
-} from '../index/index.ts';
+} from '../store/index.ts';
 import { can, type Permission, type Principal } from '../auth/roles.ts';
 
 /**

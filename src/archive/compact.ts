@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fsyncDir } from '../core/durable.ts';
 import { newId } from '../core/ids.ts';
 import { TresorError, fromSystemError } from '../core/errors.ts';
-import type { IndexStore } from '../index/index.ts';
+import type { IndexStore } from '../store/index.ts';
 import { processAlive, processStartTime } from '../core/index.ts';
 import {
   RECORD_HEADER_BYTES, RECORD_MAGIC, RECORD_TRAILER_BYTES, SEGMENT_HEADER_BYTES, segmentHeader,

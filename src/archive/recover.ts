@@ -1,6 +1,6 @@
 import { statSync, truncateSync, openSync, fsyncSync, closeSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import type { IndexStore } from '../index/index.ts';
+import type { IndexStore } from '../store/index.ts';
 import { processAlive } from '../core/index.ts';
 import { listSegmentFiles, type SegmentRow } from './segments.ts';
 import { SEGMENT_HEADER_BYTES } from './record.ts';

@@ -5,7 +5,7 @@ import { open as openFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { newId } from '../core/ids.ts';
 import { TresorError, fromSystemError } from '../core/errors.ts';
-import type { IndexStore } from '../index/index.ts';
+import type { IndexStore } from '../store/index.ts';
 import { processStartTime } from '../core/index.ts';
 import {
   SEGMENT_HEADER_BYTES, decodeRecord, encodeRecordHeader, recordLength, segmentHeader,

@@ -1,6 +1,6 @@
 import { TresorError } from '../core/index.ts';
 import { verifyNote, type Verifier } from '../crypto/signing.ts';
-import type { IndexStore } from '../index/index.ts';
+import type { IndexStore } from '../store/index.ts';
 import { parseCheckpoint, type Checkpoint } from './checkpoint.ts';
 
 /** A checkpoint as stored: the signed note and what it says. */

@@ -1,6 +1,6 @@
 import { rfc3339, systemClock, TresorError, type Clock } from '../core/index.ts';
 import { parseVkey, type NoteSigner } from '../crypto/signing.ts';
-import type { IndexStore } from '../index/index.ts';
+import type { IndexStore } from '../store/index.ts';
 import { formatCheckpoint } from './checkpoint.ts';
 import { latestStored, openStoredCheckpoint, recentStored, type SignedCheckpoint } from './checkpoint-store.ts';
 import { checkInput, formatEntry, GENESIS_PREV, type EntryInput, type LogEntry } from './entry.ts';

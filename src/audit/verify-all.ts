@@ -1,6 +1,6 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { verifyNote, type Verifier } from '../crypto/signing.ts';
-import type { IndexStore } from '../index/index.ts';
+import type { IndexStore } from '../store/index.ts';
 import { parseCheckpoint, type Checkpoint } from './checkpoint.ts';
 import { createCompactRange } from './compact-range.ts';
 import { GENESIS_PREV, parseEntryLine } from './entry.ts';

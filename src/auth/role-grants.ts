@@ -1,6 +1,6 @@
 import { TresorError } from '../core/errors.ts';
 import type { LogWriter } from '../core/types.ts';
-import type { IndexStore } from '../index/index.ts';
+import type { IndexStore } from '../store/index.ts';
 import { can, isRole, ROLES, type Role } from './roles.ts';
 import { updateUser, type UserRow } from './users.ts';
 

@@ -1,5 +1,5 @@
 import { TresorError } from '../core/errors.ts';
-import type { IndexStore } from '../index/index.ts';
+import type { IndexStore } from '../store/index.ts';
 
 /**
  * TOTP secrets at rest (issue 16): sealed by the keyring, so a copy of data.mdb (a backup,

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { IndexStore } from '../index/index.ts';
+import type { IndexStore } from '../store/index.ts';
 
 /**
  * First start: no users, no default password (DESIGN §6). The service prints a one-time

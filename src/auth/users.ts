@@ -1,6 +1,6 @@
 import { TresorError } from '../core/errors.ts';
 import type { LogWriter, NewLogEntry } from '../core/types.ts';
-import type { IndexStore } from '../index/index.ts';
+import type { IndexStore } from '../store/index.ts';
 import { hashPassword } from './passwords.ts';
 import { isRole, type Role } from './roles.ts';
 import { assertSealed, type SealedTotp } from './sealed.ts';

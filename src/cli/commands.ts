@@ -25,7 +25,7 @@ import { compactCmd, indexCmd, keysCmd } from './maintenance.ts';
 import { installFaultPolicy, startService } from '../service.ts';
 import { parse, type Command, type Io } from './args.ts';
 import { withArchive } from './with-site.ts';
-import { countRecordings } from '../index/index.ts';
+import { countRecordings } from '../store/index.ts';
 
 function fmtDuration(ms: number): string {
   const s = Math.round(ms / 1000);

@@ -5,7 +5,7 @@ import type { Io } from './args.ts';
 import { commands } from './commands.ts';
 import { terminalSafe } from './terminal.ts';
 import { errorLine, exitStatusOf } from './exit.ts';
-import { enableWriterWaitNotices } from '../index/index.ts';
+import { enableWriterWaitNotices } from '../store/index.ts';
 
 export const USAGE = `usage: tresor <command> [options]
 

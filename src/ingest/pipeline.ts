@@ -8,7 +8,7 @@ import { unlinkDurable, moveDurable } from '../core/durable.ts';
 import type { CallMetadata, LogWriter } from '../core/types.ts';
 import type { Config } from '../config/index.ts';
 import { seal, sealedLength, sealStream, type Keyring } from '../crypto/index.ts';
-import { checkRecordingKeys, putRecording, type IndexStore, type PersonalFields, type RecordingRow, type TokenRef } from '../index/index.ts';
+import { checkRecordingKeys, putRecording, type IndexStore, type PersonalFields, type RecordingRow, type TokenRef } from '../store/index.ts';
 import type { Archive } from '../archive/index.ts';
 import { processAlive, processStartTime } from '../core/index.ts';
 import { estimateStoredBytes, HEAD_BYTES, inspectInput, sniffInput, SNIFF_BYTES, type Media } from '../media/index.ts';

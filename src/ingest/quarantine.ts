@@ -8,7 +8,7 @@ import type { TresorError } from '../core/errors.ts';
 import { TresorError as TE } from '../core/errors.ts';
 import type { Direction, LogWriter } from '../core/types.ts';
 import { open, openStream, seal, sealedLength, sealStream, type Keyring, type WrappedDek } from '../crypto/index.ts';
-import type { IndexStore } from '../index/index.ts';
+import type { IndexStore } from '../store/index.ts';
 import type { IngestOptions, IngestOutcome, SourceFile } from './types.ts';
 import type { OpenSource } from './source.ts';
 

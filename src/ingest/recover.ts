@@ -1,4 +1,4 @@
-import type { IndexStore } from '../index/index.ts';
+import type { IndexStore } from '../store/index.ts';
 import { processAlive } from '../core/index.ts';
 
 const WEEK = 7 * 24 * 3600 * 1000;

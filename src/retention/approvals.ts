@@ -1,7 +1,7 @@
 import { newId } from '../core/ids.ts';
 import { TresorError } from '../core/errors.ts';
 import type { LogWriter } from '../core/types.ts';
-import type { IndexStore } from '../index/index.ts';
+import type { IndexStore } from '../store/index.ts';
 import { can, type Role } from '../auth/roles.ts';
 import { processAlive, processStartTime } from '../core/index.ts';
 

@@ -1,4 +1,4 @@
-import type { IndexStore, RecordingRow } from '../index/index.ts';
+import type { IndexStore, RecordingRow } from '../store/index.ts';
 import type { LogWriter } from '../core/types.ts';
 import type { PurgeRunRow } from './purge.ts';
 import { evaluate, listPolicies, reevaluateAll } from './policies.ts';

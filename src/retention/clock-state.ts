@@ -1,4 +1,4 @@
-import type { IndexStore } from '../index/index.ts';
+import type { IndexStore } from '../store/index.ts';
 
 /** Where the clock guard keeps its state in the index's meta table (src/retention/clock-guard.ts). */
 export const CLOCK_HOLD_KEY = 'purgeClockHold';

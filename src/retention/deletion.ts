@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { TresorError } from '../core/errors.ts';
 import { isId } from '../core/ids.ts';
 import type { LogWriter } from '../core/types.ts';
-import type { IndexStore, RecordingRow } from '../index/index.ts';
+import type { IndexStore, RecordingRow } from '../store/index.ts';
 import { can } from '../auth/roles.ts';
 import {
   PREVIEW_ROWS, requestApproval, type ApprovalKinds, type ApprovalOutcome, type ApprovalPreview, type ApprovalRow, type ApprovalViewer, type PreviewCall,

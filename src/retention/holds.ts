@@ -1,8 +1,8 @@
 import { TresorError } from '../core/errors.ts';
 import { isId, newId } from '../core/ids.ts';
 import type { LogWriter } from '../core/types.ts';
-import type { IndexStore, RecordingRow, SearchFilters } from '../index/index.ts';
-import { rowMatches } from '../index/index.ts';
+import type { IndexStore, RecordingRow, SearchFilters } from '../store/index.ts';
+import { rowMatches } from '../store/index.ts';
 import { requestApproval, type ApprovalRow } from './approvals.ts';
 
 /**

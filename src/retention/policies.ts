@@ -1,6 +1,6 @@
 import { TresorError } from '../core/errors.ts';
 import type { ConsentState, Direction, LogWriter } from '../core/types.ts';
-import type { IndexStore, RecordingRow } from '../index/index.ts';
+import type { IndexStore, RecordingRow } from '../store/index.ts';
 import { addDuration, compareDurations, parseDuration } from './duration.ts';
 import { clockHold } from './clock-state.ts';
 

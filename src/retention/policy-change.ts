@@ -1,6 +1,6 @@
 import { TresorError } from '../core/errors.ts';
 import type { LogWriter } from '../core/types.ts';
-import type { IndexStore, RecordingRow } from '../index/index.ts';
+import type { IndexStore, RecordingRow } from '../store/index.ts';
 import { can } from '../auth/roles.ts';
 import {
   APPROVAL_TTL_MS, approveByGrace, decide, listApprovals, pendingApprovals, PREVIEW_ROWS, requestApproval, runApproved,

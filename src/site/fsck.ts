@@ -1,10 +1,10 @@
-import { countRecordings } from '../index/index.ts';
+import { countRecordings } from '../store/index.ts';
 import { statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type WrappedDek } from '../crypto/index.ts';
 import { listSegmentFiles, segmentMagic, SEGMENT_HEADER_BYTES, type Archive, type SegmentRow } from '../archive/index.ts';
 import { processAlive } from '../core/index.ts';
-import type { RecordingRow } from '../index/index.ts';
+import type { RecordingRow } from '../store/index.ts';
 import { listQuarantine, quarantineDir, unlistedQuarantineFolders } from '../ingest/quarantine.ts';
 import type { Site } from './open.ts';
 

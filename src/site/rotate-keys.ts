@@ -1,8 +1,8 @@
 import { TresorError } from '../core/errors.ts';
 import type { Config } from '../config/index.ts';
-import { openIndex, type IndexStore } from '../index/index.ts';
-import { compactIndex } from '../index/compact.ts';
-import { assertIndexExclusive } from '../index/holders.ts';
+import { openIndex, type IndexStore } from '../store/index.ts';
+import { compactIndex } from '../store/compact.ts';
+import { assertIndexExclusive } from '../store/holders.ts';
 import { openKeyring, rotateKek, type KekRotationState, type KekRotationReport, type RotateFaultPoint, type WrappedDek } from '../crypto/index.ts';
 import { createNoteSigner } from '../crypto/signing.ts';
 import { createAuditLog } from '../audit/index.ts';

@@ -12,7 +12,7 @@ import { refusal, type Refusal } from '../errors.ts';
 import { form, pageCtx } from '../page.ts';
 import { requirePermission } from '../session.ts';
 import { archiveGrowth, diskSpace, estimateGrowth, lastIngestAt, recordingsSince } from './health.ts';
-import { countRecordings } from '../../index/index.ts';
+import { countRecordings } from '../../store/index.ts';
 
 export const DISCARD_KIND = 'quarantine.discard';
 const SHOWN = 200;

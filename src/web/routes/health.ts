@@ -1,9 +1,9 @@
-import { countRecordings } from '../../index/index.ts';
+import { countRecordings } from '../../store/index.ts';
 import { Hono } from 'hono';
 import { statfs } from 'node:fs/promises';
 import { idTime, newId } from '../../core/ids.ts';
 import { listQuarantine } from '../../ingest/quarantine.ts';
-import type { RecordingRow } from '../../index/index.ts';
+import type { RecordingRow } from '../../store/index.ts';
 import type { AppDeps } from '../app.ts';
 import type { WebEnv } from '../env.ts';
 

@@ -4,7 +4,7 @@ import { DELETE_KIND, requestDeletion } from '../../retention/deletion.ts';
 import { activeHolds, addHold, getHold, heldBy, HOLD_RELEASE_KIND, holdSearchOf, listHolds, requestHoldRelease, searchesPersonalData } from '../../retention/holds.ts';
 import { whyStillHere } from '../../retention/purge.ts';
 import { can, type Principal } from '../../auth/index.ts';
-import type { IndexStore, RecordingRow } from '../../index/index.ts';
+import type { IndexStore, RecordingRow } from '../../store/index.ts';
 import { holdsLabel, holdsPage, type HoldDraft, type HoldsData } from '../../../views/holds.ts';
 import type { RecordingRetention } from '../../../views/retention.ts';
 import type { AppDeps } from '../app.ts';
