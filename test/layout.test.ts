@@ -152,9 +152,6 @@ const ALLOWED_EDGES: Record<string, string> = {
   // cli never imports web (issue 10 item 2)
   'src/cli/holds.ts -> src/web/search-query.ts': 'p2-workflows: the search-form model moves to access or core',
   'src/cli/holds.ts -> src/web/routes/approvals.ts': 'p2-workflows: approval kinds become the src/approvals/ executor registry',
-  // config stops importing retention (item 6)
-  'src/config/load.ts -> src/retention/policies.ts': 'p2-store: policy matching and durations become the pure src/policy/',
-  'src/config/schema.ts -> src/retention/policies.ts': 'p2-store: the Policy type moves to src/policy/',
   // ingest → retention (item 5)
   'src/ingest/pipeline.ts -> src/retention/clock-guard.ts': 'p2-store: retention expiry becomes a gate the wiring passes in',
   // views import core types only

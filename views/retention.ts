@@ -1,7 +1,9 @@
 import { html, raw } from 'hono/html';
 import type { Lang } from './i18n.ts';
 import { retentionLabel, type RetentionLabel } from './labels/retention.ts';
-import type { PolicyMatch, PolicyRow } from '../src/retention/policies.ts';
+import type { PolicyRow } from '../src/retention/policies.ts';
+
+type PolicyMatch = PolicyRow['match'];
 import type { PurgePlan, PurgeRunRow } from '../src/retention/purge.ts';
 import type { ClockHold } from '../src/retention/clock-guard.ts';
 import { csrfField, fmtDuration, fmtTime, layout, type Html, type PageCtx } from './layout.ts';

@@ -1,7 +1,8 @@
 import type { IndexStore, RecordingRow } from '../store/index.ts';
 import type { LogWriter } from '../core/types.ts';
 import type { PurgeRunRow } from './purge.ts';
-import { evaluate, listPolicies, reevaluateAll } from './policies.ts';
+import { listPolicies, reevaluateAll } from './policies.ts';
+import { evaluate } from '../policy/index.ts';
 import { clockHold, CLOCK_CONFIRMED_KEY, CLOCK_HOLD_KEY, CLOCK_TRUSTED_KEY, type ClockHold } from './clock-state.ts';
 
 export { clockHold, type ClockHold } from './clock-state.ts';

@@ -7,9 +7,8 @@ import {
   type ApprovalKind, type ApprovalPreview, type ApprovalRow, type ApprovalViewer,
 } from './approvals.ts';
 import { activeHolds, getHold, heldBy } from './holds.ts';
-import {
-  lockProblem, listPolicies, POLICY_CHANGE_KIND, policyImpact, samePolicy, savePolicy, validatePolicy, type Policy, type PolicyRow,
-} from './policies.ts';
+import { listPolicies, POLICY_CHANGE_KIND, policyImpact, savePolicy, type PolicyRow } from './policies.ts';
+import { lockProblem, samePolicy, validatePolicy, type Policy } from '../policy/index.ts';
 import type { PurgeDeps } from './purge.ts';
 
 /**
