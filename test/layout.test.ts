@@ -15,8 +15,9 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
  * DESIGN §2, top to bottom. A module in the "above" group may import every module listed
- * before it; the others name what they may import. `root` is src/main.ts and src/service.ts,
- * the composition root (one root for service and CLI is p2-workflows' job).
+ * before it; the others name what they may import. `root` is src/main.ts and src/service.ts;
+ * the wiring they and the CLI share (open, ffmpeg, recovery, media, ingest with its gates)
+ * is src/site/wire.ts, in `site` so that the console's retry may use it too.
  */
 const ORDER = [
   'core', 'documents', 'config', 'policy', 'store', 'crypto', 'media', 'archive', 'audit', 'auth', 'approvals',
@@ -152,8 +153,6 @@ const ALLOWED_EDGES: Record<string, string> = {
   // cli never imports web (issue 10 item 2)
   'src/cli/holds.ts -> src/web/search-query.ts': 'p2-workflows: the search-form model moves to access or core',
   'src/cli/holds.ts -> src/web/routes/approvals.ts': 'p2-workflows: approval kinds become the src/approvals/ executor registry',
-  // ingest → retention (item 5)
-  'src/ingest/pipeline.ts -> src/retention/clock-guard.ts': 'p2-store: retention expiry becomes a gate the wiring passes in',
   // views import core types only
   'views/account.ts -> src/auth/index.ts': WORKFLOWS_VIEWS,
   'views/approvals.ts -> src/retention/approvals.ts': WORKFLOWS_VIEWS,

@@ -4,3 +4,7 @@ export { addDuration, compareDurations, parseDuration, type Duration } from './d
 export {
   evaluate, lockProblem, matches, samePolicy, validatePolicy, type Policy, type PolicyFacts, type PolicyMatch,
 } from './retention.ts';
+export {
+  combine, gate, type CallFacts, type GateDecision, type GateOutcome, type GateRule, type GateVerdict, type IngestGate, type Retention,
+} from './gates.ts';
+export { retentionExpiry, type ExpiryView } from './expiry-gate.ts';

@@ -3,3 +3,4 @@ export {
   requestApproval, runApproved, type ApprovalKind, type ApprovalKinds, type ApprovalOutcome, type ApprovalPreview, type ApprovalRow,
   type ApprovalState, type ApprovalViewer, type DecideInput, type PreviewCall, type RequestInput,
 } from './approvals.ts';
+export { retentionExpiryGate } from './ingest-gate.ts';

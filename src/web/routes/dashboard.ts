@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { can } from '../../auth/index.ts';
 import { TresorError } from '../../core/errors.ts';
-import { createIngest } from '../../ingest/pipeline.ts';
+import { siteIngest } from '../../site/wire.ts';
 import { discardIdsOf, discardTarget, listQuarantine, quarantinePersonal, retryQuarantined, type QuarantineRow } from '../../ingest/quarantine.ts';
 import { MAX_SIDECAR_BYTES } from '../../ingest/sidecar.ts';
 import { pendingApprovals, requestApproval } from '../../retention/index.ts';
@@ -116,10 +116,9 @@ export function dashboardRoutes(deps: AppDeps) {
 
   const retryWith = (actor: string) => {
     if (!deps.media) throw new TresorError('E_FFMPEG_MISSING', 'retry needs ffmpeg, which this console was started without');
-    const ingest = createIngest({
-      config: { ...config, ingest: { ...config.ingest, disposition: 'delete' } },
-      store, keys: site.keys, archive: deps.archive, log, media: deps.media, actor,
-    });
+    const ingest = siteIngest({
+      config: { ...config, ingest: { ...config.ingest, disposition: 'delete' } }, site, archive: deps.archive, media: deps.media,
+    }, actor);
     return (id: string, sidecar: Buffer | null) => retryQuarantined(
       { dataDir: config.dataDir, store, keys: site.keys, log, actor, minFreeBytes: config.ingest.minFreeMiB * 1048576, ingestFile: ingest.ingestFile },
       id, { sidecar });
