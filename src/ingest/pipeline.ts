@@ -62,6 +62,41 @@ interface Join {
 
 const MIB = 1024 * 1024;
 
+/** The index row of a new recording, its personal fields sealed with its own DEK. */
+function recordingRow(
+  id: string, dek: Uint8Array, src: SourceFile, meta: CallMetadata, tokens: TokenRef[],
+  result: { durationMs: number; channels: number; sampleRate: number; codec: string },
+  sourceOf: { sha256: string; bytes: number }, storedBytes: number, storedFormat: string,
+): RecordingRow {
+  const personal: PersonalFields = {
+    from: meta.from ?? null, to: meta.to ?? null, agent: meta.agent ?? null, callId: meta.callId ?? null,
+    sourceName: src.relPath, consent: meta.consent, extra: meta.extra,
+  };
+  return {
+    v: 1, id, start: meta.start, durationMs: result.durationMs, direction: meta.direction,
+    queue: meta.queue ?? null, consentState: meta.consent.state, purpose: meta.purpose ?? null, tags: meta.tags,
+    channels: result.channels, sampleRate: result.sampleRate, sourceCodec: result.codec,
+    storedFormat, storedBytes, sourceSha256: sourceOf.sha256, sourceBytes: sourceOf.bytes,
+    ingestedAt: Date.now(), nameFormat: meta.nameFormat, startFromMtime: meta.startFromMtime,
+    segment: '', offset: 0, length: 0, payloadSha256: '',
+    personal: seal(dek, Buffer.from(JSON.stringify(personal))), tokens,
+  };
+}
+
+/**
+ * Every gate's decision about the call, inside the commit transaction and before its
+ * first write (src/policy/gates.ts): a refusal, or a gate that throws, aborts the commit
+ * with nothing written. `record` runs the gates' own writes (the clock's trusted mark).
+ */
+function decideGates(gates: readonly IngestGate[], row: RecordingRow): GateVerdict & { record(): void } {
+  const outcomes = gates.map((g) => ({ gate: g.name, ...g.decide(row, row.ingestedAt) }));
+  const verdict = combine(outcomes);
+  if (verdict.refused) {
+    throw new TresorError(verdict.refused.code, verdict.refused.reason, { detail: { gate: verdict.refused.gate } });
+  }
+  return { ...verdict, record: () => outcomes.forEach((o) => o.record?.()) };
+}
+
 export function createIngest(deps: IngestDeps) {
   const { config, store, keys, archive, log, media } = deps;
   const actor = deps.actor ?? 'system:ingest';
@@ -299,40 +334,6 @@ export function createIngest(deps: IngestDeps) {
     return settled(src, { status: 'duplicate', id });
   }
 
-  /** The index row of a new recording, its personal fields sealed with its own DEK. */
-  function recordingRow(
-    id: string, dek: Uint8Array, src: SourceFile, meta: CallMetadata, result: { durationMs: number; channels: number; sampleRate: number; codec: string },
-    sourceOf: { sha256: string; bytes: number }, storedBytes: number, storedFormat: string,
-  ): RecordingRow {
-    const personal: PersonalFields = {
-      from: meta.from ?? null, to: meta.to ?? null, agent: meta.agent ?? null, callId: meta.callId ?? null,
-      sourceName: src.relPath, consent: meta.consent, extra: meta.extra,
-    };
-    return {
-      v: 1, id, start: meta.start, durationMs: result.durationMs, direction: meta.direction,
-      queue: meta.queue ?? null, consentState: meta.consent.state, purpose: meta.purpose ?? null, tags: meta.tags,
-      channels: result.channels, sampleRate: result.sampleRate, sourceCodec: result.codec,
-      storedFormat, storedBytes, sourceSha256: sourceOf.sha256, sourceBytes: sourceOf.bytes,
-      ingestedAt: Date.now(), nameFormat: meta.nameFormat, startFromMtime: meta.startFromMtime,
-      segment: '', offset: 0, length: 0, payloadSha256: '',
-      personal: seal(dek, Buffer.from(JSON.stringify(personal))), tokens: tokensOf(meta),
-    };
-  }
-
-  /**
-   * Every gate's decision about the call, inside the commit transaction and before its
-   * first write (src/policy/gates.ts): a refusal, or a gate that throws, aborts the commit
-   * with nothing written. `record` runs the gates' own writes (the clock's trusted mark).
-   */
-  function decideGates(row: RecordingRow): GateVerdict & { record(): void } {
-    const outcomes = deps.gates.map((g) => ({ gate: g.name, ...g.decide(row, row.ingestedAt) }));
-    const verdict = combine(outcomes);
-    if (verdict.refused) {
-      throw new TresorError(verdict.refused.code, verdict.refused.reason, { detail: { gate: verdict.refused.gate } });
-    }
-    return { ...verdict, record: () => outcomes.forEach((o) => o.record?.()) };
-  }
-
   /**
    * The commit, inside archive.append's transaction (all or nothing): the gates' own
    * writes, the row with its location, retention and marks, its wrapped key, the inflight
@@ -412,7 +413,8 @@ export function createIngest(deps: IngestDeps) {
     const id = newId();
     const dek = keys.newDek();
     const wrapped = keys.wrapDek(dek);
-    const row = recordingRow(id, dek, src, meta, result, { sha256, bytes: source.size }, storedBytes, original ? `original:${fmt.label}` : config.ingest.storeFormat);
+    const storedFormat = original ? `original:${fmt.label}` : config.ingest.storeFormat;
+    const row = recordingRow(id, dek, src, meta, tokensOf(meta), result, { sha256, bytes: source.size }, storedBytes, storedFormat);
     checkRecordingKeys(row); // everything the commit writes is checked before its first write
     const entry = join ? (store.quarantine.get(join.id) as QuarantineRow | undefined) : undefined;
     let lostTo: string | undefined;
@@ -424,7 +426,7 @@ export function createIngest(deps: IngestDeps) {
       // transcode (issue 9: two copies at once were archived twice): this one withdraws.
       lostTo = archivedBySha(sha256);
       if (lostTo) return false;
-      commitRecording(row, loc, wrapped, decideGates(row), { src, claimed, join, entry, codec: result.codec });
+      commitRecording(row, loc, wrapped, decideGates(deps.gates, row), { src, claimed, join, entry, codec: result.codec });
     });
     if (!loc) return duplicateOf(src, source, sha256, claimed, lostTo!, join);
     // Crash story: from here on the recording is durable and logged; a crash before the
