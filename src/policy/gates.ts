@@ -38,7 +38,11 @@ export type GateDecision =
   | { kind: 'retain'; retention: Retention }
   /** a mark the recording carries (a kind, never personal data), e.g. for a review list */
   | { kind: 'mark'; mark: string }
-  /** the call is not archived: the commit is aborted with this code and reason */
+  /**
+   * the call is not archived: the commit is aborted with this code and reason, and the
+   * file takes the pipeline's failure path (not retryable: kept in quarantine, byte for
+   * byte, as DESIGN §5 asks; a gate that must not keep the bytes needs its own disposition)
+   */
   | { kind: 'refuse'; code: ErrorCode; reason: string };
 
 /** The pure part of a gate. */
