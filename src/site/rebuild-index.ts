@@ -9,7 +9,8 @@ import { assertIndexExclusive } from '../store/holders.ts';
 import { openKeyring } from '../crypto/index.ts';
 import { listSegmentFiles } from '../archive/index.ts';
 import { scanSegmentFile, type SegmentScan } from '../archive/scan.ts';
-import { openSite, type SiteMeta } from './open.ts';
+import { openSite } from './open.ts';
+import type { SiteMeta } from '../store/index.ts';
 import { archiveTraces } from './traces.ts';
 
 /**
@@ -62,7 +63,7 @@ export function planIndexRebuild(config: Config): RebuildPlan {
       const hasSite = (() => {
         const store = openIndex(dataDir, { readOnly: true });
         try {
-          return store.meta.get('site') !== undefined;
+          return store.meta.site() !== undefined;
         } finally {
           void store.close();
         }
