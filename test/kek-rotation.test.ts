@@ -64,7 +64,7 @@ async function check(config: Config, base: Base): Promise<void> {
     assert.throws(() => site.keys.unwrapDek(base.savedWrap), (e) => isTresorError(e, 'E_CRYPTO'));
     assert.deepEqual((await fsck(site, archive)).problems.filter((p) => !/orphan bytes/.test(p)), []);
     assert.deepEqual((await site.log.verifyAll()).problems, []);
-    assert.equal(site.store.meta.get('kekRotation'), undefined, 'no rotation pending');
+    assert.equal(site.store.meta.kekRotation(), undefined, 'no rotation pending');
   } finally {
     await archive.close();
     await site.close();

@@ -10,7 +10,6 @@ import { openKeyring } from '../crypto/index.ts';
 import { listSegmentFiles } from '../archive/index.ts';
 import { scanSegmentFile, type SegmentScan } from '../archive/scan.ts';
 import { openSite } from './open.ts';
-import type { SiteMeta } from '../store/index.ts';
 import { archiveTraces } from './traces.ts';
 
 /**
@@ -148,7 +147,7 @@ export async function rebuildIndex(config: Config, plan: RebuildPlan, actor: str
       detail: { state: plan.state, movedTo: aside.slice(dataDir.length + 1), segments: plan.segments.length, records: plan.records, quarantine: plan.quarantine.length },
     }]);
     await site.log.checkpointNow();
-    return { aside, origin: (site.meta as SiteMeta).origin };
+    return { aside, origin: site.meta.origin };
   } finally {
     await site.close();
   }
