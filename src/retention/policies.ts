@@ -1,6 +1,6 @@
 import { TresorError } from '../core/errors.ts';
 import type { LogWriter } from '../core/types.ts';
-import type { IndexStore, RecordingRow } from '../store/index.ts';
+import type { IndexStore, PolicyRow, RecordingRow } from '../store/index.ts';
 import { evaluate, lockProblem, samePolicy, validatePolicy, type Policy } from '../policy/index.ts';
 import { clockHold } from './clock-state.ts';
 
@@ -10,16 +10,8 @@ import { clockHold } from './clock-state.ts';
  * is, what it matches and how long it keeps is the pure src/policy/retention.ts.
  */
 
-export interface PolicyRow extends Policy {
-  v: 1;
-  createdAt: number;
-  createdBy: string;
-  updatedAt: number;
-  updatedBy: string;
-}
-
 export function listPolicies(store: IndexStore): PolicyRow[] {
-  return [...store.policies.getRange()].map((e) => e.value as PolicyRow);
+  return store.policies.all();
 }
 
 /** The four-eyes kind for a policy change that makes calls due earlier (src/retention/policy-change.ts). */
@@ -99,10 +91,10 @@ export async function savePolicy(
   const now = o.now ?? Date.now();
   const policy = next ? validatePolicy(next) : null;
   if (policy && policy.name !== name) throw new TresorError('E_INVALID', 'a policy cannot be renamed (remove it and add a new one)');
-  const lock = lockProblem(store.policies.get(name) as PolicyRow | undefined, policy);
+  const lock = lockProblem(store.policies.get(name), policy);
   const impact = lock || approves(o.approval, name, policy) ? null : policyImpact(store, name, policy, now);
-  const problem = await store.root.transaction(() => {
-    const old = store.policies.get(name) as PolicyRow | undefined;
+  const problem = await store.tx(() => {
+    const old = store.policies.get(name);
     const why = lockProblem(old, policy);
     if (why) {
       log.appendSync([{ actor: by, action: 'retention.policy.refused', target: `policy:${name}`, detail: { why } }]);
@@ -115,7 +107,7 @@ export async function savePolicy(
     }
     if (policy) {
       const row: PolicyRow = { v: 1, ...policy, createdAt: old?.createdAt ?? now, createdBy: old?.createdBy ?? by, updatedAt: now, updatedBy: by };
-      store.policies.put(name, row);
+      store.policies.put(row);
     } else store.policies.remove(name);
     log.appendSync([{
       actor: by, action: policy ? 'retention.policy.saved' : 'retention.policy.removed', target: `policy:${name}`,
@@ -152,7 +144,7 @@ export async function reevaluateAll(store: IndexStore, batch = 5000): Promise<{ 
       ids.push(k as string);
     }
     if (!ids.length) break;
-    await store.root.transaction(() => {
+    await store.tx(() => {
       for (const id of ids) {
         const row = store.recordings.get(id) as RecordingRow | undefined;
         if (!row) continue;
