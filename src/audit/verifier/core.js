@@ -2,8 +2,11 @@
 // Plain script, no imports: it is inlined verbatim into both at export time. The host
 // supplies `env` = { sha256Many(list) -> Uint8Array[] | Promise, ed25519(pub, msg, sig)
 // -> boolean | Promise, progress?(done, total) } and, optionally, `yours` = { checkpoint?,
-// vkey? }: the auditor's own checkpoint from last time and own copy of the log key, bytes
-// kept on the auditor's side and never taken from the export.
+// vkey?, policy? }: the auditor's own checkpoint from last time, own copy of the log key and
+// own witness policy, bytes kept on the auditor's side and never taken from the export.
+// A policy file has lines `witness NAME+KEYID+KEY` (C2SP vkey, type 0x04) and `quorum N`
+// (default: all listed); the checkpoint must carry valid C2SP tlog-cosignature/v1 lines
+// by at least N of those witnesses.
 //
 // Checks (DESIGN §3 "Auditor export"): the verifier key (C2SP vkey), the checkpoint's
 // signed-note signature and format (C2SP signed-note, tlog-checkpoint), origin = key name,
@@ -23,7 +26,7 @@
 const TRESOR_FILES = ['entries.jsonl', 'checkpoint', 'log.vkey', 'frontier.json', 'previous-checkpoint', 'consistency.json'];
 const TRESOR_ENTRY_KEYS = ['seq', 'time', 'actor', 'action', 'target', 'detail', 'prev'];
 const TRESOR_MAX_MESSAGES = 12;
-const TRESOR_CHECK_ORDER = ['files', 'vkey', 'signature', 'checkpoint format', 'origin', 'previous checkpoint signature',
+const TRESOR_CHECK_ORDER = ['files', 'vkey', 'signature', 'checkpoint format', 'origin', 'policy', 'witnesses', 'previous checkpoint signature',
   'previous checkpoint format', 'your checkpoint signature', 'your checkpoint format', 'frontier', 'line format', 'seq', 'chain',
   'size', 'tree root', 'rollback', 'split view', 'consistency', 'your checkpoint'];
 const TRESOR_CHUNK = 4096;
@@ -111,6 +114,8 @@ async function tresorVerifyInto(files, env, yours, report) {
 
   // 2. The signed checkpoint.
   const cp = await tresorOpenCheckpoint(files['checkpoint'], key, env, 'checkpoint', report);
+  // 2b. Witness quorum: the checkpoint was seen, and found consistent, by others.
+  if (yours.policy && cp) await tresorCheckQuorum(yours.policy, files['checkpoint'], env, H, report);
   // 3. The previous checkpoint the export carries (the one given to the box with --since),
   // and your own, which only you hold: only yours can say what you verified before.
   let prev = null;
@@ -263,6 +268,73 @@ async function tresorOpenCheckpoint(bytes, key, env, label, report) {
     report.pass('origin', cp.origin);
   }
   return cp;
+}
+
+// C2SP tlog-cosignature v1: signature line "— name base64(keyID ‖ u64be time ‖ sig)", the
+// Ed25519 signature over "cosignature/v1\ntime T\n" ‖ checkpoint body. A cosignature says
+// the witness verified this checkpoint as consistent with every one of this log it saw before.
+async function tresorCheckQuorum(policyBytes, noteBytes, env, H, report) {
+  const policy = await tresorParsePolicy(policyBytes, H);
+  if (policy.error) return report.fail('policy', policy.error);
+  report.pass('policy', policy.witnesses.length + ' witness(es), quorum ' + policy.quorum);
+  const note = tresorOpenNote(noteBytes);
+  const good = [];
+  for (const w of policy.witnesses) {
+    for (const s of note.sigs) {
+      if (s.name !== w.name || !tresorEqual(s.keyId, w.keyId)) continue;
+      if (s.sig.length !== 72) {
+        report.fail('witnesses', 'the cosignature by ' + w.name + ' has the wrong length');
+        continue;
+      }
+      const hi = (s.sig[0] * 2 ** 24) + (s.sig[1] << 16) + (s.sig[2] << 8) + s.sig[3];
+      const lo = (s.sig[4] * 2 ** 24) + (s.sig[5] << 16) + (s.sig[6] << 8) + s.sig[7];
+      if (hi >= 2 ** 21) {
+        report.fail('witnesses', 'the cosignature by ' + w.name + ' has an impossible time');
+        continue;
+      }
+      const time = hi * 2 ** 32 + lo;
+      const msg = tresorUtf8Bytes('cosignature/v1\ntime ' + time + '\n' + note.text);
+      if (!(await env.ed25519(w.publicKey, msg, s.sig.subarray(8)))) {
+        report.fail('witnesses', 'the cosignature by ' + w.name + ' does not verify (checkpoint or cosignature altered)');
+        continue;
+      }
+      if (!good.some((g) => g.name === w.name)) good.push({ name: w.name, time });
+    }
+  }
+  const list = good.map((g) => g.name + ' at ' + new Date(g.time * 1000).toISOString()).join(', ');
+  if (good.length < policy.quorum) {
+    report.fail('witnesses', 'cosigned by ' + good.length + ' of the ' + policy.witnesses.length + ' witnesses in your policy, ' + policy.quorum +
+      ' required' + (good.length ? ' (' + list + ')' : '') + ': no quorum saw this checkpoint, so it may be a view shown to you alone');
+  } else {
+    report.pass('witnesses', good.length + ' of ' + policy.witnesses.length + ' cosigned (quorum ' + policy.quorum + '): ' + list);
+  }
+}
+
+async function tresorParsePolicy(bytes, H) {
+  const witnesses = [];
+  let quorum = null;
+  const lines = tresorUtf8(bytes).split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].trim();
+    if (line === '' || line.startsWith('#')) continue;
+    let m = /^witness\s+(\S+)$/.exec(line);
+    if (m) {
+      const k = await tresorParseVkey(m[1], H, 0x04);
+      if (k.error) return { error: 'policy line ' + (i + 1) + ': ' + k.error.replace('log.vkey', 'witness key') };
+      witnesses.push(k);
+      continue;
+    }
+    m = /^quorum\s+(0|[1-9][0-9]*)$/.exec(line);
+    if (m) {
+      quorum = Number(m[1]);
+      continue;
+    }
+    return { error: 'policy line ' + (i + 1) + ' is neither "witness VKEY" nor "quorum N"' };
+  }
+  if (witnesses.length === 0) return { error: 'the policy names no witness' };
+  if (quorum === null) quorum = witnesses.length;
+  if (quorum > witnesses.length) return { error: 'the policy asks for ' + quorum + ' cosignatures but names only ' + witnesses.length + ' witnesses' };
+  return { witnesses, quorum };
 }
 
 async function tresorCheckHistory(files, prev, cp, roots, H, report) {
@@ -529,21 +601,21 @@ async function tresorConsistencyProblem(size1, size2, proof, root1, root2, H) {
 
 // ---- C2SP signed-note, vkey, tlog-checkpoint -------------------------------------------
 
-async function tresorParseVkey(line, H) {
+async function tresorParseVkey(line, H, type = 0x01) {
   // Split at the first two '+' only (as Go's note.NewVerifier): base64 may contain '+'.
   const m = /^([^+]*)\+([^+]*)\+(.*)$/s.exec(line);
   if (!m) return { error: 'log.vkey is not name+keyid+key' };
   const [, name, idHex, b64] = m;
   if (!tresorValidName(name) || !/^[0-9a-f]{8}$/.test(idHex)) return { error: 'log.vkey has a bad name or key ID' };
   const k = tresorBase64(b64);
-  if (!k || k.length !== 33 || k[0] !== 1) return { error: 'log.vkey is not an Ed25519 (type 0x01) key' };
+  if (!k || k.length !== 33 || k[0] !== type) return { error: 'log.vkey is not an Ed25519 (type 0x0' + type + ') key' };
   const publicKey = k.subarray(1);
   // key ID = SHA-256(name ‖ 0x0A ‖ 0x01 ‖ pubkey)[:4]
   const nb = tresorUtf8Bytes(name);
   const buf = new Uint8Array(nb.length + 2 + 32);
   buf.set(nb, 0);
   buf[nb.length] = 0x0a;
-  buf[nb.length + 1] = 0x01;
+  buf[nb.length + 1] = type;
   buf.set(publicKey, nb.length + 2);
   const keyId = (await H.one(buf)).subarray(0, 4);
   if (tresorHex(keyId) !== idHex) return { error: 'log.vkey key ID does not match its name and key' };

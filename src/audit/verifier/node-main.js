@@ -1,5 +1,5 @@
 // ---- node host (verify.mjs) ------------------------------------------------------------
-// Usage: node verify.mjs [EXPORT_DIR] [--checkpoint YOUR_CHECKPOINT] [--vkey YOUR_LOG_VKEY]
+// Usage: node verify.mjs [EXPORT_DIR] [--checkpoint YOUR_CHECKPOINT] [--vkey YOUR_LOG_VKEY] [--policy YOUR_WITNESS_POLICY]
 // EXPORT_DIR defaults to the folder this file is in. Keep your own copy of this file and run
 // that one on each export: the copy inside an export came from the box you are checking.
 // Exit 0 VERIFIED (every check passed, every entry accounted for); 1 NOT VERIFIED (a check
@@ -13,15 +13,15 @@ import { fileURLToPath } from 'node:url';
 
 /*@@CORE@@*/
 
-const USAGE = 'usage: node verify.mjs [EXPORT_DIR] [--checkpoint YOUR_CHECKPOINT] [--vkey YOUR_LOG_VKEY]';
+const USAGE = 'usage: node verify.mjs [EXPORT_DIR] [--checkpoint YOUR_CHECKPOINT] [--vkey YOUR_LOG_VKEY] [--policy YOUR_WITNESS_POLICY]';
 const self = fileURLToPath(import.meta.url);
-const cli = { dir: null, checkpoint: null, vkey: null };
+const cli = { dir: null, checkpoint: null, vkey: null, policy: null };
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i];
   if (a === '--help' || a === '-h') {
     console.log(USAGE);
     process.exit(0);
-  } else if (a === '--checkpoint' || a === '--vkey') {
+  } else if (a === '--checkpoint' || a === '--vkey' || a === '--policy') {
     if (process.argv[i + 1] === undefined) {
       console.error(`verify: ${a} needs a file\n${USAGE}`);
       process.exit(2);
@@ -43,7 +43,7 @@ for (const name of TRESOR_FILES) {
   if (existsSync(p)) files[name] = new Uint8Array(readFileSync(p));
 }
 const yours = {};
-for (const k of ['checkpoint', 'vkey']) {
+for (const k of ['checkpoint', 'vkey', 'policy']) {
   if (cli[k] === null) continue;
   try {
     yours[k] = new Uint8Array(readFileSync(cli[k]));
