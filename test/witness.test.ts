@@ -72,6 +72,7 @@ const post = async (url: string, body: string) => {
 
 describe('witness (C2SP tlog-witness / tlog-cosignature)', () => {
   let w: { url: string; vkey: string; child: ChildProcess };
+  let witnessDir: string;
   let log: AuditLog;
   let exportDir: string;
   let policy1: string;
@@ -79,8 +80,8 @@ describe('witness (C2SP tlog-witness / tlog-cosignature)', () => {
   const said: string[] = [];
 
   before(async () => {
-    const wd = temp();
-    w = await startWitness(join(wd, 'witness.key'), join(wd, 'state'));
+    witnessDir = temp();
+    w = await startWitness(join(witnessDir, 'witness.key'), join(witnessDir, 'state'));
     log = newLog();
     await fill(log, 0, 10);
     await log.checkpointNow();
@@ -200,7 +201,7 @@ describe('witness (C2SP tlog-witness / tlog-cosignature)', () => {
     assert.match(r.out, /two checkpoints for size 15 with different roots/);
   });
 
-  it('refuses what it must: unknown origin 404, a foreign signature 403, old beyond size 400, a bad proof 422', async () => {
+  it('refuses what it must: unknown origin 404, a foreign signature 403, old beyond size 400', async () => {
     const stranger = createNoteSigner('other.log/x', new Uint8Array(32).fill(1));
     const note = stranger.sign('other.log/x\n1\n' + Buffer.alloc(32).toString('base64') + '\n');
     assert.equal((await post(w.url, addCheckpointRequest(0, [], note))).status, 404);
@@ -209,6 +210,18 @@ describe('witness (C2SP tlog-witness / tlog-cosignature)', () => {
     const body = cp.note.slice(0, cp.note.indexOf('\n\n') + 1);
     assert.equal((await post(w.url, addCheckpointRequest(15, [], impostor.sign(body)))).status, 403);
     assert.equal((await post(w.url, addCheckpointRequest(16, [], cp.note))).status, 400);
+  });
+
+  it('a restarted witness remembers what it cosigned (same key, same state folder)', async () => {
+    const cosigned = log.latestCheckpoint()!;
+    w.child.kill('SIGTERM');
+    await new Promise((r) => w.child.once('exit', r));
+    const again = await startWitness(join(witnessDir, 'witness.key'), join(witnessDir, 'state'));
+    assert.equal(again.vkey, w.vkey, 'the key file is reused, not replaced');
+    const r = await post(again.url, addCheckpointRequest(0, [], cosigned.note));
+    assert.equal(r.status, 409);
+    assert.equal(r.text, '15\n');
+    w = again;
   });
 
   it('file mode: witness sign on a request file, audit cosign-import on the box', async () => {

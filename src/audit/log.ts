@@ -45,6 +45,8 @@ export interface AuditLog {
   latestCheckpoint(): SignedCheckpoint | null;
   /** every stored checkpoint, oldest first */
   checkpoints(): SignedCheckpoint[];
+  /** the newest `limit` stored notes, newest first, as stored (not re-verified: cheap) */
+  recentCheckpoints(limit: number): { size: number; note: string }[];
   /** signs the current size if the log grew since the last checkpoint; returns the latest */
   checkpointNow(): Promise<SignedCheckpoint>;
   /** keeps witness cosignature lines (verified by the caller) with the checkpoint for `size` */
@@ -188,6 +190,7 @@ export function createAuditLog(store: IndexStore, opts: AuditLogOptions): AuditL
     },
     latestCheckpoint: latest,
     checkpoints: allCheckpoints,
+    recentCheckpoints: (limit) => recentStored(store, limit),
     async checkpointNow() {
       const prior = latest();
       const n = size();

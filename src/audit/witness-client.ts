@@ -72,14 +72,20 @@ interface Slot {
   alarm: string | null;
 }
 
-/** Sizes of the stored checkpoints whose note carries a valid cosignature by `key`, newest first. */
-export function cosignedSizes(checkpoints: SignedCheckpoint[], key: CosignerKey): number[] {
-  const out: number[] = [];
-  for (const cp of [...checkpoints].reverse()) {
+/** How far back the client looks for a witness's last cosignature; beyond, it asks the witness (409). */
+const LOOK_BACK = 256;
+
+/**
+ * The size of the newest stored checkpoint whose note carries a valid cosignature by one of
+ * `keys`, among the newest `lookBack`; null if none. Only a hint for the old size to send:
+ * the witness decides, and a 409 with its size corrects a wrong hint once.
+ */
+export function latestCosignedSize(log: Pick<AuditLog, 'recentCheckpoints'>, keys: CosignerKey[], lookBack = LOOK_BACK): number | null {
+  for (const cp of log.recentCheckpoints(lookBack)) {
     const parts = splitNote(cp.note);
-    if (parts && parts.sigLines.some((l) => checkCosignature(l, parts.body, key)?.ok === true)) out.push(cp.size);
+    if (parts && keys.some((k) => parts.sigLines.some((l) => checkCosignature(l, parts.body, k)?.ok === true))) return cp.size;
   }
-  return out;
+  return null;
 }
 
 export function createWitnessClient(opts: WitnessClientOptions): WitnessClient {
@@ -97,7 +103,7 @@ export function createWitnessClient(opts: WitnessClientOptions): WitnessClient {
 
   const known = (s: Slot): number | null => {
     if (!s.scanned) {
-      s.cosigned = cosignedSizes(log.checkpoints(), s.key)[0] ?? null;
+      s.cosigned = latestCosignedSize(log, [s.key]);
       s.scanned = true;
     }
     return s.cosigned;

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { AuditLog, WitnessSetting } from '../audit/index.ts';
-import { checkCosignature, exportAudit, parseCosignerVkey, splitNote, vkeyFingerprint, writeVerifier } from '../audit/index.ts';
+import { checkCosignature, exportAudit, latestCosignedSize, parseCosignerVkey, splitNote, vkeyFingerprint, writeVerifier } from '../audit/index.ts';
 import { addCheckpointRequest } from '../audit/witness/witness.ts';
 import { TresorError } from '../core/index.ts';
 import { isTresorError } from '../core/index.ts';
@@ -107,15 +107,7 @@ async function cosignRequest(args: string[], ctx: AuditCliContext): Promise<numb
   if (!out) return usage(ctx, '--out FILE is required', 'cosign-request');
   const cp = await ctx.log.checkpointNow();
   if (old === undefined) {
-    const keys = (ctx.witnesses ?? []).map((w) => parseCosignerVkey(w.vkey));
-    old = 0;
-    for (const c of ctx.log.checkpoints().reverse()) {
-      const parts = splitNote(c.note);
-      if (parts && keys.some((k) => parts.sigLines.some((l) => checkCosignature(l, parts.body, k)?.ok === true))) {
-        old = c.size;
-        break;
-      }
-    }
+    old = latestCosignedSize(ctx.log, (ctx.witnesses ?? []).map((w) => parseCosignerVkey(w.vkey))) ?? 0;
   }
   if (old > cp.size) throw new TresorError('E_INVALID', `--old ${old} is beyond the latest checkpoint ${cp.size}`);
   const proof = old > 0 && old < cp.size ? ctx.log.consistencyProof(old, cp.size) : [];
@@ -134,7 +126,8 @@ async function cosignImport(file: string, ctx: AuditCliContext): Promise<number>
   const parts = splitNote(note);
   if (!parts) throw new TresorError('E_INVALID', `${file} is not a signed note`);
   const size = Number(parts.body.split('\n')[1]);
-  const ours = ctx.log.checkpoints().find((c) => c.size === size);
+  // a cosignature is asked for the latest checkpoint; look among the recent ones only
+  const ours = ctx.log.recentCheckpoints(4096).find((c) => c.size === size);
   if (!ours || splitNote(ours.note)!.body !== parts.body) {
     throw new TresorError('E_INVALID', `${file} is not a checkpoint this log signed (size ${size})`);
   }
