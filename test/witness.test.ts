@@ -248,3 +248,44 @@ describe('witness (C2SP tlog-witness / tlog-cosignature)', () => {
     assert.match(again.out, /refused \(409\)/);
   });
 });
+
+describe('the service submits its checkpoints to log.witnesses', () => {
+  after(() => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+  it('a running service gets its latest checkpoint cosigned by a witness process', async () => {
+    const { startService } = await import('../src/service.ts');
+    const { testConfig } = await import('./helpers/site.ts');
+    const { createServer } = await import('node:net');
+    const wd = temp();
+    const keyFile = join(wd, 'svc-witness.key');
+    const vk = await run(TRESOR, ['witness', 'vkey', '--key', keyFile, '--name', 'witness.test/svc']);
+    assert.equal(vk.code, 0, vk.out);
+    const port = await new Promise<number>((r) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => r(p));
+      });
+    });
+    const c = testConfig();
+    dirs.push(join(c.dataDir, '..'));
+    c.log.witnesses = [{ url: `http://127.0.0.1:${port}`, vkey: vk.out.trim() }];
+    const svc = await startService(c, () => undefined);
+    try {
+      const child = spawn(TRESOR, ['witness', 'serve', '--key', keyFile, '--state', join(wd, 'state'), '--port', String(port), '--log-vkey', svc.site.log.vkey], { stdio: 'ignore', env: { ...process.env, TRESOR_CONFIG: '' } });
+      children.push(child);
+      await svc.site.log.checkpointNow();
+      const size = svc.site.log.latestCheckpoint()!.size;
+      const deadline = Date.now() + 60_000;
+      while (svc.witnesses.status()[0]!.cosignedSize !== size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      const st = svc.witnesses.status()[0]!;
+      assert.equal(st.cosignedSize, size, JSON.stringify(st));
+      assert.equal(st.alarm, null);
+      assert.match(svc.site.log.latestCheckpoint()!.note, /\n— witness\.test\/svc /);
+      assert.deepEqual(svc.witnesses.quorum(), { have: 1, need: 1, size });
+    } finally {
+      await svc.stop();
+    }
+  });
+});
