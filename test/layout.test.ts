@@ -149,9 +149,6 @@ function cycles(files: string[], edges: Import[]): string[][] {
  */
 const WORKFLOWS_VIEWS = 'p2-workflows: pages get plain view models from the routes (rows, role facts), not other modules\' types';
 const ALLOWED_EDGES: Record<string, string> = {
-  // cli never imports web (issue 10 item 2)
-  'src/cli/holds.ts -> src/web/search-query.ts': 'p2-workflows: the search-form model moves to access or core',
-  'src/cli/holds.ts -> src/web/routes/approvals.ts': 'p2-workflows: approval kinds become the src/approvals/ executor registry',
   // config stops importing retention (item 6)
   'src/config/load.ts -> src/retention/policies.ts': 'p2-store: policy matching and durations become the pure src/policy/',
   'src/config/schema.ts -> src/retention/policies.ts': 'p2-store: the Policy type moves to src/policy/',
@@ -159,18 +156,9 @@ const ALLOWED_EDGES: Record<string, string> = {
   'src/ingest/pipeline.ts -> src/retention/clock-guard.ts': 'p2-store: retention expiry becomes a gate the wiring passes in',
   // views import core types only
   'views/account.ts -> src/auth/index.ts': WORKFLOWS_VIEWS,
-  'views/approvals.ts -> src/retention/approvals.ts': WORKFLOWS_VIEWS,
-  'views/holds.ts -> src/auth/roles.ts': WORKFLOWS_VIEWS,
-  'views/holds.ts -> src/web/search-query.ts': 'p2-workflows: the search-form model moves to access or core',
-  'views/holds.ts -> src/retention/holds.ts': WORKFLOWS_VIEWS,
-  'views/holds.ts -> src/retention/approvals.ts': WORKFLOWS_VIEWS,
-  'views/layout.ts -> src/auth/roles.ts': 'p2-workflows: the nav gets the links the principal may use, not can()',
-  'views/recordings.ts -> src/access/index.ts': WORKFLOWS_VIEWS,
-  'views/recordings.ts -> src/web/search-query.ts': 'p2-workflows: the search-form model moves to access or core',
   'views/retention.ts -> src/retention/policies.ts': WORKFLOWS_VIEWS,
   'views/retention.ts -> src/retention/purge.ts': WORKFLOWS_VIEWS,
   'views/retention.ts -> src/retention/clock-guard.ts': WORKFLOWS_VIEWS,
-  'views/retention.ts -> src/retention/approvals.ts': WORKFLOWS_VIEWS,
   'views/users.ts -> src/auth/index.ts': WORKFLOWS_VIEWS,
   'views/users.ts -> src/auth/roles.ts': WORKFLOWS_VIEWS,
   'views/users.ts -> src/auth/role-grants.ts': WORKFLOWS_VIEWS,

@@ -13,7 +13,7 @@ import { fsck } from '../src/site/fsck.ts';
 import { createIngest } from '../src/ingest/pipeline.ts';
 import { listQuarantine, openQuarantined, quarantineDir } from '../src/ingest/quarantine.ts';
 import { getRecording } from '../src/store/index.ts';
-import { pendingApprovals } from '../src/retention/index.ts';
+import { pendingApprovals } from '../src/approvals/index.ts';
 
 // Quarantine recovery (issue 9 item 13): a call kept in quarantine must be able to get
 // out again with corrected metadata, by redelivery, console or CLI, never be deleted as a

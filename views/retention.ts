@@ -5,7 +5,6 @@ import type { PolicyMatch, PolicyRow } from '../src/retention/policies.ts';
 import type { PurgePlan, PurgeRunRow } from '../src/retention/purge.ts';
 import type { ClockHold } from '../src/retention/clock-guard.ts';
 import { csrfField, fmtDuration, fmtTime, layout, type Html, type PageCtx } from './layout.ts';
-import type { ApprovalRow } from '../src/retention/approvals.ts';
 
 /** /retention: policies, dry run, purge runs and their reports; and the recording page's retention section. */
 
@@ -53,7 +52,7 @@ export interface RetentionData {
   /** a change that needs a second person: its dry run and the form to ask */
   change?: PolicyChangeView;
   /** policy changes waiting on /approvals */
-  pendingChanges?: ApprovalRow[];
+  pendingChanges?: { id: string; target: string; requestedBy: string; graceUntil?: number }[];
 }
 
 /** The dry run of a policy change that brings deletion forward (src/retention/policy-change.ts). */

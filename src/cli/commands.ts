@@ -14,7 +14,8 @@ import { createIngest } from '../ingest/pipeline.ts';
 import type { IngestOutcome } from '../ingest/types.ts';
 import { createIngestQueue } from '../ingest/queue.ts';
 import { recoverInflight } from '../ingest/recover.ts';
-import { listQuarantine, restoreQuarantined, retryQuarantined, unlistedQuarantineFolders } from '../ingest/quarantine.ts';
+import { listQuarantine, restoreQuarantined, unlistedQuarantineFolders } from '../ingest/quarantine.ts';
+import { retryQuarantinedWith } from '../ingest/retry.ts';
 import { normalizeNumber } from '../core/index.ts';
 import { createAccess, downloadWav } from '../access/index.ts';
 import { cliPrincipal } from '../auth/roles.ts';
@@ -311,11 +312,7 @@ const quarantineCmd: Command = async (args, { config, actor, io }) => {
       const archive = openArchive(cfg.dataDir, site.store);
       try {
         const media = createMedia(ff, { timeoutMs: cfg.media.timeoutSeconds * 1000, stallMs: cfg.media.stallSeconds * 1000 });
-        const ingest = createIngest({ config: cfg, store: site.store, keys: site.keys, archive, log: site.log, media, actor });
-        const r = await retryQuarantined({
-          dataDir: cfg.dataDir, store: site.store, keys: site.keys, log: site.log, actor,
-          minFreeBytes: cfg.ingest.minFreeMiB * 1048576, ingestFile: ingest.ingestFile,
-        }, positionals[0]!, { sidecar });
+        const r = await retryQuarantinedWith({ config: cfg, store: site.store, keys: site.keys, archive, log: site.log, media }, actor, positionals[0]!, { sidecar });
         await site.log.checkpointNow();
         if (!('code' in r)) {
           io.out(r.outcome === 'archived' ? `archived as ${r.recordingId}; the quarantine entry is gone` : `already archived as ${r.recordingId}; the quarantine entry is gone`);

@@ -5,6 +5,7 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import { TresorError } from '../core/errors.ts';
 import { inspectIndexFile } from './meta-page.ts';
 import { otherIndexHolders } from './holders.ts';
+import { ApprovalsTable } from './approvals.ts';
 import { startWriterWaitWatch, writerWaitNoticesEnabled, type WriterWaitWatch } from './writer-wait.ts';
 
 /**
@@ -65,8 +66,8 @@ export interface IndexStore {
   sessions: Database<any, string>;
   /** API token id → ApiTokenRow (hash of the secret, owner, revoked) */
   apiTokens: Database<any, string>;
-  /** approval request id → ApprovalRow (four-eyes actions) */
-  approvals: Database<any, string>;
+  /** four-eyes requests by id (approvals.ts) */
+  approvals: ApprovalsTable;
   /**
    * One all-or-nothing write transaction: every write `fn` makes commits together, or
    * none does when it throws. lmdb-js's async `root.transaction()` does NOT give that: a
@@ -127,7 +128,7 @@ export function openIndex(dataDir: string, opts: OpenIndexOptions = {}): IndexSt
     users: db('users'),
     sessions: db('sessions'),
     apiTokens: db('apiTokens'),
-    approvals: db('approvals'),
+    approvals: new ApprovalsTable({ approvals: db('approvals') }),
     // async: a nested call (inside another write transaction) runs at once and may throw
     // synchronously; callers always get a promise
     tx: async <T>(fn: () => T): Promise<T> => {

@@ -4,7 +4,7 @@ import {
   revokeApiToken, ROLE_GRANT_KIND, splitRoleChange, summary, updateUser, type ApiTokenRow, type Role, type UserRow,
 } from '../../auth/index.ts';
 import { TresorError } from '../../core/errors.ts';
-import { pendingApprovals, requestApproval } from '../../retention/approvals.ts';
+import { pendingApprovals, requestApproval } from '../../approvals/index.ts';
 import { isDoneCode, userPage, usersLabel, usersPage, type DoneCode, type TokenSummary } from '../../../views/users.ts';
 import type { AppDeps } from '../app.ts';
 import type { Ctx, WebEnv } from '../env.ts';

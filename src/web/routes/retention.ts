@@ -7,7 +7,7 @@ import { isId } from '../../core/ids.ts';
 import { activeHolds } from '../../retention/holds.ts';
 import { listPolicies, POLICY_CHANGE_KIND, policyImpact, savePolicy, type Policy, type PolicyRow } from '../../retention/policies.ts';
 import { MIN_GRACE_DAYS, requestPolicyChange } from '../../retention/policy-change.ts';
-import { pendingApprovals } from '../../retention/approvals.ts';
+import { pendingApprovals } from '../../approvals/index.ts';
 import { planPurge, type PurgeDeps, type PurgeRunRow } from '../../retention/purge.ts';
 import { purgeWithGuards } from '../../retention/run.ts';
 import { clockHold, confirmClock } from '../../retention/clock-guard.ts';
