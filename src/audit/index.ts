@@ -8,3 +8,4 @@ export { verifierDigests, verifierFiles, VERIFIER_FILES, type VerifierFile } fro
 export { EMPTY_ROOT, hashLeaf, hashChildren, toHex, fromHex, type Hash } from './hasher.ts';
 export { inclusionProblem, consistencyProblem, verifyInclusion, verifyConsistency } from './tree-verify.ts';
 export { tarHeader, tarStream } from './tar.ts';
+export { searchLog, type FoundEntry, type LogPage, type LogQuery } from './search.ts';
