@@ -21,7 +21,7 @@ import { configWaitingText, syncConfigPolicies } from './retention/policy-change
 import { isLmdbCommitEcho } from './store/index.ts';
 import type { LogWriter } from './core/types.ts';
 import { createPurgeScheduler, type PurgeScheduler } from './retention/run.ts';
-import { approvalRegistry } from './wiring.ts';
+import { approvalRegistry } from './site/approvals.ts';
 
 export interface Service {
   site: Site;

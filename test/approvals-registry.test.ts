@@ -4,7 +4,7 @@ import { openSite, type Site } from '../src/site/open.ts';
 import { isTresorError } from '../src/core/errors.ts';
 import { ApprovalRegistry, decide, getApproval, requestApproval } from '../src/approvals/index.ts';
 import type { ApprovalRow } from '../src/store/index.ts';
-import { approvalRegistry } from '../src/wiring.ts';
+import { approvalRegistry } from '../src/site/approvals.ts';
 import { testConfig } from './helpers/site.ts';
 
 // The executor registry of src/approvals/ (issue 10 item 2): owners register what each

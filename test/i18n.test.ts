@@ -8,7 +8,7 @@ import { allLabels, defineLabels, LANGS, type Labels } from '../views/i18n.ts';
 import { approvalsLabels } from '../views/labels/approvals.ts';
 import { common, translator } from '../views/labels/common.ts';
 import { approvalsPage } from '../views/approvals.ts';
-import { approvalRegistry } from '../src/wiring.ts';
+import { approvalRegistry } from '../src/site/approvals.ts';
 import { ROLE_GRANT_KIND } from '../src/auth/index.ts';
 import type { ApprovalOutcome } from '../src/approvals/index.ts';
 import type { ApprovalRow, ApprovalState } from '../src/store/index.ts';

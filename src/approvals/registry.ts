@@ -7,7 +7,7 @@ import { runApproved } from './requests.ts';
  * One kind of four-eyes request as its owner registers it. The owners live where the
  * action does (retention: hold release, early deletion, policy change; ingest: quarantine
  * discard; auth: role grant; privacy next: erasure, restriction lift): this module may not
- * import them (DESIGN §2), so the composition root (src/wiring.ts) registers each.
+ * import them (DESIGN §2), so the wiring (src/site/approvals.ts, used by the service and the CLI) registers each.
  */
 export interface ApprovalKind {
   /** what approving would do, computed now; without it the approver sees kind and target */

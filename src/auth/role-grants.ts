@@ -51,7 +51,7 @@ export async function grantRoles(
 }
 
 /**
- * The `user.roles.grant` kind as src/approvals/ registers it at wiring (src/wiring.ts):
+ * The `user.roles.grant` kind as src/approvals/ registers it at wiring (src/site/approvals.ts):
  * auth sits below approvals (DESIGN §2), so this is plain data the registry accepts
  * (ApprovalKind's shape), not an import of it.
  */

@@ -4,7 +4,7 @@ import { decide, getApproval, outcomeOf, pendingApprovals, type ApprovalPreview 
 import { requestDeletion, heldAmong } from '../retention/deletion.ts';
 import { addHold, holdSearchOf, listHolds, requestHoldRelease, searchFields, type HoldRow } from '../retention/holds.ts';
 import { fieldsOf, toQuery } from '../access/search-form.ts';
-import { approvalRegistry } from '../wiring.ts';
+import { approvalRegistry } from '../site/approvals.ts';
 import { withSite } from './with-site.ts';
 import { parse, type Command } from './args.ts';
 

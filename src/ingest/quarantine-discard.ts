@@ -6,7 +6,7 @@ import { discardIdsOf, discardQuarantinedMany, discardTarget } from './quarantin
 /**
  * Discarding a quarantined file deletes the only copy of a call for good, so it is a
  * four-eyes action (src/approvals/): one person asks, with a reason; a second approves, and
- * then the executor registered here (src/wiring.ts) crypto-shreds the entries.
+ * then the executor registered here (src/site/approvals.ts) crypto-shreds the entries.
  */
 export const DISCARD_KIND = 'quarantine.discard';
 

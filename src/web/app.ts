@@ -36,7 +36,7 @@ export interface AppDeps {
   media: Media | null;
   auth: Auth;
   access: Access;
-  /** the four-eyes executors, registered by their owners at wiring (src/wiring.ts) */
+  /** the four-eyes executors, registered by their owners at wiring (src/site/approvals.ts) */
   approvals: ApprovalRegistry;
   ingestStatus(): IngestStatus;
 }

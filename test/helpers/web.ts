@@ -9,7 +9,7 @@ import type { IngestOutcome } from '../../src/ingest/types.ts';
 import { addUser, createAuth, type Auth, type Role } from '../../src/auth/index.ts';
 import { createAccess, type Access } from '../../src/access/index.ts';
 import { createApp } from '../../src/web/app.ts';
-import { approvalRegistry } from '../../src/wiring.ts';
+import { approvalRegistry } from '../../src/site/approvals.ts';
 import type { Config } from '../../src/config/index.ts';
 import { testConfig } from './site.ts';
 import { makeAudio, type AudioOptions } from './audio.ts';

@@ -1,12 +1,12 @@
-import type { Config } from './config/index.ts';
-import type { Site } from './site/open.ts';
-import { ApprovalRegistry } from './approvals/index.ts';
-import { retentionKinds } from './retention/deletion.ts';
-import { quarantineKinds } from './ingest/quarantine-discard.ts';
-import { roleGrantKinds } from './auth/index.ts';
+import type { Config } from '../config/index.ts';
+import type { Site } from './open.ts';
+import { ApprovalRegistry } from '../approvals/index.ts';
+import { retentionKinds } from '../retention/deletion.ts';
+import { quarantineKinds } from '../ingest/quarantine-discard.ts';
+import { roleGrantKinds } from '../auth/index.ts';
 
 /**
- * The composition root's wiring shared by the service (src/service.ts) and the CLI:
+ * Part of the wiring the service (src/service.ts) and the CLI share (the site's parts):
  * src/approvals/ may not import the modules whose actions it guards (DESIGN §2), so each
  * owner hands its kinds over here. A new kind (erasure, restriction lift) is one line.
  *
