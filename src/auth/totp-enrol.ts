@@ -4,7 +4,8 @@ import type { IndexStore } from '../store/index.ts';
 import type { Role } from './roles.ts';
 import { sealTotp, type SecretSealer } from './sealed.ts';
 import { checkTotp, newTotpSecret, otpauthUri } from './totp.ts';
-import { updateUser, type UserRow } from './users.ts';
+import { updateUser } from './users.ts';
+import type { UserRow } from '../store/index.ts';
 
 /**
  * TOTP (RFC 6238) enrolment, one path for every way in (issue 10 item 2): first sign-in

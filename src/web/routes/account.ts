@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { setCookie } from 'hono/cookie';
-import { createApiToken, listApiTokens, revokeApiToken, storeTotpSecret, summary, TotpEnrolments, totpRequired, updateUser, type UserRow } from '../../auth/index.ts';
+import { createApiToken, listApiTokens, revokeApiToken, storeTotpSecret, summary, TotpEnrolments, totpRequired, updateUser } from '../../auth/index.ts';
+import type { UserRow } from '../../store/index.ts';
 import { verifyPassword, passwordProblem } from '../../auth/passwords.ts';
 import { createSession, endSession } from '../../auth/sessions.ts';
 import { TresorError } from '../../core/errors.ts';
