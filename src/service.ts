@@ -19,6 +19,7 @@ import { configWaitingText, syncConfigPolicies } from './retention/policy-change
 import { isLmdbCommitEcho } from './store/index.ts';
 import type { LogWriter } from './core/types.ts';
 import { createPurgeScheduler, type PurgeScheduler } from './retention/run.ts';
+import { approvalRegistry } from './site/approvals.ts';
 import { createWitnessClient, type WitnessClient } from './audit/index.ts';
 
 export interface Service {
@@ -140,7 +141,7 @@ export async function startService(config: Config, say: Logger = (m) => console.
   // TOTP secrets an older version kept in the clear are sealed now (issue 16)
   await auth.sealClearTotpSecrets();
   const access = createAccess({ store, keys: site.keys, archive, log });
-  const app = createApp({ config, site, archive, media, auth, access, ingestStatus: status });
+  const app = createApp({ config, site, archive, media, auth, access, approvals: approvalRegistry(site, config), ingestStatus: status });
   const tls = config.web.tlsCert && config.web.tlsKey
     ? { createServer: createHttpsServer, serverOptions: { cert: readFileSync(config.web.tlsCert), key: readFileSync(config.web.tlsKey) } }
     : {};

@@ -14,7 +14,7 @@ import { createIngest } from '../src/ingest/pipeline.ts';
 import { ingestGates } from '../src/site/wire.ts';
 import { listQuarantine, openQuarantined, quarantineDir } from '../src/ingest/quarantine.ts';
 import { getRecording } from '../src/store/index.ts';
-import { pendingApprovals } from '../src/retention/index.ts';
+import { pendingApprovals } from '../src/approvals/index.ts';
 
 // Quarantine recovery (issue 9 item 13): a call kept in quarantine must be able to get
 // out again with corrected metadata, by redelivery, console or CLI, never be deleted as a

@@ -18,7 +18,7 @@ import { configFile, envFor, TRESOR } from './helpers/site.ts';
 import { openSite } from '../src/site/open.ts';
 import { isTresorError } from '../src/core/errors.ts';
 import { executePolicyChange, requestPolicyChange } from '../src/retention/policy-change.ts';
-import { decide, runApproved } from '../src/retention/approvals.ts';
+import { decide, runApproved } from '../src/approvals/index.ts';
 
 // Retention on a real archive with real audio: policies decide expiry at ingest, locked
 // policies only grow, the purge crypto-shreds what is due (and nothing else), proves it in

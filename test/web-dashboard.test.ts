@@ -7,7 +7,7 @@ import { createIngest } from '../src/ingest/pipeline.ts';
 import { ingestGates } from '../src/site/wire.ts';
 import { listQuarantine, quarantineDir } from '../src/ingest/quarantine.ts';
 import { createMedia, resolveFfmpeg } from '../src/media/index.ts';
-import { requestApproval } from '../src/retention/index.ts';
+import { requestApproval } from '../src/approvals/index.ts';
 import { estimateGrowth } from '../src/web/routes/health.ts';
 import { translator } from '../views/labels/common.ts';
 import { liveFragment, type LiveData } from '../views/dashboard.ts';
@@ -290,7 +290,7 @@ test('the live fragment lists each deferred file once, by reference, with its re
     deferred: [{ code: 'E_DISK_FULL', ref: '52d006101db0', message: 'the data disk is nearly full', since: Date.parse('2026-11-27T10:00:00Z') }],
     quarantined: 0, pendingApprovals: 0,
   };
-  const html = String(liveFragment({ t: translator('en'), lang: 'en', principal: null, csrf: '', path: '/' }, live));
+  const html = String(liveFragment({ t: translator('en'), lang: 'en', principal: null, may: () => false, csrf: '', path: '/' }, live));
   const table = /<table aria-labelledby="waiting-h" id="deferred">[\s\S]*?<\/table>/.exec(html)![0];
   assert.equal((table.match(/<tr>/g) ?? []).length, 2, 'a header and one row');
   assert.match(table, /<code>E_DISK_FULL<\/code>/);

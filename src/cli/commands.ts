@@ -11,7 +11,8 @@ import { fsck } from '../site/fsck.ts';
 import { resolveFfmpeg, createMedia } from '../media/index.ts';
 import type { IngestOutcome } from '../ingest/types.ts';
 import { createIngestQueue } from '../ingest/queue.ts';
-import { listQuarantine, restoreQuarantined, retryQuarantined, unlistedQuarantineFolders } from '../ingest/quarantine.ts';
+import { listQuarantine, restoreQuarantined, unlistedQuarantineFolders } from '../ingest/quarantine.ts';
+import { retryQuarantinedWith } from '../ingest/retry.ts';
 import { normalizeNumber } from '../core/index.ts';
 import { createAccess, downloadWav } from '../access/index.ts';
 import { cliPrincipal } from '../auth/roles.ts';
@@ -22,6 +23,7 @@ import { compactCmd, indexCmd, keysCmd } from './maintenance.ts';
 import { installFaultPolicy, startService } from '../service.ts';
 import { parse, type Command, type Io } from './args.ts';
 import { withArchive, withWired } from './with-site.ts';
+import { ingestGates } from '../site/wire.ts';
 import { countRecordings } from '../store/index.ts';
 
 function fmtDuration(ms: number): string {
@@ -290,11 +292,10 @@ const quarantineCmd: Command = async (args, { config, actor, io }) => {
     const sidecar = values.sidecar ? await readFile(values.sidecar) : null;
     const cfg: Config = { ...config, ingest: { ...config.ingest, disposition: 'delete' } };
     // in-flight rows stay as they are: a retry takes no inbox file
-    return withWired(cfg, async ({ site, ingest }) => {
-      const r = await retryQuarantined({
-        dataDir: cfg.dataDir, store: site.store, keys: site.keys, log: site.log, actor,
-        minFreeBytes: cfg.ingest.minFreeMiB * 1048576, ingestFile: ingest(actor).ingestFile,
-      }, positionals[0]!, { sidecar });
+    return withWired(cfg, async ({ site, archive, media }) => {
+      const r = await retryQuarantinedWith({
+        config: cfg, store: site.store, keys: site.keys, archive, log: site.log, media, gates: ingestGates(cfg, site),
+      }, actor, positionals[0]!, { sidecar });
       await site.log.checkpointNow();
       if (!('code' in r)) {
         io.out(r.outcome === 'archived' ? `archived as ${r.recordingId}; the quarantine entry is gone` : `already archived as ${r.recordingId}; the quarantine entry is gone`);

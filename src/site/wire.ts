@@ -4,7 +4,7 @@ import { openArchive, recoverSegments, type Archive, type RecoveryReport } from 
 import { createMedia, resolveFfmpeg, type FfmpegInfo, type Media } from '../media/index.ts';
 import { createIngest, type Ingest } from '../ingest/pipeline.ts';
 import { recoverInflight } from '../ingest/recover.ts';
-import { retentionExpiryGate } from '../retention/index.ts';
+import { retentionExpiryGate } from '../retention/ingest-gate.ts';
 import { openSite, type Site } from './open.ts';
 
 /**

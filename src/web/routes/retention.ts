@@ -8,7 +8,7 @@ import { activeHolds } from '../../retention/holds.ts';
 import { listPolicies, POLICY_CHANGE_KIND, policyImpact, savePolicy } from '../../retention/policies.ts';
 import type { Policy } from '../../policy/index.ts';
 import { MIN_GRACE_DAYS, requestPolicyChange } from '../../retention/policy-change.ts';
-import { pendingApprovals } from '../../retention/approvals.ts';
+import { pendingApprovals } from '../../approvals/index.ts';
 import { planPurge, type PurgeDeps } from '../../retention/purge.ts';
 import type { PurgeRunRow } from '../../store/index.ts';
 import { purgeWithGuards } from '../../retention/run.ts';
