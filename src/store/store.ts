@@ -2,6 +2,12 @@ import { mkdirSync } from 'node:fs';
 import { constants as os } from 'node:os';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
+import { LMDB_OPTIONS, type Handles } from './handles.ts';
+import { RecordingsTable } from './recordings.ts';
+import { KeysTable } from './keys.ts';
+import { SegmentsTable } from './segments.ts';
+import { InflightTable } from './inflight.ts';
+import { QuarantineTable } from './quarantine.ts';
 import { TresorError } from '../core/errors.ts';
 import { inspectIndexFile } from './meta-page.ts';
 import { otherIndexHolders } from './holders.ts';
@@ -11,10 +17,7 @@ import { startWriterWaitWatch, writerWaitNoticesEnabled, type WriterWaitWatch } 
  * The one place that opens LMDB (DESIGN §2). One environment, named databases inside it,
  * so a single write transaction can cover a recording, its keys and its log entry.
  *
- * Settings and why:
- * - overlappingSync: false — a write transaction's promise resolves only after fsync, so
- *   "committed" means "survives power loss" (the pipeline deletes sources after this).
- * - no encryptionKey (no integrity, crashes seen) and no useWritemap (SIGBUS on a full disk).
+ * Settings and why: LMDB_OPTIONS (handles.ts).
  *
  * Never open `index/lock.mdb` with plain fs calls in a process that has the index open:
  * closing that descriptor drops the process's POSIX locks on the file, the next process
@@ -25,22 +28,16 @@ export interface IndexStore {
   root: RootDatabase;
   /** small settings of the archive: site id, log origin, schema version */
   meta: Database<any, string>;
-  /** recording id → RecordingRow */
-  recordings: Database<any, string>;
-  /** [tokenKind, token, startMs, id] → true: phone/agent/queue lookups without plaintext */
-  tokens: Database<any, any[]>;
-  /** [startMs, id] → true: time-ordered listing */
-  byStart: Database<any, any[]>;
-  /** source SHA-256 hex → recording id: duplicate detection */
-  bySha: Database<any, string>;
-  /** recording id → wrapped DEK {epoch, nonce, box}; deleting it crypto-shreds the recording */
-  keys: Database<any, string>;
-  /** segment name → {committedBytes, records} */
-  segments: Database<any, string>;
-  /** token of the source path → {state, sha256, pid}: files being ingested, for crash recovery */
-  inflight: Database<any, string>;
-  /** quarantine id → QuarantineRow */
-  quarantine: Database<any, string>;
+  /** recordings and their secondary indexes (tokens, byStart, bySha, byExpiry) */
+  recordings: RecordingsTable;
+  /** recording id (or `q:<quarantine id>`) → wrapped DEK; deleting it crypto-shreds the recording */
+  keys: KeysTable;
+  /** segment name → SegmentRow */
+  segments: SegmentsTable;
+  /** token of the source path → InflightRow: files being ingested, for crash recovery */
+  inflight: InflightTable;
+  /** quarantine id → QuarantineRow (and its `q:` entries in bySha) */
+  quarantine: QuarantineTable;
   /** log seq → entry line (string, no newline) */
   log: Database<string, number>;
   /** [level, index] → 32-byte hash of a full subtree (RFC 6962) */
@@ -51,8 +48,6 @@ export interface IndexStore {
   logIndex: Database<any, any[]>;
   /** retention policy name → PolicyRow (src/retention/policies.ts) */
   policies: Database<any, string>;
-  /** [expiresAt ms, recording id] → true: what the purge takes next */
-  byExpiry: Database<any, any[]>;
   /** recording id → PurgedRow: when and under which policy a recording went (no personal data) */
   purged: Database<any, string>;
   /** purge run id → PurgeRunRow (progress, so a killed purge resumes) */
@@ -79,6 +74,13 @@ export interface IndexStore {
    * error, or with the commit's (ENOSPC) — then nothing of `fn` is stored either.
    */
   tx<T>(fn: () => T): Promise<T>;
+  /**
+   * The same, synchronously (LMDB's transactionSync: aborted on throw, committed and
+   * fsynced before it returns): only for steps at open time that must finish before
+   * anything else runs (recovery of segments and inflight rows). Blocks the event loop
+   * for the fsync; everything else uses `tx`.
+   */
+  txSync<T>(fn: () => T): T;
   close(): Promise<void>;
 }
 
@@ -101,10 +103,10 @@ export function openIndex(dataDir: string, opts: OpenIndexOptions = {}): IndexSt
   const watch = opts.readOnly ? null : writerWaitWatch(dataDir);
   // opening the named databases below takes the writer lock as well
   const opened = watch?.enter();
-  const root = open({ path, compression: false, overlappingSync: false, maxDbs: 32, readOnly: opts.readOnly === true });
+  const root = open({ path, ...LMDB_OPTIONS, readOnly: opts.readOnly === true });
   const db = <V = any, K extends import('lmdb').Key = string>(name: string, o: object = {}) =>
     root.openDB<V, K>({ name, ...o }) ?? (emptyReadOnly(name) as unknown as Database<V, K>);
-  const store: IndexStore = {
+  const h: Handles = {
     root,
     meta: db('meta'),
     recordings: db('recordings'),
@@ -128,6 +130,27 @@ export function openIndex(dataDir: string, opts: OpenIndexOptions = {}): IndexSt
     sessions: db('sessions'),
     apiTokens: db('apiTokens'),
     approvals: db('approvals'),
+  };
+  const store: IndexStore = {
+    root,
+    meta: h.meta,
+    recordings: new RecordingsTable(h),
+    keys: new KeysTable(h),
+    segments: new SegmentsTable(h),
+    inflight: new InflightTable(h),
+    quarantine: new QuarantineTable(h),
+    log: h.log,
+    tree: h.tree,
+    checkpoints: h.checkpoints,
+    logIndex: h.logIndex,
+    policies: h.policies,
+    purged: h.purged,
+    purgeRuns: h.purgeRuns,
+    holds: h.holds,
+    users: h.users,
+    sessions: h.sessions,
+    apiTokens: h.apiTokens,
+    approvals: h.approvals,
     // async: a nested call (inside another write transaction) runs at once and may throw
     // synchronously; callers always get a promise
     tx: async <T>(fn: () => T): Promise<T> => {
@@ -137,6 +160,7 @@ export function openIndex(dataDir: string, opts: OpenIndexOptions = {}): IndexSt
         throw await commitFailure(e);
       }
     },
+    txSync: <T>(fn: () => T): T => root.transactionSync(fn),
     // lmdb-js 3.5: close() called in the same synchronous run as a transactionSync()
     // never resolves (it waits for a write that has already finished); one turn first.
     close: async () => {
@@ -167,7 +191,7 @@ function emptyReadOnly(name: string): object {
   };
   return {
     get: () => undefined, doesExist: () => false, getCount: () => 0,
-    getRange: () => [], getKeys: () => [], getValues: () => [],
+    getRange: () => [], getKeys: () => [], getValues: () => [], getStats: () => ({ entryCount: 0 }),
     put: refuse, remove: refuse, putSync: refuse, removeSync: refuse,
   };
 }
