@@ -159,7 +159,7 @@ export function openSite(config: Config, opts: OpenSiteOptions = {}): Site {
       checkKekEpochs(meta, keys, pending);
       if (!meta.kekEpochs && !opts.readOnly) {
         const m = { ...meta, kekEpochs: knownKekEpochs(meta, keys, pending) };
-        store.root.transactionSync(() => store.meta.put('site', m));
+        store.txSync(() => store.meta.put('site', m));
         meta = m;
       }
     } else {
@@ -169,7 +169,7 @@ export function openSite(config: Config, opts: OpenSiteOptions = {}): Site {
         fingerprints: keys.fingerprints, kekEpochs: keys.epochFingerprints,
       };
       const m = meta;
-      store.root.transactionSync(() => {
+      store.txSync(() => {
         if (!store.meta.get('site')) store.meta.put('site', m);
       });
       meta = store.meta.get('site') as SiteMeta;
