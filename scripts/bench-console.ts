@@ -73,7 +73,7 @@ try {
   const t0 = performance.now();
   const BATCH = 10_000;
   for (let i = 0; i < N; i += BATCH) {
-    await site.store.root.transaction(() => {
+    await site.store.tx(() => {
       for (let j = i; j < Math.min(N, i + BATCH); j++) {
         const tpl = templates[j % templates.length]!;
         const start = Math.floor(now - rnd() * span);

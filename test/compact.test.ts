@@ -63,7 +63,7 @@ async function openAll(config: Config): Promise<Opened> {
 
 /** What a purge does to the index, in one transaction (src/retention/purge.ts). */
 async function shred(site: Site, ids: string[]): Promise<void> {
-  await site.store.root.transaction(() => {
+  await site.store.tx(() => {
     for (const id of ids) {
       site.store.keys.remove(id);
       site.store.recordings.drop(id);
@@ -203,7 +203,7 @@ describe('archive compaction', () => {
         if (p === 'written' && !shredded) {
           shredded = true;
           // runs synchronously at the fault point; the commit then finds the row gone
-          o.site.store.root.transactionSync(() => {
+          o.site.store.txSync(() => {
             o.site.store.keys.remove(victim);
             o.site.store.recordings.drop(victim);
           });

@@ -74,7 +74,7 @@ test('list_survives_a_recording_row_without_its_key', async () => {
     assert.equal((await s.ingest.ingestFile(source(good))).status, 'archived');
     // what a half-committed ingest of old left behind: a row whose key never got written
     const id = (o as { id: string }).id;
-    await s.site.store.root.transaction(() => s.site.store.keys.remove(id));
+    await s.site.store.tx(() => s.site.store.keys.remove(id));
     const access = createAccess({ store: s.site.store, keys: s.site.keys, archive: s.archive, log: s.site.log });
     const r = await access.search(cliPrincipal('cli:test'), {});
     assert.equal(r.items.length, 2, 'both calls are listed');

@@ -91,7 +91,7 @@ describe('KEK rotation', () => {
     const sw = w.site.store.keys.get(purged)!;
     const savedWrap = { epoch: sw.epoch, nonce: Buffer.from(sw.nonce), box: Buffer.from(sw.box) };
     assert.ok(w.site.keys.unwrapDek(savedWrap).length === 32);
-    await w.site.store.root.transaction(() => {
+    await w.site.store.tx(() => {
       w.site.store.keys.remove(purged);
       w.site.store.recordings.drop(purged);
       w.site.store.purged.put(purged, { id: purged, purgedAt: Date.now(), policy: 'test', runId: 'test' });

@@ -161,7 +161,7 @@ describe('a purge killed with SIGKILL', () => {
     // 6000 more due rows sharing the real call's (encrypted) audio: enough batches to kill mid-run
     const N = 6000;
     for (let i = 0; i < N; i += 1000) {
-      await store.root.transaction(() => {
+      await store.tx(() => {
         for (let j = i; j < i + 1000; j++) {
           const start = tpl.start - j * 1000;
           const id = newId(start);

@@ -68,16 +68,15 @@ export async function fsck(site: Site, archive: Archive, progress?: (done: numbe
   const rows = new Map<string, SegmentRow>();
   for (const { name, row } of store.segments.entries()) rows.set(name, row);
   for (const [name, row] of rows) {
-    const c = row;
     // A compaction killed after its commit leaves the old segments retired (no record
     // counts in them any more; the tombstones of purged records still point there), a
     // kill before it leaves a new segment that never committed. Both are finished by the
     // next start or compaction; neither holds anything the index needs.
-    if (c.retiredInto !== undefined && c.records === 0) {
-      notes.push(`segment ${name}: compacted into ${c.retiredInto ?? '(nothing: no live records)'}; the old file is removed at the next start or compaction`);
+    if (row.retiredInto !== undefined && row.records === 0) {
+      notes.push(`segment ${name}: compacted into ${row.retiredInto ?? '(nothing: no live records)'}; the old file is removed at the next start or compaction`);
       continue;
     }
-    if (c.compactionTarget && c.records === 0 && c.state === 'open' && !processAlive(c.pid, c.pidStart)) {
+    if (row.compactionTarget && row.records === 0 && row.state === 'open' && !processAlive(row.pid, row.pidStart)) {
       notes.push(`segment ${name}: the new segment of a compaction that was interrupted before its commit; removed at the next start or compaction`);
       continue;
     }

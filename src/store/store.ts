@@ -25,6 +25,11 @@ import { startWriterWaitWatch, writerWaitNoticesEnabled, type WriterWaitWatch } 
  * with EINVAL and never resolve (seen in a test that scanned the data dir in-process).
  */
 export interface IndexStore {
+  /**
+   * The LMDB environment itself: kept only until the auth, audit and retention callers
+   * move to `tx` (p2-store-auth, issue 10 item 1); nothing new may use it
+   * (test/layout.test.ts lists who still does).
+   */
   root: RootDatabase;
   /** small settings of the archive: site id, log origin, schema version */
   meta: Database<any, string>;
@@ -75,10 +80,9 @@ export interface IndexStore {
    */
   tx<T>(fn: () => T): Promise<T>;
   /**
-   * The same, synchronously (LMDB's transactionSync: aborted on throw, committed and
-   * fsynced before it returns): only for steps at open time that must finish before
-   * anything else runs (recovery of segments and inflight rows). Blocks the event loop
-   * for the fsync; everything else uses `tx`.
+   * A synchronous write transaction that blocks the event loop until its fsync: for
+   * start-up steps and `appendSync` outside any transaction. Inside `tx` (or another
+   * `txSync`) it runs as a child transaction of it and commits with it. Aborted on throw.
    */
   txSync<T>(fn: () => T): T;
   close(): Promise<void>;
@@ -160,7 +164,7 @@ export function openIndex(dataDir: string, opts: OpenIndexOptions = {}): IndexSt
         throw await commitFailure(e);
       }
     },
-    txSync: <T>(fn: () => T): T => root.transactionSync(fn),
+    txSync: <T>(fn: () => T): T => root.transactionSync(fn) as T,
     // lmdb-js 3.5: close() called in the same synchronous run as a transactionSync()
     // never resolves (it waits for a write that has already finished); one turn first.
     close: async () => {
