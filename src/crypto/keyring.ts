@@ -4,7 +4,7 @@ import { mkdirDurableSync, writeFileDurableSync } from '../core/durable.ts';
 import { join } from 'node:path';
 import nacl from 'tweetnacl';
 import { TresorError } from '../core/errors.ts';
-import type { WrappedDek } from '../store/index.ts';
+import type { KekRotationState, WrappedDek } from '../store/index.ts';
 
 /**
  * The keys of a site, and the only code that reads them from disk (DESIGN §4):
@@ -202,20 +202,9 @@ function loadKeys(src: KeySource): Keyring {
 // ---------------------------------------------------------------------------------------
 // KEK rotation (FORMAT.md, *KEK rotation*)
 
-/** Progress of a rotation, kept durably by the host (index `meta` 'kekRotation') so a
- *  killed rotation resumes instead of starting over. Holds no key material. */
-export interface KekRotationState {
-  /** the new epoch */
-  to: number;
-  /** the epochs in the file when the rotation began */
-  from: number[];
-  /** fingerprint of the new epoch's key: what meta.site.fingerprints.kek becomes */
-  fingerprint: string;
-  /** rewrap: DEKs are being rewrapped; drop: the index has switched, old epochs go */
-  state: 'rewrap' | 'drop';
-  startedAt: number;
-  rewrapped: number;
-}
+// Progress of a rotation (KekRotationState, src/store/meta.ts) is kept durably by the host
+// (index `meta` 'kekRotation') so a killed rotation resumes instead of starting over.
+// It holds no key material.
 
 /** What rotateKek needs from the index; crypto does not depend on it (DESIGN §2). */
 export interface KekRotationHost {

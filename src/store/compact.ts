@@ -1,10 +1,10 @@
 import { renameSync, rmSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { open } from 'lmdb';
-import { LMDB_OPTIONS } from './handles.ts';
 import { fsyncDir } from '../core/durable.ts';
 import { TresorError } from '../core/errors.ts';
 import { inspectIndexFile } from './meta-page.ts';
+import { LMDB_OPTIONS } from './handles.ts';
 
 /**
  * Rewrites the index without its free pages (mdb_env_copy2 with MDB_CP_COMPACT), then

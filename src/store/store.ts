@@ -2,22 +2,31 @@ import { mkdirSync } from 'node:fs';
 import { constants as os } from 'node:os';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
+import { TresorError } from '../core/errors.ts';
+import { inspectIndexFile } from './meta-page.ts';
+import { otherIndexHolders } from './holders.ts';
+import { startWriterWaitWatch, writerWaitNoticesEnabled, type WriterWaitWatch } from './writer-wait.ts';
 import { LMDB_OPTIONS, type Handles } from './handles.ts';
+import { MetaTable } from './meta.ts';
+import { CheckpointsTable, LogTable, TreeTable } from './log.ts';
+import { PoliciesTable } from './policies.ts';
+import { PurgedTable, PurgeRunsTable } from './purge.ts';
+import { HoldsTable } from './holds.ts';
+import { UsersTable } from './users.ts';
+import { SessionsTable } from './sessions.ts';
+import { ApiTokensTable } from './api-tokens.ts';
 import { RecordingsTable } from './recordings.ts';
 import { KeysTable } from './keys.ts';
 import { SegmentsTable } from './segments.ts';
 import { InflightTable } from './inflight.ts';
 import { QuarantineTable } from './quarantine.ts';
-import { TresorError } from '../core/errors.ts';
-import { inspectIndexFile } from './meta-page.ts';
-import { otherIndexHolders } from './holders.ts';
-import { startWriterWaitWatch, writerWaitNoticesEnabled, type WriterWaitWatch } from './writer-wait.ts';
 
 /**
  * The one place that opens LMDB (DESIGN §2). One environment, named databases inside it,
  * so a single write transaction can cover a recording, its keys and its log entry.
  *
- * Settings and why: LMDB_OPTIONS (handles.ts).
+ * The open options and why: LMDB_OPTIONS (handles.ts). The raw handles stay in this
+ * folder: every table has an owner file with named queries.
  *
  * Never open `index/lock.mdb` with plain fs calls in a process that has the index open:
  * closing that descriptor drops the process's POSIX locks on the file, the next process
@@ -26,45 +35,43 @@ import { startWriterWaitWatch, writerWaitNoticesEnabled, type WriterWaitWatch } 
  */
 export interface IndexStore {
   /**
-   * The LMDB environment itself: kept only until the auth, audit and retention callers
-   * move to `tx` (p2-store-auth, issue 10 item 1); nothing new may use it
-   * (test/layout.test.ts lists who still does).
+   * The LMDB environment itself: kept only until the approvals callers move to `tx`
+   * (p2-workflows, issue 10 item 1; test/layout.test.ts lists who still uses it); nothing
+   * new may use it.
    */
   root: RootDatabase;
-  /** small settings of the archive: site id, log origin, schema version */
-  meta: Database<any, string>;
-  /** recordings and their secondary indexes (tokens, byStart, bySha, byExpiry) */
+  /** small settings of the archive: site id, setup link, clock guard, KEK rotation (meta.ts) */
+  meta: MetaTable;
+  /** recordings and their secondary indexes (tokens, byStart, bySha, byExpiry) (recordings.ts) */
   recordings: RecordingsTable;
-  /** recording id (or `q:<quarantine id>`) → wrapped DEK; deleting it crypto-shreds the recording */
+  /** recording id (or `q:<quarantine id>`) → wrapped DEK; deleting it crypto-shreds the recording (keys.ts) */
   keys: KeysTable;
-  /** segment name → SegmentRow */
+  /** segment name → SegmentRow (segments.ts) */
   segments: SegmentsTable;
-  /** token of the source path → InflightRow: files being ingested, for crash recovery */
+  /** token of the source path → InflightRow: files being ingested, for crash recovery (inflight.ts) */
   inflight: InflightTable;
-  /** quarantine id → QuarantineRow (and its `q:` entries in bySha) */
+  /** quarantine id → QuarantineRow, and its `q:` entries in bySha (quarantine.ts) */
   quarantine: QuarantineTable;
-  /** log seq → entry line (string, no newline) */
-  log: Database<string, number>;
-  /** [level, index] → 32-byte hash of a full subtree (RFC 6962) */
-  tree: Database<Buffer, any[]>;
-  /** tree size → signed checkpoint note text */
-  checkpoints: Database<string, number>;
-  /** ['target'|'actor', value, seq] → true: "what happened to this recording", "what did this user do" */
-  logIndex: Database<any, any[]>;
-  /** retention policy name → PolicyRow (src/retention/policies.ts) */
-  policies: Database<any, string>;
-  /** recording id → PurgedRow: when and under which policy a recording went (no personal data) */
-  purged: Database<any, string>;
-  /** purge run id → PurgeRunRow (progress, so a killed purge resumes) */
-  purgeRuns: Database<any, string>;
-  /** legal hold id → HoldRow (src/retention/holds.ts) */
-  holds: Database<any, string>;
-  /** user name → UserRow (src/auth) */
-  users: Database<any, string>;
-  /** SHA-256 hex of a session id → SessionRow: the cookie value itself is never stored */
-  sessions: Database<any, string>;
-  /** API token id → ApiTokenRow (hash of the secret, owner, revoked) */
-  apiTokens: Database<any, string>;
+  /** the access log's lines and their target/actor index (log.ts) */
+  log: LogTable;
+  /** the RFC 6962 tree over the log (log.ts) */
+  tree: TreeTable;
+  /** signed checkpoints by tree size (log.ts) */
+  checkpoints: CheckpointsTable;
+  /** retention policies by name (policies.ts) */
+  policies: PoliciesTable;
+  /** purge tombstones: when and under which policy a recording went, no personal data (purge.ts) */
+  purged: PurgedTable;
+  /** purge runs (progress, so a killed purge resumes) (purge.ts) */
+  purgeRuns: PurgeRunsTable;
+  /** legal holds (holds.ts) */
+  holds: HoldsTable;
+  /** users by name (users.ts) */
+  users: UsersTable;
+  /** console sessions by SHA-256 of the session id (sessions.ts) */
+  sessions: SessionsTable;
+  /** API tokens by id (api-tokens.ts) */
+  apiTokens: ApiTokensTable;
   /** approval request id → ApprovalRow (four-eyes actions) */
   approvals: Database<any, string>;
   /**
@@ -137,23 +144,22 @@ export function openIndex(dataDir: string, opts: OpenIndexOptions = {}): IndexSt
   };
   const store: IndexStore = {
     root,
-    meta: h.meta,
+    meta: new MetaTable(h),
     recordings: new RecordingsTable(h),
     keys: new KeysTable(h),
     segments: new SegmentsTable(h),
     inflight: new InflightTable(h),
     quarantine: new QuarantineTable(h),
-    log: h.log,
-    tree: h.tree,
-    checkpoints: h.checkpoints,
-    logIndex: h.logIndex,
-    policies: h.policies,
-    purged: h.purged,
-    purgeRuns: h.purgeRuns,
-    holds: h.holds,
-    users: h.users,
-    sessions: h.sessions,
-    apiTokens: h.apiTokens,
+    log: new LogTable(h),
+    tree: new TreeTable(h),
+    checkpoints: new CheckpointsTable(h),
+    policies: new PoliciesTable(h),
+    purged: new PurgedTable(h),
+    purgeRuns: new PurgeRunsTable(h),
+    holds: new HoldsTable(h),
+    users: new UsersTable(h),
+    sessions: new SessionsTable(h),
+    apiTokens: new ApiTokensTable(h),
     approvals: h.approvals,
     // async: a nested call (inside another write transaction) runs at once and may throw
     // synchronously; callers always get a promise
