@@ -17,7 +17,7 @@ import { createMedia, resolveFfmpeg } from '../src/media/index.ts';
 import { createIngest } from '../src/ingest/pipeline.ts';
 import { ingestGates } from '../src/site/wire.ts';
 import { newId } from '../src/core/ids.ts';
-import { compactIndex, putRecording, type RecordingRow } from '../src/store/index.ts';
+import { compactIndex, type RecordingRow } from '../src/store/index.ts';
 import { addUser, createApiToken } from '../src/auth/index.ts';
 import { defaultFfmpegPath } from './bench-ingest-baseline.ts';
 
@@ -63,7 +63,7 @@ try {
     spawnSync(ffmpeg, ['-nostdin', '-loglevel', 'error', '-filter_complex', `anoisesrc=color=pink:amplitude=0.2:sample_rate=8000:duration=180:seed=${i + 1}`, '-c:a', 'pcm_s16le', '-y', path]);
     const o = await ingest.ingestFile({ path, relPath: name, sidecarPath: null });
     if (o.status !== 'archived') throw new Error(`ingest: ${JSON.stringify(o)}`);
-    templates.push(site.store.recordings.get(o.id) as RecordingRow);
+    templates.push(site.store.recordings.get(o.id)!);
   }
   say(`ingested ${CALLS} real 3-minute calls`);
 
@@ -74,7 +74,7 @@ try {
   const t0 = performance.now();
   const BATCH = 10_000;
   for (let i = 0; i < N; i += BATCH) {
-    await site.store.root.transaction(() => {
+    await site.store.tx(() => {
       for (let j = i; j < Math.min(N, i + BATCH); j++) {
         const tpl = templates[j % templates.length]!;
         const start = Math.floor(now - rnd() * span);
@@ -87,8 +87,8 @@ try {
           sourceSha256: createHash('sha256').update(id).digest('hex'),
           tokens: [{ kind: 'phone', token: site.keys.token('phone', phone) }, { kind: 'agent', token: site.keys.token('agent', pick(AGENTS)) }],
         };
-        putRecording(site.store, row);
-        site.store.keys.put(id, site.store.keys.get(tpl.id));
+        site.store.recordings.put(row);
+        site.store.keys.put(id, site.store.keys.get(tpl.id)!);
       }
     });
     if ((i + BATCH) % 100_000 === 0) say(`  index ${i + BATCH}/${N}`);

@@ -15,7 +15,7 @@ import { createMedia, resolveFfmpeg } from '../src/media/index.ts';
 import { createIngest } from '../src/ingest/pipeline.ts';
 import { ingestGates } from '../src/site/wire.ts';
 import { newId } from '../src/core/ids.ts';
-import { putRecording, type RecordingRow } from '../src/store/index.ts';
+import type { RecordingRow } from '../src/store/index.ts';
 import { runPurge } from '../src/retention/purge.ts';
 import { savePolicy } from '../src/retention/policies.ts';
 import { defaultFfmpegPath } from './bench-ingest-baseline.ts';
@@ -39,17 +39,17 @@ try {
   spawnSync(ffmpeg, ['-nostdin', '-loglevel', 'error', '-filter_complex', 'anoisesrc=color=pink:amplitude=0.2:sample_rate=8000:duration=60', '-c:a', 'pcm_s16le', '-y', wav]);
   const o = await ingest.ingestFile({ path: wav, relPath: wav.slice(dir.length + 1), sidecarPath: null });
   if (o.status !== 'archived') throw new Error(JSON.stringify(o));
-  const tpl = site.store.recordings.get(o.id) as RecordingRow;
-  const wrapped = site.store.keys.get(o.id);
+  const tpl = site.store.recordings.get(o.id)!;
+  const wrapped = site.store.keys.get(o.id)!;
   await savePolicy(site.store, site.log, 'cli:bench', 'short', { name: 'short', match: {}, keep: 'P30D', lock: false });
   // N calls from a year ago, each with its own id, tokens and key entry, built in small
   // transactions as ingest would (a bulk build would leave LMDB a huge freelist)
   for (let i = 0; i < N; i += 500) {
-    await site.store.root.transaction(() => {
+    await site.store.tx(() => {
       for (let j = i; j < Math.min(N, i + 500); j++) {
         const start = tpl.start - j * 60_000;
         const id = newId(start);
-        putRecording(site.store, {
+        site.store.recordings.put({
           ...tpl, id, start, sourceSha256: String(j).padStart(64, '0'),
           tokens: [{ kind: 'phone', token: site.keys.token('phone', `+4930${10_000_000 + j}`) }, { kind: 'agent', token: site.keys.token('agent', `agent${j % 300}`) }],
           retention: { policy: 'short', expiresAt: start + 30 * 86400_000 },

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { openIndex } from '../src/store/index.ts';
 import { openArchive, recoverSegments, SEGMENT_HEADER_BYTES } from '../src/archive/index.ts';
 import { newId } from '../src/core/ids.ts';
+import { recordingRow } from './helpers/rows.ts';
 
 function tmp(): string {
   return mkdtempSync(join(tmpdir(), 'tresor-archive-'));
@@ -18,10 +19,11 @@ test('archive_append_then_read_returns_the_payload_and_commits_with_the_index', 
   const archive = openArchive(dir, store);
   const payload = randomBytes(5000);
   const id = newId();
-  const loc = (await archive.append(id, payload, (l) => store.recordings.put(id, l)))!;
-  assert.deepEqual(store.recordings.get(id), loc);
+  const loc = (await archive.append(id, payload, (l) => store.recordings.put(recordingRow(id, l))))!;
+  const { segment, offset, length, payloadSha256 } = store.recordings.get(id)!;
+  assert.deepEqual({ segment, offset, length, payloadSha256 }, loc);
   assert.deepEqual(await archive.read(loc), payload);
-  const seg = store.segments.get(loc.segment);
+  const seg = store.segments.get(loc.segment)!;
   assert.equal(seg.committedBytes, statSync(join(dir, 'archive', loc.segment)).size);
   await archive.close();
   await store.close();
@@ -49,13 +51,12 @@ test('archive_commit_that_throws_after_writing_leaves_no_index_entry_and_no_byte
   const ok = (await archive.append(newId(), randomBytes(100), () => {}))!;
   const id = newId();
   await assert.rejects(archive.append(id, randomBytes(100), () => {
-    store.recordings.put(id, { id });
-    store.bySha.put('f'.repeat(64), id);
+    store.recordings.put(recordingRow(id, { sourceSha256: 'f'.repeat(64) }));
     throw new Error('key too long, say');
   }), /key too long/);
   assert.equal(store.recordings.get(id), undefined, 'no row');
-  assert.equal(store.bySha.get('f'.repeat(64)), undefined, 'no duplicate-check entry');
-  assert.equal(store.segments.get(ok.segment).committedBytes, ok.offset + ok.length);
+  assert.equal(store.recordings.idForSha('f'.repeat(64)), undefined, 'no duplicate-check entry');
+  assert.equal(store.segments.get(ok.segment)!.committedBytes, ok.offset + ok.length);
   assert.equal(statSync(join(dir, 'archive', ok.segment)).size, ok.offset + ok.length);
   await archive.close();
   await store.close();
@@ -87,12 +88,12 @@ test('archive_recovery_truncates_an_uncommitted_tail_of_a_dead_writer', async ()
   // a dead writer's half-written record: pretend the segment belonged to a gone process
   const path = join(dir, 'archive', loc.segment);
   appendFileSync(path, randomBytes(777));
-  const row = store.segments.get(loc.segment);
-  store.segments.putSync(loc.segment, { ...row, state: 'open', pid: 999999, pidStart: 'x' });
+  const row = store.segments.get(loc.segment)!;
+  store.txSync(() => store.segments.put(loc.segment, { ...row, state: 'open', pid: 999999, pidStart: 'x' }));
   const report = recoverSegments(dir, store);
   assert.deepEqual(report.truncated, [{ segment: loc.segment, bytes: 777 }]);
   assert.equal(statSync(path).size, loc.offset + loc.length);
-  assert.equal(store.segments.get(loc.segment).state, 'closed');
+  assert.equal(store.segments.get(loc.segment)!.state, 'closed');
   await store.close();
 });
 

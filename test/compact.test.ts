@@ -6,14 +6,14 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openSite, type Site } from '../src/site/open.ts';
 import { fsck } from '../src/site/fsck.ts';
-import { openArchive, recoverSegments, type Archive, type SegmentRow } from '../src/archive/index.ts';
+import { openArchive, recoverSegments, type Archive } from '../src/archive/index.ts';
 import { compactArchive, FAULT_POINTS } from '../src/archive/compact.ts';
 import { createAccess, type Access } from '../src/access/index.ts';
 import { cliPrincipal } from '../src/auth/index.ts';
 import { createIngest } from '../src/ingest/pipeline.ts';
 import { ingestGates } from '../src/site/wire.ts';
 import { createMedia, resolveFfmpeg, type Media } from '../src/media/index.ts';
-import { dropRecording, getRecording } from '../src/store/index.ts';
+import type { SegmentRow } from '../src/store/index.ts';
 import type { Config } from '../src/config/index.ts';
 import { cli, testConfig } from './helpers/site.ts';
 import { makeAudio } from './helpers/audio.ts';
@@ -67,9 +67,8 @@ async function openAll(config: Config): Promise<Opened> {
 async function shred(site: Site, ids: string[]): Promise<void> {
   await site.store.tx(() => {
     for (const id of ids) {
-      const row = getRecording(site.store, id)!;
       site.store.keys.remove(id);
-      dropRecording(site.store, row);
+      site.store.recordings.drop(id);
       site.store.purged.put(oldTombstone(id));
     }
   });
@@ -136,7 +135,7 @@ describe('archive compaction', () => {
     const o = await openAll(config);
     after(() => o.close());
     const before = archiveBytes(config);
-    const segsBefore = [...o.site.store.segments.getKeys()];
+    const segsBefore = o.site.store.segments.names();
     assert.equal(segsBefore.length, 1);
     const phases: string[] = [];
     const r = await compactArchive({ dataDir: config.dataDir, store: o.site.store, log: o.site.log, actor: 'cli:test', onProgress: (p) => phases.push(p.phase) });
@@ -147,22 +146,22 @@ describe('archive compaction', () => {
     assert.equal(r.bytesBefore, before);
     const afterBytes = archiveBytes(config);
     assert.equal(afterBytes, r.bytesAfter);
-    const liveLen = base.live.reduce((s, id) => s + getRecording(o.site.store, id)!.length, 0);
+    const liveLen = base.live.reduce((s, id) => s + o.site.store.recordings.get(id)!.length, 0);
     assert.equal(afterBytes, 16 + liveLen, 'the new segment holds exactly the live records');
     assert.ok(afterBytes < before * 0.6, `${afterBytes} < 0.6 × ${before}`);
     assert.ok(phases.includes('copy') && phases.includes('verify') && phases.includes('commit'));
     // the old file is gone, the index knows only the new segment
-    const segs = [...o.site.store.segments.getRange()].map((e) => e.value as SegmentRow);
+    const segs = o.site.store.segments.all();
     assert.equal(segs.length, 1);
     assert.notEqual(segs[0]!.name, segsBefore[0]);
     assert.deepEqual(readdirSync(join(config.dataDir, 'archive')), [segs[0]!.name]);
     assert.equal(segs[0]!.state, 'closed');
     assert.equal(segs[0]!.records, 2);
-    for (const id of base.live) assert.equal(getRecording(o.site.store, id)!.segment, segs[0]!.name);
+    for (const id of base.live) assert.equal(o.site.store.recordings.get(id)!.segment, segs[0]!.name);
     // audio byte-identical, purged stay purged
     const now = await audioOf(o, base.live);
     for (const id of base.live) assert.ok(now.get(id)!.equals(base.audio.get(id)!), id);
-    for (const id of base.dead) assert.equal(getRecording(o.site.store, id), undefined);
+    for (const id of base.dead) assert.equal(o.site.store.recordings.get(id), undefined);
     await assertClean(o);
     // the log says what happened, without personal data (names of segments, counts)
     const entries = o.site.log.entries(0, o.site.log.size()).filter((e) => e.action === 'archive.compacted');
@@ -186,7 +185,7 @@ describe('archive compaction', () => {
     await shred(o.site, [id]);
     const r2 = await compactArchive({ dataDir: config.dataDir, store: o.site.store, log: o.site.log, actor: 'cli:test', minDeadRatio: 0 });
     assert.equal(r2.segments, 1, 'only the closed one');
-    const open = [...o.site.store.segments.getRange()].map((e) => e.value as SegmentRow).filter((s) => s.state === 'open');
+    const open = o.site.store.segments.all().filter((s) => s.state === 'open');
     assert.equal(open.length, 1);
     assert.ok(statSync(join(config.dataDir, 'archive', open[0]!.name)).size > 16);
   });
@@ -206,10 +205,9 @@ describe('archive compaction', () => {
         if (p === 'written' && !shredded) {
           shredded = true;
           // runs synchronously at the fault point; the commit then finds the row gone
-          o.site.store.root.transactionSync(() => {
-            const row = getRecording(o.site.store, victim)!;
+          o.site.store.txSync(() => {
             o.site.store.keys.remove(victim);
-            dropRecording(o.site.store, row);
+            o.site.store.recordings.drop(victim);
           });
         }
       },
@@ -217,7 +215,7 @@ describe('archive compaction', () => {
     const newIds = await ingesting;
     assert.equal(r.recordsMoved, 1);
     assert.equal(r.recordsRaced, 1);
-    assert.equal(getRecording(o.site.store, victim), undefined, 'a purged row is never written back');
+    assert.equal(o.site.store.recordings.get(victim), undefined, 'a purged row is never written back');
     const a = await audioOf(o, [keep, ...newIds]);
     assert.ok(a.get(keep)!.equals(base.audio.get(keep)!));
     // the raced copy is a dead record in the new segment: fsck sees exactly that gap,
@@ -276,7 +274,7 @@ describe('archive compaction', () => {
         await assertClean(o2);
         const a = await audioOf(o2, base.live);
         for (const id of base.live) assert.ok(a.get(id)!.equals(base.audio.get(id)!), `${point} (again): ${id}`);
-        const live = base.live.reduce((s, id) => s + getRecording(o2.site.store, id)!.length, 0);
+        const live = base.live.reduce((s, id) => s + o2.site.store.recordings.get(id)!.length, 0);
         assert.equal(archiveBytes(config), 16 + live);
       } finally {
         await o2.close();

@@ -10,7 +10,6 @@ import { fsck } from '../src/site/fsck.ts';
 import { createAccess } from '../src/access/index.ts';
 import { cliPrincipal } from '../src/auth/roles.ts';
 import { listQuarantine, openQuarantined } from '../src/ingest/quarantine.ts';
-import { recordingBySha } from '../src/store/index.ts';
 import { startService } from '../src/service.ts';
 import { recoverInflight } from '../src/ingest/recover.ts';
 import { cli, testConfig } from './helpers/site.ts';
@@ -32,8 +31,8 @@ test('ingest_sidecar_with_an_over_long_queue_is_quarantined_and_nothing_is_half_
     assert.equal((o as { code: string }).code, 'E_SIDECAR_INVALID');
     assert.match((o as { message: string }).message, /queue/);
     // nothing of the failed attempt is in the index: no row, no duplicate-check entry
-    assert.equal(s.site.store.recordings.getCount(), 0);
-    assert.equal(recordingBySha(s.site.store, sha(bytes)), undefined);
+    assert.equal(s.site.store.recordings.count(), 0);
+    assert.equal(s.site.store.recordings.idForSha(sha(bytes)), undefined);
     // the bytes are safe in quarantine, exactly
     const q = await openQuarantined({ dataDir: s.config.dataDir, store: s.site.store, keys: s.site.keys }, (o as { quarantineId: string }).quarantineId);
     assert.ok(q.bytes.equals(bytes));
@@ -57,7 +56,7 @@ test('ingest_redelivery_after_a_failed_commit_is_never_disposed_of_as_a_duplicat
     writeFileSync(sidecarOf(path), JSON.stringify({ queue: 'ü'.repeat(1000) }));
     const second = await s.ingest.ingestFile(source(path, sidecarOf(path)));
     assert.notEqual(second.status, 'duplicate', 'a recording that was never stored is no duplicate');
-    const stored = s.site.store.recordings.getCount() + listQuarantine(s.site.store).length;
+    const stored = s.site.store.recordings.count() + listQuarantine(s.site.store).length;
     assert.ok(stored >= 1 || existsSync(path), 'the call is archived, quarantined or still in the inbox');
     assert.deepEqual((await fsck(s.site, s.archive)).problems, []);
   } finally {
@@ -75,7 +74,7 @@ test('list_survives_a_recording_row_without_its_key', async () => {
     assert.equal((await s.ingest.ingestFile(source(good))).status, 'archived');
     // what a half-committed ingest of old left behind: a row whose key never got written
     const id = (o as { id: string }).id;
-    await s.site.store.root.transaction(() => s.site.store.keys.remove(id));
+    await s.site.store.tx(() => s.site.store.keys.remove(id));
     const access = createAccess({ store: s.site.store, keys: s.site.keys, archive: s.archive, log: s.site.log });
     const r = await access.search(cliPrincipal('cli:test'), {});
     assert.equal(r.items.length, 2, 'both calls are listed');
@@ -96,7 +95,7 @@ test('ingest_same_bytes_delivered_twice_at_once_are_archived_once', async () => 
     copyFileSync(a, b);
     const outcomes = await Promise.all([s.ingest.ingestFile(source(a)), s.ingest.ingestFile(source(b))]);
     assert.deepEqual(outcomes.map((o) => o.status).sort(), ['archived', 'duplicate'], JSON.stringify(outcomes));
-    assert.equal(s.site.store.recordings.getCount(), 1);
+    assert.equal(s.site.store.recordings.count(), 1);
     const archived = outcomes.find((o) => o.status === 'archived') as { id: string };
     assert.equal((outcomes.find((o) => o.status === 'duplicate') as { id: string }).id, archived.id);
     const dup = s.site.log.entries(0, s.site.log.size()).filter((e) => e.action === 'recording.duplicate');

@@ -86,7 +86,7 @@ test('ingest_asks_every_gate_before_the_first_write_and_a_refusal_commits_nothin
     assert.equal((o as { code: string }).code, 'E_FORBIDDEN');
     assert.match((o as { message: string }).message, /objected/);
     assert.deepEqual(events, ['first.decide', 'objection.decide'], 'both decided; the first gate recorded nothing');
-    assert.equal(s.site.store.recordings.getCount(), 0);
+    assert.equal(s.site.store.recordings.count(), 0);
     const actions = s.site.log.entries(logBefore, s.site.log.size()).map((e) => e.action);
     assert.ok(!actions.includes('recording.ingested'), actions.join(', '));
     assert.deepEqual((await fsck(s.site, s.archive)).problems, [], 'no stray bytes in the segment, no half a row');
@@ -130,7 +130,7 @@ test('ingest_with_a_gate_that_throws_commits_nothing', async () => {
     const path = await makeAudio(s.work(), 'broken.wav', { format: 'wav-pcm8k', seconds: 1 });
     const o = await ingest.ingestFile(source(path));
     assert.notEqual(o.status, 'archived', JSON.stringify(o));
-    assert.equal(s.site.store.recordings.getCount(), 0);
+    assert.equal(s.site.store.recordings.count(), 0);
     assert.deepEqual((await fsck(s.site, s.archive)).problems, []);
   } finally {
     await s.close();

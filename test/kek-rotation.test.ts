@@ -16,8 +16,8 @@ import { cliPrincipal } from '../src/auth/index.ts';
 import { createIngest } from '../src/ingest/pipeline.ts';
 import { ingestGates } from '../src/site/wire.ts';
 import { openQuarantined } from '../src/ingest/quarantine.ts';
-import { dropRecording, getRecording } from '../src/store/index.ts';
-import { ROTATE_FAULT_POINTS, type WrappedDek } from '../src/crypto/index.ts';
+import type { WrappedDek } from '../src/store/index.ts';
+import { ROTATE_FAULT_POINTS } from '../src/crypto/index.ts';
 import { isTresorError } from '../src/core/errors.ts';
 import type { Config } from '../src/config/index.ts';
 import type { PurgedRow } from '../src/store/index.ts';
@@ -59,7 +59,7 @@ async function check(config: Config, base: Base): Promise<void> {
     for (const id of base.live) assert.ok((await access.readAudio(P, id, 'recording.exported')).audio.equals(base.audio.get(id)!), id);
     const q = await openQuarantined({ dataDir: config.dataDir, store: site.store, keys: site.keys }, base.quarantineId);
     assert.ok(q.bytes.equals(base.quarantined));
-    const epochs = new Set([...site.store.keys.getRange()].map((e) => (e.value as WrappedDek).epoch));
+    const epochs = new Set([...site.store.keys.entries()].map((e) => e.wrapped.epoch));
     assert.deepEqual([...epochs], [site.keys.currentEpoch], 'every DEK under the current epoch');
     assert.deepEqual(site.keys.epochs, [site.keys.currentEpoch], 'only the current epoch in the file');
     assert.throws(() => site.keys.unwrapDek(base.savedWrap), (e) => isTresorError(e, 'E_CRYPTO'));
@@ -90,12 +90,12 @@ describe('KEK rotation', () => {
     assert.ok(w.site.store.keys.get(`q:${quarantineId}`), 'quarantine DEKs live in the same table');
     const audio = new Map<string, Buffer>();
     for (const id of live) audio.set(id, (await w.access.readAudio(P, id, 'recording.exported')).audio);
-    const sw = w.site.store.keys.get(purged) as WrappedDek;
+    const sw = w.site.store.keys.get(purged)!;
     const savedWrap = { epoch: sw.epoch, nonce: Buffer.from(sw.nonce), box: Buffer.from(sw.box) };
     assert.ok(w.site.keys.unwrapDek(savedWrap).length === 32);
     await w.site.store.tx(() => {
       w.site.store.keys.remove(purged);
-      dropRecording(w.site.store, getRecording(w.site.store, purged)!);
+      w.site.store.recordings.drop(purged);
       w.site.store.purged.put(oldTombstone(purged));
     });
     await w.close();

@@ -220,6 +220,47 @@ test('layout_no_runtime_import_cycles', (t) => {
   assert.deepEqual(stale, [], 'allow-listed cycles that are gone: delete them');
 });
 
+/**
+ * DESIGN §2: only src/store/ uses LMDB. No other file under src/ imports 'lmdb' (value or
+ * type) or reaches the store's raw root environment (`store.root`): they get `tx(fn)` and
+ * typed tables. What still does is listed with the branch that converts it; an entry that
+ * no longer matches fails too (delete it). Tests and fixtures may open LMDB themselves.
+ */
+const LMDB_OUTSIDE_STORE: Record<string, string> = {};
+const ROOT_OUTSIDE_STORE: Record<string, string> = {
+};
+
+/** Files under src/ but outside src/store/ that import lmdb, or that use `store.root`. */
+function lmdbUsers(list: string[], read: (f: string) => string): { imports: string[]; root: string[] } {
+  const imports: string[] = [];
+  const root: string[] = [];
+  for (const f of list) {
+    if (!f.startsWith('src/') || f.startsWith('src/store/')) continue;
+    const text = read(f);
+    if (/^[ \t]*(import|export)\b[^;]*?['"]lmdb['"]/m.test(text) || /\bimport\(\s*['"]lmdb['"]\s*\)/.test(text)) imports.push(f);
+    if (/\bstore\.root\b/.test(text)) root.push(f);
+  }
+  return { imports, root };
+}
+
+test('layout_no_file_outside_src_store_imports_lmdb_or_uses_the_raw_root', (t) => {
+  const found = lmdbUsers(files, (f) => readFileSync(join(ROOT, f), 'utf8'));
+  t.diagnostic(`outside src/store/: ${found.imports.length} file(s) import lmdb (allow-listed ${Object.keys(LMDB_OUTSIDE_STORE).length}), ${found.root.length} use store.root (allow-listed ${Object.keys(ROOT_OUTSIDE_STORE).length})`);
+  assert.deepEqual(found.imports.filter((f) => !(f in LMDB_OUTSIDE_STORE)), [], 'only src/store/ may import lmdb: use a typed table');
+  assert.deepEqual(Object.keys(LMDB_OUTSIDE_STORE).filter((f) => !found.imports.includes(f)), [], 'allow-listed lmdb imports that are gone: delete them');
+  assert.deepEqual(found.root.filter((f) => !(f in ROOT_OUTSIDE_STORE)), [], 'use store.tx(fn) (or a named query), not store.root');
+  assert.deepEqual(Object.keys(ROOT_OUTSIDE_STORE).filter((f) => !found.root.includes(f)), [], 'allow-listed store.root users that are gone: delete them');
+  // the checker itself, on made-up files
+  const fake: Record<string, string> = {
+    'src/audit/a.ts': "import type { Database } from 'lmdb';",
+    'src/audit/b.ts': "import {\n  open,\n} from 'lmdb';",
+    'src/audit/c.ts': "await deps.store.root.transaction(() => 1);",
+    'src/audit/d.ts': "const r = cp.root; // 'lmdb' in a comment",
+    'src/store/e.ts': "import { open } from 'lmdb';",
+  };
+  assert.deepEqual(lmdbUsers(Object.keys(fake), (f) => fake[f]!), { imports: ['src/audit/a.ts', 'src/audit/b.ts'], root: ['src/audit/c.ts'] });
+});
+
 test('layout_the_checker_reads_type_only_imports_and_finds_cycles_and_forbidden_edges', () => {
   // on made-up files, so that the checks above can be trusted to fail when they should
   const text = [

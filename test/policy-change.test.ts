@@ -106,7 +106,7 @@ describe('a policy change that makes calls due earlier needs a second person', (
     const done = await applyGraceElapsed(w.site, Date.now() + 15 * DAY);
     assert.equal(done.length, 1);
     assert.equal(keepOf(), 'P2D', 'in force after the grace period');
-    assert.equal((store.recordings.get(id) as RecordingRow).retention!.policy, 'support');
+    assert.equal(store.recordings.get(id)!.retention!.policy, 'support');
     const approved = log.about('target', 'policy:support', 5).find((e) => e.action === 'approval.approved')!;
     assert.equal(approved.detail.grace, true);
   });

@@ -13,7 +13,6 @@ import { fsck } from '../src/site/fsck.ts';
 import { createIngest } from '../src/ingest/pipeline.ts';
 import { ingestGates } from '../src/site/wire.ts';
 import { listQuarantine, openQuarantined, quarantineDir } from '../src/ingest/quarantine.ts';
-import { getRecording } from '../src/store/index.ts';
 import { pendingApprovals } from '../src/approvals/index.ts';
 
 // Quarantine recovery (issue 9 item 13): a call kept in quarantine must be able to get
@@ -45,7 +44,7 @@ test('redelivered_bytes_of_a_quarantined_call_with_a_corrected_sidecar_are_archi
     writeFileSync(sidecarOf(again), JSON.stringify({ direction: 'inbound', queue: 'support' }));
     const o = await s.ingest.ingestFile(source(again, sidecarOf(again)));
     assert.equal(o.status, 'archived', JSON.stringify(o));
-    const row = getRecording(s.site.store, (o as { id: string }).id)!;
+    const row = s.site.store.recordings.get((o as { id: string }).id)!;
     assert.equal(row.direction, 'in', 'the corrected sidecar was used');
     assert.equal(row.queue, 'support');
     assert.deepEqual(listQuarantine(s.site.store), [], 'the quarantine entry is gone: the call is archived');
@@ -133,7 +132,7 @@ describe('quarantine in the console and the CLI', () => {
     assert.equal(e.actor, 'user:ada');
     assert.equal(e.detail.outcome, 'archived');
     assert.equal(e.detail.sidecar, 'corrected');
-    const row = getRecording(w.site.store, String(e.detail.recording).replace('recording:', ''))!;
+    const row = w.site.store.recordings.get(String(e.detail.recording).replace('recording:', ''))!;
     assert.equal(row.direction, 'out');
     assert.equal(row.queue, 'sales');
     // a corrected sidecar that is still wrong: the entry stays, with the new reason

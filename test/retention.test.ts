@@ -11,7 +11,7 @@ import type { PurgedRow, PurgeRunRow } from '../src/store/index.ts';
 import { clockProblem, confirmClock, clockHold } from '../src/retention/clock-guard.ts';
 import { createPurgeScheduler, purgeWithGuards } from '../src/retention/run.ts';
 import { addDuration, parseDuration } from '../src/policy/index.ts';
-import { dropRecording, putRecording, type RecordingRow } from '../src/store/index.ts';
+import type { RecordingRow } from '../src/store/index.ts';
 import { newId } from '../src/core/ids.ts';
 import { fsck } from '../src/site/fsck.ts';
 import { configFile, envFor, TRESOR } from './helpers/site.ts';
@@ -49,7 +49,7 @@ describe('retention and purge', () => {
   });
   after(() => w?.close());
 
-  const row = (id: string) => w.site.store.recordings.get(id) as RecordingRow;
+  const row = (id: string) => w.site.store.recordings.get(id)!;
 
   it('decides each call\'s expiry at ingest: the longest matching policy wins, no policy means no expiry', () => {
     assert.equal(row(ids.oldSupport!).retention!.policy, 'support');
@@ -158,16 +158,16 @@ describe('a purge killed with SIGKILL', () => {
     const { store, log, keys } = w.site;
     await savePolicy(store, log, 'user:admin', 'short', { name: 'short', match: {}, keep: 'P1D', lock: false });
     const tplId = await w.ingestCall(freepbxName(10, 7), { seconds: 3 });
-    const tpl = store.recordings.get(tplId) as RecordingRow;
-    const wrapped = store.keys.get(tplId);
+    const tpl = store.recordings.get(tplId)!;
+    const wrapped = store.keys.get(tplId)!;
     // 6000 more due rows sharing the real call's (encrypted) audio: enough batches to kill mid-run
     const N = 6000;
     for (let i = 0; i < N; i += 1000) {
-      await store.root.transaction(() => {
+      await store.tx(() => {
         for (let j = i; j < i + 1000; j++) {
           const start = tpl.start - j * 1000;
           const id = newId(start);
-          putRecording(store, { ...tpl, id, start, sourceSha256: `${j}`.padStart(64, '0'), tokens: [{ kind: 'phone', token: keys.token('phone', `+49301${j}`) }], retention: { policy: 'short', expiresAt: start + DAY } });
+          store.recordings.put({ ...tpl, id, start, sourceSha256: `${j}`.padStart(64, '0'), tokens: [{ kind: 'phone', token: keys.token('phone', `+49301${j}`) }], retention: { policy: 'short', expiresAt: start + DAY } });
           store.keys.put(id, wrapped);
         }
       });
@@ -196,18 +196,17 @@ describe('a purge killed with SIGKILL', () => {
     try {
       let whole = 0;
       let gone = 0;
-      for (const { key, value } of site.store.byStart.getRange()) void key, void value;
-      const rows = [...site.store.recordings.getRange()].map((e) => e.value as RecordingRow);
+      const rows = [...site.store.recordings.rows()];
       for (const r of rows) {
         assert.ok(site.store.keys.get(r.id), `row ${r.id} has its key`);
-        assert.ok(site.store.byStart.get([r.start, r.id]), `row ${r.id} is in the time index`);
+        assert.ok(site.store.recordings.inTimeIndex(r.start, r.id), `row ${r.id} is in the time index`);
         whole++;
       }
       for (const value of site.store.purged.all()) {
         const key = value.id;
         assert.equal(site.store.keys.get(key), undefined, 'a purged recording has no key');
         assert.equal(site.store.recordings.get(key), undefined);
-        assert.equal(site.store.byStart.get([value.start, key]), undefined);
+        assert.equal(site.store.recordings.inTimeIndex(value.start, key), false);
         goneIds.push(key);
         gone++;
       }
@@ -225,7 +224,7 @@ describe('a purge killed with SIGKILL', () => {
     assert.equal(code, 0, out);
     const site2 = openSite(cfg);
     try {
-      assert.equal(site2.store.recordings.getCount(), 0);
+      assert.equal(site2.store.recordings.count(), 0);
       assert.equal(site2.store.purged.count(), total);
       const runs = site2.store.purgeRuns.all();
       assert.deepEqual(runs.map((r) => r.state).sort(), ['done', 'interrupted']);
@@ -247,7 +246,6 @@ describe('a purge killed with SIGKILL', () => {
 });
 
 void evaluate;
-void dropRecording;
 
 describe('a purge racing a play and a hold', () => {
   it('lets a play that began finish, refuses one that starts after, and never purges a call held meanwhile', async () => {

@@ -4,7 +4,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execFile, spawnSync } from 'node:child_process';
+import { open } from 'lmdb';
 import { openIndex } from '../src/store/index.ts';
+import { LMDB_OPTIONS } from '../src/store/handles.ts';
+import { recordingRow } from './helpers/rows.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -19,10 +22,19 @@ function store() {
   return openIndex(mkdtempSync(join(tmpdir(), 'tresor-tx-')));
 }
 
+/** lmdb-js itself, opened as the store opens it, with two named databases: its semantics, not ours. */
+function rawLmdb() {
+  const root = open({ path: mkdtempSync(join(tmpdir(), 'tresor-tx-raw-')), ...LMDB_OPTIONS });
+  return { root, recordings: root.openDB<any, string>({ name: 'recordings' }), tokens: root.openDB<any, any[]>({ name: 'tokens' }), close: () => root.close() };
+}
+
+/** A row that `recordings.put` starts writing and then fails on: its token key is too long for LMDB. */
+const failsHalfway = (id: string) => recordingRow(id, { sourceSha256: 'sha', tokens: [{ kind: 'phone', token: tooLong }] });
+
 test('lmdb_async_transaction_commits_the_writes_made_before_its_callback_threw', async () => {
   // Not what we want, but what lmdb-js does: this is why nothing may use it for a
   // multi-write commit. Should a future lmdb-js roll back, this test says so.
-  const s = store();
+  const s = rawLmdb();
   await assert.rejects(s.root.transaction(() => {
     s.recordings.put('a', 1);
     s.tokens.put(['queue', tooLong], true);
@@ -32,7 +44,7 @@ test('lmdb_async_transaction_commits_the_writes_made_before_its_callback_threw',
 });
 
 test('lmdb_transactionSync_and_childTransaction_roll_back_on_throw', async () => {
-  const s = store();
+  const s = rawLmdb();
   assert.throws(() => s.root.transactionSync(() => {
     s.recordings.put('sync', 1);
     throw new Error('boom');
@@ -49,12 +61,11 @@ test('lmdb_transactionSync_and_childTransaction_roll_back_on_throw', async () =>
 test('store_tx_is_all_or_nothing_when_the_callback_throws_after_writing', async () => {
   const s = store();
   await assert.rejects(s.tx(() => {
-    s.recordings.put('r', { id: 'r' });
-    s.bySha.put('sha', 'r');
-    s.tokens.put(['queue', tooLong, 1, 'r'], true);
+    // writes the row, its time and sha entries, then throws on the token (issue 9's commit)
+    s.recordings.put(failsHalfway('r'));
   }), /Key size/);
   assert.equal(s.recordings.get('r'), undefined);
-  assert.equal(s.bySha.get('sha'), undefined);
+  assert.equal(s.recordings.idForSha('sha'), undefined);
   await s.close();
 });
 
@@ -62,13 +73,13 @@ test('store_tx_commits_durably_and_returns_the_callback_value', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tresor-tx-'));
   const s = openIndex(dir);
   const v = await s.tx(() => {
-    s.recordings.put('r', 1);
-    return s.recordings.get('r') === 1 ? 'seen inside' : 'not seen';
+    s.recordings.put(recordingRow('r'));
+    return s.recordings.get('r')?.id === 'r' ? 'seen inside' : 'not seen';
   });
   assert.equal(v, 'seen inside', 'a tx reads its own writes');
   await s.close();
   const again = openIndex(dir);
-  assert.equal(again.recordings.get('r'), 1, 'committed to disk');
+  assert.equal(again.recordings.get('r')?.id, 'r', 'committed to disk');
   await again.close();
 });
 
@@ -77,30 +88,30 @@ test('store_tx_failing_aborts_only_itself_when_lmdb_batches_it_with_others', asy
   // callback must not take the others' writes with it, nor keep its own
   const s = store();
   const results = await Promise.allSettled([
-    s.tx(() => s.recordings.put('before', 1)),
+    s.tx(() => s.recordings.put(recordingRow('before'))),
     s.tx(() => {
-      s.recordings.put('bad', 1);
+      s.recordings.put(recordingRow('bad'));
       throw new Error('boom');
     }),
-    s.tx(() => s.recordings.put('after', 1)),
+    s.tx(() => s.recordings.put(recordingRow('after'))),
   ]);
   assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
-  assert.equal(s.recordings.get('before'), 1);
+  assert.equal(s.recordings.get('before')?.id, 'before');
   assert.equal(s.recordings.get('bad'), undefined);
-  assert.equal(s.recordings.get('after'), 1);
+  assert.equal(s.recordings.get('after')?.id, 'after');
   await s.close();
 });
 
 test('store_tx_nested_in_a_write_transaction_rolls_back_only_the_inner_part', async () => {
   const s = store();
-  s.root.transactionSync(() => {
-    s.recordings.put('outer', 1);
+  s.txSync(() => {
+    s.recordings.put(recordingRow('outer'));
     void s.tx(() => {
-      s.recordings.put('inner', 1);
+      s.recordings.put(recordingRow('inner'));
       throw new Error('boom');
     }).catch(() => undefined);
   });
-  assert.equal(s.recordings.get('outer'), 1);
+  assert.equal(s.recordings.get('outer')?.id, 'outer');
   assert.equal(s.recordings.get('inner'), undefined);
   await s.close();
 });

@@ -165,14 +165,14 @@ describe('dashboard', () => {
     assert.ok(!JSON.stringify(e).includes(PHONE));
     assert.deepEqual(readdirSync(join(w.config.dataDir, 'tmp')), [], 'temporary copy removed');
     // the same bytes dropped again are still recognised as the quarantined file
-    assert.equal(w.site.store.bySha.get(`q:${row.sourceSha256}`), qid);
+    assert.equal(w.site.store.quarantine.idForSha(row.sourceSha256), qid);
     const page = await (await b.get('/?done=retry-quarantined')).text();
     assert.match(page, /Retry failed/);
   });
 
   test('retry of a file that timed out under load archives it and removes the entry', async () => {
     const qid = await quarantineTimedOut(w, 3);
-    const recordings = w.site.store.recordings.getCount();
+    const recordings = w.site.store.recordings.count();
     const b = browser(w);
     await b.login('bob');
     const r = await b.post(`/quarantine/${qid}/retry`);
@@ -181,7 +181,7 @@ describe('dashboard', () => {
     assert.equal(w.site.store.quarantine.get(qid), undefined);
     assert.equal(w.site.store.keys.get(`q:${qid}`), undefined);
     assert.ok(!existsSync(join(quarantineDir(w.config.dataDir), qid)));
-    assert.equal(w.site.store.recordings.getCount(), recordings + 1);
+    assert.equal(w.site.store.recordings.count(), recordings + 1);
     const e = logged(w, 'quarantine.retried').at(-1)!;
     assert.equal(e.detail.outcome, 'archived');
     const recId = String(e.detail.recording).replace('recording:', '');

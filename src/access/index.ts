@@ -1,10 +1,8 @@
 import { TresorError } from '../core/errors.ts';
 import type { LogWriter, RecordingView } from '../core/types.ts';
-import { open, openRange, openRangeChunks, plainLength, type Keyring, type WrappedDek } from '../crypto/index.ts';
+import { open, openRange, openRangeChunks, plainLength, type Keyring } from '../crypto/index.ts';
 import type { Archive } from '../archive/index.ts';
-import {
-  getRecording, searchRecordings, type IndexStore, type PersonalFields, type RecordingRow, type SearchFilters,
-} from '../store/index.ts';
+import type { IndexStore, PersonalFields, RecordingRow, SearchFilters } from '../store/index.ts';
 import { can, type Permission, type Principal } from '../auth/roles.ts';
 
 /**
@@ -68,7 +66,7 @@ export function createAccess(deps: AccessDeps) {
   }
 
   function dekOf(id: string): Uint8Array {
-    const w = store.keys.get(id) as WrappedDek | undefined;
+    const w = store.keys.get(id);
     if (!w) throw new TresorError('E_NOT_FOUND', `recording ${id} has no key (purged)`);
     return keys.unwrapDek(w);
   }
@@ -86,7 +84,7 @@ export function createAccess(deps: AccessDeps) {
     }
     // A row without its key (left by a half-committed ingest of old, or damage) must not
     // break every listing: it is shown without personal fields and says why (issue 9).
-    if (store.keys.get(row.id) === undefined) {
+    if (!store.keys.has(row.id)) {
       return { ...base, from: null, to: null, agent: null, callId: null, sourceName: '', consent: { state: row.consentState }, unreadable: 'no data key in the index (damaged; run tresor fsck)' };
     }
     const p = JSON.parse(open(dekOf(row.id), row.personal).toString('utf8')) as PersonalFields;
@@ -94,7 +92,7 @@ export function createAccess(deps: AccessDeps) {
   }
 
   function mustGet(id: string): RecordingRow {
-    const row = getRecording(store, id);
+    const row = store.recordings.get(id);
     if (row) return row;
     const gone = store.purged.get(id);
     if (gone) {
@@ -131,7 +129,7 @@ export function createAccess(deps: AccessDeps) {
         ...(number ? { phoneToken: keys.token('phone', number) } : {}),
         ...(agent ? { agentToken: keys.token('agent', agent.trim().toLowerCase()) } : {}),
       };
-      const page = searchRecordings(store, filters);
+      const page = store.recordings.search(filters);
       // The entry names the tokens, never the number or agent searched for.
       const { phoneToken, agentToken, before, ...plain } = filters;
       await log.append([{

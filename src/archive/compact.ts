@@ -4,12 +4,11 @@ import { join } from 'node:path';
 import { fsyncDir } from '../core/durable.ts';
 import { newId } from '../core/ids.ts';
 import { TresorError, fromSystemError } from '../core/errors.ts';
-import type { IndexStore } from '../store/index.ts';
+import type { IndexStore, SegmentRow } from '../store/index.ts';
 import { processAlive, processStartTime } from '../core/index.ts';
 import {
   RECORD_HEADER_BYTES, RECORD_MAGIC, RECORD_TRAILER_BYTES, SEGMENT_HEADER_BYTES, segmentHeader,
 } from './record.ts';
-import type { SegmentRow } from './segments.ts';
 
 /**
  * Compaction of the archive (FORMAT.md, *Compaction*): after a purge a crypto-shredded
@@ -77,16 +76,6 @@ export interface CompactReport {
   seconds: number;
 }
 
-/** A segment row as compaction extends it (extra fields; older code ignores them). */
-interface CompactSegmentRow extends SegmentRow {
-  /** a compaction (pid + start time) is copying this segment */
-  compactor?: { pid: number; pidStart: string | null };
-  /** this row is a compaction's new segment (until its commit) */
-  compactionTarget?: boolean;
-  /** the segment was compacted into that one; the file is waiting to be deleted */
-  retiredInto?: string | null;
-}
-
 interface Live {
   id: string;
   offset: number;
@@ -95,7 +84,7 @@ interface Live {
 }
 
 interface Plan {
-  row: CompactSegmentRow;
+  row: SegmentRow;
   live: Live[];
   liveBytes: number;
 }
@@ -164,16 +153,14 @@ export async function compactArchive(opts: CompactOptions): Promise<CompactRepor
  * another live compaction holds its lease.
  */
 function planCompaction(store: IndexStore, minDead: number): Plan[] {
-  const rows = new Map<string, CompactSegmentRow>();
-  for (const { key, value } of store.segments.getRange()) {
-    const row = value as CompactSegmentRow;
+  const rows = new Map<string, SegmentRow>();
+  for (const { name: key, row } of store.segments.entries()) {
     if (row.state !== 'closed' || row.retiredInto !== undefined || row.records === 0) continue;
     if (row.compactor && processAlive(row.compactor.pid, row.compactor.pidStart)) continue;
     rows.set(key, row);
   }
   const live = new Map<string, Live[]>();
-  for (const { value } of store.recordings.getRange()) {
-    const r = value as Live & { segment: string };
+  for (const r of store.recordings.rows()) {
     if (!rows.has(r.segment)) continue;
     (live.get(r.segment) ?? live.set(r.segment, []).get(r.segment)!).push({ id: r.id, offset: r.offset, length: r.length, payloadSha256: r.payloadSha256 });
   }
@@ -240,14 +227,14 @@ async function leaseSegments(run: Run, batch: Plan[], into: string | null): Prom
   return store.tx(() => {
     const ok: Plan[] = [];
     for (const p of batch) {
-      const row = store.segments.get(p.row.name) as CompactSegmentRow | undefined;
+      const row = store.segments.get(p.row.name);
       if (!row || row.state !== 'closed' || row.retiredInto !== undefined || row.committedBytes !== p.row.committedBytes) continue;
       if (row.compactor && processAlive(row.compactor.pid, row.compactor.pidStart)) continue;
       store.segments.put(p.row.name, { ...row, compactor: me });
       ok.push({ ...p, row: { ...row, compactor: me } });
     }
     if (into && ok.length) {
-      const target: CompactSegmentRow = {
+      const target: SegmentRow = {
         name: into, pid: process.pid, pidStart: me.pidStart, createdAt: Date.now(),
         committedBytes: SEGMENT_HEADER_BYTES, records: 0, state: 'open', compactionTarget: true,
       };
@@ -288,7 +275,7 @@ async function copyAndVerify(run: Run, taken: Plan[], into: string): Promise<{ m
     await store.tx(() => {
       store.segments.remove(into);
       for (const p of taken) {
-        const row = store.segments.get(p.row.name) as CompactSegmentRow | undefined;
+        const row = store.segments.get(p.row.name);
         if (row?.compactor?.pid === process.pid) store.segments.put(p.row.name, withoutLease(row));
       }
     }).catch(() => undefined);
@@ -309,7 +296,7 @@ async function copyRecords(run: Run, taken: Plan[], out: FileHandle): Promise<{ 
     try {
       for (const rec of p.live) {
         // a purge since the plan: do not copy what is already dead
-        const now = store.recordings.get(rec.id) as { segment: string; offset: number } | undefined;
+        const now = store.recordings.get(rec.id);
         if (!now || now.segment !== p.row.name || now.offset !== rec.offset) continue;
         if (buf.length < rec.length) buf = Buffer.allocUnsafe(rec.length);
         const b = buf.subarray(0, rec.length);
@@ -378,18 +365,18 @@ async function commitCompaction(
         raced++;
         continue;
       }
-      store.recordings.put(m.id, { ...row, segment: into, offset: m.newOffset });
+      store.recordings.relocate(m.id, { segment: into!, offset: m.newOffset }); // moved records mean a new segment
       ok++;
     }
     if (into) {
-      const target = store.segments.get(into) as CompactSegmentRow;
+      const target = store.segments.get(into)!;
       const { compactionTarget: _t, ...closed } = target;
       store.segments.put(into, { ...closed, committedBytes: end, records: moved.length, state: 'closed' } satisfies SegmentRow);
     }
     for (const p of taken) {
       store.segments.put(p.row.name, {
         ...withoutLease(p.row), committedBytes: SEGMENT_HEADER_BYTES, records: 0, retiredInto: into,
-      } satisfies CompactSegmentRow);
+      } satisfies SegmentRow);
     }
     log.appendSync([{
       actor, action: 'archive.compacted', target: 'archive',
@@ -415,13 +402,13 @@ async function retireSegments(run: Run, taken: Plan[]): Promise<void> {
   run.fault('unlinked');
   await store.tx(() => {
     for (const p of taken) {
-      const row = store.segments.get(p.row.name) as CompactSegmentRow | undefined;
+      const row = store.segments.get(p.row.name);
       if (row && row.retiredInto !== undefined && row.records === 0) store.segments.remove(p.row.name);
     }
   });
 }
 
-function withoutLease(row: CompactSegmentRow): CompactSegmentRow {
+function withoutLease(row: SegmentRow): SegmentRow {
   const { compactor: _c, ...rest } = row;
   return rest;
 }
@@ -441,8 +428,7 @@ function checkHeader(b: Buffer, rec: { id: string; length: number; offset: numbe
 export async function cleanupCompaction(dataDir: string, store: IndexStore): Promise<number> {
   const dir = join(dataDir, 'archive');
   const gone: string[] = [];
-  for (const { key, value } of store.segments.getRange()) {
-    const row = value as CompactSegmentRow;
+  for (const { name: key, row } of store.segments.entries()) {
     const retired = row.retiredInto !== undefined && row.records === 0;
     const deadTarget = row.compactionTarget === true && row.records === 0 && row.state === 'open' && !processAlive(row.pid, row.pidStart);
     if (!retired && !deadTarget) continue;
@@ -455,7 +441,7 @@ export async function cleanupCompaction(dataDir: string, store: IndexStore): Pro
   await fsyncDir(dir);
   await store.tx(() => {
     for (const k of gone) {
-      const row = store.segments.get(k) as CompactSegmentRow | undefined;
+      const row = store.segments.get(k);
       if (row && row.records === 0 && (row.retiredInto !== undefined || row.compactionTarget)) store.segments.remove(k);
     }
   });

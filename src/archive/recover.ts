@@ -2,7 +2,7 @@ import { statSync, truncateSync, openSync, fsyncSync, closeSync, unlinkSync } fr
 import { join } from 'node:path';
 import type { IndexStore } from '../store/index.ts';
 import { processAlive } from '../core/index.ts';
-import { listSegmentFiles, type SegmentRow } from './segments.ts';
+import { listSegmentFiles } from './segments.ts';
 import { SEGMENT_HEADER_BYTES } from './record.ts';
 
 export interface RecoveryReport {
@@ -25,8 +25,7 @@ export function recoverSegments(dataDir: string, store: IndexStore): RecoveryRep
   const dir = join(dataDir, 'archive');
   const report: RecoveryReport = { truncated: [], damaged: [], unknownFiles: [], closed: 0 };
   const known = new Set<string>();
-  for (const { key, value } of store.segments.getRange()) {
-    const row = value as SegmentRow;
+  for (const { name: key, row } of store.segments.entries()) {
     known.add(key);
     if (row.state === 'open' && processAlive(row.pid, row.pidStart)) continue;
     const path = join(dir, row.name);
@@ -38,7 +37,7 @@ export function recoverSegments(dataDir: string, store: IndexStore): RecoveryRep
     }
     if (size < 0 && row.records === 0) {
       // created in the index, crashed before the file existed (or with only its header)
-      store.segments.removeSync(key);
+      store.txSync(() => store.segments.remove(key));
       continue;
     }
     if (size > row.committedBytes) {
@@ -55,11 +54,11 @@ export function recoverSegments(dataDir: string, store: IndexStore): RecoveryRep
     const finalSize = Math.min(size, row.committedBytes);
     if (row.records === 0 && finalSize <= SEGMENT_HEADER_BYTES && finalSize >= 0) {
       unlinkSync(path);
-      store.segments.removeSync(key);
+      store.txSync(() => store.segments.remove(key));
       continue;
     }
     if (row.state === 'open') {
-      store.segments.putSync(key, { ...row, state: 'closed' });
+      store.txSync(() => store.segments.put(key, { ...row, state: 'closed' }));
       report.closed++;
     }
   }

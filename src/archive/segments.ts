@@ -5,7 +5,7 @@ import { open as openFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { newId } from '../core/ids.ts';
 import { TresorError, fromSystemError } from '../core/errors.ts';
-import type { IndexStore } from '../store/index.ts';
+import type { IndexStore, SegmentRow } from '../store/index.ts';
 import { processStartTime } from '../core/index.ts';
 import {
   SEGMENT_HEADER_BYTES, decodeRecord, encodeRecordHeader, recordLength, segmentHeader,
@@ -17,17 +17,6 @@ export interface RecordLocation {
   length: number;
   /** SHA-256 hex of the payload (the ciphertext); fsck compares it */
   payloadSha256: string;
-}
-
-export interface SegmentRow {
-  name: string;
-  pid: number;
-  pidStart: string | null;
-  createdAt: number;
-  /** bytes of the file that belong to committed records (plus the file header) */
-  committedBytes: number;
-  records: number;
-  state: 'open' | 'closed';
 }
 
 /**

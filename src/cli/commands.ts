@@ -24,7 +24,6 @@ import { installFaultPolicy, startService } from '../service.ts';
 import { parse, type Command, type Io } from './args.ts';
 import { withArchive, withWired } from './with-site.ts';
 import { ingestGates } from '../site/wire.ts';
-import { countRecordings } from '../store/index.ts';
 
 function fmtDuration(ms: number): string {
   const s = Math.round(ms / 1000);
@@ -114,7 +113,7 @@ const statusCmd: Command = async (args, { config, io }) => {
     let storedBytes = 0;
     let durationMs = 0;
     let lastIngestedAt: number | null = null;
-    for (const { value } of store.recordings.getRange()) {
+    for (const value of store.recordings.rows()) {
       storedBytes += value.length;
       durationMs += value.durationMs;
       lastIngestedAt = Math.max(lastIngestedAt ?? 0, value.ingestedAt);
@@ -127,13 +126,13 @@ const statusCmd: Command = async (args, { config, io }) => {
     const s = {
       dataDir: config.dataDir,
       inbox: config.inbox,
-      recordings: countRecordings(store),
+      recordings: store.recordings.count(),
       hoursOfAudio: +(durationMs / 3600000).toFixed(2),
       archiveBytes: storedBytes,
       lastIngestedAt: lastIngestedAt ? new Date(lastIngestedAt).toISOString() : null,
       quarantine,
       unlistedQuarantineFolders: await unlistedQuarantineFolders(config.dataDir, store),
-      inflight: store.inflight.getCount(),
+      inflight: store.inflight.count(),
       diskFreeBytes: Number(fs.bavail) * Number(fs.bsize),
       log: { size: site.log.size(), origin: site.meta.origin, checkpointSize: cp?.size ?? null },
       keys: site.keys.source.kind,

@@ -1,5 +1,5 @@
 export { seal, open, openRange, openRangeChunks, openStream, plainLength, sealedLength, sealStream, DEFAULT_CHUNK } from './envelope.ts';
 export {
   openKeyring, keySource, SEALED_PREFIX, rotateKek, credentialsRotationHelp, ROTATE_FAULT_POINTS,
-  type Keyring, type KeySource, type WrappedDek, type KekRotationHost, type KekRotationReport, type RotateFaultPoint,
+  type Keyring, type KeySource, type KekRotationHost, type KekRotationReport, type RotateFaultPoint,
 } from './keyring.ts';

@@ -4,7 +4,7 @@ import { mkdirDurableSync, writeFileDurableSync } from '../core/durable.ts';
 import { join } from 'node:path';
 import nacl from 'tweetnacl';
 import { TresorError } from '../core/errors.ts';
-import type { KekRotationState } from '../store/index.ts';
+import type { KekRotationState, WrappedDek } from '../store/index.ts';
 
 /**
  * The keys of a site, and the only code that reads them from disk (DESIGN §4):
@@ -53,11 +53,7 @@ export interface Keyring {
 /** How sealSecret's output starts (version 1: secretbox under a key derived per context). */
 export const SEALED_PREFIX = 's1.';
 
-export interface WrappedDek {
-  epoch: number;
-  nonce: Uint8Array;
-  box: Uint8Array;
-}
+// WrappedDek is the row of the store's `keys` table (src/store/keys.ts)
 
 const NAMES = ['kek', 'log-signing', 'index-secret'] as const;
 type KeyName = (typeof NAMES)[number];

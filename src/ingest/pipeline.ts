@@ -7,16 +7,16 @@ import { unlinkDurable, moveDurable } from '../core/durable.ts';
 import type { CallMetadata, LogWriter } from '../core/types.ts';
 import type { Config } from '../config/index.ts';
 import { combine, type GateVerdict, type IngestGate } from '../policy/index.ts';
-import { seal, sealedLength, sealStream, type Keyring, type WrappedDek } from '../crypto/index.ts';
-import { checkRecordingKeys, putRecording, type IndexStore, type PersonalFields, type RecordingRow, type TokenRef } from '../store/index.ts';
+import { seal, sealedLength, sealStream, type Keyring } from '../crypto/index.ts';
+import { checkRecordingKeys, type IndexStore, type InflightRow, type PersonalFields, type QuarantineRow, type RecordingRow, type TokenRef, type WrappedDek } from '../store/index.ts';
 import type { Archive, RecordLocation } from '../archive/index.ts';
-import { processAlive, processStartTime } from '../core/index.ts';
+import { processStartTime } from '../core/index.ts';
 import { estimateStoredBytes, HEAD_BYTES, inspectInput, sniffInput, SNIFF_BYTES, type Media } from '../media/index.ts';
 import { parseSidecar } from './sidecar.ts';
 import { buildMetadata, describeCall } from './metadata.ts';
 import {
   dropQuarantinedInTx, quarantine, quarantinedBySha, quarantinedSidecar, removeQuarantineFolder, updateQuarantined,
-  type QuarantineInput, type QuarantineRow,
+  type QuarantineInput,
 } from './quarantine.ts';
 import { hashSource, openSource, readSidecar, type OpenSource } from './source.ts';
 import { classify } from './classify.ts';
@@ -36,20 +36,6 @@ export interface IngestDeps {
   gates: readonly IngestGate[];
   /** who the log names for this ingest: system:ingest, or cli:<user> */
   actor?: string;
-}
-
-interface InflightRow {
-  pid: number;
-  pidStart: string | null;
-  startedAt: number;
-  state: 'working' | 'committed' | 'kept';
-  sha256?: string;
-  id?: string;
-  attempts: number;
-  size?: number;
-  mtimeMs?: number;
-  /** these bytes timed out in ffmpeg once: a second time-out is not retried (issue 16) */
-  timedOutSha?: string;
 }
 
 /** Which quarantine entry these bytes belong to, and how they came back to it. */
@@ -110,18 +96,7 @@ export function createIngest(deps: IngestDeps) {
 
   /** Claims a source path across processes, so the service and a CLI never both take it. */
   function claim(path: string, size: number, mtimeMs: number): Promise<InflightRow | 'busy' | 'kept'> {
-    return store.tx(() => {
-      const row = store.inflight.get(sourceKey(path)) as InflightRow | undefined;
-      if (row?.state === 'kept' && row.size === size && row.mtimeMs === mtimeMs) return 'kept' as const;
-      if (row && row.state === 'working' && row.pid !== process.pid && processAlive(row.pid, row.pidStart)) return 'busy' as const;
-      const next: InflightRow = {
-        pid: process.pid, pidStart, startedAt: Date.now(), state: row?.state === 'committed' ? 'committed' : 'working',
-        sha256: row?.sha256, id: row?.id, attempts: row?.state === 'kept' ? 0 : row?.attempts ?? 0, size, mtimeMs,
-        ...(row?.timedOutSha ? { timedOutSha: row.timedOutSha } : {}),
-      };
-      store.inflight.put(sourceKey(path), next);
-      return next;
-    });
+    return store.tx(() => store.inflight.claim(sourceKey(path), { pid: process.pid, pidStart, size, mtimeMs, now: Date.now() }));
   }
 
   async function dispose(src: SourceFile, sha256: string, size: number, mtimeMs: number): Promise<void> {
@@ -165,8 +140,8 @@ export function createIngest(deps: IngestDeps) {
 
   /** The recording these bytes are, if it is really stored: a row and its key (not a stale mapping). */
   function archivedBySha(sha256: string): string | undefined {
-    const id = store.bySha.get(sha256) as string | undefined;
-    return id !== undefined && store.recordings.get(id) !== undefined && store.keys.get(id) !== undefined ? id : undefined;
+    const id = store.recordings.idForSha(sha256);
+    return id !== undefined && store.recordings.has(id) && store.keys.has(id) ? id : undefined;
   }
 
   async function deferred(src: SourceFile, err: TresorError, sha256: string | null, attempts: number): Promise<IngestOutcome> {
@@ -258,7 +233,7 @@ export function createIngest(deps: IngestDeps) {
     sidecar: Buffer | null, sidecarName: string | null, err: TresorError,
   ): Promise<IngestOutcome> {
     const attempts = claimed.attempts + 1;
-    const entry = join ? (store.quarantine.get(join.id) as QuarantineRow | undefined) : undefined;
+    const entry = join ? store.quarantine.get(join.id) : undefined;
     // The same bytes timing out twice is the file, not the load (a 1 Hz header held a
     // worker for 3 × 30 min, issue 16): keep it in quarantine, where a person can retry.
     const timedOutTwice = err.code === 'E_FFMPEG_TIMEOUT' && (claimed.timedOutSha === sha256 || entry?.code === 'E_FFMPEG_TIMEOUT');
@@ -349,7 +324,7 @@ export function createIngest(deps: IngestDeps) {
     gates.record();
     row.retention = gates.retention;
     if (gates.marks.length) row.marks = gates.marks;
-    putRecording(store, row);
+    store.recordings.put(row);
     store.keys.put(id, wrapped);
     store.inflight.put(sourceKey(c.src.path), { ...c.claimed, state: 'committed', sha256, id } satisfies InflightRow);
     if (join && dropQuarantinedInTx(store, join.id)) {
@@ -416,7 +391,7 @@ export function createIngest(deps: IngestDeps) {
     const storedFormat = original ? `original:${fmt.label}` : config.ingest.storeFormat;
     const row = recordingRow(id, dek, src, meta, tokensOf(meta), result, { sha256, bytes: source.size }, storedBytes, storedFormat);
     checkRecordingKeys(row); // everything the commit writes is checked before its first write
-    const entry = join ? (store.quarantine.get(join.id) as QuarantineRow | undefined) : undefined;
+    const entry = join ? store.quarantine.get(join.id) : undefined;
     let lostTo: string | undefined;
     const loc = await archive.append(id, {
       length: payloadLength,

@@ -6,9 +6,9 @@ import { newId } from '../core/ids.ts';
 import { mkdirDurable, writeFileDurable } from '../core/durable.ts';
 import type { TresorError } from '../core/errors.ts';
 import { TresorError as TE } from '../core/errors.ts';
-import type { Direction, LogWriter } from '../core/types.ts';
-import { open, openStream, seal, sealedLength, sealStream, type Keyring, type WrappedDek } from '../crypto/index.ts';
-import type { IndexStore } from '../store/index.ts';
+import type { LogWriter } from '../core/types.ts';
+import { open, openStream, seal, sealedLength, sealStream, type Keyring } from '../crypto/index.ts';
+import type { IndexStore, QuarantineRow, QuarantinedCall } from '../store/index.ts';
 import type { IngestOptions, IngestOutcome, SourceFile } from './types.ts';
 import type { OpenSource } from './source.ts';
 
@@ -26,34 +26,6 @@ import type { OpenSource } from './source.ts';
  * (a corrected redelivery) join the entry and are retried with their new sidecar, never
  * deleted as a "duplicate" (issue 9).
  */
-export interface QuarantineRow {
-  id: string;
-  code: string;
-  message: string;
-  sourceSha256: string;
-  sourceBytes: number;
-  hasSidecar: boolean;
-  quarantinedAt: number;
-  attempts: number;
-  /** which call this is, as far as its name (and a readable sidecar) say: no personal data */
-  call?: QuarantinedCall;
-  /** the sidecar file used last; absent: 'sidecar.tsq' when hasSidecar */
-  sidecarFile?: string;
-  lastAttemptAt?: number;
-  /** sealed JSON QuarantinePersonal */
-  personal: Uint8Array;
-}
-
-/** What an admin may see of a quarantined call (DESIGN §6: no personal data). */
-export interface QuarantinedCall {
-  /** epoch ms; null when neither name nor sidecar says */
-  start: number | null;
-  startFromMtime: boolean;
-  direction: Direction;
-  queue: string | null;
-  nameFormat: string;
-}
-
 /** Sealed with the entry's key: shown only to roles that see personal data, after a log entry. */
 export interface QuarantinePersonal {
   sourceName: string;
@@ -151,11 +123,9 @@ export async function quarantine(
     await writeFileDurable(join(dir, 'reason.json'), reasonJson(row));
     const wrapped = deps.keys.wrapDek(dek);
     await deps.store.tx(() => {
-      const other = size > 0 ? (deps.store.bySha.get(`q:${input.sha256}`) as string | undefined) : undefined;
-      if (other && deps.store.quarantine.get(other)) throw RACED;
-      deps.store.quarantine.put(id, row);
+      if (size > 0 && deps.store.quarantine.idForSha(input.sha256)) throw RACED;
+      deps.store.quarantine.add(row);
       deps.store.keys.put(`q:${id}`, wrapped);
-      if (size > 0) deps.store.bySha.put(`q:${input.sha256}`, id);
       deps.log.appendSync([{
         actor: deps.actor, action: 'recording.quarantined', target: `quarantine:${id}`,
         detail: { code: row.code, sourceSha256: row.sourceSha256, sourceBytes: row.sourceBytes, attempts },
@@ -164,7 +134,7 @@ export async function quarantine(
     return { row };
   } catch (e) {
     await rm(dir, { recursive: true, force: true }).catch(() => undefined);
-    if (e === RACED) return { existing: deps.store.bySha.get(`q:${input.sha256}`) as string };
+    if (e === RACED) return { existing: deps.store.quarantine.idForSha(input.sha256)! };
     throw e;
   }
 }
@@ -180,8 +150,8 @@ export async function updateQuarantined(
   u: { err: TresorError; sidecar: Buffer | null; sidecarName: string | null; via: 'retry' | 'join'; call?: QuarantinedCall },
 ): Promise<QuarantineRow> {
   const { store } = deps;
-  const row = store.quarantine.get(id) as QuarantineRow | undefined;
-  const wrapped = store.keys.get(`q:${id}`) as WrappedDek | undefined;
+  const row = store.quarantine.get(id);
+  const wrapped = store.keys.get(`q:${id}`);
   if (!row || !wrapped) throw new TE('E_NOT_FOUND', `no quarantined file ${id}`);
   const dek = deps.keys.unwrapDek(wrapped);
   const dir = entryDir(deps.dataDir, id);
@@ -201,8 +171,8 @@ export async function updateQuarantined(
     hasSidecar: sidecarFile !== null, ...(sidecarFile ? { sidecarFile } : {}), ...(u.call ? { call: u.call } : {}),
   };
   await store.tx(() => {
-    if (!store.quarantine.get(id)) throw new TE('E_NOT_FOUND', `no quarantined file ${id}`);
-    store.quarantine.put(id, updated);
+    if (!store.quarantine.has(id)) throw new TE('E_NOT_FOUND', `no quarantined file ${id}`);
+    store.quarantine.update(updated);
     deps.log.appendSync([{
       actor: deps.actor, action: u.via === 'retry' ? 'quarantine.retried' : 'quarantine.joined', target: `quarantine:${id}`,
       detail: { outcome: 'quarantined', code: updated.code, attempts: updated.attempts, sidecar: sidecarChange },
@@ -220,11 +190,8 @@ export async function updateQuarantined(
  * unlisted folder.
  */
 export function dropQuarantinedInTx(store: IndexStore, id: string): QuarantineRow | undefined {
-  const r = store.quarantine.get(id) as QuarantineRow | undefined;
-  if (!r) return undefined;
-  store.quarantine.remove(id);
-  store.keys.remove(`q:${id}`);
-  if (store.bySha.get(`q:${r.sourceSha256}`) === id) store.bySha.remove(`q:${r.sourceSha256}`);
+  const r = store.quarantine.drop(id);
+  if (r) store.keys.remove(`q:${id}`);
   return r;
 }
 
@@ -233,19 +200,18 @@ export async function removeQuarantineFolder(dataDir: string, id: string): Promi
 }
 
 export function listQuarantine(store: IndexStore): QuarantineRow[] {
-  return [...store.quarantine.getRange()].map((e) => e.value as QuarantineRow);
+  return store.quarantine.all();
 }
 
 export function quarantinedBySha(store: IndexStore, sha256: string): string | undefined {
-  const id = store.bySha.get(`q:${sha256}`) as string | undefined;
-  return id && store.quarantine.get(id) ? id : undefined;
+  return store.quarantine.idForSha(sha256);
 }
 
 type OpenDeps = Pick<QuarantineDeps, 'dataDir' | 'store' | 'keys'>;
 
 function entryKey(deps: OpenDeps, id: string): { row: QuarantineRow; dek: Uint8Array } {
-  const row = deps.store.quarantine.get(id) as QuarantineRow | undefined;
-  const wrapped = deps.store.keys.get(`q:${id}`) as WrappedDek | undefined;
+  const row = deps.store.quarantine.get(id);
+  const wrapped = deps.store.keys.get(`q:${id}`);
   if (!row || !wrapped) throw new TE('E_NOT_FOUND', `no quarantined file ${id}`);
   return { row, dek: deps.keys.unwrapDek(wrapped) };
 }
@@ -294,7 +260,7 @@ export async function unlistedQuarantineFolders(dataDir: string, store: IndexSto
   } catch {
     return [];
   }
-  return names.filter((n) => store.quarantine.get(n) === undefined);
+  return names.filter((n) => !store.quarantine.has(n));
 }
 
 // ---- retry and discard (console and CLI actions) -------------------------------------
@@ -363,7 +329,7 @@ export async function discardQuarantined(
   id: string,
   detail: Record<string, unknown> = {},
 ): Promise<QuarantineRow> {
-  const row = deps.store.quarantine.get(id) as QuarantineRow | undefined;
+  const row = deps.store.quarantine.get(id);
   const r = await discardQuarantinedMany(deps, [id], detail);
   if (!row || r.discarded.length === 0) throw new TE('E_NOT_FOUND', `no quarantined file ${id}`);
   return row;

@@ -16,9 +16,8 @@ const WEEK = 7 * 24 * 3600 * 1000;
 export function recoverInflight(store: IndexStore, now = Date.now()): { dropped: number; pending: number } {
   let dropped = 0;
   let pending = 0;
-  store.root.transactionSync(() => {
-    for (const { key, value } of store.inflight.getRange()) {
-      const row = value as { pid: number; pidStart: string | null; state: string; startedAt: number; attempts?: number };
+  store.txSync(() => {
+    for (const { key, row } of store.inflight.entries()) {
       if (row.state === 'kept') continue;
       if (row.pid && processAlive(row.pid, row.pidStart)) continue;
       const waiting = row.state === 'working' && row.pid === 0 && (row.attempts ?? 0) > 0;

@@ -58,7 +58,7 @@ export function clockProblem(store: IndexStore, now: number, maxJumpMs: number, 
   if (drift < -maxJumpMs && o.use === 'ingest') return `the wall clock went ${hours(-drift)} h back against the process's monotonic clock since it started`;
   const trusted = trustedTime(store);
   if (trusted === null) {
-    return store.recordings.getCount() > 0 ? 'no trusted time is recorded for this archive yet (it predates the clock check); confirm the clock once' : null;
+    return store.recordings.count() > 0 ? 'no trusted time is recorded for this archive yet (it predates the clock check); confirm the clock once' : null;
   }
   if (now - trusted > maxJumpMs) {
     return `the clock reads ${iso(now)}, ${hours(now - trusted)} h after the last time it was trusted (${iso(trusted)}); it may have jumped`;
@@ -127,6 +127,6 @@ export async function confirmClock(store: IndexStore, log: LogWriter, by: string
 /** Calls ingested while the clock was suspect, still without an expiry. */
 export function countAwaitingClock(store: IndexStore): number {
   let n = 0;
-  for (const { value } of store.recordings.getRange()) if ((value as RecordingRow).retention?.awaitingClock) n++;
+  for (const row of store.recordings.rows()) if (row.retention?.awaitingClock) n++;
   return n;
 }

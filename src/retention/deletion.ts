@@ -60,7 +60,7 @@ export function heldAmong(store: IndexStore, ids: string[]): { id: string; hold:
   const holds = activeHolds(store);
   const out: { id: string; hold: string }[] = [];
   for (const id of ids) {
-    const row = store.recordings.get(id) as RecordingRow | undefined;
+    const row = store.recordings.get(id);
     const hold = row ? heldBy(store, row, holds) : null;
     if (hold) out.push({ id, hold });
   }
@@ -126,7 +126,7 @@ export function describeDeletion(store: IndexStore, row: ApprovalRow, viewer: Ap
   const gone: string[] = [];
   let total = 0;
   for (const id of ids) {
-    const r = store.recordings.get(id) as RecordingRow | undefined;
+    const r = store.recordings.get(id);
     if (!r) {
       gone.push(id);
       continue;
@@ -159,8 +159,8 @@ export function describeHoldRelease(store: IndexStore, row: ApprovalRow, viewer:
   const others = activeHolds(store).filter((x) => x.id !== holdId);
   const rows: PreviewCall[] = [];
   let total = 0;
-  for (const key of store.byExpiry.getKeys({ end: [now, '\uffff'] })) {
-    const r = store.recordings.get(key[1] as string) as RecordingRow | undefined;
+  for (const id of store.recordings.expiringBefore(now)) {
+    const r = store.recordings.get(id);
     if (!r || heldBy(store, r, [h]) === null || heldBy(store, r, others) !== null) continue;
     total++;
     if (rows.length < PREVIEW_ROWS) rows.push({ ...previewCall(r, viewer), expiresBefore: r.retention?.expiresAt ?? null });

@@ -47,8 +47,7 @@ function withChange(policies: readonly Policy[], name: string, next: Policy | nu
 export function policyImpact(store: IndexStore, name: string, next: Policy | null, now = Date.now()): PolicyImpact {
   const changed = withChange(listPolicies(store), name, next);
   const earlier: EarlierCall[] = [];
-  for (const { value } of store.recordings.getRange()) {
-    const row = value as RecordingRow;
+  for (const row of store.recordings.rows()) {
     if (row.retention?.awaitingClock) continue;
     const before = row.retention?.expiresAt ?? null;
     const after = evaluate(changed, row).expiresAt;
@@ -139,22 +138,20 @@ export async function reevaluateAll(store: IndexStore, batch = 5000): Promise<{ 
   let after: string | undefined;
   for (;;) {
     const ids: string[] = [];
-    for (const k of store.recordings.getKeys({ start: after, limit: batch + (after ? 1 : 0) })) {
+    for (const k of store.recordings.ids({ fromId: after, limit: batch + (after ? 1 : 0) })) {
       if (k === after) continue;
-      ids.push(k as string);
+      ids.push(k);
     }
     if (!ids.length) break;
     await store.tx(() => {
       for (const id of ids) {
-        const row = store.recordings.get(id) as RecordingRow | undefined;
+        const row = store.recordings.get(id);
         if (!row) continue;
         if (row.retention?.awaitingClock && clockHold(store)) continue;
         const r = evaluate(policies, row);
         reevaluated++;
         if (row.retention?.policy === r.policy && row.retention?.expiresAt === r.expiresAt && !row.retention.awaitingClock) continue;
-        if (row.retention?.expiresAt != null) store.byExpiry.remove([row.retention.expiresAt, id]);
-        if (r.expiresAt != null) store.byExpiry.put([r.expiresAt, id], true);
-        store.recordings.put(id, { ...row, retention: r });
+        store.recordings.setRetention(id, r);
         changed++;
       }
     });

@@ -99,7 +99,7 @@ export function describePolicyChange(store: IndexStore, row: ApprovalRow, viewer
   const holds = activeHolds(store);
   const held: { id: string; hold: string; caseName: string | null }[] = [];
   for (const e of impact.earlier) {
-    const r = store.recordings.get(e.id) as RecordingRow | undefined;
+    const r = store.recordings.get(e.id);
     const h = r ? heldBy(store, r, holds) : null;
     if (h) held.push({ id: e.id, hold: h, caseName: can(viewer.roles, 'holds.manage') ? (getHold(store, h)?.caseName ?? null) : null });
   }

@@ -4,7 +4,6 @@ import { TresorError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import { mkdirDurable, writeFileDurable } from '../core/durable.ts';
 import type { HoldRow, IndexStore, PurgedRow, PurgeRunRow, RecordingRow } from '../store/index.ts';
-import { dropRecording } from '../store/index.ts';
 import type { AuditLog } from '../audit/index.ts';
 import { activeHolds, heldBy } from './holds.ts';
 import { processAlive, processStartTime } from '../core/index.ts';
@@ -50,8 +49,8 @@ function itemOf(row: RecordingRow): PurgeItem {
 /** What a purge at `now` would take, and what holds keep (the dry run shows exactly this). */
 export function planPurge(store: IndexStore, now: number, holds: HoldRow[] = activeHolds(store)): PurgePlan {
   const plan: PurgePlan = { now, due: [], held: [] };
-  for (const key of store.byExpiry.getKeys({ end: [now, '\uffff'] })) {
-    const row = store.recordings.get(key[1] as string) as RecordingRow | undefined;
+  for (const id of store.recordings.expiringBefore(now)) {
+    const row = store.recordings.get(id);
     if (!row || row.retention?.expiresAt == null || row.retention.expiresAt > now) continue;
     const hold = heldBy(store, row, holds);
     if (hold) plan.held.push({ ...itemOf(row), hold });
@@ -77,7 +76,7 @@ export async function shred(
       const holds = activeHolds(store);
       const entries = [];
       for (const id of batch) {
-        const row = store.recordings.get(id) as RecordingRow | undefined;
+        const row = store.recordings.get(id);
         if (!row) {
           skipped.push({ id, why: store.purged.get(id) ? 'already purged' : 'no such recording' });
           continue;
@@ -97,7 +96,7 @@ export async function shred(
           approval: o.approval ?? null, storedBytes: row.storedBytes, segment: row.segment, offset: row.offset, length: row.length,
         };
         store.keys.remove(id);
-        dropRecording(store, row);
+        store.recordings.drop(id);
         store.purged.put(p);
         purged.push(p);
         entries.push({
@@ -231,7 +230,7 @@ async function writeReport(dataDir: string, run: PurgeRunRow, rows: PurgedRow[],
 export function whyStillHere(store: IndexStore, id: string, now: number): { state: 'purged'; purged: PurgedRow } | { state: 'kept'; policy: string | null; expiresAt: number | null; hold: string | null; due: boolean; awaitingClock: boolean } {
   const p = store.purged.get(id);
   if (p) return { state: 'purged', purged: p };
-  const row = store.recordings.get(id) as RecordingRow | undefined;
+  const row = store.recordings.get(id);
   if (!row) throw new TresorError('E_NOT_FOUND', `no recording ${id}, and no record of a purge`);
   const hold = heldBy(store, row);
   const expiresAt = row.retention?.expiresAt ?? null;

@@ -1,10 +1,9 @@
-import { countRecordings } from '../store/index.ts';
 import { statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { open, type WrappedDek } from '../crypto/index.ts';
-import { listSegmentFiles, segmentMagic, SEGMENT_HEADER_BYTES, type Archive, type SegmentRow } from '../archive/index.ts';
+import { open } from '../crypto/index.ts';
+import { listSegmentFiles, segmentMagic, SEGMENT_HEADER_BYTES, type Archive } from '../archive/index.ts';
 import { processAlive } from '../core/index.ts';
-import type { RecordingRow } from '../store/index.ts';
+import type { SegmentRow } from '../store/index.ts';
 import { listQuarantine, quarantineDir, unlistedQuarantineFolders } from '../ingest/quarantine.ts';
 import type { Site } from './open.ts';
 
@@ -17,13 +16,6 @@ export interface FsckReport {
   notes: string[];
 }
 
-/** The fields compaction adds to a segment row (archive/compact.ts). */
-interface CompactionFields {
-  retiredInto?: string | null;
-  compactionTarget?: boolean;
-  compactor?: { pid: number; pidStart: string | null };
-}
-
 /**
  * Checks every record against the index and the keys, and every segment for bytes no
  * record accounts for. Collects all problems instead of stopping at the first.
@@ -33,18 +25,18 @@ export async function fsck(site: Site, archive: Archive, progress?: (done: numbe
   const problems: string[] = [];
   const notes: string[] = [];
   const spans = new Map<string, [number, number][]>();
-  const total = countRecordings(store);
+  const total = store.recordings.count();
   let n = 0;
   let bytes = 0;
-  for (const { key, value } of store.recordings.getRange()) {
-    const row = value as RecordingRow;
+  for (const row of store.recordings.rows()) {
+    const key = row.id;
     n++;
     if (n % 200 === 0) progress?.(n, total);
     (spans.get(row.segment) ?? spans.set(row.segment, []).get(row.segment)!).push([row.offset, row.length]);
     try {
       const sealed = await archive.read({ segment: row.segment, offset: row.offset, length: row.length, payloadSha256: row.payloadSha256 });
       bytes += sealed.length;
-      const w = store.keys.get(key) as WrappedDek | undefined;
+      const w = store.keys.get(key);
       if (!w) {
         problems.push(`recording ${key}: no data key in the index`);
         continue;
@@ -56,7 +48,7 @@ export async function fsck(site: Site, archive: Archive, progress?: (done: numbe
     } catch (e) {
       problems.push(`recording ${key}: ${(e as Error).message}`);
     }
-    if (store.bySha.get(row.sourceSha256) !== key) problems.push(`recording ${key}: duplicate-check entry missing`);
+    if (store.recordings.idForSha(row.sourceSha256) !== key) problems.push(`recording ${key}: duplicate-check entry missing`);
   }
   progress?.(n, total);
 
@@ -74,18 +66,17 @@ export async function fsck(site: Site, archive: Archive, progress?: (done: numbe
 
   const dir = join(config.dataDir, 'archive');
   const rows = new Map<string, SegmentRow>();
-  for (const { key, value } of store.segments.getRange()) rows.set(key, value as SegmentRow);
+  for (const { name, row } of store.segments.entries()) rows.set(name, row);
   for (const [name, row] of rows) {
-    const c = row as SegmentRow & CompactionFields;
     // A compaction killed after its commit leaves the old segments retired (no record
     // counts in them any more; the tombstones of purged records still point there), a
     // kill before it leaves a new segment that never committed. Both are finished by the
     // next start or compaction; neither holds anything the index needs.
-    if (c.retiredInto !== undefined && c.records === 0) {
-      notes.push(`segment ${name}: compacted into ${c.retiredInto ?? '(nothing: no live records)'}; the old file is removed at the next start or compaction`);
+    if (row.retiredInto !== undefined && row.records === 0) {
+      notes.push(`segment ${name}: compacted into ${row.retiredInto ?? '(nothing: no live records)'}; the old file is removed at the next start or compaction`);
       continue;
     }
-    if (c.compactionTarget && c.records === 0 && c.state === 'open' && !processAlive(c.pid, c.pidStart)) {
+    if (row.compactionTarget && row.records === 0 && row.state === 'open' && !processAlive(row.pid, row.pidStart)) {
       notes.push(`segment ${name}: the new segment of a compaction that was interrupted before its commit; removed at the next start or compaction`);
       continue;
     }

@@ -1,9 +1,9 @@
 import { TresorError } from '../core/errors.ts';
 import type { Config } from '../config/index.ts';
-import { openIndex, type IndexStore } from '../store/index.ts';
+import { openIndex, type IndexStore, type WrappedDek } from '../store/index.ts';
 import { compactIndex } from '../store/compact.ts';
 import { assertIndexExclusive } from '../store/holders.ts';
-import { openKeyring, rotateKek, type KekRotationReport, type RotateFaultPoint, type WrappedDek } from '../crypto/index.ts';
+import { openKeyring, rotateKek, type KekRotationReport, type RotateFaultPoint } from '../crypto/index.ts';
 import { createNoteSigner } from '../crypto/signing.ts';
 import { createAuditLog } from '../audit/index.ts';
 import { checkIndexFile, checkKekEpochs, knownKekEpochs, noArchive } from './open.ts';
@@ -60,10 +60,11 @@ export async function rotateKeys(config: Config, opts: {
     if (pending) say(`keys: finishing the rotation to epoch ${pending.to} that was interrupted (${pending.state})`);
     const log = createAuditLog(store, { signer: createNoteSigner(meta.origin, keys.logSigningSeed()), origin: meta.origin });
     report = await rotateKek(keys, {
+      // all-or-nothing: a batch whose rewrap throws (a DEK under an unknown epoch) keeps nothing
       transaction: (fn) => store.tx(fn),
       keys: {
-        getRange: (o) => store.keys.getRange(o.start === undefined ? {} : { start: o.start }) as Iterable<{ key: string; value: WrappedDek }>,
-        get: (id) => store.keys.get(id) as WrappedDek | undefined,
+        getRange: (o) => keyEntries(store.keys.entries(o)),
+        get: (id) => store.keys.get(id),
         put: (id, w) => store.keys.put(id, w),
       },
       getState: () => store.meta.kekRotation(),
@@ -107,4 +108,9 @@ export async function rotateKeys(config: Config, opts: {
     index = await compactIndex(config.dataDir);
   }
   return { ...report, index, seconds: +((performance.now() - t0) / 1000).toFixed(3) };
+}
+
+/** The keys table as rotateKek walks it (crypto's host shape: key and value). */
+function* keyEntries(it: Iterable<{ id: string; wrapped: WrappedDek }>): Iterable<{ key: string; value: WrappedDek }> {
+  for (const e of it) yield { key: e.id, value: e.wrapped };
 }

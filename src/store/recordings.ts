@@ -1,4 +1,4 @@
-import type { IndexStore } from './store.ts';
+import type { Handles } from './handles.ts';
 import type { ConsentState, Direction } from '../core/types.ts';
 import { TresorError } from '../core/errors.ts';
 
@@ -109,34 +109,6 @@ export function checkRecordingKeys(row: Pick<RecordingRow, 'queue'>): void {
   }
 }
 
-/** Writes a recording and its secondary entries; call inside a write transaction (store.tx). */
-export function putRecording(store: IndexStore, row: RecordingRow): void {
-  checkRecordingKeys(row);
-  store.recordings.put(row.id, row);
-  if (row.retention?.expiresAt != null) store.byExpiry.put([row.retention.expiresAt, row.id], true);
-  const facts = factsOf(row);
-  store.byStart.put([row.start, row.id], facts);
-  store.bySha.put(row.sourceSha256, row.id);
-  if (row.queue) store.tokens.put(['queue', row.queue, row.start, row.id], facts);
-  for (const t of row.tokens) store.tokens.put([t.kind, t.token, row.start, row.id], facts);
-}
-
-export function getRecording(store: IndexStore, id: string): RecordingRow | undefined {
-  return store.recordings.get(id) as RecordingRow | undefined;
-}
-
-export function recordingBySha(store: IndexStore, sha256: string): string | undefined {
-  return store.bySha.get(sha256) as string | undefined;
-}
-
-/**
- * From LMDB's own statistics (mdb_stat), O(1): lmdb-js getCount() walks every entry,
- * ~0.2 ms per 1000 rows, which the dashboard's 10-second poll cannot afford at 1M calls.
- */
-export function countRecordings(store: IndexStore): number {
-  return (store.recordings as unknown as { getStats(): { entryCount: number } }).getStats().entryCount;
-}
-
 export interface SearchPage {
   rows: RecordingRow[];
   /** continue with `before: next` for older matches; null when the range is exhausted */
@@ -149,36 +121,6 @@ export interface SearchPage {
  *  million calls) from holding the event loop; the page then says how far back it got. */
 export const SCAN_BUDGET = 10_000;
 
-/**
- * Newest first. Uses the most selective key: a token range when a number or agent is
- * given (the index leaks no numbers, so lookups are by HMAC token), else the time index.
- */
-export function searchRecordings(store: IndexStore, f: SearchFilters, budget = SCAN_BUDGET): SearchPage {
-  const limit = Math.max(1, Math.min(f.limit ?? 50, 1000));
-  const hi = f.before ? [f.before[0], f.before[1]] : [f.toMs ?? Number.MAX_SAFE_INTEGER, '\uffff'];
-  const lo = f.fromMs ?? 0;
-  const out: RecordingRow[] = [];
-  const keyed = f.phoneToken ? ['phone', f.phoneToken] : f.agentToken ? ['agent', f.agentToken] : f.queue ? ['queue', f.queue] : null;
-  const range = keyed
-    ? store.tokens.getRange({ start: [...keyed, ...hi], end: [...keyed, lo], reverse: true })
-    : store.byStart.getRange({ start: hi, end: [lo], reverse: true });
-  let scanned = 0;
-  let lastKey: [number, string] | null = null;
-  for (const { key, value } of range) {
-    const id = key[key.length - 1] as string;
-    const start = key[key.length - 2] as number;
-    if (f.before && id === f.before[1] && start === f.before[0]) continue;
-    if (scanned >= budget) return { rows: out, next: lastKey, scanned };
-    scanned++;
-    lastKey = [start, id];
-    if (Array.isArray(value) && !factsMatch(value as Facts, f)) continue;
-    const row = getRecording(store, id);
-    if (!row || !rowMatches(row, f)) continue;
-    out.push(row);
-    if (out.length >= limit) return { rows: out, next: lastKey, scanned };
-  }
-  return { rows: out, next: null, scanned };
-}
 /** Whether a row meets every filter that is set (searches and legal holds' saved searches). */
 export function rowMatches(r: RecordingRow, f: SearchFilters): boolean {
   if (f.toMs !== undefined && r.start > f.toMs) return false;
@@ -193,12 +135,152 @@ export function rowMatches(r: RecordingRow, f: SearchFilters): boolean {
   return true;
 }
 
-/** Removes a recording's row and every secondary entry (tokens, time, sha, expiry); call inside a write transaction. */
-export function dropRecording(store: IndexStore, row: RecordingRow): void {
-  store.recordings.remove(row.id);
-  store.byStart.remove([row.start, row.id]);
-  if (store.bySha.get(row.sourceSha256) === row.id) store.bySha.remove(row.sourceSha256);
-  if (row.queue) store.tokens.remove(['queue', row.queue, row.start, row.id]);
-  for (const t of row.tokens) store.tokens.remove([t.kind, t.token, row.start, row.id]);
-  if (row.retention?.expiresAt != null) store.byExpiry.remove([row.retention.expiresAt, row.id]);
+/** Where a recording's envelope lives (compaction moves it; nothing else about the row changes). */
+export type RecordingLocation = Pick<RecordingRow, 'segment' | 'offset' | 'length' | 'payloadSha256'>;
+
+/**
+ * `recordings`: recording id → RecordingRow, and the secondary indexes that belong to it,
+ * written here only (issue 10: `byExpiry` used to be written by ingest and by retention):
+ * - `tokens` [kind, token, startMs, id] → facts: phone/agent/callId/queue lookups without plaintext
+ * - `byStart` [startMs, id] → facts: time-ordered listing
+ * - `bySha` source SHA-256 hex → id: duplicate detection (keys with a `q:` prefix belong
+ *   to quarantine entries, src/store/quarantine.ts)
+ * - `byExpiry` [expiresAt ms, id] → true: what the purge takes next
+ * Writes belong inside store.tx.
+ */
+export class RecordingsTable {
+  readonly #rows: Handles['recordings'];
+  readonly #tokens: Handles['tokens'];
+  readonly #byStart: Handles['byStart'];
+  readonly #bySha: Handles['bySha'];
+  readonly #byExpiry: Handles['byExpiry'];
+  constructor(h: Handles) {
+    this.#rows = h.recordings;
+    this.#tokens = h.tokens;
+    this.#byStart = h.byStart;
+    this.#bySha = h.bySha;
+    this.#byExpiry = h.byExpiry;
+  }
+
+  get(id: string): RecordingRow | undefined {
+    return this.#rows.get(id) as RecordingRow | undefined;
+  }
+
+  has(id: string): boolean {
+    return this.#rows.doesExist(id);
+  }
+
+  /**
+   * From LMDB's own statistics (mdb_stat), O(1): lmdb-js getCount() walks every entry,
+   * ~0.2 ms per 1000 rows, which the dashboard's 10-second poll cannot afford at 1M calls.
+   */
+  count(): number {
+    return (this.#rows as unknown as { getStats(): { entryCount: number } }).getStats().entryCount;
+  }
+
+  /** Every row in id order (ids are time-ordered: `fromId` starts at an id floor), or newest first. */
+  *rows(o: { fromId?: string; reverse?: boolean; limit?: number } = {}): Iterable<RecordingRow> {
+    const range = this.#rows.getRange({
+      ...(o.fromId !== undefined ? { start: o.fromId } : {}), ...(o.reverse ? { reverse: true } : {}), ...(o.limit !== undefined ? { limit: o.limit } : {}),
+    });
+    for (const { value } of range) yield value as RecordingRow;
+  }
+
+  /** Ids in order, from `fromId` (inclusive) on, at most `limit` of them. */
+  ids(o: { fromId?: string; limit?: number } = {}): Iterable<string> {
+    return this.#rows.getKeys({ ...(o.fromId !== undefined ? { start: o.fromId } : {}), ...(o.limit !== undefined ? { limit: o.limit } : {}) }) as Iterable<string>;
+  }
+
+  /** The recording these source bytes were archived as (the mapping only: check the row). */
+  idForSha(sha256: string): string | undefined {
+    return this.#bySha.get(sha256) as string | undefined;
+  }
+
+  /** Ids of recordings whose expiry is at or before `t`, soonest first (the row decides: re-check it). */
+  *expiringBefore(t: number): Iterable<string> {
+    for (const key of this.#byExpiry.getKeys({ end: [t, '\uffff'] })) yield key[1] as string;
+  }
+
+  /** Whether the time index has the entry of a row (fsck, tests). */
+  inTimeIndex(start: number, id: string): boolean {
+    return this.#byStart.doesExist([start, id]);
+  }
+
+  /** Writes a recording and its secondary entries; checks the keys fit before the first write. */
+  put(row: RecordingRow): void {
+    checkRecordingKeys(row);
+    void this.#rows.put(row.id, row);
+    if (row.retention?.expiresAt != null) void this.#byExpiry.put([row.retention.expiresAt, row.id], true);
+    const facts = factsOf(row);
+    void this.#byStart.put([row.start, row.id], facts);
+    void this.#bySha.put(row.sourceSha256, row.id);
+    if (row.queue) void this.#tokens.put(['queue', row.queue, row.start, row.id], facts);
+    for (const t of row.tokens) void this.#tokens.put([t.kind, t.token, row.start, row.id], facts);
+  }
+
+  /**
+   * Replaces a recording's retention decision and moves its `byExpiry` entry with it
+   * (policy changes, clock confirmation). Returns false when there is no such recording.
+   */
+  setRetention(id: string, retention: NonNullable<RecordingRow['retention']>): boolean {
+    const row = this.get(id);
+    if (!row) return false;
+    if (row.retention?.expiresAt != null) void this.#byExpiry.remove([row.retention.expiresAt, id]);
+    if (retention.expiresAt != null) void this.#byExpiry.put([retention.expiresAt, id], true);
+    void this.#rows.put(id, { ...row, retention });
+    return true;
+  }
+
+  /** Points a recording at its envelope's new place (compaction); no index entry depends on it. */
+  relocate(id: string, loc: Partial<RecordingLocation>): boolean {
+    const row = this.get(id);
+    if (!row) return false;
+    void this.#rows.put(id, { ...row, ...loc });
+    return true;
+  }
+
+  /** Removes a recording's row and every secondary entry (tokens, time, sha, expiry). Returns the row it removed. */
+  drop(id: string): RecordingRow | undefined {
+    const row = this.get(id);
+    if (!row) return undefined;
+    void this.#rows.remove(row.id);
+    void this.#byStart.remove([row.start, row.id]);
+    if (this.#bySha.get(row.sourceSha256) === row.id) void this.#bySha.remove(row.sourceSha256);
+    if (row.queue) void this.#tokens.remove(['queue', row.queue, row.start, row.id]);
+    for (const t of row.tokens) void this.#tokens.remove([t.kind, t.token, row.start, row.id]);
+    if (row.retention?.expiresAt != null) void this.#byExpiry.remove([row.retention.expiresAt, row.id]);
+    return row;
+  }
+
+  /**
+   * Newest first. Uses the most selective key: a token range when a number or agent is
+   * given (the index leaks no numbers, so lookups are by HMAC token), else the time index.
+   */
+  search(f: SearchFilters, budget = SCAN_BUDGET): SearchPage {
+    const limit = Math.max(1, Math.min(f.limit ?? 50, 1000));
+    const hi = f.before ? [f.before[0], f.before[1]] : [f.toMs ?? Number.MAX_SAFE_INTEGER, '\uffff'];
+    const lo = f.fromMs ?? 0;
+    const out: RecordingRow[] = [];
+    const keyed = f.phoneToken ? ['phone', f.phoneToken] : f.agentToken ? ['agent', f.agentToken] : f.queue ? ['queue', f.queue] : null;
+    const range = keyed
+      ? this.#tokens.getRange({ start: [...keyed, ...hi], end: [...keyed, lo], reverse: true })
+      : this.#byStart.getRange({ start: hi, end: [lo], reverse: true });
+    let scanned = 0;
+    let lastKey: [number, string] | null = null;
+    for (const { key, value } of range) {
+      const id = key[key.length - 1] as string;
+      const start = key[key.length - 2] as number;
+      if (f.before && id === f.before[1] && start === f.before[0]) continue;
+      if (scanned >= budget) return { rows: out, next: lastKey, scanned };
+      scanned++;
+      lastKey = [start, id];
+      if (Array.isArray(value) && !factsMatch(value as Facts, f)) continue;
+      const row = this.get(id);
+      if (!row || !rowMatches(row, f)) continue;
+      out.push(row);
+      if (out.length >= limit) return { rows: out, next: lastKey, scanned };
+    }
+    return { rows: out, next: null, scanned };
+  }
 }
+

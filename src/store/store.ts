@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { constants as os } from 'node:os';
 import { join } from 'node:path';
-import { open, type Database, type RootDatabase } from 'lmdb';
+import { open, type Database } from 'lmdb';
 import { TresorError } from '../core/errors.ts';
 import { inspectIndexFile } from './meta-page.ts';
 import { otherIndexHolders } from './holders.ts';
@@ -16,6 +16,11 @@ import { HoldsTable } from './holds.ts';
 import { UsersTable } from './users.ts';
 import { SessionsTable } from './sessions.ts';
 import { ApiTokensTable } from './api-tokens.ts';
+import { RecordingsTable } from './recordings.ts';
+import { KeysTable } from './keys.ts';
+import { SegmentsTable } from './segments.ts';
+import { InflightTable } from './inflight.ts';
+import { QuarantineTable } from './quarantine.ts';
 
 /**
  * The one place that opens LMDB (DESIGN §2). One environment, named databases inside it,
@@ -30,29 +35,18 @@ import { ApiTokensTable } from './api-tokens.ts';
  * with EINVAL and never resolve (seen in a test that scanned the data dir in-process).
  */
 export interface IndexStore {
-  /**
-   * The LMDB environment itself: kept only until the recordings family's callers move to
-   * `tx` (p2-store-rec, issue 10 item 1); nothing new may use it.
-   */
-  root: RootDatabase;
   /** small settings of the archive: site id, setup link, clock guard, KEK rotation (meta.ts) */
   meta: MetaTable;
-  /** recording id → RecordingRow */
-  recordings: Database<any, string>;
-  /** [tokenKind, token, startMs, id] → true: phone/agent/queue lookups without plaintext */
-  tokens: Database<any, any[]>;
-  /** [startMs, id] → true: time-ordered listing */
-  byStart: Database<any, any[]>;
-  /** source SHA-256 hex → recording id: duplicate detection */
-  bySha: Database<any, string>;
-  /** recording id → wrapped DEK {epoch, nonce, box}; deleting it crypto-shreds the recording */
-  keys: Database<any, string>;
-  /** segment name → {committedBytes, records} */
-  segments: Database<any, string>;
-  /** token of the source path → {state, sha256, pid}: files being ingested, for crash recovery */
-  inflight: Database<any, string>;
-  /** quarantine id → QuarantineRow */
-  quarantine: Database<any, string>;
+  /** recordings and their secondary indexes (tokens, byStart, bySha, byExpiry) (recordings.ts) */
+  recordings: RecordingsTable;
+  /** recording id (or `q:<quarantine id>`) → wrapped DEK; deleting it crypto-shreds the recording (keys.ts) */
+  keys: KeysTable;
+  /** segment name → SegmentRow (segments.ts) */
+  segments: SegmentsTable;
+  /** token of the source path → InflightRow: files being ingested, for crash recovery (inflight.ts) */
+  inflight: InflightTable;
+  /** quarantine id → QuarantineRow, and its `q:` entries in bySha (quarantine.ts) */
+  quarantine: QuarantineTable;
   /** the access log's lines and their target/actor index (log.ts) */
   log: LogTable;
   /** the RFC 6962 tree over the log (log.ts) */
@@ -61,8 +55,6 @@ export interface IndexStore {
   checkpoints: CheckpointsTable;
   /** retention policies by name (policies.ts) */
   policies: PoliciesTable;
-  /** [expiresAt ms, recording id] → true: what the purge takes next */
-  byExpiry: Database<any, any[]>;
   /** purge tombstones: when and under which policy a recording went, no personal data (purge.ts) */
   purged: PurgedTable;
   /** purge runs (progress, so a killed purge resumes) (purge.ts) */
@@ -146,21 +138,16 @@ export function openIndex(dataDir: string, opts: OpenIndexOptions = {}): IndexSt
     approvals: db('approvals'),
   };
   const store: IndexStore = {
-    root,
     meta: new MetaTable(h),
-    recordings: h.recordings,
-    tokens: h.tokens,
-    byStart: h.byStart,
-    bySha: h.bySha,
-    keys: h.keys,
-    segments: h.segments,
-    inflight: h.inflight,
-    quarantine: h.quarantine,
+    recordings: new RecordingsTable(h),
+    keys: new KeysTable(h),
+    segments: new SegmentsTable(h),
+    inflight: new InflightTable(h),
+    quarantine: new QuarantineTable(h),
     log: new LogTable(h),
     tree: new TreeTable(h),
     checkpoints: new CheckpointsTable(h),
     policies: new PoliciesTable(h),
-    byExpiry: h.byExpiry,
     purged: new PurgedTable(h),
     purgeRuns: new PurgeRunsTable(h),
     holds: new HoldsTable(h),
@@ -208,7 +195,7 @@ function emptyReadOnly(name: string): object {
   };
   return {
     get: () => undefined, doesExist: () => false, getCount: () => 0,
-    getRange: () => [], getKeys: () => [], getValues: () => [],
+    getRange: () => [], getKeys: () => [], getValues: () => [], getStats: () => ({ entryCount: 0 }),
     put: refuse, remove: refuse, putSync: refuse, removeSync: refuse,
   };
 }

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { can } from '../../auth/index.ts';
 import { TresorError } from '../../core/errors.ts';
 import { ingestGates } from '../../site/wire.ts';
-import { listQuarantine, quarantinePersonal, type QuarantineRow } from '../../ingest/quarantine.ts';
+import { listQuarantine, quarantinePersonal } from '../../ingest/quarantine.ts';
 import { pendingDiscards, requestDiscard } from '../../ingest/quarantine-discard.ts';
 import { retryQuarantinedWith } from '../../ingest/retry.ts';
 import { MAX_SIDECAR_BYTES } from '../../ingest/sidecar.ts';
@@ -14,7 +14,7 @@ import { refusal, type Refusal } from '../errors.ts';
 import { form, pageCtx } from '../page.ts';
 import { requirePermission } from '../session.ts';
 import { archiveGrowth, diskSpace, estimateGrowth, lastIngestAt, recordingsSince } from './health.ts';
-import { countRecordings } from '../../store/index.ts';
+import type { QuarantineRow } from '../../store/index.ts';
 
 const SHOWN = 200;
 
@@ -50,14 +50,14 @@ export function dashboardRoutes(deps: AppDeps) {
       lastHour: recordingsSince(store, now - 3600_000),
       lastDay: recordingsSince(store, now - 86_400_000),
       lastIngestAt: lastIngestAt(store),
-      total: countRecordings(store),
+      total: store.recordings.count(),
       disk,
       growth,
       checkpoint: cp ? { size: cp.size, until } : null,
       logSize: log.size(),
       rejected: s.rejected.map((r) => ({ code: r.code, ref: r.ref, at: r.at })),
       deferred: s.deferred ?? [],
-      quarantined: store.quarantine.getCount(),
+      quarantined: store.quarantine.count(),
       pendingApprovals: pendingApprovals(store, { now }).length,
     };
   }
@@ -141,7 +141,7 @@ export function dashboardRoutes(deps: AppDeps) {
     const asked = [...new Set((Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).filter((v): v is string => typeof v === 'string'))];
     const reason = typeof body.reason === 'string' ? body.reason : '';
     if (asked.length === 0) return page(c, { error: 'select the files to discard' }, 400);
-    const missing = asked.filter((id) => !store.quarantine.get(id));
+    const missing = asked.filter((id) => !store.quarantine.has(id));
     if (missing.length) return page(c, { error: `no quarantined file ${missing.join(', ')}` }, 404);
     const marks = pendingDiscards(store);
     const ids = asked.filter((id) => !marks.has(id)).sort();
@@ -158,7 +158,7 @@ export function dashboardRoutes(deps: AppDeps) {
     const p = c.get('principal')!;
     const id = c.req.param('id');
     const f = await form(c);
-    if (!store.quarantine.get(id)) return page(c, { error: `no quarantined file ${id}` }, 404);
+    if (!store.quarantine.has(id)) return page(c, { error: `no quarantined file ${id}` }, 404);
     try {
       await requestDiscard(store, log, { ids: [id], by: p.actor, person: p.name, reason: f.reason ?? '', single: true });
     } catch (e) {

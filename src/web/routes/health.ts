@@ -1,9 +1,7 @@
-import { countRecordings } from '../../store/index.ts';
 import { Hono } from 'hono';
 import { statfs } from 'node:fs/promises';
 import { idTime, newId } from '../../core/ids.ts';
 import { listQuarantine } from '../../ingest/quarantine.ts';
-import type { RecordingRow } from '../../store/index.ts';
 import type { AppDeps } from '../app.ts';
 import type { WebEnv } from '../env.ts';
 
@@ -28,7 +26,7 @@ export function healthRoutes(deps: Pick<AppDeps, 'site' | 'ingestStatus' | 'conf
     const gauge = (name: string, help: string, value: number | string) =>
       [`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name} ${value}`];
     const lines = [
-      ...gauge('tresor_recordings', 'Recordings in the archive.', countRecordings(store)),
+      ...gauge('tresor_recordings', 'Recordings in the archive.', store.recordings.count()),
       ...gauge('tresor_quarantined', 'Files in quarantine.', listQuarantine(store).length),
       ...gauge('tresor_ingest_queued', 'Files waiting for ingest.', q.queued),
       ...gauge('tresor_ingest_active', 'Files being ingested.', q.active),
@@ -73,15 +71,14 @@ function idFloor(ms: number): string {
 /** Recordings archived since `ms` (keys only: cheap). */
 export function recordingsSince(store: AppDeps['site']['store'], ms: number): number {
   let n = 0;
-  for (const _ of store.recordings.getKeys({ start: idFloor(ms) })) n++;
+  for (const _ of store.recordings.ids({ fromId: idFloor(ms) })) n++;
   return n;
 }
 
 /** When the newest recording was archived, from the index (so CLI ingests count too). */
 export function lastIngestAt(store: AppDeps['site']['store']): number | null {
-  for (const { key, value } of store.recordings.getRange({ reverse: true, limit: 1 })) {
-    return (value as RecordingRow | undefined)?.ingestedAt ?? idTime(key as string);
-  }
+  // rows written by old benchmarks may lack ingestedAt: the id says when
+  for (const row of store.recordings.rows({ reverse: true, limit: 1 })) return row.ingestedAt ?? idTime(row.id);
   return null;
 }
 
@@ -117,9 +114,7 @@ export function archiveGrowth(deps: Pick<AppDeps, 'site' | 'config'>, now = Date
   const created = Date.parse(deps.site.meta.createdAt);
   const since = Math.max(now - 7 * DAY, Number.isFinite(created) ? created : now);
   let bytes = 0;
-  for (const { value } of deps.site.store.recordings.getRange({ start: idFloor(since) })) {
-    bytes += (value as RecordingRow).storedBytes ?? 0;
-  }
+  for (const row of deps.site.store.recordings.rows({ fromId: idFloor(since) })) bytes += row.storedBytes ?? 0;
   growthCache = { key, at: now, bytes, windowMs: now - since };
   return growthCache;
 }

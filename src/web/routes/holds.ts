@@ -109,7 +109,7 @@ export function recordingRetention(store: IndexStore, p: Principal, id: string):
   }
   if (w.state !== 'kept') return undefined;
   if (w.hold && !can(p.roles, 'recording.personal')) {
-    const row = store.recordings.get(id) as RecordingRow | undefined;
+    const row = store.recordings.get(id);
     w = { ...w, hold: row ? heldBy(store, row, activeHolds(store).filter((h) => !searchesPersonalData(h))) : null };
   }
   const manage = can(p.roles, 'holds.manage');
