@@ -35,6 +35,22 @@ function snapshot(dir: string): Record<string, string> {
   return out;
 }
 
+/** Every table of the index but the log's derived ones (tree, logIndex), read-only: key → value as JSON. */
+async function indexTables(config: Config): Promise<Record<string, string[]> & { log: string[] }> {
+  const site = openSite(config, { readOnly: true });
+  try {
+    const out: Record<string, string[]> = {};
+    for (const [name, db] of Object.entries(site.store)) {
+      if (name === 'root' || name === 'tree' || name === 'logIndex' || typeof (db as { getRange?: unknown }).getRange !== 'function') continue;
+      out[name] = [...(db as { getRange(): Iterable<{ key: unknown; value: unknown }> }).getRange()]
+        .map(({ key, value }) => (name === 'log' ? String(value) : JSON.stringify([key, value], (_k, v) => (v?.type === 'Buffer' ? v.data.join(',') : v))));
+    }
+    return out as Record<string, string[]> & { log: string[] };
+  } finally {
+    await site.close();
+  }
+}
+
 function copySite(config: Config): Config {
   const dir = mkdtempSync(join(tmpdir(), 'tresor-damage-'));
   cpSync(config.dataDir, join(dir, 'data'), { recursive: true });
@@ -117,12 +133,22 @@ describe('a damaged index', () => {
   }
 
   it('fsck_reads_only_it_never_creates_or_changes_anything', async () => {
-    // a healthy archive: byte for byte the same afterwards
+    // a healthy archive: byte for byte the same afterwards, but for the one log entry fsck
+    // writes before it decrypts anything (issue 10 item 4, DESIGN §1): every other file is
+    // untouched, and in the index only the log grew, by exactly that entry
     const c = copySite(base);
     const before = snapshot(c.dataDir);
+    const tables = await indexTables(c);
     const r = await cli(c, ['fsck']);
     assert.match(r.stdout, /checked 1 recordings/);
-    assert.deepEqual(snapshot(c.dataDir), before);
+    const { 'index/data.mdb': _was, ...rest } = before;
+    const { 'index/data.mdb': _now, ...restAfter } = snapshot(c.dataDir);
+    assert.deepEqual(restAfter, rest);
+    const after = await indexTables(c);
+    assert.deepEqual(after.log.slice(0, -1), tables.log, 'the log as it was, plus one entry');
+    assert.equal(after.log.length, tables.log.length + 1);
+    assert.equal(JSON.parse(after.log.at(-1)!).action, 'archive.checked');
+    assert.deepEqual({ ...after, log: [] }, { ...tables, log: [] }, 'nothing else in the index changed');
     // a data directory with nothing in it: nothing appears
     const empty = testConfig();
     const e = await cli(empty, ['fsck']);

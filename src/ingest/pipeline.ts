@@ -7,7 +7,7 @@ import { TresorError, isTresorError } from '../core/errors.ts';
 import { unlinkDurable, moveDurable } from '../core/durable.ts';
 import type { CallMetadata, LogWriter } from '../core/types.ts';
 import type { Config } from '../config/index.ts';
-import { seal, sealedLength, sealStream, type Keyring } from '../crypto/index.ts';
+import { sealedLength, type Keyring } from '../crypto/index.ts';
 import { checkRecordingKeys, putRecording, type IndexStore, type PersonalFields, type RecordingRow, type TokenRef } from '../store/index.ts';
 import type { Archive } from '../archive/index.ts';
 import { processAlive, processStartTime } from '../core/index.ts';
@@ -64,7 +64,7 @@ export function createIngest(deps: IngestDeps) {
   const reserve = config.ingest.minFreeMiB * MIB;
   const qdeps = { dataDir: config.dataDir, store, keys, log, actor, minFreeBytes: reserve };
   // Source paths carry phone numbers: the index keys them by a keyed hash, never in clear.
-  const sourceKey = (path: string) => keys.token('source', path);
+  const sourceKey = (path: string) => keys.tokenize('source', path);
   /** source key → code of the deferral reported last: one report per file and cause, not per rescan */
   const reported = new Map<string, string>();
 
@@ -117,9 +117,9 @@ export function createIngest(deps: IngestDeps) {
 
   function tokensOf(meta: CallMetadata): TokenRef[] {
     const t: TokenRef[] = [];
-    for (const n of new Set([meta.from, meta.to].filter((x): x is string => !!x))) t.push({ kind: 'phone', token: keys.token('phone', n) });
-    if (meta.agent) t.push({ kind: 'agent', token: keys.token('agent', meta.agent.trim().toLowerCase()) });
-    if (meta.callId) t.push({ kind: 'callId', token: keys.token('callId', meta.callId) });
+    for (const n of new Set([meta.from, meta.to].filter((x): x is string => !!x))) t.push({ kind: 'phone', token: keys.tokenize('phone', n) });
+    if (meta.agent) t.push({ kind: 'agent', token: keys.tokenize('agent', meta.agent.trim().toLowerCase()) });
+    if (meta.callId) t.push({ kind: 'callId', token: keys.tokenize('callId', meta.callId) });
     return t;
   }
 
@@ -332,12 +332,11 @@ export function createIngest(deps: IngestDeps) {
     await checkFreeSpace(payloadLength + MIB);
 
     const id = newId();
-    const dek = keys.newDek();
+    const sealer = keys.sealFor(id);
     const personal: PersonalFields = {
       from: meta.from ?? null, to: meta.to ?? null, agent: meta.agent ?? null, callId: meta.callId ?? null,
       sourceName: src.relPath, consent: meta.consent, extra: meta.extra,
     };
-    const wrapped = keys.wrapDek(dek);
     const storedFormat = original ? `original:${fmt.label}` : config.ingest.storeFormat;
     const row: RecordingRow = {
       v: 1, id, start: meta.start, durationMs: result.durationMs, direction: meta.direction,
@@ -346,14 +345,14 @@ export function createIngest(deps: IngestDeps) {
       storedFormat, storedBytes, sourceSha256: sha256, sourceBytes: source.size,
       ingestedAt: Date.now(), nameFormat: meta.nameFormat, startFromMtime: meta.startFromMtime,
       segment: '', offset: 0, length: 0, payloadSha256: '',
-      personal: seal(dek, Buffer.from(JSON.stringify(personal))), tokens: tokensOf(meta),
+      personal: sealer.seal(Buffer.from(JSON.stringify(personal))), tokens: tokensOf(meta),
     };
     checkRecordingKeys(row); // everything the commit writes is checked before its first write
     const entry = join ? (store.quarantine.get(join.id) as QuarantineRow | undefined) : undefined;
     let lostTo: string | undefined;
     const loc = await archive.append(id, {
       length: payloadLength,
-      chunks: sealStream(dek, storedBytes, original ? source.verified(sha256) : [result.output]),
+      chunks: sealer.sealStream(storedBytes, original ? source.verified(sha256) : [result.output]),
     }, (loc) => {
       // Same bytes committed by another worker or process since the check before the
       // transcode (issue 9: two copies at once were archived twice): this one withdraws.
@@ -365,7 +364,7 @@ export function createIngest(deps: IngestDeps) {
       // while the clock is suspect: then none until an admin confirms the time.
       row.retention = retentionAtIngest(store, log, row, row.ingestedAt, config.retention.maxClockJumpHours * 3600_000);
       putRecording(store, row);
-      store.keys.put(id, wrapped);
+      store.keys.put(id, sealer.wrapped);
       store.inflight.put(sourceKey(src.path), { ...claimed, state: 'committed', sha256, id } satisfies InflightRow);
       if (join && dropQuarantinedInTx(store, join.id)) {
         log.appendSync([{

@@ -1,7 +1,6 @@
 import { countRecordings } from '../store/index.ts';
 import { statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { open, type WrappedDek } from '../crypto/index.ts';
 import { listSegmentFiles, segmentMagic, SEGMENT_HEADER_BYTES, type Archive, type SegmentRow } from '../archive/index.ts';
 import { processAlive } from '../core/index.ts';
 import type { RecordingRow } from '../store/index.ts';
@@ -27,13 +26,23 @@ interface CompactionFields {
 /**
  * Checks every record against the index and the keys, and every segment for bytes no
  * record accounts for. Collects all problems instead of stopping at the first.
+ *
+ * fsck decrypts every recording (audio and personal fields) to prove it opens, so it logs
+ * one `archive.checked` entry first, before it reads or opens anything (DESIGN §1: nothing
+ * decrypts personal data without a durable log entry first). When that entry cannot be
+ * written (a full disk, a log that refuses), nothing is opened: the error is the answer.
+ * The CLI opens the site `logOnly` for this (src/site/open.ts): writable for log entries,
+ * nothing else written.
  */
-export async function fsck(site: Site, archive: Archive, progress?: (done: number, total: number) => void): Promise<FsckReport> {
+export async function fsck(
+  site: Site, archive: Archive, progress?: (done: number, total: number) => void, actor = 'system:fsck',
+): Promise<FsckReport> {
   const { store, keys, config } = site;
   const problems: string[] = [];
   const notes: string[] = [];
   const spans = new Map<string, [number, number][]>();
   const total = countRecordings(store);
+  await site.log.append([{ actor, action: 'archive.checked', target: 'archive', detail: { recordings: total, quarantined: store.quarantine.getCount() } }]);
   let n = 0;
   let bytes = 0;
   for (const { key, value } of store.recordings.getRange()) {
@@ -44,15 +53,14 @@ export async function fsck(site: Site, archive: Archive, progress?: (done: numbe
     try {
       const sealed = await archive.read({ segment: row.segment, offset: row.offset, length: row.length, payloadSha256: row.payloadSha256 });
       bytes += sealed.length;
-      const w = store.keys.get(key) as WrappedDek | undefined;
-      if (!w) {
+      if (store.keys.get(key) === undefined) {
         problems.push(`recording ${key}: no data key in the index`);
         continue;
       }
-      const dek = keys.unwrapDek(w);
-      const audio = open(dek, sealed);
+      const opener = keys.openRecording(key);
+      const audio = opener.open(sealed);
       if (audio.length !== row.storedBytes) problems.push(`recording ${key}: audio is ${audio.length} bytes, index says ${row.storedBytes}`);
-      open(dek, row.personal);
+      opener.open(row.personal);
     } catch (e) {
       problems.push(`recording ${key}: ${(e as Error).message}`);
     }

@@ -122,7 +122,7 @@ export function accountRoutes(deps: AppDeps) {
       return c.html(totpEnrolPage(pageCtx(c), { secret: p.secret, uri: otpauthUri(TOTP_ISSUER, p.user, p.secret), message: L(c, 'err.code') }), 400);
     }
     // the code just used counts as used: it cannot sign anyone in a second time
-    const row = await updateUser(store, log, c.get('principal')!.actor, u.name, { totpSecret: sealTotp(deps.site.keys, u.name, p.secret), totpLastStep: step });
+    const row = await updateUser(store, log, c.get('principal')!.actor, u.name, { totpSecret: sealTotp(deps.secrets, u.name, p.secret), totpLastStep: step });
     pending.delete(c.get('principal')!.sessionKey!);
     await renewSession(c, deps, row);
     return c.redirect('/account?done=totp', 303);

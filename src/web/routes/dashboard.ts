@@ -1,8 +1,7 @@
 import { Hono } from 'hono';
 import { can } from '../../auth/index.ts';
 import { TresorError } from '../../core/errors.ts';
-import { createIngest } from '../../ingest/pipeline.ts';
-import { discardIdsOf, discardTarget, listQuarantine, quarantinePersonal, retryQuarantined, type QuarantineRow } from '../../ingest/quarantine.ts';
+import { discardIdsOf, discardTarget, listQuarantine, type QuarantineRow } from '../../ingest/quarantine.ts';
 import { MAX_SIDECAR_BYTES } from '../../ingest/sidecar.ts';
 import { pendingApprovals, requestApproval } from '../../retention/index.ts';
 import { dashboardPage, liveFragment, type DashboardData, type LiveData, type QuarantineItem } from '../../../views/dashboard.ts';
@@ -102,7 +101,7 @@ export function dashboardRoutes(deps: AppDeps) {
 
   function personalOf(id: string): QuarantineItem['personal'] {
     try {
-      const x = quarantinePersonal({ dataDir: config.dataDir, store, keys: site.keys }, id);
+      const x = deps.quarantine.personal(id);
       return { from: x.call?.from ?? null, to: x.call?.to ?? null, agent: x.call?.agent ?? null, sourceName: x.sourceName };
     } catch {
       return null; // gone meanwhile
@@ -113,17 +112,6 @@ export function dashboardRoutes(deps: AppDeps) {
     if (wantsFragment(c)) return c.html(liveFragment(pageCtx(c), await live()));
     return page(c, { done: c.req.query('done') });
   });
-
-  const retryWith = (actor: string) => {
-    if (!deps.media) throw new TresorError('E_FFMPEG_MISSING', 'retry needs ffmpeg, which this console was started without');
-    const ingest = createIngest({
-      config: { ...config, ingest: { ...config.ingest, disposition: 'delete' } },
-      store, keys: site.keys, archive: deps.archive, log, media: deps.media, actor,
-    });
-    return (id: string, sidecar: Buffer | null) => retryQuarantined(
-      { dataDir: config.dataDir, store, keys: site.keys, log, actor, minFreeBytes: config.ingest.minFreeMiB * 1048576, ingestFile: ingest.ingestFile },
-      id, { sidecar });
-  };
 
   const failed = (c: Ctx, e: unknown) => {
     // the dashboard comes back with the refusal, at the status of its code (src/web/errors.ts)
@@ -139,7 +127,7 @@ export function dashboardRoutes(deps: AppDeps) {
     const text = (f.sidecar ?? '').trim();
     if (Buffer.byteLength(text) > MAX_SIDECAR_BYTES) return page(c, { error: `the sidecar is longer than ${MAX_SIDECAR_BYTES} bytes` }, 400);
     try {
-      const r = await retryWith(p.actor)(c.req.param('id'), text ? Buffer.from(text, 'utf8') : null);
+      const r = await deps.quarantine.retry(p.actor, c.req.param('id'), text ? Buffer.from(text, 'utf8') : null);
       return c.redirect(`/?done=retry-${r.outcome}`, 303);
     } catch (e) {
       return failed(c, e);
