@@ -134,7 +134,7 @@ describe('audit CLI', () => {
     const s = openIndex(tempDir());
     const l = createAuditLog(s, { signer, origin: signer.name });
     await l.append([{ actor: 'a:b', action: 'x.y', target: 't', detail: {} }, { actor: 'a:b', action: 'x.y', target: 't', detail: {} }]);
-    await s.log.put(0, s.log.get(0)!.replace('"t"', '"u"'));
+    await s.tx(() => s.log.tamper(0, s.log.line(0)!.replace('"t"', '"u"')));
     const out: string[] = [];
     const code = await auditCommand(['verify'], { log: l, out: (x) => out.push(x), err: () => {} });
     assert.equal(code, 1);

@@ -81,13 +81,13 @@ describe('audit log on LMDB', () => {
 
   it('appendSync_is_atomic_with_the_callers_own_writes', async () => {
     const { store, log } = open(tempDir());
-    store.root.transactionSync(() => {
+    store.txSync(() => {
       store.meta.put('marker', 1);
       log.appendSync(entries(2));
     });
     assert.equal(log.size(), 2);
     assert.throws(() =>
-      store.root.transactionSync(() => {
+      store.txSync(() => {
         store.meta.put('marker', 2);
         log.appendSync(entries(3));
         throw new Error('caller failed after appending');
@@ -147,7 +147,7 @@ describe('audit log refuses to contradict what it signed', () => {
     let { store, log } = open(dir);
     await log.append(entries(6));
     const forged = signer.sign(formatCheckpoint({ origin: signer.name, size: 6, root: new Uint8Array(32).fill(1) }));
-    await store.checkpoints.put(6, forged);
+    await store.tx(() => store.checkpoints.put(6, forged));
     await store.close();
     store = openIndex(dir);
     assert.throws(() => createAuditLog(store, { signer, origin: signer.name }), (e) => isTresorError(e, 'E_LOG_INCONSISTENT'));
@@ -159,7 +159,7 @@ describe('audit log refuses to contradict what it signed', () => {
     let { store, log } = open(dir);
     await log.append(entries(6));
     await log.checkpointNow();
-    await store.log.remove(5); // as if an old backup had been restored
+    await store.tx(() => store.log.tamper(5, null)); // as if an old backup had been restored
     await store.close();
     store = openIndex(dir);
     assert.throws(() => createAuditLog(store, { signer, origin: signer.name }), /entries were lost/);
@@ -180,8 +180,8 @@ describe('audit log refuses to contradict what it signed', () => {
     const { store, log } = open(tempDir());
     await log.append(entries(20));
     await log.checkpointNow();
-    const line = store.log.get(7)!;
-    await store.log.put(7, line.replace('"e7"', '"e9"'));
+    const line = store.log.line(7)!;
+    await store.tx(() => store.log.tamper(7, line.replace('"e7"', '"e9"')));
     const report = await log.verifyAll();
     assert.equal(report.ok, false);
     assert.ok(report.problems.some((p) => /entry 8: prev does not match/.test(p)), report.problems.join('\n'));
@@ -193,7 +193,7 @@ describe('audit log refuses to contradict what it signed', () => {
   it('verifyAll_reports_a_missing_entry_and_progress', async () => {
     const { store, log } = open(tempDir());
     await log.append(entries(10));
-    await store.log.remove(4);
+    await store.tx(() => store.log.tamper(4, null));
     const seen: number[] = [];
     const report = await log.verifyAll((d) => seen.push(d));
     assert.ok(report.problems.some((p) => /entries 4…4 are missing/.test(p)), report.problems.join('\n'));

@@ -47,7 +47,7 @@ describe('TOTP: one code, one sign-in; secrets sealed at rest', () => {
   it('6: a secret an older version kept in the clear is sealed at start; a caller cannot store one in the clear', async () => {
     await makeUser(w, 'olga', ['supervisor']);
     const legacy = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
-    await w.site.store.root.transaction(() => w.site.store.users.put('olga', { ...getUser(w.site.store, 'olga')!, totpSecret: legacy }));
+    await w.site.store.tx(() => w.site.store.users.put({ ...getUser(w.site.store, 'olga')!, totpSecret: legacy }));
     assert.equal(await w.auth.sealClearTotpSecrets(), 1);
     const row = getUser(w.site.store, 'olga')!;
     assert.ok(row.totpSecret!.startsWith('s1.'));
@@ -56,7 +56,7 @@ describe('TOTP: one code, one sign-in; secrets sealed at rest', () => {
     assert.ok((await w.auth.login({ name: 'olga', password: PASSWORD, totp: totpAt(legacy, Date.now()), address: '192.0.2.10' })).ok);
     await assert.rejects(updateUser(w.site.store, w.site.log, 'cli:test', 'olga', { totpSecret: legacy as never }), /in the clear/);
     // sealed for another user, it does not open as olga's
-    await w.site.store.root.transaction(() => w.site.store.users.put('olga', { ...getUser(w.site.store, 'olga')!, totpSecret: sealTotp(w.site.keys, 'dora', legacy) }));
+    await w.site.store.tx(() => w.site.store.users.put({ ...getUser(w.site.store, 'olga')!, totpSecret: sealTotp(w.site.keys, 'dora', legacy) }));
     const from = w.site.log.size();
     const r = await w.auth.login({ name: 'olga', password: PASSWORD, totp: totpAt(legacy, Date.now() + 30_000), address: '192.0.2.11' });
     assert.equal(r.ok, false, 'no sign-in with a secret moved from another row');

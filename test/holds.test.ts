@@ -10,7 +10,8 @@ import { APPROVAL_TTL_MS, decide, getApproval, runApproved, type ApprovalRow } f
 import { DELETE_KIND, MAX_DELETE_IDS, requestDeletion, retentionKinds } from '../src/retention/deletion.ts';
 import { addHold, getHold, HOLD_RELEASE_KIND, holdSearchOf, listHolds, requestHoldRelease } from '../src/retention/holds.ts';
 import { savePolicy } from '../src/retention/policies.ts';
-import { runPurge, whyStillHere, type PurgedRow } from '../src/retention/purge.ts';
+import { runPurge, whyStillHere } from '../src/retention/purge.ts';
+import type { PurgedRow } from '../src/store/index.ts';
 import { normalizeNumber } from '../src/core/phone.ts';
 
 // Legal holds and four-eyes early deletion on a real archive (real ffmpeg ingest): a hold

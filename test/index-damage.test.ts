@@ -9,6 +9,7 @@ import { webSite } from './helpers/web.ts';
 import { inspectIndexFile } from '../src/store/meta-page.ts';
 import { openSite } from '../src/site/open.ts';
 import { isTresorError } from '../src/core/errors.ts';
+import { open as openLmdb } from 'lmdb';
 import type { Config } from '../src/config/index.ts';
 
 // Issue 9, item 6: a damaged index was a SIGBUS (exit 135, no word) or, truncated to 0
@@ -35,19 +36,31 @@ function snapshot(dir: string): Record<string, string> {
   return out;
 }
 
-/** Every table of the index but the log's derived ones (tree, logIndex), read-only: key → value as JSON. */
+/**
+ * Every named database of the index but the log's derived ones (tree, logIndex), read
+ * straight from LMDB, read-only, in a separate process's view of the file: name → entries
+ * as JSON (the log: its lines).
+ */
 async function indexTables(config: Config): Promise<Record<string, string[]> & { log: string[] }> {
-  const site = openSite(config, { readOnly: true });
+  const names = await (async () => {
+    const site = openSite(config, { readOnly: true });
+    try {
+      return Object.keys(site.store).filter((n) => !['root', 'tx', 'txSync', 'close', 'tree', 'logIndex'].includes(n));
+    } finally {
+      await site.close();
+    }
+  })();
+  const root = openLmdb({ path: join(config.dataDir, 'index'), readOnly: true, compression: false });
   try {
     const out: Record<string, string[]> = {};
-    for (const [name, db] of Object.entries(site.store)) {
-      if (name === 'root' || name === 'tree' || name === 'logIndex' || typeof (db as { getRange?: unknown }).getRange !== 'function') continue;
-      out[name] = [...(db as { getRange(): Iterable<{ key: unknown; value: unknown }> }).getRange()]
-        .map(({ key, value }) => (name === 'log' ? String(value) : JSON.stringify([key, value], (_k, v) => (v?.type === 'Buffer' ? v.data.join(',') : v))));
+    for (const name of names) {
+      const db = root.openDB({ name, ...(name === 'log' ? { encoding: 'string' as const } : {}) });
+      if (!db) continue;
+      out[name] = [...db.getRange({})].map(({ key, value }) => (name === 'log' ? String(value) : JSON.stringify([key, value])));
     }
     return out as Record<string, string[]> & { log: string[] };
   } finally {
-    await site.close();
+    await root.close();
   }
 }
 

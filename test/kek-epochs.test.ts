@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli } from './helpers/site.ts';
 import { webSite } from './helpers/web.ts';
-import { openSite, type SiteMeta } from '../src/site/open.ts';
+import { openSite } from '../src/site/open.ts';
+import type { SiteMeta } from '../src/store/index.ts';
 import { openIndex } from '../src/store/index.ts';
 import { rotateKeys } from '../src/site/rotate-keys.ts';
 import { isTresorError } from '../src/core/errors.ts';
@@ -49,8 +50,8 @@ describe('KEK epochs', () => {
   it('kek_epoch_check_also_holds_for_an_archive_made_before_epochs_were_recorded', async () => {
     const c = copySite(base);
     const store = openIndex(c.dataDir);
-    const { kekEpochs: _gone, ...legacy } = store.meta.get('site') as SiteMeta;
-    await store.root.transaction(() => store.meta.put('site', legacy));
+    const { kekEpochs: _gone, ...legacy }: SiteMeta = store.meta.site()!;
+    await store.tx(() => store.meta.putSite(legacy));
     await store.close();
     const kek = join(c.dataDir, 'keys', 'kek');
     const before = readFileSync(kek, 'utf8');

@@ -5,7 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import { webSite, type WebSite } from './helpers/web.ts';
 import { cliPrincipal } from '../src/auth/index.ts';
 import { evaluate, listPolicies, savePolicy, type Policy } from '../src/retention/policies.ts';
-import { planPurge, runPurge, whyStillHere, type PurgedRow, type PurgeRunRow } from '../src/retention/purge.ts';
+import { planPurge, runPurge, whyStillHere } from '../src/retention/purge.ts';
+import type { PurgedRow, PurgeRunRow } from '../src/store/index.ts';
 import { clockProblem, confirmClock, clockHold } from '../src/retention/clock-guard.ts';
 import { createPurgeScheduler, purgeWithGuards } from '../src/retention/run.ts';
 import { addDuration, parseDuration } from '../src/retention/duration.ts';
@@ -139,8 +140,8 @@ describe('retention and purge', () => {
       assert.equal(a, b, 'a second "run now" joins the running purge');
       await a;
       const deadline = Date.now() + 5000;
-      while (store.purgeRuns.getCount() < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      assert.ok(store.purgeRuns.getCount() >= 4, 'the schedule ran too');
+      while (store.purgeRuns.count() < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(store.purgeRuns.count() >= 4, 'the schedule ran too');
     } finally {
       await s.stop();
     }
@@ -201,11 +202,12 @@ describe('a purge killed with SIGKILL', () => {
         assert.ok(site.store.byStart.get([r.start, r.id]), `row ${r.id} is in the time index`);
         whole++;
       }
-      for (const { key, value } of site.store.purged.getRange()) {
-        assert.equal(site.store.keys.get(key as string), undefined, 'a purged recording has no key');
-        assert.equal(site.store.recordings.get(key as string), undefined);
-        assert.equal(site.store.byStart.get([(value as PurgedRow).start, key]), undefined);
-        goneIds.push(key as string);
+      for (const value of site.store.purged.all()) {
+        const key = value.id;
+        assert.equal(site.store.keys.get(key), undefined, 'a purged recording has no key');
+        assert.equal(site.store.recordings.get(key), undefined);
+        assert.equal(site.store.byStart.get([value.start, key]), undefined);
+        goneIds.push(key);
         gone++;
       }
       assert.equal(whole + gone, total, 'every recording is accounted for');
@@ -223,8 +225,8 @@ describe('a purge killed with SIGKILL', () => {
     const site2 = openSite(cfg);
     try {
       assert.equal(site2.store.recordings.getCount(), 0);
-      assert.equal(site2.store.purged.getCount(), total);
-      const runs = [...site2.store.purgeRuns.getRange()].map((e) => e.value as PurgeRunRow);
+      assert.equal(site2.store.purged.count(), total);
+      const runs = site2.store.purgeRuns.all();
       assert.deepEqual(runs.map((r) => r.state).sort(), ['done', 'interrupted']);
       // the killed run's deletion report is finished on resume: exactly what it purged, logged and signed
       const killed = runs.find((r) => r.state === 'interrupted')!;

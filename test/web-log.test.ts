@@ -149,10 +149,10 @@ describe('log viewer', () => {
     // tamper through the same store object (never reopen the index in-process)
     await w.site.log.checkpointNow();
     const seq = w.site.log.about('target', `recording:${rec2}`, 10).at(-1)!.seq;
-    const line = w.site.store.log.get(seq)!;
+    const line = w.site.store.log.line(seq)!;
     const forged = line.replace('"action":"recording.ingested"', '"action":"recording.duplicate"');
     assert.notEqual(forged, line);
-    await w.site.store.log.put(seq, forged);
+    await w.site.store.tx(() => w.site.store.log.tamper(seq, forged));
     const bad = await b.post('/log/verify');
     assert.equal(bad.status, 409);
     const badHtml = await bad.text();

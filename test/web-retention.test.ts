@@ -4,7 +4,8 @@ import { browser, makeUser, webSite, type WebSite } from './helpers/web.ts';
 import { getHold, listHolds } from '../src/retention/holds.ts';
 import { listPolicies } from '../src/retention/policies.ts';
 import { getApproval, pendingApprovals } from '../src/retention/approvals.ts';
-import { planPurge, whyStillHere, type PurgedRow } from '../src/retention/purge.ts';
+import { planPurge, whyStillHere } from '../src/retention/purge.ts';
+import type { PurgedRow } from '../src/store/index.ts';
 import { normalizeNumber } from '../src/core/phone.ts';
 
 // The retention and holds console: who may see what, policy changes through the form (a

@@ -3,7 +3,7 @@ import { can } from '../src/auth/roles.ts';
 import type { Lang } from './i18n.ts';
 import { holdsLabel, type HoldsLabel } from './labels/holds.ts';
 import type { SearchFields } from '../src/web/search-query.ts';
-import type { HoldRow, HoldSearch } from '../src/retention/holds.ts';
+import type { HoldRow, HoldSearch } from '../src/store/index.ts';
 import type { ApprovalRow } from '../src/retention/approvals.ts';
 import { csrfField, fmtTime, layout, type Html, type PageCtx } from './layout.ts';
 

@@ -1,9 +1,8 @@
 import { html, raw } from 'hono/html';
 import type { Lang } from './i18n.ts';
 import { retentionLabel, type RetentionLabel } from './labels/retention.ts';
-import type { PolicyMatch, PolicyRow } from '../src/retention/policies.ts';
-import type { PurgePlan, PurgeRunRow } from '../src/retention/purge.ts';
-import type { ClockHold } from '../src/retention/clock-guard.ts';
+import type { ClockHold, PolicyMatch, PolicyRow, PurgeRunRow } from '../src/store/index.ts';
+import type { PurgePlan } from '../src/retention/purge.ts';
 import { csrfField, fmtDuration, fmtTime, layout, type Html, type PageCtx } from './layout.ts';
 import type { ApprovalRow } from '../src/retention/approvals.ts';
 

@@ -95,7 +95,7 @@ export function createAccess(deps: AccessDeps) {
   function mustGet(id: string): RecordingRow {
     const row = getRecording(store, id);
     if (row) return row;
-    const gone = store.purged.get(id) as { purgedAt: number; reason: string; policy: string | null } | undefined;
+    const gone = store.purged.get(id);
     if (gone) {
       throw new TresorError('E_NOT_FOUND', `recording ${id} was purged on ${new Date(gone.purgedAt).toISOString()} ` +
         (gone.reason === 'policy' ? `under retention policy "${gone.policy}"` : 'after an approved deletion request') + '; its audio and personal data no longer exist');

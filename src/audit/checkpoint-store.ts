@@ -22,10 +22,9 @@ export function openStoredCheckpoint(note: string, key: Verifier, storedSize: nu
 }
 
 export function latestStored(store: IndexStore): { size: number; note: string } | null {
-  for (const { key, value } of store.checkpoints.getRange({ reverse: true, limit: 1 })) return { size: key, note: value };
-  return null;
+  return store.checkpoints.latest();
 }
 
 export function recentStored(store: IndexStore, limit: number): { size: number; note: string }[] {
-  return [...store.checkpoints.getRange({ reverse: true, limit })].map(({ key, value }) => ({ size: key, note: value }));
+  return store.checkpoints.recent(limit);
 }

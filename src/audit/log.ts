@@ -67,10 +67,7 @@ export function createAuditLog(store: IndexStore, opts: AuditLogOptions): AuditL
   const reader = treeReader(store.tree);
   let timer: NodeJS.Timeout | null = null;
 
-  const size = (): number => {
-    for (const k of store.log.getKeys({ reverse: true, limit: 1 })) return k + 1;
-    return 0;
-  };
+  const size = (): number => store.log.tip() + 1;
 
   const checkSize = (what: string, n: number, max = size()) => {
     if (!isTreeSize(n) || n > max) throw new TresorError('E_INVALID', `${what} ${n} is not a size of this log (0…${max})`);
@@ -86,9 +83,7 @@ export function createAuditLog(store: IndexStore, opts: AuditLogOptions): AuditL
       const entry: LogEntry = { seq: start + i, time, actor: input.actor, action: input.action, target: input.target, detail: input.detail, prev };
       const line = formatEntry(entry);
       const bytes = Buffer.from(line, 'utf8');
-      store.log.put(entry.seq, line);
-      store.logIndex.put(['target', entry.target, entry.seq], true);
-      store.logIndex.put(['actor', entry.actor, entry.seq], true);
+      store.log.append(entry.seq, line, entry.target, entry.actor);
       storeLeaf(store.tree, reader, entry.seq, hashLeaf(bytes));
       prev = toHex(sha256(bytes));
       return entry;
@@ -96,7 +91,7 @@ export function createAuditLog(store: IndexStore, opts: AuditLogOptions): AuditL
   };
 
   const tipLine = (seq: number): string => {
-    const line = store.log.get(seq);
+    const line = store.log.line(seq);
     if (line === undefined) throw new TresorError('E_LOG_INCONSISTENT', `log entry ${seq} is missing`);
     return line;
   };
@@ -105,7 +100,7 @@ export function createAuditLog(store: IndexStore, opts: AuditLogOptions): AuditL
     checkSize('end', end);
     checkSize('start', start, end);
     const out: string[] = [];
-    for (const { key: seq, value } of store.log.getRange({ start, end })) {
+    for (const { key: seq, value } of store.log.range(start, end)) {
       if (seq !== start + out.length) throw new TresorError('E_LOG_INCONSISTENT', `log entry ${start + out.length} is missing`);
       out.push(value);
     }
@@ -114,7 +109,7 @@ export function createAuditLog(store: IndexStore, opts: AuditLogOptions): AuditL
   };
 
   const allCheckpoints = (): SignedCheckpoint[] =>
-    [...store.checkpoints.getRange({})].map(({ key: s, value }) => openStoredCheckpoint(value, key, s));
+    store.checkpoints.all().map(({ size: s, note }) => openStoredCheckpoint(note, key, s));
 
   const latest = (): SignedCheckpoint | null => {
     const s = latestStored(store);
@@ -143,26 +138,25 @@ export function createAuditLog(store: IndexStore, opts: AuditLogOptions): AuditL
 
   // Logs written before the target/actor index existed get it once, in batches.
   function indexOlderEntries(): void {
-    if (store.meta.get('logIndexVersion') === 1) return;
+    if (store.meta.logIndexVersion() === 1) return;
     const n = size();
     for (let from = 0; from < n; from += 10_000) {
-      store.root.transactionSync(() => {
-        for (const { key: seq, value } of store.log.getRange({ start: from, end: Math.min(n, from + 10_000) })) {
+      store.txSync(() => {
+        for (const { key: seq, value } of store.log.range(from, Math.min(n, from + 10_000))) {
           const e = JSON.parse(value) as LogEntry;
-          store.logIndex.put(['target', e.target, seq], true);
-          store.logIndex.put(['actor', e.actor, seq], true);
+          store.log.index(seq, e.target, e.actor);
         }
       });
     }
-    store.root.transactionSync(() => store.meta.put('logIndexVersion', 1));
+    store.txSync(() => store.meta.putLogIndexVersion(1));
   }
 
   const log: AuditLog = {
     origin,
     vkey: signer.vkey,
-    appendSync: (inputs) => store.root.transactionSync(() => appendInTxn(inputs)),
+    appendSync: (inputs) => store.txSync(() => appendInTxn(inputs)),
     // async: lmdb may run the callback at once, and a refused entry must reject, not throw
-    append: async (inputs) => store.root.transaction(() => appendInTxn(inputs)),
+    append: async (inputs) => store.tx(() => appendInTxn(inputs)),
     size,
     rootHash(n = size()) {
       checkSize('size', n);
@@ -194,7 +188,7 @@ export function createAuditLog(store: IndexStore, opts: AuditLogOptions): AuditL
       // transaction is safe; the transaction only decides whether to keep it.
       const root = rootAt(reader, n);
       const note = signer.sign(formatCheckpoint({ origin, size: n, root }));
-      await store.root.transaction(() => {
+      await store.tx(() => {
         if (store.checkpoints.get(n) === undefined) store.checkpoints.put(n, note);
       });
       return latest()!;
@@ -212,10 +206,8 @@ export function createAuditLog(store: IndexStore, opts: AuditLogOptions): AuditL
     verifyAll: (onProgress) => verifyAllStored(store, { key, origin, onProgress }),
     about(kind, value, limit, beforeSeq = Number.MAX_SAFE_INTEGER) {
       const out: LogEntry[] = [];
-      for (const k of store.logIndex.getKeys({ start: [kind, value, beforeSeq], end: [kind, value, -1], reverse: true })) {
-        const seq = k[2] as number;
-        if (seq >= beforeSeq) continue;
-        const line = store.log.get(seq);
+      for (const seq of store.log.seqsAbout(kind, value, beforeSeq)) {
+        const line = store.log.line(seq);
         if (line !== undefined) out.push(JSON.parse(line) as LogEntry);
         if (out.length >= limit) break;
       }

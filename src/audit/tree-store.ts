@@ -1,5 +1,5 @@
-import type { Database } from 'lmdb';
 import { TresorError } from '../core/index.ts';
+import type { TreeTable } from '../store/index.ts';
 import { hashChildren, type Hash } from './hasher.ts';
 import type { NodeReader } from './tree-math.ts';
 
@@ -9,12 +9,10 @@ import type { NodeReader } from './tree-math.ts';
  * 1-bit of n), so the stored nodes are always exactly the full subtrees of [0, size) and
  * roots and proofs never need a rebuild.
  */
-export type TreeDb = Database<Buffer, any[]>;
-
-export function treeReader(tree: TreeDb): NodeReader {
+export function treeReader(tree: TreeTable): NodeReader {
   return {
     node(level, index) {
-      const h = tree.get([level, index]);
+      const h = tree.node(level, index);
       if (!h || h.length !== 32) {
         throw new TresorError('E_LOG_INCONSISTENT', `log tree node (${level}, ${index}) is missing or damaged`, {
           detail: { level, index },
@@ -29,8 +27,8 @@ export function treeReader(tree: TreeDb): NodeReader {
  * Stores leaf `index` and the nodes it completes. Call inside the write transaction
  * that also writes the entry line, so a crash leaves either both or neither.
  */
-export function storeLeaf(tree: TreeDb, reader: NodeReader, index: number, leaf: Hash): void {
-  tree.put([0, index], Buffer.from(leaf));
+export function storeLeaf(tree: TreeTable, reader: NodeReader, index: number, leaf: Hash): void {
+  tree.putNode(0, index, leaf);
   let level = 0;
   let i = index;
   let h = leaf;
@@ -39,6 +37,6 @@ export function storeLeaf(tree: TreeDb, reader: NodeReader, index: number, leaf:
     h = hashChildren(reader.node(level, i - 1), h);
     level++;
     i = (i - 1) / 2;
-    tree.put([level, i], Buffer.from(h));
+    tree.putNode(level, i, h);
   }
 }

@@ -34,8 +34,7 @@ export async function verifyAllStored(
   const problem = (p: string) => (problems.length < MAX_PROBLEMS ? problems.push(p) : dropped++);
 
   // Snapshot the size first: entries appended while we verify are simply not covered.
-  let size = 0;
-  for (const k of store.log.getKeys({ reverse: true, limit: 1 })) size = k + 1;
+  const size = store.log.tip() + 1;
   const stored = readCheckpoints(store, opts, problem);
   const cps = stored.filter((c) => c.size <= size);
   for (const c of stored) if (c.size > size) problem(`checkpoint for size ${c.size} is beyond the log's ${size} entries (entries lost)`);
@@ -49,7 +48,7 @@ export async function verifyAllStored(
   captureRoots();
   let prev = GENESIS_PREV;
   let expect = 0;
-  for (const { key: seq, value: line } of store.log.getRange({ start: 0, end: size })) {
+  for (const { key: seq, value: line } of store.log.range(0, size)) {
     if (seq !== expect) {
       problem(`entries ${expect}…${seq - 1} are missing`);
       break; // the tree cannot be recomputed past a hole
@@ -63,7 +62,7 @@ export async function verifyAllStored(
     const bytes = Buffer.from(line, 'utf8');
     prev = toHex(sha256(bytes));
     range.append(hashLeaf(bytes), (level, index, hash) => {
-      const s = store.tree.get([level, index]);
+      const s = store.tree.node(level, index);
       if (!s || !equalHash(s, hash)) problem(`tree node (${level}, ${index}) does not match entries (entry ${seq} or the node was altered)`);
     });
     captureRoots();
@@ -86,7 +85,7 @@ function readCheckpoints(
   problem: (p: string) => void,
 ): (Checkpoint & { note: string })[] {
   const out: (Checkpoint & { note: string })[] = [];
-  for (const { key: size, value: note } of store.checkpoints.getRange({})) {
+  for (const { size, note } of store.checkpoints.all()) {
     const opened = verifyNote(note, opts.key);
     if (!opened.ok) {
       problem(`checkpoint for size ${size}: ${opened.reason}`);

@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { newId } from '../core/ids.ts';
 import { TresorError } from '../core/errors.ts';
 import type { LogWriter } from '../core/types.ts';
-import type { IndexStore } from '../store/index.ts';
+import type { ApiTokenRow, IndexStore } from '../store/index.ts';
 
 /**
  * API tokens for integrations: `tresor_<id>_<secret>`. Shown once at creation; the
@@ -10,17 +10,6 @@ import type { IndexStore } from '../store/index.ts';
  * enough). A token acts as its owner with the owner's roles at the time of use, so
  * disabling the user stops the token too.
  */
-export interface ApiTokenRow {
-  id: string;
-  user: string;
-  label: string;
-  secretSha256: string;
-  createdAt: number;
-  createdBy: string;
-  revokedAt: number | null;
-  lastUsedAt: number | null;
-}
-
 const TOKEN_RE = /^tresor_([0-9A-HJKMNP-TV-Z]{26})_([A-Za-z0-9_-]{43})$/;
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -29,23 +18,23 @@ export async function createApiToken(store: IndexStore, log: LogWriter, by: stri
   const id = newId();
   const secret = randomBytes(32).toString('base64url');
   const row: ApiTokenRow = { id, user, label: label.slice(0, 100), secretSha256: sha(secret), createdAt: Date.now(), createdBy: by, revokedAt: null, lastUsedAt: null };
-  await store.root.transaction(() => {
-    store.apiTokens.put(id, row);
+  await store.tx(() => {
+    store.apiTokens.put(row);
     log.appendSync([{ actor: by, action: 'token.created', target: `token:${id}`, detail: { user } }]);
   });
   return { token: `tresor_${id}_${secret}`, row };
 }
 
 export function listApiTokens(store: IndexStore, user?: string): ApiTokenRow[] {
-  return [...store.apiTokens.getRange()].map((e) => e.value as ApiTokenRow).filter((t) => !user || t.user === user);
+  return store.apiTokens.list(user);
 }
 
 export async function revokeApiToken(store: IndexStore, log: LogWriter, by: string, id: string): Promise<void> {
-  const row = store.apiTokens.get(id) as ApiTokenRow | undefined;
+  const row = store.apiTokens.get(id);
   if (!row) throw new TresorError('E_NOT_FOUND', `no API token ${id}`);
   if (row.revokedAt) return;
-  await store.root.transaction(() => {
-    store.apiTokens.put(id, { ...row, revokedAt: Date.now() });
+  await store.tx(() => {
+    store.apiTokens.put({ ...row, revokedAt: Date.now() });
     log.appendSync([{ actor: by, action: 'token.revoked', target: `token:${id}`, detail: { user: row.user } }]);
   });
 }
@@ -54,7 +43,7 @@ export async function revokeApiToken(store: IndexStore, log: LogWriter, by: stri
 export function checkApiToken(store: IndexStore, bearer: string): ApiTokenRow | null {
   const m = TOKEN_RE.exec(bearer);
   if (!m) return null;
-  const row = store.apiTokens.get(m[1]!) as ApiTokenRow | undefined;
+  const row = store.apiTokens.get(m[1]!);
   if (!row || row.revokedAt) return null;
   const a = Buffer.from(sha(m[2]!), 'hex');
   const b = Buffer.from(row.secretSha256, 'hex');

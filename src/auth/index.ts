@@ -1,14 +1,14 @@
 import { TresorError } from '../core/errors.ts';
 import type { LogWriter } from '../core/types.ts';
-import type { IndexStore } from '../store/index.ts';
+import type { IndexStore, SessionRow, UserRow } from '../store/index.ts';
 import { checkApiToken } from './api-tokens.ts';
 import { dummyHash, hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
 import { can, type Principal, type Role } from './roles.ts';
-import { createSession, endSession, lookupSession, sweepSessions, type SessionLimits, type SessionRow } from './sessions.ts';
+import { createSession, endSession, lookupSession, sweepSessions, type SessionLimits } from './sessions.ts';
 import { consumeSetupToken, setupTokenValid } from './setup.ts';
 import { createThrottle, DEFAULT_THROTTLE, type ThrottleOptions } from './throttle.ts';
 import { checkTotp } from './totp.ts';
-import { getUser, nameProblem, NO_PASSWORD, updateUser, type UserRow } from './users.ts';
+import { getUser, nameProblem, NO_PASSWORD, updateUser } from './users.ts';
 import { randomBytes } from 'node:crypto';
 import { newTotpSecret, otpauthUri } from './totp.ts';
 import { openTotp, sealClearTotpSecrets, sealTotp, type SecretSealer } from './sealed.ts';
@@ -22,7 +22,7 @@ export { openTotp, sealTotp, type SecretSealer, type SealedTotp } from './sealed
 export { newSetupToken, setupNeeded, setupTokenValid } from './setup.ts';
 export { passwordProblem, MIN_PASSWORD_LENGTH } from './passwords.ts';
 export { newTotpSecret, otpauthUri, totpAt } from './totp.ts';
-export type { SessionRow, SessionLimits } from './sessions.ts';
+export type { SessionLimits } from './sessions.ts';
 
 export interface AuthSettings extends SessionLimits {
   /** TOTP is required for admin and dpo accounts (they can change who sees what) */
@@ -72,10 +72,10 @@ export function createAuth(store: IndexStore, log: LogWriter, settings: AuthSett
    * racing with one code (each past its own scrypt run), exactly one gets the step.
    */
   function claimTotpStep(name: string, step: number): Promise<boolean> {
-    return store.root.transaction(() => {
-      const cur = store.users.get(name) as UserRow | undefined;
+    return store.tx(() => {
+      const cur = store.users.get(name);
       if (!cur || cur.totpLastStep >= step) return false;
-      store.users.put(name, { ...cur, totpLastStep: step });
+      store.users.put({ ...cur, totpLastStep: step });
       return true;
     });
   }
@@ -177,9 +177,9 @@ export function createAuth(store: IndexStore, log: LogWriter, settings: AuthSett
       const t0 = now();
       // (re-read inside the transaction: a stale copy must never undo a revocation)
       if (!t.lastUsedAt || t0 - t.lastUsedAt > 60_000) {
-        void store.root.transaction(() => {
-          const cur = store.apiTokens.get(t.id) as typeof t | undefined;
-          if (cur && !cur.revokedAt) store.apiTokens.put(t.id, { ...cur, lastUsedAt: t0 });
+        void store.tx(() => {
+          const cur = store.apiTokens.get(t.id);
+          if (cur && !cur.revokedAt) store.apiTokens.put({ ...cur, lastUsedAt: t0 });
         });
       }
       return { kind: 'token', name: u.name, actor: `token:${t.id}`, roles: u.roles, sessionKey: t.id };
@@ -188,8 +188,8 @@ export function createAuth(store: IndexStore, log: LogWriter, settings: AuthSett
     async logout(p: Principal, everywhere = false): Promise<void> {
       if (everywhere) {
         const u = getUser(store, p.name);
-        await store.root.transaction(() => {
-          if (u) store.users.put(u.name, { ...u, sessionEpoch: u.sessionEpoch + 1 });
+        await store.tx(() => {
+          if (u) store.users.put({ ...u, sessionEpoch: u.sessionEpoch + 1 });
           log.appendSync([{ actor: p.actor, action: 'auth.logout.everywhere', target: `user:${p.name}`, detail: {} }]);
         });
         await sweepSessions(store, settings, now(), p.name);
@@ -211,10 +211,10 @@ export function createAuth(store: IndexStore, log: LogWriter, settings: AuthSett
         v: 1, name, roles: ['admin'], passwordHash: hash, disabled: false, createdAt: now(), createdBy: 'setup-link',
         totpSecret: null, totpLastStep: -1, sessionEpoch: 0, lang: null,
       };
-      const ok = await store.root.transaction(() => {
-        if (store.users.getCount() > 0) return false;
-        store.users.put(name, row);
-        store.meta.remove('setup');
+      const ok = await store.tx(() => {
+        if (store.users.count() > 0) return false;
+        store.users.put(row);
+        store.meta.removeSetup();
         log.appendSync([{ actor: 'setup-link', action: 'user.created', target: `user:${name}`, detail: { roles: row.roles, via: 'setup-link' } }]);
         return true;
       });

@@ -1,9 +1,9 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { TresorError } from '../core/errors.ts';
 import type { LogWriter } from '../core/types.ts';
-import type { IndexStore } from '../store/index.ts';
+import type { IndexStore, UserRow } from '../store/index.ts';
 import { hashPassword } from './passwords.ts';
-import { getUser, NO_PASSWORD, type UserRow } from './users.ts';
+import { getUser, NO_PASSWORD } from './users.ts';
 
 /**
  * Set-password links (issue 16): an administrator who creates an account or resets a
@@ -26,10 +26,10 @@ const TOKEN_RE = /^[A-Za-z0-9_-]{43}$/;
 export async function issuePasswordLink(store: IndexStore, log: LogWriter, by: string, name: string, now = Date.now()): Promise<{ token: string; expiresAt: number }> {
   const token = randomBytes(32).toString('base64url');
   const expiresAt = now + PASSWORD_LINK_TTL_MS;
-  const ok = await store.root.transaction(() => {
-    const u = store.users.get(name) as UserRow | undefined;
+  const ok = await store.tx(() => {
+    const u = store.users.get(name);
     if (!u) return false;
-    store.users.put(name, { ...u, passwordHash: NO_PASSWORD, passwordLink: { sha256: sha(token), expiresAt, by }, sessionEpoch: u.sessionEpoch + 1 } satisfies UserRow);
+    store.users.put({ ...u, passwordHash: NO_PASSWORD, passwordLink: { sha256: sha(token), expiresAt, by }, sessionEpoch: u.sessionEpoch + 1 } satisfies UserRow);
     log.appendSync([{
       actor: by, action: 'user.password.reset', target: `user:${name}`,
       detail: { via: 'link', expiresAt: new Date(expiresAt).toISOString(), sessionsEnded: true },
@@ -58,11 +58,11 @@ export async function setPasswordWithLink(
   if (!passwordLinkValid(store, name, token, now)) throw new TresorError('E_FORBIDDEN', 'this link is not valid (used, replaced or expired); ask an administrator for a new one');
   const hash = await hashPassword(password);
   // re-checked inside the transaction: two tabs submitting at once use the link once
-  const row = await store.root.transaction(() => {
-    const u = store.users.get(name) as UserRow | undefined;
+  const row = await store.tx(() => {
+    const u = store.users.get(name);
     if (!u || !linkMatches(u, token, now)) return null;
     const next: UserRow = { ...u, passwordHash: hash, passwordLink: null, sessionEpoch: u.sessionEpoch + 1 };
-    store.users.put(name, next);
+    store.users.put(next);
     log.appendSync([{ actor: `user:${name}`, action: 'user.password.set', target: `user:${name}`, detail: { via: 'link', sessionsEnded: true } }]);
     return next;
   });

@@ -2,7 +2,8 @@ import { TresorError } from '../core/errors.ts';
 import type { LogWriter } from '../core/types.ts';
 import type { IndexStore } from '../store/index.ts';
 import { can, isRole, ROLES, type Role } from './roles.ts';
-import { updateUser, type UserRow } from './users.ts';
+import type { UserRow } from '../store/index.ts';
+import { updateUser } from './users.ts';
 
 /**
  * Granting a role that sees personal data or audio is a four-eyes action (issue 16): an

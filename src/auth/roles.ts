@@ -2,8 +2,9 @@
 // granted when any of the user's roles grants it. Checked in src/access and the web
 // layer against the same table, so the console and the API cannot drift apart.
 
-export const ROLES = ['admin', 'supervisor', 'dpo', 'auditor'] as const;
-export type Role = (typeof ROLES)[number];
+import { ROLES, type Role } from '../core/roles.ts';
+
+export { ROLES, type Role };
 
 export type Permission =
   /** search and see non-personal metadata (ids, times, queue, duration, consent state) */

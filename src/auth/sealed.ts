@@ -41,14 +41,14 @@ export function assertSealed(v: string | null | undefined): void {
 
 /** Seals the TOTP secrets that older versions stored in the clear; run at start. Returns how many. */
 export async function sealClearTotpSecrets(store: IndexStore, sealer: SecretSealer): Promise<number> {
-  const clear = [...store.users.getRange()].filter((e) => typeof e.value?.totpSecret === 'string' && CLEAR_B32.test(e.value.totpSecret));
+  const clear = store.users.all().filter((u) => typeof u.totpSecret === 'string' && CLEAR_B32.test(u.totpSecret));
   if (!clear.length) return 0;
-  return store.root.transaction(() => {
+  return store.tx(() => {
     let n = 0;
-    for (const { key } of clear) {
-      const cur = store.users.get(key);
+    for (const { name } of clear) {
+      const cur = store.users.get(name);
       if (!cur || typeof cur.totpSecret !== 'string' || !CLEAR_B32.test(cur.totpSecret)) continue;
-      store.users.put(key, { ...cur, totpSecret: sealTotp(sealer, cur.name, cur.totpSecret) });
+      store.users.put({ ...cur, totpSecret: sealTotp(sealer, cur.name, cur.totpSecret) });
       n++;
     }
     return n;

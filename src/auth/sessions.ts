@@ -1,21 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { IndexStore } from '../store/index.ts';
+import type { IndexStore, SessionRow } from '../store/index.ts';
 
 /**
  * Console sessions (OWASP session management): 256-bit random ids, a new id at every
  * login (no fixation), idle and absolute time-outs checked on the server. Only the
  * SHA-256 of an id is stored, so a copy of the index does not hand out live sessions.
  */
-export interface SessionRow {
-  user: string;
-  createdAt: number;
-  lastSeen: number;
-  /** the user's sessionEpoch at login; a higher epoch on the user ends this session */
-  epoch: number;
-  /** per-session CSRF token (synchroniser token pattern) */
-  csrf: string;
-}
-
 export interface SessionLimits {
   idleMs: number;
   absoluteMs: number;
@@ -34,7 +24,7 @@ export function sessionKey(id: string): string {
 export async function createSession(store: IndexStore, user: string, epoch: number, now: number): Promise<{ id: string; row: SessionRow }> {
   const id = randomBytes(32).toString('base64url');
   const row: SessionRow = { user, createdAt: now, lastSeen: now, epoch, csrf: randomBytes(32).toString('base64url') };
-  await store.root.transaction(() => store.sessions.put(sessionKey(id), row));
+  await store.tx(() => store.sessions.put(sessionKey(id), row));
   return { id, row };
 }
 
@@ -43,38 +33,34 @@ export type SessionState = { ok: true; key: string; row: SessionRow } | { ok: fa
 export function lookupSession(store: IndexStore, id: string, limits: SessionLimits, now: number): SessionState {
   if (!/^[A-Za-z0-9_-]{43}$/.test(id)) return { ok: false, reason: 'unknown' };
   const key = sessionKey(id);
-  const stored = store.sessions.get(key) as SessionRow | undefined;
+  const stored = store.sessions.get(key);
   if (!stored) return { ok: false, reason: 'unknown' };
   const row = { ...stored, lastSeen: Math.max(stored.lastSeen, touched.get(key) ?? 0) };
   if (now - row.createdAt > limits.absoluteMs) {
-    void store.sessions.remove(key);
+    void store.tx(() => store.sessions.remove(key));
     return { ok: false, reason: 'expired' };
   }
   if (now - row.lastSeen > limits.idleMs) {
-    void store.sessions.remove(key);
+    void store.tx(() => store.sessions.remove(key));
     return { ok: false, reason: 'idle' };
   }
   // lastSeen needs minute precision for the idle time-out, not a disk write per request
   if (now - row.lastSeen > TOUCH_EVERY_MS) {
     const fresh = { ...row, lastSeen: now };
     touched.set(key, now);
-    void store.sessions.put(key, fresh).then(() => touched.delete(key), () => undefined);
+    void store.tx(() => store.sessions.put(key, fresh)).then(() => touched.delete(key), () => undefined);
     return { ok: true, key, row: fresh };
   }
   return { ok: true, key, row };
 }
 
 export async function endSession(store: IndexStore, key: string): Promise<void> {
-  await store.sessions.remove(key);
+  await store.tx(() => store.sessions.remove(key));
 }
 
 /** Removes sessions that can no longer be used (run at login; sessions are few). */
 export async function sweepSessions(store: IndexStore, limits: SessionLimits, now: number, endUser?: string): Promise<number> {
-  const dead: string[] = [];
-  for (const { key, value } of store.sessions.getRange()) {
-    const s = value as SessionRow;
-    if (s.user === endUser || now - s.createdAt > limits.absoluteMs || now - s.lastSeen > limits.idleMs) dead.push(key as string);
-  }
-  if (dead.length) await store.root.transaction(() => dead.forEach((k) => store.sessions.remove(k)));
+  const dead = store.sessions.unusable(now, limits, endUser);
+  if (dead.length) await store.tx(() => dead.forEach((k) => store.sessions.remove(k)));
   return dead.length;
 }

@@ -10,23 +10,18 @@ import type { IndexStore } from '../store/index.ts';
 const TTL_MS = 24 * 3600_000;
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
-interface SetupRow {
-  sha256: string;
-  expiresAt: number;
-}
-
 export function setupNeeded(store: IndexStore): boolean {
-  return store.users.getCount() === 0;
+  return store.users.count() === 0;
 }
 
 export async function newSetupToken(store: IndexStore, now = Date.now()): Promise<string> {
   const token = randomBytes(32).toString('base64url');
-  await store.root.transaction(() => store.meta.put('setup', { sha256: sha(token), expiresAt: now + TTL_MS } satisfies SetupRow));
+  await store.tx(() => store.meta.putSetup({ sha256: sha(token), expiresAt: now + TTL_MS }));
   return token;
 }
 
 export function setupTokenValid(store: IndexStore, token: string, now = Date.now()): boolean {
-  const row = store.meta.get('setup') as SetupRow | undefined;
+  const row = store.meta.setup();
   if (!row || row.expiresAt < now || !setupNeeded(store)) return false;
   const a = Buffer.from(sha(token), 'hex');
   const b = Buffer.from(row.sha256, 'hex');
@@ -34,5 +29,5 @@ export function setupTokenValid(store: IndexStore, token: string, now = Date.now
 }
 
 export async function consumeSetupToken(store: IndexStore): Promise<void> {
-  await store.root.transaction(() => store.meta.remove('setup'));
+  await store.tx(() => store.meta.removeSetup());
 }

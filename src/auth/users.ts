@@ -1,30 +1,9 @@
 import { TresorError } from '../core/errors.ts';
 import type { LogWriter, NewLogEntry } from '../core/types.ts';
-import type { IndexStore } from '../store/index.ts';
+import type { IndexStore, UserRow } from '../store/index.ts';
 import { hashPassword } from './passwords.ts';
 import { isRole, type Role } from './roles.ts';
 import { assertSealed, type SealedTotp } from './sealed.ts';
-
-export interface UserRow {
-  v: 1;
-  name: string;
-  roles: Role[];
-  /** scrypt hash, or NO_PASSWORD while a set-password link is out (src/auth/password-links.ts) */
-  passwordHash: string;
-  disabled: boolean;
-  createdAt: number;
-  createdBy: string;
-  /** the TOTP secret once enrolled, sealed by the keyring (src/auth/sealed.ts) */
-  totpSecret: string | null;
-  /** last TOTP step accepted (a code works once) */
-  totpLastStep: number;
-  /** raised by password reset, disable and "log out everywhere": older sessions end */
-  sessionEpoch: number;
-  /** UI language */
-  lang: 'de' | 'en' | null;
-  /** an open set-password link: only the SHA-256 of its secret */
-  passwordLink?: { sha256: string; expiresAt: number; by: string } | null;
-}
 
 /** The password hash of an account that has none yet (or had it reset): nothing verifies against it. */
 export const NO_PASSWORD = '!none';
@@ -57,11 +36,11 @@ export function summary(u: UserRow): UserSummary {
 }
 
 export function getUser(store: IndexStore, name: string): UserRow | undefined {
-  return store.users.get(name) as UserRow | undefined;
+  return store.users.get(name);
 }
 
 export function listUsers(store: IndexStore): UserRow[] {
-  return [...store.users.getRange()].map((e) => e.value as UserRow);
+  return store.users.all();
 }
 
 export function mustUser(store: IndexStore, name: string): UserRow {
@@ -75,12 +54,12 @@ export function mustUser(store: IndexStore, name: string): UserRow {
  * read-modify-write against a concurrent change (CLI and service may both write).
  */
 async function commit(store: IndexStore, log: LogWriter, row: UserRow, entry: NewLogEntry, expectNew = false, before?: UserRow): Promise<void> {
-  const ok = await store.root.transaction(() => {
+  const ok = await store.tx(() => {
     if (expectNew && store.users.get(row.name)) return 'exists';
     // checked inside the write transaction: two admins demoting each other at the same
     // moment (console and CLI, two processes) cannot both pass
-    if (before && lastAdminProblem(store, (store.users.get(row.name) as UserRow | undefined) ?? before, row)) return 'last-admin';
-    store.users.put(row.name, row);
+    if (before && lastAdminProblem(store, store.users.get(row.name) ?? before, row)) return 'last-admin';
+    store.users.put(row);
     log.appendSync([entry]);
     return 'ok';
   });
@@ -174,15 +153,15 @@ export async function updateUser(
   };
   // totp step and language are bookkeeping, not events worth an audit entry
   const quiet = Object.keys(change).every((k) => k === 'totpLastStep' || k === 'lang');
-  const r = await store.root.transaction(() => {
-    const cur = store.users.get(name) as UserRow | undefined;
+  const r = await store.tx(() => {
+    const cur = store.users.get(name);
     if (!cur) return { error: `no user "${name}"`, code: 'E_NOT_FOUND' as const };
     const { row, action, detail } = apply(cur);
     if (!quiet) {
       const why = lastAdminProblem(store, cur, row);
       if (why) return { error: why, code: 'E_LAST_ADMIN' as const };
     }
-    store.users.put(name, row);
+    store.users.put(row);
     if (!quiet) log.appendSync([{ actor: by, action, target: `user:${name}`, detail }]);
     return { row };
   });

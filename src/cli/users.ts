@@ -2,8 +2,9 @@ import { TresorError } from '../core/errors.ts';
 import type { Site } from '../site/open.ts';
 import {
   addUser, createApiToken, lastAdminProblem, listApiTokens, listUsers, mustUser, nameProblem, newTotpSecret, otpauthUri,
-  parseRoles, passwordProblem, revokeApiToken, sealTotp, summary, updateUser, type ApiTokenRow, type UserRow,
+  parseRoles, passwordProblem, revokeApiToken, sealTotp, summary, updateUser,
 } from '../auth/index.ts';
+import type { ApiTokenRow, UserRow } from '../store/index.ts';
 import { withSite } from './with-site.ts';
 import { parse, type Command } from './args.ts';
 

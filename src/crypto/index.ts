@@ -8,6 +8,6 @@ export {
 export { keySource, type KeySource } from './key-files.ts';
 export {
   rotateKek, credentialsRotationHelp, ROTATE_FAULT_POINTS,
-  type KekRotationHost, type KekRotationState, type KekRotationReport, type RotateFaultPoint,
+  type KekRotationHost, type KekRotationReport, type RotateFaultPoint,
 } from './kek-rotation.ts';
 export type { NoteSigner } from './signing.ts';

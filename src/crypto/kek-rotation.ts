@@ -3,26 +3,16 @@ import { join } from 'node:path';
 import nacl from 'tweetnacl';
 import { TresorError } from '../core/errors.ts';
 import { fingerprint, formatKeks, keyPath, parseKeks, readKey, writeSecret, type KeySource } from './key-files.ts';
+import type { KekRotationState } from '../store/index.ts';
 import type { Keyring, WrappedDek } from './keyring.ts';
 
 // KEK rotation (FORMAT.md, *KEK rotation*): the one code that reads the kek file besides
 // the keyring, and the only one that rewrites it. DEKs are unwrapped here only to be
 // rewrapped at once; none leaves this file.
 
-/** Progress of a rotation, kept durably by the host (index `meta` 'kekRotation') so a
- *  killed rotation resumes instead of starting over. Holds no key material. */
-export interface KekRotationState {
-  /** the new epoch */
-  to: number;
-  /** the epochs in the file when the rotation began */
-  from: number[];
-  /** fingerprint of the new epoch's key: what meta.site.fingerprints.kek becomes */
-  fingerprint: string;
-  /** rewrap: DEKs are being rewrapped; drop: the index has switched, old epochs go */
-  state: 'rewrap' | 'drop';
-  startedAt: number;
-  rewrapped: number;
-}
+// Progress of a rotation (KekRotationState, src/store/meta.ts) is kept durably by the host
+// (index `meta` 'kekRotation') so a killed rotation resumes instead of starting over.
+// It holds no key material.
 
 /** What rotateKek needs from the index; crypto does not depend on it (DESIGN §2). */
 export interface KekRotationHost {

@@ -1,10 +1,9 @@
-import type { IndexStore, RecordingRow } from '../store/index.ts';
+import type { ClockHold, IndexStore, RecordingRow } from '../store/index.ts';
 import type { LogWriter } from '../core/types.ts';
-import type { PurgeRunRow } from './purge.ts';
 import { evaluate, listPolicies, reevaluateAll } from './policies.ts';
-import { clockHold, CLOCK_CONFIRMED_KEY, CLOCK_HOLD_KEY, CLOCK_TRUSTED_KEY, type ClockHold } from './clock-state.ts';
+import { clockHold } from './clock-state.ts';
 
-export { clockHold, type ClockHold } from './clock-state.ts';
+export { clockHold } from './clock-state.ts';
 
 /**
  * A purge deletes for good, and it decides by the wall clock. A clock that jumps forward
@@ -37,11 +36,10 @@ const started = { wall: Date.now(), mono: performance.now() };
 
 /** The latest wall time seen while the clock passed the guard, or null when none is known yet. */
 export function trustedTime(store: IndexStore): number | null {
-  const mark = store.meta.get(CLOCK_TRUSTED_KEY) as number | undefined;
+  const mark = store.meta.clockTrustedAt();
   if (typeof mark === 'number') return mark;
-  let lastRun = 0;
-  for (const { value } of store.purgeRuns.getRange({ reverse: true, limit: 1 })) lastRun = (value as PurgeRunRow).startedAt;
-  const confirmed = (store.meta.get(CLOCK_CONFIRMED_KEY) as number | undefined) ?? 0;
+  const lastRun = store.purgeRuns.latest(1)[0]?.startedAt ?? 0;
+  const confirmed = store.meta.clockConfirmedAt() ?? 0;
   const t = Math.max(lastRun, confirmed);
   return t > 0 ? t : null;
 }
@@ -73,8 +71,8 @@ export function clockProblem(store: IndexStore, now: number, maxJumpMs: number, 
 
 /** Moves the trusted mark forward (never back); call inside a write transaction, only after clockProblem said null. */
 export function markTrusted(store: IndexStore, now: number): void {
-  const mark = store.meta.get(CLOCK_TRUSTED_KEY) as number | undefined;
-  if (mark === undefined || now > mark) store.meta.put(CLOCK_TRUSTED_KEY, now);
+  const mark = store.meta.clockTrustedAt();
+  if (mark === undefined || now > mark) store.meta.putClockTrustedAt(now);
 }
 
 /** Inside a write transaction: records the hold once (and logs it); returns it. */
@@ -82,14 +80,14 @@ export function holdPurgeSync(store: IndexStore, log: LogWriter, reason: string,
   const existing = clockHold(store);
   if (existing) return existing;
   const h = { since: now, reason };
-  store.meta.put(CLOCK_HOLD_KEY, h);
+  store.meta.putClockHold(h);
   log.appendSync([{ actor: 'system:retention', action: 'purge.held', target: 'purge', detail: { reason } }]);
   return h;
 }
 
 /** Records the hold (once) and returns it. */
 export async function holdPurge(store: IndexStore, log: LogWriter, reason: string, now: number): Promise<ClockHold> {
-  return store.root.transaction(() => holdPurgeSync(store, log, reason, now));
+  return store.tx(() => holdPurgeSync(store, log, reason, now));
 }
 
 /**
@@ -98,7 +96,7 @@ export async function holdPurge(store: IndexStore, log: LogWriter, reason: strin
  * by the service's clock watch.
  */
 export async function checkClock(store: IndexStore, log: LogWriter, now: number, maxJumpMs: number, use: 'purge' | 'ingest' = 'purge'): Promise<ClockHold | null> {
-  return store.root.transaction(() => {
+  return store.tx(() => {
     const held = clockHold(store);
     if (held) return held;
     const problem = clockProblem(store, now, maxJumpMs, { use });
@@ -129,11 +127,11 @@ export function retentionAtIngest(store: IndexStore, log: LogWriter, row: Record
  */
 export async function confirmClock(store: IndexStore, log: LogWriter, by: string, now: number): Promise<{ wasHeld: boolean; released: number }> {
   const waiting = countAwaitingClock(store);
-  const wasHeld = await store.root.transaction(() => {
+  const wasHeld = await store.tx(() => {
     const h = clockHold(store);
-    store.meta.remove(CLOCK_HOLD_KEY);
-    store.meta.put(CLOCK_CONFIRMED_KEY, now);
-    store.meta.put(CLOCK_TRUSTED_KEY, now);
+    store.meta.removeClockHold();
+    store.meta.putClockConfirmedAt(now);
+    store.meta.putClockTrustedAt(now);
     log.appendSync([{ actor: by, action: 'purge.clock.confirmed', target: 'purge', detail: { now: iso(now), wasHeld: !!h, awaitingClock: waiting } }]);
     return !!h;
   });

@@ -2,7 +2,7 @@ import { TresorError } from '../core/errors.ts';
 import { isId, newId } from '../core/ids.ts';
 import type { LogWriter } from '../core/types.ts';
 import type { Tokenizer } from '../crypto/index.ts';
-import type { IndexStore, RecordingRow, SearchFilters } from '../store/index.ts';
+import type { HoldRow, HoldSearch, IndexStore, RecordingRow } from '../store/index.ts';
 import { rowMatches } from '../store/index.ts';
 import { requestApproval, type ApprovalRow } from './approvals.ts';
 
@@ -12,27 +12,8 @@ import { requestApproval, type ApprovalRow } from './approvals.ts';
  * arrive after the hold was placed are caught too. A held recording is never purged,
  * whatever its policy says.
  */
-export type HoldSearch = Pick<SearchFilters, 'fromMs' | 'toMs' | 'queue' | 'direction' | 'phoneToken' | 'agentToken' | 'consentState'>;
-
-export interface HoldRow {
-  v: 1;
-  id: string;
-  /** case name, e.g. "Müller ./. Example GmbH, LG Berlin 12 O 345/26" — shown to dpo/admin only */
-  caseName: string;
-  reason: string;
-  ids: string[];
-  search: HoldSearch | null;
-  createdAt: number;
-  createdBy: string;
-  state: 'active' | 'released';
-  releasedAt: number | null;
-  releasedBy: string | null;
-  /** the approval that released it (four-eyes) */
-  releaseApprovalId: string | null;
-}
-
 export function activeHolds(store: IndexStore): HoldRow[] {
-  return [...store.holds.getRange()].map((e) => e.value as HoldRow).filter((h) => h.state === 'active');
+  return store.holds.active();
 }
 
 export function searchMatches(s: HoldSearch, r: RecordingRow): boolean {
@@ -179,10 +160,10 @@ export async function addHold(store: IndexStore, log: LogWriter, by: string, inp
     v: 1, id: newId(now), caseName, reason, ids, search, createdAt: now, createdBy: by,
     state: 'active', releasedAt: null, releasedBy: null, releaseApprovalId: null,
   };
-  const unknown = await store.root.transaction(() => {
+  const unknown = await store.tx(() => {
     const missing = ids.filter((id) => !store.recordings.get(id));
     if (missing.length) return missing;
-    store.holds.put(row.id, row);
+    store.holds.put(row);
     log.appendSync([{
       actor: by, action: 'hold.placed', target: `hold:${row.id}`,
       // the token prefixes, as a search's entry has them: which number a hold is about
@@ -205,17 +186,12 @@ export async function addHold(store: IndexStore, log: LogWriter, by: string, inp
 }
 
 export function getHold(store: IndexStore, id: string): HoldRow | undefined {
-  return store.holds.get(id) as HoldRow | undefined;
+  return store.holds.get(id);
 }
 
 /** Every hold (or those in one state), newest first. */
 export function listHolds(store: IndexStore, opts: { state?: HoldRow['state'] } = {}): HoldRow[] {
-  const out: HoldRow[] = [];
-  for (const { value } of store.holds.getRange({ reverse: true })) {
-    const h = value as HoldRow;
-    if (!opts.state || h.state === opts.state) out.push(h);
-  }
-  return out;
+  return store.holds.list(opts.state);
 }
 
 /**
@@ -241,11 +217,11 @@ export async function releaseHold(
   if (o.approval.kind !== HOLD_RELEASE_KIND || o.approval.target !== `hold:${holdId}` || (o.approval.state !== 'approved' && o.approval.state !== 'done')) {
     throw new TresorError('E_FORBIDDEN', `releasing hold ${holdId} needs an approved ${HOLD_RELEASE_KIND} request for it`);
   }
-  const r = await store.root.transaction(() => {
-    const h = store.holds.get(holdId) as HoldRow | undefined;
+  const r = await store.tx(() => {
+    const h = store.holds.get(holdId);
     if (!h) return 'missing' as const;
     if (h.state === 'released') return 'released' as const;
-    store.holds.put(holdId, { ...h, state: 'released', releasedAt: now, releasedBy: o.by, releaseApprovalId: o.approval.id });
+    store.holds.put({ ...h, state: 'released', releasedAt: now, releasedBy: o.by, releaseApprovalId: o.approval.id });
     log.appendSync([{
       actor: o.by, action: 'hold.released', target: `hold:${holdId}`,
       detail: { approval: o.approval.id, requestedBy: o.approval.requestedBy },

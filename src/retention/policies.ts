@@ -1,6 +1,6 @@
 import { TresorError } from '../core/errors.ts';
 import type { ConsentState, Direction, LogWriter } from '../core/types.ts';
-import type { IndexStore, RecordingRow } from '../store/index.ts';
+import type { IndexStore, Policy, PolicyMatch, PolicyRow, RecordingRow } from '../store/index.ts';
 import { addDuration, compareDurations, parseDuration } from './duration.ts';
 import { clockHold } from './clock-state.ts';
 
@@ -14,30 +14,9 @@ import { clockHold } from './clock-state.ts';
  * A locked policy (compliance mode, like S3 Object Lock) can be lengthened, never
  * shortened, narrowed or removed. This module refuses, whoever asks.
  */
-export interface PolicyMatch {
-  queue?: string[];
-  direction?: Direction[];
-  purpose?: string[];
-  /** the recording carries at least one of these tags */
-  tags?: string[];
-  consent?: ConsentState[];
-}
-
-export interface Policy {
-  name: string;
-  match: PolicyMatch;
-  /** ISO 8601 duration from the call's start */
-  keep: string;
-  lock: boolean;
-}
-
-export interface PolicyRow extends Policy {
-  v: 1;
-  createdAt: number;
-  createdBy: string;
-  updatedAt: number;
-  updatedBy: string;
-}
+// The Policy type is re-exported for config (src/config/schema.ts), which may not import
+// the store; it moves to the pure src/policy/ with the matching rules (issue 10 item 6).
+export type { Policy, PolicyMatch };
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/;
 const MATCH_KEYS = ['queue', 'direction', 'purpose', 'tags', 'consent'] as const;
@@ -67,7 +46,7 @@ export function validatePolicy(p: unknown): Policy {
 }
 
 export function listPolicies(store: IndexStore): PolicyRow[] {
-  return [...store.policies.getRange()].map((e) => e.value as PolicyRow);
+  return store.policies.all();
 }
 
 type Facts = Pick<RecordingRow, 'start' | 'queue' | 'direction' | 'purpose' | 'tags' | 'consentState'>;
@@ -184,10 +163,10 @@ export async function savePolicy(
   const now = o.now ?? Date.now();
   const policy = next ? validatePolicy(next) : null;
   if (policy && policy.name !== name) throw new TresorError('E_INVALID', 'a policy cannot be renamed (remove it and add a new one)');
-  const lock = lockProblem(store.policies.get(name) as PolicyRow | undefined, policy);
+  const lock = lockProblem(store.policies.get(name), policy);
   const impact = lock || approves(o.approval, name, policy) ? null : policyImpact(store, name, policy, now);
-  const problem = await store.root.transaction(() => {
-    const old = store.policies.get(name) as PolicyRow | undefined;
+  const problem = await store.tx(() => {
+    const old = store.policies.get(name);
     const why = lockProblem(old, policy);
     if (why) {
       log.appendSync([{ actor: by, action: 'retention.policy.refused', target: `policy:${name}`, detail: { why } }]);
@@ -200,7 +179,7 @@ export async function savePolicy(
     }
     if (policy) {
       const row: PolicyRow = { v: 1, ...policy, createdAt: old?.createdAt ?? now, createdBy: old?.createdBy ?? by, updatedAt: now, updatedBy: by };
-      store.policies.put(name, row);
+      store.policies.put(row);
     } else store.policies.remove(name);
     log.appendSync([{
       actor: by, action: policy ? 'retention.policy.saved' : 'retention.policy.removed', target: `policy:${name}`,
@@ -237,7 +216,7 @@ export async function reevaluateAll(store: IndexStore, batch = 5000): Promise<{ 
       ids.push(k as string);
     }
     if (!ids.length) break;
-    await store.root.transaction(() => {
+    await store.tx(() => {
       for (const id of ids) {
         const row = store.recordings.get(id) as RecordingRow | undefined;
         if (!row) continue;

@@ -1,6 +1,6 @@
 import { TresorError } from '../core/errors.ts';
 import type { LogWriter } from '../core/types.ts';
-import type { IndexStore, RecordingRow } from '../store/index.ts';
+import type { IndexStore, PolicyRow, RecordingRow } from '../store/index.ts';
 import { can } from '../auth/roles.ts';
 import {
   APPROVAL_TTL_MS, approveByGrace, decide, listApprovals, pendingApprovals, PREVIEW_ROWS, requestApproval, runApproved,
@@ -8,7 +8,7 @@ import {
 } from './approvals.ts';
 import { activeHolds, getHold, heldBy } from './holds.ts';
 import {
-  lockProblem, listPolicies, POLICY_CHANGE_KIND, policyImpact, samePolicy, savePolicy, validatePolicy, type Policy, type PolicyRow,
+  lockProblem, listPolicies, POLICY_CHANGE_KIND, policyImpact, samePolicy, savePolicy, validatePolicy, type Policy,
 } from './policies.ts';
 import type { PurgeDeps } from './purge.ts';
 
@@ -58,7 +58,7 @@ export async function requestPolicyChange(store: IndexStore, log: LogWriter, by:
   const now = input.now ?? Date.now();
   const next = input.next ? validatePolicy(input.next) : null;
   if (next && next.name !== input.name) throw new TresorError('E_INVALID', 'a policy cannot be renamed (remove it and add a new one)');
-  const base = policyOf(store.policies.get(input.name) as PolicyRow | undefined);
+  const base = policyOf(store.policies.get(input.name));
   if (!base && !next) throw new TresorError('E_NOT_FOUND', `no policy "${input.name}"`);
   const lock = lockProblem(base ?? undefined, next);
   if (lock) throw new TresorError('E_LOCKED', lock);
@@ -95,7 +95,7 @@ function changeText(p: ChangePayload): string {
 /** What approving the change would do now: the calls that come due earlier, soonest first. */
 export function describePolicyChange(store: IndexStore, row: ApprovalRow, viewer: ApprovalViewer, now = Date.now()): ApprovalPreview {
   const p = payloadOf(row);
-  const current = policyOf(store.policies.get(p.name) as PolicyRow | undefined);
+  const current = policyOf(store.policies.get(p.name));
   const stale = !samePolicy(current, p.base);
   const impact = policyImpact(store, p.name, p.next, now);
   const search = can(viewer.roles, 'recording.search');
@@ -132,7 +132,7 @@ export function describePolicyChange(store: IndexStore, row: ApprovalRow, viewer
 /** The executor: applies the change if the policy is still what the request was made on. */
 export async function executePolicyChange(store: IndexStore, log: LogWriter, row: ApprovalRow, by: string): Promise<Record<string, unknown>> {
   const p = payloadOf(row);
-  const current = policyOf(store.policies.get(p.name) as PolicyRow | undefined);
+  const current = policyOf(store.policies.get(p.name));
   if (!samePolicy(current, p.base)) {
     throw new TresorError('E_CONFLICT', `policy "${p.name}" was changed since this request was made; nothing was changed — ask again`, { detail: { reason: 'stale' } });
   }
@@ -185,7 +185,7 @@ export async function syncConfigPolicies(
   const want = new Map(configured.map((p) => [p.name, validatePolicy(p)]));
   const changes: [string, Policy | null][] = [];
   for (const p of want.values()) {
-    if (!samePolicy(policyOf(store.policies.get(p.name) as PolicyRow | undefined), p)) changes.push([p.name, p]);
+    if (!samePolicy(policyOf(store.policies.get(p.name)), p)) changes.push([p.name, p]);
   }
   for (const old of listPolicies(store)) if (old.createdBy === 'config' && !want.has(old.name)) changes.push([old.name, null]);
   let applied = 0;

@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { TresorError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import { mkdirDurable, writeFileDurable } from '../core/durable.ts';
-import type { IndexStore, RecordingRow } from '../store/index.ts';
+import type { HoldRow, IndexStore, PurgedRow, PurgeRunRow, RecordingRow } from '../store/index.ts';
 import { dropRecording } from '../store/index.ts';
 import type { AuditLog } from '../audit/index.ts';
-import { activeHolds, heldBy, type HoldRow } from './holds.ts';
+import { activeHolds, heldBy } from './holds.ts';
 import { processAlive, processStartTime } from '../core/index.ts';
 
 /**
@@ -35,41 +35,6 @@ export interface PurgePlan {
   now: number;
   due: PurgeItem[];
   held: (PurgeItem & { hold: string })[];
-}
-
-export interface PurgedRow {
-  v: 1;
-  id: string;
-  start: number;
-  durationMs: number;
-  queue: string | null;
-  policy: string | null;
-  expiresAt: number | null;
-  purgedAt: number;
-  /** 'policy' (scheduled or run by hand) or 'request' (four-eyes early deletion) */
-  reason: 'policy' | 'request';
-  by: string;
-  run: string | null;
-  approval: string | null;
-  storedBytes: number;
-  /** where the dead (undecryptable) bytes lie until compaction rewrites the segment */
-  segment: string;
-  offset: number;
-  length: number;
-}
-
-export interface PurgeRunRow {
-  id: string;
-  by: string;
-  startedAt: number;
-  finishedAt: number | null;
-  state: 'running' | 'done' | 'interrupted' | 'failed';
-  purged: number;
-  held: number;
-  report: { json: string; csv: string; sha256: string } | null;
-  /** the process running it: a run whose process died is finished by the next one */
-  pid?: number;
-  pidStart?: string | null;
 }
 
 export interface PurgeDeps {
@@ -108,7 +73,7 @@ export async function shred(
   const skipped: { id: string; why: string }[] = [];
   for (let i = 0; i < ids.length; i += PURGE_BATCH) {
     const batch = ids.slice(i, i + PURGE_BATCH);
-    await store.root.transaction(() => {
+    await store.tx(() => {
       const holds = activeHolds(store);
       const entries = [];
       for (const id of batch) {
@@ -133,7 +98,7 @@ export async function shred(
         };
         store.keys.remove(id);
         dropRecording(store, row);
-        store.purged.put(id, p);
+        store.purged.put(p);
         purged.push(p);
         entries.push({
           actor: o.by, action: 'recording.purged', target: `recording:${id}`,
@@ -168,8 +133,8 @@ export async function runPurge(deps: PurgeDeps, o: { by: string; now: number; on
     id: newId(o.now), by: o.by, startedAt: o.now, finishedAt: null, state: 'running', purged: 0, held: plan.held.length, report: null,
     pid: process.pid, pidStart: processStartTime(process.pid),
   };
-  await store.root.transaction(() => {
-    store.purgeRuns.put(run.id, run);
+  await store.tx(() => {
+    store.purgeRuns.put(run);
     log.appendSync([{ actor: o.by, action: 'purge.started', target: `purge:${run.id}`, detail: { due: plan.due.length, held: plan.held.length } }]);
   });
   const all: PurgedRow[] = [];
@@ -185,8 +150,8 @@ export async function runPurge(deps: PurgeDeps, o: { by: string; now: number; on
   run.purged = all.length;
   run.state = 'done';
   run.finishedAt = Date.now();
-  await store.root.transaction(() => {
-    store.purgeRuns.put(run.id, run);
+  await store.tx(() => {
+    store.purgeRuns.put(run);
     log.appendSync([{
       actor: o.by, action: 'purge.completed', target: `purge:${run.id}`,
       detail: { purged: all.length, held: plan.held.length, skipped: skipped.length, reportSha256: run.report!.sha256 },
@@ -218,14 +183,12 @@ export function reportCsv(rows: PurgedRow[]): string {
 export async function finishInterruptedRuns(deps: PurgeDeps): Promise<PurgeRunRow[]> {
   const { store, log } = deps;
   const dead: PurgeRunRow[] = [];
-  for (const { value } of store.purgeRuns.getRange()) {
-    const r = value as PurgeRunRow;
+  for (const r of store.purgeRuns.all()) {
     if (r.state === 'running' && !(r.pid !== undefined && processAlive(r.pid, r.pidStart ?? null))) dead.push(r);
   }
   if (!dead.length) return [];
   const byRun = new Map<string, PurgedRow[]>(dead.map((r) => [r.id, []]));
-  for (const { value } of store.purged.getRange()) {
-    const p = value as PurgedRow;
+  for (const p of store.purged.all()) {
     if (p.run) byRun.get(p.run)?.push(p);
   }
   const finished: PurgeRunRow[] = [];
@@ -233,8 +196,8 @@ export async function finishInterruptedRuns(deps: PurgeDeps): Promise<PurgeRunRo
     const rows = byRun.get(r.id)!.sort((a, b) => a.start - b.start || (a.id < b.id ? -1 : 1));
     const report = await writeReport(deps.dataDir, r, rows, null);
     const next: PurgeRunRow = { ...r, state: 'interrupted', purged: rows.length, report, finishedAt: Date.now() };
-    await store.root.transaction(() => {
-      store.purgeRuns.put(r.id, next);
+    await store.tx(() => {
+      store.purgeRuns.put(next);
       log.appendSync([{
         actor: 'system:retention', action: 'purge.interrupted', target: `purge:${r.id}`,
         detail: { purged: rows.length, reportSha256: report!.sha256 },
@@ -266,7 +229,7 @@ async function writeReport(dataDir: string, run: PurgeRunRow, rows: PurgedRow[],
 
 /** Why a recording is gone (tombstone) or, when it is still there, why it still is. */
 export function whyStillHere(store: IndexStore, id: string, now: number): { state: 'purged'; purged: PurgedRow } | { state: 'kept'; policy: string | null; expiresAt: number | null; hold: string | null; due: boolean; awaitingClock: boolean } {
-  const p = store.purged.get(id) as PurgedRow | undefined;
+  const p = store.purged.get(id);
   if (p) return { state: 'purged', purged: p };
   const row = store.recordings.get(id) as RecordingRow | undefined;
   if (!row) throw new TresorError('E_NOT_FOUND', `no recording ${id}, and no record of a purge`);

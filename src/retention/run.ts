@@ -1,5 +1,6 @@
 import type { Config } from '../config/index.ts';
-import { checkClock, clockHold, clockProblem, type ClockHold } from './clock-guard.ts';
+import type { ClockHold } from '../store/index.ts';
+import { checkClock, clockHold, clockProblem } from './clock-guard.ts';
 import { planPurge, runPurge, type PurgeDeps, type PurgePlan, type PurgeResult } from './purge.ts';
 import { createCronTimer } from './schedule.ts';
 import { applyGraceElapsed } from './policy-change.ts';

@@ -71,8 +71,8 @@ export async function fsck(
   const liveSegments = new Set(spans.keys());
   // Purged recordings leave their (now undecryptable) bytes in place until compaction:
   // accounted for by their tombstones, not orphans.
-  for (const { value } of store.purged.getRange()) {
-    const p = value as { segment?: string; offset?: number; length?: number };
+  for (const p of store.purged.all()) {
+    // tombstones from before the span was recorded have none
     if (p.segment && p.offset !== undefined && p.length !== undefined) {
       const list = spans.get(p.segment) ?? [];
       list.push([p.offset, p.length]);

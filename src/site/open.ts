@@ -3,29 +3,12 @@ import { hostname } from 'node:os';
 import { TresorError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { Config } from '../config/index.ts';
-import { openIndex, type IndexStore } from '../store/index.ts';
+import { openIndex, type IndexStore, type KekRotationState, type SiteMeta } from '../store/index.ts';
 import { inspectIndexFile } from '../store/meta-page.ts';
-import { openKeyring, type KekRotationState, type Keyring } from '../crypto/index.ts';
+import { openKeyring, type Keyring } from '../crypto/index.ts';
 import { createAuditLog, type AuditLog } from '../audit/index.ts';
 import { join } from 'node:path';
 import { archiveTraces, describeTraces, hasTraces } from './traces.ts';
-
-/** Facts fixed at first start; a later start with other keys or origin refuses to run. */
-export interface SiteMeta {
-  id: string;
-  createdAt: string;
-  origin: string;
-  fingerprints: Keyring['fingerprints'];
-  /**
-   * The fingerprint of every KEK epoch this archive made (at creation and by rotation),
-   * epoch → fingerprint. Every epoch in the kek file must be one of them. Absent in
-   * archives made before it existed; filled in at their next open.
-   */
-  kekEpochs?: Record<string, string>;
-}
-
-/** index `meta` key of a KEK rotation in progress (site/rotate-keys.ts) */
-export const KEK_ROTATION_KEY = 'kekRotation';
 
 /**
  * Which KEK epochs (and fingerprints) the archive knows. For an archive from before
@@ -140,7 +123,7 @@ export function openSite(config: Config, opts: OpenSiteOptions = {}): Site {
   if (!checkIndexFile(dataDir, create, opts.adoptKeys)) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const store = openIndex(dataDir, { readOnly: opts.readOnly });
   try {
-    let meta = store.meta.get('site') as SiteMeta | undefined;
+    let meta = store.meta.site();
     if (!meta) {
       // An index without the site's facts: the very first start died before writing them
       // (keys may exist already), or the index file was replaced by an empty one.
@@ -150,7 +133,7 @@ export function openSite(config: Config, opts: OpenSiteOptions = {}): Site {
     }
     const keys = openKeyring(dataDir, meta !== undefined || !create, process.env, store.keys);
     if (meta) {
-      const pending = store.meta.get(KEK_ROTATION_KEY) as KekRotationState | undefined;
+      const pending = store.meta.kekRotation();
       if (pending && meta.fingerprints.kek !== keys.fingerprints.kek) throw rotationUnfinished(pending, keys.source.dir);
       for (const k of ['kek', 'logSigning', 'indexSecret'] as const) {
         if (meta.fingerprints[k] !== keys.fingerprints[k]) {
@@ -167,7 +150,7 @@ export function openSite(config: Config, opts: OpenSiteOptions = {}): Site {
       checkKekEpochs(meta, keys, pending);
       if (!meta.kekEpochs && !opts.readOnly && !opts.logOnly) {
         const m = { ...meta, kekEpochs: knownKekEpochs(meta, keys, pending) };
-        store.root.transactionSync(() => store.meta.put('site', m));
+        store.txSync(() => store.meta.putSite(m));
         meta = m;
       }
     } else {
@@ -177,10 +160,10 @@ export function openSite(config: Config, opts: OpenSiteOptions = {}): Site {
         fingerprints: keys.fingerprints, kekEpochs: keys.epochFingerprints,
       };
       const m = meta;
-      store.root.transactionSync(() => {
-        if (!store.meta.get('site')) store.meta.put('site', m);
+      store.txSync(() => {
+        if (!store.meta.site()) store.meta.putSite(m);
       });
-      meta = store.meta.get('site') as SiteMeta;
+      meta = store.meta.site()!;
     }
     const signer = keys.noteSigner(meta.origin);
     const log = createAuditLog(store, { signer, origin: meta.origin, readOnly: opts.readOnly || opts.logOnly });

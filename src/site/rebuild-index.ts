@@ -9,7 +9,7 @@ import { assertIndexExclusive } from '../store/holders.ts';
 import { openKeyring } from '../crypto/index.ts';
 import { listSegmentFiles } from '../archive/index.ts';
 import { scanSegmentFile, type SegmentScan } from '../archive/scan.ts';
-import { openSite, type SiteMeta } from './open.ts';
+import { openSite } from './open.ts';
 import { archiveTraces } from './traces.ts';
 
 /**
@@ -62,7 +62,7 @@ export function planIndexRebuild(config: Config): RebuildPlan {
       const hasSite = (() => {
         const store = openIndex(dataDir, { readOnly: true });
         try {
-          return store.meta.get('site') !== undefined;
+          return store.meta.site() !== undefined;
         } finally {
           void store.close();
         }
@@ -147,7 +147,7 @@ export async function rebuildIndex(config: Config, plan: RebuildPlan, actor: str
       detail: { state: plan.state, movedTo: aside.slice(dataDir.length + 1), segments: plan.segments.length, records: plan.records, quarantine: plan.quarantine.length },
     }]);
     await site.log.checkpointNow();
-    return { aside, origin: (site.meta as SiteMeta).origin };
+    return { aside, origin: site.meta.origin };
   } finally {
     await site.close();
   }

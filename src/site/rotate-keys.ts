@@ -3,17 +3,15 @@ import type { Config } from '../config/index.ts';
 import { openIndex, type IndexStore } from '../store/index.ts';
 import { compactIndex } from '../store/compact.ts';
 import { assertIndexExclusive } from '../store/holders.ts';
-import { openKeyring, rotateKek, type KekRotationState, type KekRotationReport, type RotateFaultPoint, type WrappedDek } from '../crypto/index.ts';
+import { openKeyring, rotateKek, type KekRotationReport, type RotateFaultPoint, type WrappedDek } from '../crypto/index.ts';
 import { createAuditLog } from '../audit/index.ts';
-import { checkIndexFile, checkKekEpochs, KEK_ROTATION_KEY, knownKekEpochs, noArchive, type SiteMeta } from './open.ts';
+import { checkIndexFile, checkKekEpochs, knownKekEpochs, noArchive } from './open.ts';
 
 export interface RotateKeysReport extends KekRotationReport {
   /** index pages before/after the copy-compaction that drops free pages (null: skipped) */
   index: { beforePages: number; afterPages: number } | null;
   seconds: number;
 }
-
-const STATE_KEY = KEK_ROTATION_KEY;
 
 /**
  * `tresor keys rotate`: KEK rotation (crypto/kek-rotation.ts rotateKek) plus the index
@@ -42,10 +40,10 @@ export async function rotateKeys(config: Config, opts: {
   const store: IndexStore = openIndex(config.dataDir);
   let report: KekRotationReport;
   try {
-    const meta = store.meta.get('site') as SiteMeta | undefined;
+    const meta = store.meta.site();
     if (!meta) throw noArchive(config.dataDir);
     const keys = openKeyring(config.dataDir, true, opts.env, store.keys);
-    const pending = store.meta.get(STATE_KEY) as KekRotationState | undefined;
+    const pending = store.meta.kekRotation();
     for (const k of ['logSigning', 'indexSecret'] as const) {
       if (meta.fingerprints[k] !== keys.fingerprints[k]) {
         throw new TresorError('E_KEYS_INVALID', `the ${k} key in ${keys.source.dir} is not this archive's (fingerprint ${keys.fingerprints[k]}, expected ${meta.fingerprints[k]})`);
@@ -61,31 +59,31 @@ export async function rotateKeys(config: Config, opts: {
     if (pending) say(`keys: finishing the rotation to epoch ${pending.to} that was interrupted (${pending.state})`);
     const log = createAuditLog(store, { signer: keys.noteSigner(meta.origin), origin: meta.origin });
     report = await rotateKek(keys, {
-      transaction: (fn) => store.root.transaction(fn),
+      transaction: (fn) => store.tx(fn),
       keys: {
         getRange: (o) => store.keys.getRange(o.start === undefined ? {} : { start: o.start }) as Iterable<{ key: string; value: WrappedDek }>,
         get: (id) => store.keys.get(id) as WrappedDek | undefined,
         put: (id, w) => store.keys.put(id, w),
       },
-      getState: () => store.meta.get(STATE_KEY) as KekRotationState | undefined,
+      getState: () => store.meta.kekRotation(),
       putState(s) {
         if (s) {
-          store.meta.put(STATE_KEY, s);
+          store.meta.putKekRotation(s);
           return;
         }
         // done: the file holds only the new epoch, and so does the list of known epochs
-        const done = store.meta.get(STATE_KEY) as KekRotationState | undefined;
-        store.meta.remove(STATE_KEY);
-        const m = store.meta.get('site') as SiteMeta;
-        if (done) store.meta.put('site', { ...m, kekEpochs: { [String(done.to)]: done.fingerprint } });
+        const done = store.meta.kekRotation();
+        store.meta.removeKekRotation();
+        const m = store.meta.site()!;
+        if (done) store.meta.putSite({ ...m, kekEpochs: { [String(done.to)]: done.fingerprint } });
       },
       onNewEpoch(epoch, fingerprint) {
-        const m = store.meta.get('site') as SiteMeta;
-        store.meta.put('site', { ...m, kekEpochs: { ...knownKekEpochs(m, keys, pending), [String(epoch)]: fingerprint } });
+        const m = store.meta.site()!;
+        store.meta.putSite({ ...m, kekEpochs: { ...knownKekEpochs(m, keys, pending), [String(epoch)]: fingerprint } });
       },
       onSwitch(info) {
-        const m = store.meta.get('site') as SiteMeta;
-        store.meta.put('site', { ...m, fingerprints: { ...m.fingerprints, kek: info.fingerprint } });
+        const m = store.meta.site()!;
+        store.meta.putSite({ ...m, fingerprints: { ...m.fingerprints, kek: info.fingerprint } });
         // epochs and a count only: never key material, never a fingerprint of a live key
         log.appendSync([{ actor: opts.actor, action: 'keys.rotated', target: 'keys', detail: { fromEpochs: info.from, toEpoch: info.to, rewrapped: info.rewrapped } }]);
       },

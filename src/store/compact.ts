@@ -4,6 +4,7 @@ import { open } from 'lmdb';
 import { fsyncDir } from '../core/durable.ts';
 import { TresorError } from '../core/errors.ts';
 import { inspectIndexFile } from './meta-page.ts';
+import { LMDB_OPTIONS } from './handles.ts';
 
 /**
  * Rewrites the index without its free pages (mdb_env_copy2 with MDB_CP_COMPACT), then
@@ -20,7 +21,7 @@ export async function compactIndex(dataDir: string): Promise<{ beforePages: numb
   mkdirSync(tmp, { recursive: true, mode: 0o700 });
   const file = inspectIndexFile(dataDir);
   if (file.kind === 'missing' || file.kind === 'empty') throw new TresorError('E_NO_ARCHIVE', `there is no index to compact in ${dir}`);
-  const root = open({ path: dir, compression: false, overlappingSync: false, maxDbs: 32 });
+  const root = open({ path: dir, ...LMDB_OPTIONS });
   const beforePages = (root as unknown as { getStats(): { lastPageNumber: number } }).getStats().lastPageNumber;
   try {
     await root.backup(tmp, true);
@@ -28,7 +29,7 @@ export async function compactIndex(dataDir: string): Promise<{ beforePages: numb
     await root.close();
   }
   // noSubdir: false, or lmdb-js takes the ".compacting" suffix for a file name extension
-  const copy = open({ path: tmp, noSubdir: false, compression: false, overlappingSync: false, maxDbs: 32 });
+  const copy = open({ path: tmp, noSubdir: false, ...LMDB_OPTIONS });
   const afterPages = (copy as unknown as { getStats(): { lastPageNumber: number } }).getStats().lastPageNumber;
   await copy.close();
   // The copy is complete and synced by LMDB; the rename is the atomic switch.

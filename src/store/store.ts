@@ -6,15 +6,22 @@ import { TresorError } from '../core/errors.ts';
 import { inspectIndexFile } from './meta-page.ts';
 import { otherIndexHolders } from './holders.ts';
 import { startWriterWaitWatch, writerWaitNoticesEnabled, type WriterWaitWatch } from './writer-wait.ts';
+import { LMDB_OPTIONS, type Handles } from './handles.ts';
+import { MetaTable } from './meta.ts';
+import { CheckpointsTable, LogTable, TreeTable } from './log.ts';
+import { PoliciesTable } from './policies.ts';
+import { PurgedTable, PurgeRunsTable } from './purge.ts';
+import { HoldsTable } from './holds.ts';
+import { UsersTable } from './users.ts';
+import { SessionsTable } from './sessions.ts';
+import { ApiTokensTable } from './api-tokens.ts';
 
 /**
  * The one place that opens LMDB (DESIGN §2). One environment, named databases inside it,
  * so a single write transaction can cover a recording, its keys and its log entry.
  *
- * Settings and why:
- * - overlappingSync: false — a write transaction's promise resolves only after fsync, so
- *   "committed" means "survives power loss" (the pipeline deletes sources after this).
- * - no encryptionKey (no integrity, crashes seen) and no useWritemap (SIGBUS on a full disk).
+ * The open options and why: LMDB_OPTIONS (handles.ts). The raw handles stay in this
+ * folder: every table has an owner file with named queries.
  *
  * Never open `index/lock.mdb` with plain fs calls in a process that has the index open:
  * closing that descriptor drops the process's POSIX locks on the file, the next process
@@ -22,9 +29,13 @@ import { startWriterWaitWatch, writerWaitNoticesEnabled, type WriterWaitWatch } 
  * with EINVAL and never resolve (seen in a test that scanned the data dir in-process).
  */
 export interface IndexStore {
+  /**
+   * The LMDB environment itself: kept only until the recordings family's callers move to
+   * `tx` (p2-store-rec, issue 10 item 1); nothing new may use it.
+   */
   root: RootDatabase;
-  /** small settings of the archive: site id, log origin, schema version */
-  meta: Database<any, string>;
+  /** small settings of the archive: site id, setup link, clock guard, KEK rotation (meta.ts) */
+  meta: MetaTable;
   /** recording id → RecordingRow */
   recordings: Database<any, string>;
   /** [tokenKind, token, startMs, id] → true: phone/agent/queue lookups without plaintext */
@@ -41,30 +52,28 @@ export interface IndexStore {
   inflight: Database<any, string>;
   /** quarantine id → QuarantineRow */
   quarantine: Database<any, string>;
-  /** log seq → entry line (string, no newline) */
-  log: Database<string, number>;
-  /** [level, index] → 32-byte hash of a full subtree (RFC 6962) */
-  tree: Database<Buffer, any[]>;
-  /** tree size → signed checkpoint note text */
-  checkpoints: Database<string, number>;
-  /** ['target'|'actor', value, seq] → true: "what happened to this recording", "what did this user do" */
-  logIndex: Database<any, any[]>;
-  /** retention policy name → PolicyRow (src/retention/policies.ts) */
-  policies: Database<any, string>;
+  /** the access log's lines and their target/actor index (log.ts) */
+  log: LogTable;
+  /** the RFC 6962 tree over the log (log.ts) */
+  tree: TreeTable;
+  /** signed checkpoints by tree size (log.ts) */
+  checkpoints: CheckpointsTable;
+  /** retention policies by name (policies.ts) */
+  policies: PoliciesTable;
   /** [expiresAt ms, recording id] → true: what the purge takes next */
   byExpiry: Database<any, any[]>;
-  /** recording id → PurgedRow: when and under which policy a recording went (no personal data) */
-  purged: Database<any, string>;
-  /** purge run id → PurgeRunRow (progress, so a killed purge resumes) */
-  purgeRuns: Database<any, string>;
-  /** legal hold id → HoldRow (src/retention/holds.ts) */
-  holds: Database<any, string>;
-  /** user name → UserRow (src/auth) */
-  users: Database<any, string>;
-  /** SHA-256 hex of a session id → SessionRow: the cookie value itself is never stored */
-  sessions: Database<any, string>;
-  /** API token id → ApiTokenRow (hash of the secret, owner, revoked) */
-  apiTokens: Database<any, string>;
+  /** purge tombstones: when and under which policy a recording went, no personal data (purge.ts) */
+  purged: PurgedTable;
+  /** purge runs (progress, so a killed purge resumes) (purge.ts) */
+  purgeRuns: PurgeRunsTable;
+  /** legal holds (holds.ts) */
+  holds: HoldsTable;
+  /** users by name (users.ts) */
+  users: UsersTable;
+  /** console sessions by SHA-256 of the session id (sessions.ts) */
+  sessions: SessionsTable;
+  /** API tokens by id (api-tokens.ts) */
+  apiTokens: ApiTokensTable;
   /** approval request id → ApprovalRow (four-eyes actions) */
   approvals: Database<any, string>;
   /**
@@ -79,6 +88,12 @@ export interface IndexStore {
    * error, or with the commit's (ENOSPC) — then nothing of `fn` is stored either.
    */
   tx<T>(fn: () => T): Promise<T>;
+  /**
+   * A synchronous write transaction that blocks the event loop until its fsync: for
+   * start-up steps and `appendSync` outside any transaction. Inside `tx` (or another
+   * `txSync`) it runs as a child transaction of it and commits with it. Aborted on throw.
+   */
+  txSync<T>(fn: () => T): T;
   close(): Promise<void>;
 }
 
@@ -101,10 +116,10 @@ export function openIndex(dataDir: string, opts: OpenIndexOptions = {}): IndexSt
   const watch = opts.readOnly ? null : writerWaitWatch(dataDir);
   // opening the named databases below takes the writer lock as well
   const opened = watch?.enter();
-  const root = open({ path, compression: false, overlappingSync: false, maxDbs: 32, readOnly: opts.readOnly === true });
+  const root = open({ path, ...LMDB_OPTIONS, readOnly: opts.readOnly === true });
   const db = <V = any, K extends import('lmdb').Key = string>(name: string, o: object = {}) =>
     root.openDB<V, K>({ name, ...o }) ?? (emptyReadOnly(name) as unknown as Database<V, K>);
-  const store: IndexStore = {
+  const h: Handles = {
     root,
     meta: db('meta'),
     recordings: db('recordings'),
@@ -128,6 +143,30 @@ export function openIndex(dataDir: string, opts: OpenIndexOptions = {}): IndexSt
     sessions: db('sessions'),
     apiTokens: db('apiTokens'),
     approvals: db('approvals'),
+  };
+  const store: IndexStore = {
+    root,
+    meta: new MetaTable(h),
+    recordings: h.recordings,
+    tokens: h.tokens,
+    byStart: h.byStart,
+    bySha: h.bySha,
+    keys: h.keys,
+    segments: h.segments,
+    inflight: h.inflight,
+    quarantine: h.quarantine,
+    log: new LogTable(h),
+    tree: new TreeTable(h),
+    checkpoints: new CheckpointsTable(h),
+    policies: new PoliciesTable(h),
+    byExpiry: h.byExpiry,
+    purged: new PurgedTable(h),
+    purgeRuns: new PurgeRunsTable(h),
+    holds: new HoldsTable(h),
+    users: new UsersTable(h),
+    sessions: new SessionsTable(h),
+    apiTokens: new ApiTokensTable(h),
+    approvals: h.approvals,
     // async: a nested call (inside another write transaction) runs at once and may throw
     // synchronously; callers always get a promise
     tx: async <T>(fn: () => T): Promise<T> => {
@@ -137,6 +176,7 @@ export function openIndex(dataDir: string, opts: OpenIndexOptions = {}): IndexSt
         throw await commitFailure(e);
       }
     },
+    txSync: <T>(fn: () => T): T => root.transactionSync(fn) as T,
     // lmdb-js 3.5: close() called in the same synchronous run as a transactionSync()
     // never resolves (it waits for a write that has already finished); one turn first.
     close: async () => {

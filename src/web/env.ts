@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
-import type { Principal, UserRow } from '../auth/index.ts';
+import type { Principal } from '../auth/index.ts';
+import type { UserRow } from '../store/index.ts';
 import type { Lang } from '../../views/i18n.ts';
 
 /** What middleware puts on every request's context. */

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { setCookie } from 'hono/cookie';
-import { createApiToken, listApiTokens, revokeApiToken, sealTotp, summary, updateUser, type Role, type UserRow } from '../../auth/index.ts';
+import { createApiToken, listApiTokens, revokeApiToken, sealTotp, summary, updateUser, type Role } from '../../auth/index.ts';
+import type { UserRow } from '../../store/index.ts';
 import { verifyPassword, passwordProblem } from '../../auth/passwords.ts';
 import { createSession, endSession } from '../../auth/sessions.ts';
 import { checkTotp, newTotpSecret, otpauthUri } from '../../auth/totp.ts';

@@ -1,8 +1,9 @@
 import { Hono } from 'hono';
 import {
   addUser, getUser, issuePasswordLink, lastAdminProblem, listApiTokens, listUsers, nameProblem, parseRoles,
-  revokeApiToken, ROLE_GRANT_KIND, splitRoleChange, summary, updateUser, type ApiTokenRow, type Role, type UserRow,
+  revokeApiToken, ROLE_GRANT_KIND, splitRoleChange, summary, updateUser, type Role,
 } from '../../auth/index.ts';
+import type { ApiTokenRow, UserRow } from '../../store/index.ts';
 import { TresorError } from '../../core/errors.ts';
 import { pendingApprovals, requestApproval } from '../../retention/approvals.ts';
 import { isDoneCode, userPage, usersLabel, usersPage, type DoneCode, type TokenSummary } from '../../../views/users.ts';

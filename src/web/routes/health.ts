@@ -41,7 +41,7 @@ export function healthRoutes(deps: Pick<AppDeps, 'site' | 'ingestStatus' | 'conf
       ...(disk ? gauge('tresor_data_free_bytes', 'Free bytes on the data directory\'s file system (for unprivileged use).', disk.freeBytes) : []),
       ...(disk ? gauge('tresor_data_size_bytes', 'Size of the data directory\'s file system.', disk.totalBytes) : []),
       ...(last !== null ? gauge('tresor_last_ingest_timestamp_seconds', 'When the newest recording was archived (Unix time).', (last / 1000).toFixed(3)) : []),
-      ...gauge('tresor_sessions', 'Stored console sessions (expired ones count until swept).', store.sessions.getCount()),
+      ...gauge('tresor_sessions', 'Stored console sessions (expired ones count until swept).', store.sessions.count()),
       ...gauge('tresor_approvals_pending', 'Four-eyes requests waiting for a decision.', pendingCount(deps)),
       '',
     ];

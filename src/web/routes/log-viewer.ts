@@ -97,7 +97,7 @@ export function searchLog(log: AuditLog, store: AppDeps['site']['store'], q: Log
     let hi = cursor;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const t = timeOf(store.log.get(mid));
+      const t = timeOf(store.log.line(mid));
       if (t < q.to) lo = mid + 1;
       else hi = mid;
     }
@@ -105,7 +105,7 @@ export function searchLog(log: AuditLog, store: AppDeps['site']['store'], q: Log
   }
   while (cursor > 0 && out.length <= PAGE && examined < SCAN_BUDGET) {
     const start = Math.max(0, cursor - CHUNK);
-    const rows = [...store.log.getRange({ start, end: cursor })];
+    const rows = [...store.log.range(start, cursor)];
     for (let i = rows.length - 1; i >= 0; i--) {
       const { key: seq, value } = rows[i]!;
       examined++;

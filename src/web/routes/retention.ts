@@ -5,10 +5,11 @@ import { searchesPersonalData } from '../../retention/holds.ts';
 import { isTresorError, TresorError } from '../../core/errors.ts';
 import { isId } from '../../core/ids.ts';
 import { activeHolds } from '../../retention/holds.ts';
-import { listPolicies, POLICY_CHANGE_KIND, policyImpact, savePolicy, type Policy, type PolicyRow } from '../../retention/policies.ts';
+import { listPolicies, POLICY_CHANGE_KIND, policyImpact, savePolicy, type Policy } from '../../retention/policies.ts';
 import { MIN_GRACE_DAYS, requestPolicyChange } from '../../retention/policy-change.ts';
 import { pendingApprovals } from '../../retention/approvals.ts';
-import { planPurge, type PurgeDeps, type PurgeRunRow } from '../../retention/purge.ts';
+import { planPurge, type PurgeDeps } from '../../retention/purge.ts';
+import type { PurgeRunRow } from '../../store/index.ts';
 import { purgeWithGuards } from '../../retention/run.ts';
 import { clockHold, confirmClock } from '../../retention/clock-guard.ts';
 import {
@@ -26,9 +27,7 @@ const RECENT_RUNS = 20;
 const graceOf = (s: string | undefined): number | undefined => (s && s.trim() ? Number(s.trim()) : undefined);
 
 export function recentRuns(deps: Pick<PurgeDeps, 'store'>, n = RECENT_RUNS): PurgeRunRow[] {
-  const out: PurgeRunRow[] = [];
-  for (const { value } of deps.store.purgeRuns.getRange({ reverse: true, limit: n })) out.push(value as PurgeRunRow);
-  return out;
+  return deps.store.purgeRuns.latest(n);
 }
 
 const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
@@ -73,7 +72,7 @@ export function retentionRoutes(deps: AppDeps) {
 
   app.get('/', manage, (c) => {
     const edit = c.req.query('edit');
-    const row = edit ? (store.policies.get(edit) as PolicyRow | undefined) : undefined;
+    const row = edit ? store.policies.get(edit) : undefined;
     if (edit && !row) return page(c, { error: `no policy "${edit}"` }, 404);
     return page(c, { done: c.req.query('done'), ...(row ? { draft: draftOf(row), editing: true } : {}) });
   });
@@ -157,7 +156,7 @@ export function retentionRoutes(deps: AppDeps) {
   });
 
   const runOf = (id: string): PurgeRunRow => {
-    const run = isId(id) ? (store.purgeRuns.get(id) as PurgeRunRow | undefined) : undefined;
+    const run = isId(id) ? store.purgeRuns.get(id) : undefined;
     if (!run) throw new TresorError('E_NOT_FOUND', `no purge run ${id}`);
     return run;
   };
