@@ -50,7 +50,7 @@ async function indexTables(config: Config): Promise<Record<string, string[]> & {
       await site.close();
     }
   })();
-  const root = openLmdb({ path: join(config.dataDir, 'index'), readOnly: true, compression: false });
+  const root = openLmdb({ path: join(config.dataDir, 'index'), readOnly: true, compression: false, maxDbs: 64 });
   try {
     const out: Record<string, string[]> = {};
     for (const name of names) {
