@@ -20,7 +20,8 @@
 // bare ffmpeg does not wait; the ratio is printed both with and without it.
 //
 // Audit log: scripts/bench-audit.ts (durable appends, proofs at 1M entries, signing,
-// verify.mjs), run as its own process so its memory does not count against the service.
+// verify.mjs), run as its own process so its memory does not count against the service;
+// scripts/bench-verify.ts (verify.mjs on 1M entries against its reference path).
 //
 // WAV download: scripts/bench-wav.ts (service RSS while it streams a 1-hour call as WAV,
 // against its idle RSS in the same run; goal < 300 MB).
@@ -254,6 +255,9 @@ if (!opt['skip-audit']) {
   process.stdout.write('\naudit log\n');
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/bench-audit.ts'), '--size', String(opt['audit-size'])], { stdio: 'inherit', cwd: ROOT });
   if (r.status !== 0) process.exitCode = 1;
+  // verify.mjs against its reference path, same run (issue 13: ≥ 300,000 entries/s)
+  const v = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/bench-verify.ts'), '--size', String(opt['audit-size'])], { stdio: 'inherit', cwd: ROOT });
+  if (v.status !== 0) process.exitCode = 1;
 }
 
 if (!opt['skip-console']) {

@@ -22,6 +22,7 @@ import { configWaitingText, syncConfigPolicies } from './retention/policy-change
 import { isLmdbCommitEcho } from './store/index.ts';
 import type { LogWriter } from './core/types.ts';
 import { createPurgeScheduler, type PurgeScheduler } from './retention/run.ts';
+import { createWitnessClient, type WitnessClient } from './audit/index.ts';
 
 export interface Service {
   site: Site;
@@ -29,6 +30,8 @@ export interface Service {
   url: string;
   auth: ReturnType<typeof createAuth>;
   purge: PurgeScheduler;
+  /** C2SP witnesses of the log's checkpoints (log.witnesses): submission and status */
+  witnesses: WitnessClient;
   status(): IngestStatus;
   /** resolves once every file seen so far is dealt with (tests, benchmarks) */
   idle(): Promise<void>;
@@ -126,6 +129,9 @@ export async function startService(config: Config, say: Logger = (m) => console.
     detail: { pid: process.pid, recovered: { truncated: recovery.truncated.length, damaged: recovery.damaged.length, inflight: inflight.pending } },
   }]);
   log.startCheckpointTimer(config.log.checkpointIntervalSeconds * 1000);
+  // Polls the latest checkpoint (cheap: one LMDB read) so checkpoints the CLI signs are witnessed too.
+  const witnesses = createWitnessClient({ log, witnesses: config.log.witnesses, quorum: config.log.witnessQuorum, say });
+  witnesses.start(2000);
   const purge = createPurgeScheduler({ store, log, dataDir: config.dataDir }, config.retention, say);
   scanner.start();
   let scannerRunning = true;
@@ -161,6 +167,7 @@ export async function startService(config: Config, say: Logger = (m) => console.
   } catch (e) {
     // Not a stack trace for a taken port: say what to change. Stop what was started.
     log.stopCheckpointTimer();
+    await witnesses.stop();
     await purge.stop();
     await scanner.stop();
     await queue.stop();
@@ -186,7 +193,7 @@ export async function startService(config: Config, say: Logger = (m) => console.
 
   let stopped = false;
   return {
-    site, archive, url, status, auth, purge,
+    site, archive, url, status, auth, purge, witnesses,
     async idle() {
       await scanner.scanOnce();
       await queue.idle();
@@ -200,6 +207,7 @@ export async function startService(config: Config, say: Logger = (m) => console.
       await queue.stop();
       await new Promise<void>((r) => server.close(() => r()));
       log.stopCheckpointTimer();
+      await witnesses.stop();
       await log.append([{ actor: 'system:service', action: 'service.stopped', target: 'service', detail: { pid: process.pid } }]);
       await log.checkpointNow();
       await archive.close();

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash, createPublicKey, verify as nodeVerify } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -26,7 +27,10 @@ interface Check { name: string; ok: boolean; messages: string[] }
 type TresorVerify = (files: Record<string, Bytes>, env: object, yours: object) => Promise<{ verdict: string; checks: Check[] }>;
 
 const source = (name: string) => readFileSync(new URL(`../src/audit/verifier/${name}`, import.meta.url), 'utf8');
-const { tresorVerify } = new Function(`${source('core.js')}\nreturn { tresorVerify };`)() as { tresorVerify: TresorVerify };
+const { tresorVerify, tresorScanSegment } = new Function(`${source('core.js')}\nreturn { tresorVerify, tresorScanSegment };`)() as {
+  tresorVerify: TresorVerify;
+  tresorScanSegment: (bytes: Bytes, seg: object, sha256: (b: Bytes) => Bytes) => object;
+};
 const tresorEd = new Function(`${source('ed25519.js')}\nreturn tresorEd;`)() as (p: Bytes, m: Bytes, s: Bytes, h: (m: Bytes) => Promise<Bytes>) => Promise<boolean>;
 
 const utf8 = (s: string) => new Uint8Array(Buffer.from(s, 'utf8'));
@@ -70,8 +74,8 @@ const box: LogVerifier = {
  * about. Exports built here hold no entries unless the question is about entries, so the
  * entry count and tree root checks of a consistency question fail by design and are not read.
  */
-function coreVerifier(name: string, ed25519: Ed25519): LogVerifier {
-  const env = { sha256Many: (list: Bytes[]) => list.map(sha('sha256')), ed25519 };
+function coreVerifier(name: string, ed25519: Ed25519, fast = false): LogVerifier {
+  const env = { sha256Many: (list: Bytes[]) => list.map(sha('sha256')), ed25519, ...(fast ? fastPath : {}) };
   const signer = createNoteSigner('vectors.example/log', new Uint8Array(32).fill(42));
   // written by hand, not by formatCheckpoint: the vectors hold sizes and roots it would refuse
   const checkpoint = (size: bigint, root: Bytes) => utf8(signer.sign(`${signer.name}\n${size}\n${Buffer.from(root).toString('base64')}\n`));
@@ -107,8 +111,17 @@ function coreVerifier(name: string, ed25519: Ed25519): LogVerifier {
   };
 }
 
+// verify.mjs's fast path (checks on line bytes, segments judged apart and merged), run in
+// this thread: three "workers", so every export of more than a few lines is cut and merged.
+const fastPath = {
+  isUtf8: (b: Bytes) => isUtf8(b),
+  parallelism: 3,
+  scanSegments: async (bytes: Bytes, segs: object[]) => segs.map((s) => tresorScanSegment(bytes, s, sha('sha256'))),
+};
+
 logVerifierSuite(box);
 logVerifierSuite(coreVerifier('core.js with node crypto (verify.mjs)', nodeEd25519));
+logVerifierSuite(coreVerifier('core.js fast path (verify.mjs: line bytes, segments)', nodeEd25519, true), ['hashing']);
 // The tree checks do not depend on the Ed25519 backend; with the JS one they take 20 s.
 logVerifierSuite(coreVerifier('core.js with ed25519.js (verify.html without WebCrypto Ed25519)', jsEd25519), ['notes']);
 

@@ -28,3 +28,26 @@ export function latestStored(store: IndexStore): { size: number; note: string } 
 export function recentStored(store: IndexStore, limit: number): { size: number; note: string }[] {
   return store.checkpoints.recent(limit);
 }
+
+/**
+ * Adds witness cosignature lines to the stored note for `size` (after the log's own
+ * signature line, as C2SP tlog-witness suggests: "concatenate it to the checkpoint").
+ * The caller has verified each line against the note's body and a configured witness key.
+ * Lines already there are skipped; returns how many were added.
+ */
+export async function storeCosignatures(store: IndexStore, size: number, lines: string[]): Promise<number> {
+  const clean = lines.map((l) => (l.endsWith('\n') ? l : `${l}\n`));
+  if (clean.some((l) => !l.startsWith('\u2014 ') || l.indexOf('\n') !== l.length - 1)) {
+    throw new TresorError('E_INVALID', 'a cosignature is one note signature line');
+  }
+  let added = 0;
+  await store.root.transaction(() => {
+    const note = store.checkpoints.get(size);
+    if (note === undefined) throw new TresorError('E_NOT_FOUND', `no checkpoint for size ${size}`);
+    const present = new Set(note.slice(note.lastIndexOf('\n\n') + 2).split('\n').map((l) => `${l}\n`));
+    const fresh = clean.filter((l) => !present.has(l));
+    added = fresh.length;
+    if (added) store.checkpoints.put(size, note + fresh.join(''));
+  });
+  return added;
+}

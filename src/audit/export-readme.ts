@@ -75,7 +75,11 @@ ${partial}
      extends it without rewriting anything;` : ''}
    - your checkpoint (with --checkpoint): it is signed by the key, not newer than this
      export, and its root is the root of these very entries at its size, so the log
-     only grew since you last verified it; the export must start at or before it.
+     only grew since you last verified it; the export must start at or before it;
+   - witnesses (with --policy YOUR_POLICY, lines "witness VKEY" and "quorum N"): the
+     checkpoint carries valid C2SP cosignatures by at least N of your witnesses, each of
+     which checked that it extends every checkpoint of this log it cosigned before; a
+     witness never sees entries, and is only as independent as whoever runs it.
    What no export can show: a log re-signed from scratch with a new key (only your
    saved key or fingerprint catches that), or a different history shown to someone
    else (only comparing checkpoints off the box catches that).

@@ -2,7 +2,7 @@ import { rfc3339, systemClock, TresorError, type Clock } from '../core/index.ts'
 import { parseVkey, type NoteSigner } from '../crypto/signing.ts';
 import type { IndexStore } from '../store/index.ts';
 import { formatCheckpoint } from './checkpoint.ts';
-import { latestStored, openStoredCheckpoint, recentStored, type SignedCheckpoint } from './checkpoint-store.ts';
+import { latestStored, openStoredCheckpoint, recentStored, storeCosignatures, type SignedCheckpoint } from './checkpoint-store.ts';
 import { checkInput, formatEntry, GENESIS_PREV, type EntryInput, type LogEntry } from './entry.ts';
 import { equalHash, hashLeaf, sha256, toHex, type Hash } from './hasher.ts';
 import { consistencyProof, inclusionProof, isTreeSize, perfectSubtrees, rootAt } from './tree-math.ts';
@@ -45,8 +45,12 @@ export interface AuditLog {
   latestCheckpoint(): SignedCheckpoint | null;
   /** every stored checkpoint, oldest first */
   checkpoints(): SignedCheckpoint[];
+  /** the newest `limit` stored notes, newest first, as stored (not re-verified: cheap) */
+  recentCheckpoints(limit: number): { size: number; note: string }[];
   /** signs the current size if the log grew since the last checkpoint; returns the latest */
   checkpointNow(): Promise<SignedCheckpoint>;
+  /** keeps witness cosignature lines (verified by the caller) with the checkpoint for `size` */
+  addCosignatures(size: number, lines: string[]): Promise<number>;
   startCheckpointTimer(intervalMs: number): void;
   stopCheckpointTimer(): void;
   verifyAll(onProgress?: (done: number, total: number) => void): Promise<VerifyReport>;
@@ -180,6 +184,7 @@ export function createAuditLog(store: IndexStore, opts: AuditLogOptions): AuditL
     },
     latestCheckpoint: latest,
     checkpoints: allCheckpoints,
+    recentCheckpoints: (limit) => recentStored(store, limit),
     async checkpointNow() {
       const prior = latest();
       const n = size();
@@ -193,6 +198,7 @@ export function createAuditLog(store: IndexStore, opts: AuditLogOptions): AuditL
       });
       return latest()!;
     },
+    addCosignatures: (n, cosigs) => storeCosignatures(store, n, cosigs),
     startCheckpointTimer(intervalMs) {
       log.stopCheckpointTimer();
       const onError = opts.onTimerError ?? ((e: unknown) => process.stderr.write(`audit checkpoint failed: ${String(e)}\n`));

@@ -1,6 +1,8 @@
-import { readFileSync } from 'node:fs';
-import type { AuditLog } from '../audit/index.ts';
-import { exportAudit, vkeyFingerprint, writeVerifier } from '../audit/index.ts';
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { AuditLog, WitnessSetting } from '../audit/index.ts';
+import { checkCosignature, exportAudit, latestCosignedSize, parseCosignerVkey, splitNote, vkeyFingerprint, writeVerifier } from '../audit/index.ts';
+import { addCheckpointRequest } from '../audit/witness/witness.ts';
+import { TresorError } from '../core/index.ts';
 import { isTresorError } from '../core/index.ts';
 import { errorLine, exitStatusOf } from './exit.ts';
 
@@ -12,9 +14,11 @@ export interface AuditCliContext {
   log: AuditLog;
   out(s: string): void;
   err(s: string): void;
+  /** log.witnesses: the keys whose cosignatures `cosign-import` accepts */
+  witnesses?: WitnessSetting[];
 }
 
-const USAGE = 'usage: tresor audit verify | audit export --out DIR [--since CHECKPOINT_FILE] [--from N] | audit checkpoint | audit verifier --out DIR';
+const USAGE = 'usage: tresor audit verify | audit export --out DIR [--since CHECKPOINT_FILE] [--from N] | audit checkpoint | audit verifier --out DIR | audit cosign-request --out FILE [--old N] | audit cosign-import FILE';
 
 export async function auditCommand(args: string[], ctx: AuditCliContext): Promise<number> {
   const [sub, ...rest] = args;
@@ -22,6 +26,8 @@ export async function auditCommand(args: string[], ctx: AuditCliContext): Promis
     if (sub === 'verify' && rest.length === 0) return await verify(ctx);
     if (sub === 'export') return await exportCmd(rest, ctx);
     if (sub === 'checkpoint' && rest.length === 0) return await checkpoint(ctx);
+    if (sub === 'cosign-request') return await cosignRequest(rest, ctx);
+    if (sub === 'cosign-import' && rest.length === 1) return await cosignImport(rest[0]!, ctx);
     ctx.err(USAGE);
     return 2;
   } catch (e) {
@@ -79,6 +85,65 @@ async function exportCmd(args: string[], ctx: AuditCliContext): Promise<number> 
 async function checkpoint(ctx: AuditCliContext): Promise<number> {
   const cp = await ctx.log.checkpointNow();
   ctx.out(cp.note.replace(/\n$/, ''));
+  return 0;
+}
+
+/**
+ * `audit cosign-request --out FILE [--old N]`: the tlog-witness add-checkpoint body for the
+ * latest checkpoint, for a witness reached by carrying files (`tresor witness sign`).
+ * N is the size that witness cosigned last (default: the newest one the box holds a
+ * cosignature of, by any configured witness; 0 if none): the proof runs from there.
+ */
+async function cosignRequest(args: string[], ctx: AuditCliContext): Promise<number> {
+  let out: string | undefined;
+  let old: number | undefined;
+  for (let i = 0; i < args.length; i += 2) {
+    const value = args[i + 1];
+    if (value === undefined) return usage(ctx, `${args[i]} needs a value`, 'cosign-request');
+    if (args[i] === '--out') out = value;
+    else if (args[i] === '--old' && /^(0|[1-9][0-9]*)$/.test(value)) old = Number(value);
+    else return usage(ctx, `unknown option ${args[i]}`, 'cosign-request');
+  }
+  if (!out) return usage(ctx, '--out FILE is required', 'cosign-request');
+  const cp = await ctx.log.checkpointNow();
+  if (old === undefined) {
+    old = latestCosignedSize(ctx.log, (ctx.witnesses ?? []).map((w) => parseCosignerVkey(w.vkey))) ?? 0;
+  }
+  if (old > cp.size) throw new TresorError('E_INVALID', `--old ${old} is beyond the latest checkpoint ${cp.size}`);
+  const proof = old > 0 && old < cp.size ? ctx.log.consistencyProof(old, cp.size) : [];
+  writeFileSync(out, addCheckpointRequest(old, proof, cp.note), { mode: 0o644 });
+  ctx.out(`wrote the request for checkpoint ${cp.size} (from old size ${old}) to ${out}: on the witness, tresor witness sign ${out} --out FILE`);
+  return 0;
+}
+
+/**
+ * `audit cosign-import FILE`: a cosigned checkpoint from `tresor witness sign`. Only lines
+ * that verify against a configured witness key (log.witnesses) and a checkpoint this box
+ * signed are kept; anything else is refused, not stored.
+ */
+async function cosignImport(file: string, ctx: AuditCliContext): Promise<number> {
+  const note = readFileSync(file, 'utf8');
+  const parts = splitNote(note);
+  if (!parts) throw new TresorError('E_INVALID', `${file} is not a signed note`);
+  const size = Number(parts.body.split('\n')[1]);
+  // a cosignature is asked for the latest checkpoint; look among the recent ones only
+  const ours = ctx.log.recentCheckpoints(4096).find((c) => c.size === size);
+  if (!ours || splitNote(ours.note)!.body !== parts.body) {
+    throw new TresorError('E_INVALID', `${file} is not a checkpoint this log signed (size ${size})`);
+  }
+  const keys = (ctx.witnesses ?? []).map((w) => parseCosignerVkey(w.vkey));
+  if (keys.length === 0) throw new TresorError('E_CONFIG', 'no witnesses configured (log.witnesses): there is no key to check the cosignature with');
+  const good: string[] = [];
+  for (const line of parts.sigLines) {
+    for (const k of keys) {
+      const r = checkCosignature(line, parts.body, k);
+      if (r && !r.ok) throw new TresorError('E_INTEGRITY', `${file}: ${r.reason}`);
+      if (r?.ok) good.push(line);
+    }
+  }
+  if (good.length === 0) throw new TresorError('E_INVALID', `${file} carries no cosignature by a configured witness`);
+  const added = await ctx.log.addCosignatures(size, good);
+  ctx.out(`checkpoint ${size}: ${good.length} cosignature(s) verified, ${added} new stored`);
   return 0;
 }
 

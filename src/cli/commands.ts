@@ -336,11 +336,12 @@ const quarantineCmd: Command = async (args, { config, actor, io }) => {
 
 const auditCmd: Command = async (args, { config, io }) => {
   if (args[0] === 'verifier') return verifierCommand(args.slice(1), io);
-  return withArchive(config, async (site) => auditCommand(args, { log: site.log, out: io.out, err: io.err }));
+  return withArchive(config, async (site) => auditCommand(args, { log: site.log, out: io.out, err: io.err, witnesses: config.log.witnesses }));
 };
 
 import { purgeCmd, retentionCmd } from './retention.ts';
 import { inboxCmd } from './inbox.ts';
+import { witnessCmd } from './witness.ts';
 
 export const commands: Record<string, Command> = {
   purge: purgeCmd,
@@ -365,4 +366,5 @@ export const commands: Record<string, Command> = {
   compact: compactCmd,
   keys: keysCmd,
   index: indexCmd,
+  witness: witnessCmd,
 };

@@ -154,6 +154,18 @@ function validate(c: Config, errors: string[]): void {
   if (c.log.origin !== null && (typeof c.log.origin !== 'string' || !/^[\x21-\x7e][\x20-\x7e]*$/.test(c.log.origin))) {
     errors.push('log.origin: printable ASCII, no leading space (C2SP tlog-checkpoint)');
   }
+  if (!Array.isArray(c.log.witnesses)) errors.push('log.witnesses: a list of {"url": "http://host:port", "vkey": "name+hex+base64"}');
+  else for (const w of c.log.witnesses as unknown[]) {
+    const o = w as { url?: unknown; vkey?: unknown } | null;
+    if (!o || typeof o !== 'object') errors.push('log.witnesses: each witness is {"url", "vkey"}');
+    else if (typeof o.vkey !== 'string' || !/^[^+\s]+\+[0-9a-f]{8}\+[A-Za-z0-9+/]+=*$/.test(o.vkey)) errors.push(`log.witnesses: vkey must be a C2SP vkey line name+hex+base64 (got ${JSON.stringify(o.vkey)})`);
+    else if (o.url !== undefined && o.url !== null && (typeof o.url !== 'string' || !/^https?:\/\/[^\s]+$/.test(o.url))) errors.push(`log.witnesses: url must be http(s)://host:port or null (got ${JSON.stringify(o.url)})`);
+    else if (o.url === undefined) o.url = null;
+  }
+  if (c.log.witnessQuorum !== null) {
+    const n = Array.isArray(c.log.witnesses) ? c.log.witnesses.length : 0;
+    int(c.log.witnessQuorum, 'log.witnessQuorum', 0, n);
+  }
   int(c.web.maxBodyKiB, 'web.maxBodyKiB', 1, 1 << 20);
   int(c.auth.sessionIdleMinutes, 'auth.sessionIdleMinutes', 1, 24 * 60);
   int(c.auth.sessionMaxHours, 'auth.sessionMaxHours', 1, 24 * 30);

@@ -85,6 +85,10 @@ export interface Config {
     /** checkpoint origin line; null = unique per site, chosen at first start */
     origin: string | null;
     checkpointIntervalSeconds: number;
+    /** C2SP tlog-witness witnesses that cosign each checkpoint; url null = air-gapped (files) */
+    witnesses: { url: string | null; vkey: string }[];
+    /** how many must have cosigned for the dashboard to call the checkpoint witnessed; null = all */
+    witnessQuorum: number | null;
   };
 }
 
@@ -115,6 +119,6 @@ export function defaultConfig(): Config {
     web: { tlsCert: null, tlsKey: null, publicOrigin: null, maxBodyKiB: 64 },
     auth: { sessionIdleMinutes: 30, sessionMaxHours: 12, requireTotpForPrivileged: false },
     retention: { policies: [], schedule: '30 3 * * *', timeZone: null, maxClockJumpHours: 48, configGraceDays: 30 },
-    log: { origin: null, checkpointIntervalSeconds: 300 },
+    log: { origin: null, checkpointIntervalSeconds: 300, witnesses: [], witnessQuorum: null },
   };
 }

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 const source = (name: string) => readFileSync(new URL(`./${name}`, import.meta.url), 'utf8');
 
 const HEADER = `// Tresor audit export verifier; no dependencies. Keep your own copy and reuse it.
-// Run: node verify.mjs EXPORT_DIR [--checkpoint YOUR_CHECKPOINT] [--vkey YOUR_LOG_VKEY]
+// Run: node verify.mjs EXPORT_DIR [--checkpoint YOUR_CHECKPOINT] [--vkey YOUR_LOG_VKEY] [--policy YOUR_WITNESS_POLICY]
 `;
 
 export function buildVerifyMjs(): string {

@@ -2,8 +2,11 @@
 // Plain script, no imports: it is inlined verbatim into both at export time. The host
 // supplies `env` = { sha256Many(list) -> Uint8Array[] | Promise, ed25519(pub, msg, sig)
 // -> boolean | Promise, progress?(done, total) } and, optionally, `yours` = { checkpoint?,
-// vkey? }: the auditor's own checkpoint from last time and own copy of the log key, bytes
-// kept on the auditor's side and never taken from the export.
+// vkey?, policy? }: the auditor's own checkpoint from last time, own copy of the log key and
+// own witness policy, bytes kept on the auditor's side and never taken from the export.
+// A policy file has lines `witness NAME+KEYID+KEY` (C2SP vkey, type 0x04) and `quorum N`
+// (default: all listed); the checkpoint must carry valid C2SP tlog-cosignature/v1 lines
+// by at least N of those witnesses.
 //
 // Checks (DESIGN §3 "Auditor export"): the verifier key (C2SP vkey), the checkpoint's
 // signed-note signature and format (C2SP signed-note, tlog-checkpoint), origin = key name,
@@ -23,7 +26,7 @@
 const TRESOR_FILES = ['entries.jsonl', 'checkpoint', 'log.vkey', 'frontier.json', 'previous-checkpoint', 'consistency.json'];
 const TRESOR_ENTRY_KEYS = ['seq', 'time', 'actor', 'action', 'target', 'detail', 'prev'];
 const TRESOR_MAX_MESSAGES = 12;
-const TRESOR_CHECK_ORDER = ['files', 'vkey', 'signature', 'checkpoint format', 'origin', 'previous checkpoint signature',
+const TRESOR_CHECK_ORDER = ['files', 'vkey', 'signature', 'checkpoint format', 'origin', 'policy', 'witnesses', 'previous checkpoint signature',
   'previous checkpoint format', 'your checkpoint signature', 'your checkpoint format', 'frontier', 'line format', 'seq', 'chain',
   'size', 'tree root', 'rollback', 'split view', 'consistency', 'your checkpoint'];
 const TRESOR_CHUNK = 4096;
@@ -75,6 +78,11 @@ function tresorReport() {
       if (c.messages.length < TRESOR_MAX_MESSAGES) c.messages.push(msg);
       else c.more++;
     },
+    failMore(name, n) {
+      const c = get(name);
+      c.ok = false;
+      c.more += n;
+    },
     pass(name, info) {
       const c = get(name);
       if (info) c.info = info;
@@ -111,6 +119,8 @@ async function tresorVerifyInto(files, env, yours, report) {
 
   // 2. The signed checkpoint.
   const cp = await tresorOpenCheckpoint(files['checkpoint'], key, env, 'checkpoint', report);
+  // 2b. Witness quorum: the checkpoint was seen, and found consistent, by others.
+  if (yours.policy && cp) await tresorCheckQuorum(yours.policy, files['checkpoint'], env, H, report);
   // 3. The previous checkpoint the export carries (the one given to the box with --since),
   // and your own, which only you hold: only yours can say what you verified before.
   let prev = null;
@@ -265,6 +275,73 @@ async function tresorOpenCheckpoint(bytes, key, env, label, report) {
   return cp;
 }
 
+// C2SP tlog-cosignature v1: signature line "— name base64(keyID ‖ u64be time ‖ sig)", the
+// Ed25519 signature over "cosignature/v1\ntime T\n" ‖ checkpoint body. A cosignature says
+// the witness verified this checkpoint as consistent with every one of this log it saw before.
+async function tresorCheckQuorum(policyBytes, noteBytes, env, H, report) {
+  const policy = await tresorParsePolicy(policyBytes, H);
+  if (policy.error) return report.fail('policy', policy.error);
+  report.pass('policy', policy.witnesses.length + ' witness(es), quorum ' + policy.quorum);
+  const note = tresorOpenNote(noteBytes);
+  const good = [];
+  for (const w of policy.witnesses) {
+    for (const s of note.sigs) {
+      if (s.name !== w.name || !tresorEqual(s.keyId, w.keyId)) continue;
+      if (s.sig.length !== 72) {
+        report.fail('witnesses', 'the cosignature by ' + w.name + ' has the wrong length');
+        continue;
+      }
+      const hi = (s.sig[0] * 2 ** 24) + (s.sig[1] << 16) + (s.sig[2] << 8) + s.sig[3];
+      const lo = (s.sig[4] * 2 ** 24) + (s.sig[5] << 16) + (s.sig[6] << 8) + s.sig[7];
+      if (hi >= 2 ** 21) {
+        report.fail('witnesses', 'the cosignature by ' + w.name + ' has an impossible time');
+        continue;
+      }
+      const time = hi * 2 ** 32 + lo;
+      const msg = tresorUtf8Bytes('cosignature/v1\ntime ' + time + '\n' + note.text);
+      if (!(await env.ed25519(w.publicKey, msg, s.sig.subarray(8)))) {
+        report.fail('witnesses', 'the cosignature by ' + w.name + ' does not verify (checkpoint or cosignature altered)');
+        continue;
+      }
+      if (!good.some((g) => g.name === w.name)) good.push({ name: w.name, time });
+    }
+  }
+  const list = good.map((g) => g.name + ' at ' + new Date(g.time * 1000).toISOString()).join(', ');
+  if (good.length < policy.quorum) {
+    report.fail('witnesses', 'cosigned by ' + good.length + ' of the ' + policy.witnesses.length + ' witnesses in your policy, ' + policy.quorum +
+      ' required' + (good.length ? ' (' + list + ')' : '') + ': no quorum saw this checkpoint, so it may be a view shown to you alone');
+  } else {
+    report.pass('witnesses', good.length + ' of ' + policy.witnesses.length + ' cosigned (quorum ' + policy.quorum + '): ' + list);
+  }
+}
+
+async function tresorParsePolicy(bytes, H) {
+  const witnesses = [];
+  let quorum = null;
+  const lines = tresorUtf8(bytes).split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].trim();
+    if (line === '' || line.startsWith('#')) continue;
+    let m = /^witness\s+(\S+)$/.exec(line);
+    if (m) {
+      const k = await tresorParseVkey(m[1], H, 0x04);
+      if (k.error) return { error: 'policy line ' + (i + 1) + ': ' + k.error.replace('log.vkey', 'witness key') };
+      witnesses.push(k);
+      continue;
+    }
+    m = /^quorum\s+(0|[1-9][0-9]*)$/.exec(line);
+    if (m) {
+      quorum = Number(m[1]);
+      continue;
+    }
+    return { error: 'policy line ' + (i + 1) + ' is neither "witness VKEY" nor "quorum N"' };
+  }
+  if (witnesses.length === 0) return { error: 'the policy names no witness' };
+  if (quorum === null) quorum = witnesses.length;
+  if (quorum > witnesses.length) return { error: 'the policy asks for ' + quorum + ' cosignatures but names only ' + witnesses.length + ' witnesses' };
+  return { witnesses, quorum };
+}
+
 async function tresorCheckHistory(files, prev, cp, roots, H, report) {
   if (prev.size > cp.size) {
     report.fail('rollback', 'this export is signed for ' + cp.size + ' entries but your previous checkpoint already had ' + prev.size +
@@ -307,6 +384,12 @@ async function tresorCheckHistory(files, prev, cp, roots, H, report) {
 // ---- entries -------------------------------------------------------------------------
 
 async function tresorCheckEntries(bytes, start, stack, boundaries, roots, H, env, report) {
+  // The fast path (verify.mjs: worker threads, checks on the line bytes) takes only what
+  // it can judge exactly as below: valid UTF-8 that ends with a newline. Anything else
+  // takes this path, whose messages are the reference.
+  if (env.scanSegments && env.isUtf8 && (bytes.length === 0 || bytes[bytes.length - 1] === 10) && env.isUtf8(bytes)) {
+    return tresorCheckEntriesFast(bytes, start, stack, boundaries, roots, H, env, report);
+  }
   let text;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -374,6 +457,410 @@ async function tresorCheckEntries(bytes, start, stack, boundaries, roots, H, env
   if (seqOk) report.pass('seq', lines.length ? 'seq ' + start + '…' + (start + lines.length - 1) : 'no entries');
   if (chainOk) report.pass('chain', start > 0 ? 'linked from seq ' + start + ' (earlier links are covered by the tree root)' : 'linked from seq 0');
   return lines.length;
+}
+
+// ---- entries, fast path --------------------------------------------------------------
+// The same checks, split into segments of lines that a host may judge in parallel
+// (env.scanSegments: verify.mjs hands them to worker threads, each running
+// tresorScanSegment with a synchronous SHA-256). A segment returns its messages per check
+// in line order (the first TRESOR_MAX_MESSAGES and a count), the prev field of its first
+// line and the chain hash of its last (the links between segments are checked here), and
+// the compact range of its leaves, which is merged here in order.
+
+async function tresorCheckEntriesFast(bytes, start, stack, boundaries, roots, H, env, report) {
+  // Line starts, where segments begin: every line ends with LF (checked by the caller).
+  const total = tresorCountLines(bytes);
+  const cuts = new Set([0, total]);
+  const parts = Math.max(1, env.parallelism || 1) * 4;
+  for (let k = 1; k < parts; k++) cuts.add(Math.floor((total * k) / parts));
+  for (const b of boundaries) if (b - start > 0 && b - start < total) cuts.add(b - start);
+  const lineCuts = [...cuts].sort((a, b) => a - b);
+  const offsets = tresorLineOffsets(bytes, lineCuts);
+  const segments = [];
+  for (let k = 0; k + 1 < lineCuts.length; k++) {
+    if (lineCuts[k + 1] > lineCuts[k]) segments.push({ from: offsets[k], to: offsets[k + 1], line: lineCuts[k], start });
+  }
+  const results = await env.scanSegments(bytes, segments);
+  let last = null;
+  for (let k = 0; k < segments.length; k++) {
+    const seg = segments[k];
+    const r = results[k];
+    // The link into this segment: the first line's prev against the line before it.
+    const want = seg.line === 0 ? (start === 0 ? TRESOR_ZERO_HASH : null) : last;
+    if (want !== null && r.firstPrev !== null && !tresorHexEquals(r.firstPrev, want)) {
+      report.fail('chain', 'seq ' + (start + seg.line) + ': prev does not match the SHA-256 of the line before it');
+    }
+    for (const name of ['line format', 'seq', 'chain']) {
+      const m = r.messages[name];
+      if (!m) continue;
+      for (const msg of m.list) report.fail(name, msg);
+      if (m.more) report.failMore(name, m.more);
+    }
+    last = r.lastHash;
+    for (const n of r.nodes) stack = await tresorAppendNode(stack, n.level, n.hash, H);
+    const size = start + seg.line + r.count;
+    if (boundaries.includes(size)) roots.set(size, await tresorRoot(stack, H));
+  }
+  if (!report.failed('line format')) report.pass('line format', total + ' lines');
+  if (!report.failed('seq')) report.pass('seq', total ? 'seq ' + start + '…' + (start + total - 1) : 'no entries');
+  if (!report.failed('chain')) report.pass('chain', start > 0 ? 'linked from seq ' + start + ' (earlier links are covered by the tree root)' : 'linked from seq 0');
+  return total;
+}
+
+function tresorCountLines(bytes) {
+  let n = 0;
+  for (let p = bytes.indexOf(10); p >= 0; p = bytes.indexOf(10, p + 1)) n++;
+  return n;
+}
+
+// Byte offsets of the given (sorted) line numbers.
+function tresorLineOffsets(bytes, lines) {
+  const out = [];
+  let line = 0;
+  let p = 0;
+  for (const want of lines) {
+    while (line < want) {
+      p = bytes.indexOf(10, p) + 1;
+      line++;
+    }
+    out.push(p);
+  }
+  return out;
+}
+
+// Appends a perfect subtree (of 2^level leaves, aligned, right after the stack's end) to
+// the compact range: merges while it is a right child of a node whose left half is on top.
+async function tresorAppendNode(stack, level, hash, H) {
+  stack = stack.slice();
+  let end = 0;
+  for (const n of stack) end += 2 ** n.level;
+  let pos = end / 2 ** level;
+  while (pos % 2 === 1 && stack.length && stack[stack.length - 1].level === level) {
+    hash = await H.children(stack.pop().hash, hash);
+    level++;
+    pos = (pos - 1) / 2;
+  }
+  stack.push({ level, hash });
+  return stack;
+}
+
+// One segment, synchronously: lines [seg.line, …) at bytes [seg.from, seg.to), leaves
+// start + seg.line…; `sha256(bytes) -> Uint8Array` is synchronous here.
+function tresorScanSegment(bytes, seg, sha256) {
+  const messages = {};
+  const fail = (name, msg) => {
+    const m = messages[name] || (messages[name] = { list: [], more: 0 });
+    if (m.list.length < TRESOR_MAX_MESSAGES) m.list.push(msg);
+    else m.more++;
+  };
+  const decoder = new TextDecoder('utf-8');
+  let scratch = new Uint8Array(4096);
+  const nodes = []; // the compact range: { level, hash, pos }
+  let firstPrev = null;
+  let prevHash = null;
+  let i = seg.line;
+  let p = seg.from;
+  for (; p < seg.to; i++) {
+    const nl = bytes.indexOf(10, p);
+    const end = nl < 0 || nl > seg.to ? seg.to : nl;
+    const line = bytes.subarray(p, end);
+    const seq = seg.start + i;
+    const prevAt = tresorFastLine(bytes, p, end, seq);
+    let prev = null;
+    if (prevAt >= 0) {
+      prev = prevAt;
+    } else {
+      const e = tresorParseLine(decoder.decode(line));
+      if (e.error) {
+        fail('line format', 'line ' + (i + 1) + ' (seq ' + seq + '): ' + e.error);
+      } else {
+        if (e.entry.seq !== seq) fail('seq', 'line ' + (i + 1) + ' has seq ' + e.entry.seq + ', expected ' + seq + ' (entries dropped, duplicated or reordered)');
+        prev = e.entry.prev;
+      }
+    }
+    if (prev !== null) {
+      if (i === seg.line) firstPrev = typeof prev === 'number' ? tresorAscii(bytes, prev, prev + 64) : prev;
+      else if (typeof prev === 'number' ? !tresorHexBytesEqual(bytes, prev, prevHash) : !tresorHexEquals(prev, prevHash)) {
+        fail('chain', 'seq ' + seq + ': prev does not match the SHA-256 of the line before it');
+      }
+    }
+    prevHash = sha256(line);
+    // RFC 6962 leaf hash SHA-256(0x00 ‖ line), then into the compact range.
+    if (scratch.length < line.length + 1) scratch = new Uint8Array(2 * line.length + 1);
+    scratch[0] = 0;
+    scratch.set(line, 1);
+    let h = sha256(scratch.subarray(0, line.length + 1));
+    let level = 0;
+    let pos = seq;
+    while (pos % 2 === 1 && nodes.length && nodes[nodes.length - 1].level === level) {
+      h = tresorNodeHash(nodes.pop().hash, h);
+      level++;
+      pos = (pos - 1) / 2;
+    }
+    nodes.push({ level, hash: h });
+    p = end + 1;
+  }
+  return { count: i - seg.line, firstPrev, lastHash: prevHash, messages, nodes: nodes.map((n) => ({ level: n.level, hash: new Uint8Array(n.hash) })) };
+}
+
+// SHA-256(0x01 ‖ left ‖ right) in plain JS, for the tree nodes of tresorScanSegment: the
+// input is always 65 bytes (two blocks), and node's crypto.hash spends most of its time per
+// call, not per byte, on inputs this small (FIPS 180-4 §6.2; checked against the RFC 6962
+// vectors and node's SHA-256 by the tests).
+const TRESOR_K256 = new Int32Array([0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+  0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6,
+  0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
+  0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1,
+  0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5,
+  0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
+  0xc67178f2]);
+const TRESOR_W = new Int32Array(64);
+const TRESOR_HS = new Int32Array(8);
+const TRESOR_NODE_BUF = new Uint8Array(128);
+
+function tresorCompress(b, p) {
+  const W = TRESOR_W;
+  const H = TRESOR_HS;
+  for (let i = 0; i < 16; i++) {
+    const q = p + 4 * i;
+    W[i] = (b[q] << 24) | (b[q + 1] << 16) | (b[q + 2] << 8) | b[q + 3];
+  }
+  for (let i = 16; i < 64; i++) {
+    const x = W[i - 15];
+    const y = W[i - 2];
+    W[i] = ((((x >>> 7) | (x << 25)) ^ ((x >>> 18) | (x << 14)) ^ (x >>> 3)) + W[i - 7] +
+      (((y >>> 17) | (y << 15)) ^ ((y >>> 19) | (y << 13)) ^ (y >>> 10)) + W[i - 16]) | 0;
+  }
+  let a = H[0], c1 = H[1], c2 = H[2], d = H[3], e = H[4], f = H[5], g = H[6], h = H[7];
+  for (let i = 0; i < 64; i++) {
+    const t1 = (h + (((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7))) + ((e & f) ^ (~e & g)) + TRESOR_K256[i] + W[i]) | 0;
+    const t2 = ((((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10))) + ((a & c1) ^ (a & c2) ^ (c1 & c2))) | 0;
+    h = g;
+    g = f;
+    f = e;
+    e = (d + t1) | 0;
+    d = c2;
+    c2 = c1;
+    c1 = a;
+    a = (t1 + t2) | 0;
+  }
+  H[0] = (H[0] + a) | 0;
+  H[1] = (H[1] + c1) | 0;
+  H[2] = (H[2] + c2) | 0;
+  H[3] = (H[3] + d) | 0;
+  H[4] = (H[4] + e) | 0;
+  H[5] = (H[5] + f) | 0;
+  H[6] = (H[6] + g) | 0;
+  H[7] = (H[7] + h) | 0;
+}
+
+function tresorNodeHash(left, right) {
+  const t = TRESOR_NODE_BUF;
+  t[0] = 1;
+  t.set(left, 1);
+  t.set(right, 33);
+  t[65] = 0x80;
+  t.fill(0, 66, 126);
+  t[126] = 0x02; // 65 bytes = 520 bits = 0x0208
+  t[127] = 0x08;
+  const H = TRESOR_HS;
+  H[0] = 0x6a09e667; H[1] = 0xbb67ae85 | 0; H[2] = 0x3c6ef372; H[3] = 0xa54ff53a | 0;
+  H[4] = 0x510e527f; H[5] = 0x9b05688c | 0; H[6] = 0x1f83d9ab; H[7] = 0x5be0cd19;
+  tresorCompress(t, 0);
+  tresorCompress(t, 64);
+  const out = new Uint8Array(32);
+  for (let i = 0; i < 8; i++) {
+    const v = H[i];
+    out[4 * i] = v >>> 24;
+    out[4 * i + 1] = (v >>> 16) & 255;
+    out[4 * i + 2] = (v >>> 8) & 255;
+    out[4 * i + 3] = v & 255;
+  }
+  return out;
+}
+
+// A line that is exactly what tresorParseLine accepts, judged on its bytes: the keys in
+// order, seq equal to `seq`, every value in the one form JSON.stringify writes. Returns the
+// offset of prev's 64 hex digits, or -1 when it cannot say (the caller then parses the
+// line the slow way, which names the problem). Sound, not complete: when unsure, -1.
+const TRESOR_B = (s) => Array.from(s, (c) => c.charCodeAt(0));
+const TRESOR_K_SEQ = TRESOR_B('{"seq":');
+const TRESOR_K_TIME = TRESOR_B(',"time":"');
+const TRESOR_K_ACTOR = TRESOR_B('","actor":');
+const TRESOR_K_ACTION = TRESOR_B(',"action":"');
+const TRESOR_K_TARGET = TRESOR_B(',"target":');
+const TRESOR_K_DETAIL = TRESOR_B(',"detail":');
+const TRESOR_K_PREV = TRESOR_B(',"prev":"');
+const TRESOR_K_TRUE = TRESOR_B('true');
+const TRESOR_K_FALSE = TRESOR_B('false');
+const TRESOR_K_NULL = TRESOR_B('null');
+
+function tresorLit(b, p, lit) {
+  for (let k = 0; k < lit.length; k++) if (b[p + k] !== lit[k]) return -1;
+  return p + lit.length;
+}
+
+function tresorFastLine(b, p, end, seq) {
+  p = tresorLit(b, p, TRESOR_K_SEQ);
+  if (p < 0) return -1;
+  // seq: canonical decimal (no leading zero) equal to the expected one
+  if (!(b[p] >= 0x30 && b[p] <= 0x39) || (b[p] === 0x30 && b[p + 1] !== 0x2c)) return -1;
+  let v = 0;
+  for (; b[p] >= 0x30 && b[p] <= 0x39; p++) {
+    v = v * 10 + (b[p] - 0x30);
+    if (v > seq) return -1;
+  }
+  if (v !== seq) return -1;
+  p = tresorLit(b, p, TRESOR_K_TIME);
+  if (p < 0 || !tresorFastTime(b, p)) return -1;
+  p = tresorLit(b, p + 24, TRESOR_K_ACTOR);
+  if (p < 0 || b[p + 1] === 0x22) return -1; // actor must not be empty
+  p = tresorFastString(b, p, end);
+  if (p < 0) return -1;
+  p = tresorLit(b, p, TRESOR_K_ACTION);
+  if (p < 0) return -1;
+  // action: [a-z][a-z0-9_-]*(\.[a-z0-9_-]+)*, no escapes needed
+  if (!(b[p] >= 0x61 && b[p] <= 0x7a)) return -1;
+  p++;
+  for (;;) {
+    const c = b[p];
+    if (tresorActionChar(c)) p++;
+    else if (c === 0x2e && tresorActionChar(b[p + 1])) p += 2;
+    else break;
+  }
+  if (b[p] !== 0x22) return -1;
+  p = tresorLit(b, p + 1, TRESOR_K_TARGET);
+  if (p < 0) return -1;
+  p = tresorFastString(b, p, end);
+  if (p < 0) return -1;
+  p = tresorLit(b, p, TRESOR_K_DETAIL);
+  if (p < 0 || b[p] !== 0x7b) return -1;
+  p = tresorFastValue(b, p, end, 0);
+  if (p < 0) return -1;
+  p = tresorLit(b, p, TRESOR_K_PREV);
+  if (p < 0 || p + 66 !== end || b[p + 64] !== 0x22 || b[p + 65] !== 0x7d) return -1;
+  for (let k = 0; k < 64; k++) {
+    const c = b[p + k];
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return -1;
+  }
+  return p;
+}
+
+// dddd-dd-ddTdd:dd:dd.dddZ with fields that Date.parse surely accepts (days up to 28;
+// anything else goes the slow way, where Date.parse decides).
+function tresorDigit(b, k) {
+  const c = b[k];
+  return c >= 0x30 && c <= 0x39 ? c - 0x30 : -1000;
+}
+function tresorActionChar(c) {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x5f || c === 0x2d;
+}
+function tresorFastTime(b, p) {
+  if (b[p + 4] !== 0x2d || b[p + 7] !== 0x2d || b[p + 10] !== 0x54 || b[p + 13] !== 0x3a || b[p + 16] !== 0x3a || b[p + 19] !== 0x2e || b[p + 23] !== 0x5a) return false;
+  if (tresorDigit(b, p) < 0 || tresorDigit(b, p + 1) < 0 || tresorDigit(b, p + 2) < 0 || tresorDigit(b, p + 3) < 0 ||
+    tresorDigit(b, p + 20) < 0 || tresorDigit(b, p + 21) < 0 || tresorDigit(b, p + 22) < 0) return false;
+  const mo = tresorDigit(b, p + 5) * 10 + tresorDigit(b, p + 6);
+  const da = tresorDigit(b, p + 8) * 10 + tresorDigit(b, p + 9);
+  const h = tresorDigit(b, p + 11) * 10 + tresorDigit(b, p + 12);
+  const mi = tresorDigit(b, p + 14) * 10 + tresorDigit(b, p + 15);
+  const se = tresorDigit(b, p + 17) * 10 + tresorDigit(b, p + 18);
+  return mo >= 1 && mo <= 12 && da >= 1 && da <= 28 && h >= 0 && h <= 23 && mi >= 0 && mi <= 59 && se >= 0 && se <= 59;
+}
+
+// A JSON string in JSON.stringify's form (p at the opening quote); returns the offset after
+// the closing quote, or -1. Raw bytes ≥ 0x80 are fine (the file is valid UTF-8, which holds
+// no lone surrogates); escapes only where JSON.stringify writes them.
+function tresorFastString(b, p, end) {
+  if (b[p] !== 0x22) return -1;
+  for (p++; p < end; p++) {
+    const c = b[p];
+    if (c === 0x22) return p + 1;
+    if (c < 0x20) return -1;
+    if (c === 0x5c) {
+      const e = b[++p];
+      if (e === 0x22 || e === 0x5c || e === 0x62 || e === 0x66 || e === 0x6e || e === 0x72 || e === 0x74) continue;
+      if (e !== 0x75 || b[p + 1] !== 0x30 || b[p + 2] !== 0x30) return -1;
+      const v = tresorHexDigit(b[p + 3]) * 16 + tresorHexDigit(b[p + 4]);
+      // \\u00XX only for controls without a short form (JSON.stringify writes \\b \\t \\n \\f \\r)
+      if (v < 0 || v >= 0x20 || v === 8 || v === 9 || v === 10 || v === 12 || v === 13) return -1;
+      p += 4;
+    }
+  }
+  return -1;
+}
+
+function tresorHexDigit(x) {
+  return x >= 0x30 && x <= 0x39 ? x - 0x30 : x >= 0x61 && x <= 0x66 ? x - 0x57 : -1000;
+}
+
+// Any JSON value in JSON.stringify's form, no whitespace; objects with distinct, plain keys
+// that are not array indices (those JSON.stringify would move to the front).
+function tresorFastValue(b, p, end, depth) {
+  const c = b[p];
+  if (c === 0x22) return tresorFastString(b, p, end);
+  if (c === 0x7b || c === 0x5b) {
+    if (depth > 64) return -1;
+    const obj = c === 0x7b;
+    const close = obj ? 0x7d : 0x5d;
+    p++;
+    if (b[p] === close) return p + 1;
+    const keys = obj ? [] : null;
+    for (;;) {
+      if (obj) {
+        const k0 = p;
+        p = tresorFastString(b, p, end);
+        if (p < 0) return -1;
+        let key = '';
+        for (let k = k0 + 1; k < p - 1; k++) {
+          const x = b[k];
+          if (x === 0x5c || x >= 0x80) return -1; // escaped or non-ASCII keys: the slow way
+          key += String.fromCharCode(x);
+        }
+        if (/^(0|[1-9][0-9]*)$/.test(key) || keys.includes(key)) return -1;
+        keys.push(key);
+        if (b[p] !== 0x3a) return -1;
+        p++;
+      }
+      p = tresorFastValue(b, p, end, depth + 1);
+      if (p < 0) return -1;
+      if (b[p] === 0x2c) {
+        p++;
+        continue;
+      }
+      return b[p] === close ? p + 1 : -1;
+    }
+  }
+  if (c === 0x74) return tresorLit(b, p, TRESOR_K_TRUE);
+  if (c === 0x66) return tresorLit(b, p, TRESOR_K_FALSE);
+  if (c === 0x6e) return tresorLit(b, p, TRESOR_K_NULL);
+  // a number: the token must be what String(Number(token)) gives back
+  let q = p;
+  let tok = '';
+  while (q < end) {
+    const x = b[q];
+    if (!((x >= 0x30 && x <= 0x39) || x === 0x2d || x === 0x2b || x === 0x2e || x === 0x65 || x === 0x45)) break;
+    tok += String.fromCharCode(x);
+    q++;
+  }
+  if (tok === '' || !/^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/.test(tok) || String(Number(tok)) !== tok) return -1;
+  return q;
+}
+
+function tresorAscii(b, from, to) {
+  let s = '';
+  for (let k = from; k < to; k++) s += String.fromCharCode(b[k]);
+  return s;
+}
+
+// 64 lowercase hex digits at b[p…] against 32 bytes h.
+function tresorHexBytesEqual(b, p, h) {
+  for (let i = 0; i < 32; i++) {
+    const hi = b[p + 2 * i];
+    const lo = b[p + 2 * i + 1];
+    const v = ((hi < 97 ? hi - 48 : hi - 87) * 16) + (lo < 97 ? lo - 48 : lo - 87);
+    if (v !== h[i]) return false;
+  }
+  return true;
 }
 
 function tresorParseLine(line) {
@@ -529,21 +1016,21 @@ async function tresorConsistencyProblem(size1, size2, proof, root1, root2, H) {
 
 // ---- C2SP signed-note, vkey, tlog-checkpoint -------------------------------------------
 
-async function tresorParseVkey(line, H) {
+async function tresorParseVkey(line, H, type = 0x01) {
   // Split at the first two '+' only (as Go's note.NewVerifier): base64 may contain '+'.
   const m = /^([^+]*)\+([^+]*)\+(.*)$/s.exec(line);
   if (!m) return { error: 'log.vkey is not name+keyid+key' };
   const [, name, idHex, b64] = m;
   if (!tresorValidName(name) || !/^[0-9a-f]{8}$/.test(idHex)) return { error: 'log.vkey has a bad name or key ID' };
   const k = tresorBase64(b64);
-  if (!k || k.length !== 33 || k[0] !== 1) return { error: 'log.vkey is not an Ed25519 (type 0x01) key' };
+  if (!k || k.length !== 33 || k[0] !== type) return { error: 'log.vkey is not an Ed25519 (type 0x0' + type + ') key' };
   const publicKey = k.subarray(1);
   // key ID = SHA-256(name ‖ 0x0A ‖ 0x01 ‖ pubkey)[:4]
   const nb = tresorUtf8Bytes(name);
   const buf = new Uint8Array(nb.length + 2 + 32);
   buf.set(nb, 0);
   buf[nb.length] = 0x0a;
-  buf[nb.length + 1] = 0x01;
+  buf[nb.length + 1] = type;
   buf.set(publicKey, nb.length + 2);
   const keyId = (await H.one(buf)).subarray(0, 4);
   if (tresorHex(keyId) !== idHex) return { error: 'log.vkey key ID does not match its name and key' };

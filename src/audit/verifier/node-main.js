@@ -1,5 +1,5 @@
 // ---- node host (verify.mjs) ------------------------------------------------------------
-// Usage: node verify.mjs [EXPORT_DIR] [--checkpoint YOUR_CHECKPOINT] [--vkey YOUR_LOG_VKEY]
+// Usage: node verify.mjs [EXPORT_DIR] [--checkpoint YOUR_CHECKPOINT] [--vkey YOUR_LOG_VKEY] [--policy YOUR_WITNESS_POLICY]
 // EXPORT_DIR defaults to the folder this file is in. Keep your own copy of this file and run
 // that one on each export: the copy inside an export came from the box you are checking.
 // Exit 0 VERIFIED (every check passed, every entry accounted for); 1 NOT VERIFIED (a check
@@ -7,21 +7,35 @@
 // starts after entry 0 and no checkpoint of yours covers what came before).
 import * as nodeCrypto from 'node:crypto';
 const { createHash, createPublicKey, verify: nodeVerify } = nodeCrypto;
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import * as nodeOs from 'node:os';
+import * as nodeBuffer from 'node:buffer';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 
 /*@@CORE@@*/
 
-const USAGE = 'usage: node verify.mjs [EXPORT_DIR] [--checkpoint YOUR_CHECKPOINT] [--vkey YOUR_LOG_VKEY]';
+// crypto.hash (node ≥ 20.12) is a one-shot digest, several times cheaper than createHash.
+const sha256 = nodeCrypto.hash ? (b) => nodeCrypto.hash('sha256', b, 'buffer') : (b) => createHash('sha256').update(b).digest();
+
+// A worker thread: this same file, judging segments of entries.jsonl (tresorScanSegment)
+// in memory shared with the main thread, so nothing is copied.
+if (!isMainThread) {
+  const bytes = Buffer.from(workerData.buffer, 0, workerData.length);
+  parentPort.on('message', ({ id, seg }) => parentPort.postMessage({ id, result: tresorScanSegment(bytes, seg, sha256) }));
+}
+if (isMainThread) {
+
+const USAGE = 'usage: node verify.mjs [EXPORT_DIR] [--checkpoint YOUR_CHECKPOINT] [--vkey YOUR_LOG_VKEY] [--policy YOUR_WITNESS_POLICY]';
 const self = fileURLToPath(import.meta.url);
-const cli = { dir: null, checkpoint: null, vkey: null };
+const cli = { dir: null, checkpoint: null, vkey: null, policy: null };
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i];
   if (a === '--help' || a === '-h') {
     console.log(USAGE);
     process.exit(0);
-  } else if (a === '--checkpoint' || a === '--vkey') {
+  } else if (a === '--checkpoint' || a === '--vkey' || a === '--policy') {
     if (process.argv[i + 1] === undefined) {
       console.error(`verify: ${a} needs a file\n${USAGE}`);
       process.exit(2);
@@ -40,10 +54,26 @@ if (!existsSync(join(dir, 'checkpoint'))) {
 const files = {};
 for (const name of TRESOR_FILES) {
   const p = join(dir, name);
-  if (existsSync(p)) files[name] = new Uint8Array(readFileSync(p));
+  if (existsSync(p)) files[name] = name === 'entries.jsonl' ? readShared(p) : new Uint8Array(readFileSync(p));
+}
+// entries.jsonl goes into a SharedArrayBuffer, which the worker threads read in place.
+function readShared(p) {
+  const fd = openSync(p, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const bytes = Buffer.from(new SharedArrayBuffer(Math.max(1, size)), 0, size);
+    for (let off = 0; off < size; ) {
+      const n = readSync(fd, bytes, off, Math.min(size - off, 1 << 30), off);
+      if (n === 0) break;
+      off += n;
+    }
+    return bytes;
+  } finally {
+    closeSync(fd);
+  }
 }
 const yours = {};
-for (const k of ['checkpoint', 'vkey']) {
+for (const k of ['checkpoint', 'vkey', 'policy']) {
   if (cli[k] === null) continue;
   try {
     yours[k] = new Uint8Array(readFileSync(cli[k]));
@@ -54,9 +84,38 @@ for (const k of ['checkpoint', 'vkey']) {
 }
 // RFC 8410: an Ed25519 SubjectPublicKeyInfo is this 12-byte prefix and the raw key.
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
-// crypto.hash (node ≥ 20.12) is a one-shot digest, several times cheaper than createHash.
-const sha256 = nodeCrypto.hash ? (b) => nodeCrypto.hash('sha256', b, 'buffer') : (b) => createHash('sha256').update(b).digest();
+const parallelism = nodeOs.availableParallelism ? nodeOs.availableParallelism() : nodeOs.cpus().length;
 const env = {
+  isUtf8: nodeBuffer.isUtf8 ? (b) => nodeBuffer.isUtf8(b) : null,
+  parallelism,
+  // Segments go to worker threads (one per core); a small export is not worth starting them.
+  scanSegments: async (bytes, segments) => {
+    if (bytes.length < (1 << 20) || parallelism < 2 || !(bytes.buffer instanceof SharedArrayBuffer)) {
+      return segments.map((seg) => tresorScanSegment(bytes, seg, sha256));
+    }
+    const results = new Array(segments.length);
+    let next = 0;
+    const pool = Array.from({ length: Math.min(parallelism, segments.length) }, () =>
+      new Worker(new URL(import.meta.url), { workerData: { buffer: bytes.buffer, length: bytes.length } }));
+    try {
+      await Promise.all(pool.map((w) => new Promise((res, rej) => {
+        const give = () => {
+          if (next >= segments.length) return res();
+          const id = next++;
+          w.postMessage({ id, seg: segments[id] });
+        };
+        w.on('message', ({ id, result }) => {
+          results[id] = result;
+          give();
+        });
+        w.once('error', rej);
+        give();
+      })));
+    } finally {
+      for (const w of pool) w.terminate();
+    }
+    return results;
+  },
   sha256Many: (list) => list.map(sha256),
   ed25519: (pub, msg, sig) => {
     const key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, pub]), format: 'der', type: 'spki' });
@@ -86,3 +145,4 @@ console.log(`this verifier: ${self}, SHA-256 ${sha256(readFileSync(self)).toStri
 const secs = ((Date.now() - started) / 1000).toFixed(2);
 console.log(`${result.headline} (${secs} s)`);
 process.exit(result.verdict === 'verified' ? 0 : result.verdict === 'partial' ? 3 : 1);
+}
