@@ -85,7 +85,7 @@ try {
           direction: pick(['in', 'in', 'in', 'out', 'internal'] as const), queue: pick(QUEUES),
           consentState: rnd() < 0.002 ? 'denied' : rnd() < 0.9 ? 'granted' : 'unknown',
           sourceSha256: createHash('sha256').update(id).digest('hex'),
-          tokens: [{ kind: 'phone', token: site.keys.token('phone', phone) }, { kind: 'agent', token: site.keys.token('agent', pick(AGENTS)) }],
+          tokens: [{ kind: 'phone', token: site.keys.tokenize('phone', phone) }, { kind: 'agent', token: site.keys.tokenize('agent', pick(AGENTS)) }],
         };
         site.store.recordings.put(row);
         site.store.keys.put(id, site.store.keys.get(tpl.id)!);

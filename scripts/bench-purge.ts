@@ -51,7 +51,7 @@ try {
         const id = newId(start);
         site.store.recordings.put({
           ...tpl, id, start, sourceSha256: String(j).padStart(64, '0'),
-          tokens: [{ kind: 'phone', token: site.keys.token('phone', `+4930${10_000_000 + j}`) }, { kind: 'agent', token: site.keys.token('agent', `agent${j % 300}`) }],
+          tokens: [{ kind: 'phone', token: site.keys.tokenize('phone', `+4930${10_000_000 + j}`) }, { kind: 'agent', token: site.keys.tokenize('agent', `agent${j % 300}`) }],
           retention: { policy: 'short', expiresAt: start + 30 * 86400_000 },
         });
         site.store.keys.put(id, wrapped);

@@ -4,12 +4,13 @@ import { mkdirSync } from 'node:fs';
 import type { Config } from './config/index.ts';
 import { TresorError } from './core/errors.ts';
 import type { Site } from './site/open.ts';
-import { wire } from './site/wire.ts';
+import { ingestGates, wire } from './site/wire.ts';
 import type { Archive } from './archive/index.ts';
 import { createIngestQueue } from './ingest/queue.ts';
 import type { IngestStatus } from './ingest/types.ts';
 import { createScanner } from './ingest/scanner.ts';
 import { sourceRef } from './ingest/source.ts';
+import { quarantineConsole } from './ingest/quarantine-console.ts';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import { createApp } from './web/app.ts';
@@ -141,7 +142,13 @@ export async function startService(config: Config, say: Logger = (m) => console.
   // TOTP secrets an older version kept in the clear are sealed now (issue 16)
   await auth.sealClearTotpSecrets();
   const access = createAccess({ store, keys: site.keys, archive, log });
-  const app = createApp({ config, site, archive, media, auth, access, approvals: approvalRegistry(site, config), ingestStatus: status });
+  // the web layer gets key operations, never the keyring (DESIGN §2)
+  const { keys, ...keyless } = site;
+  const app = createApp({
+    config, site: keyless, archive, media, auth, access, approvals: approvalRegistry(site, config), ingestStatus: status,
+    tokens: { tokenize: keys.tokenize }, secrets: { sealSecret: keys.sealSecret, openSecret: keys.openSecret },
+    quarantine: quarantineConsole({ config, store, keys, archive, log, media, gates: ingestGates(config, site) }),
+  });
   const tls = config.web.tlsCert && config.web.tlsKey
     ? { createServer: createHttpsServer, serverOptions: { cert: readFileSync(config.web.tlsCert), key: readFileSync(config.web.tlsKey) } }
     : {};

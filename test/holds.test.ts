@@ -211,7 +211,7 @@ describe('legal holds and early deletion', () => {
       assert.equal(a.caseName, 'AG Köln 1 C 2/26');
       assert.equal(a.createdBy, me);
       const b = list.find((h) => h.id === bySearch)!;
-      const token = w.site.keys.token('phone', normalizeNumber('017655550003', w.config.phone)!);
+      const token = w.site.keys.tokenize('phone', normalizeNumber('017655550003', w.config.phone)!);
       assert.equal(b.search!.phoneToken, token);
       assert.equal(b.search!.fromMs, new Date(2026, 0, 1).getTime(), 'a bare date means local midnight, as on the search page');
       ids.cliHold = byId;

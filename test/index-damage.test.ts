@@ -9,6 +9,7 @@ import { webSite } from './helpers/web.ts';
 import { inspectIndexFile } from '../src/store/meta-page.ts';
 import { openSite } from '../src/site/open.ts';
 import { isTresorError } from '../src/core/errors.ts';
+import { open as openLmdb } from 'lmdb';
 import type { Config } from '../src/config/index.ts';
 
 // Issue 9, item 6: a damaged index was a SIGBUS (exit 135, no word) or, truncated to 0
@@ -33,6 +34,34 @@ function snapshot(dir: string): Record<string, string> {
   };
   walk(dir);
   return out;
+}
+
+/**
+ * Every named database of the index but the log's derived ones (tree, logIndex), read
+ * straight from LMDB, read-only, in a separate process's view of the file: name → entries
+ * as JSON (the log: its lines).
+ */
+async function indexTables(config: Config): Promise<Record<string, string[]> & { log: string[] }> {
+  const names = await (async () => {
+    const site = openSite(config, { readOnly: true });
+    try {
+      return Object.keys(site.store).filter((n) => !['root', 'tx', 'txSync', 'close', 'tree', 'logIndex'].includes(n));
+    } finally {
+      await site.close();
+    }
+  })();
+  const root = openLmdb({ path: join(config.dataDir, 'index'), readOnly: true, compression: false, maxDbs: 64 });
+  try {
+    const out: Record<string, string[]> = {};
+    for (const name of names) {
+      const db = root.openDB({ name, ...(name === 'log' ? { encoding: 'string' as const } : {}) });
+      if (!db) continue;
+      out[name] = [...db.getRange({})].map(({ key, value }) => (name === 'log' ? String(value) : JSON.stringify([key, value])));
+    }
+    return out as Record<string, string[]> & { log: string[] };
+  } finally {
+    await root.close();
+  }
 }
 
 function copySite(config: Config): Config {
@@ -117,12 +146,22 @@ describe('a damaged index', () => {
   }
 
   it('fsck_reads_only_it_never_creates_or_changes_anything', async () => {
-    // a healthy archive: byte for byte the same afterwards
+    // a healthy archive: byte for byte the same afterwards, but for the one log entry fsck
+    // writes before it decrypts anything (issue 10 item 4, DESIGN §1): every other file is
+    // untouched, and in the index only the log grew, by exactly that entry
     const c = copySite(base);
     const before = snapshot(c.dataDir);
+    const tables = await indexTables(c);
     const r = await cli(c, ['fsck']);
     assert.match(r.stdout, /checked 1 recordings/);
-    assert.deepEqual(snapshot(c.dataDir), before);
+    const { 'index/data.mdb': _was, ...rest } = before;
+    const { 'index/data.mdb': _now, ...restAfter } = snapshot(c.dataDir);
+    assert.deepEqual(restAfter, rest);
+    const after = await indexTables(c);
+    assert.deepEqual(after.log.slice(0, -1), tables.log, 'the log as it was, plus one entry');
+    assert.equal(after.log.length, tables.log.length + 1);
+    assert.equal(JSON.parse(after.log.at(-1)!).action, 'archive.checked');
+    assert.deepEqual({ ...after, log: [] }, { ...tables, log: [] }, 'nothing else in the index changed');
     // a data directory with nothing in it: nothing appears
     const empty = testConfig();
     const e = await cli(empty, ['fsck']);

@@ -167,7 +167,7 @@ describe('a purge killed with SIGKILL', () => {
         for (let j = i; j < i + 1000; j++) {
           const start = tpl.start - j * 1000;
           const id = newId(start);
-          store.recordings.put({ ...tpl, id, start, sourceSha256: `${j}`.padStart(64, '0'), tokens: [{ kind: 'phone', token: keys.token('phone', `+49301${j}`) }], retention: { policy: 'short', expiresAt: start + DAY } });
+          store.recordings.put({ ...tpl, id, start, sourceSha256: `${j}`.padStart(64, '0'), tokens: [{ kind: 'phone', token: keys.tokenize('phone', `+49301${j}`) }], retention: { policy: 'short', expiresAt: start + DAY } });
           store.keys.put(id, wrapped);
         }
       });

@@ -1,6 +1,6 @@
 import { TresorError } from '../core/errors.ts';
 import type { LogWriter, RecordingView } from '../core/types.ts';
-import { open, openRange, openRangeChunks, plainLength, type Keyring } from '../crypto/index.ts';
+import { plainLength, type EnvelopeOpener, type Keyring } from '../crypto/index.ts';
 import type { Archive } from '../archive/index.ts';
 import type { IndexStore, PersonalFields, RecordingRow, SearchFilters } from '../store/index.ts';
 import { can, type Permission, type Principal } from '../auth/roles.ts';
@@ -8,7 +8,7 @@ import { can, type Permission, type Principal } from '../auth/roles.ts';
 /**
  * The single door to recording content (DESIGN §1): every search, metadata view, play,
  * download and export is authorised here, appends its log entry durably, and only then
- * decrypts. Nothing else in Tresor unwraps a recording's DEK. A refusal is logged too
+ * decrypts (the keyring's openRecording; no DEK leaves src/crypto/). A refusal is logged too
  * (`access.denied`): the DPO wants to see who tried.
  */
 export interface AccessDeps {
@@ -65,10 +65,9 @@ export function createAccess(deps: AccessDeps) {
     throw new TresorError('E_FORBIDDEN', `${p.actor} may not do this (needs ${perm})`);
   }
 
-  function dekOf(id: string): Uint8Array {
-    const w = store.keys.get(id);
-    if (!w) throw new TresorError('E_NOT_FOUND', `recording ${id} has no key (purged)`);
-    return keys.unwrapDek(w);
+  function openerOf(id: string): EnvelopeOpener {
+    if (store.keys.get(id) === undefined) throw new TresorError('E_NOT_FOUND', `recording ${id} has no key (purged)`);
+    return keys.openRecording(id);
   }
 
   function view(row: RecordingRow, personal: boolean): RecordingView {
@@ -87,7 +86,7 @@ export function createAccess(deps: AccessDeps) {
     if (!store.keys.has(row.id)) {
       return { ...base, from: null, to: null, agent: null, callId: null, sourceName: '', consent: { state: row.consentState }, unreadable: 'no data key in the index (damaged; run tresor fsck)' };
     }
-    const p = JSON.parse(open(dekOf(row.id), row.personal).toString('utf8')) as PersonalFields;
+    const p = JSON.parse(openerOf(row.id).open(row.personal).toString('utf8')) as PersonalFields;
     return { ...base, from: p.from, to: p.to, agent: p.agent, callId: p.callId, sourceName: p.sourceName, consent: p.consent };
   }
 
@@ -113,7 +112,7 @@ export function createAccess(deps: AccessDeps) {
       actor: p.actor, action, target: `recording:${id}`,
       detail: { storedFormat: row.storedFormat, ...(r ? { range: `${r[0]}-${r[1] - 1}` } : {}), ...detail },
     }]);
-    return { row, sealed, total, range: r, dek: dekOf(id) };
+    return { row, sealed, total, range: r, opener: openerOf(id) };
   }
 
   return {
@@ -126,8 +125,8 @@ export function createAccess(deps: AccessDeps) {
       if ((number || agent) && !personal) await authorize(p, 'recording.personal', 'recordings');
       const filters: SearchFilters = {
         ...rest,
-        ...(number ? { phoneToken: keys.token('phone', number) } : {}),
-        ...(agent ? { agentToken: keys.token('agent', agent.trim().toLowerCase()) } : {}),
+        ...(number ? { phoneToken: keys.tokenize('phone', number) } : {}),
+        ...(agent ? { agentToken: keys.tokenize('agent', agent.trim().toLowerCase()) } : {}),
       };
       const page = store.recordings.search(filters);
       // The entry names the tokens, never the number or agent searched for.
@@ -163,8 +162,8 @@ export function createAccess(deps: AccessDeps) {
      * holding [start, end) are decrypted (HTTP Range for seeking in a long call).
      */
     async readAudio(p: Principal, id: string, action: AudioAction, opts: { detail?: Record<string, unknown>; range?: (total: number) => [number, number] | null } = {}) {
-      const { row, sealed, total, range, dek } = await openForAudio(p, id, action, opts.range, opts.detail);
-      const audio = range ? openRange(dek, sealed, range[0], range[1]) : open(dek, sealed);
+      const { row, sealed, total, range, opener } = await openForAudio(p, id, action, opts.range, opts.detail);
+      const audio = range ? opener.openRange(sealed, range[0], range[1]) : opener.open(sealed);
       return { row, audio, total, range, contentType: contentTypeOf(row.storedFormat) };
     },
 
@@ -173,12 +172,12 @@ export function createAccess(deps: AccessDeps) {
      * request (bytes=0-) gets its first byte after one chunk, not after the whole call.
      */
     async streamAudio(p: Principal, id: string, action: AudioAction, range: (total: number) => [number, number] | null, detail: Record<string, unknown> = {}) {
-      const { row, sealed, total, range: r, dek } = await openForAudio(p, id, action, range, detail);
+      const { row, sealed, total, range: r, opener } = await openForAudio(p, id, action, range, detail);
       const [start, end] = r ?? [0, total];
       return {
-        row, total, range: r, length: end - start, chunks: openRangeChunks(dek, sealed, start, end), contentType: contentTypeOf(row.storedFormat),
+        row, total, range: r, length: end - start, chunks: opener.openRangeChunks(sealed, start, end), contentType: contentTypeOf(row.storedFormat),
         /** more of the same logged read (a WAV download needs the container's head and tail first) */
-        read: (from: number, to: number) => openRange(dek, sealed, from, to),
+        read: (from: number, to: number) => opener.openRange(sealed, from, to),
       };
     },
   };

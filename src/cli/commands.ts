@@ -214,12 +214,13 @@ const extractCmd: Command = async (args, { config, actor, io }) => {
   });
 };
 
-// fsck reads only: the index opens read-only, no recovery runs, nothing is created (a
-// checker that "repairs" or initialises hides the very state it was asked to report)
-const fsckCmd: Command = async (args, { config, io }) => {
+// fsck reads only: no recovery runs, nothing is created or repaired (a checker that
+// "repairs" or initialises hides the very state it was asked to report). The one write is
+// its `archive.checked` log entry, before it decrypts anything (logOnly, src/site/open.ts).
+const fsckCmd: Command = async (args, { config, actor, io }) => {
   parse(args, {});
   return withArchive(config, async (site, archive) => {
-    const r = await fsck(site, archive, (d, t) => io.err(`fsck: ${d}/${t} recordings`));
+    const r = await fsck(site, archive, (d, t) => io.err(`fsck: ${d}/${t} recordings`), actor);
     const logReport = await site.log.verifyAll((d: number, t: number) => io.err(`fsck: log ${d}/${t} entries`));
     const problems = [...r.problems, ...logReport.problems.map((p: string) => `log: ${p}`)];
     io.out(`checked ${r.recordings} recordings (${(r.bytesChecked / 1048576).toFixed(1)} MiB) in ${r.segments} segments, ${site.log.size()} log entries`);
@@ -227,7 +228,7 @@ const fsckCmd: Command = async (args, { config, io }) => {
     for (const p of problems) io.out(`PROBLEM ${p}`);
     io.out(problems.length ? `${problems.length} problem(s)` : 'clean');
     return problems.length ? 1 : 0;
-  }, { readOnly: true });
+  }, { logOnly: true });
 };
 
 /** `tresor init`: the one command besides `serve` that creates an archive. */

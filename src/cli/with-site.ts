@@ -16,7 +16,7 @@ export async function withSite<T>(config: Config, fn: (site: Site) => Promise<T>
 /** The same with the archive, for commands that read recordings (no appends). */
 export async function withArchive<T>(config: Config, fn: (site: Site, archive: Archive) => Promise<T>, opts: OpenSiteOptions = {}): Promise<T> {
   return withSite(config, async (site) => {
-    const archive = openArchive(config.dataDir, site.store, { readOnly: opts.readOnly });
+    const archive = openArchive(config.dataDir, site.store, { readOnly: opts.readOnly || opts.logOnly });
     try {
       return await fn(site, archive);
     } finally {

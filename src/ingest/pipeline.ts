@@ -7,7 +7,7 @@ import { unlinkDurable, moveDurable } from '../core/durable.ts';
 import type { CallMetadata, LogWriter } from '../core/types.ts';
 import type { Config } from '../config/index.ts';
 import { combine, type GateVerdict, type IngestGate } from '../policy/index.ts';
-import { seal, sealedLength, sealStream, type Keyring } from '../crypto/index.ts';
+import { sealedLength, type EnvelopeSealer, type Keyring } from '../crypto/index.ts';
 import { checkRecordingKeys, type IndexStore, type InflightRow, type PersonalFields, type QuarantineRow, type RecordingRow, type TokenRef, type WrappedDek } from '../store/index.ts';
 import type { Archive, RecordLocation } from '../archive/index.ts';
 import { processStartTime } from '../core/index.ts';
@@ -50,7 +50,7 @@ const MIB = 1024 * 1024;
 
 /** The index row of a new recording, its personal fields sealed with its own DEK. */
 function recordingRow(
-  id: string, dek: Uint8Array, src: SourceFile, meta: CallMetadata, tokens: TokenRef[],
+  id: string, sealer: EnvelopeSealer, src: SourceFile, meta: CallMetadata, tokens: TokenRef[],
   result: { durationMs: number; channels: number; sampleRate: number; codec: string },
   sourceOf: { sha256: string; bytes: number }, storedBytes: number, storedFormat: string,
 ): RecordingRow {
@@ -65,7 +65,7 @@ function recordingRow(
     storedFormat, storedBytes, sourceSha256: sourceOf.sha256, sourceBytes: sourceOf.bytes,
     ingestedAt: Date.now(), nameFormat: meta.nameFormat, startFromMtime: meta.startFromMtime,
     segment: '', offset: 0, length: 0, payloadSha256: '',
-    personal: seal(dek, Buffer.from(JSON.stringify(personal))), tokens,
+    personal: sealer.seal(Buffer.from(JSON.stringify(personal))), tokens,
   };
 }
 
@@ -90,7 +90,7 @@ export function createIngest(deps: IngestDeps) {
   const reserve = config.ingest.minFreeMiB * MIB;
   const qdeps = { dataDir: config.dataDir, store, keys, log, actor, minFreeBytes: reserve };
   // Source paths carry phone numbers: the index keys them by a keyed hash, never in clear.
-  const sourceKey = (path: string) => keys.token('source', path);
+  const sourceKey = (path: string) => keys.tokenize('source', path);
   /** source key → code of the deferral reported last: one report per file and cause, not per rescan */
   const reported = new Map<string, string>();
 
@@ -132,9 +132,9 @@ export function createIngest(deps: IngestDeps) {
 
   function tokensOf(meta: CallMetadata): TokenRef[] {
     const t: TokenRef[] = [];
-    for (const n of new Set([meta.from, meta.to].filter((x): x is string => !!x))) t.push({ kind: 'phone', token: keys.token('phone', n) });
-    if (meta.agent) t.push({ kind: 'agent', token: keys.token('agent', meta.agent.trim().toLowerCase()) });
-    if (meta.callId) t.push({ kind: 'callId', token: keys.token('callId', meta.callId) });
+    for (const n of new Set([meta.from, meta.to].filter((x): x is string => !!x))) t.push({ kind: 'phone', token: keys.tokenize('phone', n) });
+    if (meta.agent) t.push({ kind: 'agent', token: keys.tokenize('agent', meta.agent.trim().toLowerCase()) });
+    if (meta.callId) t.push({ kind: 'callId', token: keys.tokenize('callId', meta.callId) });
     return t;
   }
 
@@ -386,22 +386,21 @@ export function createIngest(deps: IngestDeps) {
     await checkFreeSpace(payloadLength + MIB);
 
     const id = newId();
-    const dek = keys.newDek();
-    const wrapped = keys.wrapDek(dek);
+    const sealer = keys.sealFor(id);
     const storedFormat = original ? `original:${fmt.label}` : config.ingest.storeFormat;
-    const row = recordingRow(id, dek, src, meta, tokensOf(meta), result, { sha256, bytes: source.size }, storedBytes, storedFormat);
+    const row = recordingRow(id, sealer, src, meta, tokensOf(meta), result, { sha256, bytes: source.size }, storedBytes, storedFormat);
     checkRecordingKeys(row); // everything the commit writes is checked before its first write
     const entry = join ? store.quarantine.get(join.id) : undefined;
     let lostTo: string | undefined;
     const loc = await archive.append(id, {
       length: payloadLength,
-      chunks: sealStream(dek, storedBytes, original ? source.verified(sha256) : [result.output]),
+      chunks: sealer.sealStream(storedBytes, original ? source.verified(sha256) : [result.output]),
     }, (loc) => {
       // Same bytes committed by another worker or process since the check before the
       // transcode (issue 9: two copies at once were archived twice): this one withdraws.
       lostTo = archivedBySha(sha256);
       if (lostTo) return false;
-      commitRecording(row, loc, wrapped, decideGates(deps.gates, row), { src, claimed, join, entry, codec: result.codec });
+      commitRecording(row, loc, sealer.wrapped, decideGates(deps.gates, row), { src, claimed, join, entry, codec: result.codec });
     });
     if (!loc) return duplicateOf(src, source, sha256, claimed, lostTo!, join);
     // Crash story: from here on the recording is durable and logged; a crash before the

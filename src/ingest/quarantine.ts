@@ -7,7 +7,7 @@ import { mkdirDurable, writeFileDurable } from '../core/durable.ts';
 import type { TresorError } from '../core/errors.ts';
 import { TresorError as TE } from '../core/errors.ts';
 import type { LogWriter } from '../core/types.ts';
-import { open, openStream, seal, sealedLength, sealStream, type Keyring } from '../crypto/index.ts';
+import { sealedLength, type EnvelopeOpener, type Keyring } from '../crypto/index.ts';
 import type { IndexStore, QuarantineRow, QuarantinedCall } from '../store/index.ts';
 import type { IngestOptions, IngestOutcome, SourceFile } from './types.ts';
 import type { OpenSource } from './source.ts';
@@ -105,11 +105,11 @@ export async function quarantine(
   await ensureFree(deps.dataDir, sealedLength(size) + sidecarBytes + 64 * 1024, deps.minFreeBytes ?? 0, 'keeping it in quarantine');
   const id = newId();
   const dir = entryDir(deps.dataDir, id);
-  const dek = deps.keys.newDek();
+  const sealer = deps.keys.sealFor(`q:${id}`);
   try {
     await mkdirDurable(dir);
-    await writeFileDurable(join(dir, 'original.tsq'), sealStream(dek, size, input.source.verified(input.sha256)));
-    if (input.sidecar) await writeFileDurable(join(dir, 'sidecar.tsq'), seal(dek, input.sidecar));
+    await writeFileDurable(join(dir, 'original.tsq'), sealer.sealStream(size, input.source.verified(input.sha256)));
+    if (input.sidecar) await writeFileDurable(join(dir, 'sidecar.tsq'), sealer.seal(input.sidecar));
     const personal: QuarantinePersonal = {
       sourceName: input.relPath, sidecarName: input.sidecarName, detail: err.detail,
       ...(input.call ? { call: input.call.personal } : {}),
@@ -118,14 +118,13 @@ export async function quarantine(
       id, code: err.code, message: err.message, sourceSha256: input.sha256, sourceBytes: size,
       hasSidecar: input.sidecar !== null, quarantinedAt: Date.now(), attempts,
       ...(input.call ? { call: input.call.plain } : {}),
-      personal: seal(dek, Buffer.from(JSON.stringify(personal))),
+      personal: sealer.seal(Buffer.from(JSON.stringify(personal))),
     };
     await writeFileDurable(join(dir, 'reason.json'), reasonJson(row));
-    const wrapped = deps.keys.wrapDek(dek);
     await deps.store.tx(() => {
       if (size > 0 && deps.store.quarantine.idForSha(input.sha256)) throw RACED;
       deps.store.quarantine.add(row);
-      deps.store.keys.put(`q:${id}`, wrapped);
+      deps.store.keys.put(`q:${id}`, sealer.wrapped);
       deps.log.appendSync([{
         actor: deps.actor, action: 'recording.quarantined', target: `quarantine:${id}`,
         detail: { code: row.code, sourceSha256: row.sourceSha256, sourceBytes: row.sourceBytes, attempts },
@@ -151,19 +150,17 @@ export async function updateQuarantined(
 ): Promise<QuarantineRow> {
   const { store } = deps;
   const row = store.quarantine.get(id);
-  const wrapped = store.keys.get(`q:${id}`);
-  if (!row || !wrapped) throw new TE('E_NOT_FOUND', `no quarantined file ${id}`);
-  const dek = deps.keys.unwrapDek(wrapped);
+  if (!row || !store.keys.has(`q:${id}`)) throw new TE('E_NOT_FOUND', `no quarantined file ${id}`);
   const dir = entryDir(deps.dataDir, id);
   let sidecarFile = sidecarFileOf(row);
   let sidecarChange: 'same' | 'new' | 'none' = u.sidecar ? 'same' : 'none';
   if (u.sidecar) {
-    const stored = sidecarFile ? open(dek, await readFile(join(dir, sidecarFile))) : null;
+    const stored = sidecarFile ? deps.keys.openRecording(`q:${id}`).open(await readFile(join(dir, sidecarFile))) : null;
     if (!stored || !stored.equals(u.sidecar)) {
       sidecarChange = 'new';
       sidecarFile = `sidecar-${row.attempts + 1}-${Date.now()}.tsq`;
       await ensureFree(deps.dataDir, sealedLength(u.sidecar.length) + 64 * 1024, deps.minFreeBytes ?? 0, 'the corrected sidecar');
-      await writeFileDurable(join(dir, sidecarFile), seal(dek, u.sidecar));
+      await writeFileDurable(join(dir, sidecarFile), deps.keys.sealFor(`q:${id}`).seal(u.sidecar));
     }
   }
   const updated: QuarantineRow = {
@@ -209,30 +206,29 @@ export function quarantinedBySha(store: IndexStore, sha256: string): string | un
 
 type OpenDeps = Pick<QuarantineDeps, 'dataDir' | 'store' | 'keys'>;
 
-function entryKey(deps: OpenDeps, id: string): { row: QuarantineRow; dek: Uint8Array } {
+function entryKey(deps: OpenDeps, id: string): { row: QuarantineRow; opener: EnvelopeOpener } {
   const row = deps.store.quarantine.get(id);
-  const wrapped = deps.store.keys.get(`q:${id}`);
-  if (!row || !wrapped) throw new TE('E_NOT_FOUND', `no quarantined file ${id}`);
-  return { row, dek: deps.keys.unwrapDek(wrapped) };
+  if (!row || !deps.store.keys.has(`q:${id}`)) throw new TE('E_NOT_FOUND', `no quarantined file ${id}`);
+  return { row, opener: deps.keys.openRecording(`q:${id}`) };
 }
 
 /** The sealed personal details of an entry. Callers log the access first (DESIGN §1). */
 export function quarantinePersonal(deps: OpenDeps, id: string): QuarantinePersonal {
-  const { row, dek } = entryKey(deps, id);
-  return JSON.parse(open(dek, row.personal).toString('utf8')) as QuarantinePersonal;
+  const { row, opener } = entryKey(deps, id);
+  return JSON.parse(opener.open(row.personal).toString('utf8')) as QuarantinePersonal;
 }
 
 /** The sidecar an entry holds now (the latest one used), or null. */
 export async function quarantinedSidecar(deps: OpenDeps, id: string): Promise<Buffer | null> {
-  const { row, dek } = entryKey(deps, id);
+  const { row, opener } = entryKey(deps, id);
   const file = sidecarFileOf(row);
-  return file ? open(dek, await readFile(join(entryDir(deps.dataDir, id), file))) : null;
+  return file ? opener.open(await readFile(join(entryDir(deps.dataDir, id), file))) : null;
 }
 
 /** The original bytes, one chunk at a time, each authenticated before it is given out. */
 export function quarantinedBytes(deps: OpenDeps, id: string): AsyncGenerator<Buffer> {
-  const { dek } = entryKey(deps, id);
-  return openStream(dek, createReadStream(join(entryDir(deps.dataDir, id), 'original.tsq'), { highWaterMark: 1024 * 1024 }));
+  const { opener } = entryKey(deps, id);
+  return opener.openStream(createReadStream(join(entryDir(deps.dataDir, id), 'original.tsq'), { highWaterMark: 1024 * 1024 }));
 }
 
 /** Opens a quarantined item whole: exact original bytes, sidecar and the personal details (small files, tests). */
@@ -352,7 +348,8 @@ export type RetryOutcome =
  * The pipeline does the rest in its commits: archived or duplicate → the entry goes in
  * the same transaction that stores the recording; failing again → still exactly this one
  * entry (new reason, attempts+1, the corrected sidecar kept), so ids that approvals refer
- * to stay valid. Every retry logs `quarantine.retried`.
+ * to stay valid. Every retry logs `quarantine.opened` before it unseals anything, and
+ * `quarantine.retried` with the outcome.
  */
 export async function retryQuarantined(
   deps: QuarantineDeps & { ingestFile(src: SourceFile, opts?: IngestOptions): Promise<IngestOutcome> },
@@ -364,6 +361,12 @@ export async function retryQuarantined(
   const tmpRoot = join(deps.dataDir, 'tmp');
   let work: string | null = null;
   try {
+    if (!store.quarantine.get(id)) throw new TE('E_NOT_FOUND', `no quarantined file ${id}`);
+    // DESIGN §1: the sealed name, sidecar and bytes are personal data (a "bad" file is
+    // often a real call). Who opened them, and why, is on disk before the first is
+    // unsealed, so a retry that then fails (a damaged file, a crash) still left its trace;
+    // `quarantine.retried` follows with the outcome.
+    await log.append([{ actor, action: 'quarantine.opened', target: `quarantine:${id}`, detail: { for: 'retry', sidecar: opts.sidecar != null ? 'corrected' : 'stored' } }]);
     const personal = quarantinePersonal(deps, id);
     await mkdirDurable(tmpRoot);
     work = await mkdtemp(join(tmpRoot, 'retry-'));
@@ -385,7 +388,7 @@ export async function retryQuarantined(
     const code = 'code' in o ? o.code : 'E_SKIPPED';
     const message = 'message' in o ? o.message : o.reason;
     await store.tx(() => {
-      store.inflight.remove(deps.keys.token('source', path));
+      store.inflight.remove(deps.keys.tokenize('source', path));
       log.appendSync([{ actor, action: 'quarantine.retried', target: `quarantine:${id}`, detail: { outcome: o.status, code } }]);
     });
     return { outcome: o.status, code, message };

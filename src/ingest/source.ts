@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { constants as FS } from 'node:fs';
 import { lstat, open, type FileHandle } from 'node:fs/promises';
 import { TresorError } from '../core/errors.ts';
+import type { Tokenizer } from '../crypto/index.ts';
 import { MAX_SIDECAR_BYTES } from './sidecar.ts';
 
 const STEP = 1024 * 1024;
@@ -102,8 +103,8 @@ function changed(how: string): TresorError {
  * (names carry phone numbers): the first 12 hex digits of the file's keyed path token.
  * `tresor inbox locate REF` walks the inbox and names the file to the operator at the box.
  */
-export function sourceRef(keys: { token(kind: string, value: string): string }, path: string): string {
-  return keys.token('source', path).slice(0, 12);
+export function sourceRef(keys: Tokenizer, path: string): string {
+  return keys.tokenize('source', path).slice(0, 12);
 }
 
 /** A sidecar, read whole (it is small), or E_SIDECAR_INVALID when it is not. */

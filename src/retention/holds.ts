@@ -1,6 +1,7 @@
 import { TresorError } from '../core/errors.ts';
 import { isId, newId } from '../core/ids.ts';
 import type { LogWriter } from '../core/types.ts';
+import type { Tokenizer } from '../crypto/index.ts';
 import type { HoldRow, HoldSearch, IndexStore, RecordingRow } from '../store/index.ts';
 import { rowMatches } from '../store/index.ts';
 import { requestApproval } from '../approvals/index.ts';
@@ -68,15 +69,15 @@ export interface HoldSearchInput {
 
 /**
  * A saved search as a hold keeps it: numbers and agents only as the keyed tokens the
- * index holds (the same `keys.token` the ingest uses), never in the clear. Null when no
+ * index holds (the same `tokenize` the ingest uses), never in the clear. Null when no
  * field is set.
  */
-export function holdSearchOf(keys: { token(kind: string, value: string): string }, q: HoldSearchInput): HoldSearch | null {
+export function holdSearchOf(keys: Tokenizer, q: HoldSearchInput): HoldSearch | null {
   const s: HoldSearch = {};
   if (q.fromMs !== undefined) s.fromMs = q.fromMs;
   if (q.toMs !== undefined) s.toMs = q.toMs;
-  if (q.number) s.phoneToken = keys.token('phone', q.number);
-  if (q.agent?.trim()) s.agentToken = keys.token('agent', q.agent.trim().toLowerCase());
+  if (q.number) s.phoneToken = keys.tokenize('phone', q.number);
+  if (q.agent?.trim()) s.agentToken = keys.tokenize('agent', q.agent.trim().toLowerCase());
   if (q.queue?.trim()) s.queue = q.queue.trim();
   if (q.direction) s.direction = q.direction;
   if (q.consentState) s.consentState = q.consentState;

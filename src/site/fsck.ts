@@ -1,6 +1,5 @@
 import { statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { open } from '../crypto/index.ts';
 import { listSegmentFiles, segmentMagic, SEGMENT_HEADER_BYTES, type Archive } from '../archive/index.ts';
 import { processAlive } from '../core/index.ts';
 import type { SegmentRow } from '../store/index.ts';
@@ -19,13 +18,23 @@ export interface FsckReport {
 /**
  * Checks every record against the index and the keys, and every segment for bytes no
  * record accounts for. Collects all problems instead of stopping at the first.
+ *
+ * fsck decrypts every recording (audio and personal fields) to prove it opens, so it logs
+ * one `archive.checked` entry first, before it reads or opens anything (DESIGN §1: nothing
+ * decrypts personal data without a durable log entry first). When that entry cannot be
+ * written (a full disk, a log that refuses), nothing is opened: the error is the answer.
+ * The CLI opens the site `logOnly` for this (src/site/open.ts): writable for log entries,
+ * nothing else written.
  */
-export async function fsck(site: Site, archive: Archive, progress?: (done: number, total: number) => void): Promise<FsckReport> {
+export async function fsck(
+  site: Site, archive: Archive, progress?: (done: number, total: number) => void, actor = 'system:fsck',
+): Promise<FsckReport> {
   const { store, keys, config } = site;
   const problems: string[] = [];
   const notes: string[] = [];
   const spans = new Map<string, [number, number][]>();
   const total = store.recordings.count();
+  await site.log.append([{ actor, action: 'archive.checked', target: 'archive', detail: { recordings: total, quarantined: store.quarantine.count() } }]);
   let n = 0;
   let bytes = 0;
   for (const row of store.recordings.rows()) {
@@ -36,15 +45,14 @@ export async function fsck(site: Site, archive: Archive, progress?: (done: numbe
     try {
       const sealed = await archive.read({ segment: row.segment, offset: row.offset, length: row.length, payloadSha256: row.payloadSha256 });
       bytes += sealed.length;
-      const w = store.keys.get(key);
-      if (!w) {
+      if (!store.keys.has(key)) {
         problems.push(`recording ${key}: no data key in the index`);
         continue;
       }
-      const dek = keys.unwrapDek(w);
-      const audio = open(dek, sealed);
+      const opener = keys.openRecording(key);
+      const audio = opener.open(sealed);
       if (audio.length !== row.storedBytes) problems.push(`recording ${key}: audio is ${audio.length} bytes, index says ${row.storedBytes}`);
-      open(dek, row.personal);
+      opener.open(row.personal);
     } catch (e) {
       problems.push(`recording ${key}: ${(e as Error).message}`);
     }

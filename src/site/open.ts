@@ -6,7 +6,6 @@ import type { Config } from '../config/index.ts';
 import { openIndex, type IndexStore, type KekRotationState, type SiteMeta } from '../store/index.ts';
 import { inspectIndexFile } from '../store/meta-page.ts';
 import { openKeyring, type Keyring } from '../crypto/index.ts';
-import { createNoteSigner } from '../crypto/signing.ts';
 import { createAuditLog, type AuditLog } from '../audit/index.ts';
 import { join } from 'node:path';
 import { archiveTraces, describeTraces, hasTraces } from './traces.ts';
@@ -68,8 +67,17 @@ export interface OpenSiteOptions {
    * other command must find an existing archive, never make one wherever it runs.
    */
   create?: boolean;
-  /** open the index read-only and write nothing (fsck) */
+  /** open the index read-only and write nothing */
   readOnly?: boolean;
+  /**
+   * Read-only in all but the access log (fsck): the index opens writable, so the command
+   * can log `archive.checked` before it decrypts anything (DESIGN §1), and nothing else is
+   * written at open (no upgrade of older rows, no catching-up of the log index). LMDB has
+   * no per-table read-only mode, and opening the same environment a second time in one
+   * process (writable for the entry, then read-only) is what lmdb-js does not promise to
+   * keep apart, so one writable open with the writes held back is the safe way.
+   */
+  logOnly?: boolean;
   /** with create: the keys in <data>/keys are this site's (only `tresor index rebuild`) */
   adoptKeys?: boolean;
 }
@@ -111,7 +119,7 @@ export function checkIndexFile(dataDir: string, create = false, adoptKeys = fals
 /** Opens index, keys and log in the one order that fails closed. */
 export function openSite(config: Config, opts: OpenSiteOptions = {}): Site {
   const { dataDir } = config;
-  const create = opts.create === true && !opts.readOnly;
+  const create = opts.create === true && !opts.readOnly && !opts.logOnly;
   if (!checkIndexFile(dataDir, create, opts.adoptKeys)) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const store = openIndex(dataDir, { readOnly: opts.readOnly });
   try {
@@ -123,7 +131,7 @@ export function openSite(config: Config, opts: OpenSiteOptions = {}): Site {
       if (traces.segments.length || traces.quarantine.length) throw indexLost(dataDir, 'empty (it holds no archive)', describeTraces(traces));
       if (!create) throw noArchive(dataDir);
     }
-    const keys = openKeyring(dataDir, meta !== undefined || !create);
+    const keys = openKeyring(dataDir, meta !== undefined || !create, process.env, store.keys);
     if (meta) {
       const pending = store.meta.kekRotation();
       if (pending && meta.fingerprints.kek !== keys.fingerprints.kek) throw rotationUnfinished(pending, keys.source.dir);
@@ -140,7 +148,7 @@ export function openSite(config: Config, opts: OpenSiteOptions = {}): Site {
           'an origin cannot change (auditors pin it). Remove log.origin from the configuration.');
       }
       checkKekEpochs(meta, keys, pending);
-      if (!meta.kekEpochs && !opts.readOnly) {
+      if (!meta.kekEpochs && !opts.readOnly && !opts.logOnly) {
         const m = { ...meta, kekEpochs: knownKekEpochs(meta, keys, pending) };
         store.txSync(() => store.meta.putSite(m));
         meta = m;
@@ -157,8 +165,8 @@ export function openSite(config: Config, opts: OpenSiteOptions = {}): Site {
       });
       meta = store.meta.site()!;
     }
-    const signer = createNoteSigner(meta.origin, keys.logSigningSeed());
-    const log = createAuditLog(store, { signer, origin: meta.origin, readOnly: opts.readOnly });
+    const signer = keys.noteSigner(meta.origin);
+    const log = createAuditLog(store, { signer, origin: meta.origin, readOnly: opts.readOnly || opts.logOnly });
     return { config, store, keys, log, meta, close: () => store.close() };
   } catch (e) {
     void store.close();

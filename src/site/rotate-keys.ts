@@ -4,7 +4,6 @@ import { openIndex, type IndexStore, type WrappedDek } from '../store/index.ts';
 import { compactIndex } from '../store/compact.ts';
 import { assertIndexExclusive } from '../store/holders.ts';
 import { openKeyring, rotateKek, type KekRotationReport, type RotateFaultPoint } from '../crypto/index.ts';
-import { createNoteSigner } from '../crypto/signing.ts';
 import { createAuditLog } from '../audit/index.ts';
 import { checkIndexFile, checkKekEpochs, knownKekEpochs, noArchive } from './open.ts';
 
@@ -15,7 +14,7 @@ export interface RotateKeysReport extends KekRotationReport {
 }
 
 /**
- * `tresor keys rotate`: KEK rotation (crypto/keyring.ts rotateKek) plus the index
+ * `tresor keys rotate`: KEK rotation (crypto/kek-rotation.ts rotateKek) plus the index
  * compaction that drops LMDB's free pages, with the service stopped.
  *
  * Why the service must be stopped: its keyring lives in memory; a process that loaded
@@ -43,7 +42,7 @@ export async function rotateKeys(config: Config, opts: {
   try {
     const meta = store.meta.site();
     if (!meta) throw noArchive(config.dataDir);
-    const keys = openKeyring(config.dataDir, true, opts.env);
+    const keys = openKeyring(config.dataDir, true, opts.env, store.keys);
     const pending = store.meta.kekRotation();
     for (const k of ['logSigning', 'indexSecret'] as const) {
       if (meta.fingerprints[k] !== keys.fingerprints[k]) {
@@ -58,7 +57,7 @@ export async function rotateKeys(config: Config, opts: {
     }
     checkKekEpochs(meta, keys, pending);
     if (pending) say(`keys: finishing the rotation to epoch ${pending.to} that was interrupted (${pending.state})`);
-    const log = createAuditLog(store, { signer: createNoteSigner(meta.origin, keys.logSigningSeed()), origin: meta.origin });
+    const log = createAuditLog(store, { signer: keys.noteSigner(meta.origin), origin: meta.origin });
     report = await rotateKek(keys, {
       // all-or-nothing: a batch whose rewrap throws (a DEK under an unknown epoch) keeps nothing
       transaction: (fn) => store.tx(fn),

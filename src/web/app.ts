@@ -4,11 +4,13 @@ import type { Config } from '../config/index.ts';
 import type { Site } from '../site/open.ts';
 import type { Archive } from '../archive/index.ts';
 import type { Media } from '../media/index.ts';
-import type { Auth } from '../auth/index.ts';
+import type { Auth, SecretSealer } from '../auth/index.ts';
 import type { Access } from '../access/index.ts';
 import { isTresorError, TresorError } from '../core/errors.ts';
 import type { IngestStatus } from '../ingest/types.ts';
 import type { ApprovalRegistry } from '../approvals/index.ts';
+import type { QuarantineConsole } from '../ingest/quarantine-console.ts';
+import type { Tokenizer } from '../crypto/index.ts';
 import type { WebEnv } from './env.ts';
 import { errorResponse } from './errors.ts';
 import { logApi } from './log-api.ts';
@@ -28,9 +30,19 @@ import { approvalRoutes } from './routes/approvals.ts';
 import { retentionRoutes } from './routes/retention.ts';
 import { holdRoutes } from './routes/holds.ts';
 
+/**
+ * The web layer never holds the keyring (DESIGN §2: crypto hands out operations): it gets
+ * the site without its keys, and the few key operations its routes need, one by one.
+ */
 export interface AppDeps {
   config: Config;
-  site: Site;
+  site: Omit<Site, 'keys'>;
+  /** keyed lookup tokens: the CSRF pre-login binding, holds by number or agent */
+  tokens: Tokenizer;
+  /** seals a TOTP secret at enrolment (src/auth/sealed.ts) */
+  secrets: SecretSealer;
+  /** quarantined content: personal details and retry (src/ingest/quarantine-console.ts) */
+  quarantine: QuarantineConsole;
   archive: Archive;
   /** for WAV downloads; null where ffmpeg is not wired (tests of pages only) */
   media: Media | null;
@@ -75,7 +87,7 @@ export function createApp(deps: AppDeps): Hono<WebEnv> {
   app.route('/', favicon());
   app.route('/', healthRoutes(deps));
   app.use('*', identify(deps.auth, site.log, { tls }));
-  app.use('*', csrfGuard({ tls, publicOrigin: config.web.publicOrigin, bind: (nonce, address) => site.keys.token('csrf-pre-login', `${nonce}\0${address}`) }));
+  app.use('*', csrfGuard({ tls, publicOrigin: config.web.publicOrigin, bind: (nonce, address) => deps.tokens.tokenize('csrf-pre-login', `${nonce}\0${address}`) }));
   app.use('*', sameOriginReads(site.log));
 
   app.route('/', loginRoutes(deps, { tls, sessionMaxHours: config.auth.sessionMaxHours }));

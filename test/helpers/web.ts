@@ -11,6 +11,7 @@ import { addUser, createAuth, type Auth, type Role } from '../../src/auth/index.
 import { createAccess, type Access } from '../../src/access/index.ts';
 import { createApp } from '../../src/web/app.ts';
 import { approvalRegistry } from '../../src/site/approvals.ts';
+import { quarantineConsole } from '../../src/ingest/quarantine-console.ts';
 import type { Config } from '../../src/config/index.ts';
 import { testConfig } from './site.ts';
 import { makeAudio, type AudioOptions } from './audio.ts';
@@ -48,7 +49,12 @@ export async function webSite(over: (c: Config) => void = () => {}, mediaOptions
   });
   const access = createAccess({ store: site.store, keys: site.keys, archive, log: site.log });
   const status = () => ({ scannerRunning: true, queue: { queued: 0, active: 0, done: {} }, recovery: { truncated: [], damaged: [], unknownFiles: [] }, rejected: [] });
-  const app = createApp({ config, site, archive, media, auth, access, approvals: approvalRegistry(site, config), ingestStatus: status as never });
+  const { keys, ...keyless } = site;
+  const app = createApp({
+    config, site: keyless, archive, media, auth, access, approvals: approvalRegistry(site, config), ingestStatus: status as never,
+    tokens: { tokenize: keys.tokenize }, secrets: { sealSecret: keys.sealSecret, openSecret: keys.openSecret },
+    quarantine: quarantineConsole({ config, store: site.store, keys, archive, log: site.log, media, gates: ingestGates(config, site) }),
+  });
   const ingest = createIngest({ config: { ...config, ingest: { ...config.ingest, disposition: 'keep' } }, store: site.store, keys: site.keys, archive, log: site.log, media, gates: ingestGates(config, site) });
   const work = mkdtempSync(join(tmpdir(), 'tresor-calls-'));
   let seed = 1;

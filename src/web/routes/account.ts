@@ -115,7 +115,7 @@ export function accountRoutes(deps: AppDeps) {
       return c.html(totpEnrolPage(pageCtx(c), { secret: p.secret, uri: p.uri, message: L(c, 'err.code') }), 400);
     }
     // the code just used counts as used: it cannot sign anyone in a second time
-    const row = await storeTotpSecret({ store, log, secrets: deps.site.keys }, c.get('principal')!.actor, u.name, p.secret, step);
+    const row = await storeTotpSecret({ store, log, secrets: deps.secrets }, c.get('principal')!.actor, u.name, p.secret, step);
     pending.drop(c.get('principal')!.sessionKey!);
     await renewSession(c, deps, row);
     return c.redirect('/account?done=totp', 303);

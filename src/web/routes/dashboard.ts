@@ -1,10 +1,8 @@
 import { Hono } from 'hono';
 import { can } from '../../auth/index.ts';
 import { TresorError } from '../../core/errors.ts';
-import { ingestGates } from '../../site/wire.ts';
-import { listQuarantine, quarantinePersonal } from '../../ingest/quarantine.ts';
+import { listQuarantine } from '../../ingest/quarantine.ts';
 import { pendingDiscards, requestDiscard } from '../../ingest/quarantine-discard.ts';
-import { retryQuarantinedWith } from '../../ingest/retry.ts';
 import { MAX_SIDECAR_BYTES } from '../../ingest/sidecar.ts';
 import { pendingApprovals } from '../../approvals/index.ts';
 import { dashboardPage, liveFragment, type DashboardData, type LiveData, type QuarantineItem } from '../../../views/dashboard.ts';
@@ -94,7 +92,7 @@ export function dashboardRoutes(deps: AppDeps) {
 
   function personalOf(id: string): QuarantineItem['personal'] {
     try {
-      const x = quarantinePersonal({ dataDir: config.dataDir, store, keys: site.keys }, id);
+      const x = deps.quarantine.personal(id);
       return { from: x.call?.from ?? null, to: x.call?.to ?? null, agent: x.call?.agent ?? null, sourceName: x.sourceName };
     } catch {
       return null; // gone meanwhile
@@ -105,11 +103,6 @@ export function dashboardRoutes(deps: AppDeps) {
     if (wantsFragment(c)) return c.html(liveFragment(pageCtx(c), await live()));
     return page(c, { done: c.req.query('done') });
   });
-
-  const retry = (actor: string, id: string, sidecar: Buffer | null) => {
-    if (!deps.media) throw new TresorError('E_FFMPEG_MISSING', 'retry needs ffmpeg, which this console was started without');
-    return retryQuarantinedWith({ config, store, keys: site.keys, archive: deps.archive, log, media: deps.media, gates: ingestGates(config, site) }, actor, id, { sidecar });
-  };
 
   const failed = (c: Ctx, e: unknown) => {
     // the dashboard comes back with the refusal, at the status of its code (src/web/errors.ts)
@@ -125,7 +118,7 @@ export function dashboardRoutes(deps: AppDeps) {
     const text = (f.sidecar ?? '').trim();
     if (Buffer.byteLength(text) > MAX_SIDECAR_BYTES) return page(c, { error: `the sidecar is longer than ${MAX_SIDECAR_BYTES} bytes` }, 400);
     try {
-      const r = await retry(p.actor, c.req.param('id'), text ? Buffer.from(text, 'utf8') : null);
+      const r = await deps.quarantine.retry(p.actor, c.req.param('id'), text ? Buffer.from(text, 'utf8') : null);
       return c.redirect(`/?done=retry-${r.outcome}`, 303);
     } catch (e) {
       return failed(c, e);

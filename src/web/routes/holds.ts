@@ -23,7 +23,7 @@ export const splitIds = (s: string) => s.split(/[\s,;]+/).map((x) => x.trim()).f
  */
 export function holdRoutes(deps: AppDeps) {
   const app = new Hono<WebEnv>();
-  const { store, log, keys } = deps.site;
+  const { store, log } = deps.site;
   app.use('*', requirePermission(log, 'holds.manage'));
 
   const page = (c: Ctx, extra: Partial<HoldsData> = {}, status: 200 | Refusal['status'] = 200) => {
@@ -54,7 +54,7 @@ export function holdRoutes(deps: AppDeps) {
     try {
       // the same fields, with the same meaning, as the search page
       const q = toQuery(fieldsOf({ ...draft }), deps.config.phone);
-      const search = holdSearchOf(keys, q);
+      const search = holdSearchOf(deps.tokens, q);
       await addHold(store, log, c.get('principal')!.actor, { caseName: draft.caseName, reason: draft.reason, ids: splitIds(draft.ids), search });
     } catch (e) {
       const s = status(e);
