@@ -41,7 +41,7 @@ export async function storeCosignatures(store: IndexStore, size: number, lines: 
     throw new TresorError('E_INVALID', 'a cosignature is one note signature line');
   }
   let added = 0;
-  await store.root.transaction(() => {
+  await store.tx(() => {
     const note = store.checkpoints.get(size);
     if (note === undefined) throw new TresorError('E_NOT_FOUND', `no checkpoint for size ${size}`);
     const present = new Set(note.slice(note.lastIndexOf('\n\n') + 2).split('\n').map((l) => `${l}\n`));
