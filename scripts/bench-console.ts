@@ -15,6 +15,7 @@ import { openSite } from '../src/site/open.ts';
 import { openArchive } from '../src/archive/index.ts';
 import { createMedia, resolveFfmpeg } from '../src/media/index.ts';
 import { createIngest } from '../src/ingest/pipeline.ts';
+import { ingestGates } from '../src/site/wire.ts';
 import { newId } from '../src/core/ids.ts';
 import { compactIndex, putRecording, type RecordingRow } from '../src/store/index.ts';
 import { addUser, createApiToken } from '../src/auth/index.ts';
@@ -52,7 +53,7 @@ try {
   const archive = openArchive(config.dataDir, site.store);
   const ffmpeg = defaultFfmpegPath();
   const media = createMedia(await resolveFfmpeg(ffmpeg), { timeoutMs: 120_000, stallMs: 60_000 });
-  const ingest = createIngest({ config: { ...config, ingest: { ...config.ingest, disposition: 'delete' } }, store: site.store, keys: site.keys, archive, log: site.log, media });
+  const ingest = createIngest({ config: { ...config, ingest: { ...config.ingest, disposition: 'delete' } }, store: site.store, keys: site.keys, archive, log: site.log, media, gates: ingestGates(config, site) });
   const work = join(dir, 'calls');
   mkdirSync(work);
   const templates: RecordingRow[] = [];

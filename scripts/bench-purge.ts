@@ -13,6 +13,7 @@ import { openSite } from '../src/site/open.ts';
 import { openArchive } from '../src/archive/index.ts';
 import { createMedia, resolveFfmpeg } from '../src/media/index.ts';
 import { createIngest } from '../src/ingest/pipeline.ts';
+import { ingestGates } from '../src/site/wire.ts';
 import { newId } from '../src/core/ids.ts';
 import { putRecording, type RecordingRow } from '../src/store/index.ts';
 import { runPurge } from '../src/retention/purge.ts';
@@ -33,7 +34,7 @@ try {
   const archive = openArchive(config.dataDir, site.store);
   const ffmpeg = defaultFfmpegPath();
   const media = createMedia(await resolveFfmpeg(ffmpeg), { timeoutMs: 120_000, stallMs: 60_000 });
-  const ingest = createIngest({ config: { ...config, ingest: { ...config.ingest, disposition: 'delete' } }, store: site.store, keys: site.keys, archive, log: site.log, media });
+  const ingest = createIngest({ config: { ...config, ingest: { ...config.ingest, disposition: 'delete' } }, store: site.store, keys: site.keys, archive, log: site.log, media, gates: ingestGates(config, site) });
   const wav = join(dir, 'in-4930123456-015112345678-20250101-101500-1735722900.1.wav');
   spawnSync(ffmpeg, ['-nostdin', '-loglevel', 'error', '-filter_complex', 'anoisesrc=color=pink:amplitude=0.2:sample_rate=8000:duration=60', '-c:a', 'pcm_s16le', '-y', wav]);
   const o = await ingest.ingestFile({ path: wav, relPath: wav.slice(dir.length + 1), sidecarPath: null });

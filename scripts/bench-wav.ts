@@ -20,6 +20,7 @@ import { openSite } from '../src/site/open.ts';
 import { openArchive } from '../src/archive/index.ts';
 import { createMedia, resolveFfmpeg } from '../src/media/index.ts';
 import { createIngest } from '../src/ingest/pipeline.ts';
+import { ingestGates } from '../src/site/wire.ts';
 import { addUser } from '../src/auth/index.ts';
 import { defaultFfmpegPath } from './bench-ingest-baseline.ts';
 
@@ -62,7 +63,7 @@ try {
   const site = openSite(config, { create: true });
   const archive = openArchive(config.dataDir, site.store);
   const media = createMedia(await resolveFfmpeg(ffmpeg), { timeoutMs: 3600_000, stallMs: 120_000 });
-  const ingest = createIngest({ config: { ...config, ingest: { ...config.ingest, disposition: 'keep' } }, store: site.store, keys: site.keys, archive, log: site.log, media });
+  const ingest = createIngest({ config: { ...config, ingest: { ...config.ingest, disposition: 'keep' } }, store: site.store, keys: site.keys, archive, log: site.log, media, gates: ingestGates(config, site) });
   const t0 = performance.now();
   const o = await ingest.ingestFile({ path: src, relPath: `in-4930123456-015112345678-20261127-101500-1764250000.1.${src.split('.').pop()}`, sidecarPath: null });
   if (o.status !== 'archived') throw new Error(`ingest: ${JSON.stringify(o)}`);

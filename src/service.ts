@@ -3,13 +3,11 @@ import { relative } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { Config } from './config/index.ts';
 import { TresorError } from './core/errors.ts';
-import { openSite, type Site } from './site/open.ts';
-import { openArchive, recoverSegments, type Archive } from './archive/index.ts';
-import { resolveFfmpeg, createMedia } from './media/index.ts';
-import { createIngest } from './ingest/pipeline.ts';
+import type { Site } from './site/open.ts';
+import { wire } from './site/wire.ts';
+import type { Archive } from './archive/index.ts';
 import { createIngestQueue } from './ingest/queue.ts';
 import type { IngestStatus } from './ingest/types.ts';
-import { recoverInflight } from './ingest/recover.ts';
 import { createScanner } from './ingest/scanner.ts';
 import { sourceRef } from './ingest/source.ts';
 import { readFileSync } from 'node:fs';
@@ -21,6 +19,7 @@ import { configWaitingText, syncConfigPolicies } from './retention/policy-change
 import { isLmdbCommitEcho } from './store/index.ts';
 import type { LogWriter } from './core/types.ts';
 import { createPurgeScheduler, type PurgeScheduler } from './retention/run.ts';
+import { approvalRegistry } from './site/approvals.ts';
 import { createWitnessClient, type WitnessClient } from './audit/index.ts';
 
 export interface Service {
@@ -45,25 +44,20 @@ type Logger = (msg: string) => void;
  * only once the archive is consistent.
  */
 export async function startService(config: Config, say: Logger = (m) => console.error(m)): Promise<Service> {
-  // the service is the one place besides `tresor init` that may create an archive
-  const site = openSite(config, { create: true });
+  // the service is the one place besides `tresor init` that may create an archive; the
+  // wiring opens the site, finds ffmpeg and recovers before anything appends
+  const wired = await wire(config, { create: true });
+  const { site, archive, media, recovery, ffmpeg: ff } = wired;
   const { store, log } = site;
-  const ff = await resolveFfmpeg(config.ffmpeg);
+  const inflight = wired.inflight!;
   say(`tresor: ffmpeg ${ff.version} (${ff.source}: ${ff.path})`);
-  const recovery = recoverSegments(config.dataDir, store);
-  const inflight = recoverInflight(store);
   if (recovery.truncated.length || recovery.damaged.length || recovery.unknownFiles.length) {
     say(`tresor: recovery: ${JSON.stringify(recovery)}`);
   }
-  const archive = openArchive(config.dataDir, store);
   const policyChanges = await syncConfigPolicies(store, log, config.retention.policies, { graceDays: config.retention.configGraceDays });
   if (policyChanges.applied) say(`tresor: retention policies from the configuration: ${policyChanges.applied} change(s) applied, expiries re-evaluated`);
   for (const w of policyChanges.waiting) say(configWaitingText(w));
-  const media = createMedia(ff, {
-    timeoutMs: config.media.timeoutSeconds * 1000, stallMs: config.media.stallSeconds * 1000, maxConcurrent: config.ingest.workers,
-    downloads: { slots: config.media.downloadSlots, queue: config.media.downloadQueue },
-  });
-  const ingest = createIngest({ config, store, keys: site.keys, archive, log, media });
+  const ingest = wired.ingest();
   mkdirSync(config.inbox, { recursive: true, mode: 0o750 });
 
   const rejected: IngestStatus['rejected'] = [];
@@ -147,7 +141,7 @@ export async function startService(config: Config, say: Logger = (m) => console.
   // TOTP secrets an older version kept in the clear are sealed now (issue 16)
   await auth.sealClearTotpSecrets();
   const access = createAccess({ store, keys: site.keys, archive, log });
-  const app = createApp({ config, site, archive, media, auth, access, ingestStatus: status });
+  const app = createApp({ config, site, archive, media, auth, access, approvals: approvalRegistry(site, config), ingestStatus: status });
   const tls = config.web.tlsCert && config.web.tlsKey
     ? { createServer: createHttpsServer, serverOptions: { cert: readFileSync(config.web.tlsCert), key: readFileSync(config.web.tlsKey) } }
     : {};

@@ -4,7 +4,7 @@ import { browser, makeUser, webSite, type WebSite } from './helpers/web.ts';
 import { savePolicy } from '../src/retention/policies.ts';
 import { addHold } from '../src/retention/holds.ts';
 import { describeDeletion, requestDeletion } from '../src/retention/deletion.ts';
-import { getApproval } from '../src/retention/approvals.ts';
+import { getApproval } from '../src/approvals/index.ts';
 import { tresor } from './helpers/run.ts';
 
 // Issue 9 #12: an approver saw `recordings:2e274be9…` and nothing else, and approving the

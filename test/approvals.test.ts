@@ -2,9 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { openSite, type Site } from '../src/site/open.ts';
 import { isTresorError } from '../src/core/errors.ts';
-import {
-  APPROVAL_TTL_MS, approvedNotDone, decide, expireApprovals, getApproval, pendingApprovals, requestApproval, runApproved,
-} from '../src/retention/index.ts';
+import { APPROVAL_TTL_MS, approvedNotDone, decide, expireApprovals, getApproval, pendingApprovals, requestApproval, runApproved } from '../src/approvals/index.ts';
 import { testConfig } from './helpers/site.ts';
 
 const refusal = (reason: string, code?: string) => (e: unknown) =>

@@ -4,7 +4,7 @@ import { before, describe, it } from 'node:test';
 import { cli, testConfig, type CliResult } from './helpers/site.ts';
 import { openSite } from '../src/site/open.ts';
 import { getUser, openTotp, ROLE_GRANT_KIND } from '../src/auth/index.ts';
-import { requestApproval } from '../src/retention/approvals.ts';
+import { requestApproval } from '../src/approvals/index.ts';
 import { verifyPassword } from '../src/auth/passwords.ts';
 import type { Config } from '../src/config/index.ts';
 

@@ -9,7 +9,7 @@ import { tresor } from './helpers/run.ts';
 import { startServe, testConfig } from './helpers/site.ts';
 import { waitFor } from './helpers/wait.ts';
 import { openSite } from '../src/site/open.ts';
-import { addDuration, parseDuration } from '../src/retention/duration.ts';
+import { addDuration, parseDuration } from '../src/policy/index.ts';
 import type { RecordingRow } from '../src/store/index.ts';
 import type { Config } from '../src/config/index.ts';
 

@@ -11,6 +11,7 @@ import { compactArchive, FAULT_POINTS } from '../src/archive/compact.ts';
 import { createAccess, type Access } from '../src/access/index.ts';
 import { cliPrincipal } from '../src/auth/index.ts';
 import { createIngest } from '../src/ingest/pipeline.ts';
+import { ingestGates } from '../src/site/wire.ts';
 import { createMedia, resolveFfmpeg, type Media } from '../src/media/index.ts';
 import { dropRecording, getRecording } from '../src/store/index.ts';
 import type { Config } from '../src/config/index.ts';
@@ -44,7 +45,7 @@ async function openAll(config: Config): Promise<Opened> {
   const site = openSite(config, { create: true });
   const archive = openArchive(config.dataDir, site.store);
   const access = createAccess({ store: site.store, keys: site.keys, archive, log: site.log });
-  const ingest = createIngest({ config: { ...config, ingest: { ...config.ingest, disposition: 'keep' } }, store: site.store, keys: site.keys, archive, log: site.log, media });
+  const ingest = createIngest({ config: { ...config, ingest: { ...config.ingest, disposition: 'keep' } }, store: site.store, keys: site.keys, archive, log: site.log, media, gates: ingestGates(config, site) });
   const work = mkdtempSync(join(tmpdir(), 'tresor-calls-'));
   return {
     config, site, archive, access,

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { cli } from './helpers/site.ts';
 import { webSite } from './helpers/web.ts';
 import { parseDateBound } from '../src/core/dates.ts';
-import { fieldsOf, toQuery } from '../src/web/search-query.ts';
+import { fieldsOf, toQuery } from '../src/access/search-form.ts';
 import { isTresorError } from '../src/core/errors.ts';
 import type { Config } from '../src/config/index.ts';
 

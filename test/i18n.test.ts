@@ -8,9 +8,10 @@ import { allLabels, defineLabels, LANGS, type Labels } from '../views/i18n.ts';
 import { approvalsLabels } from '../views/labels/approvals.ts';
 import { common, translator } from '../views/labels/common.ts';
 import { approvalsPage } from '../views/approvals.ts';
-import { approvalKinds } from '../src/web/routes/approvals.ts';
+import { approvalRegistry } from '../src/site/approvals.ts';
 import { ROLE_GRANT_KIND } from '../src/auth/index.ts';
-import type { ApprovalOutcome, ApprovalRow, ApprovalState } from '../src/retention/approvals.ts';
+import type { ApprovalOutcome } from '../src/approvals/index.ts';
+import type { ApprovalRow, ApprovalState } from '../src/store/index.ts';
 import type { ConsentState, Direction } from '../src/core/types.ts';
 
 const LABELS_DIR = new URL('../views/labels/', import.meta.url);
@@ -78,10 +79,10 @@ test('i18n_labels_built_from_data_exist_for_every_value', () => {
   const outcomes: Record<ApprovalOutcome['outcome'], 0> = { done: 0, partial: 0, nothing: 0 };
   const directions: Record<Direction, 0> = { in: 0, out: 0, internal: 0, unknown: 0 };
   const consents: Record<ConsentState, 0> = { granted: 0, denied: 0, unknown: 0 };
-  const kinds = Object.keys(approvalKinds({ site: {} as never, config: { dataDir: '/nowhere' } as never }));
+  const kinds = approvalRegistry({} as never, { dataDir: '/nowhere' }).kinds();
   // The facts and counts an approval reports are plain strings in their owners' code:
   // read them from there (`{ label: 'x', value … }`, `counts: { x: … }`).
-  const owners = ['src/retention/approvals.ts', 'src/retention/deletion.ts', 'src/retention/policy-change.ts', 'src/web/routes/approvals.ts'];
+  const owners = ['src/approvals/registry.ts', 'src/retention/deletion.ts', 'src/retention/policy-change.ts', 'src/ingest/quarantine-discard.ts', 'src/auth/role-grants.ts'];
   const facts = new Set<string>();
   const counts = new Set<string>();
   for (const f of owners) {
@@ -100,15 +101,15 @@ test('i18n_labels_built_from_data_exist_for_every_value', () => {
 });
 
 test('i18n_a_role_grant_request_reads_in_german_on_the_approvals_page', async () => {
-  const kinds = approvalKinds({ site: {} as never, config: { dataDir: '/nowhere' } as never });
+  const registry = approvalRegistry({} as never, { dataDir: '/nowhere' });
   const row: ApprovalRow = {
     id: 'a1', kind: ROLE_GRANT_KIND, target: 'user:anna', requestedBy: 'user:admin', requester: 'admin', requestedAt: Date.UTC(2026, 10, 27),
     expiresAt: Date.UTC(2026, 11, 4), reason: 'Qualitätssicherung', payload: { user: 'anna', roles: ['supervisor'] }, beneficiaries: ['anna'],
     state: 'pending',
   };
-  const preview = kinds[ROLE_GRANT_KIND]!.describe!(row, { roles: ['dpo'], name: 'dora' } as never);
+  const preview = registry.describe(row, { roles: ['dpo'], name: 'dora' } as never);
   const page = String(await approvalsPage(
-    { t: translator('de'), lang: 'de', principal: { kind: 'user', name: 'dora', actor: 'user:dora', roles: ['dpo'] }, csrf: 'x', path: '/approvals' },
+    { t: translator('de'), lang: 'de', principal: { name: 'dora', roles: ['dpo'] }, may: () => true, csrf: 'x', path: '/approvals' },
     { pending: [{ row, preview }], approvedNotDone: [], mine: [], decidedByMe: [], canDecide: true, me: { actor: 'user:dora', name: 'dora' } },
   ));
   assert.match(page, /Rollen mit personenbezogenen Daten vergeben/);

@@ -14,6 +14,7 @@ import { openArchive } from '../src/archive/index.ts';
 import { createAccess } from '../src/access/index.ts';
 import { cliPrincipal } from '../src/auth/index.ts';
 import { createIngest } from '../src/ingest/pipeline.ts';
+import { ingestGates } from '../src/site/wire.ts';
 import { openQuarantined } from '../src/ingest/quarantine.ts';
 import { dropRecording, getRecording } from '../src/store/index.ts';
 import { ROTATE_FAULT_POINTS, type WrappedDek } from '../src/crypto/index.ts';
@@ -82,7 +83,7 @@ describe('KEK rotation', () => {
     const name = 'in-4930123456-015120000004-20250301-131500-1764250004.4.wav';
     const path = await makeHostile(dir, name, 'random');
     const quarantined = readFileSync(path);
-    const ingest = createIngest({ config: w.config, store: w.site.store, keys: w.site.keys, archive: w.archive, log: w.site.log, media: w.media });
+    const ingest = createIngest({ config: w.config, store: w.site.store, keys: w.site.keys, archive: w.archive, log: w.site.log, media: w.media, gates: ingestGates(w.config, w.site) });
     const o = await ingest.ingestFile({ path, relPath: name, sidecarPath: null });
     assert.equal(o.status, 'quarantined');
     const quarantineId = (o as { quarantineId: string }).quarantineId;

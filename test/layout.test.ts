@@ -15,8 +15,9 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
  * DESIGN §2, top to bottom. A module in the "above" group may import every module listed
- * before it; the others name what they may import. `root` is src/main.ts and src/service.ts,
- * the composition root (one root for service and CLI is p2-workflows' job).
+ * before it; the others name what they may import. `root` is src/main.ts and src/service.ts;
+ * the wiring they and the CLI share (open, ffmpeg, recovery, media, ingest with its gates)
+ * is src/site/wire.ts, in `site` so that the console's retry may use it too.
  */
 const ORDER = [
   'core', 'documents', 'config', 'policy', 'store', 'crypto', 'media', 'archive', 'audit', 'auth', 'approvals',
@@ -147,33 +148,7 @@ function cycles(files: string[], edges: Import[]): string[][] {
  * Today's forbidden imports, `from-file -> to-file`, each with the branch that removes it.
  * The list may only shrink: an entry that no longer matches an import fails the test too.
  */
-const WORKFLOWS_VIEWS = 'p2-workflows: pages get plain view models from the routes (rows, role facts), not other modules\' types';
 const ALLOWED_EDGES: Record<string, string> = {
-  // cli never imports web (issue 10 item 2)
-  'src/cli/holds.ts -> src/web/search-query.ts': 'p2-workflows: the search-form model moves to access or core',
-  'src/cli/holds.ts -> src/web/routes/approvals.ts': 'p2-workflows: approval kinds become the src/approvals/ executor registry',
-  // config stops importing retention (item 6)
-  'src/config/load.ts -> src/retention/policies.ts': 'p2-store: policy matching and durations become the pure src/policy/',
-  'src/config/schema.ts -> src/retention/policies.ts': 'p2-store: the Policy type moves to src/policy/',
-  // ingest → retention (item 5)
-  'src/ingest/pipeline.ts -> src/retention/clock-guard.ts': 'p2-store: retention expiry becomes a gate the wiring passes in',
-  // views import core types only
-  'views/account.ts -> src/auth/index.ts': WORKFLOWS_VIEWS,
-  'views/approvals.ts -> src/retention/approvals.ts': WORKFLOWS_VIEWS,
-  'views/holds.ts -> src/auth/roles.ts': WORKFLOWS_VIEWS,
-  'views/holds.ts -> src/web/search-query.ts': 'p2-workflows: the search-form model moves to access or core',
-  'views/holds.ts -> src/retention/approvals.ts': WORKFLOWS_VIEWS,
-  // the row types moved to their table owners (p2-store-auth); they were retention's before
-  'views/holds.ts -> src/store/index.ts': WORKFLOWS_VIEWS,
-  'views/layout.ts -> src/auth/roles.ts': 'p2-workflows: the nav gets the links the principal may use, not can()',
-  'views/recordings.ts -> src/access/index.ts': WORKFLOWS_VIEWS,
-  'views/recordings.ts -> src/web/search-query.ts': 'p2-workflows: the search-form model moves to access or core',
-  'views/retention.ts -> src/retention/purge.ts': WORKFLOWS_VIEWS,
-  'views/retention.ts -> src/retention/approvals.ts': WORKFLOWS_VIEWS,
-  'views/retention.ts -> src/store/index.ts': WORKFLOWS_VIEWS,
-  'views/users.ts -> src/auth/index.ts': WORKFLOWS_VIEWS,
-  'views/users.ts -> src/auth/roles.ts': WORKFLOWS_VIEWS,
-  'views/users.ts -> src/auth/role-grants.ts': WORKFLOWS_VIEWS,
 };
 
 /**

@@ -4,7 +4,7 @@ import { browser, makeUser, webSite, type WebSite } from './helpers/web.ts';
 import { tresor } from './helpers/run.ts';
 import { listPolicies, savePolicy } from '../src/retention/policies.ts';
 import { applyGraceElapsed, syncConfigPolicies } from '../src/retention/policy-change.ts';
-import { decide, getApproval, pendingApprovals } from '../src/retention/approvals.ts';
+import { decide, getApproval, pendingApprovals } from '../src/approvals/index.ts';
 import { isTresorError } from '../src/core/errors.ts';
 import type { RecordingRow } from '../src/store/index.ts';
 

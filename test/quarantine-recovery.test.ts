@@ -11,9 +11,10 @@ import { browser, makeUser, webSite, type WebSite } from './helpers/web.ts';
 import { cli } from './helpers/site.ts';
 import { fsck } from '../src/site/fsck.ts';
 import { createIngest } from '../src/ingest/pipeline.ts';
+import { ingestGates } from '../src/site/wire.ts';
 import { listQuarantine, openQuarantined, quarantineDir } from '../src/ingest/quarantine.ts';
 import { getRecording } from '../src/store/index.ts';
-import { pendingApprovals } from '../src/retention/index.ts';
+import { pendingApprovals } from '../src/approvals/index.ts';
 
 // Quarantine recovery (issue 9 item 13): a call kept in quarantine must be able to get
 // out again with corrected metadata, by redelivery, console or CLI, never be deleted as a
@@ -96,7 +97,7 @@ describe('quarantine in the console and the CLI', () => {
   async function quarantineCall(n: number, sidecar: unknown = { direction: 'sideways' }): Promise<string> {
     const path = await makeAudio(dir, nameOf(n), { format: 'wav-pcm8k', seconds: 2, source: 'noise', seed: n });
     writeFileSync(sidecarOf(path), JSON.stringify(sidecar));
-    const ingest = createIngest({ config: { ...w.config, ingest: { ...w.config.ingest, disposition: 'delete' } }, store: w.site.store, keys: w.site.keys, archive: w.archive, log: w.site.log, media: w.media });
+    const ingest = createIngest({ config: { ...w.config, ingest: { ...w.config.ingest, disposition: 'delete' } }, store: w.site.store, keys: w.site.keys, archive: w.archive, log: w.site.log, media: w.media, gates: ingestGates(w.config, w.site) });
     const o = await ingest.ingestFile({ path, relPath: `2026/11/27/${nameOf(n)}`, sidecarPath: sidecarOf(path) });
     assert.equal(o.status, 'quarantined', JSON.stringify(o));
     return (o as { quarantineId: string }).quarantineId;
@@ -104,7 +105,7 @@ describe('quarantine in the console and the CLI', () => {
 
   async function quarantineJunk(n: number): Promise<string> {
     const path = await makeHostile(dir, nameOf(n), 'random');
-    const ingest = createIngest({ config: w.config, store: w.site.store, keys: w.site.keys, archive: w.archive, log: w.site.log, media: w.media });
+    const ingest = createIngest({ config: w.config, store: w.site.store, keys: w.site.keys, archive: w.archive, log: w.site.log, media: w.media, gates: ingestGates(w.config, w.site) });
     const o = await ingest.ingestFile({ path, relPath: nameOf(n), sidecarPath: null });
     return (o as { quarantineId: string }).quarantineId;
   }

@@ -4,12 +4,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { webSite, type WebSite } from './helpers/web.ts';
 import { cliPrincipal } from '../src/auth/index.ts';
-import { evaluate, listPolicies, savePolicy, type Policy } from '../src/retention/policies.ts';
+import { listPolicies, savePolicy } from '../src/retention/policies.ts';
+import { evaluate, type Policy } from '../src/policy/index.ts';
 import { planPurge, runPurge, whyStillHere } from '../src/retention/purge.ts';
 import type { PurgedRow, PurgeRunRow } from '../src/store/index.ts';
 import { clockProblem, confirmClock, clockHold } from '../src/retention/clock-guard.ts';
 import { createPurgeScheduler, purgeWithGuards } from '../src/retention/run.ts';
-import { addDuration, parseDuration } from '../src/retention/duration.ts';
+import { addDuration, parseDuration } from '../src/policy/index.ts';
 import { dropRecording, putRecording, type RecordingRow } from '../src/store/index.ts';
 import { newId } from '../src/core/ids.ts';
 import { fsck } from '../src/site/fsck.ts';
@@ -17,7 +18,7 @@ import { configFile, envFor, TRESOR } from './helpers/site.ts';
 import { openSite } from '../src/site/open.ts';
 import { isTresorError } from '../src/core/errors.ts';
 import { executePolicyChange, requestPolicyChange } from '../src/retention/policy-change.ts';
-import { decide, runApproved } from '../src/retention/approvals.ts';
+import { decide, runApproved } from '../src/approvals/index.ts';
 
 // Retention on a real archive with real audio: policies decide expiry at ingest, locked
 // policies only grow, the purge crypto-shreds what is due (and nothing else), proves it in

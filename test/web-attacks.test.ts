@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { browser, csrfOf, makeUser, ORIGIN, PASSWORD, webSite, type WebSite } from './helpers/web.ts';
 import { createApiToken, getUser, listApiTokens } from '../src/auth/index.ts';
-import { pendingApprovals } from '../src/retention/approvals.ts';
+import { pendingApprovals } from '../src/approvals/index.ts';
 import { listHolds } from '../src/retention/holds.ts';
 import type { LogEntry } from '../src/audit/index.ts';
 

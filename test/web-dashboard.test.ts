@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createIngest } from '../src/ingest/pipeline.ts';
+import { ingestGates } from '../src/site/wire.ts';
 import { listQuarantine, quarantineDir } from '../src/ingest/quarantine.ts';
 import { createMedia, resolveFfmpeg } from '../src/media/index.ts';
-import { requestApproval } from '../src/retention/index.ts';
+import { requestApproval } from '../src/approvals/index.ts';
 import { estimateGrowth } from '../src/web/routes/health.ts';
 import { translator } from '../views/labels/common.ts';
 import { liveFragment, type LiveData } from '../views/dashboard.ts';
@@ -25,7 +26,7 @@ function logged(w: WebSite, action: string) {
 async function quarantineRandom(w: WebSite, n: number): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'tresor-bad-'));
   const path = await makeHostile(dir, nameOf(n), 'random');
-  const ingest = createIngest({ config: w.config, store: w.site.store, keys: w.site.keys, archive: w.archive, log: w.site.log, media: w.media });
+  const ingest = createIngest({ config: w.config, store: w.site.store, keys: w.site.keys, archive: w.archive, log: w.site.log, media: w.media, gates: ingestGates(w.config, w.site) });
   const o = await ingest.ingestFile({ path, relPath: nameOf(n), sidecarPath: null });
   assert.equal(o.status, 'quarantined', JSON.stringify(o));
   return (o as { quarantineId: string }).quarantineId;
@@ -37,7 +38,7 @@ async function quarantineTimedOut(w: WebSite, n: number): Promise<string> {
   const path = await makeAudio(dir, nameOf(n), { format: 'wav-pcm8k', seconds: 3, seed: 100 + n });
   const slow = createMedia(await resolveFfmpeg(w.config.ffmpeg), { timeoutMs: 1, stallMs: 1 });
   const config = { ...w.config, ingest: { ...w.config.ingest, maxAttempts: 1 } };
-  const ingest = createIngest({ config, store: w.site.store, keys: w.site.keys, archive: w.archive, log: w.site.log, media: slow });
+  const ingest = createIngest({ config, store: w.site.store, keys: w.site.keys, archive: w.archive, log: w.site.log, media: slow, gates: ingestGates(w.config, w.site) });
   const o = await ingest.ingestFile({ path, relPath: nameOf(n), sidecarPath: null });
   assert.equal(o.status, 'quarantined', JSON.stringify(o));
   assert.equal((o as { code: string }).code, 'E_FFMPEG_TIMEOUT');
@@ -289,7 +290,7 @@ test('the live fragment lists each deferred file once, by reference, with its re
     deferred: [{ code: 'E_DISK_FULL', ref: '52d006101db0', message: 'the data disk is nearly full', since: Date.parse('2026-11-27T10:00:00Z') }],
     quarantined: 0, pendingApprovals: 0,
   };
-  const html = String(liveFragment({ t: translator('en'), lang: 'en', principal: null, csrf: '', path: '/' }, live));
+  const html = String(liveFragment({ t: translator('en'), lang: 'en', principal: null, may: () => false, csrf: '', path: '/' }, live));
   const table = /<table aria-labelledby="waiting-h" id="deferred">[\s\S]*?<\/table>/.exec(html)![0];
   assert.equal((table.match(/<tr>/g) ?? []).length, 2, 'a header and one row');
   assert.match(table, /<code>E_DISK_FULL<\/code>/);

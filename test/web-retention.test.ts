@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { browser, makeUser, webSite, type WebSite } from './helpers/web.ts';
 import { getHold, listHolds } from '../src/retention/holds.ts';
 import { listPolicies } from '../src/retention/policies.ts';
-import { getApproval, pendingApprovals } from '../src/retention/approvals.ts';
+import { getApproval, pendingApprovals } from '../src/approvals/index.ts';
 import { planPurge, whyStillHere } from '../src/retention/purge.ts';
 import type { PurgedRow } from '../src/store/index.ts';
 import { normalizeNumber } from '../src/core/phone.ts';

@@ -1,5 +1,5 @@
 import { html } from 'hono/html';
-import type { UserSummary } from '../src/auth/index.ts';
+import type { UserView } from './users.ts';
 import type { Lang } from './i18n.ts';
 import { accountLabel, type AccountLabel } from './labels/account.ts';
 import { csrfField, fmtTime, layout, type Html, type PageCtx } from './layout.ts';
@@ -26,7 +26,7 @@ export interface OwnToken {
 }
 
 export function accountPage(ctx: PageCtx, v: {
-  user: UserSummary;
+  user: UserView;
   /** the box requires TOTP for this user's roles */
   totpRequired: boolean;
   done?: AccountDone;

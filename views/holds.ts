@@ -1,10 +1,7 @@
 import { html, raw } from 'hono/html';
-import { can } from '../src/auth/roles.ts';
 import type { Lang } from './i18n.ts';
 import { holdsLabel, type HoldsLabel } from './labels/holds.ts';
-import type { SearchFields } from '../src/web/search-query.ts';
-import type { HoldRow, HoldSearch } from '../src/store/index.ts';
-import type { ApprovalRow } from '../src/retention/approvals.ts';
+import type { SearchFields } from '../src/core/types.ts';
 import { csrfField, fmtTime, layout, type Html, type PageCtx } from './layout.ts';
 
 /** /holds: legal holds (place, list, request release) and early-deletion requests. */
@@ -22,9 +19,47 @@ export interface HoldDraft extends Pick<SearchFields, 'from' | 'to' | 'number' |
   ids: string;
 }
 
+// The page's view models: the route hands over the stored holds and requests
+// (src/retention/holds.ts, src/approvals/); these name only what the page reads, so the
+// page depends on no module above core (DESIGN §2).
+
+/** A hold's saved search: which fields are set (tokens only say that a number or agent is in it). */
+export interface HoldSearchView {
+  fromMs?: number;
+  toMs?: number;
+  queue?: string;
+  direction?: string;
+  consentState?: string;
+  phoneToken?: string;
+  agentToken?: string;
+}
+
+export interface HoldView {
+  id: string;
+  caseName: string;
+  reason: string;
+  ids: string[];
+  search: HoldSearchView | null;
+  createdAt: number;
+  createdBy: string;
+  state: 'active' | 'released';
+  releasedAt: number | null;
+  releasedBy: string | null;
+  releaseApprovalId: string | null;
+}
+
+/** A pending early-deletion request (payload.ids: the recordings). */
+export interface DeletionRequestView {
+  target: string;
+  reason: string;
+  requestedBy: string;
+  expiresAt: number;
+  payload: Record<string, unknown>;
+}
+
 export interface HoldsData {
-  holds: (HoldRow & { pendingRelease: string | null })[];
-  deletions: ApprovalRow[];
+  holds: (HoldView & { pendingRelease: string | null })[];
+  deletions: DeletionRequestView[];
   draft?: HoldDraft;
   deletionDraft?: { ids: string; reason: string };
   error?: string;
@@ -36,7 +71,7 @@ export interface HoldsData {
 const iso = (ms: number) => new Date(ms).toISOString();
 const when = (ms: number, lang: Lang) => html`<time datetime="${iso(ms)}">${fmtTime(iso(ms), lang)}</time>`;
 
-function searchText(s: HoldSearch, lang: Lang): string {
+function searchText(s: HoldSearchView, lang: Lang): string {
   const L = (k: Key) => holdsLabel(lang, k);
   const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
   const parts: string[] = [];
@@ -61,7 +96,7 @@ export function holdsPage(ctx: PageCtx, d: HoldsData): Html {
   const del = d.deletionDraft ?? { ids: '', reason: '' };
   const done = d.done && (HOLD_DONE as readonly string[]).includes(d.done) ? L(`done.${d.done}` as Key) : null;
   const err = (at: HoldsData['errorAt']) => (d.error && d.errorAt === at ? html`<p class="error" role="alert" id="${at}-error">${d.error}</p>` : '');
-  const scope = (h: HoldRow) => [h.ids.length ? L('recordings', { n: h.ids.length }) : '', h.search ? L('search', { fields: searchText(h.search, lang) }) : ''].filter(Boolean).join('; ');
+  const scope = (h: HoldView) => [h.ids.length ? L('recordings', { n: h.ids.length }) : '', h.search ? L('search', { fields: searchText(h.search, lang) }) : ''].filter(Boolean).join('; ');
   const active = d.holds.filter((h) => h.state === 'active');
   const released = d.holds.filter((h) => h.state === 'released');
   return layout(ctx, L('title'), html`
@@ -96,7 +131,7 @@ ${active.length ? html`<div class="table-wrap"><table id="active" aria-labelledb
   <fieldset><legend>${L('searchLegend')}</legend>
     <div><label for="h-from">${L('from')}</label><input id="h-from" name="from" type="date" value="${f.from}"></div>
     <div><label for="h-to">${L('to')}</label><input id="h-to" name="to" type="date" value="${f.to}"></div>
-    ${ctx.principal && can(ctx.principal.roles, 'recording.personal') ? html`
+    ${ctx.may('recording.personal') ? html`
     <div><label for="h-number">${L('number')}</label><input id="h-number" name="number" inputmode="tel" autocomplete="off" value="${f.number}"></div>
     <div><label for="h-agent">${L('agent')}</label><input id="h-agent" name="agent" autocomplete="off" value="${f.agent}"></div>` : html`
     <p class="muted">${L('personalFieldsHidden')}</p>`}

@@ -1,17 +1,27 @@
 import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
-import type { Principal } from '../src/auth/roles.ts';
-import { can } from '../src/auth/roles.ts';
 import type { Lang } from './i18n.ts';
 import type { T } from './labels/common.ts';
 
 /** Pure render functions (DESIGN §2 views/): data in, HTML out, everything escaped by `html`. */
 export type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 
+/** Who is signed in, as pages show it. */
+export interface PageUser {
+  name: string;
+  roles: readonly string[];
+}
+
 export interface PageCtx {
   t: T;
   lang: Lang;
-  principal: Principal | null;
+  principal: PageUser | null;
+  /**
+   * Whether the signed-in principal holds a permission (src/auth/roles.ts decides; the
+   * route hands the answer over, so the nav shows the links the principal may use and
+   * pages never evaluate roles themselves). False when nobody is signed in.
+   */
+  may(permission: string): boolean;
   csrf: string;
   /** path of the current page, for the nav's aria-current */
   path: string;
@@ -43,13 +53,13 @@ export function layout(ctx: PageCtx, title: string, body: Html): Html {
 <header class="top">
   <span class="brand">Tresor</span>
   ${p ? html`<nav aria-label="main"><ul>
-    ${can(p.roles, 'system.view') ? navLink(ctx, '/', t('nav.dashboard')) : ''}
-    ${can(p.roles, 'recording.search') ? navLink(ctx, '/recordings', t('nav.recordings')) : ''}
-    ${can(p.roles, 'log.read') ? navLink(ctx, '/log', t('nav.log')) : ''}
-    ${can(p.roles, 'users.manage') ? navLink(ctx, '/admin/users', t('nav.users')) : ''}
-    ${can(p.roles, 'approvals.decide') ? navLink(ctx, '/approvals', t('nav.approvals')) : ''}
-    ${can(p.roles, 'retention.manage') ? navLink(ctx, '/retention', t('nav.retention')) : ''}
-    ${can(p.roles, 'holds.manage') ? navLink(ctx, '/holds', t('nav.holds')) : ''}
+    ${ctx.may('system.view') ? navLink(ctx, '/', t('nav.dashboard')) : ''}
+    ${ctx.may('recording.search') ? navLink(ctx, '/recordings', t('nav.recordings')) : ''}
+    ${ctx.may('log.read') ? navLink(ctx, '/log', t('nav.log')) : ''}
+    ${ctx.may('users.manage') ? navLink(ctx, '/admin/users', t('nav.users')) : ''}
+    ${ctx.may('approvals.decide') ? navLink(ctx, '/approvals', t('nav.approvals')) : ''}
+    ${ctx.may('retention.manage') ? navLink(ctx, '/retention', t('nav.retention')) : ''}
+    ${ctx.may('holds.manage') ? navLink(ctx, '/holds', t('nav.holds')) : ''}
     ${navLink(ctx, '/account', t('nav.account'))}
   </ul></nav>
   <span class="who">${p.name} (${p.roles.join(', ')})</span>

@@ -1,8 +1,5 @@
 import { html, raw } from 'hono/html';
-import type { RecordingView } from '../src/core/types.ts';
-import type { SearchResult } from '../src/access/index.ts';
-import type { SearchFields } from '../src/web/search-query.ts';
-import { queryString } from '../src/web/search-query.ts';
+import type { RecordingView, SearchFields } from '../src/core/types.ts';
 import { fmtDuration, fmtTime, layout, type Html, type PageCtx } from './layout.ts';
 import { retentionSection, type RecordingRetention } from './retention.ts';
 
@@ -53,7 +50,18 @@ export function searchPage(ctx: PageCtx, f: SearchFields, results: Html): Html {
 ${results}`);
 }
 
-export function resultsFragment(ctx: PageCtx, f: SearchFields, r: SearchResult | { error: string }): Html {
+/** One page of search results as the route hands it over. */
+export interface ResultsView {
+  items: RecordingView[];
+  /** true when the page stopped at the scan budget, not at the end of the range */
+  partial: boolean;
+  /** whether numbers and names are hidden for this principal */
+  masked: boolean;
+  /** the query string of the next (older) page, or null at the end */
+  more: string | null;
+}
+
+export function resultsFragment(ctx: PageCtx, f: SearchFields, r: ResultsView | { error: string }): Html {
   const { t } = ctx;
   if ('error' in r) return html`<section id="results" aria-live="polite"><p class="error" role="alert">${r.error}</p></section>`;
   const last = r.items[r.items.length - 1];
@@ -76,8 +84,8 @@ ${r.items.map((v) => html`<tr>
 <td class="hide-narrow">${t(`consent.${v.consent.state}` as never)}</td>
 </tr>`)}
 </tbody></table></div>`}
-${r.next ? html`<p>${r.partial ? html`<span class="muted">${t('search.partial', { date: last ? fmtTime(last.start, ctx.lang) : '…' })}</span> ` : ''}
-<a href="/recordings${queryString(f, { cursor: r.next })}" hx-get="/recordings${queryString(f, { cursor: r.next })}" hx-target="#results" hx-select="#results" hx-swap="outerHTML" hx-push-url="true">${t('search.more')}</a></p>` : ''}
+${r.more ? html`<p>${r.partial ? html`<span class="muted">${t('search.partial', { date: last ? fmtTime(last.start, ctx.lang) : '…' })}</span> ` : ''}
+<a href="/recordings${r.more}" hx-get="/recordings${r.more}" hx-target="#results" hx-select="#results" hx-swap="outerHTML" hx-push-url="true">${t('search.more')}</a></p>` : ''}
 </section>`;
 }
 

@@ -1,19 +1,64 @@
 import { html, raw } from 'hono/html';
 import type { Lang } from './i18n.ts';
 import { retentionLabel, type RetentionLabel } from './labels/retention.ts';
-import type { ClockHold, PolicyMatch, PolicyRow, PurgeRunRow } from '../src/store/index.ts';
-import type { PurgePlan } from '../src/retention/purge.ts';
 import { csrfField, fmtDuration, fmtTime, layout, type Html, type PageCtx } from './layout.ts';
-import type { ApprovalRow } from '../src/retention/approvals.ts';
 
 /** /retention: policies, dry run, purge runs and their reports; and the recording page's retention section. */
+
+// The page's view models: the route hands over the stored policies, runs and plans
+// (src/retention/); these name only what the page reads, so the page depends on no module
+// above core (DESIGN §2) and the type checker still matches them at the route.
+
+/** Which calls a policy covers: each listed field must match one of its values. */
+export type PolicyMatchView = Partial<Record<'queue' | 'direction' | 'purpose' | 'tags' | 'consent', string[]>>;
+
+export interface PolicyView {
+  name: string;
+  match: PolicyMatchView;
+  /** ISO 8601 duration */
+  keep: string;
+  lock: boolean;
+  updatedAt: number;
+  updatedBy: string;
+}
+
+export interface PurgeRunView {
+  id: string;
+  by: string;
+  startedAt: number;
+  state: 'running' | 'done' | 'interrupted' | 'failed';
+  purged: number;
+  held: number;
+  report: { json: string; csv: string; sha256: string } | null;
+}
+
+export interface PurgeItemView {
+  id: string;
+  start: number;
+  policy: string | null;
+  expiresAt: number;
+}
+
+/** A dry run: what is due now, and what a legal hold keeps. */
+export interface PurgePlanView {
+  /** the moment the plan was made */
+  now: number;
+  due: PurgeItemView[];
+  held: (PurgeItemView & { hold: string })[];
+}
+
+/** The purge refuses until someone confirms the clock (src/retention/clock-guard.ts). */
+export interface ClockHoldView {
+  since: number;
+  reason: string;
+}
 
 type Key = RetentionLabel;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const when = (ms: number, lang: Lang) => html`<time datetime="${iso(ms)}">${fmtTime(iso(ms), lang)}</time>`;
 
-export function matchText(m: PolicyMatch, lang: Lang): string {
+export function matchText(m: PolicyMatchView, lang: Lang): string {
   const parts = Object.entries(m).filter(([, v]) => Array.isArray(v) && v.length).map(([k, v]) => `${k}: ${(v as string[]).join(', ')}`);
   return parts.length ? parts.join('; ') : retentionLabel(lang, 'all');
 }
@@ -30,7 +75,7 @@ export interface PolicyDraft {
   lock: boolean;
 }
 
-export function draftOf(p: PolicyRow): PolicyDraft {
+export function draftOf(p: PolicyView): PolicyDraft {
   const j = (v: string[] | undefined) => (v ?? []).join(', ');
   return { name: p.name, keep: p.keep, queue: j(p.match.queue), direction: j(p.match.direction), purpose: j(p.match.purpose), tags: j(p.match.tags), consent: j(p.match.consent), lock: p.lock };
 }
@@ -38,8 +83,8 @@ export function draftOf(p: PolicyRow): PolicyDraft {
 export const DONE = ['saved', 'removed', 'clock', 'change-requested'] as const;
 
 export interface RetentionData {
-  policies: PolicyRow[];
-  runs: PurgeRunRow[];
+  policies: PolicyView[];
+  runs: PurgeRunView[];
   /** the form: a draft that was refused, or the policy being edited */
   draft?: PolicyDraft;
   editing?: boolean;
@@ -48,11 +93,11 @@ export interface RetentionData {
   errorAt?: 'policy';
   done?: string;
   /** the purge refuses until someone confirms the clock (src/retention/clock-guard.ts) */
-  clockHold?: ClockHold | null;
+  clockHold?: ClockHoldView | null;
   /** a change that needs a second person: its dry run and the form to ask */
   change?: PolicyChangeView;
   /** policy changes waiting on /approvals */
-  pendingChanges?: ApprovalRow[];
+  pendingChanges?: { id: string; target: string; requestedBy: string; graceUntil?: number }[];
 }
 
 /** The dry run of a policy change that brings deletion forward (src/retention/policy-change.ts). */
@@ -159,11 +204,11 @@ ${runsTable(ctx, d.runs)}
 </section>`);
 }
 
-function reportLinks(run: PurgeRunRow): Html | string {
+function reportLinks(run: PurgeRunView): Html | string {
   return run.report ? html`<a href="/retention/reports/${run.id}.json">JSON</a> · <a href="/retention/reports/${run.id}.csv">CSV</a>` : '–';
 }
 
-function runsTable(ctx: PageCtx, runs: PurgeRunRow[]): Html {
+function runsTable(ctx: PageCtx, runs: PurgeRunView[]): Html {
   const lang = ctx.lang;
   const L = (k: Key) => retentionLabel(lang, k);
   if (!runs.length) return html`<p>${L('runsNone')}</p>`;
@@ -173,11 +218,11 @@ function runsTable(ctx: PageCtx, runs: PurgeRunRow[]): Html {
 <td>${r.state}</td><td class="num">${r.purged}</td><td class="num">${r.held}</td><td>${reportLinks(r)}</td></tr>`)}</tbody></table></div>`;
 }
 
-export function dryRunPage(ctx: PageCtx, plan: PurgePlan, holdNames: Record<string, string>, heldByPersonalHolds = 0): Html {
+export function dryRunPage(ctx: PageCtx, plan: PurgePlanView, holdNames: Record<string, string>, heldByPersonalHolds = 0): Html {
   const lang = ctx.lang;
   const L = (k: Key, v?: Record<string, string | number>) => retentionLabel(lang, k, v);
   const head = (hold: boolean) => html`<thead><tr><th scope="col">${L('colId')}</th><th scope="col">${L('colStart')}</th><th scope="col">${L('colPolicy')}</th><th scope="col">${L('colExpires')}</th>${hold ? html`<th scope="col">${L('colHold')}</th>` : ''}</tr></thead>`;
-  const cells = (i: PurgePlan['due'][number]) => html`<td><a href="/recordings/${i.id}"><code>${i.id}</code></a></td><td>${when(i.start, lang)}</td><td>${i.policy ?? '–'}</td><td>${when(i.expiresAt, lang)}</td>`;
+  const cells = (i: PurgePlanView['due'][number]) => html`<td><a href="/recordings/${i.id}"><code>${i.id}</code></a></td><td>${when(i.start, lang)}</td><td>${i.policy ?? '–'}</td><td>${when(i.expiresAt, lang)}</td>`;
   return layout(ctx, L('dryTitle'), html`
 <p><a href="/retention">${L('back')}</a></p>
 <p class="note">${L('dryAt', { at: fmtTime(iso(plan.now), lang) })}</p>
@@ -201,7 +246,7 @@ export interface RunReport {
   held: { id: string; hold: string; policy: string | null; expiresAt: string }[];
 }
 
-export function runPage(ctx: PageCtx, run: PurgeRunRow, report: RunReport | null, skipped: { id: string; why: string }[] = []): Html {
+export function runPage(ctx: PageCtx, run: PurgeRunView, report: RunReport | null, skipped: { id: string; why: string }[] = []): Html {
   const lang = ctx.lang;
   const L = (k: Key, v?: Record<string, string | number>) => retentionLabel(lang, k, v);
   return layout(ctx, L('runTitle', { id: run.id }), html`

@@ -1,7 +1,4 @@
 import { html, raw } from 'hono/html';
-import type { UserSummary } from '../src/auth/index.ts';
-import { ROLES } from '../src/auth/roles.ts';
-import { PERSONAL_DATA_ROLES } from '../src/auth/role-grants.ts';
 import type { Lang } from './i18n.ts';
 import { usersLabel, type UsersLabel } from './labels/users.ts';
 import { csrfField, fmtTime, layout, type Html, type PageCtx } from './layout.ts';
@@ -36,11 +33,27 @@ function notice(ctx: PageCtx, done: DoneCode | undefined): Html | string {
   return done ? html`<p class="ok" role="status">${usersLabel(ctx.lang, `done.${done}`)}</p>` : '';
 }
 
-function roleBoxes(ctx: PageCtx, idPrefix: string, checked: readonly string[]): Html {
+/** A user as the pages show it (src/auth/users.ts, UserSummary). */
+export interface UserView {
+  name: string;
+  roles: readonly string[];
+  disabled: boolean;
+  totp: boolean;
+  createdAt: string;
+  createdBy: string;
+}
+
+/** A role the forms offer; `fourEyes`: granting it waits for a second person (src/auth/role-grants.ts). */
+export interface RoleChoice {
+  role: string;
+  fourEyes: boolean;
+}
+
+function roleBoxes(ctx: PageCtx, idPrefix: string, checked: readonly string[], choices: readonly RoleChoice[]): Html {
   const L = (k: Key) => usersLabel(ctx.lang, k);
   return html`<fieldset><legend>${L('roles')}</legend>
-    ${ROLES.map((r) => html`<div><input type="checkbox" id="${idPrefix}-${r}" name="role" value="${r}"${checked.includes(r) ? raw(' checked') : ''}>
-      <label for="${idPrefix}-${r}">${L(`role.${r}` as Key)}${PERSONAL_DATA_ROLES.includes(r) ? html` <span class="muted">(${L('fourEyesRole')})</span>` : ''}</label></div>`)}
+    ${choices.map(({ role: r, fourEyes }) => html`<div><input type="checkbox" id="${idPrefix}-${r}" name="role" value="${r}"${checked.includes(r) ? raw(' checked') : ''}>
+      <label for="${idPrefix}-${r}">${L(`role.${r}` as Key)}${fourEyes ? html` <span class="muted">(${L('fourEyesRole')})</span>` : ''}</label></div>`)}
   </fieldset>`;
 }
 
@@ -51,7 +64,9 @@ function reasonField(id: string, value: string, L: (k: Key) => string): Html {
 }
 
 export function usersPage(ctx: PageCtx, v: {
-  users: UserSummary[];
+  users: UserView[];
+  /** the roles the add form offers */
+  roleChoices: readonly RoleChoice[];
   message?: string;
   done?: DoneCode;
   /** what the add form held when it was refused */
@@ -80,7 +95,7 @@ ${v.users.length ? html`<div class="table-wrap"><table>
   <div><label for="new-name">${L('name')}</label>
     <input id="new-name" name="name" required autocomplete="off" maxlength="64" pattern="[a-z0-9][a-z0-9._\\-]*" aria-describedby="new-name-hint" value="${v.draft?.name ?? ''}">
     <small id="new-name-hint" class="muted">${L('nameHint')}</small></div>
-  ${roleBoxes(ctx, 'new-role', v.draft?.roles ?? [])}
+  ${roleBoxes(ctx, 'new-role', v.draft?.roles ?? [], v.roleChoices)}
   ${reasonField('new-reason', v.draft?.reason ?? '', L)}
   <p class="muted">${L('addNote')}</p>
   <button type="submit" class="primary">${L('add')}</button>
@@ -88,7 +103,9 @@ ${v.users.length ? html`<div class="table-wrap"><table>
 }
 
 export function userPage(ctx: PageCtx, v: {
-  user: UserSummary;
+  user: UserView;
+  /** the roles the roles form offers */
+  roleChoices: readonly RoleChoice[];
   tokens: TokenSummary[];
   message?: string;
   done?: DoneCode;
@@ -124,7 +141,7 @@ ${v.newLink ? html`<section class="note" aria-labelledby="new-link">
 
 <h2 id="roles">${L('rolesTitle')}</h2>
 ${v.pendingGrants?.length ? html`<p class="note" id="pending-grants">${L('pendingGrantsTitle')}: ${v.pendingGrants.map((g) => L('pendingGrant', { roles: g.roles.join(', '), by: g.requestedBy, id: g.id })).join('; ')}</p>` : ''}
-${f('roles', html`${roleBoxes(ctx, 'role', v.draftRoles ?? u.roles)}${reasonField('roles-reason', '', (k) => L(k))}<button type="submit">${L('saveRoles')}</button>`, 'stack narrow')}
+${f('roles', html`${roleBoxes(ctx, 'role', v.draftRoles ?? u.roles, v.roleChoices)}${reasonField('roles-reason', '', (k) => L(k))}<button type="submit">${L('saveRoles')}</button>`, 'stack narrow')}
 
 <h2 id="access">${L('accessTitle')}</h2>
 <p class="muted">${L('disableNote')}</p>

@@ -8,5 +8,6 @@ export { verifierDigests, verifierFiles, VERIFIER_FILES, type VerifierFile } fro
 export { EMPTY_ROOT, hashLeaf, hashChildren, toHex, fromHex, type Hash } from './hasher.ts';
 export { inclusionProblem, consistencyProblem, verifyInclusion, verifyConsistency } from './tree-verify.ts';
 export { tarHeader, tarStream } from './tar.ts';
+export { searchLog, type FoundEntry, type LogPage, type LogQuery } from './search.ts';
 export { createWitnessClient, latestCosignedSize, type WitnessClient, type WitnessSetting, type WitnessStatus } from './witness-client.ts';
 export { checkCosignature, createCosigner, parseCosignerVkey, splitNote, type Cosigner, type CosignerKey } from './cosignature.ts';

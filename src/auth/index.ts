@@ -9,9 +9,8 @@ import { consumeSetupToken, setupTokenValid } from './setup.ts';
 import { createThrottle, DEFAULT_THROTTLE, type ThrottleOptions } from './throttle.ts';
 import { checkTotp } from './totp.ts';
 import { getUser, nameProblem, NO_PASSWORD, updateUser } from './users.ts';
-import { randomBytes } from 'node:crypto';
-import { newTotpSecret, otpauthUri } from './totp.ts';
-import { openTotp, sealClearTotpSecrets, sealTotp, type SecretSealer } from './sealed.ts';
+import { openTotp, sealClearTotpSecrets, type SecretSealer } from './sealed.ts';
+import { storeTotpSecret, TotpEnrolments, totpRequired } from './totp-enrol.ts';
 
 export * from './roles.ts';
 export * from './users.ts';
@@ -22,6 +21,7 @@ export { openTotp, sealTotp, type SecretSealer, type SealedTotp } from './sealed
 export { newSetupToken, setupNeeded, setupTokenValid } from './setup.ts';
 export { passwordProblem, MIN_PASSWORD_LENGTH } from './passwords.ts';
 export { newTotpSecret, otpauthUri, totpAt } from './totp.ts';
+export { storeTotpSecret, totpRequired, TotpEnrolments, TOTP_ISSUER, TOTP_PRIVILEGED_ROLES } from './totp-enrol.ts';
 export type { SessionLimits } from './sessions.ts';
 
 export interface AuthSettings extends SessionLimits {
@@ -38,7 +38,6 @@ export type LoginResult =
   /** password right, second factor required but not set up: enrol now with this pending secret */
   | { ok: false; reason: 'totp-enrol-needed'; enrolment: { token: string; secret: string; uri: string } };
 
-const PRIVILEGED: Role[] = ['admin', 'dpo'];
 
 export function userPrincipal(u: UserRow, sessionKey?: string): Principal {
   return { kind: 'user', name: u.name, actor: `user:${u.name}`, roles: u.roles, ...(sessionKey ? { sessionKey } : {}) };
@@ -53,9 +52,8 @@ export function createAuth(store: IndexStore, log: LogWriter, settings: AuthSett
   // Pending TOTP enrolments of users whose password was just verified (memory only, 10
   // minutes): an admin or dpo who must use TOTP sets it up at first sign-in, not by
   // waiting for someone with a shell. The secret is stored only once a code proves the
-  // authenticator has it.
-  const enrolments = new Map<string, { user: string; secret: string; expires: number }>();
-  const ENROL_MS = 10 * 60_000;
+  // authenticator has it (src/auth/totp-enrol.ts, the one enrolment path).
+  const enrolments = new TotpEnrolments({ ttlMs: 10 * 60_000, now });
 
   async function openSession(u: UserRow, totp: boolean, detail: Record<string, unknown> = {}): Promise<LoginResult> {
     throttle.succeeded([`user:${u.name}`]);
@@ -78,10 +76,6 @@ export function createAuth(store: IndexStore, log: LogWriter, settings: AuthSett
       store.users.put({ ...cur, totpLastStep: step });
       return true;
     });
-  }
-
-  function totpRequired(u: UserRow): boolean {
-    return !!u.totpSecret || (settings.requireTotpForPrivileged && u.roles.some((r) => PRIVILEGED.includes(r)));
   }
 
   return {
@@ -107,13 +101,10 @@ export function createAuth(store: IndexStore, log: LogWriter, settings: AuthSett
       if (!u || !good) return fail(u ? (usable ? 'password' : 'no-password-set') : 'unknown-user');
       if (u.disabled) return fail('disabled');
       let totp = false;
-      if (totpRequired(u)) {
+      if (totpRequired(u, settings.requireTotpForPrivileged).atSignIn) {
         if (!u.totpSecret) {
-          const token = randomBytes(32).toString('base64url');
-          const secret = newTotpSecret();
-          for (const [k, e] of enrolments) if (e.expires < now() || e.user === u.name) enrolments.delete(k);
-          enrolments.set(token, { user: u.name, secret, expires: now() + ENROL_MS });
-          return { ok: false, reason: 'totp-enrol-needed', enrolment: { token, secret, uri: otpauthUri('Tresor', u.name, secret) } };
+          const { key: token, secret, uri } = enrolments.start(u.name, { onePerUser: true });
+          return { ok: false, reason: 'totp-enrol-needed', enrolment: { token, secret, uri } };
         }
         if (!input.totp) return { ok: false, reason: 'totp-needed' };
         let secret: string;
@@ -134,22 +125,22 @@ export function createAuth(store: IndexStore, log: LogWriter, settings: AuthSett
     /** Finishes a first-sign-in TOTP enrolment: a valid code stores the secret and signs in. */
     async completeEnrolment(input: { token: string; code: string; address: string }): Promise<LoginResult | { ok: false; reason: 'enrolment-expired' }> {
       const e = enrolments.get(input.token);
-      if (!e || e.expires < now()) {
-        enrolments.delete(input.token);
+      if (!e) {
+        enrolments.drop(input.token);
         return { ok: false, reason: 'enrolment-expired' };
       }
       const keys = [`user:${e.user}`, `addr:${input.address}`];
       const wait = throttle.retryAfterMs(keys);
       if (wait > 0) return { ok: false, reason: 'throttled', retryAfterMs: wait };
-      const step = checkTotp(e.secret, input.code.trim(), now());
+      const step = enrolments.check(e, input.code.trim());
       if (step === null) {
         throttle.failed(keys);
         await log.append([{ actor: `user:${e.user}`, action: 'auth.login.failed', target: 'auth', detail: { why: 'totp-enrolment-code' } }]);
-        return { ok: false, reason: 'totp-enrol-needed', enrolment: { token: input.token, secret: e.secret, uri: otpauthUri('Tresor', e.user, e.secret) } };
+        return { ok: false, reason: 'totp-enrol-needed', enrolment: { token: input.token, secret: e.secret, uri: e.uri } };
       }
-      enrolments.delete(input.token);
+      enrolments.drop(input.token);
       // the code just used counts as used: it cannot sign anyone in a second time
-      const u = await updateUser(store, log, `user:${e.user}`, e.user, { totpSecret: sealTotp(settings.secrets, e.user, e.secret), totpLastStep: step });
+      const u = await storeTotpSecret({ store, log, secrets: settings.secrets }, `user:${e.user}`, e.user, e.secret, step);
       return openSession(u, true, { enrolled: true });
     },
 

@@ -9,7 +9,7 @@ import { updateUser } from './users.ts';
  * Granting a role that sees personal data or audio is a four-eyes action (issue 16): an
  * administrator alone must not be able to make themselves — or a colleague, or an account
  * whose password they chose — a supervisor or DPO. The console files a request of this
- * kind (src/retention/approvals.ts); a second person with approvals.decide, who is not
+ * kind (src/approvals/); a second person with approvals.decide, who is not
  * the one receiving the role, approves; only then grantRoles runs. Taking roles away and
  * granting roles without personal data need nobody else.
  *
@@ -49,4 +49,28 @@ export async function grantRoles(
     throw new TresorError('E_FORBIDDEN', `granting roles to ${user} needs an approved ${ROLE_GRANT_KIND} request`);
   }
   return updateUser(store, log, by, user, { addRoles: roles, logDetail: { approval: approval.id, requestedBy: approval.requestedBy } });
+}
+
+/**
+ * The `user.roles.grant` kind as src/approvals/ registers it at wiring (src/site/approvals.ts):
+ * auth sits below approvals (DESIGN §2), so this is plain data the registry accepts
+ * (ApprovalKind's shape), not an import of it.
+ */
+export function roleGrantKinds(deps: { store: IndexStore; log: LogWriter }) {
+  type Row = { id: string; kind: string; state: string; target: string; requestedBy: string; payload: Record<string, unknown> };
+  return {
+    [ROLE_GRANT_KIND]: {
+      describe(row: Row) {
+        const { user, roles } = grantPayload(row.payload);
+        return {
+          summary: `grant ${roles.join(', ')} to ${user}`,
+          facts: [{ label: 'user', value: user }, { label: 'roles', value: roles.join(', ') }],
+        };
+      },
+      async execute(row: Row, actor: string): Promise<Record<string, unknown>> {
+        const u = await grantRoles(deps.store, deps.log, actor, row);
+        return { user: `user:${u.name}`, roles: u.roles, outcome: 'done', summary: `${u.name} now has ${u.roles.join(', ')}` };
+      },
+    },
+  };
 }

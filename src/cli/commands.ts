@@ -8,13 +8,11 @@ import type { RecordingView } from '../core/types.ts';
 import type { Config } from '../config/index.ts';
 import { openSite, type Site } from '../site/open.ts';
 import { fsck } from '../site/fsck.ts';
-import { openArchive, recoverSegments } from '../archive/index.ts';
 import { resolveFfmpeg, createMedia } from '../media/index.ts';
-import { createIngest } from '../ingest/pipeline.ts';
 import type { IngestOutcome } from '../ingest/types.ts';
 import { createIngestQueue } from '../ingest/queue.ts';
-import { recoverInflight } from '../ingest/recover.ts';
-import { listQuarantine, restoreQuarantined, retryQuarantined, unlistedQuarantineFolders } from '../ingest/quarantine.ts';
+import { listQuarantine, restoreQuarantined, unlistedQuarantineFolders } from '../ingest/quarantine.ts';
+import { retryQuarantinedWith } from '../ingest/retry.ts';
 import { normalizeNumber } from '../core/index.ts';
 import { createAccess, downloadWav } from '../access/index.ts';
 import { cliPrincipal } from '../auth/roles.ts';
@@ -24,7 +22,8 @@ import { approveCmd, approvalsCmd, deleteCmd, holdCmd } from './holds.ts';
 import { compactCmd, indexCmd, keysCmd } from './maintenance.ts';
 import { installFaultPolicy, startService } from '../service.ts';
 import { parse, type Command, type Io } from './args.ts';
-import { withArchive } from './with-site.ts';
+import { withArchive, withWired } from './with-site.ts';
+import { ingestGates } from '../site/wire.ts';
 import { countRecordings } from '../store/index.ts';
 
 function fmtDuration(ms: number): string {
@@ -71,15 +70,6 @@ const ingestCmd: Command = async (args, { config, actor, io }) => {
   const dispose = values.dispose ?? 'keep';
   if (!['keep', 'delete', 'move'].includes(dispose)) throw new TresorError('E_INVALID', '--dispose: keep, delete or move');
   const cfg: Config = { ...config, ingest: { ...config.ingest, disposition: dispose as Config['ingest']['disposition'] } };
-  const site = openSite(cfg);
-  const ff = await resolveFfmpeg(cfg.ffmpeg);
-  recoverSegments(cfg.dataDir, site.store);
-  recoverInflight(site.store);
-  const archive = openArchive(cfg.dataDir, site.store);
-  const media = createMedia(ff, {
-    timeoutMs: cfg.media.timeoutSeconds * 1000, stallMs: cfg.media.stallSeconds * 1000, maxConcurrent: cfg.ingest.workers,
-  });
-  const ingest = createIngest({ config: cfg, store: site.store, keys: site.keys, archive, log: site.log, media, actor });
   const counts: Record<string, number> = {};
   let n = 0;
   const describe = (o: IngestOutcome): string => {
@@ -92,29 +82,26 @@ const ingestCmd: Command = async (args, { config, actor, io }) => {
       case 'skipped': return `skipped: ${o.reason}`;
     }
   };
-  const queue = createIngestQueue(ingest, {
-    workers: cfg.ingest.workers,
-    onOutcome(file, o) {
-      counts[o.status] = (counts[o.status] ?? 0) + 1;
-      io.out(`[${++n}/${positionals.length}] ${file.relPath}: ${describe(o)}`);
-    },
-    onError(file, e) {
-      counts.error = (counts.error ?? 0) + 1;
-      io.out(`[${++n}/${positionals.length}] ${file.relPath}: ERROR ${(e as Error).message}`);
-    },
-  });
-  try {
+  await withWired(cfg, async (w) => {
+    const queue = createIngestQueue(w.ingest(actor), {
+      workers: cfg.ingest.workers,
+      onOutcome(file, o) {
+        counts[o.status] = (counts[o.status] ?? 0) + 1;
+        io.out(`[${++n}/${positionals.length}] ${file.relPath}: ${describe(o)}`);
+      },
+      onError(file, e) {
+        counts.error = (counts.error ?? 0) + 1;
+        io.out(`[${++n}/${positionals.length}] ${file.relPath}: ERROR ${(e as Error).message}`);
+      },
+    });
     for (const p of positionals) {
       const path = resolve(p);
       const side = join(dirname(path), basename(path, extname(path)) + '.json');
       queue.push({ path, relPath: basename(path), sidecarPath: existsSync(side) && side !== path ? side : null });
     }
     await queue.idle();
-    await site.log.checkpointNow();
-  } finally {
-    await archive.close();
-    await site.close();
-  }
+    await w.site.log.checkpointNow();
+  });
   io.out(Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', '));
   const ok = (counts.archived ?? 0) + (counts.duplicate ?? 0) + (counts.skipped ?? 0);
   return ok === positionals.length ? 0 : 1;
@@ -304,31 +291,19 @@ const quarantineCmd: Command = async (args, { config, actor, io }) => {
     if (positionals.length !== 1) throw new TresorError('E_USAGE', 'quarantine retry ID [--sidecar FILE]');
     const sidecar = values.sidecar ? await readFile(values.sidecar) : null;
     const cfg: Config = { ...config, ingest: { ...config.ingest, disposition: 'delete' } };
-    const site = openSite(cfg);
-    try {
-      const ff = await resolveFfmpeg(cfg.ffmpeg);
-      recoverSegments(cfg.dataDir, site.store);
-      const archive = openArchive(cfg.dataDir, site.store);
-      try {
-        const media = createMedia(ff, { timeoutMs: cfg.media.timeoutSeconds * 1000, stallMs: cfg.media.stallSeconds * 1000 });
-        const ingest = createIngest({ config: cfg, store: site.store, keys: site.keys, archive, log: site.log, media, actor });
-        const r = await retryQuarantined({
-          dataDir: cfg.dataDir, store: site.store, keys: site.keys, log: site.log, actor,
-          minFreeBytes: cfg.ingest.minFreeMiB * 1048576, ingestFile: ingest.ingestFile,
-        }, positionals[0]!, { sidecar });
-        await site.log.checkpointNow();
-        if (!('code' in r)) {
-          io.out(r.outcome === 'archived' ? `archived as ${r.recordingId}; the quarantine entry is gone` : `already archived as ${r.recordingId}; the quarantine entry is gone`);
-          return 0;
-        }
-        io.out(r.outcome === 'quarantined' ? `still quarantined: ${r.code}: ${r.message}` : `NOT DONE (${r.outcome}, ${r.code}): ${r.message}; the entry stays as it was`);
-        return 1;
-      } finally {
-        await archive.close();
+    // in-flight rows stay as they are: a retry takes no inbox file
+    return withWired(cfg, async ({ site, archive, media }) => {
+      const r = await retryQuarantinedWith({
+        config: cfg, store: site.store, keys: site.keys, archive, log: site.log, media, gates: ingestGates(cfg, site),
+      }, actor, positionals[0]!, { sidecar });
+      await site.log.checkpointNow();
+      if (!('code' in r)) {
+        io.out(r.outcome === 'archived' ? `archived as ${r.recordingId}; the quarantine entry is gone` : `already archived as ${r.recordingId}; the quarantine entry is gone`);
+        return 0;
       }
-    } finally {
-      await site.close();
-    }
+      io.out(r.outcome === 'quarantined' ? `still quarantined: ${r.code}: ${r.message}` : `NOT DONE (${r.outcome}, ${r.code}): ${r.message}; the entry stays as it was`);
+      return 1;
+    }, { recoverInflight: false });
   }
   throw new TresorError('E_USAGE', 'quarantine list [--json] | quarantine restore ID --out FILE | quarantine retry ID [--sidecar FILE]');
 };

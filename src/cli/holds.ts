@@ -1,11 +1,11 @@
 import { TresorError } from '../core/errors.ts';
 import { cliPrincipal } from '../auth/roles.ts';
-import { decide, describeApproval, getApproval, outcomeOf, pendingApprovals, runApproved, type ApprovalPreview } from '../retention/approvals.ts';
+import { decide, getApproval, outcomeOf, pendingApprovals, type ApprovalPreview } from '../approvals/index.ts';
 import { requestDeletion, heldAmong } from '../retention/deletion.ts';
 import { addHold, holdSearchOf, listHolds, requestHoldRelease, searchFields } from '../retention/holds.ts';
 import type { HoldRow } from '../store/index.ts';
-import { fieldsOf, toQuery } from '../web/search-query.ts';
-import { approvalKinds } from '../web/routes/approvals.ts';
+import { fieldsOf, toQuery } from '../access/search-form.ts';
+import { approvalRegistry } from '../site/approvals.ts';
 import { withSite } from './with-site.ts';
 import { parse, type Command } from './args.ts';
 
@@ -94,9 +94,7 @@ export const approveCmd: Command = async (args, { config, actor, io }) => {
       io.out(`rejected ${row.kind} ${row.target} (${id})`);
       return 0;
     }
-    const kind = approvalKinds({ site, config })[row.kind];
-    if (!kind) throw new TresorError('E_INTERNAL', `approved, but this version cannot carry out "${row.kind}"; run it from the console`);
-    const { result } = await runApproved(site.store, id, (r) => kind.execute(r, actor));
+    const { result } = await approvalRegistry(site, config).execute(site.store, row, actor);
     // say what happened, not merely that it ran: approving deletion of held calls deletes nothing
     const o = outcomeOf(result)!;
     const said = o.outcome === 'done' ? 'carried out' : o.outcome === 'partial' ? 'PARTLY carried out' : 'NOTHING CHANGED';
@@ -124,7 +122,7 @@ export const approvalsCmd: Command = async (args, { config, actor, io }) => {
   const { values, positionals } = parse(rest, { json: { type: 'boolean' } });
   const viewer = { roles: cliPrincipal(actor).roles };
   return withSite(config, async (site) => {
-    const kinds = approvalKinds({ site, config });
+    const registry = approvalRegistry(site, config);
     let rows;
     if (sub === 'list') rows = pendingApprovals(site.store);
     else if (sub === 'show' && positionals.length === 1) {
@@ -132,7 +130,7 @@ export const approvalsCmd: Command = async (args, { config, actor, io }) => {
       if (!r) throw new TresorError('E_NOT_FOUND', `no approval request ${positionals[0]}`);
       rows = [r];
     } else throw new TresorError('E_USAGE', 'usage: tresor approvals [list] [--json] | tresor approvals show ID [--json]');
-    const out = rows.map((r) => ({ row: r, preview: describeApproval(kinds, r, viewer), outcome: outcomeOf(r.result) }));
+    const out = rows.map((r) => ({ row: r, preview: registry.describe(r, viewer), outcome: outcomeOf(r.result) }));
     if (values.json) {
       io.out(JSON.stringify(out.map(({ row, preview, outcome }) => ({
         id: row.id, kind: row.kind, target: row.target, state: row.state, requestedBy: row.requestedBy, requestedAt: iso(row.requestedAt),

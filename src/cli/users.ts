@@ -2,7 +2,7 @@ import { TresorError } from '../core/errors.ts';
 import type { Site } from '../site/open.ts';
 import {
   addUser, createApiToken, lastAdminProblem, listApiTokens, listUsers, mustUser, nameProblem, newTotpSecret, otpauthUri,
-  parseRoles, passwordProblem, revokeApiToken, sealTotp, summary, updateUser,
+  parseRoles, passwordProblem, revokeApiToken, storeTotpSecret, summary, TOTP_ISSUER, totpRequired, updateUser,
 } from '../auth/index.ts';
 import type { ApiTokenRow, UserRow } from '../store/index.ts';
 import { withSite } from './with-site.ts';
@@ -23,7 +23,6 @@ import { parse, type Command } from './args.ts';
  * and every use of it is in the log.
  */
 
-const TOTP_ISSUER = 'Tresor';
 
 
 function needName(v: string | undefined, cmd: string): string {
@@ -192,8 +191,9 @@ export const userCmd: Command = async (args, { config, actor, io }) => {
       const name = needName(values.name, 'user totp');
       return withSite(config, async (site) => {
         const u = mustUser(site.store, name);
+        // whoever runs the CLI holds the keys: no code to prove, the secret is shown once
         const secret = newTotpSecret();
-        await updateUser(site.store, site.log, actor, name, { totpSecret: sealTotp(site.keys, name, secret) });
+        await storeTotpSecret({ store: site.store, log: site.log, secrets: site.keys }, actor, name, secret);
         if (u.totpSecret) io.err(`note: ${name} had a second factor already; it was replaced and the old app entry no longer works`);
         io.out(`secret ${secret}`);
         io.out(`uri    ${otpauthUri(TOTP_ISSUER, name, secret)}`);
@@ -213,7 +213,7 @@ export const userCmd: Command = async (args, { config, actor, io }) => {
         }
         await updateUser(site.store, site.log, actor, name, { totpSecret: null });
         io.out(`removed the second factor of ${name}; their sessions were ended`);
-        if (config.auth.requireTotpForPrivileged && u.roles.some((r) => r === 'admin' || r === 'dpo')) {
+        if (totpRequired(u, config.auth.requireTotpForPrivileged).byPolicy) {
           io.err(`note: the role of ${name} requires a second factor; they can sign in again after: tresor user totp --name ${name}`);
         }
         return 0;

@@ -1,6 +1,7 @@
 import type { Config } from '../config/index.ts';
 import { openSite, type OpenSiteOptions, type Site } from '../site/open.ts';
 import { openArchive, type Archive } from '../archive/index.ts';
+import { wire, type WireOptions, type Wired } from '../site/wire.ts';
 
 /** Opens the site for one command and always closes it, whatever the command throws. */
 export async function withSite<T>(config: Config, fn: (site: Site) => Promise<T>, opts: OpenSiteOptions = {}): Promise<T> {
@@ -22,4 +23,17 @@ export async function withArchive<T>(config: Config, fn: (site: Site, archive: A
       await archive.close();
     }
   }, opts);
+}
+
+/**
+ * The same for commands that ingest (`ingest`, `quarantine retry`): the site wired as the
+ * service wires it (src/site/wire.ts: open, ffmpeg, recovery, archive, media, the gates).
+ */
+export async function withWired<T>(config: Config, fn: (w: Wired) => Promise<T>, opts: WireOptions = {}): Promise<T> {
+  const w = await wire(config, opts);
+  try {
+    return await fn(w);
+  } finally {
+    await w.close();
+  }
 }

@@ -3,7 +3,7 @@ import { resolve, join } from 'node:path';
 import { TresorError } from '../core/errors.ts';
 import { defaultConfig, type Config } from './schema.ts';
 import cron from 'node-cron';
-import { validatePolicy } from '../retention/policies.ts';
+import { validatePolicy } from '../policy/index.ts';
 
 function validZone(tz: unknown): boolean {
   if (typeof tz !== 'string') return false;

@@ -70,8 +70,8 @@ export interface Config {
     requireTotpForPrivileged: boolean;
   };
   retention: {
-    /** policies from the file; more can be added on the console (src/retention/policies.ts) */
-    policies: import('../retention/policies.ts').Policy[];
+    /** policies from the file (src/policy/retention.ts); more can be added on the console (src/retention/policies.ts) */
+    policies: import('../policy/index.ts').Policy[];
     /** node-cron expression for the purge; the default avoids 02:00-03:00, where DST skips or repeats */
     schedule: string;
     /** IANA zone for the schedule; null = the box's zone */

@@ -80,3 +80,21 @@ export interface LogWriter {
   appendSync(entries: NewLogEntry[]): unknown;
   append(entries: NewLogEntry[]): Promise<unknown>;
 }
+
+/**
+ * The search form's fields, as typed (echoed back into the form and into shareable URLs);
+ * src/access/search-form.ts turns them into a query. Here so that pages can take them.
+ */
+export interface SearchFields {
+  from: string;
+  to: string;
+  number: string;
+  agent: string;
+  queue: string;
+  direction: string;
+  consent: string;
+  minDuration: string;
+  maxDuration: string;
+  cursor: string;
+  limit: string;
+}

@@ -1,4 +1,3 @@
-import { retentionAtIngest } from '../retention/clock-guard.ts';
 import { statfs } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -7,9 +6,10 @@ import { TresorError, isTresorError } from '../core/errors.ts';
 import { unlinkDurable, moveDurable } from '../core/durable.ts';
 import type { CallMetadata, LogWriter } from '../core/types.ts';
 import type { Config } from '../config/index.ts';
-import { seal, sealedLength, sealStream, type Keyring } from '../crypto/index.ts';
+import { combine, type GateVerdict, type IngestGate } from '../policy/index.ts';
+import { seal, sealedLength, sealStream, type Keyring, type WrappedDek } from '../crypto/index.ts';
 import { checkRecordingKeys, putRecording, type IndexStore, type PersonalFields, type RecordingRow, type TokenRef } from '../store/index.ts';
-import type { Archive } from '../archive/index.ts';
+import type { Archive, RecordLocation } from '../archive/index.ts';
 import { processAlive, processStartTime } from '../core/index.ts';
 import { estimateStoredBytes, HEAD_BYTES, inspectInput, sniffInput, SNIFF_BYTES, type Media } from '../media/index.ts';
 import { parseSidecar } from './sidecar.ts';
@@ -29,6 +29,11 @@ export interface IngestDeps {
   archive: Archive;
   log: LogWriter;
   media: Media;
+  /**
+   * What to decide about a new call (retention expiry today), in this order; the wiring
+   * passes them in (src/site/wire.ts), the pipeline knows no rule by name.
+   */
+  gates: readonly IngestGate[];
   /** who the log names for this ingest: system:ingest, or cli:<user> */
   actor?: string;
 }
@@ -56,6 +61,41 @@ interface Join {
 }
 
 const MIB = 1024 * 1024;
+
+/** The index row of a new recording, its personal fields sealed with its own DEK. */
+function recordingRow(
+  id: string, dek: Uint8Array, src: SourceFile, meta: CallMetadata, tokens: TokenRef[],
+  result: { durationMs: number; channels: number; sampleRate: number; codec: string },
+  sourceOf: { sha256: string; bytes: number }, storedBytes: number, storedFormat: string,
+): RecordingRow {
+  const personal: PersonalFields = {
+    from: meta.from ?? null, to: meta.to ?? null, agent: meta.agent ?? null, callId: meta.callId ?? null,
+    sourceName: src.relPath, consent: meta.consent, extra: meta.extra,
+  };
+  return {
+    v: 1, id, start: meta.start, durationMs: result.durationMs, direction: meta.direction,
+    queue: meta.queue ?? null, consentState: meta.consent.state, purpose: meta.purpose ?? null, tags: meta.tags,
+    channels: result.channels, sampleRate: result.sampleRate, sourceCodec: result.codec,
+    storedFormat, storedBytes, sourceSha256: sourceOf.sha256, sourceBytes: sourceOf.bytes,
+    ingestedAt: Date.now(), nameFormat: meta.nameFormat, startFromMtime: meta.startFromMtime,
+    segment: '', offset: 0, length: 0, payloadSha256: '',
+    personal: seal(dek, Buffer.from(JSON.stringify(personal))), tokens,
+  };
+}
+
+/**
+ * Every gate's decision about the call, inside the commit transaction and before its
+ * first write (src/policy/gates.ts): a refusal, or a gate that throws, aborts the commit
+ * with nothing written. `record` runs the gates' own writes (the clock's trusted mark).
+ */
+function decideGates(gates: readonly IngestGate[], row: RecordingRow): GateVerdict & { record(): void } {
+  const outcomes = gates.map((g) => ({ gate: g.name, ...g.decide(row, row.ingestedAt) }));
+  const verdict = combine(outcomes);
+  if (verdict.refused) {
+    throw new TresorError(verdict.refused.code, verdict.refused.reason, { detail: { gate: verdict.refused.gate } });
+  }
+  return { ...verdict, record: () => outcomes.forEach((o) => o.record?.()) };
+}
 
 export function createIngest(deps: IngestDeps) {
   const { config, store, keys, archive, log, media } = deps;
@@ -294,6 +334,45 @@ export function createIngest(deps: IngestDeps) {
     return settled(src, { status: 'duplicate', id });
   }
 
+  /**
+   * The commit, inside archive.append's transaction (all or nothing): the gates' own
+   * writes, the row with its location, retention and marks, its wrapped key, the inflight
+   * row that says "committed", the quarantine entry it replaces, and the log entries.
+   */
+  function commitRecording(
+    row: RecordingRow, loc: RecordLocation, wrapped: WrappedDek, gates: ReturnType<typeof decideGates>,
+    c: { src: SourceFile; claimed: InflightRow; join: Join | null; entry: QuarantineRow | undefined; codec: string },
+  ): void {
+    const { id, sourceSha256: sha256 } = row;
+    const { join } = c;
+    Object.assign(row, { segment: loc.segment, offset: loc.offset, length: loc.length, payloadSha256: loc.payloadSha256 });
+    gates.record();
+    row.retention = gates.retention;
+    if (gates.marks.length) row.marks = gates.marks;
+    putRecording(store, row);
+    store.keys.put(id, wrapped);
+    store.inflight.put(sourceKey(c.src.path), { ...c.claimed, state: 'committed', sha256, id } satisfies InflightRow);
+    if (join && dropQuarantinedInTx(store, join.id)) {
+      log.appendSync([{
+        actor, action: join.via === 'retry' ? 'quarantine.retried' : 'quarantine.joined', target: `quarantine:${join.id}`,
+        detail: { outcome: 'archived', recording: `recording:${id}`, attempts: (c.entry?.attempts ?? 0) + 1, ...(join.sidecar ? { sidecar: join.sidecar } : {}) },
+      }]);
+    }
+    const retention = row.retention;
+    log.appendSync([{
+      actor, action: 'recording.ingested', target: `recording:${id}`,
+      detail: {
+        sourceSha256: sha256, sourceBytes: row.sourceBytes, durationMs: row.durationMs, sourceCodec: c.codec,
+        channels: row.channels, storedFormat: row.storedFormat, storedBytes: row.storedBytes, cipherSha256: loc.payloadSha256,
+        retention: {
+          policy: retention.policy, expiresAt: retention.expiresAt === null ? null : new Date(retention.expiresAt).toISOString(),
+          ...(retention.awaitingClock ? { awaitingClock: true } : {}),
+        },
+        ...(gates.marks.length ? { marks: gates.marks } : {}),
+      },
+    }]);
+  }
+
   async function archiveSource(
     src: SourceFile, source: OpenSource, sha256: string, sidecarBytes: Buffer | null, claimed: InflightRow, join: Join | null,
   ): Promise<IngestOutcome> {
@@ -333,21 +412,9 @@ export function createIngest(deps: IngestDeps) {
 
     const id = newId();
     const dek = keys.newDek();
-    const personal: PersonalFields = {
-      from: meta.from ?? null, to: meta.to ?? null, agent: meta.agent ?? null, callId: meta.callId ?? null,
-      sourceName: src.relPath, consent: meta.consent, extra: meta.extra,
-    };
     const wrapped = keys.wrapDek(dek);
     const storedFormat = original ? `original:${fmt.label}` : config.ingest.storeFormat;
-    const row: RecordingRow = {
-      v: 1, id, start: meta.start, durationMs: result.durationMs, direction: meta.direction,
-      queue: meta.queue ?? null, consentState: meta.consent.state, purpose: meta.purpose ?? null, tags: meta.tags,
-      channels: result.channels, sampleRate: result.sampleRate, sourceCodec: result.codec,
-      storedFormat, storedBytes, sourceSha256: sha256, sourceBytes: source.size,
-      ingestedAt: Date.now(), nameFormat: meta.nameFormat, startFromMtime: meta.startFromMtime,
-      segment: '', offset: 0, length: 0, payloadSha256: '',
-      personal: seal(dek, Buffer.from(JSON.stringify(personal))), tokens: tokensOf(meta),
-    };
+    const row = recordingRow(id, dek, src, meta, tokensOf(meta), result, { sha256, bytes: source.size }, storedBytes, storedFormat);
     checkRecordingKeys(row); // everything the commit writes is checked before its first write
     const entry = join ? (store.quarantine.get(join.id) as QuarantineRow | undefined) : undefined;
     let lostTo: string | undefined;
@@ -359,31 +426,7 @@ export function createIngest(deps: IngestDeps) {
       // transcode (issue 9: two copies at once were archived twice): this one withdraws.
       lostTo = archivedBySha(sha256);
       if (lostTo) return false;
-      Object.assign(row, { segment: loc.segment, offset: loc.offset, length: loc.length, payloadSha256: loc.payloadSha256 });
-      // Retention is decided at ingest, inside the same transaction, so no recording is
-      // ever in the index without its expiry (re-evaluated when policies change) — except
-      // while the clock is suspect: then none until an admin confirms the time.
-      row.retention = retentionAtIngest(store, log, row, row.ingestedAt, config.retention.maxClockJumpHours * 3600_000);
-      putRecording(store, row);
-      store.keys.put(id, wrapped);
-      store.inflight.put(sourceKey(src.path), { ...claimed, state: 'committed', sha256, id } satisfies InflightRow);
-      if (join && dropQuarantinedInTx(store, join.id)) {
-        log.appendSync([{
-          actor, action: join.via === 'retry' ? 'quarantine.retried' : 'quarantine.joined', target: `quarantine:${join.id}`,
-          detail: { outcome: 'archived', recording: `recording:${id}`, attempts: (entry?.attempts ?? 0) + 1, ...(join.sidecar ? { sidecar: join.sidecar } : {}) },
-        }]);
-      }
-      log.appendSync([{
-        actor, action: 'recording.ingested', target: `recording:${id}`,
-        detail: {
-          sourceSha256: sha256, sourceBytes: source.size, durationMs: result.durationMs, sourceCodec: result.codec,
-          channels: result.channels, storedFormat, storedBytes, cipherSha256: loc.payloadSha256,
-          retention: {
-            policy: row.retention.policy, expiresAt: row.retention.expiresAt === null ? null : new Date(row.retention.expiresAt).toISOString(),
-            ...(row.retention.awaitingClock ? { awaitingClock: true } : {}),
-          },
-        },
-      }]);
+      commitRecording(row, loc, wrapped, decideGates(deps.gates, row), { src, claimed, join, entry, codec: result.codec });
     });
     if (!loc) return duplicateOf(src, source, sha256, claimed, lostTo!, join);
     // Crash story: from here on the recording is durable and logged; a crash before the

@@ -1,6 +1,6 @@
 import type { ClockHold, IndexStore, RecordingRow } from '../store/index.ts';
 import type { LogWriter } from '../core/types.ts';
-import { evaluate, listPolicies, reevaluateAll } from './policies.ts';
+import { reevaluateAll } from './policies.ts';
 import { clockHold } from './clock-state.ts';
 
 export { clockHold } from './clock-state.ts';
@@ -104,21 +104,6 @@ export async function checkClock(store: IndexStore, log: LogWriter, now: number,
     markTrusted(store, now);
     return null;
   });
-}
-
-/**
- * The retention a call gets at ingest, inside the ingest's own write transaction: its
- * policy's expiry while the clock is trusted (the mark moves forward), none while it is
- * suspect (the hold is recorded and the call waits for the confirmation).
- */
-export function retentionAtIngest(store: IndexStore, log: LogWriter, row: RecordingRow, now: number, maxJumpMs: number): NonNullable<RecordingRow['retention']> {
-  const problem = clockHold(store)?.reason ?? clockProblem(store, now, maxJumpMs, { use: 'ingest' });
-  if (problem) {
-    holdPurgeSync(store, log, problem, now);
-    return { policy: null, expiresAt: null, awaitingClock: true };
-  }
-  markTrusted(store, now);
-  return evaluate(listPolicies(store), row);
 }
 
 /**

@@ -4,9 +4,8 @@ import { isId } from '../core/ids.ts';
 import type { LogWriter } from '../core/types.ts';
 import type { IndexStore, RecordingRow } from '../store/index.ts';
 import { can } from '../auth/roles.ts';
-import {
-  PREVIEW_ROWS, requestApproval, type ApprovalKinds, type ApprovalOutcome, type ApprovalPreview, type ApprovalRow, type ApprovalViewer, type PreviewCall,
-} from './approvals.ts';
+import { PREVIEW_ROWS, requestApproval, type ApprovalKinds, type ApprovalOutcome, type ApprovalPreview, type ApprovalViewer, type PreviewCall } from '../approvals/index.ts';
+import { type ApprovalRow } from '../store/index.ts';
 import { activeHolds, getHold, heldBy, HOLD_RELEASE_KIND, releaseHold, searchFields } from './holds.ts';
 import { shred, type PurgeDeps } from './purge.ts';
 import { POLICY_CHANGE_KIND } from './policies.ts';

@@ -3,7 +3,8 @@ import { isId, newId } from '../core/ids.ts';
 import type { LogWriter } from '../core/types.ts';
 import type { HoldRow, HoldSearch, IndexStore, RecordingRow } from '../store/index.ts';
 import { rowMatches } from '../store/index.ts';
-import { requestApproval, type ApprovalRow } from './approvals.ts';
+import { requestApproval } from '../approvals/index.ts';
+import { type ApprovalRow } from '../store/index.ts';
 
 /**
  * Legal holds: a case (name, reason) whose scope is a list of recording ids and/or a saved

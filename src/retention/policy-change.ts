@@ -2,14 +2,11 @@ import { TresorError } from '../core/errors.ts';
 import type { LogWriter } from '../core/types.ts';
 import type { IndexStore, PolicyRow, RecordingRow } from '../store/index.ts';
 import { can } from '../auth/roles.ts';
-import {
-  APPROVAL_TTL_MS, approveByGrace, decide, listApprovals, pendingApprovals, PREVIEW_ROWS, requestApproval, runApproved,
-  type ApprovalKind, type ApprovalPreview, type ApprovalRow, type ApprovalViewer,
-} from './approvals.ts';
+import { APPROVAL_TTL_MS, approveByGrace, decide, listApprovals, pendingApprovals, PREVIEW_ROWS, requestApproval, runApproved, type ApprovalKind, type ApprovalPreview, type ApprovalViewer } from '../approvals/index.ts';
+import { type ApprovalRow } from '../store/index.ts';
 import { activeHolds, getHold, heldBy } from './holds.ts';
-import {
-  lockProblem, listPolicies, POLICY_CHANGE_KIND, policyImpact, samePolicy, savePolicy, validatePolicy, type Policy,
-} from './policies.ts';
+import { listPolicies, POLICY_CHANGE_KIND, policyImpact, savePolicy } from './policies.ts';
+import { lockProblem, samePolicy, validatePolicy, type Policy } from '../policy/index.ts';
 import type { PurgeDeps } from './purge.ts';
 
 /**

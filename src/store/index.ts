@@ -10,3 +10,4 @@ export * from './holds.ts';
 export * from './users.ts';
 export * from './sessions.ts';
 export * from './api-tokens.ts';
+export { ApprovalsTable, type ApprovalRow, type ApprovalState } from './approvals.ts';

@@ -40,6 +40,8 @@ export interface RecordingRow {
    * awaitingClock: ingested while the clock was suspect, no expiry until an admin confirms the time
    */
   retention?: { policy: string | null; expiresAt: number | null; awaitingClock?: true };
+  /** marks the gates decided at ingest (kinds, never personal data; src/policy/gates.ts) */
+  marks?: string[];
 }
 
 export interface PersonalFields {

@@ -5,6 +5,7 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import { TresorError } from '../core/errors.ts';
 import { inspectIndexFile } from './meta-page.ts';
 import { otherIndexHolders } from './holders.ts';
+import { ApprovalsTable } from './approvals.ts';
 import { startWriterWaitWatch, writerWaitNoticesEnabled, type WriterWaitWatch } from './writer-wait.ts';
 import { LMDB_OPTIONS, type Handles } from './handles.ts';
 import { MetaTable } from './meta.ts';
@@ -74,8 +75,8 @@ export interface IndexStore {
   sessions: SessionsTable;
   /** API tokens by id (api-tokens.ts) */
   apiTokens: ApiTokensTable;
-  /** approval request id → ApprovalRow (four-eyes actions) */
-  approvals: Database<any, string>;
+  /** four-eyes requests by id (approvals.ts) */
+  approvals: ApprovalsTable;
   /**
    * One all-or-nothing write transaction: every write `fn` makes commits together, or
    * none does when it throws. lmdb-js's async `root.transaction()` does NOT give that: a
@@ -166,7 +167,7 @@ export function openIndex(dataDir: string, opts: OpenIndexOptions = {}): IndexSt
     users: new UsersTable(h),
     sessions: new SessionsTable(h),
     apiTokens: new ApiTokensTable(h),
-    approvals: h.approvals,
+    approvals: new ApprovalsTable(h),
     // async: a nested call (inside another write transaction) runs at once and may throw
     // synchronously; callers always get a promise
     tx: async <T>(fn: () => T): Promise<T> => {

@@ -8,6 +8,7 @@ import type { Auth } from '../auth/index.ts';
 import type { Access } from '../access/index.ts';
 import { isTresorError, TresorError } from '../core/errors.ts';
 import type { IngestStatus } from '../ingest/types.ts';
+import type { ApprovalRegistry } from '../approvals/index.ts';
 import type { WebEnv } from './env.ts';
 import { errorResponse } from './errors.ts';
 import { logApi } from './log-api.ts';
@@ -35,6 +36,8 @@ export interface AppDeps {
   media: Media | null;
   auth: Auth;
   access: Access;
+  /** the four-eyes executors, registered by their owners at wiring (src/site/approvals.ts) */
+  approvals: ApprovalRegistry;
   ingestStatus(): IngestStatus;
 }
 

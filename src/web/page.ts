@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import type { PageCtx } from '../../views/layout.ts';
 import { TresorError } from '../core/errors.ts';
+import { can, type Permission } from '../auth/index.ts';
 import type { Ctx } from './env.ts';
 import { translator } from '../../views/labels/common.ts';
 
@@ -11,7 +12,11 @@ import { translator } from '../../views/labels/common.ts';
  */
 export function pageCtx(c: Ctx): PageCtx {
   const lang = c.get('lang') ?? 'en';
-  return { t: translator(lang), lang, principal: c.get('principal') ?? null, csrf: c.get('csrf') ?? '', path: c.req.path };
+  const principal = c.get('principal') ?? null;
+  return {
+    t: translator(lang), lang, principal, csrf: c.get('csrf') ?? '', path: c.req.path,
+    may: (p) => !!principal && can(principal.roles, p as Permission),
+  };
 }
 
 /**

@@ -5,10 +5,12 @@ import { openSite, type Site } from '../../src/site/open.ts';
 import { openArchive, type Archive } from '../../src/archive/index.ts';
 import { createMedia, resolveFfmpeg, type Media, type MediaOptions } from '../../src/media/index.ts';
 import { createIngest } from '../../src/ingest/pipeline.ts';
+import { ingestGates } from '../../src/site/wire.ts';
 import type { IngestOutcome } from '../../src/ingest/types.ts';
 import { addUser, createAuth, type Auth, type Role } from '../../src/auth/index.ts';
 import { createAccess, type Access } from '../../src/access/index.ts';
 import { createApp } from '../../src/web/app.ts';
+import { approvalRegistry } from '../../src/site/approvals.ts';
 import type { Config } from '../../src/config/index.ts';
 import { testConfig } from './site.ts';
 import { makeAudio, type AudioOptions } from './audio.ts';
@@ -46,8 +48,8 @@ export async function webSite(over: (c: Config) => void = () => {}, mediaOptions
   });
   const access = createAccess({ store: site.store, keys: site.keys, archive, log: site.log });
   const status = () => ({ scannerRunning: true, queue: { queued: 0, active: 0, done: {} }, recovery: { truncated: [], damaged: [], unknownFiles: [] }, rejected: [] });
-  const app = createApp({ config, site, archive, media, auth, access, ingestStatus: status as never });
-  const ingest = createIngest({ config: { ...config, ingest: { ...config.ingest, disposition: 'keep' } }, store: site.store, keys: site.keys, archive, log: site.log, media });
+  const app = createApp({ config, site, archive, media, auth, access, approvals: approvalRegistry(site, config), ingestStatus: status as never });
+  const ingest = createIngest({ config: { ...config, ingest: { ...config.ingest, disposition: 'keep' } }, store: site.store, keys: site.keys, archive, log: site.log, media, gates: ingestGates(config, site) });
   const work = mkdtempSync(join(tmpdir(), 'tresor-calls-'));
   let seed = 1;
   return {

@@ -1,10 +1,9 @@
 import { Hono } from 'hono';
 import { setCookie } from 'hono/cookie';
-import { createApiToken, listApiTokens, revokeApiToken, sealTotp, summary, updateUser, type Role } from '../../auth/index.ts';
+import { createApiToken, listApiTokens, revokeApiToken, storeTotpSecret, summary, TotpEnrolments, totpRequired, updateUser } from '../../auth/index.ts';
 import type { UserRow } from '../../store/index.ts';
 import { verifyPassword, passwordProblem } from '../../auth/passwords.ts';
 import { createSession, endSession } from '../../auth/sessions.ts';
-import { checkTotp, newTotpSecret, otpauthUri } from '../../auth/totp.ts';
 import { TresorError } from '../../core/errors.ts';
 import { accountLabel, accountPage, isAccountDone, totpEnrolPage, type AccountForm, type AccountLabel } from '../../../views/account.ts';
 import type { AppDeps } from '../app.ts';
@@ -14,9 +13,7 @@ import { form, pageCtx } from '../page.ts';
 import { cookieNames } from '../security.ts';
 import { requirePermission } from '../session.ts';
 
-const PRIVILEGED: Role[] = ['admin', 'dpo'];
 const PENDING_TTL_MS = 10 * 60_000;
-export const TOTP_ISSUER = 'Tresor';
 
 /**
  * After a change that raised the user's session epoch (own password, own TOTP, own
@@ -42,8 +39,8 @@ export function accountRoutes(deps: AppDeps) {
   const throttle = deps.auth.throttle;
   // TOTP secrets offered but not yet confirmed, by session: never in the page's form,
   // never in the index until the user proved their app has it.
-  const pending = new Map<string, { user: string; secret: string; expires: number }>();
-  const totpRequired = (roles: readonly Role[]) => deps.config.auth.requireTotpForPrivileged && roles.some((r) => PRIVILEGED.includes(r));
+  const pending = new TotpEnrolments({ ttlMs: PENDING_TTL_MS });
+  const mandatory = (u: UserRow) => totpRequired(u, deps.config.auth.requireTotpForPrivileged).byPolicy;
 
   app.use('*', requirePermission(log));
   // API tokens act for integrations; an account page needs a person with a session.
@@ -58,7 +55,7 @@ export function accountRoutes(deps: AppDeps) {
     const tokens = listApiTokens(store, u.name).sort((a, b) => b.createdAt - a.createdAt)
       .map((t) => ({ id: t.id, label: t.label, createdAt: t.createdAt, lastUsedAt: t.lastUsedAt, revokedAt: t.revokedAt }));
     return c.html(accountPage(pageCtx(c), {
-      user: summary(u), totpRequired: totpRequired(u.roles), tokens, ...(newToken ? { newToken } : {}),
+      user: summary(u), totpRequired: mandatory(u), tokens, ...(newToken ? { newToken } : {}),
       ...(isAccountDone(done) && !message && !newToken ? { done } : {}), ...(message ? { message } : {}),
     }), status);
   };
@@ -95,21 +92,16 @@ export function accountRoutes(deps: AppDeps) {
   app.post('/totp/start', async (c) => {
     const u = c.get('user')!;
     if (u.totpSecret) return render(c, 400, { form: 'totp', text: L(c, 'err.totpOn') });
-    const now = Date.now();
-    for (const [k, p] of pending) if (p.expires < now) pending.delete(k);
-    pending.set(c.get('principal')!.sessionKey!, { user: u.name, secret: newTotpSecret(), expires: now + PENDING_TTL_MS });
+    pending.start(u.name, { key: c.get('principal')!.sessionKey! });
     return c.redirect('/account/totp', 303);
   });
 
-  const pendingOf = (c: Ctx) => {
-    const p = pending.get(c.get('principal')!.sessionKey!);
-    return p && p.expires >= Date.now() && p.user === c.get('user')!.name ? p : null;
-  };
+  const pendingOf = (c: Ctx) => pending.get(c.get('principal')!.sessionKey!, c.get('user')!.name);
 
   app.get('/totp', (c) => {
     const p = pendingOf(c);
     if (!p) return c.redirect('/account', 303);
-    return c.html(totpEnrolPage(pageCtx(c), { secret: p.secret, uri: otpauthUri(TOTP_ISSUER, p.user, p.secret) }));
+    return c.html(totpEnrolPage(pageCtx(c), { secret: p.secret, uri: p.uri }));
   });
 
   app.post('/totp/confirm', async (c) => {
@@ -118,13 +110,13 @@ export function accountRoutes(deps: AppDeps) {
     const p = pendingOf(c);
     if (!p) return render(c, 400, { form: 'totp', text: L(c, 'err.expired') });
     if (u.totpSecret) return render(c, 400, { form: 'totp', text: L(c, 'err.totpOn') });
-    const step = checkTotp(p.secret, (f.code ?? '').replace(/\s/g, ''), Date.now());
+    const step = pending.check(p, (f.code ?? '').replace(/\s/g, ''));
     if (step === null) {
-      return c.html(totpEnrolPage(pageCtx(c), { secret: p.secret, uri: otpauthUri(TOTP_ISSUER, p.user, p.secret), message: L(c, 'err.code') }), 400);
+      return c.html(totpEnrolPage(pageCtx(c), { secret: p.secret, uri: p.uri, message: L(c, 'err.code') }), 400);
     }
     // the code just used counts as used: it cannot sign anyone in a second time
-    const row = await updateUser(store, log, c.get('principal')!.actor, u.name, { totpSecret: sealTotp(deps.site.keys, u.name, p.secret), totpLastStep: step });
-    pending.delete(c.get('principal')!.sessionKey!);
+    const row = await storeTotpSecret({ store, log, secrets: deps.site.keys }, c.get('principal')!.actor, u.name, p.secret, step);
+    pending.drop(c.get('principal')!.sessionKey!);
     await renewSession(c, deps, row);
     return c.redirect('/account?done=totp', 303);
   });
@@ -132,7 +124,7 @@ export function accountRoutes(deps: AppDeps) {
   app.post('/totp/remove', async (c) => {
     const f = await form(c);
     const u = c.get('user')!;
-    if (totpRequired(u.roles)) return render(c, 400, { form: 'totp', text: L(c, 'err.required') });
+    if (mandatory(u)) return render(c, 400, { form: 'totp', text: L(c, 'err.required') });
     const bad = await currentPasswordProblem(c, f.current ?? '');
     if (bad) return render(c, bad.status, { form: 'totp', text: bad.text });
     if (!u.totpSecret) return c.redirect('/account', 303);

@@ -1,11 +1,11 @@
 import { Hono } from 'hono';
 import {
   addUser, getUser, issuePasswordLink, lastAdminProblem, listApiTokens, listUsers, nameProblem, parseRoles,
-  revokeApiToken, ROLE_GRANT_KIND, splitRoleChange, summary, updateUser, type Role,
+  PERSONAL_DATA_ROLES, revokeApiToken, ROLE_GRANT_KIND, ROLES, splitRoleChange, summary, updateUser, type Role,
 } from '../../auth/index.ts';
 import type { ApiTokenRow, UserRow } from '../../store/index.ts';
 import { TresorError } from '../../core/errors.ts';
-import { pendingApprovals, requestApproval } from '../../retention/approvals.ts';
+import { pendingApprovals, requestApproval } from '../../approvals/index.ts';
 import { isDoneCode, userPage, usersLabel, usersPage, type DoneCode, type TokenSummary } from '../../../views/users.ts';
 import type { AppDeps } from '../app.ts';
 import type { Ctx, WebEnv } from '../env.ts';
@@ -54,11 +54,13 @@ export function adminRoutes(deps: AppDeps) {
   });
 
   const actor = (c: Ctx) => c.get('principal')!.actor;
+  // the forms' role boxes, with the roles whose grant waits for a second person marked
+  const roleChoices = ROLES.map((role) => ({ role, fourEyes: PERSONAL_DATA_ROLES.includes(role) }));
   const sorted = () => listUsers(store).sort((a, b) => a.name.localeCompare(b.name)).map(summary);
 
   const renderList = (c: Ctx, status: 200 | Refusal['status'], extra: { message?: string; draft?: { name: string; roles: string[] } } = {}) => {
     const done = c.req.query('done');
-    return c.html(usersPage(pageCtx(c), { users: sorted(), ...(isDoneCode(done) && status === 200 ? { done } : {}), ...extra }), status);
+    return c.html(usersPage(pageCtx(c), { users: sorted(), roleChoices, ...(isDoneCode(done) && status === 200 ? { done } : {}), ...extra }), status);
   };
 
   const target = (c: Ctx): UserRow => {
@@ -74,6 +76,7 @@ export function adminRoutes(deps: AppDeps) {
     const grants = pendingApprovals(store, { target: `user:${u.name}` }).filter((a) => a.kind === ROLE_GRANT_KIND)
       .map((a) => ({ id: a.id, roles: (Array.isArray(a.payload.roles) ? a.payload.roles : []) as string[], requestedBy: a.requestedBy }));
     return c.html(userPage(pageCtx(c), {
+      roleChoices,
       user: summary(u), tokens: listApiTokens(store, u.name).sort((a, b) => b.createdAt - a.createdAt).map(tokenSummary), pendingGrants: grants,
       ...(isDoneCode(done) && status === 200 && !extra.newLink ? { done } : {}), ...extra,
     }), status);

@@ -4,7 +4,7 @@ import { isId } from '../../core/ids.ts';
 import type { AppDeps } from '../app.ts';
 import { audioResponse } from '../audio.ts';
 import type { WebEnv } from '../env.ts';
-import { fieldsOf, FIELD_NAMES, toQuery } from '../search-query.ts';
+import { fieldsOf, FIELD_NAMES, toQuery } from '../../access/search-form.ts';
 import { requirePermission } from '../session.ts';
 
 /**

@@ -1,57 +1,13 @@
 import { Hono } from 'hono';
-import { can, grantPayload, grantRoles, ROLE_GRANT_KIND } from '../../auth/index.ts';
-import { discardIdsOf, discardQuarantinedMany } from '../../ingest/quarantine.ts';
-import {
-  approvedNotDone, decide, describeApproval, listApprovals, outcomeOf, pendingApprovals, runApproved, type ApprovalKinds, type ApprovalRow,
-} from '../../retention/index.ts';
-import { retentionKinds } from '../../retention/deletion.ts';
+import { can } from '../../auth/index.ts';
+import { approvedNotDone, decide, listApprovals, outcomeOf, pendingApprovals } from '../../approvals/index.ts';
+import type { ApprovalRow } from '../../store/index.ts';
 import { approvalsPage, type ApprovalsData } from '../../../views/approvals.ts';
 import type { AppDeps } from '../app.ts';
 import type { Ctx, WebEnv } from '../env.ts';
 import { refusal, type Refusal } from '../errors.ts';
 import { form, pageCtx } from '../page.ts';
 import { requirePermission } from '../session.ts';
-
-/** Carries out an approved request; `actor` is the person who approved it. */
-export type ApprovalExecutor = (row: ApprovalRow, actor: string) => Promise<Record<string, unknown>>;
-
-/**
- * Every kind of four-eyes request: how it describes itself to the approver and what it
- * does once approved (src/retention/approvals.ts, ApprovalKind). Owners add theirs here.
- */
-export function approvalKinds(deps: Pick<AppDeps, 'site' | 'config'>): ApprovalKinds {
-  const { site, config } = deps;
-  return {
-    ...retentionKinds({ store: site.store, log: site.log, dataDir: config.dataDir }),
-    'quarantine.discard': {
-      async execute(row, actor) {
-        // Entries retried into the archive (or discarded) meanwhile are reported as gone.
-        const r = await discardQuarantinedMany({ dataDir: config.dataDir, store: site.store, log: site.log, actor },
-          discardIdsOf(row.payload, row.target), { approval: row.id, requestedBy: row.requestedBy });
-        const outcome = r.discarded.length === 0 ? 'nothing' : r.gone.length ? 'partial' : 'done';
-        return {
-          discarded: r.discarded.map((id) => `quarantine:${id}`), gone: r.gone.map((id) => `quarantine:${id}`), outcome,
-          summary: `${r.discarded.length} quarantined file(s) discarded${r.gone.length ? `, ${r.gone.length} gone already` : ''}`,
-          counts: { discarded: r.discarded.length, gone: r.gone.length },
-        };
-      },
-    },
-    // four-eyes role grants (src/auth/role-grants.ts): supervisor and dpo see personal data
-    [ROLE_GRANT_KIND]: {
-      describe(row) {
-        const { user, roles } = grantPayload(row.payload);
-        return {
-          summary: `grant ${roles.join(', ')} to ${user}`,
-          facts: [{ label: 'user', value: user }, { label: 'roles', value: roles.join(', ') }],
-        };
-      },
-      async execute(row, actor) {
-        const u = await grantRoles(site.store, site.log, actor, row);
-        return { user: `user:${u.name}`, roles: u.roles, outcome: 'done', summary: `${u.name} now has ${u.roles.join(', ')}` };
-      },
-    },
-  };
-}
 
 /**
  * /approvals: anyone signed in sees their own requests; holders of `approvals.decide`
@@ -60,7 +16,7 @@ export function approvalKinds(deps: Pick<AppDeps, 'site' | 'config'>): ApprovalK
 export function approvalRoutes(deps: AppDeps) {
   const app = new Hono<WebEnv>();
   const { store, log } = deps.site;
-  const kinds = approvalKinds(deps);
+  const registry = deps.approvals;
 
   function page(c: Ctx, extra: Pick<ApprovalsData, 'done' | 'error'> = {}, status: 200 | Refusal['status'] = 200) {
     const p = c.get('principal')!;
@@ -69,7 +25,7 @@ export function approvalRoutes(deps: AppDeps) {
     const since = Date.now() - 30 * 86_400_000;
     const viewer = { roles: p.roles };
     const recent = listApprovals(store, { since });
-    const withPreview = (r: ApprovalRow) => ({ row: r, preview: describeApproval(kinds, r, viewer) });
+    const withPreview = (r: ApprovalRow) => ({ row: r, preview: registry.describe(r, viewer) });
     const withOutcome = (r: ApprovalRow) => ({ row: r, outcome: outcomeOf(r.result) });
     const data: ApprovalsData = {
       pending: pendingApprovals(store).filter((r) => canDecide || mine(r)).map(withPreview),
@@ -82,11 +38,7 @@ export function approvalRoutes(deps: AppDeps) {
     return c.html(approvalsPage(pageCtx(c), data), status);
   }
 
-  const run = async (row: ApprovalRow, actor: string) => {
-    const kind = kinds[row.kind];
-    if (!kind) throw new Error(`no executor for approval kind ${row.kind}`);
-    return runApproved(store, row.id, (r) => kind.execute(r, actor));
-  };
+  const run = (row: ApprovalRow, actor: string) => registry.execute(store, row, actor);
 
   // the list comes back with the refusal, at the status of its code (src/web/errors.ts)
   const refused = (c: Ctx, e: unknown) => {
@@ -113,7 +65,7 @@ export function approvalRoutes(deps: AppDeps) {
 
   app.post('/:id/run', requirePermission(log, 'approvals.decide'), async (c) => {
     const p = c.get('principal')!;
-    const row = store.approvals.get(c.req.param('id')) as ApprovalRow | undefined;
+    const row = store.approvals.get(c.req.param('id'));
     if (!row) return page(c, { error: `no approval request ${c.req.param('id')}` }, 404);
     try {
       await run(row, p.actor);

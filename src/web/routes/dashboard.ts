@@ -1,10 +1,12 @@
 import { Hono } from 'hono';
 import { can } from '../../auth/index.ts';
 import { TresorError } from '../../core/errors.ts';
-import { createIngest } from '../../ingest/pipeline.ts';
-import { discardIdsOf, discardTarget, listQuarantine, quarantinePersonal, retryQuarantined, type QuarantineRow } from '../../ingest/quarantine.ts';
+import { ingestGates } from '../../site/wire.ts';
+import { listQuarantine, quarantinePersonal, type QuarantineRow } from '../../ingest/quarantine.ts';
+import { pendingDiscards, requestDiscard } from '../../ingest/quarantine-discard.ts';
+import { retryQuarantinedWith } from '../../ingest/retry.ts';
 import { MAX_SIDECAR_BYTES } from '../../ingest/sidecar.ts';
-import { pendingApprovals, requestApproval } from '../../retention/index.ts';
+import { pendingApprovals } from '../../approvals/index.ts';
 import { dashboardPage, liveFragment, type DashboardData, type LiveData, type QuarantineItem } from '../../../views/dashboard.ts';
 import type { AppDeps } from '../app.ts';
 import type { Ctx, WebEnv } from '../env.ts';
@@ -14,7 +16,6 @@ import { requirePermission } from '../session.ts';
 import { archiveGrowth, diskSpace, estimateGrowth, lastIngestAt, recordingsSince } from './health.ts';
 import { countRecordings } from '../../store/index.ts';
 
-export const DISCARD_KIND = 'quarantine.discard';
 const SHOWN = 200;
 
 /** htmx asks for the fragment; a history restore asks for the whole page. */
@@ -61,21 +62,12 @@ export function dashboardRoutes(deps: AppDeps) {
     };
   }
 
-  /** Which quarantine entries each pending discard request covers (one request may cover many). */
-  function pendingDiscards(): Map<string, string> {
-    const by = new Map<string, string>();
-    for (const a of pendingApprovals(store).filter((r) => r.kind === DISCARD_KIND)) {
-      for (const id of discardIdsOf(a.payload, a.target)) by.set(id, a.requestedBy);
-    }
-    return by;
-  }
-
   async function page(c: Ctx, extra: Pick<DashboardData, 'done' | 'error'> = {}, status: 200 | Refusal['status'] = 200) {
     const ctx = pageCtx(c);
     const p = c.get('principal')!;
     const rows = listQuarantine(store);
     const shown = rows.slice(0, SHOWN);
-    const marks = pendingDiscards();
+    const marks = pendingDiscards(store);
     const canSeePersonal = can(p.roles, 'recording.personal');
     // Numbers and names of quarantined calls only on request, for roles that may see
     // them, and logged before anything is decrypted (DESIGN §1); admins never get them.
@@ -114,15 +106,9 @@ export function dashboardRoutes(deps: AppDeps) {
     return page(c, { done: c.req.query('done') });
   });
 
-  const retryWith = (actor: string) => {
+  const retry = (actor: string, id: string, sidecar: Buffer | null) => {
     if (!deps.media) throw new TresorError('E_FFMPEG_MISSING', 'retry needs ffmpeg, which this console was started without');
-    const ingest = createIngest({
-      config: { ...config, ingest: { ...config.ingest, disposition: 'delete' } },
-      store, keys: site.keys, archive: deps.archive, log, media: deps.media, actor,
-    });
-    return (id: string, sidecar: Buffer | null) => retryQuarantined(
-      { dataDir: config.dataDir, store, keys: site.keys, log, actor, minFreeBytes: config.ingest.minFreeMiB * 1048576, ingestFile: ingest.ingestFile },
-      id, { sidecar });
+    return retryQuarantinedWith({ config, store, keys: site.keys, archive: deps.archive, log, media: deps.media, gates: ingestGates(config, site) }, actor, id, { sidecar });
   };
 
   const failed = (c: Ctx, e: unknown) => {
@@ -139,7 +125,7 @@ export function dashboardRoutes(deps: AppDeps) {
     const text = (f.sidecar ?? '').trim();
     if (Buffer.byteLength(text) > MAX_SIDECAR_BYTES) return page(c, { error: `the sidecar is longer than ${MAX_SIDECAR_BYTES} bytes` }, 400);
     try {
-      const r = await retryWith(p.actor)(c.req.param('id'), text ? Buffer.from(text, 'utf8') : null);
+      const r = await retry(p.actor, c.req.param('id'), text ? Buffer.from(text, 'utf8') : null);
       return c.redirect(`/?done=retry-${r.outcome}`, 303);
     } catch (e) {
       return failed(c, e);
@@ -157,14 +143,11 @@ export function dashboardRoutes(deps: AppDeps) {
     if (asked.length === 0) return page(c, { error: 'select the files to discard' }, 400);
     const missing = asked.filter((id) => !store.quarantine.get(id));
     if (missing.length) return page(c, { error: `no quarantined file ${missing.join(', ')}` }, 404);
-    const marks = pendingDiscards();
+    const marks = pendingDiscards(store);
     const ids = asked.filter((id) => !marks.has(id)).sort();
     if (ids.length === 0) return page(c, { error: 'every selected file already waits for a discard decision' }, 409);
     try {
-      await requestApproval(store, log, {
-        kind: DISCARD_KIND, target: discardTarget(ids), by: p.actor, person: p.name, reason,
-        payload: { quarantineIds: ids },
-      });
+      await requestDiscard(store, log, { ids, by: p.actor, person: p.name, reason });
     } catch (e) {
       return failed(c, e);
     }
@@ -177,9 +160,7 @@ export function dashboardRoutes(deps: AppDeps) {
     const f = await form(c);
     if (!store.quarantine.get(id)) return page(c, { error: `no quarantined file ${id}` }, 404);
     try {
-      await requestApproval(store, log, {
-        kind: DISCARD_KIND, target: `quarantine:${id}`, by: p.actor, person: p.name, reason: f.reason ?? '', payload: { quarantineId: id },
-      });
+      await requestDiscard(store, log, { ids: [id], by: p.actor, person: p.name, reason: f.reason ?? '', single: true });
     } catch (e) {
       return failed(c, e);
     }

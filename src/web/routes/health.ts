@@ -51,13 +51,7 @@ export function healthRoutes(deps: Pick<AppDeps, 'site' | 'ingestStatus' | 'conf
 }
 
 function pendingCount(deps: Pick<AppDeps, 'site'>): number {
-  const now = Date.now();
-  let n = 0;
-  for (const { value } of deps.site.store.approvals.getRange()) {
-    const r = value as { state: string; expiresAt: number };
-    if (r.state === 'pending' && r.expiresAt > now) n++;
-  }
-  return n;
+  return deps.site.store.approvals.pending(Date.now()).length;
 }
 
 // ---- facts shared with the dashboard ----------------------------------------------

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { pendingApprovals } from '../../retention/approvals.ts';
+import { pendingApprovals } from '../../approvals/index.ts';
 import { DELETE_KIND, requestDeletion } from '../../retention/deletion.ts';
 import { activeHolds, addHold, getHold, heldBy, HOLD_RELEASE_KIND, holdSearchOf, listHolds, requestHoldRelease, searchesPersonalData } from '../../retention/holds.ts';
 import { whyStillHere } from '../../retention/purge.ts';
@@ -11,7 +11,7 @@ import type { AppDeps } from '../app.ts';
 import type { Ctx, WebEnv } from '../env.ts';
 import { refusal, type Refusal } from '../errors.ts';
 import { form, pageCtx } from '../page.ts';
-import { fieldsOf, toQuery } from '../search-query.ts';
+import { fieldsOf, toQuery } from '../../access/search-form.ts';
 import { requirePermission } from '../session.ts';
 
 /** Ids as people paste them: lines, spaces, commas, semicolons. */

@@ -10,7 +10,7 @@ import { audioResponse } from '../audio.ts';
 import type { WebEnv } from '../env.ts';
 import { refusal } from '../errors.ts';
 import { pageCtx } from '../page.ts';
-import { fieldsOf, toQuery } from '../search-query.ts';
+import { fieldsOf, queryString, toQuery } from '../../access/search-form.ts';
 import { requirePermission } from '../session.ts';
 import { recordingRetention } from './holds.ts';
 
@@ -26,7 +26,7 @@ export function recordingRoutes(deps: AppDeps) {
     let results;
     try {
       const r = await access.search(c.get('principal')!, toQuery(f, config.phone));
-      results = resultsFragment(ctx, f, r);
+      results = resultsFragment(ctx, f, { ...r, more: r.next ? queryString(f, { cursor: r.next }) : null });
     } catch (e) {
       // a refused search (a bad field, a filter the role may not use) shows where the results would
       const r = refusal(e);

@@ -1,24 +1,13 @@
+// The search form's model, shared by the console, the API and `tresor hold add` (the same
+// fields and the same date meaning everywhere): typed fields → an access query.
 import type { Config } from '../config/index.ts';
-import type { ConsentState, Direction } from '../core/types.ts';
-import { decodeCursor, type SearchQuery } from '../access/index.ts';
+import type { ConsentState, Direction, SearchFields } from '../core/types.ts';
+import { decodeCursor, type SearchQuery } from './index.ts';
 import { normalizeNumber } from '../core/index.ts';
 import { TresorError } from '../core/errors.ts';
 import { parseDateBound } from '../core/dates.ts';
 
-/** The search form's fields, as typed (echoed back into the form and into shareable URLs). */
-export interface SearchFields {
-  from: string;
-  to: string;
-  number: string;
-  agent: string;
-  queue: string;
-  direction: string;
-  consent: string;
-  minDuration: string;
-  maxDuration: string;
-  cursor: string;
-  limit: string;
-}
+export type { SearchFields };
 
 export const FIELD_NAMES: (keyof SearchFields)[] = ['from', 'to', 'number', 'agent', 'queue', 'direction', 'consent', 'minDuration', 'maxDuration', 'cursor', 'limit'];
 const DIRECTIONS: Direction[] = ['in', 'out', 'internal', 'unknown'];
