@@ -83,9 +83,28 @@ export function startWriterWaitWatch(holders: number[]): WriterWaitWatch {
       const r = root as unknown as {
         transaction<T>(fn: () => T): Promise<T>;
         transactionSync<T>(fn: () => T, flags?: number): T;
+        childTransaction<T>(fn: () => T): Promise<T> | T;
       };
       const tx = r.transaction.bind(root);
       const txSync = r.transactionSync.bind(root);
+      const child = r.childTransaction.bind(root);
+      // store.tx runs as a child transaction: unwatched, a CLI waiting behind the service
+      // for its log entry said nothing again (test/cli-writer-lock.test.ts)
+      r.childTransaction = <T>(fn: () => T): Promise<T> | T => {
+        const started = enter();
+        try {
+          const out = child(() => {
+            started();
+            return fn();
+          });
+          if (out instanceof Promise) return out.finally(started);
+          started();
+          return out;
+        } catch (e) {
+          started();
+          throw e;
+        }
+      };
       r.transaction = <T>(fn: () => T): Promise<T> => {
         const started = enter();
         return tx(() => {
