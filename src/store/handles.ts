@@ -38,4 +38,6 @@ export interface Handles {
   sessions: Database<any, string>;
   apiTokens: Database<any, string>;
   approvals: Database<any, string>;
+  requests: Database<any, string>;
+  requestTokens: Database<any, any[]>;
 }

@@ -15,3 +15,4 @@ export * from './users.ts';
 export * from './sessions.ts';
 export * from './api-tokens.ts';
 export { ApprovalsTable, type ApprovalRow, type ApprovalState } from './approvals.ts';
+export * from './requests.ts';

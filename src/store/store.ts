@@ -21,6 +21,7 @@ import { KeysTable } from './keys.ts';
 import { SegmentsTable } from './segments.ts';
 import { InflightTable } from './inflight.ts';
 import { QuarantineTable } from './quarantine.ts';
+import { RequestsTable } from './requests.ts';
 
 /**
  * The one place that opens LMDB (DESIGN §2). One environment, named databases inside it,
@@ -69,6 +70,8 @@ export interface IndexStore {
   apiTokens: ApiTokensTable;
   /** four-eyes requests by id (approvals.ts) */
   approvals: ApprovalsTable;
+  /** data-subject requests and their identifier tokens (requests.ts) */
+  requests: RequestsTable;
   /**
    * One all-or-nothing write transaction: every write `fn` makes commits together, or
    * none does when it throws. lmdb-js's async `root.transaction()` does NOT give that: a
@@ -136,6 +139,8 @@ export function openIndex(dataDir: string, opts: OpenIndexOptions = {}): IndexSt
     sessions: db('sessions'),
     apiTokens: db('apiTokens'),
     approvals: db('approvals'),
+    requests: db('requests'),
+    requestTokens: db<any, any[]>('requestTokens'),
   };
   const store: IndexStore = {
     meta: new MetaTable(h),
@@ -155,6 +160,7 @@ export function openIndex(dataDir: string, opts: OpenIndexOptions = {}): IndexSt
     sessions: new SessionsTable(h),
     apiTokens: new ApiTokensTable(h),
     approvals: new ApprovalsTable(h),
+    requests: new RequestsTable(h),
     // async: a nested call (inside another write transaction) runs at once and may throw
     // synchronously; callers always get a promise
     tx: async <T>(fn: () => T): Promise<T> => {

@@ -1,0 +1,12 @@
+import type { LogWriter } from '../core/types.ts';
+import type { PhoneConfig } from '../core/phone.ts';
+import type { Keyring } from '../crypto/index.ts';
+import type { IndexStore } from '../store/index.ts';
+
+/** What the privacy workbench needs from a site: the keyring's tokens and sealing only, never key bytes. */
+export interface PrivacyDeps {
+  store: IndexStore;
+  log: LogWriter;
+  keys: Pick<Keyring, 'tokenize' | 'sealSecret' | 'openSecret'>;
+  phone: PhoneConfig;
+}
