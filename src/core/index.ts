@@ -7,3 +7,4 @@ export * from './dates.ts';
 export * from './proc.ts';
 export * from './phone.ts';
 export * from './proc-locks.ts';
+export * from './customer-id.ts';

@@ -55,6 +55,8 @@ function wordOf(v: unknown): string | undefined {
   return typeof v === 'string' ? v.trim().toLowerCase().replace(/[\s_-]+/g, '') : undefined;
 }
 const STRING_FIELDS = ['callId', 'from', 'to', 'agent', 'queue', 'purpose'] as const;
+// `customerId` (issue 11) is not a known field: it stays sealed in `extra` as it always
+// was; the pipeline indexes its keyed token (tokensOf) for the data-subject lookup.
 const KNOWN = new Set<string>([...STRING_FIELDS, 'start', 'direction', 'consent', 'tags']);
 const CONSENT_KNOWN = new Set(['state', 'method', 'at', 'evidence']);
 

@@ -1,5 +1,6 @@
 import { TresorError } from '../core/errors.ts';
 import { normalizeNumber, type PhoneConfig } from '../core/phone.ts';
+import { MAX_CUSTOMER_ID, normalizeCustomerId } from '../core/customer-id.ts';
 import type { Keyring } from '../crypto/index.ts';
 import type { RequestTokenKind } from '../store/index.ts';
 
@@ -15,8 +16,6 @@ export interface NormalisedIdentifiers {
   customerId?: string;
 }
 
-const MAX_CUSTOMER_ID = 256;
-
 /** The identifiers in the form ingest tokenised them; refuses an empty or unreadable one. */
 export function normaliseIdentifiers(ids: SubjectIdentifiers, phone: PhoneConfig): NormalisedIdentifiers {
   const out: NormalisedIdentifiers = {};
@@ -28,8 +27,8 @@ export function normaliseIdentifiers(ids: SubjectIdentifiers, phone: PhoneConfig
   }
   if (ids.customerId !== undefined && ids.customerId !== null) {
     if (typeof ids.customerId !== 'string') throw new TresorError('E_INVALID', 'customerId must be a string');
-    const c = ids.customerId.trim();
-    if (!c || c.length > MAX_CUSTOMER_ID) throw new TresorError('E_INVALID', `customerId must be 1–${MAX_CUSTOMER_ID} characters`, { detail: { field: 'customerId' } });
+    const c = normalizeCustomerId(ids.customerId);
+    if (!c) throw new TresorError('E_INVALID', `customerId must be 1–${MAX_CUSTOMER_ID} characters`, { detail: { field: 'customerId' } });
     out.customerId = c;
   }
   if (!out.number && !out.customerId) throw new TresorError('E_INVALID', 'give a number or a customer id', { detail: { reason: 'no-identifier' } });

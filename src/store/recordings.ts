@@ -55,7 +55,8 @@ export interface PersonalFields {
 }
 
 export interface TokenRef {
-  kind: 'phone' | 'agent' | 'callId';
+  /** customer: the sidecar's `customerId` (kept sealed in `extra`), tokenised since issue 11 */
+  kind: 'phone' | 'agent' | 'callId' | 'customer';
   token: string;
 }
 
@@ -256,6 +257,17 @@ export class RecordingsTable {
    * Newest first. Uses the most selective key: a token range when a number or agent is
    * given (the index leaks no numbers, so lookups are by HMAC token), else the time index.
    */
+  /**
+   * Every recording carrying this token (a data subject's number or customer id), oldest
+   * first: the whole key range of the token index, no scan budget (a subject's calls are
+   * few; GDPR Art. 15 wants all of them, not a page).
+   */
+  idsByToken(kind: TokenRef['kind'], token: string): string[] {
+    const out: string[] = [];
+    for (const key of this.#tokens.getKeys({ start: [kind, token], end: [kind, token, Number.MAX_SAFE_INTEGER, '\uffff'] })) out.push(key[3] as string);
+    return out;
+  }
+
   search(f: SearchFilters, budget = SCAN_BUDGET): SearchPage {
     const limit = Math.max(1, Math.min(f.limit ?? 50, 1000));
     const hi = f.before ? [f.before[0], f.before[1]] : [f.toMs ?? Number.MAX_SAFE_INTEGER, '\uffff'];
