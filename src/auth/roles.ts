@@ -26,14 +26,16 @@ export type Permission =
   /** retention policies, run or dry-run the purge, confirm a held purge */
   | 'retention.manage'
   /** place legal holds, request their release, request early deletion */
-  | 'holds.manage';
+  | 'holds.manage'
+  /** data subjects and their requests (GDPR Art. 12–21): look up, register, verify, close */
+  | 'privacy.requests';
 
 const GRANTS: Record<Role, readonly Permission[]> = {
   // Admins run the box: users, quarantine, settings. No audio and no personal data by
   // default: an administrator is not a reason to listen to customers.
   admin: ['recording.search', 'users.manage', 'system.view', 'quarantine.manage', 'approvals.decide', 'retention.manage', 'holds.manage'],
   supervisor: ['recording.search', 'recording.personal', 'recording.audio', 'system.view'],
-  dpo: ['recording.search', 'recording.personal', 'recording.audio', 'log.read', 'system.view', 'approvals.decide', 'holds.manage'],
+  dpo: ['recording.search', 'recording.personal', 'recording.audio', 'log.read', 'system.view', 'approvals.decide', 'holds.manage', 'privacy.requests'],
   // Auditors check what happened, never what was said.
   auditor: ['recording.search', 'log.read', 'system.view'],
 };

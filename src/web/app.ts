@@ -22,6 +22,7 @@ import { loginRoutes } from './routes/login.ts';
 import { healthRoutes } from './routes/health.ts';
 import { recordingRoutes } from './routes/recordings.ts';
 import { apiRoutes } from './routes/api.ts';
+import { privacyApi, PRIVACY_API_WRITES } from './routes/privacy-api.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { accountRoutes } from './routes/account.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
@@ -95,10 +96,14 @@ export function createApp(deps: AppDeps): Hono<WebEnv> {
   // few — today there are none, so every change goes through a person in the console).
   app.use('/api/*', async (c, next) => {
     if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
+    // issue 11: the privacy register is written by integrations (ticket systems) too, with a
+    // dpo's Bearer token; a console cookie never writes through the API
+    if (c.req.method === 'POST' && c.req.header('Authorization')?.startsWith('Bearer ') && PRIVACY_API_WRITES.some((r) => r.test(c.req.path))) return next();
     throw new TresorError('E_READ_ONLY', 'the API is read-only: use GET (changes are made in the console)', { detail: { allow: 'GET, HEAD' } });
   });
   app.use('/api/log/*', requirePermission(site.log, 'log.read'));
   app.route('/api/log', logApi(site.log));
+  app.route('/api', privacyApi(deps));
   app.route('/api', apiRoutes(deps));
   app.route('/recordings', recordingRoutes(deps));
   app.route('/admin', adminRoutes(deps));

@@ -1,0 +1,80 @@
+import { Hono, type Context } from 'hono';
+import { TresorError } from '../../core/errors.ts';
+import { parseDateBound } from '../../core/dates.ts';
+import type { AppDeps } from '../app.ts';
+import type { WebEnv } from '../env.ts';
+import { requirePermission } from '../session.ts';
+import { badBody } from '../page.ts';
+import { findSubject } from '../../privacy/subjects.ts';
+import { listRequests, openRequest, requestView, verifyIdentity } from '../../privacy/requests.ts';
+import type { PrivacyDeps } from '../../privacy/deps.ts';
+
+/**
+ * The privacy API (issue 11; bearer token of a `dpo`): subject lookup and the request
+ * register. The only API routes that change state, listed in PRIVACY_API_WRITES, which
+ * app.ts lets through its read-only guard for Bearer tokens only (no console cookie: no
+ * CSRF surface).
+ */
+export const PRIVACY_API_WRITES: readonly RegExp[] = [/^\/api\/requests$/, /^\/api\/requests\/[^/]+\/verify$/];
+
+export function privacyApi(deps: AppDeps) {
+  const { site, config } = deps;
+  const privacy: PrivacyDeps = {
+    store: site.store, log: site.log, phone: config.phone,
+    keys: { tokenize: deps.tokens.tokenize, sealSecret: deps.secrets.sealSecret, openSecret: deps.secrets.openSecret },
+  };
+  const app = new Hono<WebEnv>();
+  // per path, not '*': this sub-app is mounted on /api next to the others, and a '*'
+  // middleware here would guard every /api route
+  const guard = requirePermission(site.log, 'privacy.requests');
+  for (const p of ['/subjects', '/requests', '/requests/*']) app.use(p, guard);
+  const actor = (c: Context<WebEnv>) => c.get('principal')!.actor;
+
+  app.get('/subjects', async (c) => {
+    const q = c.req.query();
+    const unknown = Object.keys(q).filter((k) => k !== 'number' && k !== 'customerId');
+    if (unknown.length) throw new TresorError('E_INVALID', `unknown parameter ${unknown.map((k) => `"${k}"`).join(', ')} (known: number, customerId)`);
+    return c.json(await findSubject(privacy, actor(c), { number: q.number || undefined, customerId: q.customerId || undefined }));
+  });
+
+  app.post('/requests', async (c) => {
+    const b = await jsonBody(c);
+    const known = ['kind', 'number', 'customerId', 'receivedAt', 'channel'];
+    const unknown = Object.keys(b).filter((k) => !known.includes(k));
+    if (unknown.length) throw new TresorError('E_INVALID', `unknown field ${unknown.map((k) => `"${k}"`).join(', ')} (known: ${known.join(', ')})`);
+    const receivedAt = b.receivedAt === undefined || b.receivedAt === null ? undefined
+      : typeof b.receivedAt === 'string' ? parseDateBound(b.receivedAt, 'start', 'receivedAt')
+      : (() => { throw new TresorError('E_INVALID', 'receivedAt is a date (2026-11-27) or an RFC 3339 time'); })();
+    const r = await openRequest(privacy, actor(c), {
+      kind: b.kind as string, number: b.number as string | undefined, customerId: b.customerId as string | undefined,
+      receivedAt, channel: b.channel as string | undefined,
+    });
+    return c.json(requestView(r), 201);
+  });
+
+  app.get('/requests', (c) => {
+    const state = c.req.query('state');
+    if (state !== undefined && state !== 'open' && state !== 'overdue') throw new TresorError('E_INVALID', 'state is open or overdue');
+    const items = listRequests(privacy, { open: state === 'open', overdue: state === 'overdue' }).map((r) => requestView(r));
+    return c.json({ items });
+  });
+
+  app.post('/requests/:id/verify', async (c) => {
+    const b = await jsonBody(c);
+    const r = await verifyIdentity(privacy, actor(c), c.req.param('id'), { method: b.method as string });
+    return c.json(requestView(r));
+  });
+  return app;
+}
+
+async function jsonBody(c: Context<WebEnv>): Promise<Record<string, unknown>> {
+  if (!(c.req.header('Content-Type') ?? '').startsWith('application/json')) throw new TresorError('E_INVALID', 'send a JSON body (Content-Type: application/json)');
+  let b: unknown;
+  try {
+    b = await c.req.json();
+  } catch (e) {
+    throw badBody(e);
+  }
+  if (!b || typeof b !== 'object' || Array.isArray(b)) throw new TresorError('E_INVALID', 'the body must be a JSON object');
+  return b as Record<string, unknown>;
+}
