@@ -19,6 +19,7 @@ import { cliPrincipal } from '../auth/roles.ts';
 import { auditCommand, verifierCommand } from './audit.ts';
 import { tokenCmd, userCmd } from './users.ts';
 import { approveCmd, approvalsCmd, deleteCmd, holdCmd } from './holds.ts';
+import { requestCmd, subjectCmd } from './privacy.ts';
 import { compactCmd, indexCmd, keysCmd } from './maintenance.ts';
 import { installFaultPolicy, startService } from '../service.ts';
 import { parse, type Command, type Io } from './args.ts';
@@ -337,6 +338,8 @@ export const commands: Record<string, Command> = {
   approve: approveCmd,
   approvals: approvalsCmd,
   delete: deleteCmd,
+  subject: subjectCmd,
+  request: requestCmd,
   compact: compactCmd,
   keys: keysCmd,
   index: indexCmd,

@@ -39,6 +39,11 @@ export const USAGE = `usage: tresor <command> [options]
   approvals [list] [--json] | approvals show ID   what waiting four-eyes requests would do
   approve APPROVAL_ID [--reject] [--note N]   decide another person's four-eyes request
   delete request ID… --reason R      early deletion (needs a second person's approval)
+  subject find (--number N | --customer-id C) [--json]   where a data subject appears (logged)
+  request open --kind K (--number N | --customer-id C) [--received DATE] [--channel C] [--json]
+       kinds: access rectification erasure restriction objection consent-withdrawal complaint
+  request list [--open] [--overdue] [--json] | request show ID [--json] | request verify ID --method M
+  request extend ID --months 1|2 --reason R --notified DATE | request close ID --outcome answered|refused [--reason R]
   compact [--min-dead 0.2] [--skip-index]   rewrite segments with purged records, then the index (service stopped)
   keys rotate [--skip-index-compaction]   new KEK epoch, rewrap data keys, delete old epochs
   index rebuild                      a new index for an archive whose index is lost or damaged (says what it cannot recover)

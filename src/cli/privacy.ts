@@ -1,0 +1,140 @@
+import { TresorError } from '../core/errors.ts';
+import { parseDateBound } from '../core/dates.ts';
+import type { Config } from '../config/index.ts';
+import { findSubject } from '../privacy/subjects.ts';
+import { closeRequest, extendRequest, getRequest, listRequests, openRequest, requestView, verifyIdentity, type RequestView } from '../privacy/requests.ts';
+import type { PrivacyDeps } from '../privacy/deps.ts';
+import type { Site } from '../site/open.ts';
+import { withSite } from './with-site.ts';
+import { parse, type Command, type Io } from './args.ts';
+
+/**
+ * `tresor subject …` and `tresor request …` (issue 11; the contract is in the README):
+ * the data-subject lookup and the request register from the box's shell, as `cli:<os user>`.
+ */
+
+const SUBJECT_USAGE = 'usage: tresor subject find (--number N | --customer-id C) [--json]';
+const REQUEST_USAGE = `usage: tresor request open --kind K (--number N | --customer-id C) [--received DATE] [--channel C] [--json]
+       tresor request list [--open] [--overdue] [--json]
+       tresor request show ID [--json]
+       tresor request verify ID --method M
+       tresor request extend ID --months 1|2 --reason R --notified DATE
+       tresor request close ID --outcome answered|refused [--reason R]`;
+
+const depsOf = (site: Site, config: Config): PrivacyDeps => ({ store: site.store, log: site.log, keys: site.keys, phone: config.phone });
+
+function identifiers(values: { number?: string; 'customer-id'?: string }, usage: string) {
+  if (!values.number && !values['customer-id']) throw new TresorError('E_USAGE', `give --number N or --customer-id C\n${usage}`);
+  return { number: values.number, customerId: values['customer-id'] };
+}
+
+const day = (iso: string | null) => (iso ? iso.slice(0, 10) : '-');
+
+function printRequest(io: Io, v: RequestView): void {
+  io.out(`${v.id}  ${v.kind}  ${v.state}${v.overdue ? '  OVERDUE' : ''}`);
+  io.out(`  received ${v.receivedAt} via ${v.channel}; due ${v.dueAt}`);
+  io.out(`  identifiers: ${v.identifiers.join(', ')} (sealed)`);
+  if (v.identity) io.out(`  identity checked by ${v.identity.by} at ${v.identity.at}: ${v.identity.method}`);
+  if (v.extension) io.out(`  extended by ${v.extension.months} month(s) by ${v.extension.by}; subject told ${v.extension.notifiedAt}`);
+  if (v.closedAt) io.out(`  closed ${v.closedAt} by ${v.closedBy}`);
+  if (v.refusalInformation) io.out(`  refused: the letter must give ${v.refusalInformation}`);
+}
+
+export const subjectCmd: Command = async (args, { config, actor, io }) => {
+  const [sub, ...rest] = args;
+  if (sub !== 'find') throw new TresorError('E_USAGE', SUBJECT_USAGE);
+  const { values, positionals } = parse(rest, { number: { type: 'string' }, 'customer-id': { type: 'string' }, json: { type: 'boolean' } });
+  if (positionals.length) throw new TresorError('E_USAGE', SUBJECT_USAGE);
+  const ids = identifiers(values, SUBJECT_USAGE);
+  return withSite(config, async (site) => {
+    const hits = await findSubject(depsOf(site, config), actor, ids);
+    if (values.json) {
+      io.out(JSON.stringify(hits, null, 2));
+      return 0;
+    }
+    for (const [k, list] of Object.entries(hits) as [string, string[]][]) io.out(`${k}: ${list.length}${list.length ? `\n  ${list.join('\n  ')}` : ''}`);
+    io.err('quarantined files are not indexed by number yet; moved originals (ingest.disposition: move) are never indexed');
+    return 0;
+  });
+};
+
+export const requestCmd: Command = async (args, { config, actor, io }) => {
+  const [sub, ...rest] = args;
+  switch (sub) {
+    case 'open': {
+      const { values, positionals } = parse(rest, {
+        kind: { type: 'string' }, number: { type: 'string' }, 'customer-id': { type: 'string' }, received: { type: 'string' }, channel: { type: 'string' }, json: { type: 'boolean' },
+      });
+      if (positionals.length || !values.kind) throw new TresorError('E_USAGE', `request open: give --kind K\n${REQUEST_USAGE}`);
+      const ids = identifiers(values, REQUEST_USAGE);
+      const receivedAt = values.received ? parseDateBound(values.received, 'start', '--received') : undefined;
+      return withSite(config, async (site) => {
+        const r = await openRequest(depsOf(site, config), actor, { kind: values.kind!, ...ids, receivedAt, channel: values.channel });
+        if (values.json) io.out(JSON.stringify(requestView(r), null, 2));
+        else {
+          io.out(r.id);
+          io.err(`${r.kind} request registered; due ${new Date(r.dueAt).toISOString()} (one month after receipt, Art. 12(3) GDPR)`);
+        }
+        return 0;
+      });
+    }
+    case 'list': {
+      const { values, positionals } = parse(rest, { open: { type: 'boolean' }, overdue: { type: 'boolean' }, json: { type: 'boolean' } });
+      if (positionals.length) throw new TresorError('E_USAGE', REQUEST_USAGE);
+      return withSite(config, async (site) => {
+        const views = listRequests(depsOf(site, config), { open: values.open, overdue: values.overdue }).map((r) => requestView(r));
+        if (values.json) {
+          io.out(JSON.stringify(views, null, 2));
+          return 0;
+        }
+        if (!views.length) io.out('no requests');
+        else io.out(['ID', 'KIND', 'STATE', 'RECEIVED', 'DUE', ''].join('\t'));
+        for (const v of views) io.out([v.id, v.kind, v.state, day(v.receivedAt), day(v.dueAt), v.overdue ? 'OVERDUE' : ''].join('\t'));
+        return 0;
+      }, { readOnly: true });
+    }
+    case 'show': {
+      const { values, positionals } = parse(rest, { json: { type: 'boolean' } });
+      if (positionals.length !== 1) throw new TresorError('E_USAGE', `request show ID\n${REQUEST_USAGE}`);
+      return withSite(config, async (site) => {
+        const v = requestView(getRequest(depsOf(site, config), positionals[0]!));
+        if (values.json) io.out(JSON.stringify(v, null, 2));
+        else printRequest(io, v);
+        return 0;
+      }, { readOnly: true });
+    }
+    case 'verify': {
+      const { values, positionals } = parse(rest, { method: { type: 'string' } });
+      if (positionals.length !== 1 || !values.method) throw new TresorError('E_USAGE', `request verify ID --method M\n${REQUEST_USAGE}`);
+      return withSite(config, async (site) => {
+        const r = await verifyIdentity(depsOf(site, config), actor, positionals[0]!, { method: values.method! });
+        io.out(`${r.id}: ${r.state}`);
+        return 0;
+      });
+    }
+    case 'extend': {
+      const { values, positionals } = parse(rest, { months: { type: 'string' }, reason: { type: 'string' }, notified: { type: 'string' } });
+      if (positionals.length !== 1 || !values.months || !values.reason || !values.notified) {
+        throw new TresorError('E_USAGE', `request extend ID --months 1|2 --reason R --notified DATE\n${REQUEST_USAGE}`);
+      }
+      if (values.months !== '1' && values.months !== '2') throw new TresorError('E_USAGE', '--months is 1 or 2 (Art. 12(3): at most two further months)');
+      const notifiedAt = parseDateBound(values.notified, 'start', '--notified');
+      return withSite(config, async (site) => {
+        const r = await extendRequest(depsOf(site, config), actor, positionals[0]!, { months: Number(values.months), reason: values.reason!, notifiedAt });
+        io.out(`${r.id}: due ${new Date(r.dueAt).toISOString()}`);
+        return 0;
+      });
+    }
+    case 'close': {
+      const { values, positionals } = parse(rest, { outcome: { type: 'string' }, reason: { type: 'string' } });
+      if (positionals.length !== 1 || !values.outcome) throw new TresorError('E_USAGE', `request close ID --outcome answered|refused [--reason R]\n${REQUEST_USAGE}`);
+      return withSite(config, async (site) => {
+        const r = await closeRequest(depsOf(site, config), actor, positionals[0]!, { outcome: values.outcome!, reason: values.reason });
+        io.out(`${r.id}: ${r.state}`);
+        return 0;
+      });
+    }
+    default:
+      throw new TresorError('E_USAGE', REQUEST_USAGE);
+  }
+};
