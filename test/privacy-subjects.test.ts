@@ -7,6 +7,12 @@ import { openRequest } from '../src/privacy/requests.ts';
 import { addHold } from '../src/retention/holds.ts';
 import type { PrivacyDeps } from '../src/privacy/deps.ts';
 import type { IndexStore } from '../src/store/index.ts';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createIngest } from '../src/ingest/pipeline.ts';
+import { ingestGates } from '../src/site/wire.ts';
 
 // Data-subject lookup on a real archive (real ffmpeg ingest): any spelling of a number
 // finds its calls through the keyed tokens, the sidecar's customerId is tokenised at
@@ -49,6 +55,23 @@ describe('data subjects', () => {
       assert.deepEqual(hits, { recordings: [ids.a], quarantined: [], holds: [hold.id], requests: [req.id] }, n);
     }
     assert.deepEqual(await findSubject(deps, 'user:dora', { number: '+49 30 555 000' }), { recordings: [], quarantined: [], holds: [], requests: [] });
+  });
+
+  it('finds a quarantined file by the number in its name', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tresor-bad-'));
+    const name = freepbxName(1, 9, '0151 3000 0003'.replace(/ /g, ''));
+    writeFileSync(join(dir, name), randomBytes(4096));
+    const ingest = createIngest({
+      config: { ...w.config, ingest: { ...w.config.ingest, disposition: 'keep' } }, store: w.site.store, keys: w.site.keys,
+      archive: w.archive, log: w.site.log, media: w.media, gates: ingestGates(w.config, w.site),
+    });
+    const o = await ingest.ingestFile({ path: join(dir, name), relPath: name, sidecarPath: null });
+    assert.equal(o.status, 'quarantined', JSON.stringify(o));
+    const q = w.site.store.quarantine.all().at(-1)!;
+    const hits = await findSubject(deps, 'user:dora', { number: '+49 151 30000003' });
+    assert.deepEqual(hits.quarantined, [q.id]);
+    assert.deepEqual(hits.recordings, []);
+    assert.deepEqual((await findSubject(deps, 'user:dora', { number: CALLER })).quarantined, []);
   });
 
   it('finds a call by the sidecar customerId (tokenised at ingest), trimmed as typed', async () => {

@@ -119,6 +119,10 @@ export async function quarantine(
       hasSidecar: input.sidecar !== null, quarantinedAt: Date.now(), attempts,
       ...(input.call ? { call: input.call.plain } : {}),
       personal: sealer.seal(Buffer.from(JSON.stringify(personal))),
+      // issue 11: a data subject's lookup must see quarantined calls too; only the keyed
+      // tokens of the numbers, as the recordings' index has them
+      tokens: [...new Set([input.call?.personal.from, input.call?.personal.to].filter((n): n is string => !!n))]
+        .map((n) => ({ kind: 'phone' as const, token: deps.keys.tokenize('phone', n) })),
     };
     await writeFileDurable(join(dir, 'reason.json'), reasonJson(row));
     await deps.store.tx(() => {

@@ -5,9 +5,8 @@ import { normaliseIdentifiers, tokenPrefix, tokensOfIdentifiers, type SubjectIde
 export interface SubjectHits {
   recordings: string[];
   /**
-   * Quarantined files whose name or sidecar carries the identifier. Always empty for now:
-   * quarantine rows keep their numbers sealed and no token of them yet (issue 11 item 1,
-   * a later step), so a lookup cannot see them.
+   * Quarantined files whose name or sidecar gave this number (their tokens are stored at
+   * quarantine time; entries quarantined before that, and customer ids, are not seen)
    */
   quarantined: string[];
   /** legal holds naming one of the recordings, or whose saved search is this number */
@@ -36,5 +35,6 @@ export async function findSubject(deps: PrivacyDeps, by: string, ids: SubjectIde
     .filter((h) => h.ids.some((id) => mine.has(id)) || (phone !== undefined && h.search?.phoneToken === phone))
     .map((h) => h.id);
   const requests = [...new Set(tokens.flatMap((t) => store.requests.idsByToken(t.kind, t.token)))].sort();
-  return { recordings, quarantined: [], holds, requests };
+  const quarantined = [...new Set(tokens.flatMap((t) => (t.kind === 'phone' ? store.quarantine.idsByToken('phone', t.token) : [])))];
+  return { recordings, quarantined, holds, requests };
 }

@@ -1,5 +1,6 @@
 import type { Direction } from '../core/types.ts';
 import type { Handles } from './handles.ts';
+import type { TokenRef } from './recordings.ts';
 
 /** A file ingest could not archive, kept sealed in data/quarantine/<id>/ (src/ingest/quarantine.ts). */
 export interface QuarantineRow {
@@ -18,6 +19,11 @@ export interface QuarantineRow {
   lastAttemptAt?: number;
   /** sealed JSON QuarantinePersonal */
   personal: Uint8Array;
+  /**
+   * keyed tokens of the numbers its name (or sidecar) gave, so a data-subject lookup sees
+   * the file (issue 11); absent on entries made before that
+   */
+  tokens?: TokenRef[];
 }
 
 /** What an admin may see of a quarantined call (DESIGN §6: no personal data). */
@@ -59,6 +65,19 @@ export class QuarantineTable {
   /** every entry, by id (ids are time-ordered) */
   all(): QuarantineRow[] {
     return [...this.#db.getRange()].map((e) => e.value as QuarantineRow);
+  }
+
+  /**
+   * The entries carrying this token, by id. A scan: the quarantine holds files awaiting a
+   * person (tens, not millions), so it has no token index of its own.
+   */
+  idsByToken(kind: TokenRef['kind'], token: string): string[] {
+    const out: string[] = [];
+    for (const { value } of this.#db.getRange()) {
+      const r = value as QuarantineRow;
+      if (r.tokens?.some((t) => t.kind === kind && t.token === token)) out.push(r.id);
+    }
+    return out;
   }
 
   /** The entry holding these bytes, if it is still there (not a stale mapping). */
