@@ -1,9 +1,7 @@
 import { TresorError } from '../core/errors.ts';
 import { parseDateBound } from '../core/dates.ts';
 import type { Config } from '../config/index.ts';
-import { findSubject } from '../privacy/subjects.ts';
-import { closeRequest, extendRequest, getRequest, listRequests, openRequest, requestView, verifyIdentity, type RequestView } from '../privacy/requests.ts';
-import type { PrivacyDeps } from '../privacy/deps.ts';
+import { findSubject, closeRequest, extendRequest, getRequest, listRequests, openRequest, requestView, verifyIdentity, type RequestView, type PrivacyDeps } from '../privacy/index.ts';
 import type { Site } from '../site/open.ts';
 import { withSite } from './with-site.ts';
 import { parse, type Command, type Io } from './args.ts';
@@ -53,7 +51,8 @@ export const subjectCmd: Command = async (args, { config, actor, io }) => {
       return 0;
     }
     for (const [k, list] of Object.entries(hits) as [string, string[]][]) io.out(`${k}: ${list.length}${list.length ? `\n  ${list.join('\n  ')}` : ''}`);
-    io.err('quarantined files are not indexed by number yet; moved originals (ingest.disposition: move) are never indexed');
+    // what no lookup can see (issue 11): say it every time, a DPO answers Art. 15 from this
+    io.err('not covered: files quarantined before this version, and originals moved aside by ingest.disposition: move (plaintext, never indexed)');
     return 0;
   });
 };

@@ -5,9 +5,7 @@ import type { AppDeps } from '../app.ts';
 import type { WebEnv } from '../env.ts';
 import { requirePermission } from '../session.ts';
 import { badBody } from '../page.ts';
-import { findSubject } from '../../privacy/subjects.ts';
-import { listRequests, openRequest, requestView, verifyIdentity } from '../../privacy/requests.ts';
-import type { PrivacyDeps } from '../../privacy/deps.ts';
+import { findSubject, listRequests, openRequest, requestView, verifyIdentity, type PrivacyDeps } from '../../privacy/index.ts';
 
 /**
  * The privacy API (issue 11; bearer token of a `dpo`): subject lookup and the request

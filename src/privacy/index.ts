@@ -1,0 +1,10 @@
+// What the privacy workbench offers the web and CLI layers (DESIGN §2: data subjects,
+// the request register and its deadlines; packages, erasure and objections follow).
+export type { PrivacyDeps } from './deps.ts';
+export { addCalendarMonths, dueAfter, endOfLocalDay, formatDay, localDay, MAX_EXTENSION_MONTHS, type CalendarDay } from './deadlines.ts';
+export { normaliseIdentifiers, tokensOfIdentifiers, type SubjectIdentifiers } from './identifiers.ts';
+export {
+  closeRequest, extendRequest, getRequest, isOpen, isRequestKind, listRequests, openRequest, REFUSAL_INFORMATION,
+  requestView, startRequest, verifyIdentity, withdrawRequest, type ListRequestsOptions, type OpenRequestInput, type RequestView,
+} from './requests.ts';
+export { findSubject, type SubjectHits } from './subjects.ts';
