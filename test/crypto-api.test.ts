@@ -87,12 +87,8 @@ test('crypto_index_exports_operations_and_lengths_only', () => {
   };
   walk('src');
   walk('views');
-  // Known and to be moved (the list may only shrink): p2-witness's cosigner reads the
-  // witness's own Ed25519 seed (audit/witness/key.ts) and signs with tweetnacl in audit;
-  // its signer belongs in src/crypto beside createNoteSigner.
-  const KNOWN = ['src/audit/cosignature.ts'];
-  assert.deepEqual(outside.filter((f) => !KNOWN.includes(f)), [], 'only src/crypto/ holds raw keys (DESIGN §2)');
-  assert.deepEqual(KNOWN.filter((f) => !outside.includes(f)), [], 'a known exception is gone: delete it from KNOWN');
+  // the witness's cosigner and key file are in src/crypto too (cosigner.ts, witness-key.ts)
+  assert.deepEqual(outside, [], 'only src/crypto/ holds raw keys (DESIGN §2)');
 });
 
 test('an_opened_keyring_offers_operations_that_work_end_to_end_and_return_no_key_bytes', async () => {

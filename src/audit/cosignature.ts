@@ -1,7 +1,8 @@
-import { createHash } from 'node:crypto';
-import nacl from 'tweetnacl';
 import { TresorError } from '../core/index.ts';
 import { decodeBase64Strict, isValidKeyName, verifyEd25519 } from '../crypto/signing.ts';
+import { COSIG_TYPE, cosignedMessage, cosignerKeyId, SIGNATURE_LINE_PREFIX as PREFIX, type CosignerKey } from '../crypto/cosigner.ts';
+
+export { COSIG_TYPE, cosignedMessage, createCosigner, type Cosigner, type CosignerKey } from '../crypto/cosigner.ts';
 
 /**
  * C2SP tlog-cosignature v1 (Ed25519, https://c2sp.org/tlog-cosignature): a witness's note
@@ -15,48 +16,6 @@ import { decodeBase64Strict, isValidKeyName, verifyEd25519 } from '../crypto/sig
  * The v1 message does not commit to the witness name, so one key must never serve two
  * witnesses (spec §"Ed25519 signed message").
  */
-export const COSIG_TYPE = 0x04;
-const PREFIX = '\u2014 ';
-
-export interface CosignerKey {
-  name: string;
-  keyId: Uint8Array;
-  publicKey: Uint8Array;
-  vkey: string;
-}
-
-export interface Cosigner extends CosignerKey {
-  /** the cosignature line (with LF) for a checkpoint body, at `time` (POSIX seconds) */
-  cosign(body: string, time: number): string;
-}
-
-function keyId(name: string, publicKey: Uint8Array): Uint8Array {
-  const h = createHash('sha256').update(Buffer.from(name, 'utf8')).update(Buffer.from([0x0a, COSIG_TYPE])).update(publicKey).digest();
-  return new Uint8Array(h.subarray(0, 4));
-}
-
-export function cosignedMessage(body: string, time: number): Buffer {
-  return Buffer.from(`cosignature/v1\ntime ${time}\n${body}`, 'utf8');
-}
-
-export function createCosigner(name: string, seed: Uint8Array): Cosigner {
-  if (!isValidKeyName(name)) throw new TresorError('E_INVALID', `invalid witness name ${JSON.stringify(name)}`);
-  if (seed.length !== 32) throw new TresorError('E_KEYS_INVALID', `an Ed25519 seed is 32 bytes, got ${seed.length}`);
-  const pair = nacl.sign.keyPair.fromSeed(new Uint8Array(seed));
-  const id = keyId(name, pair.publicKey);
-  const vkey = `${name}+${Buffer.from(id).toString('hex')}+${Buffer.from([COSIG_TYPE, ...pair.publicKey]).toString('base64')}`;
-  return {
-    name, keyId: id, publicKey: pair.publicKey, vkey,
-    cosign(body, time) {
-      if (!Number.isSafeInteger(time) || time < 0) throw new TresorError('E_INVALID', `bad cosignature time ${time}`);
-      const sig = nacl.sign.detached(cosignedMessage(body, time), pair.secretKey);
-      const ts = Buffer.alloc(8);
-      ts.writeBigUInt64BE(BigInt(time));
-      return `${PREFIX}${name} ${Buffer.concat([id, ts, sig]).toString('base64')}\n`;
-    },
-  };
-}
-
 /** Parses a witness vkey (type 0x04) and checks its key ID. */
 export function parseCosignerVkey(vkey: string): CosignerKey {
   const bad = (why: string) => new TresorError('E_KEYS_INVALID', `malformed witness key: ${why}`);
@@ -68,7 +27,7 @@ export function parseCosignerVkey(vkey: string): CosignerKey {
   const k = decodeBase64Strict(b64);
   if (!k || k.length !== 33 || k[0] !== COSIG_TYPE) throw bad('not an Ed25519 cosignature/v1 (type 0x04) key');
   const publicKey = k.subarray(1);
-  const id = keyId(name, publicKey);
+  const id = cosignerKeyId(name, publicKey);
   if (Buffer.from(id).toString('hex') !== idHex) throw bad('key ID does not match name and key');
   return { name, keyId: id, publicKey, vkey: line };
 }

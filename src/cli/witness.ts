@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { TresorError } from '../core/errors.ts';
-import { loadOrCreateWitnessKey } from '../audit/witness/key.ts';
+import { loadOrCreateWitnessKey } from '../crypto/witness-key.ts';
 import { openWitnessState } from '../audit/witness/state.ts';
 import { createWitness } from '../audit/witness/witness.ts';
 import { createWitnessServer } from '../audit/witness/server.ts';

@@ -98,3 +98,24 @@ export interface SearchFields {
   cursor: string;
   limit: string;
 }
+
+/**
+ * A retention policy as stored and configured: which recordings it covers and how long it
+ * keeps them (the rules are src/policy/retention.ts; the stored rows src/store/policies.ts).
+ */
+export interface PolicyMatch {
+  queue?: string[];
+  direction?: Direction[];
+  purpose?: string[];
+  /** the recording carries at least one of these tags */
+  tags?: string[];
+  consent?: ConsentState[];
+}
+
+export interface Policy {
+  name: string;
+  match: PolicyMatch;
+  /** ISO 8601 duration from the call's start */
+  keep: string;
+  lock: boolean;
+}

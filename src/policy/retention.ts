@@ -1,5 +1,7 @@
 import { TresorError } from '../core/errors.ts';
-import type { ConsentState, Direction } from '../core/types.ts';
+import type { ConsentState, Direction, Policy, PolicyMatch } from '../core/types.ts';
+
+export type { Policy, PolicyMatch } from '../core/types.ts';
 import { addDuration, compareDurations, parseDuration } from './duration.ts';
 
 /**
@@ -12,22 +14,6 @@ import { addDuration, compareDurations, parseDuration } from './duration.ts';
  * A locked policy (compliance mode, like S3 Object Lock) can be lengthened, never
  * shortened, narrowed or removed. This module refuses, whoever asks.
  */
-export interface PolicyMatch {
-  queue?: string[];
-  direction?: Direction[];
-  purpose?: string[];
-  /** the recording carries at least one of these tags */
-  tags?: string[];
-  consent?: ConsentState[];
-}
-
-export interface Policy {
-  name: string;
-  match: PolicyMatch;
-  /** ISO 8601 duration from the call's start */
-  keep: string;
-  lock: boolean;
-}
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/;
 const MATCH_KEYS = ['queue', 'direction', 'purpose', 'tags', 'consent'] as const;

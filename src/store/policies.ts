@@ -1,23 +1,7 @@
-import type { ConsentState, Direction } from '../core/types.ts';
+import type { Policy } from '../core/types.ts';
 import type { Handles } from './handles.ts';
 
-/** Which recordings a retention policy covers (src/retention/policies.ts has the rules). */
-export interface PolicyMatch {
-  queue?: string[];
-  direction?: Direction[];
-  purpose?: string[];
-  /** the recording carries at least one of these tags */
-  tags?: string[];
-  consent?: ConsentState[];
-}
-
-export interface Policy {
-  name: string;
-  match: PolicyMatch;
-  /** ISO 8601 duration from the call's start */
-  keep: string;
-  lock: boolean;
-}
+export type { Policy, PolicyMatch } from '../core/types.ts';
 
 export interface PolicyRow extends Policy {
   v: 1;

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync, writeSync, fsyncSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { TresorError } from '../../core/index.ts';
-import { createCosigner, type Cosigner } from '../cosignature.ts';
+import { TresorError } from '../core/errors.ts';
+import { createCosigner, type Cosigner } from './cosigner.ts';
 
 /**
  * The witness's own Ed25519 key, in a file of its own: {"name", "seed" (base64)}, mode 0600,
