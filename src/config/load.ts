@@ -4,6 +4,7 @@ import { TresorError } from '../core/errors.ts';
 import { defaultConfig, type Config } from './schema.ts';
 import cron from 'node-cron';
 import { validatePolicy } from '../policy/index.ts';
+import { validatePrivacy } from './privacy.ts';
 
 function validZone(tz: unknown): boolean {
   if (typeof tz !== 'string') return false;
@@ -185,4 +186,5 @@ function validate(c: Config, errors: string[]): void {
   int(c.retention.configGraceDays, 'retention.configGraceDays', 7, 3650);
   if (c.ingest.moveTo && c.ingest.moveTo === c.inbox) errors.push('ingest.moveTo: must not be the inbox');
   if (c.inbox === c.dataDir) errors.push('inbox: must not be the data directory itself');
+  validatePrivacy(c, errors);
 }

@@ -90,6 +90,15 @@ export interface Config {
     /** how many must have cosigned for the dashboard to call the checkpoint witnessed; null = all */
     witnessQuorum: number | null;
   };
+  /** issue 11 item 8: the transparency facts (public /privacy page, IVR text, Art. 30 record); empty = "not configured" */
+  privacy: {
+    /** Art. 13(1)(a): who decides why and how calls are recorded */
+    controller: { name: string; address: string; email: string };
+    /** Art. 13(1)(b), Art. 37(7): the data-protection officer's contact */
+    dpo: { name: string; email: string };
+    /** Art. 13(1)(c): why calls are recorded, one line each (e.g. "quality assurance") */
+    purposes: string[];
+  };
 }
 
 export function defaultConfig(): Config {
@@ -120,5 +129,6 @@ export function defaultConfig(): Config {
     auth: { sessionIdleMinutes: 30, sessionMaxHours: 12, requireTotpForPrivileged: false },
     retention: { policies: [], schedule: '30 3 * * *', timeZone: null, maxClockJumpHours: 48, configGraceDays: 30 },
     log: { origin: null, checkpointIntervalSeconds: 300, witnesses: [], witnessQuorum: null },
+    privacy: { controller: { name: '', address: '', email: '' }, dpo: { name: '', email: '' }, purposes: [] },
   };
 }

@@ -8,3 +8,4 @@ export {
   requestView, startRequest, verifyIdentity, withdrawRequest, type ListRequestsOptions, type OpenRequestInput, type RequestView,
 } from './requests.ts';
 export { findSubject, type SubjectHits } from './subjects.ts';
+export { transparencyFacts, type TransparencyFacts, type TransparencySettings } from './transparency.ts';

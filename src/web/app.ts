@@ -30,6 +30,7 @@ import { logViewerRoutes } from './routes/log-viewer.ts';
 import { approvalRoutes } from './routes/approvals.ts';
 import { retentionRoutes } from './routes/retention.ts';
 import { holdRoutes } from './routes/holds.ts';
+import { privacyRoutes, publicPrivacyRoutes } from './routes/privacy.ts';
 
 /**
  * The web layer never holds the keyring (DESIGN §2: crypto hands out operations): it gets
@@ -112,6 +113,9 @@ export function createApp(deps: AppDeps): Hono<WebEnv> {
   app.route('/approvals', approvalRoutes(deps));
   app.route('/retention', retentionRoutes(deps));
   app.route('/holds', holdRoutes(deps));
+  // issue 11: /privacy is public (Art. 13 notice, no sign-in); the workbench below it is dpo only
+  app.route('/', publicPrivacyRoutes(deps));
+  app.route('/privacy', privacyRoutes(deps));
   app.route('/', dashboardRoutes(deps));
 
   // one error path (src/web/errors.ts): the code decides the status, the API gets JSON,
