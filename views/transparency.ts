@@ -30,10 +30,6 @@ export interface DocSection {
 type L = (k: TransparencyLabel, v?: Record<string, string | number>) => string;
 const labels = (lang: Lang): L => (k, v) => transparencyLabels.get(lang, k, v);
 
-const UNITS: Record<Lang, Record<'Y' | 'M' | 'W' | 'D', [string, string]>> = {
-  en: { Y: ['year', 'years'], M: ['month', 'months'], W: ['week', 'weeks'], D: ['day', 'days'] },
-  de: { Y: ['Jahr', 'Jahre'], M: ['Monat', 'Monate'], W: ['Woche', 'Wochen'], D: ['Tag', 'Tage'] },
-};
 
 /** "P5Y6M" → "5 years 6 months"; anything else as written. */
 export function readableDuration(iso: string, lang: Lang): string {
@@ -42,7 +38,7 @@ export function readableDuration(iso: string, lang: Lang): string {
   const parts: string[] = [];
   (['Y', 'M', 'W', 'D'] as const).forEach((u, i) => {
     const n = m[i + 1];
-    if (n !== undefined) parts.push(`${Number(n)} ${UNITS[lang][u][Number(n) === 1 ? 0 : 1]}`);
+    if (n !== undefined) parts.push(transparencyLabels.get(lang, `unit.${u}.${Number(n) === 1 ? 'one' : 'many'}`, { n: Number(n) }));
   });
   return parts.join(' ');
 }

@@ -67,6 +67,14 @@ const en = {
   rSecurity4: 'Roles with least privilege; four-eyes approval for early deletion, release of legal holds and erasure.',
   rSecurity5: 'Sign-in with scrypt-hashed passwords, throttling, optional second factor (TOTP); sessions with idle and absolute timeouts.',
   rRequests: 'Data-subject requests are registered with their deadlines (Art. 12(3)) in the Tresor console.',
+  'unit.Y.one': '{n} year',
+  'unit.Y.many': '{n} years',
+  'unit.M.one': '{n} month',
+  'unit.M.many': '{n} months',
+  'unit.W.one': '{n} week',
+  'unit.W.many': '{n} weeks',
+  'unit.D.one': '{n} day',
+  'unit.D.many': '{n} days',
 } as const;
 
 const de: Record<keyof typeof en, string> = {
@@ -132,6 +140,14 @@ const de: Record<keyof typeof en, string> = {
   rSecurity4: 'Rollen nach dem Prinzip der geringsten Rechte; Vier-Augen-Freigabe für vorzeitiges Löschen, Aufheben von Legal Holds und Löschanträge.',
   rSecurity5: 'Anmeldung mit scrypt-gehashten Passwörtern, Drosselung, optionaler zweiter Faktor (TOTP); Sitzungen mit Leerlauf- und Höchstdauer.',
   rRequests: 'Betroffenenanfragen werden mit ihren Fristen (Art. 12 Abs. 3) in der Tresor-Konsole erfasst.',
+  'unit.Y.one': '{n} Jahr',
+  'unit.Y.many': '{n} Jahre',
+  'unit.M.one': '{n} Monat',
+  'unit.M.many': '{n} Monate',
+  'unit.W.one': '{n} Woche',
+  'unit.W.many': '{n} Wochen',
+  'unit.D.one': '{n} Tag',
+  'unit.D.many': '{n} Tage',
 };
 
 export const transparencyLabels = defineLabels('transparency', { en, de });
