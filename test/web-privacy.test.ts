@@ -149,6 +149,23 @@ describe('console: /privacy and the DPO workbench', () => {
     assert.match(closed, /data-action="request.refused"/);
   });
 
+  it('extending through the form moves the due date; a notice dated in the future comes back at the extend form', async () => {
+    const open = await b.dora.post('/privacy/requests', { kind: 'access', customerId: 'K-1', received: '', channel: 'phone' });
+    const id = /requests\/([0-9A-Z]{26})/.exec(open.headers.get('Location')!)![1]!;
+    const today = new Date().toISOString().slice(0, 10);
+    const future = new Date(Date.now() + 5 * 86400_000).toISOString().slice(0, 10);
+    const bad = await b.dora.post(`/privacy/requests/${id}/extend`, { months: '2', reason: 'many calls to review', notified: future });
+    assert.equal(bad.status, 400);
+    assert.match(await bad.text(), /id="extend-error"[^>]*>[^<]*future/);
+    assert.equal((await b.dora.post(`/privacy/requests/${id}/extend`, { months: '2', reason: 'many calls to review', notified: today })).status, 303);
+    const page = await (await b.dora.get(`/privacy/requests/${id}`)).text();
+    assert.match(page, /id="extension">by 2 month\(s\)/);
+    assert.match(page, /data-action="request.extended"/);
+    const row = w.site.store.requests.get(id)!;
+    assert.ok(row.dueAt > row.firstDueAt + 50 * 86400_000, 'due three months after receipt');
+    assert.doesNotMatch(page, /id="extend-h"/, 'two months is the limit: no form any more');
+  });
+
   it('the Art. 30 record is HTML and a PDF with the same facts', { skip: HAS_PDFTOTEXT ? false : 'pdftotext missing (Debian package poppler-utils)' }, async () => {
     const html = await (await b.dora.get('/privacy/record-of-processing', { 'Accept-Language': 'en' })).text();
     assert.match(html, /Art\. 30/);

@@ -147,7 +147,13 @@ export function privacyRoutes(deps: AppDeps) {
   step('extend', (c, id, f) => {
     const months = Number(f.months);
     if (!(f.notified ?? '').trim()) throw new TresorError('E_INVALID', 'the date the subject was told is required (Art. 12(3))');
-    return extendRequest(privacy, actor(c), id, { months, reason: f.reason ?? '', notifiedAt: parseDateBound(f.notified!, 'start', 'notified') });
+    // the form gives a day: a notice sent "today" must not count as before a request received
+    // this morning, nor one on a past day as before receipt that day — take the day's end,
+    // never later than now; a future day stays in the future (and is refused)
+    const start = parseDateBound(f.notified!, 'start', 'notified');
+    const now = Date.now();
+    const notifiedAt = start > now ? start : Math.min(parseDateBound(f.notified!, 'end', 'notified'), now);
+    return extendRequest(privacy, actor(c), id, { months, reason: f.reason ?? '', notifiedAt, now });
   }, () => 'extended');
   step('close', (c, id, f) => closeRequest(privacy, actor(c), id, { outcome: f.outcome ?? '', reason: f.reason }), (r) => r.state);
   step('withdraw', (c, id) => withdrawRequest(privacy, actor(c), id), () => 'withdrawn');
