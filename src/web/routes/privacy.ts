@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { REQUEST_KINDS, type RequestRow } from '../../store/index.ts';
+import { REQUEST_KINDS, type RequestKind, type RequestRow } from '../../store/index.ts';
 import { searchLog } from '../../audit/index.ts';
 import { parseDateBound } from '../../core/dates.ts';
 import { TresorError } from '../../core/errors.ts';
@@ -9,6 +9,7 @@ import {
   startRequest, transparencyFacts, verifyIdentity, withdrawRequest, type PrivacyDeps,
 } from '../../privacy/index.ts';
 import { requestPage, requestsPage, type RequestDetail, type RequestDraft, type RequestPageData, type RequestsData, type RequestSummary } from '../../../views/privacy.ts';
+import type { Html } from '../../../views/layout.ts';
 import { publicPrivacyPage, recordOfProcessing, recordOfProcessingPage } from '../../../views/transparency.ts';
 import type { AppDeps } from '../app.ts';
 import type { Ctx, WebEnv } from '../env.ts';
@@ -17,6 +18,14 @@ import { form, pageCtx } from '../page.ts';
 import { requirePermission } from '../session.ts';
 
 const WEEK_MS = 7 * 86400_000;
+
+/**
+ * The buttons of each kind's own workflow on the request page (section #kind-actions):
+ * the access package (p3-package), erasure (p3-erasure), the objection entry (p3-objection)
+ * add one line here each, rendering from their own views; a kind without an entry shows
+ * the placeholder. Given the request row (ids and states, nothing unsealed).
+ */
+export const REQUEST_KIND_ACTIONS: Partial<Record<RequestKind, (c: Ctx, r: RequestRow) => Html>> = {};
 
 function summary(r: RequestRow, now: number): RequestSummary {
   const open = isOpen(r);
@@ -119,7 +128,7 @@ export function privacyRoutes(deps: AppDeps) {
     const timeline = [...page.entries].reverse();
     const data: RequestPageData = {
       request: detail(r, Date.now()), timeline, timelinePartial: page.next !== null || page.partial,
-      refusalInformation: REFUSAL_INFORMATION, done: c.req.query('done'), ...extra,
+      refusalInformation: REFUSAL_INFORMATION, done: c.req.query('done'), kindActions: REQUEST_KIND_ACTIONS[r.kind]?.(c, r), ...extra,
     };
     return c.html(requestPage(pageCtx(c), data), status as 200);
   };
