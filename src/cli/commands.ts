@@ -20,6 +20,7 @@ import { auditCommand, verifierCommand } from './audit.ts';
 import { tokenCmd, userCmd } from './users.ts';
 import { approveCmd, approvalsCmd, deleteCmd, holdCmd } from './holds.ts';
 import { requestCmd, subjectCmd } from './privacy.ts';
+import { objectionCmd } from './objections.ts';
 import { compactCmd, indexCmd, keysCmd } from './maintenance.ts';
 import { installFaultPolicy, startService } from '../service.ts';
 import { parse, type Command, type Io } from './args.ts';
@@ -79,6 +80,7 @@ const ingestCmd: Command = async (args, { config, actor, io }) => {
       case 'quarantined': return `QUARANTINED ${o.quarantineId}: ${o.code}: ${o.message}`;
       case 'deferred': return `NOT DONE (${o.code}): ${o.message}`;
       case 'rejected': return `REJECTED (${o.code}): ${o.message}`;
+      case 'refused': return `REFUSED (${o.reason}, gate ${o.gate}): not archived, source destroyed`;
       case 'skipped': return `skipped: ${o.reason}`;
     }
   };
@@ -340,6 +342,7 @@ export const commands: Record<string, Command> = {
   delete: deleteCmd,
   subject: subjectCmd,
   request: requestCmd,
+  objection: objectionCmd,
   compact: compactCmd,
   keys: keysCmd,
   index: indexCmd,

@@ -185,4 +185,5 @@ function validate(c: Config, errors: string[]): void {
   int(c.retention.configGraceDays, 'retention.configGraceDays', 7, 3650);
   if (c.ingest.moveTo && c.ingest.moveTo === c.inbox) errors.push('ingest.moveTo: must not be the inbox');
   if (c.inbox === c.dataDir) errors.push('inbox: must not be the data directory itself');
+  if (!['discard', 'restrict'].includes(c.privacy.objectionAtIngest)) errors.push(`privacy.objectionAtIngest: discard or restrict (got ${JSON.stringify(c.privacy.objectionAtIngest)})`);
 }

@@ -90,6 +90,10 @@ export interface Config {
     /** how many must have cosigned for the dashboard to call the checkpoint witnessed; null = all */
     witnessQuorum: number | null;
   };
+  privacy: {
+    /** a new call of a subject on the do-not-record register (scope record): discard (source destroyed, `recording.refused`) or restrict (archived, Art. 18) */
+    objectionAtIngest: 'discard' | 'restrict';
+  };
 }
 
 export function defaultConfig(): Config {
@@ -120,5 +124,6 @@ export function defaultConfig(): Config {
     auth: { sessionIdleMinutes: 30, sessionMaxHours: 12, requireTotpForPrivileged: false },
     retention: { policies: [], schedule: '30 3 * * *', timeZone: null, maxClockJumpHours: 48, configGraceDays: 30 },
     log: { origin: null, checkpointIntervalSeconds: 300, witnesses: [], witnessQuorum: null },
+    privacy: { objectionAtIngest: 'discard' },
   };
 }

@@ -8,3 +8,7 @@ export {
   requestView, startRequest, verifyIdentity, withdrawRequest, type ListRequestsOptions, type OpenRequestInput, type RequestView,
 } from './requests.ts';
 export { findSubject, type SubjectHits } from './subjects.ts';
+export {
+  addObjection, isObjectionScope, listObjections, objectionView, objectsTo, removeObjection, type AddObjectionInput, type ObjectionView,
+} from './objections.ts';
+export { OBJECTION_RESTRICT_MARK, objectionGate, type ObjectionAtIngest } from './objection-gate.ts';
