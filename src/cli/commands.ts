@@ -191,8 +191,8 @@ const showCmd: Command = async (args, { config, actor, io }) => {
 };
 
 const extractCmd: Command = async (args, { config, actor, io }) => {
-  const { values, positionals } = parse(args, { out: { type: 'string' }, format: { type: 'string' } });
-  if (positionals.length !== 1 || !values.out) throw new TresorError('E_USAGE', 'extract: ID --out FILE');
+  const { values, positionals } = parse(args, { out: { type: 'string' }, format: { type: 'string' }, 'legal-claims': { type: 'string' } });
+  if (positionals.length !== 1 || !values.out) throw new TresorError('E_USAGE', 'extract: ID --out FILE [--legal-claims REF]');
   const format = values.format ?? 'stored';
   if (!['stored', 'wav'].includes(format)) throw new TresorError('E_INVALID', '--format: stored or wav');
   return withArchive(config, async (site, archive) => {
@@ -210,7 +210,9 @@ const extractCmd: Command = async (args, { config, actor, io }) => {
       io.out(`wrote ${w.bytes} bytes (wav, ${w.sampleRate} Hz, ${w.channels} channel(s)) to ${values.out}`);
       return 0;
     }
-    const { row, audio } = await access.readAudio(cliPrincipal(actor), positionals[0]!, 'recording.exported', { detail: { format } });
+    // --legal-claims REF: opens a call restricted under Art. 18 (its 2nd paragraph), logged with the export
+    const legal = values['legal-claims'] ? { legalClaims: values['legal-claims'] } : {};
+    const { row, audio } = await access.readAudio(cliPrincipal(actor), positionals[0]!, 'recording.exported', { detail: { format, ...legal } });
     await writeFile(values.out!, audio, { mode: 0o600 });
     io.out(`wrote ${audio.length} bytes (${row.storedFormat}) to ${values.out}`);
     return 0;
