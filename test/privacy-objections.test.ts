@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { webSite, makeUser, type WebSite } from './helpers/web.ts';
 import { makeAudio } from './helpers/audio.ts';
 import { createApiToken } from '../src/auth/index.ts';
-import { addObjection, objectsTo, removeObjection, tokensOfIdentifiers, normaliseIdentifiers, type PrivacyDeps } from '../src/privacy/index.ts';
+import { addObjection, liftRestriction, restrictRecording, objectsTo, removeObjection, tokensOfIdentifiers, normaliseIdentifiers, type PrivacyDeps } from '../src/privacy/index.ts';
 import { createIngest } from '../src/ingest/pipeline.ts';
 import { ingestGates } from '../src/site/wire.ts';
 import type { Config } from '../src/config/index.ts';
@@ -150,5 +150,20 @@ describe('objection register: restrict at ingest', () => {
     assert.equal(played[0]!.detail.override, 'legal-claims');
     assert.equal(played[0]!.detail.legalClaims, 'case 42');
     assert.equal(entries.filter((e) => e.action === 'access.denied' && e.detail.reason === 'restricted').length, 3);
+  });
+
+  it('a DPO restricts a call by hand (Art. 18) and lifts it with the date the subject was told', async () => {
+    const { w, deps } = s;
+    const id = await w.ingestCall(freepbxName(8, '015120000555'), { seconds: 2, source: 'noise' });
+    await restrictRecording(deps, 'user:dora', id, { reason: 'accuracy-contested' });
+    await assert.rejects(w.access.readAudio({ kind: 'user', name: 'sam', actor: 'user:sam', roles: ['supervisor'] } as never, id, 'recording.downloaded'), /restricted under Art\. 18/);
+    await assert.rejects(restrictRecording(deps, 'user:dora', id, { reason: 'whim' }), /reason must be one of/);
+    await liftRestriction(deps, 'user:dora', id, { notifiedAt: Date.now() });
+    const r = await w.access.readAudio({ kind: 'user', name: 'sam', actor: 'user:sam', roles: ['supervisor'] } as never, id, 'recording.downloaded');
+    assert.ok(r.audio.length > 0);
+    const mine = w.site.log.entries(0, w.site.log.size()).filter((e) => e.target === `recording:${id}`).map((e) => e.action);
+    assert.deepEqual(mine.filter((a) => a.startsWith('recording.restrict')), ['recording.restricted', 'recording.restriction-lifted']);
+    const lifted = w.site.log.entries(0, w.site.log.size()).find((e) => e.action === 'recording.restriction-lifted')!;
+    assert.match(String(lifted.detail.notifiedAt), /^\d{4}-\d\d-\d\dT/);
   });
 });

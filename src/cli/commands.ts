@@ -21,6 +21,7 @@ import { tokenCmd, userCmd } from './users.ts';
 import { approveCmd, approvalsCmd, deleteCmd, holdCmd } from './holds.ts';
 import { requestCmd, subjectCmd } from './privacy.ts';
 import { objectionCmd } from './objections.ts';
+import { recordingCmd } from './recording.ts';
 import { compactCmd, indexCmd, keysCmd } from './maintenance.ts';
 import { installFaultPolicy, startService } from '../service.ts';
 import { parse, type Command, type Io } from './args.ts';
@@ -345,6 +346,7 @@ export const commands: Record<string, Command> = {
   subject: subjectCmd,
   request: requestCmd,
   objection: objectionCmd,
+  recording: recordingCmd,
   compact: compactCmd,
   keys: keysCmd,
   index: indexCmd,

@@ -12,3 +12,4 @@ export {
   addObjection, isObjectionScope, listObjections, objectionView, objectsTo, removeObjection, type AddObjectionInput, type ObjectionView,
 } from './objections.ts';
 export { OBJECTION_RESTRICT_MARK, objectionGate, type ObjectionAtIngest } from './objection-gate.ts';
+export { liftRestriction, restrictRecording, RESTRICTION_KINDS, type RestrictionKind } from './restriction.ts';

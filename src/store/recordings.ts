@@ -232,6 +232,15 @@ export class RecordingsTable {
     return true;
   }
 
+  /** Replaces a recording's marks (Art. 18 restriction and its lifting); no index entry depends on them. */
+  setMarks(id: string, marks: string[]): boolean {
+    const row = this.get(id);
+    if (!row) return false;
+    const { marks: _old, ...rest } = row;
+    void this.#rows.put(id, marks.length ? { ...rest, marks } : rest);
+    return true;
+  }
+
   /** Points a recording at its envelope's new place (compaction); no index entry depends on it. */
   relocate(id: string, loc: Partial<RecordingLocation>): boolean {
     const row = this.get(id);
