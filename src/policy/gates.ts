@@ -94,8 +94,8 @@ export function gate<V>(name: string, parts: {
 export interface GateVerdict {
   /** the first refusal (in the order the gates were given), or null */
   refused: { gate: string; code: ErrorCode; reason: string } | null;
-  /** the first discard (it wins over a refusal: the bytes must not be kept anywhere), or null */
-  discarded: { gate: string; reason: string } | null;
+  /** the first discard (it wins over a refusal: the bytes must not be kept anywhere); absent when none */
+  discarded?: { gate: string; reason: string };
   retention: Retention;
   /** sorted, each once */
   marks: string[];
@@ -115,7 +115,7 @@ function longer(a: Retention, b: Retention): Retention {
  */
 export function combine(decisions: readonly { gate: string; decision: GateDecision }[]): GateVerdict {
   let refused: GateVerdict['refused'] = null;
-  let discarded: GateVerdict['discarded'] = null;
+  let discarded: GateVerdict['discarded'];
   let retention: Retention | null = null;
   const marks = new Set<string>();
   for (const { gate: name, decision: d } of decisions) {
@@ -124,5 +124,5 @@ export function combine(decisions: readonly { gate: string; decision: GateDecisi
     else if (d.kind === 'retain') retention = retention ? longer(retention, d.retention) : d.retention;
     else if (d.kind === 'mark') marks.add(d.mark);
   }
-  return { refused, discarded, retention: retention ?? { policy: null, expiresAt: null }, marks: [...marks].sort() };
+  return { refused, ...(discarded ? { discarded } : {}), retention: retention ?? { policy: null, expiresAt: null }, marks: [...marks].sort() };
 }
