@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { webSite, makeUser, type WebSite } from './helpers/web.ts';
 import { makeAudio } from './helpers/audio.ts';
 import { createApiToken } from '../src/auth/index.ts';
-import { addObjection, liftRestriction, restrictRecording, objectsTo, removeObjection, tokensOfIdentifiers, normaliseIdentifiers, type PrivacyDeps } from '../src/privacy/index.ts';
+import { addObjection, liftRestriction, rectifyRecording, restrictRecording, objectsTo, removeObjection, tokensOfIdentifiers, normaliseIdentifiers, type PrivacyDeps } from '../src/privacy/index.ts';
 import { createIngest } from '../src/ingest/pipeline.ts';
 import { ingestGates } from '../src/site/wire.ts';
 import type { Config } from '../src/config/index.ts';
@@ -165,5 +165,23 @@ describe('objection register: restrict at ingest', () => {
     assert.deepEqual(mine.filter((a) => a.startsWith('recording.restrict')), ['recording.restricted', 'recording.restriction-lifted']);
     const lifted = w.site.log.entries(0, w.site.log.size()).find((e) => e.action === 'recording.restriction-lifted')!;
     assert.match(String(lifted.detail.notifiedAt), /^\d{4}-\d\d-\d\dT/);
+  });
+
+  it('rectification (Art. 16): search by the new number finds the call, the old one no longer; logged with field names only', async () => {
+    const { w, deps } = s;
+    const id = await w.ingestCall(freepbxName(9, '015120000444'), { seconds: 2, source: 'noise' });
+    const sup = { kind: 'user', name: 'sam', actor: 'user:sam', roles: ['supervisor'] } as never;
+    assert.deepEqual((await w.access.search(sup, { number: '+4915120000444' })).items.map((i) => i.id), [id]);
+    const size = w.site.log.size();
+    await rectifyRecording({ ...deps, keys: w.site.keys }, 'user:dora', id, { field: 'from', value: '0151 2000 0333', statement: 'the caller says the number was wrong' });
+    assert.deepEqual((await w.access.search(sup, { number: '+4915120000444' })).items.map((i) => i.id), []);
+    const found = (await w.access.search(sup, { number: '+4915120000333' })).items;
+    assert.deepEqual(found.map((i) => i.id), [id]);
+    assert.equal(found[0]!.from, '+4915120000333');
+    const e = w.site.log.entries(size, size + 1)[0]!;
+    assert.equal(e.action, 'recording.rectified');
+    assert.deepEqual(e.detail.fields, ['from']);
+    const all = JSON.stringify(w.site.log.entries(size, w.site.log.size()));
+    assert.ok(!all.includes('20000333') && !all.includes('wrong'));
   });
 });
