@@ -188,4 +188,5 @@ function validate(c: Config, errors: string[]): void {
   if (c.ingest.moveTo && c.ingest.moveTo === c.inbox) errors.push('ingest.moveTo: must not be the inbox');
   if (c.inbox === c.dataDir) errors.push('inbox: must not be the data directory itself');
   validatePrivacy(c, errors);
+  if (!['discard', 'restrict'].includes(c.privacy.objectionAtIngest)) errors.push(`privacy.objectionAtIngest: discard or restrict (got ${JSON.stringify(c.privacy.objectionAtIngest)})`);
 }

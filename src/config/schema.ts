@@ -100,6 +100,8 @@ export interface Config {
     dpo: { name: string; email: string };
     /** Art. 13(1)(c): why calls are recorded, one line each (e.g. "quality assurance") */
     purposes: string[];
+    /** a new call of a subject on the do-not-record register (scope record): discard (source destroyed, `recording.refused`) or restrict (archived, Art. 18) */
+    objectionAtIngest: 'discard' | 'restrict';
   };
 }
 
@@ -131,6 +133,6 @@ export function defaultConfig(): Config {
     auth: { sessionIdleMinutes: 30, sessionMaxHours: 12, requireTotpForPrivileged: false },
     retention: { policies: [], schedule: '30 3 * * *', timeZone: null, maxClockJumpHours: 48, configGraceDays: 30 },
     log: { origin: null, checkpointIntervalSeconds: 300, witnesses: [], witnessQuorum: null, handOutDays: 30 },
-    privacy: { controller: { name: '', address: '', email: '' }, dpo: { name: '', email: '' }, purposes: [] },
+    privacy: { controller: { name: '', address: '', email: '' }, dpo: { name: '', email: '' }, purposes: [], objectionAtIngest: 'discard' },
   };
 }

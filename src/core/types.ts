@@ -60,6 +60,8 @@ export interface RecordingView {
   /** set when personal fields were withheld (the viewer's roles do not cover them) */
   masked?: true;
   /** set when the personal fields cannot be opened (the row has no data key: damage); says why */
+  /** closed under Art. 18 GDPR for these kinds (objection, …): not played or exported */
+  restricted?: string[];
   unreadable?: string;
 }
 

@@ -77,10 +77,21 @@ function recordingRow(
 function decideGates(gates: readonly IngestGate[], row: RecordingRow): GateVerdict & { record(): void } {
   const outcomes = gates.map((g) => ({ gate: g.name, ...g.decide(row, row.ingestedAt) }));
   const verdict = combine(outcomes);
+  if (verdict.discarded) throw new Discarded(verdict.discarded.gate, verdict.discarded.reason);
   if (verdict.refused) {
     throw new TresorError(verdict.refused.code, verdict.refused.reason, { detail: { gate: verdict.refused.gate } });
   }
   return { ...verdict, record: () => outcomes.forEach((o) => o.record?.()) };
+}
+
+/**
+ * A gate's `discard`: thrown out of the commit transaction (nothing written), caught by
+ * the pipeline before the failure path (no quarantine: the bytes must not be kept).
+ */
+class Discarded extends Error {
+  constructor(readonly gate: string, readonly reason: string) {
+    super(`not archived: gate ${gate} (${reason})`);
+  }
 }
 
 export function createIngest(deps: IngestDeps) {
@@ -215,6 +226,7 @@ export function createIngest(deps: IngestDeps) {
       else if (join?.via === 'join') sidecar = await quarantinedSidecar(qdeps, join.id);
       return await archiveSource(src, source, sha256, sidecar, claimed, join);
     } catch (e) {
+      if (e instanceof Discarded) return discard(src, sha256, source.size, join, e);
       return failed(src, source, sha256, claimed, join, sidecar, sidecarName, classify(e, 'ingest failed'));
     }
   }
@@ -267,6 +279,32 @@ export function createIngest(deps: IngestDeps) {
     }
     await store.tx(() => store.inflight.remove(sourceKey(src.path))).catch(() => undefined);
     return settled(src, { status: 'quarantined', quarantineId: kept.id, code: why.code, message: why.message, ...(kept.joined ? { joined: true } : {}) });
+  }
+
+  /**
+   * A gate said the call must not exist here (an objection, a denied consent). Crash story:
+   * `recording.refused` is durable in the log first (with a quarantined copy of the same
+   * bytes, dropped in the same commit: its key goes, so it is unreadable), then the source
+   * and its sidecar are unlinked durably. A crash in between leaves the source: it is
+   * taken again, refused again and logged a second time — never archived, never kept.
+   */
+  async function discard(src: SourceFile, sha256: string, bytes: number, join: Join | null, d: Discarded): Promise<IngestOutcome> {
+    try {
+      await store.tx(() => {
+        const gone = join ? dropQuarantinedInTx(store, join.id) : undefined;
+        log.appendSync([
+          { actor, action: 'recording.refused', target: 'inbox', detail: { reason: d.reason, gate: d.gate, sourceSha256: sha256, sourceBytes: bytes } },
+          ...(gone && join ? [{ actor, action: 'quarantine.discarded', target: `quarantine:${join.id}`, detail: { reason: d.reason, gate: d.gate } }] : []),
+        ]);
+      });
+      if (join) await removeQuarantineFolder(config.dataDir, join.id).catch(() => undefined);
+      for (const f of [src.path, ...(src.sidecarPath ? [src.sidecarPath] : [])]) await unlinkDurable(f);
+    } catch (e) {
+      // not logged or not unlinked: the source stays and the next scan refuses it again
+      return deferred(src, classify(e, 'cannot destroy a refused source'), sha256, 0);
+    }
+    await store.tx(() => store.inflight.remove(sourceKey(src.path))).catch(() => undefined);
+    return settled(src, { status: 'refused', reason: d.reason, gate: d.gate });
   }
 
   async function keepInQuarantine(input: QuarantineInput, err: TresorError, attempts: number, join: Join | null): Promise<{ id: string; joined: boolean }> {

@@ -32,6 +32,8 @@ export type IngestOutcome =
    */
   | { status: 'deferred'; code: string; message: string; firstReport: boolean }
   | { status: 'rejected'; code: string; message: string }
+  /** a gate refused the call outright (objection, denied consent): not archived, source destroyed, `recording.refused` logged */
+  | { status: 'refused'; reason: string; gate: string }
   | { status: 'skipped'; reason: string };
 
 export interface IngestStatus {

@@ -5,6 +5,7 @@ import { createMedia, resolveFfmpeg, type FfmpegInfo, type Media } from '../medi
 import { createIngest, type Ingest } from '../ingest/pipeline.ts';
 import { recoverInflight } from '../ingest/recover.ts';
 import { retentionExpiryGate } from '../retention/ingest-gate.ts';
+import { objectionGate } from '../privacy/objection-gate.ts';
 import { openSite, type Site } from './open.ts';
 
 /**
@@ -18,7 +19,11 @@ import { openSite, type Site } from './open.ts';
 
 /** The gates decided at ingest on this site, in the order they are asked (src/policy/gates.ts). */
 export function ingestGates(config: Config, site: Pick<Site, 'store' | 'log'>): IngestGate[] {
-  return [retentionExpiryGate(site.store, site.log, config.retention.maxClockJumpHours * 3600_000)];
+  return [
+    retentionExpiryGate(site.store, site.log, config.retention.maxClockJumpHours * 3600_000),
+    // issue 11 #5: the do-not-record register (discard, or archive restricted)
+    objectionGate(site.store, config.privacy.objectionAtIngest),
+  ];
 }
 
 /** The ingest pipeline of one site, with its gates; `actor` names it in the log (default system:ingest). */

@@ -40,4 +40,6 @@ export interface Handles {
   approvals: Database<any, string>;
   requests: Database<any, string>;
   requestTokens: Database<any, any[]>;
+  objections: Database<any, string>;
+  objectionTokens: Database<any, any[]>;
 }
