@@ -47,6 +47,7 @@ export async function ingestSite(
       return real.transcode(...args);
     },
     decodeToWav: (...args) => real.decodeToWav(...args),
+    decodeWindow: (...args) => real.decodeWindow(...args),
     streamWav: (...args) => real.streamWav(...args),
   };
   const ingest = createIngest({ config, store: site.store, keys: site.keys, archive, log: site.log, media, gates: ingestGates(config, site) });
