@@ -6,6 +6,7 @@ import { createIngest, type Ingest } from '../ingest/pipeline.ts';
 import { recoverInflight } from '../ingest/recover.ts';
 import { retentionExpiryGate } from '../retention/ingest-gate.ts';
 import { openSite, type Site } from './open.ts';
+import { consentStep } from '../consent/index.ts';
 
 /**
  * The composition root (DESIGN §2: one, by hand, no DI container) for everything that
@@ -26,6 +27,7 @@ export function siteIngest(w: { config: Config; site: Site; archive: Archive; me
   const { config, site } = w;
   return createIngest({
     config, store: site.store, keys: site.keys, archive: w.archive, log: site.log, media: w.media, gates: ingestGates(config, site), actor,
+    consent: consentStep(config, site.store, site.keys),
   });
 }
 

@@ -39,5 +39,6 @@ export interface Handles {
   apiTokens: Database<any, string>;
   approvals: Database<any, string>;
   requests: Database<any, string>;
+  consentPending: Database<any, any[]>;
   requestTokens: Database<any, any[]>;
 }
