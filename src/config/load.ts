@@ -189,6 +189,7 @@ function validate(c: Config, errors: string[]): void {
     if (typeof d !== 'object' || !key(d.grant) || !key(d.deny) || d.grant === d.deny) errors.push('consent.dtmf: {"grant":"1","deny":"2","windowSeconds":60} (two different keys 0-9 * # A-D)');
     else int(d.windowSeconds, 'consent.dtmf.windowSeconds', 1, 600);
   }
+  if (c.consent.policy !== null && !['discard', 'restrict'].includes(c.consent.policy)) errors.push(`consent.policy: discard, restrict or null (got ${JSON.stringify(c.consent.policy)})`);
   int(c.consent.pendingHours, 'consent.pendingHours', 1, 24 * 90);
   int(c.consent.unknownDays, 'consent.unknownDays', 1, 3650);
   if (c.ingest.moveTo && c.ingest.moveTo === c.inbox) errors.push('ingest.moveTo: must not be the inbox');

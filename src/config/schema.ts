@@ -86,6 +86,8 @@ export interface Config {
     dtmf: { grant: string; deny: string; windowSeconds: number } | null;
     /** a consent event that came before its recording waits this long for it */
     pendingHours: number;
+    /** no-consent policy (src/policy/consent-gate.ts); null = off (no marks, as before issue 12) */
+    policy: import('../policy/index.ts').ConsentPolicy | null;
     /** a call with unknown consent stays on the review list this long (issue 12, item 4) */
     unknownDays: number;
   };
@@ -127,7 +129,7 @@ export function defaultConfig(): Config {
     web: { tlsCert: null, tlsKey: null, publicOrigin: null, maxBodyKiB: 64 },
     auth: { sessionIdleMinutes: 30, sessionMaxHours: 12, requireTotpForPrivileged: false },
     retention: { policies: [], schedule: '30 3 * * *', timeZone: null, maxClockJumpHours: 48, configGraceDays: 30 },
-    consent: { dtmf: null, pendingHours: 72, unknownDays: 30 },
+    consent: { dtmf: null, policy: null, pendingHours: 72, unknownDays: 30 },
     log: { origin: null, checkpointIntervalSeconds: 300, witnesses: [], witnessQuorum: null },
   };
 }

@@ -1,5 +1,5 @@
 import type { Config } from '../config/index.ts';
-import type { IngestGate } from '../policy/index.ts';
+import { consentDecision, gate, type IngestGate } from '../policy/index.ts';
 import { openArchive, recoverSegments, type Archive, type RecoveryReport } from '../archive/index.ts';
 import { createMedia, resolveFfmpeg, type FfmpegInfo, type Media } from '../media/index.ts';
 import { createIngest, type Ingest } from '../ingest/pipeline.ts';
@@ -19,7 +19,11 @@ import { consentStep } from '../consent/index.ts';
 
 /** The gates decided at ingest on this site, in the order they are asked (src/policy/gates.ts). */
 export function ingestGates(config: Config, site: Pick<Site, 'store' | 'log'>): IngestGate[] {
-  return [retentionExpiryGate(site.store, site.log, config.retention.maxClockJumpHours * 3600_000)];
+  const consent = config.consent.policy;
+  return [
+    retentionExpiryGate(site.store, site.log, config.retention.maxClockJumpHours * 3600_000),
+    gate('consent.policy', { read: () => consent, rule: (call, policy) => consentDecision(call, policy) }),
+  ];
 }
 
 /** The ingest pipeline of one site, with its gates; `actor` names it in the log (default system:ingest). */
