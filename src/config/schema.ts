@@ -99,6 +99,8 @@ export interface Config {
     witnesses: { url: string | null; vkey: string }[];
     /** how many must have cosigned for the dashboard to call the checkpoint witnessed; null = all */
     witnessQuorum: number | null;
+    /** the dashboard warns when no checkpoint was handed out (`audit checkpoint --pdf`) for this many days; 0 = never */
+    handOutDays: number;
   };
 }
 
@@ -130,6 +132,6 @@ export function defaultConfig(): Config {
     auth: { sessionIdleMinutes: 30, sessionMaxHours: 12, requireTotpForPrivileged: false },
     retention: { policies: [], schedule: '30 3 * * *', timeZone: null, maxClockJumpHours: 48, configGraceDays: 30 },
     consent: { dtmf: null, policy: null, pendingHours: 72, unknownDays: 30 },
-    log: { origin: null, checkpointIntervalSeconds: 300, witnesses: [], witnessQuorum: null },
+    log: { origin: null, checkpointIntervalSeconds: 300, witnesses: [], witnessQuorum: null, handOutDays: 30 },
   };
 }
