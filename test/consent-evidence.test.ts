@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { webSite, makeUser, type WebSite } from './helpers/web.ts';
+import { webSite, makeUser, browser, type WebSite } from './helpers/web.ts';
 import { createApiToken } from '../src/auth/index.ts';
 import { cliPrincipal } from '../src/auth/roles.ts';
 import { wavHeader } from './helpers/audio.ts';
@@ -66,6 +66,12 @@ describe('consent evidence', () => {
     assert.equal((ev.evidence as { digit: string }).digit, '2');
     // the stored Opus decoded again: within 40 ms of where the key was pressed
     assert.ok(Math.abs(ev.offsetMs! - 1500) <= 40, String(ev.offsetMs));
+    // the recording page shows it to a dpo
+    const b = browser(w);
+    await b.login('u-dpo');
+    const page = await (await b.get(`/recordings/${id}`)).text();
+    assert.match(page, /tresor:dtmf/);
+    assert.match(page, /&quot;digit&quot;:&quot;2&quot;|"digit":"2"/);
   });
 
   it('POST /api/consent: only role integration; an event for an archived call is applied and logged', async () => {
