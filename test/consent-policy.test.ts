@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { ingestSite, source, sidecarOf, type IngestSite } from './helpers/ingest.ts';
 import { makeAudio } from './helpers/audio.ts';
 import { consentDecision } from '../src/policy/index.ts';
+import { cli } from './helpers/site.ts';
 
 const facts = (consentState: 'granted' | 'denied' | 'unknown') => ({ start: 0, queue: null, direction: 'in' as const, purpose: null, tags: [], consentState, durationMs: 1000 });
 
@@ -35,5 +36,14 @@ describe('consent policy gate', () => {
     assert.equal(b.status, 'archived', JSON.stringify(b));
     assert.deepEqual(s.site.store.recordings.get((a as { id: string }).id)!.marks, ['consent-denied']);
     assert.deepEqual(s.site.store.recordings.get((b as { id: string }).id)!.marks, ['consent-review']);
+    // the review list (CLI, async: the site is open in this process)
+    const r = await cli(s.config, ['consent', 'review', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const list = JSON.parse(r.stdout) as { unknownDays: number; items: { id: string }[] };
+    assert.equal(list.unknownDays, 30);
+    assert.deepEqual(list.items.map((i) => i.id), [(b as { id: string }).id]);
+    const show = await cli(s.config, ['consent', 'show', (a as { id: string }).id, '--json']);
+    assert.equal(show.code, 0, show.stderr);
+    assert.deepEqual((JSON.parse(show.stdout) as { consentEvidence: { method: string; state: string }[] }).consentEvidence.map((e) => [e.method, e.state]), [['sidecar', 'denied']]);
   });
 });

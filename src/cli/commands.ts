@@ -20,6 +20,7 @@ import { auditCommand, verifierCommand } from './audit.ts';
 import { tokenCmd, userCmd } from './users.ts';
 import { approveCmd, approvalsCmd, deleteCmd, holdCmd } from './holds.ts';
 import { requestCmd, subjectCmd } from './privacy.ts';
+import { consentCmd } from './consent.ts';
 import { compactCmd, indexCmd, keysCmd } from './maintenance.ts';
 import { installFaultPolicy, startService } from '../service.ts';
 import { parse, type Command, type Io } from './args.ts';
@@ -340,6 +341,7 @@ export const commands: Record<string, Command> = {
   delete: deleteCmd,
   subject: subjectCmd,
   request: requestCmd,
+  consent: consentCmd,
   compact: compactCmd,
   keys: keysCmd,
   index: indexCmd,
