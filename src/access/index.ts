@@ -1,5 +1,5 @@
 import { TresorError } from '../core/errors.ts';
-import type { LogWriter, RecordingView } from '../core/types.ts';
+import type { ConsentEvidence, LogWriter, RecordingView } from '../core/types.ts';
 import { plainLength, type EnvelopeOpener, type Keyring } from '../crypto/index.ts';
 import type { Archive } from '../archive/index.ts';
 import type { IndexStore, PersonalFields, RecordingRow, SearchFilters } from '../store/index.ts';
@@ -98,8 +98,12 @@ export function createAccess(deps: AccessDeps) {
     if (!store.keys.has(row.id)) {
       return { ...base, ...restricted(row), from: null, to: null, agent: null, callId: null, sourceName: '', consent: { state: row.consentState }, unreadable: 'no data key in the index (damaged; run tresor fsck)' };
     }
-    const p = JSON.parse(openerOf(row.id).open(row.personal).toString('utf8')) as PersonalFields;
-    return { ...base, ...restricted(row), from: p.from, to: p.to, agent: p.agent, callId: p.callId, sourceName: p.sourceName, consent: p.consent };
+    const opener = openerOf(row.id);
+    const p = JSON.parse(opener.open(row.personal).toString('utf8')) as PersonalFields;
+    // issue 12: the evidence, sealed with the same key; the state follows the latest evidence
+    const consentEvidence = (row.consentEvidence ?? []).map((s) => JSON.parse(opener.open(s.sealed).toString('utf8')) as ConsentEvidence);
+    const consent = consentEvidence.length ? { ...p.consent, state: row.consentState } : p.consent;
+    return { ...base, ...restricted(row), from: p.from, to: p.to, agent: p.agent, callId: p.callId, sourceName: p.sourceName, consent, ...(consentEvidence.length ? { consentEvidence } : {}) };
   }
 
   function restricted(row: RecordingRow): { restricted?: string[] } {

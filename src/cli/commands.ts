@@ -22,6 +22,7 @@ import { approveCmd, approvalsCmd, deleteCmd, holdCmd } from './holds.ts';
 import { requestCmd, subjectCmd } from './privacy.ts';
 import { objectionCmd } from './objections.ts';
 import { recordingCmd } from './recording.ts';
+import { consentCmd } from './consent.ts';
 import { compactCmd, indexCmd, keysCmd } from './maintenance.ts';
 import { installFaultPolicy, startService } from '../service.ts';
 import { parse, type Command, type Io } from './args.ts';
@@ -347,6 +348,7 @@ export const commands: Record<string, Command> = {
   request: requestCmd,
   objection: objectionCmd,
   recording: recordingCmd,
+  consent: consentCmd,
   compact: compactCmd,
   keys: keysCmd,
   index: indexCmd,

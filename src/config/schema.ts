@@ -81,6 +81,16 @@ export interface Config {
     /** a policy in this file that makes stored calls due earlier applies only after this many days, unless rejected (src/retention/policy-change.ts) */
     configGraceDays: number;
   };
+  consent: {
+    /** DTMF consent in the first windowSeconds of the call (issue 12); null = not looked for */
+    dtmf: { grant: string; deny: string; windowSeconds: number } | null;
+    /** a consent event that came before its recording waits this long for it */
+    pendingHours: number;
+    /** no-consent policy (src/policy/consent-gate.ts); null = off (no marks, as before issue 12) */
+    policy: import('../policy/index.ts').ConsentPolicy | null;
+    /** a call with unknown consent stays on the review list this long (issue 12, item 4) */
+    unknownDays: number;
+  };
   log: {
     /** checkpoint origin line; null = unique per site, chosen at first start */
     origin: string | null;
@@ -132,6 +142,7 @@ export function defaultConfig(): Config {
     web: { tlsCert: null, tlsKey: null, publicOrigin: null, maxBodyKiB: 64 },
     auth: { sessionIdleMinutes: 30, sessionMaxHours: 12, requireTotpForPrivileged: false },
     retention: { policies: [], schedule: '30 3 * * *', timeZone: null, maxClockJumpHours: 48, configGraceDays: 30 },
+    consent: { dtmf: null, policy: null, pendingHours: 72, unknownDays: 30 },
     log: { origin: null, checkpointIntervalSeconds: 300, witnesses: [], witnessQuorum: null, handOutDays: 30 },
     privacy: { controller: { name: '', address: '', email: '' }, dpo: { name: '', email: '' }, purposes: [], objectionAtIngest: 'discard' },
   };

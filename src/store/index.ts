@@ -17,3 +17,4 @@ export * from './api-tokens.ts';
 export { ApprovalsTable, type ApprovalRow, type ApprovalState } from './approvals.ts';
 export * from './requests.ts';
 export * from './objections.ts';
+export * from './consent-pending.ts';

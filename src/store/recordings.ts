@@ -42,6 +42,19 @@ export interface RecordingRow {
   retention?: { policy: string | null; expiresAt: number | null; awaitingClock?: true };
   /** marks the gates decided at ingest (kinds, never personal data; src/policy/gates.ts) */
   marks?: string[];
+  /**
+   * consent evidence (issue 12), oldest first: each record sealed with the recording's DEK
+   * (crypto-shredded with it); in clear only method, state and the sealed bytes' SHA-256,
+   * which the `consent.recorded` log entry names
+   */
+  consentEvidence?: SealedConsent[];
+}
+
+export interface SealedConsent {
+  method: string;
+  state: ConsentState;
+  sha256: string;
+  sealed: Uint8Array;
 }
 
 export interface PersonalFields {
