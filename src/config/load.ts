@@ -4,6 +4,7 @@ import { TresorError } from '../core/errors.ts';
 import { defaultConfig, type Config } from './schema.ts';
 import cron from 'node-cron';
 import { validatePolicy } from '../policy/index.ts';
+import { validateAlerts } from './alerts.ts';
 
 function validZone(tz: unknown): boolean {
   if (typeof tz !== 'string') return false;
@@ -183,6 +184,7 @@ function validate(c: Config, errors: string[]): void {
   if (c.retention.timeZone !== null && !validZone(c.retention.timeZone)) errors.push(`retention.timeZone: not an IANA time zone (got ${JSON.stringify(c.retention.timeZone)}; e.g. "Europe/Berlin")`);
   int(c.retention.maxClockJumpHours, 'retention.maxClockJumpHours', 1, 24 * 365);
   int(c.retention.configGraceDays, 'retention.configGraceDays', 7, 3650);
+  validateAlerts(c.alerts, errors);
   if (c.ingest.moveTo && c.ingest.moveTo === c.inbox) errors.push('ingest.moveTo: must not be the inbox');
   if (c.inbox === c.dataDir) errors.push('inbox: must not be the data directory itself');
 }

@@ -1,6 +1,8 @@
 // The settings, their embedded defaults, and the checks. Defaults must give a working
 // appliance with no file at all (`npm ci && npm start`).
 
+import { defaultAlerts } from './alerts.ts';
+
 export type Disposition = 'delete' | 'move' | 'keep';
 export type StoreFormat = 'opus' | 'flac' | 'original';
 
@@ -90,6 +92,8 @@ export interface Config {
     /** how many must have cosigned for the dashboard to call the checkpoint witnessed; null = all */
     witnessQuorum: number | null;
   };
+  /** the DPO's early warning (issue 14; src/alerts/, checks in src/config/alerts.ts) */
+  alerts: import('./alerts.ts').AlertsConfig;
 }
 
 export function defaultConfig(): Config {
@@ -120,5 +124,6 @@ export function defaultConfig(): Config {
     auth: { sessionIdleMinutes: 30, sessionMaxHours: 12, requireTotpForPrivileged: false },
     retention: { policies: [], schedule: '30 3 * * *', timeZone: null, maxClockJumpHours: 48, configGraceDays: 30 },
     log: { origin: null, checkpointIntervalSeconds: 300, witnesses: [], witnessQuorum: null },
+    alerts: defaultAlerts(),
   };
 }

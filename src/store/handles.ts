@@ -40,4 +40,5 @@ export interface Handles {
   approvals: Database<any, string>;
   requests: Database<any, string>;
   requestTokens: Database<any, any[]>;
+  alerts: Database<any, string>;
 }

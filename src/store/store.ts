@@ -22,6 +22,7 @@ import { SegmentsTable } from './segments.ts';
 import { InflightTable } from './inflight.ts';
 import { QuarantineTable } from './quarantine.ts';
 import { RequestsTable } from './requests.ts';
+import { AlertsTable } from './alerts.ts';
 
 /**
  * The one place that opens LMDB (DESIGN §2). One environment, named databases inside it,
@@ -72,6 +73,8 @@ export interface IndexStore {
   approvals: ApprovalsTable;
   /** data-subject requests and their identifier tokens (requests.ts) */
   requests: RequestsTable;
+  /** alert episodes (alerts.ts) */
+  alerts: AlertsTable;
   /**
    * One all-or-nothing write transaction: every write `fn` makes commits together, or
    * none does when it throws. lmdb-js's async `root.transaction()` does NOT give that: a
@@ -141,6 +144,7 @@ export function openIndex(dataDir: string, opts: OpenIndexOptions = {}): IndexSt
     approvals: db('approvals'),
     requests: db('requests'),
     requestTokens: db<any, any[]>('requestTokens'),
+    alerts: db('alerts'),
   };
   const store: IndexStore = {
     meta: new MetaTable(h),
@@ -161,6 +165,7 @@ export function openIndex(dataDir: string, opts: OpenIndexOptions = {}): IndexSt
     apiTokens: new ApiTokensTable(h),
     approvals: new ApprovalsTable(h),
     requests: new RequestsTable(h),
+    alerts: new AlertsTable(h),
     // async: a nested call (inside another write transaction) runs at once and may throw
     // synchronously; callers always get a promise
     tx: async <T>(fn: () => T): Promise<T> => {
