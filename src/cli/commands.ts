@@ -309,9 +309,9 @@ const quarantineCmd: Command = async (args, { config, actor, io }) => {
   throw new TresorError('E_USAGE', 'quarantine list [--json] | quarantine restore ID --out FILE | quarantine retry ID [--sidecar FILE]');
 };
 
-const auditCmd: Command = async (args, { config, io }) => {
+const auditCmd: Command = async (args, { config, io, actor }) => {
   if (args[0] === 'verifier') return verifierCommand(args.slice(1), io);
-  return withArchive(config, async (site) => auditCommand(args, { log: site.log, out: io.out, err: io.err, witnesses: config.log.witnesses }));
+  return withArchive(config, async (site) => auditCommand(args, { log: site.log, out: io.out, err: io.err, witnesses: config.log.witnesses, store: site.store, actor }));
 };
 
 import { purgeCmd, retentionCmd } from './retention.ts';

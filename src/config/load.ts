@@ -167,6 +167,7 @@ function validate(c: Config, errors: string[]): void {
     const n = Array.isArray(c.log.witnesses) ? c.log.witnesses.length : 0;
     int(c.log.witnessQuorum, 'log.witnessQuorum', 0, n);
   }
+  int(c.log.handOutDays, 'log.handOutDays', 0, 3650);
   int(c.web.maxBodyKiB, 'web.maxBodyKiB', 1, 1 << 20);
   int(c.auth.sessionIdleMinutes, 'auth.sessionIdleMinutes', 1, 24 * 60);
   int(c.auth.sessionMaxHours, 'auth.sessionMaxHours', 1, 24 * 30);

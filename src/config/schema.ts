@@ -91,6 +91,8 @@ export interface Config {
     witnesses: { url: string | null; vkey: string }[];
     /** how many must have cosigned for the dashboard to call the checkpoint witnessed; null = all */
     witnessQuorum: number | null;
+    /** the dashboard warns when no checkpoint was handed out (`audit checkpoint --pdf`) for this many days; 0 = never */
+    handOutDays: number;
   };
   /** the DPO's early warning (issue 14; src/alerts/, checks in src/config/alerts.ts) */
   alerts: import('./alerts.ts').AlertsConfig;
@@ -123,7 +125,7 @@ export function defaultConfig(): Config {
     web: { tlsCert: null, tlsKey: null, publicOrigin: null, maxBodyKiB: 64 },
     auth: { sessionIdleMinutes: 30, sessionMaxHours: 12, requireTotpForPrivileged: false },
     retention: { policies: [], schedule: '30 3 * * *', timeZone: null, maxClockJumpHours: 48, configGraceDays: 30 },
-    log: { origin: null, checkpointIntervalSeconds: 300, witnesses: [], witnessQuorum: null },
+    log: { origin: null, checkpointIntervalSeconds: 300, witnesses: [], witnessQuorum: null, handOutDays: 30 },
     alerts: defaultAlerts(),
   };
 }
