@@ -6,7 +6,7 @@ import { openSite, type Site } from '../src/site/open.ts';
 import { openRequest } from '../src/privacy/index.ts';
 import { createAlerts, evaluateRules, journalChannel, webhookChannel, acknowledgeAlert, type AlertInputs } from '../src/alerts/index.ts';
 import { defaultConfig } from '../src/config/index.ts';
-import { testConfig } from './helpers/site.ts';
+import { cli, testConfig } from './helpers/site.ts';
 
 const quiet = (): AlertInputs => ({
   now: Date.parse('2026-12-02T10:00:00Z'), openRequestDueAt: [], purge: { lastRunState: 'done', clockHeld: false }, oldestWaitingSince: null,
@@ -85,6 +85,10 @@ describe('alerts on a real site', () => {
     assert.ok(actions.includes('alert.raised') && actions.includes('alert.acknowledged') && actions.includes('alert.cleared'), actions.join());
     for (const e of site.log.entries(0, site.log.size()).filter((x) => x.action.startsWith('alert.'))) assert.doesNotMatch(JSON.stringify(e), /301234567/);
     await alerts.stop();
+    // the CLI reads the same table (async helper: this process holds the site open)
+    const all = await cli(config, ['alerts', 'list', '--all', '--json']);
+    assert.equal(all.code, 0, all.stderr);
+    assert.ok((JSON.parse(all.stdout) as { id: string; state: string }[]).some((r) => r.id === overdue.id && r.state === 'cleared'));
   });
 
   test('a webhook that keeps failing is retried and the failure is recorded on the alert', async () => {

@@ -317,6 +317,7 @@ const auditCmd: Command = async (args, { config, io, actor }) => {
 import { purgeCmd, retentionCmd } from './retention.ts';
 import { inboxCmd } from './inbox.ts';
 import { witnessCmd } from './witness.ts';
+import { alertsCmd } from './alerts.ts';
 
 export const commands: Record<string, Command> = {
   purge: purgeCmd,
@@ -344,4 +345,5 @@ export const commands: Record<string, Command> = {
   keys: keysCmd,
   index: indexCmd,
   witness: witnessCmd,
+  alerts: alertsCmd,
 };
