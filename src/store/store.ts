@@ -23,6 +23,8 @@ import { InflightTable } from './inflight.ts';
 import { QuarantineTable } from './quarantine.ts';
 import { RequestsTable } from './requests.ts';
 import { AlertsTable } from './alerts.ts';
+import { ObjectionsTable } from './objections.ts';
+import { ConsentPendingTable } from './consent-pending.ts';
 
 /**
  * The one place that opens LMDB (DESIGN §2). One environment, named databases inside it,
@@ -75,6 +77,10 @@ export interface IndexStore {
   requests: RequestsTable;
   /** alert episodes (alerts.ts) */
   alerts: AlertsTable;
+  /** the objection / do-not-record register and its identifier tokens (objections.ts) */
+  objections: ObjectionsTable;
+  /** consent events that came before their recording, by call-id token (consent-pending.ts) */
+  consentPending: ConsentPendingTable;
   /**
    * One all-or-nothing write transaction: every write `fn` makes commits together, or
    * none does when it throws. lmdb-js's async `root.transaction()` does NOT give that: a
@@ -145,6 +151,9 @@ export function openIndex(dataDir: string, opts: OpenIndexOptions = {}): IndexSt
     requests: db('requests'),
     requestTokens: db<any, any[]>('requestTokens'),
     alerts: db('alerts'),
+    objections: db('objections'),
+    objectionTokens: db<any, any[]>('objectionTokens'),
+    consentPending: db<any, any[]>('consentPending'),
   };
   const store: IndexStore = {
     meta: new MetaTable(h),
@@ -166,6 +175,8 @@ export function openIndex(dataDir: string, opts: OpenIndexOptions = {}): IndexSt
     approvals: new ApprovalsTable(h),
     requests: new RequestsTable(h),
     alerts: new AlertsTable(h),
+    objections: new ObjectionsTable(h),
+    consentPending: new ConsentPendingTable(h),
     // async: a nested call (inside another write transaction) runs at once and may throw
     // synchronously; callers always get a promise
     tx: async <T>(fn: () => T): Promise<T> => {
