@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { smtpChannel } from '../src/alerts/index.ts';
+
+// Issue 14: alert mail reaches a real SMTP server on loopback — Debian's aiosmtpd
+// (python3-aiosmtpd, installed by .ci/run), delivering into a Maildir we then read.
+// Debian's own python3, not whichever python3 comes first on PATH.
+const PY = '/usr/bin/python3';
+const hasAiosmtpd = spawnSync(PY, ['-c', 'import aiosmtpd']).status === 0;
+const skip = hasAiosmtpd ? false : 'aiosmtpd missing (apt-get install python3-aiosmtpd)';
+
+const dirs: string[] = [];
+let server: ChildProcess | null = null;
+after(() => { server?.kill('SIGTERM'); for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function listening(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const c = connect(port, '127.0.0.1', () => { c.end(); resolve(true); });
+      c.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no SMTP server on port ${port}`);
+}
+
+test('an_alert_mail_is_delivered_to_a_real_smtp_server_with_rule_severity_and_counts_but_no_number', { skip }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tresor-smtp-'));
+  dirs.push(dir);
+  const maildir = join(dir, 'Maildir');
+  const port = await freePort();
+  server = spawn(PY, ['-m', 'aiosmtpd', '-n', '-l', `127.0.0.1:${port}`, '-c', 'aiosmtpd.handlers.Mailbox', maildir], { stdio: 'ignore' });
+  await listening(port);
+
+  const channel = smtpChannel({ host: '127.0.0.1', port, from: 'tresor@box.example', to: ['dpo@site.example'] });
+  await channel.send({
+    event: 'raised', id: '01JALERT00000000000000000A', rule: 'unusualAccess', severity: 'critical', subject: 'user:mallory',
+    at: '2026-12-02T09:15:00.000Z', detail: { playsPerHour: 41, threshold: 30 },
+  });
+
+  const fresh = join(maildir, 'new');
+  let files: string[] = [];
+  for (let i = 0; i < 50 && files.length === 0; i++) {
+    try { files = readdirSync(fresh); } catch { /* not created yet */ }
+    if (!files.length) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(files.length, 1, 'one mail delivered');
+  const mail = readFileSync(join(fresh, files[0]!), 'utf8');
+  assert.match(mail, /^To: dpo@site\.example$/m);
+  assert.match(mail, /^Subject: \[Tresor critical\] unusualAccess \(user:mallory\)$/m);
+  assert.match(mail, /playsPerHour: 41/);
+  assert.match(mail, /tresor alerts ack 01JALERT00000000000000000A/);
+});
