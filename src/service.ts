@@ -157,7 +157,7 @@ export async function startService(config: Config, say: Logger = (m) => console.
   // the web layer gets key operations, never the keyring (DESIGN §2)
   const { keys, ...keyless } = site;
   const app = createApp({
-    config, site: keyless, archive, media, auth, access, approvals: approvalRegistry(site, config), ingestStatus: status,
+    config, site: keyless, archive, media, auth, access, approvals: approvalRegistry(site, config), ingestStatus: status, alerts,
     tokens: { tokenize: keys.tokenize }, secrets: { sealSecret: keys.sealSecret, openSecret: keys.openSecret },
     quarantine: quarantineConsole({ config, store, keys, archive, log, media, gates: ingestGates(config, site) }),
     consentEvent: async (actor, body) => {

@@ -22,6 +22,7 @@ import { loginRoutes } from './routes/login.ts';
 import { healthRoutes } from './routes/health.ts';
 import { recordingRoutes } from './routes/recordings.ts';
 import { apiRoutes } from './routes/api.ts';
+import type { Alerts } from '../alerts/index.ts';
 import { privacyApi, PRIVACY_API_WRITES } from './routes/privacy-api.ts';
 import { consentApi, CONSENT_API_WRITES } from './routes/consent-api.ts';
 import type { EventOutcome } from '../consent/index.ts';
@@ -57,6 +58,8 @@ export interface AppDeps {
   ingestStatus(): IngestStatus;
   /** POST /api/consent (issue 12): applies or parks a consent event; absent where not wired */
   consentEvent?: (actor: string, body: Record<string, unknown>) => Promise<EventOutcome>;
+  /** issue 14: the running alerting (rule inputs and channel health for /metrics and the dashboard); absent where not wired */
+  alerts?: Pick<Alerts, 'lastInputs' | 'channelHealth'>;
 }
 
 /**

@@ -66,3 +66,29 @@ test('an_alert_mail_is_delivered_to_a_real_smtp_server_with_rule_severity_and_co
   assert.match(mail, /playsPerHour: 41/);
   assert.match(mail, /tresor alerts ack 01JALERT00000000000000000A/);
 });
+
+test('metrics_carry_alert_states_and_rule_inputs_as_counts_only', async () => {
+  const { openSite } = await import('../src/site/open.ts');
+  const { openRequest } = await import('../src/privacy/index.ts');
+  const { createAlerts } = await import('../src/alerts/index.ts');
+  const { healthRoutes } = await import('../src/web/routes/health.ts');
+  const { testConfig } = await import('./helpers/site.ts');
+  const config = testConfig();
+  const site = openSite(config, { create: true });
+  try {
+    await openRequest({ store: site.store, log: site.log, keys: site.keys, phone: config.phone }, 'cli:test', { kind: 'access', number: '+49301234567', receivedAt: Date.now() - 40 * 86_400_000 });
+    const alerts = createAlerts({ store: site.store, log: site.log, config, createdAt: Date.now(), live: () => ({ oldestWaitingSince: null, witnesses: [] }), channels: [] });
+    await alerts.evaluateNow();
+    const status = () => ({ scannerRunning: true, queue: { queued: 0, active: 0, done: {} }, recovery: { truncated: [], damaged: [], unknownFiles: [] }, rejected: [], deferred: [] });
+    const app = healthRoutes({ site, config, ingestStatus: status as never, alerts });
+    const text = await (await app.request('/metrics')).text();
+    assert.match(text, /^tresor_alerts_active\{rule="requestOverdue",state="open"\} 1$/m);
+    assert.match(text, /^tresor_alerts_active\{rule="unusualAccess",state="open"\} 0$/m);
+    assert.match(text, /^tresor_alert_input_requests_overdue 1$/m);
+    assert.match(text, /^tresor_alert_input_requests_open 1$/m);
+    assert.doesNotMatch(text, /301234567|user:/);
+    await alerts.stop();
+  } finally {
+    await site.close();
+  }
+});
