@@ -14,6 +14,7 @@ import { quarantineConsole } from './ingest/quarantine-console.ts';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import { createApp } from './web/app.ts';
+import { expirePending, receiveEvent } from './consent/index.ts';
 import { createAuth, newSetupToken, setupNeeded } from './auth/index.ts';
 import { createAccess } from './access/index.ts';
 import { configWaitingText, syncConfigPolicies } from './retention/policy-change.ts';
@@ -148,6 +149,11 @@ export async function startService(config: Config, say: Logger = (m) => console.
     config, site: keyless, archive, media, auth, access, approvals: approvalRegistry(site, config), ingestStatus: status,
     tokens: { tokenize: keys.tokenize }, secrets: { sealSecret: keys.sealSecret, openSecret: keys.openSecret },
     quarantine: quarantineConsole({ config, store, keys, archive, log, media, gates: ingestGates(config, site) }),
+    consentEvent: async (actor, body) => {
+      const d = { store, log, keys, pendingHours: config.consent.pendingHours };
+      await expirePending(d); // events whose file never came go first (logged)
+      return receiveEvent(d, actor, body);
+    },
   });
   const tls = config.web.tlsCert && config.web.tlsKey
     ? { createServer: createHttpsServer, serverOptions: { cert: readFileSync(config.web.tlsCert), key: readFileSync(config.web.tlsKey) } }

@@ -47,6 +47,8 @@ export interface LiveData {
   disk: { freeBytes: number; totalBytes: number } | null;
   growth: { bytesPerDay: number | null; windowDays: number; daysLeft: number | null };
   checkpoint: { size: number; until: string | null } | null;
+  /** days since a checkpoint was last handed out (null: never), when over log.handOutDays; else absent */
+  handOutOverdue?: { days: number | null; limit: number };
   logSize: number;
   rejected: { code: string; ref: string; at: number }[];
   /** files left in the inbox for now (disk full, time-out): one row per file */
@@ -95,7 +97,8 @@ export function liveFragment(ctx: PageCtx, d: LiveData): Html {
   <div class="card" id="card-checkpoint"><h3>${t('checkpoint')}</h3>
     ${d.checkpoint ? html`<p class="big" data-k="checkpoint-size">${t('checkpointSize', { size: num(d.checkpoint.size) })}</p>
       ${d.checkpoint.until ? html`<p>${t('checkpointUntil', { time: fmtTime(d.checkpoint.until, ctx.lang) })}</p>` : ''}` : html`<p>${t('checkpointNone')}</p>`}
-    <p class="muted">${t('logSize', { size: num(d.logSize) })}</p></div>
+    <p class="muted">${t('logSize', { size: num(d.logSize) })}</p>
+    ${d.handOutOverdue ? html`<p class="warn" role="status" data-k="hand-out">${d.handOutOverdue.days === null ? t('handOutNever') : t('handOutDays', { days: num(d.handOutOverdue.days) })} ${t('handOutHow')}</p>` : ''}</div>
   <div class="card" id="card-quarantine"><h3>${t('quarantine')}</h3><p class="big" data-k="quarantined">${num(d.quarantined)}</p>
     ${d.pendingApprovals ? html`<p><a href="/approvals">${t('approvalsPending', { n: d.pendingApprovals })}</a></p>` : ''}</div>
 </div>

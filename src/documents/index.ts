@@ -2,3 +2,4 @@
 // hand documents to people: privacy (packages, certificates), audit (checkpoint hand-outs),
 // alerts (breach notifications). They know nothing of recordings: text in, bytes out.
 export { renderPdf, type PdfBlock, type PdfSpec } from './pdf.ts';
+export { qrModules, qrSvg } from './qr.ts';

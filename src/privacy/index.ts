@@ -10,3 +10,10 @@ export {
 export { findSubject, type SubjectHits } from './subjects.ts';
 export { DEFAULT_MAX_ERASURE_CALLS, ERASURE_KIND, erasureKinds, planErasure, requestErasure, type ErasureException, type ErasurePlan } from './erasure.ts';
 export { certificatePath, readErasureCertificate } from './certificate.ts';
+export { transparencyFacts, type TransparencyFacts, type TransparencySettings } from './transparency.ts';
+export {
+  addObjection, isObjectionScope, listObjections, objectionView, objectsTo, removeObjection, type AddObjectionInput, type ObjectionView,
+} from './objections.ts';
+export { OBJECTION_RESTRICT_MARK, objectionGate, type ObjectionAtIngest } from './objection-gate.ts';
+export { liftRestriction, restrictRecording, RESTRICTION_KINDS, type RestrictionKind } from './restriction.ts';
+export { rectifyRecording, RECTIFIABLE_FIELDS, type RectifiableField, type RectifyDeps } from './rectify.ts';

@@ -39,5 +39,8 @@ export interface Handles {
   apiTokens: Database<any, string>;
   approvals: Database<any, string>;
   requests: Database<any, string>;
+  consentPending: Database<any, any[]>;
   requestTokens: Database<any, any[]>;
+  objections: Database<any, string>;
+  objectionTokens: Database<any, any[]>;
 }

@@ -16,3 +16,5 @@ export * from './sessions.ts';
 export * from './api-tokens.ts';
 export { ApprovalsTable, type ApprovalRow, type ApprovalState } from './approvals.ts';
 export * from './requests.ts';
+export * from './objections.ts';
+export * from './consent-pending.ts';

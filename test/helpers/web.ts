@@ -1,6 +1,6 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { openSite, type Site } from '../../src/site/open.ts';
 import { openArchive, type Archive } from '../../src/archive/index.ts';
 import { createMedia, resolveFfmpeg, type Media, type MediaOptions } from '../../src/media/index.ts';
@@ -10,6 +10,7 @@ import type { IngestOutcome } from '../../src/ingest/types.ts';
 import { addUser, createAuth, type Auth, type Role } from '../../src/auth/index.ts';
 import { createAccess, type Access } from '../../src/access/index.ts';
 import { createApp } from '../../src/web/app.ts';
+import { consentStep, expirePending, receiveEvent } from '../../src/consent/index.ts';
 import { approvalRegistry } from '../../src/site/approvals.ts';
 import { quarantineConsole } from '../../src/ingest/quarantine-console.ts';
 import type { Config } from '../../src/config/index.ts';
@@ -31,6 +32,8 @@ export interface WebSite {
   app: ReturnType<typeof createApp>;
   /** ingests a generated call; the file name carries the metadata (FreePBX style) */
   ingestCall(name: string, audio?: Partial<AudioOptions>, sidecar?: Record<string, unknown>): Promise<string>;
+  /** the same pipeline for a file the test made itself */
+  ingestPath(path: string): Promise<IngestOutcome>;
   close(): Promise<void>;
 }
 
@@ -54,12 +57,18 @@ export async function webSite(over: (c: Config) => void = () => {}, mediaOptions
     config, site: keyless, archive, media, auth, access, approvals: approvalRegistry(site, config), ingestStatus: status as never,
     tokens: { tokenize: keys.tokenize }, secrets: { sealSecret: keys.sealSecret, openSecret: keys.openSecret },
     quarantine: quarantineConsole({ config, store: site.store, keys, archive, log: site.log, media, gates: ingestGates(config, site) }),
+    consentEvent: async (actor, body) => {
+      const d = { store: site.store, log: site.log, keys, pendingHours: config.consent.pendingHours };
+      await expirePending(d);
+      return receiveEvent(d, actor, body);
+    },
   });
-  const ingest = createIngest({ config: { ...config, ingest: { ...config.ingest, disposition: 'keep' } }, store: site.store, keys: site.keys, archive, log: site.log, media, gates: ingestGates(config, site) });
+  const ingest = createIngest({ config: { ...config, ingest: { ...config.ingest, disposition: 'keep' } }, store: site.store, keys: site.keys, archive, log: site.log, media, gates: ingestGates(config, site), consent: consentStep(config, site.store, site.keys) });
   const work = mkdtempSync(join(tmpdir(), 'tresor-calls-'));
   let seed = 1;
   return {
     config, site, archive, media, auth, access, app,
+    ingestPath: (path) => ingest.ingestFile({ path, relPath: basename(path), sidecarPath: null }),
     async ingestCall(name, audio = {}, sidecar) {
       const path = await makeAudio(work, name, { format: 'wav-pcm8k', seconds: 4, seed: seed++, ...audio });
       let side: string | null = null;

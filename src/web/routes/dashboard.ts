@@ -5,6 +5,7 @@ import { listQuarantine } from '../../ingest/quarantine.ts';
 import { pendingDiscards, requestDiscard } from '../../ingest/quarantine-discard.ts';
 import { MAX_SIDECAR_BYTES } from '../../ingest/sidecar.ts';
 import { pendingApprovals } from '../../approvals/index.ts';
+import { daysSinceHandOut } from '../../audit/index.ts';
 import { dashboardPage, liveFragment, type DashboardData, type LiveData, type QuarantineItem } from '../../../views/dashboard.ts';
 import type { AppDeps } from '../app.ts';
 import type { Ctx, WebEnv } from '../env.ts';
@@ -27,6 +28,14 @@ export function dashboardRoutes(deps: AppDeps) {
   const app = new Hono<WebEnv>();
   const { site, config } = deps;
   const { store, log } = site;
+
+  /** issue 13: a checkpoint only binds the box when someone outside keeps a copy */
+  function handOutReminder(now: number): Pick<LiveData, 'handOutOverdue'> {
+    const limit = config.log.handOutDays;
+    const days = daysSinceHandOut(store, now);
+    if (limit === 0 || log.size() === 0 || (days !== null && days < limit)) return {};
+    return { handOutOverdue: { days, limit } };
+  }
 
   async function live(): Promise<LiveData> {
     const s = deps.ingestStatus();
@@ -52,6 +61,7 @@ export function dashboardRoutes(deps: AppDeps) {
       disk,
       growth,
       checkpoint: cp ? { size: cp.size, until } : null,
+      ...handOutReminder(now),
       logSize: log.size(),
       rejected: s.rejected.map((r) => ({ code: r.code, ref: r.ref, at: r.at })),
       deferred: s.deferred ?? [],
