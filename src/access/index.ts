@@ -4,6 +4,7 @@ import { plainLength, type EnvelopeOpener, type Keyring } from '../crypto/index.
 import type { Archive } from '../archive/index.ts';
 import type { IndexStore, PersonalFields, RecordingRow, SearchFilters } from '../store/index.ts';
 import { can, type Permission, type Principal } from '../auth/roles.ts';
+import { CONSENT_DENIED } from '../policy/index.ts';
 
 /**
  * The single door to recording content (DESIGN §1): every search, metadata view, play,
@@ -127,6 +128,11 @@ export function createAccess(deps: AccessDeps) {
     await authorize(p, 'recording.audio', `recording:${id}`);
     const row = mustGet(id);
     const barriers = barriersOf(row);
+    if (barriers.includes(CONSENT_DENIED)) {
+      // issue 12: a call the caller refused to have recorded is kept only to be erased
+      await log.append([{ actor: p.actor, action: 'access.denied', target: `recording:${id}`, detail: { reason: CONSENT_DENIED, barriers, tried: action } }]);
+      throw new TresorError('E_FORBIDDEN', `recording ${id} was kept although the caller denied consent: it can never be played, downloaded or exported, only erased`, { detail: { reason: CONSENT_DENIED, barriers } });
+    }
     if (barriers.length) {
       const claim = typeof detail.legalClaims === 'string' ? detail.legalClaims.trim().slice(0, MAX_LEGAL_CLAIMS) : '';
       if (!claim || !can(p.roles, 'privacy.requests')) {

@@ -323,6 +323,7 @@ const auditCmd: Command = async (args, { config, io, actor }) => {
 import { purgeCmd, retentionCmd } from './retention.ts';
 import { inboxCmd } from './inbox.ts';
 import { witnessCmd } from './witness.ts';
+import { alertsCmd } from './alerts.ts';
 
 export const commands: Record<string, Command> = {
   purge: purgeCmd,
@@ -353,4 +354,5 @@ export const commands: Record<string, Command> = {
   keys: keysCmd,
   index: indexCmd,
   witness: witnessCmd,
+  alerts: alertsCmd,
 };

@@ -17,6 +17,7 @@ export const USAGE = `usage: tresor <command> [options]
        [--queue Q] [--direction in|out|internal] [--limit N]
   show ID [--json]                   metadata of one recording (logged)
   extract ID --out FILE [--format stored|wav]   decrypted audio (logged)
+  alerts list [--json] [--all] | alerts ack ID   raised alerts (issue 14); acknowledge one
   fsck                               check every record, key, segment and the log
   quarantine list [--json] | quarantine restore ID --out FILE | quarantine retry ID [--sidecar FILE]
   inbox locate REF                   which inbox file the journal's reference REF names

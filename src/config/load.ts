@@ -4,6 +4,7 @@ import { TresorError } from '../core/errors.ts';
 import { defaultConfig, type Config } from './schema.ts';
 import cron from 'node-cron';
 import { validatePolicy } from '../policy/index.ts';
+import { validateAlerts } from './alerts.ts';
 import { validatePrivacy } from './privacy.ts';
 
 function validZone(tz: unknown): boolean {
@@ -185,6 +186,7 @@ function validate(c: Config, errors: string[]): void {
   if (c.retention.timeZone !== null && !validZone(c.retention.timeZone)) errors.push(`retention.timeZone: not an IANA time zone (got ${JSON.stringify(c.retention.timeZone)}; e.g. "Europe/Berlin")`);
   int(c.retention.maxClockJumpHours, 'retention.maxClockJumpHours', 1, 24 * 365);
   int(c.retention.configGraceDays, 'retention.configGraceDays', 7, 3650);
+  validateAlerts(c.alerts, errors);
   if (c.consent.dtmf !== null) {
     const d = c.consent.dtmf as Partial<NonNullable<Config['consent']['dtmf']>>;
     const key = (v: unknown) => typeof v === 'string' && /^[0-9*#A-D]$/.test(v);

@@ -1,6 +1,8 @@
 // The settings, their embedded defaults, and the checks. Defaults must give a working
 // appliance with no file at all (`npm ci && npm start`).
 
+import { defaultAlerts } from './alerts.ts';
+
 export type Disposition = 'delete' | 'move' | 'keep';
 export type StoreFormat = 'opus' | 'flac' | 'original';
 
@@ -102,6 +104,8 @@ export interface Config {
     /** the dashboard warns when no checkpoint was handed out (`audit checkpoint --pdf`) for this many days; 0 = never */
     handOutDays: number;
   };
+  /** the DPO's early warning (issue 14; src/alerts/, checks in src/config/alerts.ts) */
+  alerts: import('./alerts.ts').AlertsConfig;
   /** issue 11 item 8: the transparency facts (public /privacy page, IVR text, Art. 30 record); empty = "not configured" */
   privacy: {
     /** Art. 13(1)(a): who decides why and how calls are recorded */
@@ -144,6 +148,7 @@ export function defaultConfig(): Config {
     retention: { policies: [], schedule: '30 3 * * *', timeZone: null, maxClockJumpHours: 48, configGraceDays: 30 },
     consent: { dtmf: null, policy: null, pendingHours: 72, unknownDays: 30 },
     log: { origin: null, checkpointIntervalSeconds: 300, witnesses: [], witnessQuorum: null, handOutDays: 30 },
+    alerts: defaultAlerts(),
     privacy: { controller: { name: '', address: '', email: '' }, dpo: { name: '', email: '' }, purposes: [], objectionAtIngest: 'discard' },
   };
 }

@@ -6,16 +6,21 @@ import type { CallFacts, GateDecision } from './gates.ts';
  * `consent-denied` and an unknown one `consent-review` (the review list, decided after
  * `consent.unknownDays`).
  *
- * Not yet here: `discard` (destroy the source, log recording.refused with reason
- * consent-denied) needs the generic "discard" ingest outcome another branch is adding to
- * gates.ts and the pipeline; a `refuse` today would keep the bytes in quarantine, which is
- * the opposite of what a denial asks. Until that lands, both policies mark.
+ * A denied call under `discard` is not archived: the source is destroyed and
+ * `recording.refused` (reason consent-denied) logged — recording or keeping a call
+ * against the caller's will is what § 201 StGB forbids, so quarantine (which keeps the
+ * bytes) is the wrong place for it. Under `restrict` it is kept with the barrier
+ * `restricted:consent-denied`, which the access door never lifts: such a call can only be
+ * erased, not played, downloaded or exported (not even for legal claims).
  */
 export type ConsentPolicy = 'discard' | 'restrict';
+export const CONSENT_DENIED = 'consent-denied';
+/** the access door's barrier for a call kept without consent (src/access: never lifted) */
+export const CONSENT_DENIED_BARRIER = `restricted:${CONSENT_DENIED}`;
 
 export function consentDecision(call: CallFacts, policy: ConsentPolicy | null): GateDecision {
   if (policy === null) return { kind: 'pass' };
-  if (call.consentState === 'denied') return { kind: 'mark', mark: 'consent-denied' };
+  if (call.consentState === 'denied') return policy === 'discard' ? { kind: 'discard', reason: CONSENT_DENIED } : { kind: 'mark', mark: CONSENT_DENIED_BARRIER };
   if (call.consentState === 'unknown') return { kind: 'mark', mark: 'consent-review' };
   return { kind: 'pass' };
 }

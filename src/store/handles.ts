@@ -41,6 +41,7 @@ export interface Handles {
   requests: Database<any, string>;
   consentPending: Database<any, any[]>;
   requestTokens: Database<any, any[]>;
+  alerts: Database<any, string>;
   objections: Database<any, string>;
   objectionTokens: Database<any, any[]>;
 }
