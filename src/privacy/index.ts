@@ -8,6 +8,8 @@ export {
   requestView, startRequest, verifyIdentity, withdrawRequest, type ListRequestsOptions, type OpenRequestInput, type RequestView,
 } from './requests.ts';
 export { findSubject, type SubjectHits } from './subjects.ts';
+export { DEFAULT_MAX_ERASURE_CALLS, ERASURE_KIND, erasureKinds, planErasure, requestErasure, type ErasureException, type ErasurePlan } from './erasure.ts';
+export { certificatePath, readErasureCertificate } from './certificate.ts';
 export { transparencyFacts, type TransparencyFacts, type TransparencySettings } from './transparency.ts';
 export {
   addObjection, isObjectionScope, listObjections, objectionView, objectsTo, removeObjection, type AddObjectionInput, type ObjectionView,
