@@ -116,6 +116,8 @@ export interface Config {
     purposes: string[];
     /** a new call of a subject on the do-not-record register (scope record): discard (source destroyed, `recording.refused`) or restrict (archived, Art. 18) */
     objectionAtIngest: 'discard' | 'restrict';
+    /** Art. 17: an erasure request covering more calls than this needs an explicit confirmation (mass-erasure guard) */
+    maxErasureCalls: number;
   };
 }
 
@@ -149,6 +151,6 @@ export function defaultConfig(): Config {
     consent: { dtmf: null, policy: null, pendingHours: 72, unknownDays: 30 },
     log: { origin: null, checkpointIntervalSeconds: 300, witnesses: [], witnessQuorum: null, handOutDays: 30 },
     alerts: defaultAlerts(),
-    privacy: { controller: { name: '', address: '', email: '' }, dpo: { name: '', email: '' }, purposes: [], objectionAtIngest: 'discard' },
+    privacy: { controller: { name: '', address: '', email: '' }, dpo: { name: '', email: '' }, purposes: [], objectionAtIngest: 'discard', maxErasureCalls: 100 },
   };
 }

@@ -86,6 +86,14 @@ export function planErasure(store: IndexStore, r: RequestRow): ErasurePlan {
   return { request: r.id, erase, exceptions, quarantined };
 }
 
+/** What the CLI and API answer when an erasure is asked for (issue 11 contract). */
+export function erasureAnswer(approval: string, plan: ErasurePlan): { approval: string; calls: number; quarantined: number; exceptions: { id: string; reason: string; ground: string }[] } {
+  return {
+    approval, calls: plan.erase.length, quarantined: plan.quarantined.length,
+    exceptions: plan.exceptions.map((e) => ({ id: e.id, reason: e.reason, ground: e.ground })),
+  };
+}
+
 export interface RequestErasureInput {
   /** the person behind `by` (four-eyes compares people) */
   person?: string;

@@ -8,7 +8,7 @@ export {
   requestView, startRequest, verifyIdentity, withdrawRequest, type ListRequestsOptions, type OpenRequestInput, type RequestView,
 } from './requests.ts';
 export { findSubject, type SubjectHits } from './subjects.ts';
-export { DEFAULT_MAX_ERASURE_CALLS, ERASURE_KIND, erasureKinds, planErasure, requestErasure, type ErasureException, type ErasurePlan } from './erasure.ts';
+export { DEFAULT_MAX_ERASURE_CALLS, ERASURE_KIND, erasureAnswer, erasureKinds, planErasure, requestErasure, type ErasureException, type ErasurePlan } from './erasure.ts';
 export { certificatePath, readErasureCertificate } from './certificate.ts';
 export { transparencyFacts, type TransparencyFacts, type TransparencySettings } from './transparency.ts';
 export {

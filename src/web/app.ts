@@ -23,6 +23,7 @@ import { healthRoutes } from './routes/health.ts';
 import { recordingRoutes } from './routes/recordings.ts';
 import { apiRoutes } from './routes/api.ts';
 import type { Alerts } from '../alerts/index.ts';
+import { approvalsApi, APPROVALS_API_WRITES } from './routes/approvals-api.ts';
 import { privacyApi, PRIVACY_API_WRITES } from './routes/privacy-api.ts';
 import { consentApi, CONSENT_API_WRITES } from './routes/consent-api.ts';
 import type { EventOutcome } from '../consent/index.ts';
@@ -106,12 +107,13 @@ export function createApp(deps: AppDeps): Hono<WebEnv> {
     if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
     // issue 11: the privacy register is written by integrations (ticket systems) too, with a
     // dpo's Bearer token; a console cookie never writes through the API
-    if (c.req.method === 'POST' && c.req.header('Authorization')?.startsWith('Bearer ') && [...PRIVACY_API_WRITES, ...CONSENT_API_WRITES].some((r) => r.test(c.req.path))) return next();
+    if (c.req.method === 'POST' && c.req.header('Authorization')?.startsWith('Bearer ') && [...PRIVACY_API_WRITES, ...CONSENT_API_WRITES, ...APPROVALS_API_WRITES].some((r) => r.test(c.req.path))) return next();
     throw new TresorError('E_READ_ONLY', 'the API is read-only: use GET (changes are made in the console)', { detail: { allow: 'GET, HEAD' } });
   });
   app.use('/api/log/*', requirePermission(site.log, 'log.read'));
   app.route('/api/log', logApi(site.log));
   app.route('/api', privacyApi(deps));
+  app.route('/api', approvalsApi(deps));
   app.route('/api', consentApi(deps));
   app.route('/api', apiRoutes(deps));
   app.route('/recordings', recordingRoutes(deps));
