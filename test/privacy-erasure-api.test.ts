@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { webSite, makeUser, type WebSite } from './helpers/web.ts';
+import { browser, webSite, makeUser, type WebSite } from './helpers/web.ts';
 import { createApiToken } from '../src/auth/index.ts';
 import { addHold } from '../src/retention/holds.ts';
 
@@ -83,5 +83,27 @@ describe('erasure API (Art. 17, four eyes)', () => {
     const state = (await (await call('dora', 'GET', '/api/requests')).json()) as { items: { id: string; state: string }[] };
     assert.equal(state.items.find((r) => r.id === req.id)?.state, 'answered');
     void hold;
+  });
+
+  it('the console: an erasure request page asks for erasure, the approval waits on /approvals, the certificate link follows', async () => {
+    const dora = browser(w);
+    assert.equal((await dora.login('dora')).status, 303);
+    const opened = await call('dora', 'POST', '/api/requests', { kind: 'erasure', customerId: 'CRM-NOBODY' });
+    const req = (await opened.json()) as { id: string };
+    const before = await (await dora.get(`/privacy/requests/${req.id}`)).text();
+    assert.doesNotMatch(before, /Ask for erasure/, 'not before the identity is verified');
+    assert.match(before, /No certificate yet/);
+    await call('dora', 'POST', `/api/requests/${req.id}/verify`, { method: 'phone call-back' });
+    assert.match(await (await dora.get(`/privacy/requests/${req.id}`)).text(), /Ask for erasure/);
+    const asked = await dora.post(`/privacy/requests/${req.id}/erase`, {});
+    assert.equal(asked.status, 303);
+    assert.match(asked.headers.get('location') ?? '', /^\/approvals\?done=requested#/);
+    const approval = asked.headers.get('location')!.split('#')[1]!;
+    assert.equal((await call('dan', 'POST', `/api/approvals/${approval}/approve`)).status, 200);
+    const after = await (await dora.get(`/privacy/requests/${req.id}`)).text();
+    assert.match(after, new RegExp(`/privacy/requests/${req.id}/certificate.pdf`));
+    const pdf = await dora.get(`/privacy/requests/${req.id}/certificate.pdf`);
+    assert.equal(pdf.status, 200);
+    assert.equal(Buffer.from(await pdf.arrayBuffer()).subarray(0, 5).toString(), '%PDF-');
   });
 });

@@ -72,7 +72,7 @@ export interface RequestPageData {
   /** Art. 12(4): what a refusal must tell the subject */
   refusalInformation: string;
   error?: string;
-  errorAt?: 'verify' | 'start' | 'extend' | 'close' | 'withdraw';
+  errorAt?: 'verify' | 'start' | 'extend' | 'close' | 'withdraw' | 'erase';
   done?: string;
   /**
    * Buttons of the kind's own workflow (access package, erasure, objection entry, from
@@ -194,7 +194,7 @@ ${done ? html`<p class="ok" role="status" id="done">${done}</p>` : ''}
 </dl></section>
 
 <section aria-labelledby="kind-actions-h" id="kind-actions" data-kind="${r.kind}"><h2 id="kind-actions-h">${L('kindActions')}</h2>
-${d.kindActions ?? html`<p class="muted">${L('kindActionsLater', { kind: kindLabel(L, r.kind) })}</p>`}
+${err('erase')}${d.kindActions ?? html`<p class="muted">${L('kindActionsLater', { kind: kindLabel(L, r.kind) })}</p>`}
 </section>
 
 ${r.state === 'received' ? html`<section aria-labelledby="verify-h"><h2 id="verify-h">${L('verifyTitle')}</h2>
@@ -231,4 +231,15 @@ ${d.timeline.length ? html`<div class="table-wrap"><table id="timeline" aria-lab
     : html`<tr data-action="${e.action}"><td>${when(Date.parse(e.time), lang)}</td><td><code>${e.action}</code></td><td>${e.actor}</td><td>${detailText(e.detail)}</td><td>${e.seq}</td></tr>`))}</tbody></table></div>
 ${d.timelinePartial ? html`<p class="muted">${L('timelinePartial')}</p>` : ''}` : html`<p>${L('timelineNone')}</p>`}
 </section>`);
+}
+
+/** The erasure steps on an erasure request's page (Art. 17; src/web/routes/privacy.ts). */
+export function erasureActions(ctx: PageCtx, d: { id: string; canAsk: boolean; certificate: boolean }): Html {
+  const L = labels(ctx.lang);
+  return html`<p>${L('eraseIntro')}</p>
+${d.canAsk ? html`<form method="post" action="/privacy/requests/${d.id}/erase">${csrfField(ctx.csrf)}
+<p><label><input type="checkbox" name="confirmMass" value="1"> ${L('eraseConfirmMass')}</label></p>
+<p><button type="submit" class="danger">${L('eraseAsk')}</button></p></form>` : ''}
+<h3>${L('eraseCertificate')}</h3>
+${d.certificate ? html`<p><a href="/privacy/requests/${d.id}/certificate.pdf" download>PDF</a> · <a href="/privacy/requests/${d.id}/certificate.json" download>JSON</a></p>` : html`<p class="muted">${L('eraseCertificateNone')}</p>`}`;
 }

@@ -7,8 +7,10 @@ import { renderPdf, type PdfBlock } from '../../documents/index.ts';
 import {
   closeRequest, extendRequest, findSubject, getRequest, isOpen, listRequests, openRequest, REFUSAL_INFORMATION,
   startRequest, transparencyFacts, verifyIdentity, withdrawRequest, type PrivacyDeps,
+  certificatePath, readErasureCertificate, requestErasure,
 } from '../../privacy/index.ts';
-import { requestPage, requestsPage, type RequestDetail, type RequestDraft, type RequestPageData, type RequestsData, type RequestSummary } from '../../../views/privacy.ts';
+import { existsSync } from 'node:fs';
+import { erasureActions, requestPage, requestsPage, type RequestDetail, type RequestDraft, type RequestPageData, type RequestsData, type RequestSummary } from '../../../views/privacy.ts';
 import type { Html } from '../../../views/layout.ts';
 import { publicPrivacyPage, recordOfProcessing, recordOfProcessingPage } from '../../../views/transparency.ts';
 import type { AppDeps } from '../app.ts';
@@ -25,7 +27,12 @@ const WEEK_MS = 7 * 86400_000;
  * add one line here each, rendering from their own views; a kind without an entry shows
  * the placeholder. Given the request row (ids and states, nothing unsealed).
  */
-export const REQUEST_KIND_ACTIONS: Partial<Record<RequestKind, (c: Ctx, r: RequestRow) => Html>> = {};
+export const REQUEST_KIND_ACTIONS: Partial<Record<RequestKind, (c: Ctx, r: RequestRow, dataDir: string) => Html>> = {
+  // Art. 17: ask (first pair of eyes); the second approves on /approvals; then the certificate
+  erasure: (c, r, dataDir) => erasureActions(pageCtx(c), {
+    id: r.id, canAsk: r.state === 'identity-verified' || r.state === 'in-progress', certificate: existsSync(certificatePath(dataDir, r.id, 'json')),
+  }),
+};
 
 function summary(r: RequestRow, now: number): RequestSummary {
   const open = isOpen(r);
@@ -128,7 +135,7 @@ export function privacyRoutes(deps: AppDeps) {
     const timeline = [...page.entries].reverse();
     const data: RequestPageData = {
       request: detail(r, Date.now()), timeline, timelinePartial: page.next !== null || page.partial,
-      refusalInformation: REFUSAL_INFORMATION, done: c.req.query('done'), kindActions: REQUEST_KIND_ACTIONS[r.kind]?.(c, r), ...extra,
+      refusalInformation: REFUSAL_INFORMATION, done: c.req.query('done'), kindActions: REQUEST_KIND_ACTIONS[r.kind]?.(c, r, config.dataDir), ...extra,
     };
     return c.html(requestPage(pageCtx(c), data), status as 200);
   };
@@ -166,6 +173,33 @@ export function privacyRoutes(deps: AppDeps) {
   }, () => 'extended');
   step('close', (c, id, f) => closeRequest(privacy, actor(c), id, { outcome: f.outcome ?? '', reason: f.reason }), (r) => r.state);
   step('withdraw', (c, id) => withdrawRequest(privacy, actor(c), id), () => 'withdrawn');
+
+  // Art. 17, first pair of eyes: files the four-eyes request; the second person decides on /approvals
+  app.post('/requests/:id/erase', async (c) => {
+    const id = c.req.param('id').toUpperCase();
+    const f = await form(c);
+    const p = c.get('principal')!;
+    let approval: string;
+    try {
+      approval = (await requestErasure(privacy, p.actor, id, { person: p.name, confirmMass: f.confirmMass === '1', maxCalls: config.privacy.maxErasureCalls })).approval.id;
+    } catch (e) {
+      const s = refusal(e);
+      if (s && s.status !== 404) return requestView(c, id, { error: s.message, errorAt: 'erase', done: undefined }, s.status);
+      throw e;
+    }
+    return c.redirect(`/approvals?done=requested#${approval}`, 303);
+  });
+
+  for (const ext of ['json', 'pdf'] as const) {
+    app.get(`/requests/:id/certificate.${ext}`, async (c) => {
+      const id = c.req.param('id').toUpperCase();
+      const bytes = await readErasureCertificate(config.dataDir, id, ext);
+      return c.body(new Uint8Array(bytes), 200, {
+        'Content-Type': ext === 'pdf' ? 'application/pdf' : 'application/octet-stream',
+        'Content-Disposition': `attachment; filename="erasure-${id}.${ext}"`, 'Cache-Control': 'no-store',
+      });
+    });
+  }
 
   const facts = () => transparencyFacts(config.privacy, store);
 
