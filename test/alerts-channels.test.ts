@@ -92,3 +92,42 @@ test('metrics_carry_alert_states_and_rule_inputs_as_counts_only', async () => {
     await site.close();
   }
 });
+
+test('the_dashboard_lists_open_alerts_and_a_dpo_acknowledges_one_a_supervisor_cannot', async () => {
+  const { browser, makeUser, webSite } = await import('./helpers/web.ts');
+  const { createAlerts } = await import('../src/alerts/index.ts');
+  const { openRequest } = await import('../src/privacy/index.ts');
+  let alerts: import('../src/alerts/index.ts').Alerts | undefined;
+  const w = await webSite(undefined, undefined, (site, config) => {
+    alerts = createAlerts({ store: site.store, log: site.log, config, createdAt: Date.now(), live: () => ({ oldestWaitingSince: null, witnesses: [] }), channels: [] });
+    return { alerts };
+  });
+  try {
+    await makeUser(w, 'dora', ['dpo']);
+    await makeUser(w, 'sue', ['supervisor']);
+    await openRequest({ store: w.site.store, log: w.site.log, keys: w.site.keys, phone: w.config.phone }, 'cli:test', { kind: 'access', number: '+49301234567', receivedAt: Date.now() - 40 * 86_400_000 });
+    await alerts!.evaluateNow();
+    const overdue = w.site.store.alerts.active().find((a) => a.rule === 'requestOverdue')!;
+    assert.ok(overdue);
+
+    const sue = browser(w);
+    await sue.login('sue');
+    const seen = await (await sue.get('/')).text();
+    assert.match(seen, new RegExp(`id="alert-${overdue.id}"`));
+    assert.doesNotMatch(seen, new RegExp(`/alerts/${overdue.id}/ack`), 'no acknowledge button for a supervisor');
+    assert.equal((await sue.post(`/alerts/${overdue.id}/ack`)).status, 403);
+
+    const dora = browser(w);
+    await dora.login('dora');
+    assert.match(await (await dora.get('/')).text(), new RegExp(`action="/alerts/${overdue.id}/ack"`));
+    const ack = await dora.post(`/alerts/${overdue.id}/ack`);
+    assert.equal(ack.status, 303);
+    assert.equal(w.site.store.alerts.get(overdue.id)!.state, 'acknowledged');
+    assert.match(await (await dora.get('/?done=alert-ack')).text(), /Alert acknowledged\.[\s\S]*acknowledged by user:dora/);
+    const acked = w.site.log.entries(0, w.site.log.size()).filter((e) => e.action === 'alert.acknowledged');
+    assert.deepEqual(acked.map((e) => e.actor), ['user:dora']);
+  } finally {
+    await alerts?.stop();
+    await w.close();
+  }
+});

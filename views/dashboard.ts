@@ -57,7 +57,21 @@ export interface LiveData {
   pendingApprovals: number;
 }
 
+/** An alert not cleared yet (src/alerts): rule, severity and counts; the subject only for roles that may see it. */
+export interface AlertItem {
+  id: string;
+  rule: string;
+  severity: string;
+  state: string;
+  raisedAt: number;
+  subject: string | null;
+  detail: string;
+  acknowledgedBy: string | null;
+}
+
 export interface DashboardData {
+  /** issue 14: open alerts and failing channels; absent where alerting is not wired */
+  alerts?: { items: AlertItem[]; canAck: boolean; failedChannels: { name: string; error: string }[] };
   live: LiveData;
   quarantine: QuarantineItem[];
   quarantineTotal: number;
@@ -120,6 +134,7 @@ export function dashboardPage(ctx: PageCtx, d: DashboardData): Html {
   return layout(ctx, t('title'), html`
 ${doneMsg ? html`<p class="note" role="status" id="done">${doneMsg}</p>` : ''}
 ${d.error ? html`<p class="error" role="alert" id="action-error">${d.error}</p>` : ''}
+${d.alerts ? alertsSection(ctx, d.alerts) : ''}
 ${liveFragment(ctx, d.live)}
 <section aria-labelledby="q-h">
 <h2 id="q-h">${t('quarantine')}</h2>
@@ -139,6 +154,23 @@ ${d.canManage ? html`<form method="post" action="/quarantine/discard" id="discar
   <button type="submit" class="danger">${t('discardSelected')}</button>
 </form>` : ''}`}
 </section>`);
+}
+
+function alertsSection(ctx: PageCtx, a: NonNullable<DashboardData['alerts']>): Html {
+  const t = lbl(ctx.lang);
+  return html`<section aria-labelledby="alerts-h" id="alerts">
+<h2 id="alerts-h">${t('alerts')}</h2>
+${a.failedChannels.map((f) => html`<p class="error" role="alert">${t('alertChannelFailed', { name: f.name, error: f.error })}</p>`)}
+${a.items.length === 0 ? html`<p>${t('alertsNone')}</p>` : html`<div class="table-wrap"><table aria-labelledby="alerts-h">
+<thead><tr><th scope="col">${t('colTime')}</th><th scope="col">${t('colSeverity')}</th><th scope="col">${t('colRule')}</th><th scope="col">${t('colSubject')}</th><th scope="col">${t('colDetail')}</th><th scope="col">${t('colActions')}</th></tr></thead>
+<tbody>${a.items.map((i) => html`<tr id="alert-${i.id}" data-severity="${i.severity}">
+<td><time datetime="${iso(i.raisedAt)}">${fmtTime(iso(i.raisedAt), ctx.lang)}</time></td>
+<td class="${i.severity === 'critical' ? 'error' : i.severity === 'warning' ? 'warn' : ''}">${i.severity}</td>
+<td><code>${i.rule}</code></td><td>${i.subject ?? '–'}</td><td>${i.detail}</td>
+<td>${i.state === 'acknowledged' ? html`<span class="muted">${t('alertAckedBy', { by: i.acknowledgedBy ?? '' })}</span>`
+    : a.canAck ? html`<form method="post" action="/alerts/${i.id}/ack">${csrfField(ctx.csrf)}<button type="submit">${t('alertAck')}</button></form>` : ''}</td>
+</tr>`)}</tbody></table></div>`}
+</section>`;
 }
 
 function callCell(ctx: PageCtx, q: QuarantineItem): Html {

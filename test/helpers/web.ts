@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { openSite, type Site } from '../../src/site/open.ts';
+import type { Alerts } from '../../src/alerts/index.ts';
 import { openArchive, type Archive } from '../../src/archive/index.ts';
 import { createMedia, resolveFfmpeg, type Media, type MediaOptions } from '../../src/media/index.ts';
 import { createIngest } from '../../src/ingest/pipeline.ts';
@@ -40,7 +41,7 @@ export interface WebSite {
 export const PASSWORD = 'correct horse battery staple';
 export const ORIGIN = 'http://tresor.test';
 
-export async function webSite(over: (c: Config) => void = () => {}, mediaOptions: Partial<MediaOptions> = {}): Promise<WebSite> {
+export async function webSite(over: (c: Config) => void = () => {}, mediaOptions: Partial<MediaOptions> = {}, opts: { alerts?: Alerts } | ((site: Site, config: Config) => { alerts?: Alerts }) = {}): Promise<WebSite> {
   const config = testConfig();
   over(config);
   const site = openSite(config, { create: true });
@@ -53,7 +54,9 @@ export async function webSite(over: (c: Config) => void = () => {}, mediaOptions
   const access = createAccess({ store: site.store, keys: site.keys, archive, log: site.log });
   const status = () => ({ scannerRunning: true, queue: { queued: 0, active: 0, done: {} }, recovery: { truncated: [], damaged: [], unknownFiles: [] }, rejected: [] });
   const { keys, ...keyless } = site;
+  const extra = typeof opts === 'function' ? opts(site, config) : opts;
   const app = createApp({
+    ...(extra.alerts ? { alerts: extra.alerts } : {}),
     config, site: keyless, archive, media, auth, access, approvals: approvalRegistry(site, config), ingestStatus: status as never,
     tokens: { tokenize: keys.tokenize }, secrets: { sealSecret: keys.sealSecret, openSecret: keys.openSecret },
     quarantine: quarantineConsole({ config, store: site.store, keys, archive, log: site.log, media, gates: ingestGates(config, site) }),

@@ -6,7 +6,9 @@ import { pendingDiscards, requestDiscard } from '../../ingest/quarantine-discard
 import { MAX_SIDECAR_BYTES } from '../../ingest/sidecar.ts';
 import { pendingApprovals } from '../../approvals/index.ts';
 import { daysSinceHandOut } from '../../audit/index.ts';
-import { dashboardPage, liveFragment, type DashboardData, type LiveData, type QuarantineItem } from '../../../views/dashboard.ts';
+import { acknowledgeAlert } from '../../alerts/index.ts';
+import type { Principal } from '../../auth/index.ts';
+import { dashboardPage, liveFragment, type AlertItem, type DashboardData, type LiveData, type QuarantineItem } from '../../../views/dashboard.ts';
 import type { AppDeps } from '../app.ts';
 import type { Ctx, WebEnv } from '../env.ts';
 import { refusal, type Refusal } from '../errors.ts';
@@ -95,9 +97,21 @@ export function dashboardRoutes(deps: AppDeps) {
       canManage: can(p.roles, 'quarantine.manage'),
       canSeePersonal,
       showingPersonal: showPersonal,
+      ...(deps.alerts ? { alerts: alertsOf(p.roles) } : {}),
       ...extra,
     };
     return c.html(dashboardPage(ctx, data), status);
+  }
+
+  /** issue 14: the alert list; who an unusual-access alert is about only for those who judge it */
+  function alertsOf(roles: Principal['roles']): NonNullable<DashboardData['alerts']> {
+    const judge = can(roles, 'approvals.decide');
+    const items = store.alerts.active().slice(0, SHOWN).map((a): AlertItem => ({
+      id: a.id, rule: a.rule, severity: a.severity, state: a.state, raisedAt: a.raisedAt, subject: judge ? a.subject : null,
+      detail: Object.entries(a.detail).map(([k, v]) => `${k} ${v}`).join(', '), acknowledgedBy: a.acknowledgedBy,
+    }));
+    const failedChannels = Object.entries(deps.alerts?.channelHealth() ?? {}).filter(([, h]) => !h.ok).map(([name, h]) => ({ name, error: h.error ?? 'failed' }));
+    return { items, canAck: judge, failedChannels };
   }
 
   function personalOf(id: string): QuarantineItem['personal'] {
@@ -112,6 +126,16 @@ export function dashboardRoutes(deps: AppDeps) {
   app.get('/', requirePermission(log, 'system.view'), async (c) => {
     if (wantsFragment(c)) return c.html(liveFragment(pageCtx(c), await live()));
     return page(c, { done: c.req.query('done') });
+  });
+
+  app.post('/alerts/:id/ack', requirePermission(log, 'approvals.decide'), async (c) => {
+    const p = c.get('principal')!;
+    try {
+      await acknowledgeAlert(store, log, c.req.param('id'), p.actor);
+    } catch (e) {
+      return failed(c, e);
+    }
+    return c.redirect('/?done=alert-ack', 303);
   });
 
   const failed = (c: Ctx, e: unknown) => {
