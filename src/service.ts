@@ -14,6 +14,7 @@ import { quarantineConsole } from './ingest/quarantine-console.ts';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import { createApp } from './web/app.ts';
+import { expirePending, receiveEvent } from './consent/index.ts';
 import { createAuth, newSetupToken, setupNeeded } from './auth/index.ts';
 import { createAccess } from './access/index.ts';
 import { configWaitingText, syncConfigPolicies } from './retention/policy-change.ts';
@@ -22,6 +23,7 @@ import type { LogWriter } from './core/types.ts';
 import { createPurgeScheduler, type PurgeScheduler } from './retention/run.ts';
 import { approvalRegistry } from './site/approvals.ts';
 import { createWitnessClient, type WitnessClient } from './audit/index.ts';
+import { createAlerts, type Alerts } from './alerts/index.ts';
 
 export interface Service {
   site: Site;
@@ -31,6 +33,8 @@ export interface Service {
   purge: PurgeScheduler;
   /** C2SP witnesses of the log's checkpoints (log.witnesses): submission and status */
   witnesses: WitnessClient;
+  /** issue 14: rules evaluated every alerts.intervalSeconds, channels, nightly self-check */
+  alerts: Alerts;
   status(): IngestStatus;
   /** resolves once every file seen so far is dealt with (tests, benchmarks) */
   idle(): Promise<void>;
@@ -129,6 +133,14 @@ export async function startService(config: Config, say: Logger = (m) => console.
   const purge = createPurgeScheduler({ store, log, dataDir: config.dataDir }, config.retention, say);
   scanner.start();
   let scannerRunning = true;
+  const alerts = createAlerts({
+    store, log, config, createdAt: Date.parse(site.meta.createdAt), say,
+    live: () => ({
+      oldestWaitingSince: [...deferred.values()].reduce<number | null>((m, d) => (m === null || d.since < m ? d.since : m), null),
+      witnesses: witnesses.status().map((w) => ({ name: w.name, behindMs: w.behind && w.lastAttemptAt ? Date.now() - Date.parse(w.lastAttemptAt) : null, unreachable: w.behind && w.lastError !== null, refusing: w.alarm !== null })),
+    }),
+  });
+  alerts.start();
 
   const status = (): IngestStatus => ({
     scannerRunning, queue: queue.stats(), recovery, rejected: [...rejected], deferred: [...deferred.values()].sort((a, b) => a.since - b.since),
@@ -145,9 +157,14 @@ export async function startService(config: Config, say: Logger = (m) => console.
   // the web layer gets key operations, never the keyring (DESIGN §2)
   const { keys, ...keyless } = site;
   const app = createApp({
-    config, site: keyless, archive, media, auth, access, approvals: approvalRegistry(site, config), ingestStatus: status,
+    config, site: keyless, archive, media, auth, access, approvals: approvalRegistry(site, config), ingestStatus: status, alerts,
     tokens: { tokenize: keys.tokenize }, secrets: { sealSecret: keys.sealSecret, openSecret: keys.openSecret },
     quarantine: quarantineConsole({ config, store, keys, archive, log, media, gates: ingestGates(config, site) }),
+    consentEvent: async (actor, body) => {
+      const d = { store, log, keys, pendingHours: config.consent.pendingHours };
+      await expirePending(d); // events whose file never came go first (logged)
+      return receiveEvent(d, actor, body);
+    },
   });
   const tls = config.web.tlsCert && config.web.tlsKey
     ? { createServer: createHttpsServer, serverOptions: { cert: readFileSync(config.web.tlsCert), key: readFileSync(config.web.tlsKey) } }
@@ -161,6 +178,7 @@ export async function startService(config: Config, say: Logger = (m) => console.
   } catch (e) {
     // Not a stack trace for a taken port: say what to change. Stop what was started.
     log.stopCheckpointTimer();
+    await alerts.stop();
     await witnesses.stop();
     await purge.stop();
     await scanner.stop();
@@ -187,7 +205,7 @@ export async function startService(config: Config, say: Logger = (m) => console.
 
   let stopped = false;
   return {
-    site, archive, url, status, auth, purge, witnesses,
+    site, archive, url, status, auth, purge, witnesses, alerts,
     async idle() {
       await scanner.scanOnce();
       await queue.idle();
@@ -196,6 +214,7 @@ export async function startService(config: Config, say: Logger = (m) => console.
       if (stopped) return;
       stopped = true;
       scannerRunning = false;
+      await alerts.stop();
       await purge.stop();
       await scanner.stop();
       await queue.stop();

@@ -34,7 +34,8 @@ const NAMED: Record<string, readonly string[]> = {
   crypto: ['core', 'store'],
   media: ['core', 'config'],
   archive: ['core', 'crypto', 'store'],
-  audit: ['core', 'crypto', 'store'],
+  // documents: the checkpoint hand-out (src/audit/hand-out.ts) is a PDF with a QR code
+  audit: ['core', 'documents', 'crypto', 'store'],
   auth: ['core', 'store'],
   approvals: ['core', 'store', 'audit', 'auth'],
 };

@@ -47,6 +47,8 @@ export interface LiveData {
   disk: { freeBytes: number; totalBytes: number } | null;
   growth: { bytesPerDay: number | null; windowDays: number; daysLeft: number | null };
   checkpoint: { size: number; until: string | null } | null;
+  /** days since a checkpoint was last handed out (null: never), when over log.handOutDays; else absent */
+  handOutOverdue?: { days: number | null; limit: number };
   logSize: number;
   rejected: { code: string; ref: string; at: number }[];
   /** files left in the inbox for now (disk full, time-out): one row per file */
@@ -55,7 +57,21 @@ export interface LiveData {
   pendingApprovals: number;
 }
 
+/** An alert not cleared yet (src/alerts): rule, severity and counts; the subject only for roles that may see it. */
+export interface AlertItem {
+  id: string;
+  rule: string;
+  severity: string;
+  state: string;
+  raisedAt: number;
+  subject: string | null;
+  detail: string;
+  acknowledgedBy: string | null;
+}
+
 export interface DashboardData {
+  /** issue 14: open alerts and failing channels; absent where alerting is not wired */
+  alerts?: { items: AlertItem[]; canAck: boolean; failedChannels: { name: string; error: string }[] };
   live: LiveData;
   quarantine: QuarantineItem[];
   quarantineTotal: number;
@@ -95,7 +111,8 @@ export function liveFragment(ctx: PageCtx, d: LiveData): Html {
   <div class="card" id="card-checkpoint"><h3>${t('checkpoint')}</h3>
     ${d.checkpoint ? html`<p class="big" data-k="checkpoint-size">${t('checkpointSize', { size: num(d.checkpoint.size) })}</p>
       ${d.checkpoint.until ? html`<p>${t('checkpointUntil', { time: fmtTime(d.checkpoint.until, ctx.lang) })}</p>` : ''}` : html`<p>${t('checkpointNone')}</p>`}
-    <p class="muted">${t('logSize', { size: num(d.logSize) })}</p></div>
+    <p class="muted">${t('logSize', { size: num(d.logSize) })}</p>
+    ${d.handOutOverdue ? html`<p class="warn" role="status" data-k="hand-out">${d.handOutOverdue.days === null ? t('handOutNever') : t('handOutDays', { days: num(d.handOutOverdue.days) })} ${t('handOutHow')}</p>` : ''}</div>
   <div class="card" id="card-quarantine"><h3>${t('quarantine')}</h3><p class="big" data-k="quarantined">${num(d.quarantined)}</p>
     ${d.pendingApprovals ? html`<p><a href="/approvals">${t('approvalsPending', { n: d.pendingApprovals })}</a></p>` : ''}</div>
 </div>
@@ -117,6 +134,7 @@ export function dashboardPage(ctx: PageCtx, d: DashboardData): Html {
   return layout(ctx, t('title'), html`
 ${doneMsg ? html`<p class="note" role="status" id="done">${doneMsg}</p>` : ''}
 ${d.error ? html`<p class="error" role="alert" id="action-error">${d.error}</p>` : ''}
+${d.alerts ? alertsSection(ctx, d.alerts) : ''}
 ${liveFragment(ctx, d.live)}
 <section aria-labelledby="q-h">
 <h2 id="q-h">${t('quarantine')}</h2>
@@ -136,6 +154,23 @@ ${d.canManage ? html`<form method="post" action="/quarantine/discard" id="discar
   <button type="submit" class="danger">${t('discardSelected')}</button>
 </form>` : ''}`}
 </section>`);
+}
+
+function alertsSection(ctx: PageCtx, a: NonNullable<DashboardData['alerts']>): Html {
+  const t = lbl(ctx.lang);
+  return html`<section aria-labelledby="alerts-h" id="alerts">
+<h2 id="alerts-h">${t('alerts')}</h2>
+${a.failedChannels.map((f) => html`<p class="error" role="alert">${t('alertChannelFailed', { name: f.name, error: f.error })}</p>`)}
+${a.items.length === 0 ? html`<p>${t('alertsNone')}</p>` : html`<div class="table-wrap"><table aria-labelledby="alerts-h">
+<thead><tr><th scope="col">${t('colTime')}</th><th scope="col">${t('colSeverity')}</th><th scope="col">${t('colRule')}</th><th scope="col">${t('colSubject')}</th><th scope="col">${t('colDetail')}</th><th scope="col">${t('colActions')}</th></tr></thead>
+<tbody>${a.items.map((i) => html`<tr id="alert-${i.id}" data-severity="${i.severity}">
+<td><time datetime="${iso(i.raisedAt)}">${fmtTime(iso(i.raisedAt), ctx.lang)}</time></td>
+<td class="${i.severity === 'critical' ? 'error' : i.severity === 'warning' ? 'warn' : ''}">${i.severity}</td>
+<td><code>${i.rule}</code></td><td>${i.subject ?? '–'}</td><td>${i.detail}</td>
+<td>${i.state === 'acknowledged' ? html`<span class="muted">${t('alertAckedBy', { by: i.acknowledgedBy ?? '' })}</span>`
+    : a.canAck ? html`<form method="post" action="/alerts/${i.id}/ack">${csrfField(ctx.csrf)}<button type="submit">${t('alertAck')}</button></form>` : ''}</td>
+</tr>`)}</tbody></table></div>`}
+</section>`;
 }
 
 function callCell(ctx: PageCtx, q: QuarantineItem): Html {

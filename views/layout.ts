@@ -60,6 +60,7 @@ export function layout(ctx: PageCtx, title: string, body: Html): Html {
     ${ctx.may('approvals.decide') ? navLink(ctx, '/approvals', t('nav.approvals')) : ''}
     ${ctx.may('retention.manage') ? navLink(ctx, '/retention', t('nav.retention')) : ''}
     ${ctx.may('holds.manage') ? navLink(ctx, '/holds', t('nav.holds')) : ''}
+    ${ctx.may('privacy.requests') ? navLink(ctx, '/privacy/requests', t('nav.privacy')) : ''}
     ${navLink(ctx, '/account', t('nav.account'))}
   </ul></nav>
   <span class="who">${p.name} (${p.roles.join(', ')})</span>

@@ -86,6 +86,11 @@ ${logResults(ctx, v.results)}
 <p>${t('exportIntro')}</p>
 <p><a href="/log/export.tar" download>${t('export')}</a></p>
 </section>
+<section aria-labelledby="handout-h" id="hand-out">
+<h2 id="handout-h">${t('handOutH')}</h2>
+<p>${t('handOutIntro')}</p>
+<p><a href="/log/checkpoint.pdf" download>${t('handOutPdf')}</a> · <a href="/log/checkpoint.svg" download>${t('handOutSvg')}</a> · <a href="/log/checkpoint.txt" download>${t('handOutTxt')}</a></p>
+</section>
 <section aria-labelledby="verifier-h" id="verifier">
 <h2 id="verifier-h">${t('verifierH')}</h2>
 <p>${t('verifierIntro')}</p>

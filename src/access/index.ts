@@ -1,9 +1,10 @@
 import { TresorError } from '../core/errors.ts';
-import type { LogWriter, RecordingView } from '../core/types.ts';
+import type { ConsentEvidence, LogWriter, RecordingView } from '../core/types.ts';
 import { plainLength, type EnvelopeOpener, type Keyring } from '../crypto/index.ts';
 import type { Archive } from '../archive/index.ts';
 import type { IndexStore, PersonalFields, RecordingRow, SearchFilters } from '../store/index.ts';
 import { can, type Permission, type Principal } from '../auth/roles.ts';
+import { CONSENT_DENIED } from '../policy/index.ts';
 
 /**
  * The single door to recording content (DESIGN §1): every search, metadata view, play,
@@ -56,6 +57,18 @@ export function decodeCursor(s: string): [number, string] {
   return [Number(m[1]), m[2]!];
 }
 
+/**
+ * Why a recording may not be opened: a list, so each rule that closes calls adds its
+ * kind — an Art. 18 restriction because of an objection (mark `restricted:objection`,
+ * src/privacy/objection-gate.ts), later a consent `restrict`. Any mark `restricted:<kind>`
+ * closes the call; only a dpo giving a legal-claims reason (Art. 18(2)) opens it.
+ */
+export function barriersOf(row: Pick<RecordingRow, 'marks'>): string[] {
+  return (row.marks ?? []).filter((m) => m.startsWith('restricted:')).map((m) => m.slice('restricted:'.length));
+}
+
+const MAX_LEGAL_CLAIMS = 200;
+
 export function createAccess(deps: AccessDeps) {
   const { store, keys, archive, log } = deps;
 
@@ -79,15 +92,24 @@ export function createAccess(deps: AccessDeps) {
     };
     // Masked views never unwrap the DEK: what is not decrypted cannot leak.
     if (!personal) {
-      return { ...base, from: null, to: null, agent: null, callId: null, sourceName: '', consent: { state: row.consentState }, masked: true };
+      return { ...base, ...restricted(row), from: null, to: null, agent: null, callId: null, sourceName: '', consent: { state: row.consentState }, masked: true };
     }
     // A row without its key (left by a half-committed ingest of old, or damage) must not
     // break every listing: it is shown without personal fields and says why (issue 9).
     if (!store.keys.has(row.id)) {
-      return { ...base, from: null, to: null, agent: null, callId: null, sourceName: '', consent: { state: row.consentState }, unreadable: 'no data key in the index (damaged; run tresor fsck)' };
+      return { ...base, ...restricted(row), from: null, to: null, agent: null, callId: null, sourceName: '', consent: { state: row.consentState }, unreadable: 'no data key in the index (damaged; run tresor fsck)' };
     }
-    const p = JSON.parse(openerOf(row.id).open(row.personal).toString('utf8')) as PersonalFields;
-    return { ...base, from: p.from, to: p.to, agent: p.agent, callId: p.callId, sourceName: p.sourceName, consent: p.consent };
+    const opener = openerOf(row.id);
+    const p = JSON.parse(opener.open(row.personal).toString('utf8')) as PersonalFields;
+    // issue 12: the evidence, sealed with the same key; the state follows the latest evidence
+    const consentEvidence = (row.consentEvidence ?? []).map((s) => JSON.parse(opener.open(s.sealed).toString('utf8')) as ConsentEvidence);
+    const consent = consentEvidence.length ? { ...p.consent, state: row.consentState } : p.consent;
+    return { ...base, ...restricted(row), from: p.from, to: p.to, agent: p.agent, callId: p.callId, sourceName: p.sourceName, consent, ...(consentEvidence.length ? { consentEvidence } : {}) };
+  }
+
+  function restricted(row: RecordingRow): { restricted?: string[] } {
+    const b = barriersOf(row);
+    return b.length ? { restricted: b } : {};
   }
 
   function mustGet(id: string): RecordingRow {
@@ -105,6 +127,21 @@ export function createAccess(deps: AccessDeps) {
   async function openForAudio(p: Principal, id: string, action: AudioAction, range?: (total: number) => [number, number] | null, detail: Record<string, unknown> = {}) {
     await authorize(p, 'recording.audio', `recording:${id}`);
     const row = mustGet(id);
+    const barriers = barriersOf(row);
+    if (barriers.includes(CONSENT_DENIED)) {
+      // issue 12: a call the caller refused to have recorded is kept only to be erased
+      await log.append([{ actor: p.actor, action: 'access.denied', target: `recording:${id}`, detail: { reason: CONSENT_DENIED, barriers, tried: action } }]);
+      throw new TresorError('E_FORBIDDEN', `recording ${id} was kept although the caller denied consent: it can never be played, downloaded or exported, only erased`, { detail: { reason: CONSENT_DENIED, barriers } });
+    }
+    if (barriers.length) {
+      const claim = typeof detail.legalClaims === 'string' ? detail.legalClaims.trim().slice(0, MAX_LEGAL_CLAIMS) : '';
+      if (!claim || !can(p.roles, 'privacy.requests')) {
+        await log.append([{ actor: p.actor, action: 'access.denied', target: `recording:${id}`, detail: { reason: 'restricted', barriers, tried: action } }]);
+        throw new TresorError('E_FORBIDDEN', `recording ${id} is restricted under Art. 18 GDPR (${barriers.join(', ')}); only a dpo giving a legal-claims reason may open it`, { detail: { reason: 'restricted', barriers } });
+      }
+      // Art. 18(2): the establishment, exercise or defence of legal claims; the entry says so
+      detail = { ...detail, legalClaims: claim, override: 'legal-claims', barriers };
+    }
     const sealed = await archive.read({ segment: row.segment, offset: row.offset, length: row.length, payloadSha256: row.payloadSha256 });
     const total = plainLength(sealed);
     const r = range ? range(total) : null;

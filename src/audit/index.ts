@@ -11,3 +11,4 @@ export { tarHeader, tarStream } from './tar.ts';
 export { searchLog, type FoundEntry, type LogPage, type LogQuery } from './search.ts';
 export { createWitnessClient, latestCosignedSize, type WitnessClient, type WitnessSetting, type WitnessStatus } from './witness-client.ts';
 export { checkCosignature, createCosigner, parseCosignerVkey, splitNote, type Cosigner, type CosignerKey } from './cosignature.ts';
+export { daysSinceHandOut, handOutCheckpoint, handOutPdf, handOutSvg, signersOf, HANDED_OUT, type HandOut, type HandOutFormat } from './hand-out.ts';

@@ -28,7 +28,9 @@ export type Permission =
   /** place legal holds, request their release, request early deletion */
   | 'holds.manage'
   /** data subjects and their requests (GDPR Art. 12–21): look up, register, verify, close */
-  | 'privacy.requests';
+  | 'privacy.requests'
+  /** report consent events of calls (POST /api/consent; role integration only) */
+  | 'consent.events';
 
 const GRANTS: Record<Role, readonly Permission[]> = {
   // Admins run the box: users, quarantine, settings. No audio and no personal data by
@@ -38,6 +40,9 @@ const GRANTS: Record<Role, readonly Permission[]> = {
   dpo: ['recording.search', 'recording.personal', 'recording.audio', 'log.read', 'system.view', 'approvals.decide', 'holds.manage', 'privacy.requests'],
   // Auditors check what happened, never what was said.
   auditor: ['recording.search', 'log.read', 'system.view'],
+  // least privilege (issue 12): a PBX or CRM says "the caller pressed 1"; it may not read
+  // a single recording, list, or log back what it sent
+  integration: ['consent.events'],
 };
 
 export function isRole(s: string): s is Role {

@@ -1,8 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { AuditLog, WitnessSetting } from '../audit/index.ts';
-import { checkCosignature, exportAudit, latestCosignedSize, parseCosignerVkey, splitNote, vkeyFingerprint, writeVerifier } from '../audit/index.ts';
+import { checkCosignature, exportAudit, handOutCheckpoint, handOutPdf, handOutSvg, latestCosignedSize, parseCosignerVkey, splitNote, vkeyFingerprint, writeVerifier } from '../audit/index.ts';
 import { addCheckpointRequest } from '../audit/witness/witness.ts';
-import { TresorError } from '../core/index.ts';
+import { TresorError, writeFileDurable } from '../core/index.ts';
+import type { IndexStore } from '../store/index.ts';
 import { isTresorError } from '../core/index.ts';
 import { errorLine, exitStatusOf } from './exit.ts';
 
@@ -16,16 +17,19 @@ export interface AuditCliContext {
   err(s: string): void;
   /** log.witnesses: the keys whose cosignatures `cosign-import` accepts */
   witnesses?: WitnessSetting[];
+  /** for `checkpoint`, which logs the hand-out and remembers it */
+  store?: IndexStore;
+  actor?: string;
 }
 
-const USAGE = 'usage: tresor audit verify | audit export --out DIR [--since CHECKPOINT_FILE] [--from N] | audit checkpoint | audit verifier --out DIR | audit cosign-request --out FILE [--old N] | audit cosign-import FILE';
+const USAGE = 'usage: tresor audit verify | audit export --out DIR [--since CHECKPOINT_FILE] [--from N] | audit checkpoint [--pdf FILE] [--svg FILE] [--lang de|en] | audit verifier --out DIR | audit cosign-request --out FILE [--old N] | audit cosign-import FILE';
 
 export async function auditCommand(args: string[], ctx: AuditCliContext): Promise<number> {
   const [sub, ...rest] = args;
   try {
     if (sub === 'verify' && rest.length === 0) return await verify(ctx);
     if (sub === 'export') return await exportCmd(rest, ctx);
-    if (sub === 'checkpoint' && rest.length === 0) return await checkpoint(ctx);
+    if (sub === 'checkpoint') return await checkpoint(rest, ctx);
     if (sub === 'cosign-request') return await cosignRequest(rest, ctx);
     if (sub === 'cosign-import' && rest.length === 1) return await cosignImport(rest[0]!, ctx);
     ctx.err(USAGE);
@@ -82,9 +86,32 @@ async function exportCmd(args: string[], ctx: AuditCliContext): Promise<number> 
   return 0;
 }
 
-async function checkpoint(ctx: AuditCliContext): Promise<number> {
-  const cp = await ctx.log.checkpointNow();
-  ctx.out(cp.note.replace(/\n$/, ''));
+/**
+ * `audit checkpoint [--pdf FILE] [--svg FILE] [--lang de|en]`: the latest checkpoint with
+ * its cosignatures, to hand to someone who keeps it outside the box (issue 13). Printed as
+ * text; with --pdf a one-page document with a QR code, with --svg the QR code and text.
+ */
+async function checkpoint(args: string[], ctx: AuditCliContext): Promise<number> {
+  const opts: { pdf?: string; svg?: string; lang: 'de' | 'en' } = { lang: 'en' };
+  for (let i = 0; i < args.length; i += 2) {
+    const [flag, value] = [args[i], args[i + 1]];
+    if (value === undefined || value.startsWith('--')) throw new TresorError('E_USAGE', `${flag} needs a value\n${USAGE}`);
+    if (flag === '--pdf') opts.pdf = value;
+    else if (flag === '--svg') opts.svg = value;
+    else if (flag === '--lang' && (value === 'de' || value === 'en')) opts.lang = value;
+    else throw new TresorError('E_USAGE', `unknown option ${flag} ${value}\n${USAGE}`);
+  }
+  if (!ctx.store || !ctx.actor) {
+    const cp = await ctx.log.checkpointNow();
+    ctx.out(cp.note.replace(/\n$/, ''));
+    return 0;
+  }
+  const format = opts.pdf ? 'pdf' : opts.svg ? 'svg' : 'text';
+  const h = await handOutCheckpoint({ log: ctx.log, store: ctx.store }, ctx.actor, format);
+  if (opts.pdf) await writeFileDurable(opts.pdf, await handOutPdf(h, opts.lang), 0o644);
+  if (opts.svg) await writeFileDurable(opts.svg, handOutSvg(h), 0o644);
+  ctx.out(h.note.replace(/\n$/, ''));
+  for (const f of [opts.pdf, opts.svg]) if (f) ctx.err(`wrote ${f} (checkpoint ${h.size}, ${h.signers.length - 1} cosignature(s))`);
   return 0;
 }
 

@@ -20,6 +20,9 @@ import { auditCommand, verifierCommand } from './audit.ts';
 import { tokenCmd, userCmd } from './users.ts';
 import { approveCmd, approvalsCmd, deleteCmd, holdCmd } from './holds.ts';
 import { requestCmd, subjectCmd } from './privacy.ts';
+import { objectionCmd } from './objections.ts';
+import { recordingCmd } from './recording.ts';
+import { consentCmd } from './consent.ts';
 import { compactCmd, indexCmd, keysCmd } from './maintenance.ts';
 import { installFaultPolicy, startService } from '../service.ts';
 import { parse, type Command, type Io } from './args.ts';
@@ -79,6 +82,7 @@ const ingestCmd: Command = async (args, { config, actor, io }) => {
       case 'quarantined': return `QUARANTINED ${o.quarantineId}: ${o.code}: ${o.message}`;
       case 'deferred': return `NOT DONE (${o.code}): ${o.message}`;
       case 'rejected': return `REJECTED (${o.code}): ${o.message}`;
+      case 'refused': return `REFUSED (${o.reason}, gate ${o.gate}): not archived, source destroyed`;
       case 'skipped': return `skipped: ${o.reason}`;
     }
   };
@@ -189,8 +193,8 @@ const showCmd: Command = async (args, { config, actor, io }) => {
 };
 
 const extractCmd: Command = async (args, { config, actor, io }) => {
-  const { values, positionals } = parse(args, { out: { type: 'string' }, format: { type: 'string' } });
-  if (positionals.length !== 1 || !values.out) throw new TresorError('E_USAGE', 'extract: ID --out FILE');
+  const { values, positionals } = parse(args, { out: { type: 'string' }, format: { type: 'string' }, 'legal-claims': { type: 'string' } });
+  if (positionals.length !== 1 || !values.out) throw new TresorError('E_USAGE', 'extract: ID --out FILE [--legal-claims REF]');
   const format = values.format ?? 'stored';
   if (!['stored', 'wav'].includes(format)) throw new TresorError('E_INVALID', '--format: stored or wav');
   return withArchive(config, async (site, archive) => {
@@ -208,7 +212,9 @@ const extractCmd: Command = async (args, { config, actor, io }) => {
       io.out(`wrote ${w.bytes} bytes (wav, ${w.sampleRate} Hz, ${w.channels} channel(s)) to ${values.out}`);
       return 0;
     }
-    const { row, audio } = await access.readAudio(cliPrincipal(actor), positionals[0]!, 'recording.exported', { detail: { format } });
+    // --legal-claims REF: opens a call restricted under Art. 18 (its 2nd paragraph), logged with the export
+    const legal = values['legal-claims'] ? { legalClaims: values['legal-claims'] } : {};
+    const { row, audio } = await access.readAudio(cliPrincipal(actor), positionals[0]!, 'recording.exported', { detail: { format, ...legal } });
     await writeFile(values.out!, audio, { mode: 0o600 });
     io.out(`wrote ${audio.length} bytes (${row.storedFormat}) to ${values.out}`);
     return 0;
@@ -309,14 +315,15 @@ const quarantineCmd: Command = async (args, { config, actor, io }) => {
   throw new TresorError('E_USAGE', 'quarantine list [--json] | quarantine restore ID --out FILE | quarantine retry ID [--sidecar FILE]');
 };
 
-const auditCmd: Command = async (args, { config, io }) => {
+const auditCmd: Command = async (args, { config, io, actor }) => {
   if (args[0] === 'verifier') return verifierCommand(args.slice(1), io);
-  return withArchive(config, async (site) => auditCommand(args, { log: site.log, out: io.out, err: io.err, witnesses: config.log.witnesses }));
+  return withArchive(config, async (site) => auditCommand(args, { log: site.log, out: io.out, err: io.err, witnesses: config.log.witnesses, store: site.store, actor }));
 };
 
 import { purgeCmd, retentionCmd } from './retention.ts';
 import { inboxCmd } from './inbox.ts';
 import { witnessCmd } from './witness.ts';
+import { alertsCmd } from './alerts.ts';
 
 export const commands: Record<string, Command> = {
   purge: purgeCmd,
@@ -340,8 +347,12 @@ export const commands: Record<string, Command> = {
   delete: deleteCmd,
   subject: subjectCmd,
   request: requestCmd,
+  objection: objectionCmd,
+  recording: recordingCmd,
+  consent: consentCmd,
   compact: compactCmd,
   keys: keysCmd,
   index: indexCmd,
   witness: witnessCmd,
+  alerts: alertsCmd,
 };

@@ -17,6 +17,7 @@ export const USAGE = `usage: tresor <command> [options]
        [--queue Q] [--direction in|out|internal] [--limit N]
   show ID [--json]                   metadata of one recording (logged)
   extract ID --out FILE [--format stored|wav]   decrypted audio (logged)
+  alerts list [--json] [--all] | alerts ack ID   raised alerts (issue 14); acknowledge one
   fsck                               check every record, key, segment and the log
   quarantine list [--json] | quarantine restore ID --out FILE | quarantine retry ID [--sidecar FILE]
   inbox locate REF                   which inbox file the journal's reference REF names
@@ -44,6 +45,8 @@ export const USAGE = `usage: tresor <command> [options]
        kinds: access rectification erasure restriction objection consent-withdrawal complaint
   request list [--open] [--overdue] [--json] | request show ID [--json] | request verify ID --method M
   request extend ID --months 1|2 --reason R --notified DATE | request close ID --outcome answered|refused [--reason R]
+  objection add (--number N | --customer-id C) --scope record|analytics [--request ID] [--json] | objection list [--json] | objection remove ID
+  recording restrict ID --reason K [--request ID] | recording unrestrict ID --notified DATE   Art. 18 restriction
   compact [--min-dead 0.2] [--skip-index]   rewrite segments with purged records, then the index (service stopped)
   keys rotate [--skip-index-compaction]   new KEK epoch, rewrap data keys, delete old epochs
   index rebuild                      a new index for an archive whose index is lost or damaged (says what it cannot recover)

@@ -1,7 +1,8 @@
 import { TresorError } from '../core/errors.ts';
+import { writeFileDurable } from '../core/index.ts';
 import { parseDateBound } from '../core/dates.ts';
 import type { Config } from '../config/index.ts';
-import { findSubject, closeRequest, extendRequest, getRequest, listRequests, openRequest, requestView, verifyIdentity, type RequestView, type PrivacyDeps } from '../privacy/index.ts';
+import { erasureAnswer, readErasureCertificate, requestErasure, findSubject, closeRequest, extendRequest, getRequest, listRequests, openRequest, requestView, verifyIdentity, type RequestView, type PrivacyDeps } from '../privacy/index.ts';
 import type { Site } from '../site/open.ts';
 import { withSite } from './with-site.ts';
 import { parse, type Command, type Io } from './args.ts';
@@ -17,7 +18,9 @@ const REQUEST_USAGE = `usage: tresor request open --kind K (--number N | --custo
        tresor request show ID [--json]
        tresor request verify ID --method M
        tresor request extend ID --months 1|2 --reason R --notified DATE
-       tresor request close ID --outcome answered|refused [--reason R]`;
+       tresor request close ID --outcome answered|refused [--reason R]
+       tresor request erase ID [--confirm-mass] [--reason R] [--json]   (a second dpo/admin approves: tresor approve APPROVAL_ID)
+       tresor request certificate ID --out FILE [--pdf]`;
 
 const depsOf = (site: Site, config: Config): PrivacyDeps => ({ store: site.store, log: site.log, keys: site.keys, phone: config.phone });
 
@@ -132,6 +135,32 @@ export const requestCmd: Command = async (args, { config, actor, io }) => {
         io.out(`${r.id}: ${r.state}`);
         return 0;
       });
+    }
+    case 'erase': {
+      // Art. 17: the first pair of eyes; `tresor approve ID` by another person carries it out
+      const { values, positionals } = parse(rest, { 'confirm-mass': { type: 'boolean' }, reason: { type: 'string' }, json: { type: 'boolean' } });
+      if (positionals.length !== 1) throw new TresorError('E_USAGE', `request erase ID [--confirm-mass] [--reason R] [--json]\n${REQUEST_USAGE}`);
+      return withSite(config, async (site) => {
+        const { approval, plan } = await requestErasure(depsOf(site, config), actor, positionals[0]!, {
+          confirmMass: values['confirm-mass'], reason: values.reason, maxCalls: config.privacy.maxErasureCalls,
+        });
+        const answer = erasureAnswer(approval.id, plan);
+        if (values.json) io.out(JSON.stringify(answer, null, 2));
+        else {
+          io.out(approval.id);
+          io.err(`erasure asked: ${plan.erase.length} call(s) and ${plan.quarantined.length} quarantined file(s) would be erased; a second dpo or admin approves with: tresor approve ${approval.id}`);
+          for (const e of plan.exceptions) io.err(`  kept ${e.id}: ${e.ground}`);
+        }
+        return 0;
+      });
+    }
+    case 'certificate': {
+      const { values, positionals } = parse(rest, { out: { type: 'string' }, pdf: { type: 'boolean' } });
+      if (positionals.length !== 1 || !values.out) throw new TresorError('E_USAGE', `request certificate ID --out FILE [--pdf]\n${REQUEST_USAGE}`);
+      const bytes = await readErasureCertificate(config.dataDir, positionals[0]!, values.pdf ? 'pdf' : 'json');
+      await writeFileDurable(values.out, bytes, 0o644);
+      io.err(`wrote ${values.out}`);
+      return 0;
     }
     default:
       throw new TresorError('E_USAGE', REQUEST_USAGE);

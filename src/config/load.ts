@@ -4,6 +4,8 @@ import { TresorError } from '../core/errors.ts';
 import { defaultConfig, type Config } from './schema.ts';
 import cron from 'node-cron';
 import { validatePolicy } from '../policy/index.ts';
+import { validateAlerts } from './alerts.ts';
+import { validatePrivacy } from './privacy.ts';
 
 function validZone(tz: unknown): boolean {
   if (typeof tz !== 'string') return false;
@@ -166,6 +168,7 @@ function validate(c: Config, errors: string[]): void {
     const n = Array.isArray(c.log.witnesses) ? c.log.witnesses.length : 0;
     int(c.log.witnessQuorum, 'log.witnessQuorum', 0, n);
   }
+  int(c.log.handOutDays, 'log.handOutDays', 0, 3650);
   int(c.web.maxBodyKiB, 'web.maxBodyKiB', 1, 1 << 20);
   int(c.auth.sessionIdleMinutes, 'auth.sessionIdleMinutes', 1, 24 * 60);
   int(c.auth.sessionMaxHours, 'auth.sessionMaxHours', 1, 24 * 30);
@@ -183,6 +186,18 @@ function validate(c: Config, errors: string[]): void {
   if (c.retention.timeZone !== null && !validZone(c.retention.timeZone)) errors.push(`retention.timeZone: not an IANA time zone (got ${JSON.stringify(c.retention.timeZone)}; e.g. "Europe/Berlin")`);
   int(c.retention.maxClockJumpHours, 'retention.maxClockJumpHours', 1, 24 * 365);
   int(c.retention.configGraceDays, 'retention.configGraceDays', 7, 3650);
+  validateAlerts(c.alerts, errors);
+  if (c.consent.dtmf !== null) {
+    const d = c.consent.dtmf as Partial<NonNullable<Config['consent']['dtmf']>>;
+    const key = (v: unknown) => typeof v === 'string' && /^[0-9*#A-D]$/.test(v);
+    if (typeof d !== 'object' || !key(d.grant) || !key(d.deny) || d.grant === d.deny) errors.push('consent.dtmf: {"grant":"1","deny":"2","windowSeconds":60} (two different keys 0-9 * # A-D)');
+    else int(d.windowSeconds, 'consent.dtmf.windowSeconds', 1, 600);
+  }
+  if (c.consent.policy !== null && !['discard', 'restrict'].includes(c.consent.policy)) errors.push(`consent.policy: discard, restrict or null (got ${JSON.stringify(c.consent.policy)})`);
+  int(c.consent.pendingHours, 'consent.pendingHours', 1, 24 * 90);
+  int(c.consent.unknownDays, 'consent.unknownDays', 1, 3650);
   if (c.ingest.moveTo && c.ingest.moveTo === c.inbox) errors.push('ingest.moveTo: must not be the inbox');
   if (c.inbox === c.dataDir) errors.push('inbox: must not be the data directory itself');
+  validatePrivacy(c, errors);
+  if (!['discard', 'restrict'].includes(c.privacy.objectionAtIngest)) errors.push(`privacy.objectionAtIngest: discard or restrict (got ${JSON.stringify(c.privacy.objectionAtIngest)})`);
 }

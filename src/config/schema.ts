@@ -1,6 +1,8 @@
 // The settings, their embedded defaults, and the checks. Defaults must give a working
 // appliance with no file at all (`npm ci && npm start`).
 
+import { defaultAlerts } from './alerts.ts';
+
 export type Disposition = 'delete' | 'move' | 'keep';
 export type StoreFormat = 'opus' | 'flac' | 'original';
 
@@ -81,6 +83,16 @@ export interface Config {
     /** a policy in this file that makes stored calls due earlier applies only after this many days, unless rejected (src/retention/policy-change.ts) */
     configGraceDays: number;
   };
+  consent: {
+    /** DTMF consent in the first windowSeconds of the call (issue 12); null = not looked for */
+    dtmf: { grant: string; deny: string; windowSeconds: number } | null;
+    /** a consent event that came before its recording waits this long for it */
+    pendingHours: number;
+    /** no-consent policy (src/policy/consent-gate.ts); null = off (no marks, as before issue 12) */
+    policy: import('../policy/index.ts').ConsentPolicy | null;
+    /** a call with unknown consent stays on the review list this long (issue 12, item 4) */
+    unknownDays: number;
+  };
   log: {
     /** checkpoint origin line; null = unique per site, chosen at first start */
     origin: string | null;
@@ -89,6 +101,23 @@ export interface Config {
     witnesses: { url: string | null; vkey: string }[];
     /** how many must have cosigned for the dashboard to call the checkpoint witnessed; null = all */
     witnessQuorum: number | null;
+    /** the dashboard warns when no checkpoint was handed out (`audit checkpoint --pdf`) for this many days; 0 = never */
+    handOutDays: number;
+  };
+  /** the DPO's early warning (issue 14; src/alerts/, checks in src/config/alerts.ts) */
+  alerts: import('./alerts.ts').AlertsConfig;
+  /** issue 11 item 8: the transparency facts (public /privacy page, IVR text, Art. 30 record); empty = "not configured" */
+  privacy: {
+    /** Art. 13(1)(a): who decides why and how calls are recorded */
+    controller: { name: string; address: string; email: string };
+    /** Art. 13(1)(b), Art. 37(7): the data-protection officer's contact */
+    dpo: { name: string; email: string };
+    /** Art. 13(1)(c): why calls are recorded, one line each (e.g. "quality assurance") */
+    purposes: string[];
+    /** a new call of a subject on the do-not-record register (scope record): discard (source destroyed, `recording.refused`) or restrict (archived, Art. 18) */
+    objectionAtIngest: 'discard' | 'restrict';
+    /** Art. 17: an erasure request covering more calls than this needs an explicit confirmation (mass-erasure guard) */
+    maxErasureCalls: number;
   };
 }
 
@@ -119,6 +148,9 @@ export function defaultConfig(): Config {
     web: { tlsCert: null, tlsKey: null, publicOrigin: null, maxBodyKiB: 64 },
     auth: { sessionIdleMinutes: 30, sessionMaxHours: 12, requireTotpForPrivileged: false },
     retention: { policies: [], schedule: '30 3 * * *', timeZone: null, maxClockJumpHours: 48, configGraceDays: 30 },
-    log: { origin: null, checkpointIntervalSeconds: 300, witnesses: [], witnessQuorum: null },
+    consent: { dtmf: null, policy: null, pendingHours: 72, unknownDays: 30 },
+    log: { origin: null, checkpointIntervalSeconds: 300, witnesses: [], witnessQuorum: null, handOutDays: 30 },
+    alerts: defaultAlerts(),
+    privacy: { controller: { name: '', address: '', email: '' }, dpo: { name: '', email: '' }, purposes: [], objectionAtIngest: 'discard', maxErasureCalls: 100 },
   };
 }

@@ -1,6 +1,30 @@
 export type Direction = 'in' | 'out' | 'internal' | 'unknown';
 export type ConsentState = 'granted' | 'denied' | 'unknown';
 
+/** How consent was given or refused (issue 12). */
+export const CONSENT_METHODS = ['dtmf', 'ivr', 'verbal', 'agent', 'crm', 'announcement', 'sidecar'] as const;
+export type ConsentMethod = (typeof CONSENT_METHODS)[number];
+
+/**
+ * One piece of consent evidence, as sealed with the recording's key (issue 12). Personal:
+ * `evidence` may hold an event id, a note, the digit pressed.
+ */
+export interface ConsentEvidence {
+  state: ConsentState;
+  method: ConsentMethod;
+  /** RFC 3339: when consent was given or refused, if known */
+  at: string | null;
+  /** where in the audio it applies (ms from the start), if it does */
+  offsetMs: number | null;
+  /** which announcement the caller heard */
+  promptVersion: string | null;
+  /** which system said so (pbx, ivr, crm name, tresor:dtmf) */
+  source: string | null;
+  evidence: unknown;
+  /** RFC 3339: when Tresor recorded it */
+  recordedAt: string;
+}
+
 export interface Consent {
   state: ConsentState;
   method?: string;
@@ -57,9 +81,13 @@ export interface RecordingView {
   storedFormat: string;
   storedBytes: number;
   ingestedAt: string;
+  /** the consent evidence, opened after the view's log entry (absent when masked) */
+  consentEvidence?: ConsentEvidence[];
   /** set when personal fields were withheld (the viewer's roles do not cover them) */
   masked?: true;
   /** set when the personal fields cannot be opened (the row has no data key: damage); says why */
+  /** closed under Art. 18 GDPR for these kinds (objection, …): not played or exported */
+  restricted?: string[];
   unreadable?: string;
 }
 

@@ -3,3 +3,4 @@
 // alerts (breach notifications). They know nothing of recordings: text in, bytes out.
 export { renderPdf, type PdfBlock, type PdfSpec } from './pdf.ts';
 export { generateZipPassword, writeZip, type ZipEntry, type ZipOptions } from './zip.ts';
+export { qrModules, qrSvg } from './qr.ts';

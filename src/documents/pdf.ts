@@ -17,6 +17,8 @@ export type PdfBlock =
   /** kept line by line in a fixed-width font: checkpoints, hashes, ids */
   | { kind: 'mono'; text: string }
   | { kind: 'table'; header: readonly string[]; rows: readonly (readonly string[])[] }
+  /** a QR code (src/documents/qr.ts qrModules), drawn as vector squares: sharp at any printer resolution */
+  | { kind: 'qr'; modules: readonly (readonly boolean[])[]; widthPt?: number }
   | { kind: 'space' };
 
 export interface PdfSpec {
@@ -118,7 +120,22 @@ class Writer {
       case 'table':
         this.table(b.header, b.rows);
         return;
+      case 'qr':
+        this.qr(b.modules, b.widthPt ?? 220);
+        return;
     }
+  }
+
+  qr(modules: readonly (readonly boolean[])[], widthPt: number): void {
+    const n = modules.length;
+    const cell = widthPt / (n + 8);
+    const side = cell * (n + 8);
+    if (this.y - side < MARGIN + SMALL * 2) this.newPage();
+    const top = this.y - 4 * cell;
+    modules.forEach((row, r) => row.forEach((dark, c) => {
+      if (dark) this.page.drawRectangle({ x: MARGIN + (c + 4) * cell, y: top - (r + 1) * cell, width: cell, height: cell, borderWidth: 0 });
+    }));
+    this.y -= side;
   }
 
   /** Columns share the width in proportion to their longest cell (capped), cells wrap. */

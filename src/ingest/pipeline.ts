@@ -20,7 +20,10 @@ import {
 } from './quarantine.ts';
 import { hashSource, openSource, readSidecar, type OpenSource } from './source.ts';
 import { classify } from './classify.ts';
-import type { IngestOptions, IngestOutcome, SourceFile } from './types.ts';
+import type { ConsentStep, IngestOptions, IngestOutcome, SourceFile } from './types.ts';
+import { createHash } from 'node:crypto';
+import { storedInputFormat } from '../media/index.ts';
+import type { SealedConsent } from '../store/index.ts';
 
 export interface IngestDeps {
   config: Config;
@@ -36,6 +39,8 @@ export interface IngestDeps {
   gates: readonly IngestGate[];
   /** who the log names for this ingest: system:ingest, or cli:<user> */
   actor?: string;
+  /** consent evidence of the call (src/consent, issue 12); none: the sidecar's claim is stored as before */
+  consent?: ConsentStep;
 }
 
 /** Which quarantine entry these bytes belong to, and how they came back to it. */
@@ -77,10 +82,21 @@ function recordingRow(
 function decideGates(gates: readonly IngestGate[], row: RecordingRow): GateVerdict & { record(): void } {
   const outcomes = gates.map((g) => ({ gate: g.name, ...g.decide(row, row.ingestedAt) }));
   const verdict = combine(outcomes);
+  if (verdict.discarded) throw new Discarded(verdict.discarded.gate, verdict.discarded.reason);
   if (verdict.refused) {
     throw new TresorError(verdict.refused.code, verdict.refused.reason, { detail: { gate: verdict.refused.gate } });
   }
   return { ...verdict, record: () => outcomes.forEach((o) => o.record?.()) };
+}
+
+/**
+ * A gate's `discard`: thrown out of the commit transaction (nothing written), caught by
+ * the pipeline before the failure path (no quarantine: the bytes must not be kept).
+ */
+class Discarded extends Error {
+  constructor(readonly gate: string, readonly reason: string) {
+    super(`not archived: gate ${gate} (${reason})`);
+  }
 }
 
 export function createIngest(deps: IngestDeps) {
@@ -215,6 +231,7 @@ export function createIngest(deps: IngestDeps) {
       else if (join?.via === 'join') sidecar = await quarantinedSidecar(qdeps, join.id);
       return await archiveSource(src, source, sha256, sidecar, claimed, join);
     } catch (e) {
+      if (e instanceof Discarded) return discard(src, sha256, source.size, join, e);
       return failed(src, source, sha256, claimed, join, sidecar, sidecarName, classify(e, 'ingest failed'));
     }
   }
@@ -269,6 +286,32 @@ export function createIngest(deps: IngestDeps) {
     return settled(src, { status: 'quarantined', quarantineId: kept.id, code: why.code, message: why.message, ...(kept.joined ? { joined: true } : {}) });
   }
 
+  /**
+   * A gate said the call must not exist here (an objection, a denied consent). Crash story:
+   * `recording.refused` is durable in the log first (with a quarantined copy of the same
+   * bytes, dropped in the same commit: its key goes, so it is unreadable), then the source
+   * and its sidecar are unlinked durably. A crash in between leaves the source: it is
+   * taken again, refused again and logged a second time — never archived, never kept.
+   */
+  async function discard(src: SourceFile, sha256: string, bytes: number, join: Join | null, d: Discarded): Promise<IngestOutcome> {
+    try {
+      await store.tx(() => {
+        const gone = join ? dropQuarantinedInTx(store, join.id) : undefined;
+        log.appendSync([
+          { actor, action: 'recording.refused', target: 'inbox', detail: { reason: d.reason, gate: d.gate, sourceSha256: sha256, sourceBytes: bytes } },
+          ...(gone && join ? [{ actor, action: 'quarantine.discarded', target: `quarantine:${join.id}`, detail: { reason: d.reason, gate: d.gate } }] : []),
+        ]);
+      });
+      if (join) await removeQuarantineFolder(config.dataDir, join.id).catch(() => undefined);
+      for (const f of [src.path, ...(src.sidecarPath ? [src.sidecarPath] : [])]) await unlinkDurable(f);
+    } catch (e) {
+      // not logged or not unlinked: the source stays and the next scan refuses it again
+      return deferred(src, classify(e, 'cannot destroy a refused source'), sha256, 0);
+    }
+    await store.tx(() => store.inflight.remove(sourceKey(src.path))).catch(() => undefined);
+    return settled(src, { status: 'refused', reason: d.reason, gate: d.gate });
+  }
+
   async function keepInQuarantine(input: QuarantineInput, err: TresorError, attempts: number, join: Join | null): Promise<{ id: string; joined: boolean }> {
     const update = (id: string, via: Join['via']) =>
       updateQuarantined(qdeps, id, { err, sidecar: input.sidecar, sidecarName: input.sidecarName, via, call: input.call?.plain });
@@ -320,12 +363,13 @@ export function createIngest(deps: IngestDeps) {
    */
   function commitRecording(
     row: RecordingRow, loc: RecordLocation, wrapped: WrappedDek, gates: ReturnType<typeof decideGates>,
-    c: { src: SourceFile; claimed: InflightRow; join: Join | null; entry: QuarantineRow | undefined; codec: string },
+    c: { src: SourceFile; claimed: InflightRow; join: Join | null; entry: QuarantineRow | undefined; codec: string; consent?: { sealed: SealedConsent[]; claim(): void } },
   ): void {
     const { id, sourceSha256: sha256 } = row;
     const { join } = c;
     Object.assign(row, { segment: loc.segment, offset: loc.offset, length: loc.length, payloadSha256: loc.payloadSha256 });
     gates.record();
+    c.consent?.claim();
     row.retention = gates.retention;
     if (gates.marks.length) row.marks = gates.marks;
     store.recordings.put(row);
@@ -350,6 +394,29 @@ export function createIngest(deps: IngestDeps) {
         ...(gates.marks.length ? { marks: gates.marks } : {}),
       },
     }]);
+    // issue 12: one entry per piece of evidence, method, state and the sealed bytes' hash only
+    if (c.consent?.sealed.length) {
+      log.appendSync(c.consent.sealed.map((s) => ({ actor, action: 'consent.recorded', target: `recording:${id}`, detail: { method: s.method, state: s.state, evidenceSha256: s.sha256 } })));
+    }
+  }
+
+  /** The call's consent evidence, sealed with its key, and the state it gives the row (issue 12). */
+  async function collectConsent(
+    step: ConsentStep, sealer: EnvelopeSealer, meta: CallMetadata, sidecar: Partial<CallMetadata> | null,
+    stored: { output: Buffer; storedFormat: string }, src: { source: OpenSource; sha256: string; fmt: ReturnType<typeof sniffInput> },
+  ) {
+    const got = await step.collect({
+      start: meta.start, callId: meta.callId ?? null, sidecar: sidecar?.consent ?? null, extra: meta.extra,
+      // the stored audio when it is in memory; an 'original' is read again from the source
+      window: (seconds, sampleRate) => stored.output.length
+        ? media.decodeWindow(stored.output, storedInputFormat(stored.output, stored.storedFormat), { seconds, sampleRate })
+        : media.decodeWindow(Readable.from(src.source.verified(src.sha256), { objectMode: true, highWaterMark: 1 }), src.fmt, { seconds, sampleRate }),
+    });
+    const sealed = got.evidence.map((ev): SealedConsent => {
+      const bytes = sealer.seal(Buffer.from(JSON.stringify(ev)));
+      return { method: ev.method, state: ev.state, sha256: createHash('sha256').update(bytes).digest('hex'), sealed: new Uint8Array(bytes) };
+    });
+    return { sealed, claim: got.claim, state: got.evidence.length ? got.evidence[got.evidence.length - 1]!.state : meta.consent.state };
   }
 
   async function archiveSource(
@@ -393,6 +460,13 @@ export function createIngest(deps: IngestDeps) {
     const sealer = keys.sealFor(id);
     const storedFormat = original ? `original:${fmt.label}` : config.ingest.storeFormat;
     const row = recordingRow(id, sealer, src, meta, tokensOf(meta), result, { sha256, bytes: source.size }, storedBytes, storedFormat);
+    const consent = deps.consent
+      ? await collectConsent(deps.consent, sealer, meta, sidecarFields, { output: result.output, storedFormat }, { source, sha256, fmt })
+      : undefined;
+    if (consent?.sealed.length) {
+      row.consentEvidence = consent.sealed;
+      row.consentState = consent.state;
+    }
     checkRecordingKeys(row); // everything the commit writes is checked before its first write
     const entry = join ? store.quarantine.get(join.id) : undefined;
     let lostTo: string | undefined;
@@ -404,7 +478,7 @@ export function createIngest(deps: IngestDeps) {
       // transcode (issue 9: two copies at once were archived twice): this one withdraws.
       lostTo = archivedBySha(sha256);
       if (lostTo) return false;
-      commitRecording(row, loc, sealer.wrapped, decideGates(deps.gates, row), { src, claimed, join, entry, codec: result.codec });
+      commitRecording(row, loc, sealer.wrapped, decideGates(deps.gates, row), { src, claimed, join, entry, codec: result.codec, consent });
     });
     if (!loc) return duplicateOf(src, source, sha256, claimed, lostTo!, join);
     // Crash story: from here on the recording is durable and logged; a crash before the

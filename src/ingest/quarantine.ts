@@ -340,7 +340,7 @@ export type RetryOutcome =
   /** failed again: the one entry stays, with the new reason and one more attempt */
   | { outcome: 'quarantined'; code: string; message: string }
   /** not decided (disk full, time-out, another process): the entry stays as it was */
-  | { outcome: 'deferred' | 'rejected' | 'skipped'; code: string; message: string };
+  | { outcome: 'deferred' | 'rejected' | 'skipped' | 'refused'; code: string; message: string };
 
 /**
  * Runs a quarantined file through ingest again (after an ffmpeg upgrade, a time-out under
@@ -390,7 +390,7 @@ export async function retryQuarantined(
     if (o.status === 'quarantined') return { outcome: 'quarantined', code: o.code, message: o.message };
     // deferred, rejected, skipped: the entry stays as it was
     const code = 'code' in o ? o.code : 'E_SKIPPED';
-    const message = 'message' in o ? o.message : o.reason;
+    const message = 'message' in o ? o.message : o.status === 'refused' ? `refused by gate ${o.gate} (${o.reason}): the entry and its bytes are gone` : o.reason;
     await store.tx(() => {
       store.inflight.remove(deps.keys.tokenize('source', path));
       log.appendSync([{ actor, action: 'quarantine.retried', target: `quarantine:${id}`, detail: { outcome: o.status, code } }]);

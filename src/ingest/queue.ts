@@ -28,7 +28,7 @@ export function createIngestQueue(
   const idleWaiters: (() => void)[] = [];
   const stats: QueueStats = {
     queued: 0, active: 0, errors: 0, lastArchivedAt: null,
-    done: { archived: 0, duplicate: 0, quarantined: 0, deferred: 0, rejected: 0, skipped: 0 },
+    done: { archived: 0, duplicate: 0, quarantined: 0, deferred: 0, rejected: 0, skipped: 0, refused: 0 },
   };
 
   function pump(): void {

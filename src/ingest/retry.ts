@@ -8,7 +8,7 @@ import { retryQuarantined, type RetryOutcome } from './quarantine.ts';
  * PBX's, and a kept copy would be ingested a second time by the next scan.
  */
 export function retryQuarantinedWith(
-  deps: Required<Omit<IngestDeps, 'actor'>>, actor: string, id: string, opts: { sidecar?: Buffer | null } = {},
+  deps: Required<Omit<IngestDeps, 'actor' | 'consent'>> & Pick<IngestDeps, 'consent'>, actor: string, id: string, opts: { sidecar?: Buffer | null } = {},
 ): Promise<RetryOutcome> {
   const config = { ...deps.config, ingest: { ...deps.config.ingest, disposition: 'delete' as const } };
   const ingest = createIngest({ ...deps, config, actor });

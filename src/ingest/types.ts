@@ -2,6 +2,21 @@
 // handed in, how to take it, what became of it, and the service's view of it all.
 import type { RecoveryReport } from '../archive/index.ts';
 import type { QueueStats } from './queue.ts';
+import type { Consent, ConsentEvidence } from '../core/types.ts';
+
+/**
+ * The consent step of ingest (issue 12), built by src/consent and handed in at wiring
+ * (ingest sits below consent in DESIGN §2): before the commit it gathers the call's
+ * evidence (the sidecar's claim, events that came first, DTMF in the consent window);
+ * `claim` runs inside the commit transaction (drops the pending events it used).
+ */
+export interface ConsentStep {
+  collect(call: {
+    start: number; callId: string | null; sidecar: Consent | null; extra: Record<string, unknown>;
+    /** the first `seconds` of the call as s16le mono PCM at `sampleRate` (one ffmpeg run) */
+    window(seconds: number, sampleRate: number): Promise<Buffer>;
+  }): Promise<{ evidence: ConsentEvidence[]; claim(): void }>;
+}
 
 export interface SourceFile {
   path: string;
@@ -32,6 +47,8 @@ export type IngestOutcome =
    */
   | { status: 'deferred'; code: string; message: string; firstReport: boolean }
   | { status: 'rejected'; code: string; message: string }
+  /** a gate refused the call outright (objection, denied consent): not archived, source destroyed, `recording.refused` logged */
+  | { status: 'refused'; reason: string; gate: string }
   | { status: 'skipped'; reason: string };
 
 export interface IngestStatus {

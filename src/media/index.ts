@@ -13,7 +13,7 @@
 import type { Readable } from 'node:stream';
 import type { StoreFormat } from '../config/schema.ts';
 import { TresorError, isTresorError } from '../core/errors.ts';
-import { buildArgs, opusKbps, type OutputSpec } from './args.ts';
+import { buildArgs, codecArgs, globalArgs, inputArgs, mappingArgs, opusKbps, sinkArgs, type OutputSpec } from './args.ts';
 import { readFlacStreamInfo, setFlacTotalSamples } from './flac.ts';
 import { storedInputFormat, type InputFormat } from './formats.ts';
 import type { FfmpegInfo } from './resolve.ts';
@@ -31,6 +31,8 @@ export { OGG_TAIL_BYTES, wavShape, type WavDownload, type WavSource } from './wa
 export { RETRY_AFTER_SECONDS, type PoolLimits } from './pool.ts';
 export { inspectInput, estimateStoredBytes, MAX_CALL_SECONDS, type InputFacts } from './plausible.ts';
 export { HEAD_BYTES } from './run.ts';
+export { spotKeywords, pocketsphinxAvailable, parseKwsOutput, type KeywordHit } from './pocketsphinx.ts';
+export { detectDtmf, firstConsentDigit, type DtmfDigit, type DtmfOptions } from './dtmf.ts';
 
 export interface MediaOptions {
   /** hard limit for one ffmpeg run */
@@ -93,6 +95,12 @@ export interface Media {
    */
   decodeToWav(stored: Buffer, storedFormat: string, opts?: { sampleRate?: number }): Promise<Buffer>;
   /**
+   * The first `seconds` of a recording as raw 16-bit mono PCM at `sampleRate` (the consent
+   * window: DTMF detection at 8 kHz, keyword spotting at 16 kHz), on ingest's slots. ffmpeg
+   * stops reading after the window; the rest of a streamed input is not consumed.
+   */
+  decodeWindow(input: Buffer | Readable, fmt: InputFormat, o: { seconds: number; sampleRate: number }): Promise<Buffer>;
+  /**
    * A WAV download at the call's own rate, streamed, on the download pool: waits for a slot
    * (E_BUSY when the wait line is full), then calls `open` (authorise, log, start decrypting:
    * src/access) and resolves once samples flow. See wav-stream.ts.
@@ -137,6 +145,13 @@ export function createMedia(info: FfmpegInfo, opts: MediaOptions): Media {
       const r = await run(buildArgs(fmt, { kind: 'wav', sampleRate: o.sampleRate }), stored);
       describe(r, fmt); // throws E_NO_AUDIO for an empty result
       return finishWavHeader(r.stdout);
+    },
+
+    async decodeWindow(input, fmt, o) {
+      const out: OutputSpec = { kind: 'pcm', sampleRate: o.sampleRate, channels: 1 };
+      // -t on the output side: only the window is decoded and written
+      const args = [...globalArgs(), ...inputArgs(fmt), ...mappingArgs(), '-t', String(o.seconds), ...codecArgs(out), ...sinkArgs(out)];
+      return (await run(args, input)).stdout;
     },
 
     streamWav(open, o = {}) {

@@ -21,6 +21,8 @@ import type { PolicyFacts } from './retention.ts';
 /** What a gate may decide on: the non-personal facts of the call being committed. */
 export interface CallFacts extends PolicyFacts {
   durationMs: number;
+  /** the call's keyed tokens (HMAC of numbers, customer id; never the values): the objection register matches on them */
+  tokens?: readonly { kind: string; token: string }[];
 }
 
 /** A recording's retention: its policy and expiry (null: no rule, kept), or waiting for the clock. */
@@ -43,7 +45,13 @@ export type GateDecision =
    * file takes the pipeline's failure path (not retryable: kept in quarantine, byte for
    * byte, as DESIGN §5 asks; a gate that must not keep the bytes needs its own disposition)
    */
-  | { kind: 'refuse'; code: ErrorCode; reason: string };
+  | { kind: 'refuse'; code: ErrorCode; reason: string }
+  /**
+   * the call must not be archived NOR kept (an objection, a denied consent): the commit is
+   * aborted, the pipeline logs `recording.refused` {reason, gate} durably and then destroys
+   * the source and its sidecar; nothing goes to quarantine. `reason` is a kind, no personal data.
+   */
+  | { kind: 'discard'; reason: string };
 
 /** The pure part of a gate. */
 export type GateRule<V> = (call: CallFacts, view: V, now: number) => GateDecision;
@@ -86,6 +94,8 @@ export function gate<V>(name: string, parts: {
 export interface GateVerdict {
   /** the first refusal (in the order the gates were given), or null */
   refused: { gate: string; code: ErrorCode; reason: string } | null;
+  /** the first discard (it wins over a refusal: the bytes must not be kept anywhere); absent when none */
+  discarded?: { gate: string; reason: string };
   retention: Retention;
   /** sorted, each once */
   marks: string[];
@@ -105,12 +115,14 @@ function longer(a: Retention, b: Retention): Retention {
  */
 export function combine(decisions: readonly { gate: string; decision: GateDecision }[]): GateVerdict {
   let refused: GateVerdict['refused'] = null;
+  let discarded: GateVerdict['discarded'];
   let retention: Retention | null = null;
   const marks = new Set<string>();
   for (const { gate: name, decision: d } of decisions) {
     if (d.kind === 'refuse') refused ??= { gate: name, code: d.code, reason: d.reason };
+    else if (d.kind === 'discard') discarded ??= { gate: name, reason: d.reason };
     else if (d.kind === 'retain') retention = retention ? longer(retention, d.retention) : d.retention;
     else if (d.kind === 'mark') marks.add(d.mark);
   }
-  return { refused, retention: retention ?? { policy: null, expiresAt: null }, marks: [...marks].sort() };
+  return { refused, ...(discarded ? { discarded } : {}), retention: retention ?? { policy: null, expiresAt: null }, marks: [...marks].sort() };
 }

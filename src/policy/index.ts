@@ -8,3 +8,4 @@ export {
   combine, gate, type CallFacts, type GateDecision, type GateOutcome, type GateRule, type GateVerdict, type IngestGate, type Retention,
 } from './gates.ts';
 export { retentionExpiry, type ExpiryView } from './expiry-gate.ts';
+export { CONSENT_DENIED, CONSENT_DENIED_BARRIER, consentDecision, type ConsentPolicy } from './consent-gate.ts';

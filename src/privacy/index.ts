@@ -8,3 +8,12 @@ export {
   requestView, startRequest, verifyIdentity, withdrawRequest, type ListRequestsOptions, type OpenRequestInput, type RequestView,
 } from './requests.ts';
 export { findSubject, type SubjectHits } from './subjects.ts';
+export { DEFAULT_MAX_ERASURE_CALLS, ERASURE_KIND, erasureAnswer, erasureKinds, planErasure, requestErasure, type ErasureException, type ErasurePlan } from './erasure.ts';
+export { certificatePath, readErasureCertificate } from './certificate.ts';
+export { transparencyFacts, type TransparencyFacts, type TransparencySettings } from './transparency.ts';
+export {
+  addObjection, isObjectionScope, listObjections, objectionView, objectsTo, removeObjection, type AddObjectionInput, type ObjectionView,
+} from './objections.ts';
+export { OBJECTION_RESTRICT_MARK, objectionGate, type ObjectionAtIngest } from './objection-gate.ts';
+export { liftRestriction, restrictRecording, RESTRICTION_KINDS, type RestrictionKind } from './restriction.ts';
+export { rectifyRecording, RECTIFIABLE_FIELDS, type RectifiableField, type RectifyDeps } from './rectify.ts';

@@ -65,7 +65,7 @@ export function planPurge(store: IndexStore, now: number, holds: HoldRow[] = act
  * made wins over the plan. Returns the ids actually purged.
  */
 export async function shred(
-  deps: PurgeDeps, ids: string[], o: { by: string; now: number; reason: 'policy' | 'request'; run: string | null; approval?: string | null },
+  deps: PurgeDeps, ids: string[], o: { by: string; now: number; reason: 'policy' | 'request'; run: string | null; approval?: string | null; request?: string },
 ): Promise<{ purged: PurgedRow[]; skipped: { id: string; why: string }[] }> {
   const { store, log } = deps;
   const purged: PurgedRow[] = [];
@@ -103,7 +103,7 @@ export async function shred(
           actor: o.by, action: 'recording.purged', target: `recording:${id}`,
           detail: {
             reason: o.reason, policy: p.policy, expiresAt: p.expiresAt === null ? null : new Date(p.expiresAt).toISOString(),
-            ...(o.run ? { run: o.run } : {}), ...(o.approval ? { approval: o.approval } : {}),
+            ...(o.run ? { run: o.run } : {}), ...(o.approval ? { approval: o.approval } : {}), ...(o.request ? { request: o.request } : {}),
           },
         });
       }

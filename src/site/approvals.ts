@@ -4,6 +4,7 @@ import { ApprovalRegistry } from '../approvals/index.ts';
 import { retentionKinds } from '../retention/deletion.ts';
 import { quarantineKinds } from '../ingest/quarantine-discard.ts';
 import { roleGrantKinds } from '../auth/index.ts';
+import { erasureKinds } from '../privacy/erasure.ts';
 
 /**
  * Part of the wiring the service (src/service.ts) and the CLI share (the site's parts):
@@ -18,5 +19,6 @@ export function approvalRegistry(site: Pick<Site, 'store' | 'log'>, config: Pick
   return new ApprovalRegistry()
     .registerAll(retentionKinds(deps)) // hold release, early deletion, policy change
     .registerAll(quarantineKinds(deps)) // quarantine discard
-    .registerAll(roleGrantKinds(deps)); // role grants
+    .registerAll(roleGrantKinds(deps)) // role grants
+    .registerAll(erasureKinds(deps)); // Art. 17 erasure of a data-subject request
 }

@@ -1,11 +1,13 @@
 import type { Config } from '../config/index.ts';
-import type { IngestGate } from '../policy/index.ts';
+import { consentDecision, gate, type IngestGate } from '../policy/index.ts';
 import { openArchive, recoverSegments, type Archive, type RecoveryReport } from '../archive/index.ts';
 import { createMedia, resolveFfmpeg, type FfmpegInfo, type Media } from '../media/index.ts';
 import { createIngest, type Ingest } from '../ingest/pipeline.ts';
 import { recoverInflight } from '../ingest/recover.ts';
 import { retentionExpiryGate } from '../retention/ingest-gate.ts';
+import { objectionGate } from '../privacy/objection-gate.ts';
 import { openSite, type Site } from './open.ts';
+import { consentStep } from '../consent/index.ts';
 
 /**
  * The composition root (DESIGN §2: one, by hand, no DI container) for everything that
@@ -18,7 +20,13 @@ import { openSite, type Site } from './open.ts';
 
 /** The gates decided at ingest on this site, in the order they are asked (src/policy/gates.ts). */
 export function ingestGates(config: Config, site: Pick<Site, 'store' | 'log'>): IngestGate[] {
-  return [retentionExpiryGate(site.store, site.log, config.retention.maxClockJumpHours * 3600_000)];
+  const consent = config.consent.policy;
+  return [
+    retentionExpiryGate(site.store, site.log, config.retention.maxClockJumpHours * 3600_000),
+    gate('consent.policy', { read: () => consent, rule: (call, policy) => consentDecision(call, policy) }),
+    // issue 11 #5: the do-not-record register (discard, or archive restricted)
+    objectionGate(site.store, config.privacy.objectionAtIngest),
+  ];
 }
 
 /** The ingest pipeline of one site, with its gates; `actor` names it in the log (default system:ingest). */
@@ -26,6 +34,7 @@ export function siteIngest(w: { config: Config; site: Site; archive: Archive; me
   const { config, site } = w;
   return createIngest({
     config, store: site.store, keys: site.keys, archive: w.archive, log: site.log, media: w.media, gates: ingestGates(config, site), actor,
+    consent: consentStep(config, site.store, site.keys),
   });
 }
 

@@ -39,5 +39,9 @@ export interface Handles {
   apiTokens: Database<any, string>;
   approvals: Database<any, string>;
   requests: Database<any, string>;
+  consentPending: Database<any, any[]>;
   requestTokens: Database<any, any[]>;
+  alerts: Database<any, string>;
+  objections: Database<any, string>;
+  objectionTokens: Database<any, any[]>;
 }

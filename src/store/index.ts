@@ -16,3 +16,6 @@ export * from './sessions.ts';
 export * from './api-tokens.ts';
 export { ApprovalsTable, type ApprovalRow, type ApprovalState } from './approvals.ts';
 export * from './requests.ts';
+export { AlertsTable, type AlertRow, type AlertSeverity, type AlertState, type AlertDelivery } from './alerts.ts';
+export * from './objections.ts';
+export * from './consent-pending.ts';

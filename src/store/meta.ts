@@ -37,6 +37,14 @@ const CLOCK_CONFIRMED = 'purgeClockConfirmedAt';
 const CLOCK_TRUSTED = 'clockTrustedAt';
 /** an unfinished KEK rotation */
 const KEK_ROTATION = 'kekRotation';
+/** the last checkpoint given to a person on paper or file (src/audit/hand-out.ts) */
+const HANDED_OUT = 'checkpointHandedOut';
+
+/** A checkpoint handed out (issue 13): which size, when. */
+export interface HandedOutRow {
+  size: number;
+  at: number;
+}
 
 /** Progress of a KEK rotation (src/crypto/keyring.ts rotateKek), so a killed one finishes. */
 export interface KekRotationState {
@@ -119,6 +127,13 @@ export class MetaTable {
   }
   removeKekRotation(): void {
     void this.#db.remove(KEK_ROTATION);
+  }
+
+  handedOut(): HandedOutRow | undefined {
+    return this.#db.get(HANDED_OUT) as HandedOutRow | undefined;
+  }
+  putHandedOut(row: HandedOutRow): void {
+    void this.#db.put(HANDED_OUT, row);
   }
 
   get(key: string): unknown {

@@ -42,6 +42,19 @@ export interface RecordingRow {
   retention?: { policy: string | null; expiresAt: number | null; awaitingClock?: true };
   /** marks the gates decided at ingest (kinds, never personal data; src/policy/gates.ts) */
   marks?: string[];
+  /**
+   * consent evidence (issue 12), oldest first: each record sealed with the recording's DEK
+   * (crypto-shredded with it); in clear only method, state and the sealed bytes' SHA-256,
+   * which the `consent.recorded` log entry names
+   */
+  consentEvidence?: SealedConsent[];
+}
+
+export interface SealedConsent {
+  method: string;
+  state: ConsentState;
+  sha256: string;
+  sealed: Uint8Array;
 }
 
 export interface PersonalFields {
@@ -52,6 +65,8 @@ export interface PersonalFields {
   sourceName: string;
   consent: { state: ConsentState; method?: string; at?: string; evidence?: string };
   extra: Record<string, unknown>;
+  /** supplementary statements of rectifications (GDPR Art. 16), sealed with the rest */
+  statements?: { fields: string[]; at: string; by: string; statement: string }[];
 }
 
 export interface TokenRef {
@@ -229,6 +244,29 @@ export class RecordingsTable {
     if (row.retention?.expiresAt != null) void this.#byExpiry.remove([row.retention.expiresAt, id]);
     if (retention.expiresAt != null) void this.#byExpiry.put([retention.expiresAt, id], true);
     void this.#rows.put(id, { ...row, retention });
+    return true;
+  }
+
+  /** Replaces a recording's marks (Art. 18 restriction and its lifting); no index entry depends on them. */
+  setMarks(id: string, marks: string[]): boolean {
+    const row = this.get(id);
+    if (!row) return false;
+    const { marks: _old, ...rest } = row;
+    void this.#rows.put(id, marks.length ? { ...rest, marks } : rest);
+    return true;
+  }
+
+  /**
+   * Rectification (GDPR Art. 16): the re-sealed personal fields and the new tokens; the token
+   * index entries move with them (the old number no longer finds the call).
+   */
+  rectify(id: string, personal: Uint8Array, tokens: TokenRef[]): boolean {
+    const row = this.get(id);
+    if (!row) return false;
+    for (const t of row.tokens) void this.#tokens.remove([t.kind, t.token, row.start, row.id]);
+    const facts = factsOf(row);
+    for (const t of tokens) void this.#tokens.put([t.kind, t.token, row.start, row.id], facts);
+    void this.#rows.put(id, { ...row, personal, tokens });
     return true;
   }
 

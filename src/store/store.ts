@@ -22,6 +22,9 @@ import { SegmentsTable } from './segments.ts';
 import { InflightTable } from './inflight.ts';
 import { QuarantineTable } from './quarantine.ts';
 import { RequestsTable } from './requests.ts';
+import { AlertsTable } from './alerts.ts';
+import { ObjectionsTable } from './objections.ts';
+import { ConsentPendingTable } from './consent-pending.ts';
 
 /**
  * The one place that opens LMDB (DESIGN §2). One environment, named databases inside it,
@@ -72,6 +75,12 @@ export interface IndexStore {
   approvals: ApprovalsTable;
   /** data-subject requests and their identifier tokens (requests.ts) */
   requests: RequestsTable;
+  /** alert episodes (alerts.ts) */
+  alerts: AlertsTable;
+  /** the objection / do-not-record register and its identifier tokens (objections.ts) */
+  objections: ObjectionsTable;
+  /** consent events that came before their recording, by call-id token (consent-pending.ts) */
+  consentPending: ConsentPendingTable;
   /**
    * One all-or-nothing write transaction: every write `fn` makes commits together, or
    * none does when it throws. lmdb-js's async `root.transaction()` does NOT give that: a
@@ -141,6 +150,10 @@ export function openIndex(dataDir: string, opts: OpenIndexOptions = {}): IndexSt
     approvals: db('approvals'),
     requests: db('requests'),
     requestTokens: db<any, any[]>('requestTokens'),
+    alerts: db('alerts'),
+    objections: db('objections'),
+    objectionTokens: db<any, any[]>('objectionTokens'),
+    consentPending: db<any, any[]>('consentPending'),
   };
   const store: IndexStore = {
     meta: new MetaTable(h),
@@ -161,6 +174,9 @@ export function openIndex(dataDir: string, opts: OpenIndexOptions = {}): IndexSt
     apiTokens: new ApiTokensTable(h),
     approvals: new ApprovalsTable(h),
     requests: new RequestsTable(h),
+    alerts: new AlertsTable(h),
+    objections: new ObjectionsTable(h),
+    consentPending: new ConsentPendingTable(h),
     // async: a nested call (inside another write transaction) runs at once and may throw
     // synchronously; callers always get a promise
     tx: async <T>(fn: () => T): Promise<T> => {

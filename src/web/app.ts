@@ -22,7 +22,11 @@ import { loginRoutes } from './routes/login.ts';
 import { healthRoutes } from './routes/health.ts';
 import { recordingRoutes } from './routes/recordings.ts';
 import { apiRoutes } from './routes/api.ts';
+import type { Alerts } from '../alerts/index.ts';
+import { approvalsApi, APPROVALS_API_WRITES } from './routes/approvals-api.ts';
 import { privacyApi, PRIVACY_API_WRITES } from './routes/privacy-api.ts';
+import { consentApi, CONSENT_API_WRITES } from './routes/consent-api.ts';
+import type { EventOutcome } from '../consent/index.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { accountRoutes } from './routes/account.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
@@ -30,6 +34,7 @@ import { logViewerRoutes } from './routes/log-viewer.ts';
 import { approvalRoutes } from './routes/approvals.ts';
 import { retentionRoutes } from './routes/retention.ts';
 import { holdRoutes } from './routes/holds.ts';
+import { privacyRoutes, publicPrivacyRoutes } from './routes/privacy.ts';
 
 /**
  * The web layer never holds the keyring (DESIGN §2: crypto hands out operations): it gets
@@ -52,6 +57,10 @@ export interface AppDeps {
   /** the four-eyes executors, registered by their owners at wiring (src/site/approvals.ts) */
   approvals: ApprovalRegistry;
   ingestStatus(): IngestStatus;
+  /** POST /api/consent (issue 12): applies or parks a consent event; absent where not wired */
+  consentEvent?: (actor: string, body: Record<string, unknown>) => Promise<EventOutcome>;
+  /** issue 14: the running alerting (rule inputs and channel health for /metrics and the dashboard); absent where not wired */
+  alerts?: Pick<Alerts, 'lastInputs' | 'channelHealth'>;
 }
 
 /**
@@ -98,12 +107,14 @@ export function createApp(deps: AppDeps): Hono<WebEnv> {
     if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
     // issue 11: the privacy register is written by integrations (ticket systems) too, with a
     // dpo's Bearer token; a console cookie never writes through the API
-    if (c.req.method === 'POST' && c.req.header('Authorization')?.startsWith('Bearer ') && PRIVACY_API_WRITES.some((r) => r.test(c.req.path))) return next();
+    if (c.req.method === 'POST' && c.req.header('Authorization')?.startsWith('Bearer ') && [...PRIVACY_API_WRITES, ...CONSENT_API_WRITES, ...APPROVALS_API_WRITES].some((r) => r.test(c.req.path))) return next();
     throw new TresorError('E_READ_ONLY', 'the API is read-only: use GET (changes are made in the console)', { detail: { allow: 'GET, HEAD' } });
   });
   app.use('/api/log/*', requirePermission(site.log, 'log.read'));
   app.route('/api/log', logApi(site.log));
   app.route('/api', privacyApi(deps));
+  app.route('/api', approvalsApi(deps));
+  app.route('/api', consentApi(deps));
   app.route('/api', apiRoutes(deps));
   app.route('/recordings', recordingRoutes(deps));
   app.route('/admin', adminRoutes(deps));
@@ -112,6 +123,9 @@ export function createApp(deps: AppDeps): Hono<WebEnv> {
   app.route('/approvals', approvalRoutes(deps));
   app.route('/retention', retentionRoutes(deps));
   app.route('/holds', holdRoutes(deps));
+  // issue 11: /privacy is public (Art. 13 notice, no sign-in); the workbench below it is dpo only
+  app.route('/', publicPrivacyRoutes(deps));
+  app.route('/privacy', privacyRoutes(deps));
   app.route('/', dashboardRoutes(deps));
 
   // one error path (src/web/errors.ts): the code decides the status, the API gets JSON,

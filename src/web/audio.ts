@@ -33,7 +33,7 @@ export function parseRange(header: string | undefined, total: number): [number, 
  * access.readAudio), then decrypt only the requested bytes. Every request is its own
  * logged access, seeks included: the log shows which parts of a call were heard.
  */
-export async function audioResponse(access: Access, p: Principal, id: string, rangeHeader: string | undefined, action: AudioAction = 'recording.played'): Promise<Response> {
+export async function audioResponse(access: Access, p: Principal, id: string, rangeHeader: string | undefined, action: AudioAction = 'recording.played', detail: Record<string, unknown> = {}): Promise<Response> {
   let unsatisfiable: number | null = null;
   try {
     const r = await access.streamAudio(p, id, action, (total) => {
@@ -43,7 +43,7 @@ export async function audioResponse(access: Access, p: Principal, id: string, ra
         unsatisfiable = total;
         throw e;
       }
-    });
+    }, detail);
     const body = new ReadableStream<Uint8Array>({
       pull(controller) {
         const next = r.chunks.next();

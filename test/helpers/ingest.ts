@@ -6,6 +6,7 @@ import { openArchive, type Archive } from '../../src/archive/index.ts';
 import { createMedia, resolveFfmpeg, type Media } from '../../src/media/index.ts';
 import { createIngest, type Ingest } from '../../src/ingest/pipeline.ts';
 import { ingestGates } from '../../src/site/wire.ts';
+import { consentStep } from '../../src/consent/index.ts';
 import type { SourceFile } from '../../src/ingest/types.ts';
 import type { Config } from '../../src/config/index.ts';
 import { testConfig } from './site.ts';
@@ -47,9 +48,10 @@ export async function ingestSite(
       return real.transcode(...args);
     },
     decodeToWav: (...args) => real.decodeToWav(...args),
+    decodeWindow: (...args) => real.decodeWindow(...args),
     streamWav: (...args) => real.streamWav(...args),
   };
-  const ingest = createIngest({ config, store: site.store, keys: site.keys, archive, log: site.log, media, gates: ingestGates(config, site) });
+  const ingest = createIngest({ config, store: site.store, keys: site.keys, archive, log: site.log, media, gates: ingestGates(config, site), consent: consentStep(config, site.store, site.keys) });
   return {
     config, site, archive, media, ingest,
     transcodes: () => count,

@@ -1,7 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { openSite, type Site } from '../../src/site/open.ts';
+import type { Alerts } from '../../src/alerts/index.ts';
 import { openArchive, type Archive } from '../../src/archive/index.ts';
 import { createMedia, resolveFfmpeg, type Media, type MediaOptions } from '../../src/media/index.ts';
 import { createIngest } from '../../src/ingest/pipeline.ts';
@@ -10,6 +11,7 @@ import type { IngestOutcome } from '../../src/ingest/types.ts';
 import { addUser, createAuth, type Auth, type Role } from '../../src/auth/index.ts';
 import { createAccess, type Access } from '../../src/access/index.ts';
 import { createApp } from '../../src/web/app.ts';
+import { consentStep, expirePending, receiveEvent } from '../../src/consent/index.ts';
 import { approvalRegistry } from '../../src/site/approvals.ts';
 import { quarantineConsole } from '../../src/ingest/quarantine-console.ts';
 import type { Config } from '../../src/config/index.ts';
@@ -31,13 +33,15 @@ export interface WebSite {
   app: ReturnType<typeof createApp>;
   /** ingests a generated call; the file name carries the metadata (FreePBX style) */
   ingestCall(name: string, audio?: Partial<AudioOptions>, sidecar?: Record<string, unknown>): Promise<string>;
+  /** the same pipeline for a file the test made itself */
+  ingestPath(path: string): Promise<IngestOutcome>;
   close(): Promise<void>;
 }
 
 export const PASSWORD = 'correct horse battery staple';
 export const ORIGIN = 'http://tresor.test';
 
-export async function webSite(over: (c: Config) => void = () => {}, mediaOptions: Partial<MediaOptions> = {}): Promise<WebSite> {
+export async function webSite(over: (c: Config) => void = () => {}, mediaOptions: Partial<MediaOptions> = {}, opts: { alerts?: Alerts } | ((site: Site, config: Config) => { alerts?: Alerts }) = {}): Promise<WebSite> {
   const config = testConfig();
   over(config);
   const site = openSite(config, { create: true });
@@ -50,16 +54,24 @@ export async function webSite(over: (c: Config) => void = () => {}, mediaOptions
   const access = createAccess({ store: site.store, keys: site.keys, archive, log: site.log });
   const status = () => ({ scannerRunning: true, queue: { queued: 0, active: 0, done: {} }, recovery: { truncated: [], damaged: [], unknownFiles: [] }, rejected: [] });
   const { keys, ...keyless } = site;
+  const extra = typeof opts === 'function' ? opts(site, config) : opts;
   const app = createApp({
+    ...(extra.alerts ? { alerts: extra.alerts } : {}),
     config, site: keyless, archive, media, auth, access, approvals: approvalRegistry(site, config), ingestStatus: status as never,
     tokens: { tokenize: keys.tokenize }, secrets: { sealSecret: keys.sealSecret, openSecret: keys.openSecret },
     quarantine: quarantineConsole({ config, store: site.store, keys, archive, log: site.log, media, gates: ingestGates(config, site) }),
+    consentEvent: async (actor, body) => {
+      const d = { store: site.store, log: site.log, keys, pendingHours: config.consent.pendingHours };
+      await expirePending(d);
+      return receiveEvent(d, actor, body);
+    },
   });
-  const ingest = createIngest({ config: { ...config, ingest: { ...config.ingest, disposition: 'keep' } }, store: site.store, keys: site.keys, archive, log: site.log, media, gates: ingestGates(config, site) });
+  const ingest = createIngest({ config: { ...config, ingest: { ...config.ingest, disposition: 'keep' } }, store: site.store, keys: site.keys, archive, log: site.log, media, gates: ingestGates(config, site), consent: consentStep(config, site.store, site.keys) });
   const work = mkdtempSync(join(tmpdir(), 'tresor-calls-'));
   let seed = 1;
   return {
     config, site, archive, media, auth, access, app,
+    ingestPath: (path) => ingest.ingestFile({ path, relPath: basename(path), sidecarPath: null }),
     async ingestCall(name, audio = {}, sidecar) {
       const path = await makeAudio(work, name, { format: 'wav-pcm8k', seconds: 4, seed: seed++, ...audio });
       let side: string | null = null;

@@ -32,6 +32,8 @@ export function apiRoutes(deps: AppDeps) {
 
   app.get('/recordings/:id', async (c) => c.json(await access.view(c.get('principal')!, idParam(c.req.param('id')))));
 
-  app.get('/recordings/:id/audio', (c) => audioResponse(access, c.get('principal')!, idParam(c.req.param('id')), c.req.header('Range')));
+  // ?legalClaims=REF: a dpo opening a restricted call for legal claims (Art. 18(2)), logged with the access
+  app.get('/recordings/:id/audio', (c) => audioResponse(access, c.get('principal')!, idParam(c.req.param('id')), c.req.header('Range'), 'recording.played',
+    c.req.query('legalClaims') ? { legalClaims: c.req.query('legalClaims') } : {}));
   return app;
 }

@@ -5,7 +5,10 @@ import { listQuarantine } from '../../ingest/quarantine.ts';
 import { pendingDiscards, requestDiscard } from '../../ingest/quarantine-discard.ts';
 import { MAX_SIDECAR_BYTES } from '../../ingest/sidecar.ts';
 import { pendingApprovals } from '../../approvals/index.ts';
-import { dashboardPage, liveFragment, type DashboardData, type LiveData, type QuarantineItem } from '../../../views/dashboard.ts';
+import { daysSinceHandOut } from '../../audit/index.ts';
+import { acknowledgeAlert } from '../../alerts/index.ts';
+import type { Principal } from '../../auth/index.ts';
+import { dashboardPage, liveFragment, type AlertItem, type DashboardData, type LiveData, type QuarantineItem } from '../../../views/dashboard.ts';
 import type { AppDeps } from '../app.ts';
 import type { Ctx, WebEnv } from '../env.ts';
 import { refusal, type Refusal } from '../errors.ts';
@@ -27,6 +30,14 @@ export function dashboardRoutes(deps: AppDeps) {
   const app = new Hono<WebEnv>();
   const { site, config } = deps;
   const { store, log } = site;
+
+  /** issue 13: a checkpoint only binds the box when someone outside keeps a copy */
+  function handOutReminder(now: number): Pick<LiveData, 'handOutOverdue'> {
+    const limit = config.log.handOutDays;
+    const days = daysSinceHandOut(store, now);
+    if (limit === 0 || log.size() === 0 || (days !== null && days < limit)) return {};
+    return { handOutOverdue: { days, limit } };
+  }
 
   async function live(): Promise<LiveData> {
     const s = deps.ingestStatus();
@@ -52,6 +63,7 @@ export function dashboardRoutes(deps: AppDeps) {
       disk,
       growth,
       checkpoint: cp ? { size: cp.size, until } : null,
+      ...handOutReminder(now),
       logSize: log.size(),
       rejected: s.rejected.map((r) => ({ code: r.code, ref: r.ref, at: r.at })),
       deferred: s.deferred ?? [],
@@ -85,9 +97,21 @@ export function dashboardRoutes(deps: AppDeps) {
       canManage: can(p.roles, 'quarantine.manage'),
       canSeePersonal,
       showingPersonal: showPersonal,
+      ...(deps.alerts ? { alerts: alertsOf(p.roles) } : {}),
       ...extra,
     };
     return c.html(dashboardPage(ctx, data), status);
+  }
+
+  /** issue 14: the alert list; who an unusual-access alert is about only for those who judge it */
+  function alertsOf(roles: Principal['roles']): NonNullable<DashboardData['alerts']> {
+    const judge = can(roles, 'approvals.decide');
+    const items = store.alerts.active().slice(0, SHOWN).map((a): AlertItem => ({
+      id: a.id, rule: a.rule, severity: a.severity, state: a.state, raisedAt: a.raisedAt, subject: judge ? a.subject : null,
+      detail: Object.entries(a.detail).map(([k, v]) => `${k} ${v}`).join(', '), acknowledgedBy: a.acknowledgedBy,
+    }));
+    const failedChannels = Object.entries(deps.alerts?.channelHealth() ?? {}).filter(([, h]) => !h.ok).map(([name, h]) => ({ name, error: h.error ?? 'failed' }));
+    return { items, canAck: judge, failedChannels };
   }
 
   function personalOf(id: string): QuarantineItem['personal'] {
@@ -102,6 +126,16 @@ export function dashboardRoutes(deps: AppDeps) {
   app.get('/', requirePermission(log, 'system.view'), async (c) => {
     if (wantsFragment(c)) return c.html(liveFragment(pageCtx(c), await live()));
     return page(c, { done: c.req.query('done') });
+  });
+
+  app.post('/alerts/:id/ack', requirePermission(log, 'approvals.decide'), async (c) => {
+    const p = c.get('principal')!;
+    try {
+      await acknowledgeAlert(store, log, c.req.param('id'), p.actor);
+    } catch (e) {
+      return failed(c, e);
+    }
+    return c.redirect('/?done=alert-ack', 303);
   });
 
   const failed = (c: Ctx, e: unknown) => {

@@ -3,13 +3,14 @@ import { statfs } from 'node:fs/promises';
 import { idTime, newId } from '../../core/ids.ts';
 import { listQuarantine } from '../../ingest/quarantine.ts';
 import type { AppDeps } from '../app.ts';
+import { RULE_NAMES } from '../../alerts/index.ts';
 import type { WebEnv } from '../env.ts';
 
 /**
  * /healthz (no auth: load balancers and systemd watchdogs) and /metrics (Prometheus
  * text). Both carry counts only, never ids, names or numbers.
  */
-export function healthRoutes(deps: Pick<AppDeps, 'site' | 'ingestStatus' | 'config'>) {
+export function healthRoutes(deps: Pick<AppDeps, 'site' | 'ingestStatus' | 'config' | 'alerts'>) {
   const app = new Hono<WebEnv>();
   app.get('/healthz', (c) => {
     const s = deps.ingestStatus();
@@ -41,11 +42,49 @@ export function healthRoutes(deps: Pick<AppDeps, 'site' | 'ingestStatus' | 'conf
       ...(last !== null ? gauge('tresor_last_ingest_timestamp_seconds', 'When the newest recording was archived (Unix time).', (last / 1000).toFixed(3)) : []),
       ...gauge('tresor_sessions', 'Stored console sessions (expired ones count until swept).', store.sessions.count()),
       ...gauge('tresor_approvals_pending', 'Four-eyes requests waiting for a decision.', pendingCount(deps)),
+      ...alertMetrics(deps),
       '',
     ];
     return c.text(lines.join('\n'), 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
   });
   return app;
+}
+
+/**
+ * Issue 14 item 5: the alert states and the rules' inputs, counts only, so a site's
+ * Prometheus/Grafana sees what the dashboard sees (never an actor, witness name or number).
+ */
+function alertMetrics(deps: Pick<AppDeps, 'site' | 'alerts'>): string[] {
+  const active = deps.site.store.alerts.active();
+  const out = ['# HELP tresor_alerts_active Alerts raised and not cleared, by rule, severity and state.', '# TYPE tresor_alerts_active gauge'];
+  for (const rule of RULE_NAMES) {
+    for (const state of ['open', 'acknowledged'] as const) {
+      out.push(`tresor_alerts_active{rule="${rule}",state="${state}"} ${active.filter((a) => a.rule === rule && a.state === state).length}`);
+    }
+  }
+  const i = deps.alerts?.lastInputs();
+  if (i) {
+    const g = (name: string, help: string, v: number) => [`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name} ${v}`];
+    const max = (xs: number[]) => xs.reduce((a, b) => Math.max(a, b), 0);
+    out.push(
+      ...g('tresor_alert_input_requests_open', 'Open data-subject requests.', i.openRequestDueAt.length),
+      ...g('tresor_alert_input_requests_overdue', 'Open data-subject requests past their Art. 12(3) deadline.', i.openRequestDueAt.filter((d) => d < i.now).length),
+      ...g('tresor_alert_input_quarantined_last_hour', 'Files quarantined in the last hour.', i.quarantinedLastHour),
+      ...g('tresor_alert_input_failed_sign_ins_last_hour', 'Failed sign-ins in the last hour.', i.failedSignInsLastHour),
+      ...g('tresor_alert_input_max_plays_per_user_hour', 'Most calls one user or token opened in the last hour.', max(i.access.map((a) => a.plays))),
+      ...g('tresor_alert_input_max_numbers_per_user_hour', 'Most distinct numbers one user or token searched in the last hour.', max(i.access.map((a) => a.numbers))),
+      ...g('tresor_alert_input_witnesses_unreachable', 'Witnesses that could not be reached.', i.witnesses.filter((w) => w.unreachable).length),
+      ...g('tresor_alert_input_witnesses_refusing', 'Witnesses that refused a checkpoint (a fork or rollback alarm).', i.witnesses.filter((w) => w.refusing).length),
+      ...(i.diskDaysLeft !== null ? g('tresor_alert_input_disk_days_left', 'Days until the data disk is full at the recent growth.', Math.floor(i.diskDaysLeft)) : []),
+      ...(i.oldestWaitingSince !== null ? g('tresor_alert_input_oldest_waiting_seconds', 'How long the oldest file has waited in the inbox.', Math.round((i.now - i.oldestWaitingSince) / 1000)) : []),
+    );
+  }
+  const health = deps.alerts?.channelHealth() ?? {};
+  if (Object.keys(health).length) {
+    out.push('# HELP tresor_alert_channel_ok Whether the last delivery over each alert channel worked (1) or failed (0).', '# TYPE tresor_alert_channel_ok gauge');
+    for (const [name, h] of Object.entries(health)) out.push(`tresor_alert_channel_ok{channel="${name}"} ${h.ok ? 1 : 0}`);
+  }
+  return out;
 }
 
 function pendingCount(deps: Pick<AppDeps, 'site'>): number {

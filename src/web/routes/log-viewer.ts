@@ -11,7 +11,7 @@ import type { Ctx, WebEnv } from '../env.ts';
 import { refusal } from '../errors.ts';
 import { pageCtx } from '../page.ts';
 import { requirePermission } from '../session.ts';
-import { tarStream } from '../../audit/index.ts';
+import { handOutCheckpoint, handOutPdf, handOutSvg, tarStream } from '../../audit/index.ts';
 import { wantsFragment } from './dashboard.ts';
 
 /** A date field through the one date parser (core/dates.ts); one that is not a date filters nothing. */
@@ -94,6 +94,20 @@ export function logViewerRoutes(deps: AppDeps) {
     const results: LogResults = { filters: emptyFilters(), ...searchLog(log, store, {}) };
     return c.html(logPage(pageCtx(c), { results, size: log.size(), verify: v, verifier: verifierDigests() }), report.ok ? 200 : 409);
   });
+
+  // The checkpoint to hand out (issue 13): whoever keeps a copy outside the box can later
+  // ask for a consistency proof. Logged and remembered for the dashboard's reminder.
+  const handOut = (ext: 'pdf' | 'svg' | 'txt') => async (c: Ctx) => {
+    const p = c.get('principal')!;
+    const h = await handOutCheckpoint({ log, store }, p.actor, ext === 'txt' ? 'text' : ext);
+    const name = `tresor-checkpoint-${h.size}.${ext}`;
+    const headers = { 'Content-Disposition': `attachment; filename="${name}"`, 'Cache-Control': 'no-store' };
+    if (ext === 'pdf') return c.body(Buffer.from(await handOutPdf(h, pageCtx(c).lang === 'de' ? 'de' : 'en')), 200, { ...headers, 'Content-Type': 'application/pdf' });
+    // served as a download, never rendered as a page of this origin
+    if (ext === 'svg') return c.body(handOutSvg(h), 200, { ...headers, 'Content-Type': 'application/octet-stream' });
+    return c.body(h.note, 200, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' });
+  };
+  for (const ext of ['pdf', 'svg', 'txt'] as const) app.get(`/checkpoint.${ext}`, guard, handOut(ext));
 
   app.get('/export.tar', guard, async (c) => {
     const p = c.get('principal')!;

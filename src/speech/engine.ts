@@ -1,0 +1,63 @@
+// Advisory speech analysis (issue 12, item 5): an engine interface and its backends.
+// Findings are advisory: they never change a call's consent state; a dpo confirms or
+// dismisses them (measured: PocketSphinx misses phrases on G.711 audio and has false
+// alarms). The sherpa-onnx backend takes a model bundle the site imports; none is here.
+import { existsSync } from 'node:fs';
+import { pocketsphinxAvailable, spotKeywords } from '../media/index.ts';
+
+export type FindingKind = 'agree' | 'object';
+
+export interface SpeechFinding {
+  kind: FindingKind;
+  /** personal (words spoken): kept sealed with the call's key, never logged */
+  phrase: string;
+  offsetMs: number;
+  confidence: number;
+  engine: string;
+  model: string;
+}
+
+export interface Phrases {
+  agree: string[];
+  object: string[];
+}
+
+export interface SpeechEngine {
+  readonly name: string;
+  /** null when it can run here, else why not */
+  unavailable(): string | null;
+  /** 16 kHz s16le mono PCM of the consent window in, findings out (objections first) */
+  analyse(pcm16k: Buffer, phrases: Phrases): Promise<SpeechFinding[]>;
+}
+
+/** Objection patterns win over agreement ("I do not agree" holds "agree"): an agree hit inside an object hit is dropped. */
+export function negationAware(f: SpeechFinding[]): SpeechFinding[] {
+  const objections = f.filter((x) => x.kind === 'object');
+  const agree = f.filter((x) => x.kind === 'agree' && !objections.some((o) => Math.abs(o.offsetMs - x.offsetMs) < 2000));
+  return [...objections, ...agree].sort((a, b) => a.offsetMs - b.offsetMs);
+}
+
+export function pocketsphinxEngine(): SpeechEngine {
+  return {
+    name: 'pocketsphinx',
+    unavailable: () => (pocketsphinxAvailable() ? null : 'pocketsphinx_continuous or the en-us model is not installed (Debian: pocketsphinx, pocketsphinx-en-us)'),
+    async analyse(pcm, phrases) {
+      const list = [...phrases.agree.map((p) => ({ p, kind: 'agree' as const })), ...phrases.object.map((p) => ({ p, kind: 'object' as const }))];
+      // one-word phrases need a stricter threshold than multi-word ones (CMU Sphinx docs)
+      const hits = await spotKeywords(pcm, list.map(({ p }) => ({ phrase: p, threshold: p.trim().includes(' ') ? 1e-10 : 1e-3 })));
+      const kindOf = new Map(list.map(({ p, kind }) => [p.toLowerCase().replace(/[^a-z' ]+/g, ' ').trim(), kind]));
+      return negationAware(hits.map((h) => ({ kind: kindOf.get(h.phrase) ?? 'agree', phrase: h.phrase, offsetMs: h.startMs, confidence: h.confidence, engine: 'pocketsphinx', model: 'en-us (Debian pocketsphinx-en-us)' })));
+    },
+  };
+}
+
+/** sherpa-onnx: interface only; the model bundle comes from the site (config path), never downloaded. */
+export function sherpaEngine(modelDir: string | null): SpeechEngine {
+  return {
+    name: 'sherpa-onnx',
+    unavailable: () => (!modelDir ? 'no model bundle imported (tresor speech import-model DIR is not built yet)' : !existsSync(modelDir) ? `model folder ${modelDir} does not exist` : 'the sherpa-onnx runtime is not wired yet'),
+    async analyse() {
+      throw new Error('sherpa-onnx backend not available');
+    },
+  };
+}

@@ -1,0 +1,1 @@
+export { pocketsphinxEngine, sherpaEngine, negationAware, type SpeechEngine, type SpeechFinding, type Phrases, type FindingKind } from './engine.ts';
