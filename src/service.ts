@@ -24,6 +24,7 @@ import { createPurgeScheduler, type PurgeScheduler } from './retention/run.ts';
 import { approvalRegistry } from './site/approvals.ts';
 import { createWitnessClient, type WitnessClient } from './audit/index.ts';
 import { createAlerts, type Alerts } from './alerts/index.ts';
+import { fsck } from './site/fsck.ts';
 
 export interface Service {
   site: Site;
@@ -135,6 +136,12 @@ export async function startService(config: Config, say: Logger = (m) => console.
   let scannerRunning = true;
   const alerts = createAlerts({
     store, log, config, createdAt: Date.parse(site.meta.createdAt), say,
+    // the nightly self-check (alerts.selfCheckSchedule): fsck (logs archive.checked first) and the whole log
+    selfCheck: async () => {
+      const f = await fsck(site, archive, undefined, 'system:self-check');
+      const v = await log.verifyAll();
+      return { fsckProblems: f.problems.length, logProblems: v.problems.length };
+    },
     live: () => ({
       oldestWaitingSince: [...deferred.values()].reduce<number | null>((m, d) => (m === null || d.since < m ? d.since : m), null),
       witnesses: witnesses.status().map((w) => ({ name: w.name, behindMs: w.behind && w.lastAttemptAt ? Date.now() - Date.parse(w.lastAttemptAt) : null, unreachable: w.behind && w.lastError !== null, refusing: w.alarm !== null })),

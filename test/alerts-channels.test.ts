@@ -131,3 +131,39 @@ test('the_dashboard_lists_open_alerts_and_a_dpo_acknowledges_one_a_supervisor_ca
     await w.close();
   }
 });
+
+test('the_self_check_runs_fsck_and_log_verification_and_a_damaged_segment_raises_the_selfCheck_alert', async () => {
+  const { webSite } = await import('./helpers/web.ts');
+  const { createAlerts } = await import('../src/alerts/index.ts');
+  const { fsck } = await import('../src/site/fsck.ts');
+  const { openSync, writeSync, closeSync, readdirSync } = await import('node:fs');
+  const w = await webSite();
+  try {
+    await w.ingestCall('in-4930123456-01511111-20261130-101500-1764251100.1.wav', { seconds: 1, source: 'noise' });
+    // the composition src/service.ts wires: fsck (logs archive.checked first) and the whole log
+    const selfCheck = async () => {
+      const f = await fsck(w.site, w.archive, undefined, 'system:self-check');
+      const v = await w.site.log.verifyAll();
+      return { fsckProblems: f.problems.length, logProblems: v.problems.length };
+    };
+    const alerts = createAlerts({ store: w.site.store, log: w.site.log, config: w.config, createdAt: Date.now(), live: () => ({ oldestWaitingSince: null, witnesses: [] }), channels: [], selfCheck });
+    const healthy = await alerts.runSelfCheck();
+    assert.deepEqual([healthy.fsckProblems, healthy.logProblems, healthy.error], [0, 0, null]);
+    assert.equal(w.site.store.alerts.active().filter((a) => a.rule === 'selfCheck').length, 0);
+
+    const seg = readdirSync(join(w.config.dataDir, 'archive')).find((n) => !n.startsWith('.'))!;
+    const fd = openSync(join(w.config.dataDir, 'archive', seg), 'r+');
+    writeSync(fd, Buffer.from('XXSEG001'), 0, 8, 0);
+    closeSync(fd);
+    const damaged = await alerts.runSelfCheck();
+    assert.ok(damaged.fsckProblems > 0, JSON.stringify(damaged));
+    // runSelfCheck evaluates the rules at once: the alert is open now
+    const open = w.site.store.alerts.active().filter((a) => a.rule === 'selfCheck');
+    assert.equal(open.length, 1);
+    assert.equal(open[0]!.severity, 'critical');
+    assert.ok(w.site.log.entries(0, w.site.log.size()).some((e) => e.action === 'archive.checked' && e.actor === 'system:self-check'));
+    await alerts.stop();
+  } finally {
+    await w.close();
+  }
+});
