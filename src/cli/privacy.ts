@@ -2,9 +2,12 @@ import { TresorError } from '../core/errors.ts';
 import { writeFileDurable } from '../core/index.ts';
 import { parseDateBound } from '../core/dates.ts';
 import type { Config } from '../config/index.ts';
-import { erasureAnswer, readErasureCertificate, requestErasure, findSubject, closeRequest, extendRequest, getRequest, listRequests, openRequest, requestView, verifyIdentity, type RequestView, type PrivacyDeps } from '../privacy/index.ts';
+import { buildPackage, erasureAnswer, readErasureCertificate, requestErasure, findSubject, closeRequest, extendRequest, getRequest, listRequests, openRequest, requestView, verifyIdentity, type RequestView, type PrivacyDeps } from '../privacy/index.ts';
 import type { Site } from '../site/open.ts';
-import { withSite } from './with-site.ts';
+import { withArchive, withSite } from './with-site.ts';
+import { existsSync, readdirSync } from 'node:fs';
+import { createAccess } from '../access/index.ts';
+import { cliPrincipal } from '../auth/roles.ts';
 import { parse, type Command, type Io } from './args.ts';
 
 /**
@@ -20,7 +23,8 @@ const REQUEST_USAGE = `usage: tresor request open --kind K (--number N | --custo
        tresor request extend ID --months 1|2 --reason R --notified DATE
        tresor request close ID --outcome answered|refused [--reason R]
        tresor request erase ID [--confirm-mass] [--reason R] [--json]   (a second dpo/admin approves: tresor approve APPROVAL_ID)
-       tresor request certificate ID --out FILE [--pdf]`;
+       tresor request certificate ID --out FILE [--pdf]
+       tresor request package ID --out DIR [--lang de|en]   (Art. 15: the subject's calls, the letter, the proof)`;
 
 const depsOf = (site: Site, config: Config): PrivacyDeps => ({ store: site.store, log: site.log, keys: site.keys, phone: config.phone });
 
@@ -151,6 +155,22 @@ export const requestCmd: Command = async (args, { config, actor, io }) => {
           io.err(`erasure asked: ${plan.erase.length} call(s) and ${plan.quarantined.length} quarantined file(s) would be erased; a second dpo or admin approves with: tresor approve ${approval.id}`);
           for (const e of plan.exceptions) io.err(`  kept ${e.id}: ${e.ground}`);
         }
+        return 0;
+      });
+    }
+    case 'package': {
+      const { values, positionals } = parse(rest, { out: { type: 'string' }, lang: { type: 'string' } });
+      if (positionals.length !== 1 || !values.out) throw new TresorError('E_USAGE', `request package ID --out DIR [--lang de|en]\n${REQUEST_USAGE}`);
+      if (values.lang !== undefined && values.lang !== 'de' && values.lang !== 'en') throw new TresorError('E_USAGE', '--lang is de or en');
+      if (existsSync(values.out) && readdirSync(values.out).length) throw new TresorError('E_EXISTS', `${values.out} is not empty: give a new folder for the package`);
+      return withArchive(config, async (site, archive) => {
+        const access = createAccess({ store: site.store, keys: site.keys, archive, log: site.log });
+        const r = await buildPackage({ ...depsOf(site, config), log: site.log, access }, cliPrincipal(actor), positionals[0]!, {
+          out: values.out!, lang: values.lang as 'de' | 'en' | undefined,
+          settings: { dataDir: config.dataDir, controller: config.privacy.controller, dpo: config.privacy.dpo, purposes: config.privacy.purposes },
+        });
+        io.out(r.dir);
+        io.err(`package of ${r.calls.length} call(s), ${r.files.length} files; export entry ${r.exportSeq} under checkpoint ${r.checkpointSize}`);
         return 0;
       });
     }

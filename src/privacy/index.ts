@@ -17,3 +17,4 @@ export {
 export { OBJECTION_RESTRICT_MARK, objectionGate, type ObjectionAtIngest } from './objection-gate.ts';
 export { liftRestriction, restrictRecording, RESTRICTION_KINDS, type RestrictionKind } from './restriction.ts';
 export { rectifyRecording, RECTIFIABLE_FIELDS, type RectifiableField, type RectifyDeps } from './rectify.ts';
+export { buildPackage, packageCalls, readManifest, type PackageResult, type PackageSettings } from './package.ts';
