@@ -14,10 +14,16 @@ import type { RecordingRow } from '../src/store/index.ts';
 // approves it, or after a grace period the request states (console, CLI, config file).
 
 const DAY = 86_400_000;
-function freepbxName(daysAgo: number, n: number): string {
-  const d = new Date(Date.now() - daysAgo * DAY);
+/**
+ * A FreePBX name of a call `daysAgo` days back at 10:15, or — with `sinceNowMs` — at that
+ * offset from now (a call "one day minus two hours ago" is not yet due under a one-day
+ * keep at any time of day; a fixed 10:15 made one test fail every day after 10:15).
+ */
+function freepbxName(daysAgo: number, n: number, sinceNowMs?: number): string {
+  const d = new Date(Date.now() - daysAgo * DAY + (sinceNowMs ?? 0));
   const p = (x: number) => String(x).padStart(2, '0');
-  return `in-4930123456-0151${60000000 + n}-${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-101500-17643500${p(n)}.${n}.wav`;
+  const time = sinceNowMs === undefined ? '101500' : `${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+  return `in-4930123456-0151${60000000 + n}-${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${time}-17643500${p(n)}.${n}.wav`;
 }
 const SUPPORT = { name: 'support', match: { queue: ['support'] }, keep: 'P90D', lock: false };
 const idsIn = (html: string, table: string) => {
@@ -112,7 +118,7 @@ describe('a policy change that makes calls due earlier needs a second person', (
   });
 
   it('policy_change_from_the_cli_is_refused_with_its_dry_run_and_becomes_a_request_with_a_reason', async () => {
-    const id = await w.ingestCall(freepbxName(1, 8), { seconds: 2, source: 'noise' }, { queue: 'support' });
+    const id = await w.ingestCall(freepbxName(1, 8, 2 * 3600_000), { seconds: 2, source: 'noise' }, { queue: 'support' });
     let r = await tresor(w.config, ['retention', 'set', 'support', '--keep', 'P1D', '--queue', 'support']);
     assert.equal(r.code, 1, r.stdout + r.stderr);
     assert.match(r.stdout, /NEEDS APPROVAL: this change makes 2 recording\(s\) due earlier than now \(1 of them at once\)/, "the new call and the one from before");
