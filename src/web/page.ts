@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import type { PageCtx } from '../../views/layout.ts';
 import { TresorError } from '../core/errors.ts';
 import { can, type Permission } from '../auth/index.ts';
-import type { Ctx } from './env.ts';
+import type { Ctx, WebEnv } from './env.ts';
 import { translator } from '../../views/labels/common.ts';
 
 /**
@@ -52,4 +52,17 @@ export function safeNext(next: string | undefined): string {
 export function clientAddress(c: Context): string {
   const info = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress;
   return info ?? 'unknown';
+}
+
+/** A JSON object body of an API write, or E_INVALID that says what was wrong. */
+export async function jsonBody(c: Context<WebEnv>): Promise<Record<string, unknown>> {
+  if (!(c.req.header('Content-Type') ?? '').startsWith('application/json')) throw new TresorError('E_INVALID', 'send a JSON body (Content-Type: application/json)');
+  let b: unknown;
+  try {
+    b = await c.req.json();
+  } catch (e) {
+    throw badBody(e);
+  }
+  if (!b || typeof b !== 'object' || Array.isArray(b)) throw new TresorError('E_INVALID', 'the body must be a JSON object');
+  return b as Record<string, unknown>;
 }

@@ -3,7 +3,7 @@ import { TresorError } from '../../core/errors.ts';
 import type { AppDeps } from '../app.ts';
 import type { WebEnv } from '../env.ts';
 import { requirePermission } from '../session.ts';
-import { badBody } from '../page.ts';
+import { jsonBody } from '../page.ts';
 
 /**
  * Consent events from the PBX, IVR or CRM (issue 12): POST /api/consent with the Bearer
@@ -17,15 +17,8 @@ export function consentApi(deps: AppDeps) {
   app.use('/consent', requirePermission(deps.site.log, 'consent.events'));
   app.post('/consent', async (c) => {
     if (!deps.consentEvent) throw new TresorError('E_NOT_FOUND', 'consent events are not wired on this server');
-    if (!(c.req.header('Content-Type') ?? '').startsWith('application/json')) throw new TresorError('E_INVALID', 'send a JSON body (Content-Type: application/json)');
-    let b: unknown;
-    try {
-      b = await c.req.json();
-    } catch (e) {
-      throw badBody(e);
-    }
-    if (!b || typeof b !== 'object' || Array.isArray(b)) throw new TresorError('E_INVALID', 'the body must be a JSON object');
-    const r = await deps.consentEvent(c.get('principal')!.actor, b as Record<string, unknown>);
+    const b = await jsonBody(c);
+    const r = await deps.consentEvent(c.get('principal')!.actor, b);
     return c.json(r, r.status === 'applied' ? 200 : 202);
   });
   return app;

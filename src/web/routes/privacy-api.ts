@@ -4,7 +4,7 @@ import { parseDateBound } from '../../core/dates.ts';
 import type { AppDeps } from '../app.ts';
 import type { WebEnv } from '../env.ts';
 import { requirePermission } from '../session.ts';
-import { badBody } from '../page.ts';
+import { jsonBody } from '../page.ts';
 import { erasureAnswer, readErasureCertificate, requestErasure, addObjection, listObjections, objectionView, findSubject, listRequests, openRequest, requestView, verifyIdentity, type PrivacyDeps } from '../../privacy/index.ts';
 
 /**
@@ -106,14 +106,3 @@ export function privacyApi(deps: AppDeps) {
   return app;
 }
 
-async function jsonBody(c: Context<WebEnv>): Promise<Record<string, unknown>> {
-  if (!(c.req.header('Content-Type') ?? '').startsWith('application/json')) throw new TresorError('E_INVALID', 'send a JSON body (Content-Type: application/json)');
-  let b: unknown;
-  try {
-    b = await c.req.json();
-  } catch (e) {
-    throw badBody(e);
-  }
-  if (!b || typeof b !== 'object' || Array.isArray(b)) throw new TresorError('E_INVALID', 'the body must be a JSON object');
-  return b as Record<string, unknown>;
-}
