@@ -135,6 +135,7 @@ export function dashboardPage(ctx: PageCtx, d: DashboardData): Html {
 ${doneMsg ? html`<p class="note" role="status" id="done">${doneMsg}</p>` : ''}
 ${d.error ? html`<p class="error" role="alert" id="action-error">${d.error}</p>` : ''}
 ${d.alerts ? alertsSection(ctx, d.alerts) : ''}
+<p><a href="/charts" id="charts-link">${t('charts')}</a></p>
 ${liveFragment(ctx, d.live)}
 <section aria-labelledby="q-h">
 <h2 id="q-h">${t('quarantine')}</h2>

@@ -117,3 +117,4 @@ export function createAlerts(deps: AlertsDeps): Alerts {
     },
   };
 }
+export { archivedPerDay, diskSeries, accessesPerDay, openRequestsByDue, alertsPerWeek, dayBuckets, weekBuckets, ACCESS_KINDS, DUE_BUCKETS, SEVERITIES, type ArchivedPerDay, type DiskSeries, type AccessesPerDay, type AlertsPerWeek, type Bucket, type DueBucket } from './charts.ts';

@@ -26,7 +26,7 @@ const timeOf = (line: string | undefined): number => {
 };
 
 /** First seq whose entry is at or after `ms` (entries are appended in time order). */
-function firstSeqAt(store: IndexStore, ms: number): number {
+export function firstSeqAt(store: IndexStore, ms: number): number {
   let lo = 0;
   let hi = store.log.tip() + 1;
   while (lo < hi) {

@@ -4,6 +4,7 @@ import { defineLabels } from '../i18n.ts';
 const L = {
   de: {
     title: 'Übersicht',
+    charts: 'Diagramme: Anrufe, Speicher, Zugriffe, Anfragen, Warnungen',
     live: 'Aktueller Stand',
     queue: 'Warteschlange',
     queued: 'wartend',
@@ -80,6 +81,7 @@ const L = {
   },
   en: {
     title: 'Dashboard',
+    charts: 'Charts: calls, disk, accesses, requests, alerts',
     live: 'Current state',
     queue: 'Ingest queue',
     queued: 'queued',

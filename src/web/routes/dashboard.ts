@@ -6,7 +6,8 @@ import { pendingDiscards, requestDiscard } from '../../ingest/quarantine-discard
 import { MAX_SIDECAR_BYTES } from '../../ingest/sidecar.ts';
 import { pendingApprovals } from '../../approvals/index.ts';
 import { daysSinceHandOut } from '../../audit/index.ts';
-import { acknowledgeAlert } from '../../alerts/index.ts';
+import { accessesPerDay, acknowledgeAlert, ACCESS_KINDS, alertsPerWeek, archivedPerDay, diskSeries, DUE_BUCKETS, openRequestsByDue, SEVERITIES } from '../../alerts/index.ts';
+import { chartsPage, type ChartsData } from '../../../views/charts.ts';
 import type { Principal } from '../../auth/index.ts';
 import { dashboardPage, liveFragment, type AlertItem, type DashboardData, type LiveData, type QuarantineItem } from '../../../views/dashboard.ts';
 import type { AppDeps } from '../app.ts';
@@ -126,6 +127,36 @@ export function dashboardRoutes(deps: AppDeps) {
   app.get('/', requirePermission(log, 'system.view'), async (c) => {
     if (wantsFragment(c)) return c.html(liveFragment(pageCtx(c), await live()));
     return page(c, { done: c.req.query('done') });
+  });
+
+  /** issue 14 item 3: the charts (counts only; the same permission as the dashboard) */
+  async function charts(days: 30 | 90, now = Date.now()): Promise<ChartsData> {
+    const perDay = archivedPerDay(store, now, days);
+    const disk = await diskSpace(config.dataDir);
+    const g = archiveGrowth(deps, now);
+    const reserve = config.ingest.minFreeMiB * 1024 * 1024;
+    const growth = estimateGrowth({ bytes: g.bytes, windowMs: g.windowMs, freeBytes: disk?.freeBytes ?? null, reserveBytes: reserve });
+    const ds = diskSeries(perDay, disk, reserve, growth.bytesPerDay);
+    const acc = accessesPerDay(store, now, days);
+    const dueBy = openRequestsByDue(store, now);
+    const weeks = alertsPerWeek(store, now, days === 90 ? 13 : 8);
+    const labels = perDay.buckets.map((b) => b.label);
+    return {
+      days,
+      archived: { labels, calls: perDay.calls },
+      disk: {
+        labels, used: ds.used, totalBytes: ds.totalBytes, limitBytes: ds.limitBytes, bytesPerDay: ds.bytesPerDay, daysLeft: ds.daysLeft,
+        fullOn: ds.daysLeft !== null ? new Date(now + ds.daysLeft * 86_400_000).toISOString().slice(0, 10) : null,
+      },
+      accesses: { labels: acc.buckets.map((b) => b.label), series: ACCESS_KINDS.map((k) => ({ key: k, values: acc.counts[k] })), partial: acc.partial, scanned: acc.scanned },
+      requests: DUE_BUCKETS.map((k) => ({ key: k, n: dueBy[k] })),
+      alerts: { labels: weeks.buckets.map((b) => b.label), series: SEVERITIES.map((k) => ({ key: k, values: weeks.counts[k] })) },
+    };
+  }
+
+  app.get('/charts', requirePermission(log, 'system.view'), async (c) => {
+    const days = c.req.query('days') === '90' ? 90 : 30;
+    return c.html(chartsPage(pageCtx(c), await charts(days)));
   });
 
   app.post('/alerts/:id/ack', requirePermission(log, 'approvals.decide'), async (c) => {
