@@ -2,6 +2,8 @@ import { html } from 'hono/html';
 import type { Lang } from './i18n.ts';
 import { dashboardLabels, type DashboardLabel } from './labels/dashboard.ts';
 import { csrfField, fmtTime, layout, type Html, type PageCtx } from './layout.ts';
+import { breachClock, type BreachSummary } from './breaches.ts';
+import { breachesLabels } from './labels/breaches.ts';
 
 type Key = DashboardLabel;
 export const DONE_KEYS = Object.keys(dashboardLabels.tables.en).filter((k) => k.startsWith('done.')).map((k) => k.slice(5));
@@ -71,6 +73,8 @@ export interface AlertItem {
 
 export interface DashboardData {
   /** issue 14: open alerts and failing channels; absent where alerting is not wired */
+  /** issue 14 item 4: open breaches waiting for a notice, with their 72-hour clock (dpo only) */
+  breaches?: BreachSummary[];
   alerts?: { items: AlertItem[]; canAck: boolean; failedChannels: { name: string; error: string }[] };
   live: LiveData;
   quarantine: QuarantineItem[];
@@ -134,6 +138,7 @@ export function dashboardPage(ctx: PageCtx, d: DashboardData): Html {
   return layout(ctx, t('title'), html`
 ${doneMsg ? html`<p class="note" role="status" id="done">${doneMsg}</p>` : ''}
 ${d.error ? html`<p class="error" role="alert" id="action-error">${d.error}</p>` : ''}
+${d.breaches?.length ? html`<section aria-labelledby="breach-h" id="breach-clocks"><h2 id="breach-h">${breachesLabels.get(ctx.lang, 'timer')}</h2><ul>${d.breaches.map((b) => html`<li class="${b.msLeft !== null && b.msLeft < 0 ? 'overdue' : ''}"><a href="/privacy/breaches/${b.id}">${b.id}</a>: ${breachClock(ctx, b)}</li>`)}</ul></section>` : ''}
 ${d.alerts ? alertsSection(ctx, d.alerts) : ''}
 <p><a href="/charts" id="charts-link">${t('charts')}</a></p>
 ${liveFragment(ctx, d.live)}

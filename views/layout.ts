@@ -61,6 +61,7 @@ export function layout(ctx: PageCtx, title: string, body: Html): Html {
     ${ctx.may('retention.manage') ? navLink(ctx, '/retention', t('nav.retention')) : ''}
     ${ctx.may('holds.manage') ? navLink(ctx, '/holds', t('nav.holds')) : ''}
     ${ctx.may('privacy.requests') ? navLink(ctx, '/privacy/requests', t('nav.privacy')) : ''}
+    ${ctx.may('privacy.requests') ? navLink(ctx, '/privacy/breaches', t('nav.breaches')) : ''}
     ${navLink(ctx, '/account', t('nav.account'))}
   </ul></nav>
   <span class="who">${p.name} (${p.roles.join(', ')})</span>

@@ -18,3 +18,4 @@ export { OBJECTION_RESTRICT_MARK, objectionGate, type ObjectionAtIngest } from '
 export { liftRestriction, restrictRecording, RESTRICTION_KINDS, type RestrictionKind } from './restriction.ts';
 export { rectifyRecording, RECTIFIABLE_FIELDS, type RectifiableField, type RectifyDeps } from './rectify.ts';
 export { buildPackage, packageCalls, readManifest, type PackageResult, type PackageSettings } from './package.ts';
+export { assessBreach, BREACH_RISKS, breachFacts, breachNotice, breachNoticePdf, closeBreach, getBreach, NOTIFY_WITHIN_MS, notificationDue, notifyBreach, openSealed, recordBreach, type BreachFacts, type NoticeSettings, type RecordBreachInput } from './breaches.ts';

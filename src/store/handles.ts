@@ -42,6 +42,7 @@ export interface Handles {
   consentPending: Database<any, any[]>;
   requestTokens: Database<any, any[]>;
   alerts: Database<any, string>;
+  breaches: Database<any, string>;
   objections: Database<any, string>;
   objectionTokens: Database<any, any[]>;
 }

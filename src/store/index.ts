@@ -19,3 +19,4 @@ export * from './requests.ts';
 export { AlertsTable, type AlertRow, type AlertSeverity, type AlertState, type AlertDelivery } from './alerts.ts';
 export * from './objections.ts';
 export * from './consent-pending.ts';
+export { BreachesTable, type BreachRow, type BreachRisk, type BreachState } from './breaches.ts';

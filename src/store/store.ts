@@ -23,6 +23,7 @@ import { InflightTable } from './inflight.ts';
 import { QuarantineTable } from './quarantine.ts';
 import { RequestsTable } from './requests.ts';
 import { AlertsTable } from './alerts.ts';
+import { BreachesTable } from './breaches.ts';
 import { ObjectionsTable } from './objections.ts';
 import { ConsentPendingTable } from './consent-pending.ts';
 
@@ -77,6 +78,8 @@ export interface IndexStore {
   requests: RequestsTable;
   /** alert episodes (alerts.ts) */
   alerts: AlertsTable;
+  /** the breach register, Art. 33(5) (breaches.ts) */
+  breaches: BreachesTable;
   /** the objection / do-not-record register and its identifier tokens (objections.ts) */
   objections: ObjectionsTable;
   /** consent events that came before their recording, by call-id token (consent-pending.ts) */
@@ -151,6 +154,7 @@ export function openIndex(dataDir: string, opts: OpenIndexOptions = {}): IndexSt
     requests: db('requests'),
     requestTokens: db<any, any[]>('requestTokens'),
     alerts: db('alerts'),
+    breaches: db('breaches'),
     objections: db('objections'),
     objectionTokens: db<any, any[]>('objectionTokens'),
     consentPending: db<any, any[]>('consentPending'),
@@ -175,6 +179,7 @@ export function openIndex(dataDir: string, opts: OpenIndexOptions = {}): IndexSt
     approvals: new ApprovalsTable(h),
     requests: new RequestsTable(h),
     alerts: new AlertsTable(h),
+    breaches: new BreachesTable(h),
     objections: new ObjectionsTable(h),
     consentPending: new ConsentPendingTable(h),
     // async: a nested call (inside another write transaction) runs at once and may throw

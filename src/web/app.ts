@@ -35,6 +35,7 @@ import { approvalRoutes } from './routes/approvals.ts';
 import { retentionRoutes } from './routes/retention.ts';
 import { holdRoutes } from './routes/holds.ts';
 import { privacyRoutes, publicPrivacyRoutes } from './routes/privacy.ts';
+import { breachRoutes } from './routes/breaches.ts';
 
 /**
  * The web layer never holds the keyring (DESIGN §2: crypto hands out operations): it gets
@@ -126,6 +127,7 @@ export function createApp(deps: AppDeps): Hono<WebEnv> {
   // issue 11: /privacy is public (Art. 13 notice, no sign-in); the workbench below it is dpo only
   app.route('/', publicPrivacyRoutes(deps));
   app.route('/privacy', privacyRoutes(deps));
+  app.route('/privacy', breachRoutes(deps));
   app.route('/', dashboardRoutes(deps));
 
   // one error path (src/web/errors.ts): the code decides the status, the API gets JSON,

@@ -7,6 +7,7 @@ import { MAX_SIDECAR_BYTES } from '../../ingest/sidecar.ts';
 import { pendingApprovals } from '../../approvals/index.ts';
 import { daysSinceHandOut } from '../../audit/index.ts';
 import { accessesPerDay, acknowledgeAlert, ACCESS_KINDS, alertsPerWeek, archivedPerDay, diskSeries, DUE_BUCKETS, openRequestsByDue, SEVERITIES } from '../../alerts/index.ts';
+import { breachSummary } from './breaches.ts';
 import { chartsPage, type ChartsData } from '../../../views/charts.ts';
 import type { Principal } from '../../auth/index.ts';
 import { dashboardPage, liveFragment, type AlertItem, type DashboardData, type LiveData, type QuarantineItem } from '../../../views/dashboard.ts';
@@ -99,6 +100,7 @@ export function dashboardRoutes(deps: AppDeps) {
       canSeePersonal,
       showingPersonal: showPersonal,
       ...(deps.alerts ? { alerts: alertsOf(p.roles) } : {}),
+      ...(can(p.roles, 'privacy.requests') ? { breaches: store.breaches.list('open').map((r) => breachSummary(r)).filter((b) => b.msLeft !== null) } : {}),
       ...extra,
     };
     return c.html(dashboardPage(ctx, data), status);
