@@ -11,11 +11,26 @@ import { cli, testConfig } from './helpers/site.ts';
 const quiet = (): AlertInputs => ({
   now: Date.parse('2026-12-02T10:00:00Z'), openRequestDueAt: [], purge: { lastRunState: 'done', clockHeld: false }, oldestWaitingSince: null,
   quarantinedLastHour: 0, diskDaysLeft: null, access: [], failedSignInsLastHour: 0, witnesses: [], selfCheck: null,
+  handOut: { daysSince: 2, ageDays: 40, logSize: 100 }, breachNoticeDueAt: [],
 });
 
 describe('alert rules (pure)', () => {
   const rules = defaultConfig().alerts.rules;
   test('a quiet box raises nothing', () => assert.deepEqual(evaluateRules(quiet(), rules), []));
+  test('a checkpoint not handed out for 30 days, or never on a box older than that, is a notice', () => {
+    const i = quiet();
+    i.handOut = { daysSince: 31, ageDays: 90, logSize: 10 };
+    assert.deepEqual(evaluateRules(i, rules).map((f) => [f.rule, f.severity, f.detail.days, f.detail.never]), [['handOut', 'notice', 31, false]]);
+    i.handOut = { daysSince: null, ageDays: 12, logSize: 10 };
+    assert.deepEqual(evaluateRules(i, rules), [], 'a young box is not nagged yet');
+    i.handOut = { daysSince: null, ageDays: 45, logSize: 10 };
+    assert.deepEqual(evaluateRules(i, rules).map((f) => f.detail.never), [true]);
+  });
+  test('a breach notice due within 24 hours warns; past its 72 hours it is critical', () => {
+    const i = quiet();
+    i.breachNoticeDueAt = [i.now + 5 * 3600_000, i.now - 3600_000, i.now + 60 * 3600_000];
+    assert.deepEqual(evaluateRules(i, rules).map((f) => [f.key, f.severity, f.detail.breaches]), [['breachDeadline.overdue', 'critical', 1], ['breachDeadline.soon', 'warning', 1]]);
+  });
   test('each rule fires above its threshold and names user ids, never numbers', () => {
     const i = quiet();
     const f = evaluateRules({

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { browser, makeUser, webSite, type WebSite } from './helpers/web.ts';
+import { createAlerts, journalChannel } from '../src/alerts/index.ts';
 
 // Issue 14 item 4, the breach register (GDPR Art. 33/34) through the console: record a
 // suspected breach, see the 72-hour clock on its page and the dashboard, the rules of
@@ -78,6 +79,10 @@ describe('the breach register', () => {
     const id = /([0-9A-Z]{26})$/.exec(res.headers.get('location')!)![1]!;
     assert.match(await (await b.get('/privacy/breaches')).text(), new RegExp(`<tr id="breach-${id}" class="overdue">.*72 hours passed 8 h ago`));
     assert.equal((await b.post(`/privacy/breaches/${id}/assess`, { risk: 'risk' })).status, 303);
+    // the alert engine sees it too (issue 14 item 1): an overdue notice is critical
+    const alerts = createAlerts({ store: w.site.store, log: w.site.log, config: w.config, createdAt: Date.now(), live: () => ({ oldestWaitingSince: null, witnesses: [] }), channels: [journalChannel(() => {})] });
+    const raised = (await alerts.evaluateNow()).filter((t) => t.event === 'raised').map((t) => t.row);
+    assert.ok(raised.some((r) => r.key === 'breachDeadline.overdue' && r.severity === 'critical'), JSON.stringify(raised.map((r) => r.key)));
     const closing = await b.post(`/privacy/breaches/${id}/close`, { note: 'done' });
     assert.equal(closing.status, 409);
     assert.match(await closing.text(), /record the notice to the authority first \(Art\. 33\(1\)\)/);

@@ -1,3 +1,4 @@
+import { daysSinceHandOut } from '../audit/index.ts';
 import { statfs } from 'node:fs/promises';
 import type { AlertsConfig } from '../config/index.ts';
 import { parseWorkingHours } from '../config/index.ts';
@@ -128,5 +129,7 @@ export async function gatherInputs(
     failedSignInsLastHour: acc.failedSignIns,
     witnesses: o.live.witnesses,
     selfCheck: o.live.selfCheck,
+    handOut: { daysSince: daysSinceHandOut(store, now), ageDays: Math.max(0, (now - o.createdAt) / DAY), logSize: store.log.tip() + 1 },
+    breachNoticeDueAt: store.breaches.list('open').filter((b) => b.authorityNotifiedAt === null && b.risk !== 'unlikely').map((b) => b.noticedAt + 72 * 3600_000),
   };
 }

@@ -23,6 +23,10 @@ export interface AlertInputs {
   witnesses: { name: string; behindMs: number | null; unreachable: boolean; refusing: boolean }[];
   /** the last nightly self-check; null = none ran yet */
   selfCheck: { at: number; fsckProblems: number; logProblems: number; error: string | null } | null;
+  /** days since a checkpoint was last handed out (null = never), the box's age in days, the log's size */
+  handOut: { daysSince: number | null; ageDays: number; logSize: number };
+  /** when the notices of open breaches are due to the authority (Art. 33(1): 72 hours) */
+  breachNoticeDueAt: number[];
 }
 
 export interface Firing {
@@ -39,7 +43,7 @@ const DAY = 86_400_000;
 
 export const RULE_NAMES = [
   'requestDue', 'requestOverdue', 'purge', 'ingestLag', 'quarantineGrowth', 'diskForecast',
-  'unusualAccess', 'failedSignIns', 'witness', 'selfCheck',
+  'unusualAccess', 'failedSignIns', 'witness', 'selfCheck', 'handOut', 'breachDeadline',
 ] as const satisfies readonly (keyof Rules)[];
 
 const fire = (rule: string, severity: AlertSeverity, detail: Firing['detail'], subject: string | null = null, part = ''): Firing => ({
@@ -113,6 +117,24 @@ export function selfCheck(i: AlertInputs): Firing[] {
   return [fire('selfCheck', 'critical', { fsckProblems: s.fsckProblems, logProblems: s.logProblems, failedToRun: s.error !== null })];
 }
 
+/** A checkpoint binds the box only once someone outside keeps a copy (issue 13 item 4). */
+export function handOut(i: AlertInputs, r: Rules['handOut']): Firing[] {
+  const h = i.handOut;
+  if (h.logSize === 0) return [];
+  const days = h.daysSince ?? h.ageDays;
+  return days >= r.days ? [fire('handOut', 'notice', { days: Math.floor(days), threshold: r.days, never: h.daysSince === null })] : [];
+}
+
+/** Art. 33(1): the authority within 72 hours of becoming aware. */
+export function breachDeadline(i: AlertInputs, r: Rules['breachDeadline']): Firing[] {
+  const out: Firing[] = [];
+  const late = i.breachNoticeDueAt.filter((d) => d < i.now);
+  const soon = i.breachNoticeDueAt.filter((d) => d >= i.now && d - i.now <= r.warnHours * 3600_000);
+  if (late.length) out.push(fire('breachDeadline', 'critical', { breaches: late.length }, null, 'overdue'));
+  if (soon.length) out.push(fire('breachDeadline', 'warning', { breaches: soon.length, withinHours: r.warnHours }, null, 'soon'));
+  return out;
+}
+
 /** Every enabled rule over one set of inputs. */
 export function evaluateRules(i: AlertInputs, rules: Rules): Firing[] {
   const on = (name: keyof Rules) => rules[name].enabled;
@@ -127,5 +149,7 @@ export function evaluateRules(i: AlertInputs, rules: Rules): Firing[] {
     ...(on('failedSignIns') ? failedSignIns(i, rules.failedSignIns) : []),
     ...(on('witness') ? witness(i, rules.witness) : []),
     ...(on('selfCheck') ? selfCheck(i) : []),
+    ...(on('handOut') ? handOut(i, rules.handOut) : []),
+    ...(on('breachDeadline') ? breachDeadline(i, rules.breachDeadline) : []),
   ];
 }

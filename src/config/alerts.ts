@@ -47,6 +47,10 @@ export interface AlertsConfig {
     witness: { enabled: boolean; behindMinutes: number };
     /** the nightly fsck or log verification found problems or could not run */
     selfCheck: { enabled: boolean };
+    /** no checkpoint handed out (tresor audit checkpoint) for `days` days (issue 13 item 4) */
+    handOut: { enabled: boolean; days: number };
+    /** an open breach whose notice to the authority is due within `warnHours` (warning) or overdue (critical), Art. 33(1) */
+    breachDeadline: { enabled: boolean; warnHours: number };
   };
 }
 
@@ -68,6 +72,8 @@ export function defaultAlerts(): AlertsConfig {
       failedSignIns: { enabled: true, perHour: 20 },
       witness: { enabled: true, behindMinutes: 30 },
       selfCheck: { enabled: true },
+      handOut: { enabled: true, days: 30 },
+      breachDeadline: { enabled: true, warnHours: 24 },
     },
   };
 }
@@ -133,4 +139,6 @@ export function validateAlerts(a: AlertsConfig, errors: string[]): void {
   }
   num(r.failedSignIns.perHour, 'rules.failedSignIns.perHour', 0, 1e6);
   num(r.witness.behindMinutes, 'rules.witness.behindMinutes', 1, 7 * 24 * 60);
+  num(r.handOut.days, 'rules.handOut.days', 1, 3650);
+  num(r.breachDeadline.warnHours, 'rules.breachDeadline.warnHours', 1, 72);
 }
