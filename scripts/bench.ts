@@ -5,6 +5,7 @@
 //                        [--audit-size 1000000] [--console-size 1000000] [--purge-size 100000]
 //                        [--skip-ingest] [--skip-audit] [--skip-console] [--skip-retention]
 //                        [--wav-seconds 3600] [--skip-wav]
+//                        [--alerts-recordings 1000000] [--alerts-log 10000000] [--skip-alerts]
 //
 // Ingest: a generated corpus of realistic calls (scripts/gen-corpus.ts, cached under
 // .bench/) goes through bare ffmpeg (scripts/bench-ingest-baseline.ts: the same Opus
@@ -55,6 +56,9 @@ const { values: opt } = parseArgs({
     'skip-retention': { type: 'boolean', default: false },
     'wav-seconds': { type: 'string', default: '3600' },
     'skip-wav': { type: 'boolean', default: false },
+    'alerts-recordings': { type: 'string', default: '1000000' },
+    'alerts-log': { type: 'string', default: '10000000' },
+    'skip-alerts': { type: 'boolean', default: false },
   },
 });
 const COUNT = Number(opt.count);
@@ -277,5 +281,11 @@ if (!opt['skip-retention']) {
 if (!opt['skip-wav']) {
   process.stdout.write('\nWAV download\n');
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/bench-wav.ts'), '--seconds', String(opt['wav-seconds'])], { stdio: 'inherit', cwd: ROOT });
+  if (r.status !== 0) process.exitCode = 1;
+}
+
+if (!opt['skip-alerts']) {
+  process.stdout.write('\nalert rules\n');
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/bench-alerts.ts'), '--recordings', String(opt['alerts-recordings']), '--log', String(opt['alerts-log'])], { stdio: 'inherit', cwd: ROOT });
   if (r.status !== 0) process.exitCode = 1;
 }
