@@ -66,3 +66,44 @@ test('a burst of plays through the API and an unreachable witness raise their al
     rmSync(work, { recursive: true, force: true });
   }
 });
+
+const canMount = process.getuid?.() === 0;
+test('a data disk filling up (a real 24 MB tmpfs) raises the disk forecast alert', { skip: canMount ? false : 'needs root to mount a small tmpfs', timeout: 120_000 }, async () => {
+  const { execFileSync } = await import('node:child_process');
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  const { webSite } = await import('./helpers/web.ts');
+  const { createAlerts, journalChannel } = await import('../src/alerts/index.ts');
+  const mnt = mkdtempSync(join(tmpdir(), 'tresor-full-'));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=24m,mode=0700', 'tmpfs', mnt]);
+  let w: Awaited<ReturnType<typeof webSite>> | null = null;
+  try {
+    w = await webSite((c) => {
+      c.dataDir = join(mnt, 'data');
+      c.ingest.minFreeMiB = 1;
+    });
+    mkdirSync(w.config.dataDir, { recursive: true });
+    await w.ingestCall('in-4930123456-015120000009-20261130-101500-1764251109.9.wav', { seconds: 20, source: 'noise' });
+    await w.ingestCall('in-4930123456-015120000008-20261130-101600-1764251108.8.wav', { seconds: 20, source: 'noise' });
+    const lines: string[] = [];
+    // the box was set up two days ago: its growth is what these calls add per day
+    const alerts = createAlerts({ store: w.site.store, log: w.site.log, config: w.config, createdAt: Date.now() - 2 * 86_400_000, live: () => ({ oldestWaitingSince: null, witnesses: [] }), channels: [journalChannel((l) => lines.push(l))] });
+    const before = (await alerts.evaluateNow()).filter((t) => t.event === 'raised' && t.row.rule === 'diskForecast');
+    assert.deepEqual(before, [], 'an almost empty 24 MB disk is no alarm at this rate');
+    // something else fills the disk: a few hundred KiB are left
+    const { statfsSync } = await import('node:fs');
+    const s = statfsSync(mnt);
+    writeFileSync(join(mnt, 'filler'), Buffer.alloc(Math.max(0, s.bavail * s.bsize - 1024 * 1024 - 300 * 1024)));
+    // the forecast's growth is cached for 10 minutes: a new engine (as after the cache expires)
+    const { gatherInputs } = await import('../src/alerts/index.ts');
+    const i = await gatherInputs({ store: w.site.store, config: w.config, createdAt: Date.now() - 2 * 86_400_000, live: { oldestWaitingSince: null, witnesses: [], selfCheck: null }, now: Date.now() + 11 * 60_000 });
+    assert.ok(i.diskDaysLeft !== null && i.diskDaysLeft < 14, `days left ${i.diskDaysLeft}`);
+    const raised = (await alerts.evaluateNow()).filter((t) => t.event === 'raised' && t.row.rule === 'diskForecast');
+    assert.equal(raised.length, 1, JSON.stringify(raised));
+    assert.ok((raised[0]!.row.detail.daysLeft as number) < 14);
+    assert.ok(lines.some((l) => /diskForecast/.test(l)), 'the journal has it');
+  } finally {
+    await w?.close();
+    execFileSync('umount', ['-l', mnt]);
+    rmSync(mnt, { recursive: true, force: true });
+  }
+});
