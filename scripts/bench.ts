@@ -262,6 +262,9 @@ if (!opt['skip-audit']) {
   // verify.mjs against its reference path, same run (issue 13: ≥ 300,000 entries/s)
   const v = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/bench-verify.ts'), '--size', String(opt['audit-size'])], { stdio: 'inherit', cwd: ROOT });
   if (v.status !== 0) process.exitCode = 1;
+  // a witness cosigning each checkpoint, against signing alone (issue 13: ≤ 3×)
+  const wt = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/bench-witness.ts')], { stdio: 'inherit', cwd: ROOT });
+  if (wt.status !== 0) process.exitCode = 1;
 }
 
 if (!opt['skip-console']) {
