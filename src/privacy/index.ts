@@ -18,3 +18,7 @@ export { OBJECTION_RESTRICT_MARK, objectionGate, type ObjectionAtIngest } from '
 export { liftRestriction, restrictRecording, RESTRICTION_KINDS, type RestrictionKind } from './restriction.ts';
 export { rectifyRecording, RECTIFIABLE_FIELDS, type RectifiableField, type RectifyDeps } from './rectify.ts';
 export { buildPackage, packageCalls, readManifest, type PackageResult, type PackageSettings } from './package.ts';
+export {
+  buildBundle, bundleCalls, bundleKinds, callsDigest, requestBundleApproval, BUNDLE_EXPORTED, BUNDLE_KIND, DEFAULT_BUNDLE_APPROVAL_OVER,
+  type BundleDeps, type BundleOptions, type BundleResult, type BundleSelection,
+} from './bundle.ts';
