@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { webSite, type WebSite } from './helpers/web.ts';
-import { cli } from './helpers/site.ts';
+import { cli, ROOT } from './helpers/site.ts';
 import { buildBundle, BUNDLE_EXPORTED, type BundleResult } from '../src/privacy/index.ts';
 import { decide } from '../src/approvals/index.ts';
 import { addHold } from '../src/retention/holds.ts';
@@ -31,16 +31,18 @@ function name(daysAgo: number, n: number): string {
   return `in-4930123456-${CALLER}-${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-101500-17642566${p(n)}.${n}.wav`;
 }
 
-/** node verify-bundle.mjs DIR, without blocking the event loop (the site is open in this process). */
-function runVerifier(dir: string): Promise<{ code: number | null; out: string }> {
+/** A child process, without blocking the event loop (the site is open in this process). */
+function run(cmd: string, args: string[]): Promise<{ code: number | null; out: string }> {
   return new Promise((res) => {
-    const c = spawn(process.execPath, [join(dir, 'verify-bundle.mjs'), dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     c.stdout.on('data', (b) => (out += b));
     c.stderr.on('data', (b) => (out += b));
     c.on('close', (code) => res({ code, out }));
   });
 }
+/** node verify-bundle.mjs DIR */
+const runVerifier = (dir: string) => run(process.execPath, [join(dir, 'verify-bundle.mjs'), dir]);
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 describe('evidence bundle', () => {
@@ -176,6 +178,41 @@ describe('evidence bundle', () => {
     const exp = w.site.log.entries(0, w.site.log.size()).filter((e) => e.action === BUNDLE_EXPORTED).at(-1)!;
     assert.equal(exp.detail.protection, 'password');
     assert.doesNotMatch(JSON.stringify(w.site.log.entries(0, w.site.log.size())), new RegExp(pw), 'the password is logged nowhere');
+  });
+
+  it('sealed to a recipient key: only that key opens it, with the tool in the folder', { skip: has7z ? false : '7z (p7zip-full) is not installed' }, async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'bundle-')), 'sealed');
+    // the recipient makes a key with the bundled tool on their own machine; here: a copy of it
+    const theirs = mkdtempSync(join(tmpdir(), 'recipient-'));
+    cpSync(join(ROOT, 'src/crypto/open-bundle.js'), join(theirs, 'open-bundle.mjs'));
+    cpSync(join(ROOT, 'node_modules/tweetnacl/nacl-fast.js'), join(theirs, 'nacl-fast.cjs'));
+    const kg = await run(process.execPath, [join(theirs, 'open-bundle.mjs'), '--keygen', join(theirs, 'my.key')]);
+    assert.equal(kg.code, 0, kg.out);
+    const pub = kg.out.trim();
+    assert.match(pub, /^[0-9a-f]{64}$/);
+    const x = await cli(w.config, ['audit', 'bundle', '--ids', ids[1]!, '--case', 'Kunde 4711', '--out', out, '--recipient-key', pub]);
+    assert.equal(x.code, 0, x.stderr);
+    assert.deepEqual(readdirSync(out).sort(), ['evidence-bundle.tresorbox', 'nacl-fast.cjs', 'open-bundle.mjs']);
+    const box = join(out, 'evidence-bundle.tresorbox');
+    assert.doesNotMatch(readFileSync(box).toString('latin1'), /manifest\.json|PK\x03\x04/, 'nothing readable inside');
+
+    // another key: refused; a cut file: refused; the right key: a ZIP that verifies
+    const other = await run(process.execPath, [join(out, 'open-bundle.mjs'), '--keygen', join(theirs, 'other.key')]);
+    assert.equal(other.code, 0);
+    const wrong = await run(process.execPath, [join(out, 'open-bundle.mjs'), box, '--key', join(theirs, 'other.key'), '--out', join(theirs, 'w.zip')]);
+    assert.equal(wrong.code, 1, wrong.out);
+    assert.match(wrong.out, /wrong key/);
+    const cut = join(theirs, 'cut.tresorbox');
+    writeFileSync(cut, readFileSync(box).subarray(0, -100));
+    assert.equal((await run(process.execPath, [join(out, 'open-bundle.mjs'), cut, '--key', join(theirs, 'my.key'), '--out', join(theirs, 'c.zip')])).code, 1);
+    const opened = await run(process.execPath, [join(out, 'open-bundle.mjs'), box, '--key', join(theirs, 'my.key'), '--out', join(theirs, 'b.zip')]);
+    assert.equal(opened.code, 0, opened.out);
+    const into = join(theirs, 'b');
+    assert.equal(spawnSync('7z', ['x', `-o${into}`, join(theirs, 'b.zip')], { encoding: 'utf8' }).status, 0);
+    const v = await runVerifier(into);
+    assert.equal(v.code, 0, v.out);
+    const exp = w.site.log.entries(0, w.site.log.size()).filter((e) => e.action === BUNDLE_EXPORTED).at(-1)!;
+    assert.equal(exp.detail.protection, 'recipient-key');
   });
 
   it('more than audit.bundleApprovalOver calls need a second person, once', async () => {

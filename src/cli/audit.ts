@@ -11,6 +11,7 @@ import type { Config } from '../config/index.ts';
 import { createAccess } from '../access/index.ts';
 import { cliPrincipal } from '../auth/roles.ts';
 import { buildBundle, type BundleSelection } from '../privacy/index.ts';
+import { parseRecipientKey } from '../crypto/index.ts';
 import { withArchive } from './with-site.ts';
 import { parse, type Io } from './args.ts';
 
@@ -199,7 +200,7 @@ function usage(ctx: Pick<AuditCliContext, 'err'>, why: string, sub = 'export'): 
   return 2;
 }
 
-const BUNDLE_USAGE = 'usage: tresor audit bundle (--ids A,B,… | --hold HOLD_ID) --case REF --out DIR [--recipient TEXT] [--password] [--lang de|en] [--approval ID] [--reason R]';
+const BUNDLE_USAGE = 'usage: tresor audit bundle (--ids A,B,… | --hold HOLD_ID) --case REF --out DIR [--recipient TEXT] [--password] [--recipient-key HEX] [--lang de|en] [--approval ID] [--reason R]';
 
 /**
  * `audit bundle`: an evidence bundle of a case's calls (issue 13 item 5; src/privacy/bundle.ts).
@@ -211,7 +212,7 @@ const BUNDLE_USAGE = 'usage: tresor audit bundle (--ids A,B,… | --hold HOLD_ID
 export async function bundleCommand(args: string[], ctx: { config: Config; actor: string; io: Io }): Promise<number> {
   const { values, positionals } = parse(args, {
     ids: { type: 'string' }, hold: { type: 'string' }, case: { type: 'string' }, out: { type: 'string' }, recipient: { type: 'string' },
-    password: { type: 'boolean' }, lang: { type: 'string' }, approval: { type: 'string' }, reason: { type: 'string' },
+    password: { type: 'boolean' }, 'recipient-key': { type: 'string' }, lang: { type: 'string' }, approval: { type: 'string' }, reason: { type: 'string' },
   });
   if (positionals.length || !values.case || !values.out || (!values.ids === !values.hold)) throw new TresorError('E_USAGE', BUNDLE_USAGE);
   if (values.lang !== undefined && values.lang !== 'de' && values.lang !== 'en') throw new TresorError('E_USAGE', '--lang is de or en');
@@ -223,10 +224,14 @@ export async function bundleCommand(args: string[], ctx: { config: Config; actor
     const access = createAccess({ store: site.store, keys: site.keys, archive, log: site.log });
     const r = await buildBundle({ store: site.store, log: site.log, access }, cliPrincipal(actor), sel, {
       out: values.out!, caseRef: values.case!, recipient: values.recipient, password: values.password ? true : undefined,
+      recipientKey: values['recipient-key'] !== undefined ? parseRecipientKey(values['recipient-key']) : undefined,
       lang: values.lang as 'de' | 'en' | undefined, approvalOver: config.audit.bundleApprovalOver, approval: values.approval, approvalReason: values.reason,
       onProgress: tty ? (done, total, id) => io.err(`bundle: ${done}/${total} ${id}`) : undefined,
     });
-    if (r.zip) io.out(r.zip);
+    if (r.sealed) {
+      io.out(r.sealed);
+      io.err(`sealed to the recipient's key; send the folder ${r.dir} (the recipient runs: node open-bundle.mjs evidence-bundle.tresorbox --key THEIR_KEY_FILE)`);
+    } else if (r.zip) io.out(r.zip);
     else for (const f of r.files) io.out(`${f.sha256}  ${r.dir}/${f.path}`);
     io.out(`${r.calls.length} call(s); export entry ${r.exportSeq} under checkpoint ${r.checkpointSize}`);
     if (r.password) io.out(`password (shown once, stored nowhere; give it to the recipient by another channel): ${r.password}`);

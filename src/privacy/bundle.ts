@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { rm } from 'node:fs/promises';
+import { copyFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { TresorError } from '../core/errors.ts';
 import { mkdirDurable, writeFileDurable } from '../core/durable.ts';
 import type { RecordingView } from '../core/types.ts';
@@ -10,6 +11,7 @@ import type { Access, SearchQuery } from '../access/index.ts';
 import { decodeCursor } from '../access/index.ts';
 import type { Principal } from '../auth/roles.ts';
 import { APPROVAL_TTL_MS, requestApproval, type ApprovalKinds } from '../approvals/index.ts';
+import { sealToRecipient } from '../crypto/index.ts';
 import { generateZipPassword, renderPdf, writeZip, type PdfBlock } from '../documents/index.ts';
 import type { ApprovalRow, IndexStore } from '../store/index.ts';
 
@@ -45,6 +47,8 @@ export interface BundleOptions {
   recipient?: string;
   /** true: generate one; a string: use it. The bundle is then one AES-256 ZIP */
   password?: string | true;
+  /** X25519 public key of the recipient: the ZIP is then sealed to it (evidence-bundle.tresorbox + open-bundle.mjs) */
+  recipientKey?: Uint8Array;
   lang?: 'de' | 'en';
   /** audit.bundleApprovalOver */
   approvalOver?: number;
@@ -62,6 +66,8 @@ export interface BundleResult {
   exportSeq: number;
   checkpointSize: number;
   zip?: string;
+  /** the sealed ZIP (recipientKey) */
+  sealed?: string;
   /** generated password: shown once, never stored */
   password?: string;
 }
@@ -238,7 +244,9 @@ export async function buildBundle(deps: BundleDeps, p: Principal, sel: BundleSel
   const password = o.password === true ? generateZipPassword() : o.password;
   await mkdirDurable(o.out);
   if (readdirSync(o.out).length) throw new TresorError('E_EXISTS', `${o.out} is not empty: give a new folder for the bundle`);
-  const dir = password ? join(o.out, `.staging-${randomBytes(6).toString('hex')}`) : o.out;
+  const packed = !!(password || o.recipientKey);
+  const protection = [password ? 'password' : null, o.recipientKey ? 'recipient-key' : null].filter(Boolean).join('+') || 'none';
+  const dir = packed ? join(o.out, `.staging-${randomBytes(6).toString('hex')}`) : o.out;
   await mkdirDurable(dir);
   await mkdirDurable(join(dir, 'calls'));
   await mkdirDurable(join(dir, 'log-verifier'));
@@ -299,7 +307,7 @@ ${rows.map((c) => `<tr>${c.map((x) => `<td>${esc(x)}</td>`).join('')}</tr>`).joi
     const manifestSha256 = sha256(manifest);
     const [entry] = await deps.log.append([{
       actor: p.actor, action: BUNDLE_EXPORTED, target: `bundle:${manifestSha256.slice(0, 16)}`,
-      detail: { caseRef, calls: ids.length, manifestSha256, protection: password ? 'password' : 'none', ...(o.approval && ids.length > over ? { approval: o.approval } : {}) },
+      detail: { caseRef, calls: ids.length, manifestSha256, protection, ...(o.approval && ids.length > over ? { approval: o.approval } : {}) },
     }]);
     const exportSeq = entry!.seq;
     const cp = await deps.log.checkpointNow();
@@ -312,17 +320,27 @@ ${rows.map((c) => `<tr>${c.map((x) => `<td>${esc(x)}</td>`).join('')}</tr>`).joi
     await put('inclusion.json', JSON.stringify({ origin: deps.log.origin, vkey: deps.log.vkey, treeSize: cp.size, exportSeq, proofs }, null, 2) + '\n', false);
 
     const result: BundleResult = { dir: o.out, calls: ids, files, exportSeq, checkpointSize: cp.size };
-    if (password) {
-      const zip = join(o.out, 'evidence-bundle.zip');
-      await writeZip(zip, listFiles(dir).map((name) => ({ name, path: join(dir, name) })), { password });
+    if (packed) {
+      const zip = o.recipientKey ? `${dir}.zip` : join(o.out, 'evidence-bundle.zip');
+      await writeZip(zip, listFiles(dir).map((name) => ({ name, path: join(dir, name) })), password ? { password } : {});
       await rm(dir, { recursive: true, force: true });
-      result.zip = zip;
+      if (o.recipientKey) {
+        // the recipient has no Tresor and no npm: the opener and TweetNaCl (public domain) travel along
+        result.sealed = join(o.out, 'evidence-bundle.tresorbox');
+        await sealToRecipient(zip, result.sealed, o.recipientKey);
+        await rm(zip, { force: true });
+        await writeFileDurable(join(o.out, 'open-bundle.mjs'), readFileSync(new URL('../crypto/open-bundle.js', import.meta.url)), 0o644);
+        await copyFile(createRequire(import.meta.url).resolve('tweetnacl/nacl-fast.js'), join(o.out, 'nacl-fast.cjs'));
+      } else result.zip = zip;
       if (o.password === true) result.password = password;
     }
     return result;
   } catch (e) {
-    // a password bundle never leaves its plaintext staging folder behind
-    if (password) await rm(dir, { recursive: true, force: true });
+    // a protected bundle never leaves its plaintext staging folder behind
+    if (packed) {
+      await rm(dir, { recursive: true, force: true });
+      await rm(`${dir}.zip`, { force: true });
+    }
     throw e;
   }
 }
