@@ -150,12 +150,19 @@ describe('evidence bundle', () => {
     assert.match(r3.out, /FAIL  inclusion: entry \d+ is not in the log under the checkpoint/);
   });
 
-  it('a legal hold selects its calls', async () => {
+  it('a legal hold and a saved search select their calls', async () => {
     const h = await addHold(w.site.store, w.site.log, 'user:dora', { caseName: 'Streit Kunde 4711', reason: 'Klage angekündigt', ids: [ids[2]!] });
     const out = join(mkdtempSync(join(tmpdir(), 'bundle-')), 'hold');
     const res = await buildBundle(deps(), dora, { holdId: h.id }, { out, caseRef: 'Kunde 4711', approvalOver: 2 });
     assert.deepEqual(res.calls, [ids[2]]);
     assert.equal((await runVerifier(out)).code, 0);
+    // a saved search goes through the door (logged as recording.searched, tokens only)
+    const before = w.site.log.size();
+    const q = await buildBundle(deps(), dora, { query: { number: `+49${CALLER.slice(1)}` } }, { out: join(out, '..', 'query'), caseRef: 'Kunde 4711', approvalOver: 5 });
+    assert.deepEqual(q.calls, ids);
+    const searched = w.site.log.entries(before, w.site.log.size()).find((e) => e.action === 'recording.searched')!;
+    assert.ok(searched, 'the search is logged');
+    assert.doesNotMatch(JSON.stringify(searched), /20000077/);
   });
 
   it('the CLI writes an AES ZIP that opens with the printed password only', { skip: has7z ? false : '7z (p7zip-full) is not installed' }, async () => {
