@@ -6,6 +6,14 @@ import { TresorError, writeFileDurable } from '../core/index.ts';
 import type { IndexStore } from '../store/index.ts';
 import { isTresorError } from '../core/index.ts';
 import { errorLine, exitStatusOf } from './exit.ts';
+import { existsSync, readdirSync } from 'node:fs';
+import type { Config } from '../config/index.ts';
+import { createAccess } from '../access/index.ts';
+import { cliPrincipal } from '../auth/roles.ts';
+import { buildBundle, type BundleSelection } from '../privacy/index.ts';
+import { parseRecipientKey } from '../crypto/index.ts';
+import { withArchive } from './with-site.ts';
+import { parse, type Io } from './args.ts';
 
 /**
  * `tresor audit verify | export --out DIR [--since FILE] [--from N] | checkpoint | verifier --out DIR`.
@@ -190,4 +198,43 @@ function usage(ctx: Pick<AuditCliContext, 'err'>, why: string, sub = 'export'): 
   ctx.err(`audit ${sub}: ${why}`);
   ctx.err(USAGE);
   return 2;
+}
+
+const BUNDLE_USAGE = 'usage: tresor audit bundle (--ids A,B,… | --hold HOLD_ID) --case REF --out DIR [--recipient TEXT] [--password] [--recipient-key HEX] [--lang de|en] [--approval ID] [--reason R]';
+
+/**
+ * `audit bundle`: an evidence bundle of a case's calls (issue 13 item 5; src/privacy/bundle.ts).
+ * Prints the folder (or ZIP), its files and the call count; a generated password is printed
+ * once, here, and kept nowhere. Above audit.bundleApprovalOver calls the first run asks for
+ * four-eyes approval and stops; after `tresor approve ID` by someone else, run it again with
+ * --approval ID.
+ */
+export async function bundleCommand(args: string[], ctx: { config: Config; actor: string; io: Io }): Promise<number> {
+  const { values, positionals } = parse(args, {
+    ids: { type: 'string' }, hold: { type: 'string' }, case: { type: 'string' }, out: { type: 'string' }, recipient: { type: 'string' },
+    password: { type: 'boolean' }, 'recipient-key': { type: 'string' }, lang: { type: 'string' }, approval: { type: 'string' }, reason: { type: 'string' },
+  });
+  if (positionals.length || !values.case || !values.out || (!values.ids === !values.hold)) throw new TresorError('E_USAGE', BUNDLE_USAGE);
+  if (values.lang !== undefined && values.lang !== 'de' && values.lang !== 'en') throw new TresorError('E_USAGE', '--lang is de or en');
+  if (existsSync(values.out) && readdirSync(values.out).length) throw new TresorError('E_EXISTS', `${values.out} is not empty: give a new folder for the bundle`);
+  const sel: BundleSelection = values.ids ? { ids: values.ids.split(',').map((s) => s.trim()).filter(Boolean) } : { holdId: values.hold! };
+  const { config, actor, io } = ctx;
+  const tty = process.stderr.isTTY === true;
+  return withArchive(config, async (site, archive) => {
+    const access = createAccess({ store: site.store, keys: site.keys, archive, log: site.log });
+    const r = await buildBundle({ store: site.store, log: site.log, access }, cliPrincipal(actor), sel, {
+      out: values.out!, caseRef: values.case!, recipient: values.recipient, password: values.password ? true : undefined,
+      recipientKey: values['recipient-key'] !== undefined ? parseRecipientKey(values['recipient-key']) : undefined,
+      lang: values.lang as 'de' | 'en' | undefined, approvalOver: config.audit.bundleApprovalOver, approval: values.approval, approvalReason: values.reason,
+      onProgress: tty ? (done, total, id) => io.err(`bundle: ${done}/${total} ${id}`) : undefined,
+    });
+    if (r.sealed) {
+      io.out(r.sealed);
+      io.err(`sealed to the recipient's key; send the folder ${r.dir} (the recipient runs: node open-bundle.mjs evidence-bundle.tresorbox --key THEIR_KEY_FILE)`);
+    } else if (r.zip) io.out(r.zip);
+    else for (const f of r.files) io.out(`${f.sha256}  ${r.dir}/${f.path}`);
+    io.out(`${r.calls.length} call(s); export entry ${r.exportSeq} under checkpoint ${r.checkpointSize}`);
+    if (r.password) io.out(`password (shown once, stored nowhere; give it to the recipient by another channel): ${r.password}`);
+    return 0;
+  });
 }

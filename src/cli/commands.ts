@@ -16,7 +16,7 @@ import { retryQuarantinedWith } from '../ingest/retry.ts';
 import { normalizeNumber } from '../core/index.ts';
 import { createAccess, downloadWav } from '../access/index.ts';
 import { cliPrincipal } from '../auth/roles.ts';
-import { auditCommand, verifierCommand } from './audit.ts';
+import { auditCommand, bundleCommand, verifierCommand } from './audit.ts';
 import { tokenCmd, userCmd } from './users.ts';
 import { approveCmd, approvalsCmd, deleteCmd, holdCmd } from './holds.ts';
 import { requestCmd, subjectCmd } from './privacy.ts';
@@ -317,6 +317,7 @@ const quarantineCmd: Command = async (args, { config, actor, io }) => {
 
 const auditCmd: Command = async (args, { config, io, actor }) => {
   if (args[0] === 'verifier') return verifierCommand(args.slice(1), io);
+  if (args[0] === 'bundle') return bundleCommand(args.slice(1), { config, actor, io });
   return withArchive(config, async (site) => auditCommand(args, { log: site.log, out: io.out, err: io.err, witnesses: config.log.witnesses, store: site.store, actor }));
 };
 

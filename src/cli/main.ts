@@ -24,6 +24,7 @@ export const USAGE = `usage: tresor <command> [options]
   audit verify | audit export --out DIR [--since FILE] [--from N] | audit checkpoint
   audit verifier --out DIR           the auditor's verifier (verify.mjs, verify.html) and its SHA-256
   audit cosign-request --out FILE [--old N] | audit cosign-import FILE   witness by files (air gap)
+  audit bundle (--ids A,B | --hold ID) --case REF --out DIR [--password] [--lang de|en] [--approval ID]   evidence bundle
   witness serve --key FILE --state DIR --port P --log-vkey VKEY… | witness vkey --key FILE
   witness sign REQUEST_FILE --key FILE --state DIR --log-vkey VKEY… [--out FILE]   a C2SP witness (no archive needed)
   purge [--dry-run] [--confirm-clock] [--json]   crypto-shred what retention says is due

@@ -169,6 +169,7 @@ function validate(c: Config, errors: string[]): void {
     int(c.log.witnessQuorum, 'log.witnessQuorum', 0, n);
   }
   int(c.log.handOutDays, 'log.handOutDays', 0, 3650);
+  if (!Number.isSafeInteger(c.audit.bundleApprovalOver) || c.audit.bundleApprovalOver < 0) errors.push(`audit.bundleApprovalOver: a whole number of calls, 0 or more (got ${JSON.stringify(c.audit.bundleApprovalOver)})`);
   int(c.web.maxBodyKiB, 'web.maxBodyKiB', 1, 1 << 20);
   int(c.auth.sessionIdleMinutes, 'auth.sessionIdleMinutes', 1, 24 * 60);
   int(c.auth.sessionMaxHours, 'auth.sessionMaxHours', 1, 24 * 30);

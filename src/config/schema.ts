@@ -104,6 +104,10 @@ export interface Config {
     /** the dashboard warns when no checkpoint was handed out (`audit checkpoint --pdf`) for this many days; 0 = never */
     handOutDays: number;
   };
+  audit: {
+    /** an evidence bundle (`tresor audit bundle`) of more calls than this needs a second person's approval (four-eyes) */
+    bundleApprovalOver: number;
+  };
   /** the DPO's early warning (issue 14; src/alerts/, checks in src/config/alerts.ts) */
   alerts: import('./alerts.ts').AlertsConfig;
   /** issue 11 item 8: the transparency facts (public /privacy page, IVR text, Art. 30 record); empty = "not configured" */
@@ -150,6 +154,7 @@ export function defaultConfig(): Config {
     retention: { policies: [], schedule: '30 3 * * *', timeZone: null, maxClockJumpHours: 48, configGraceDays: 30 },
     consent: { dtmf: null, policy: null, pendingHours: 72, unknownDays: 30 },
     log: { origin: null, checkpointIntervalSeconds: 300, witnesses: [], witnessQuorum: null, handOutDays: 30 },
+    audit: { bundleApprovalOver: 20 },
     alerts: defaultAlerts(),
     privacy: { controller: { name: '', address: '', email: '' }, dpo: { name: '', email: '' }, purposes: [], objectionAtIngest: 'discard', maxErasureCalls: 100 },
   };

@@ -11,3 +11,4 @@ export {
   type KekRotationHost, type KekRotationReport, type RotateFaultPoint,
 } from './kek-rotation.ts';
 export type { NoteSigner } from './signing.ts';
+export { BOX_MAGIC, parseRecipientKey, sealToRecipient } from './recipient-box.ts';

@@ -19,3 +19,7 @@ export { liftRestriction, restrictRecording, RESTRICTION_KINDS, type Restriction
 export { rectifyRecording, RECTIFIABLE_FIELDS, type RectifiableField, type RectifyDeps } from './rectify.ts';
 export { buildPackage, packageCalls, readManifest, type PackageResult, type PackageSettings } from './package.ts';
 export { assessBreach, BREACH_RISKS, breachFacts, breachNotice, breachNoticePdf, closeBreach, getBreach, NOTIFY_WITHIN_MS, notificationDue, notifyBreach, openSealed, recordBreach, type BreachFacts, type NoticeSettings, type RecordBreachInput } from './breaches.ts';
+export {
+  buildBundle, bundleCalls, bundleKinds, callsDigest, requestBundleApproval, BUNDLE_EXPORTED, BUNDLE_KIND, DEFAULT_BUNDLE_APPROVAL_OVER,
+  type BundleDeps, type BundleOptions, type BundleResult, type BundleSelection,
+} from './bundle.ts';

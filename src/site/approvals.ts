@@ -5,6 +5,7 @@ import { retentionKinds } from '../retention/deletion.ts';
 import { quarantineKinds } from '../ingest/quarantine-discard.ts';
 import { roleGrantKinds } from '../auth/index.ts';
 import { erasureKinds } from '../privacy/erasure.ts';
+import { bundleKinds } from '../privacy/bundle.ts';
 
 /**
  * Part of the wiring the service (src/service.ts) and the CLI share (the site's parts):
@@ -20,5 +21,6 @@ export function approvalRegistry(site: Pick<Site, 'store' | 'log'>, config: Pick
     .registerAll(retentionKinds(deps)) // hold release, early deletion, policy change
     .registerAll(quarantineKinds(deps)) // quarantine discard
     .registerAll(roleGrantKinds(deps)) // role grants
-    .registerAll(erasureKinds(deps)); // Art. 17 erasure of a data-subject request
+    .registerAll(erasureKinds(deps)) // Art. 17 erasure of a data-subject request
+    .registerAll(bundleKinds()); // evidence bundles over audit.bundleApprovalOver calls
 }
