@@ -156,9 +156,15 @@ export function dashboardRoutes(deps: AppDeps) {
     };
   }
 
+  // A chart is a look at days and weeks: recomputed at most once a minute, since at 1M
+  // recordings and 10M log entries one computation reads about a million lines (scripts/bench-alerts.ts)
+  const chartCache = new Map<number, { at: number; data: ChartsData }>();
   app.get('/charts', requirePermission(log, 'system.view'), async (c) => {
     const days = c.req.query('days') === '90' ? 90 : 30;
-    return c.html(chartsPage(pageCtx(c), await charts(days)));
+    const now = Date.now();
+    let hit = chartCache.get(days);
+    if (!hit || now - hit.at > 60_000 || now < hit.at) chartCache.set(days, (hit = { at: now, data: await charts(days, now) }));
+    return c.html(chartsPage(pageCtx(c), hit.data));
   });
 
   app.post('/alerts/:id/ack', requirePermission(log, 'approvals.decide'), async (c) => {
