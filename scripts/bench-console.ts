@@ -96,6 +96,9 @@ try {
   const buildSecs = (performance.now() - t0) / 1000;
   await addUser(site.store, site.log, 'cli:bench', { name: 'sup', roles: ['supervisor'], password: PASSWORD });
   const { token } = await createApiToken(site.store, site.log, 'cli:bench', 'sup', 'bench');
+  // issue 11: the DPO's subject lookup (GET /api/subjects) over the same index
+  await addUser(site.store, site.log, 'cli:bench', { name: 'dpo', roles: ['dpo'], password: PASSWORD });
+  const { token: dpoToken } = await createApiToken(site.store, site.log, 'cli:bench', 'dpo', 'bench');
   await archive.close();
   await site.close();
   say(`built an index of ${N} recordings in ${buildSecs.toFixed(0)} s`);
@@ -189,6 +192,9 @@ try {
     }
   }));
   const rps = pages / 10;
+  // subject lookup: every place a number appears (recordings, quarantine, holds, requests); each is a logged access
+  const lookups: number[] = [];
+  for (let i = 0; i < 100; i++) lookups.push(await timed(`/api/subjects?number=${encodeURIComponent(customer(Math.floor(rnd() * CUSTOMERS)))}`, { Authorization: `Bearer ${dpoToken}` }));
   const rssMiB = rssOf('VmHWM');
   const rssNow = rssOf('VmRSS');
 
@@ -200,6 +206,7 @@ try {
     ...Object.entries(byKind).map(([k, xs]) => `    ${k.padEnd(18)} p50 ${ms(pct(xs, 50))}  p95 ${ms(pct(xs, 95))}`),
     `  first audio byte (Range 0-)  p50 ${ms(pct(ttfb, 50))}  p95 ${ms(pct(ttfb, 95))}  (goal p95 ≤ 30 ms)  p95/healthz ${(pct(ttfb, 95) / f50).toFixed(1)}×`,
     `  recording page, 8 in flight  ${rps.toFixed(0)} req/s  p95 ${ms(pct(pageLat, 95))}`,
+    `  subject lookup (n=${lookups.length})     p50 ${ms(pct(lookups, 50))}  p95 ${ms(pct(lookups, 95))}  (goal p95 ≤ 50 ms)  p95/healthz ${(pct(lookups, 95) / f50).toFixed(1)}×`,
     `  service RSS                  peak ${rssMiB.toFixed(0)} MiB (goal ≤ 300 MB), peak before the first login ${rssBeforeLogin.toFixed(0)} MiB, now ${rssNow.toFixed(0)} MiB`,
     `                               of which now: own memory (RssAnon) ${rssOf('RssAnon').toFixed(0)} MiB, LMDB file pages in the page cache (RssFile) ${rssOf('RssFile').toFixed(0)} MiB`,
     `                               (a login's scrypt, N=2^17 r=8, needs 128 MiB while it runs)`,
