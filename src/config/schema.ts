@@ -118,6 +118,8 @@ export interface Config {
     objectionAtIngest: 'discard' | 'restrict';
     /** Art. 17: an erasure request covering more calls than this needs an explicit confirmation (mass-erasure guard) */
     maxErasureCalls: number;
+    /** Art. 15 package: give agents' names in the call metadata (default false: colleagues' names are third-party data, Art. 15(4); the package says "agent") */
+    packageAgentNames: boolean;
   };
 }
 
@@ -151,6 +153,6 @@ export function defaultConfig(): Config {
     consent: { dtmf: null, policy: null, pendingHours: 72, unknownDays: 30 },
     log: { origin: null, checkpointIntervalSeconds: 300, witnesses: [], witnessQuorum: null, handOutDays: 30 },
     alerts: defaultAlerts(),
-    privacy: { controller: { name: '', address: '', email: '' }, dpo: { name: '', email: '' }, purposes: [], objectionAtIngest: 'discard', maxErasureCalls: 100 },
+    privacy: { controller: { name: '', address: '', email: '' }, dpo: { name: '', email: '' }, purposes: [], objectionAtIngest: 'discard', maxErasureCalls: 100, packageAgentNames: false },
   };
 }
