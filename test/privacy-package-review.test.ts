@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { serve, type ServerType } from '@hono/node-server';
 import { browser, makeUser, webSite, type WebSite } from './helpers/web.ts';
+import { cli } from './helpers/site.ts';
 import { createApiToken } from '../src/auth/index.ts';
 import { openRequest, packageDir, verifyIdentity, type PrivacyDeps } from '../src/privacy/index.ts';
 
@@ -204,5 +205,27 @@ describe('access package: review, exclusion, release, ZIP (Art. 15(4))', () => {
     assert.equal(x.status, 0, x.stdout + x.stderr);
     const letter = readFileSync(join(work, 'x', `package-${id}`, 'cover-letter.html'), 'utf8');
     assert.match(letter, /trade secrets or intellectual property of others \(recital 63\) \(1\)/);
+  });
+
+  it('CLI: --list, --exclude, then --out DIR --wav releases the rest and copies it', async () => {
+    const id = await newRequest(true);
+    const list = await cli(w.config, ['request', 'package', id, '--list', '--json']);
+    assert.equal(list.code, 0, list.stderr);
+    assert.deepEqual((JSON.parse(list.stdout) as { calls: { id: string }[] }).calls.map((c) => c.id), ids);
+    const ex = await cli(w.config, ['request', 'package', id, '--exclude', ids[0]!, '--reason', 'other-rights', '--note', NOTE]);
+    assert.equal(ex.code, 0, ex.stderr);
+    const out = join(tempDir(), 'pkg');
+    const rel = await cli(w.config, ['request', 'package', id, '--out', out, '--wav']);
+    assert.equal(rel.code, 0, rel.stderr);
+    assert.match(rel.stderr, /package of 2 call\(s\) \(1 withheld, Art\. 15\(4\)\)/);
+    const files = walk(out);
+    assert.deepEqual(files.filter((f) => f.includes(ids[0]!)), []);
+    for (const c of [ids[1]!, ids[2]!]) assert.ok(files.includes(`calls/${c}.wav`) && files.includes(`calls/${c}.ogg`), c);
+    assert.deepEqual(walk(out), walk(packageDir(w.config.dataDir, id)), 'the copy is the released package');
+    const again = await cli(w.config, ['request', 'package', id, '--out', join(tempDir(), 'pkg2')]);
+    assert.notEqual(again.code, 0);
+    assert.match(again.stderr, /released already/);
+    const mine = w.site.log.entries(0, w.site.log.size()).filter((e) => e.target === `request:${id}`).map((e) => e.action);
+    assert.ok(mine.includes('request.package.excluded') && mine.includes('request.package.released'), mine.join(' '));
   });
 });
