@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { webSite, makeUser, type WebSite } from './helpers/web.ts';
 import { cli } from './helpers/site.ts';
-import { buildPackage, openRequest, verifyIdentity, readManifest, type PrivacyDeps } from '../src/privacy/index.ts';
+import { releasePackage, openRequest, verifyIdentity, readManifest, type PrivacyDeps } from '../src/privacy/index.ts';
 import { fromHex, parseCheckpoint, verifyInclusion } from '../src/audit/index.ts';
 import { verifyNote } from '../src/crypto/signing.ts';
 
@@ -47,12 +47,12 @@ describe('access package (Art. 15)', () => {
     const sue = { kind: 'user' as const, name: 'sue', actor: 'user:sue', roles: ['supervisor' as const] };
     await w.access.readAudio(sue, ids[0]!, 'recording.played');
     const r = await openRequest(deps, 'user:dora', { kind: 'access', number: `+49${CALLER.slice(1)}` });
-    await assert.rejects(buildPackage({ ...deps, log: w.site.log, access: w.access }, dora, r.id, { out: mkdtempSync(join(tmpdir(), 'pkg-')), settings: settings() }),
+    await assert.rejects(releasePackage({ ...deps, log: w.site.log, access: w.access }, dora, r.id, { settings: settings() }),
       /needs the identity verified first/);
     await verifyIdentity(deps, 'user:dora', r.id, { method: 'id card' });
-    const out = join(mkdtempSync(join(tmpdir(), 'pkg-')), 'package');
     const before = w.site.log.size();
-    const res = await buildPackage({ ...deps, log: w.site.log, access: w.access }, dora, r.id, { out, lang: 'de', settings: settings() });
+    const res = await releasePackage({ ...deps, log: w.site.log, access: w.access }, dora, r.id, { lang: 'de', settings: settings() });
+    const out = res.dir;
     assert.deepEqual(res.calls, ids);
 
     // every file matches the manifest; the audio decodes

@@ -72,7 +72,7 @@ export interface RequestPageData {
   /** Art. 12(4): what a refusal must tell the subject */
   refusalInformation: string;
   error?: string;
-  errorAt?: 'verify' | 'start' | 'extend' | 'close' | 'withdraw' | 'erase';
+  errorAt?: 'verify' | 'start' | 'extend' | 'close' | 'withdraw' | 'erase' | 'package';
   done?: string;
   /**
    * Buttons of the kind's own workflow (access package, erasure, objection entry, from
@@ -81,7 +81,7 @@ export interface RequestPageData {
   kindActions?: Html;
 }
 
-export const REQUEST_DONE = ['opened', 'verified', 'started', 'extended', 'answered', 'refused', 'withdrawn'] as const;
+export const REQUEST_DONE = ['opened', 'verified', 'started', 'extended', 'answered', 'refused', 'withdrawn', 'excluded', 'released'] as const;
 
 type L = (k: PrivacyLabel, v?: Record<string, string | number>) => string;
 const labels = (lang: Lang): L => (k, v) => privacyLabels.get(lang, k, v);
@@ -194,7 +194,7 @@ ${done ? html`<p class="ok" role="status" id="done">${done}</p>` : ''}
 </dl></section>
 
 <section aria-labelledby="kind-actions-h" id="kind-actions" data-kind="${r.kind}"><h2 id="kind-actions-h">${L('kindActions')}</h2>
-${err('erase')}${d.kindActions ?? html`<p class="muted">${L('kindActionsLater', { kind: kindLabel(L, r.kind) })}</p>`}
+${err('erase')}${err('package')}${d.kindActions ?? html`<p class="muted">${L('kindActionsLater', { kind: kindLabel(L, r.kind) })}</p>`}
 </section>
 
 ${r.state === 'received' ? html`<section aria-labelledby="verify-h"><h2 id="verify-h">${L('verifyTitle')}</h2>
@@ -242,4 +242,38 @@ ${d.canAsk ? html`<form method="post" action="/privacy/requests/${d.id}/erase">$
 <p><button type="submit" class="danger">${L('eraseAsk')}</button></p></form>` : ''}
 <h3>${L('eraseCertificate')}</h3>
 ${d.certificate ? html`<p><a href="/privacy/requests/${d.id}/certificate.pdf" download>PDF</a> · <a href="/privacy/requests/${d.id}/certificate.json" download>JSON</a></p>` : html`<p class="muted">${L('eraseCertificateNone')}</p>`}`;
+}
+
+/** The Art. 15 package on an access request's page: the draft, exclusions, release, the ZIP. */
+export interface PackageActionsView {
+  id: string;
+  /** identity verified, not released: the draft can be changed and released */
+  canEdit: boolean;
+  ready: boolean;
+  calls: { id: string; start: number; durationMs: number; excluded: { reason: string; by: string; at: number } | null }[];
+  reasons: readonly string[];
+  released: { at: number; by: string; calls: number; withheld: number; wav: boolean; encrypted: boolean } | null;
+  /** the ZIP's password, right after the release only */
+  password?: string;
+}
+
+export function packageActions(ctx: PageCtx, d: PackageActionsView): Html {
+  const L = labels(ctx.lang);
+  const reason = (r: string) => (privacyLabels.has(`pkgReason.${r}`) ? L(`pkgReason.${r}` as PrivacyLabel) : r);
+  const base = `/privacy/requests/${d.id}/package`;
+  if (!d.ready && !d.released) return html`<p class="muted" id="package-not-ready">${L('pkgNotReady')}</p>`;
+  return html`<div id="package"><p>${L('pkgIntro')}</p>
+${d.calls.length ? html`<div class="table-wrap"><table id="package-calls"><thead><tr><th scope="col">${L('pkgColCall')}</th><th scope="col">${L('pkgColStart')}</th><th scope="col">${L('pkgColDuration')}</th><th scope="col">${L('pkgColStatus')}</th></tr></thead>
+<tbody>${d.calls.map((c) => html`<tr data-call="${c.id}" class="${c.excluded ? 'excluded' : ''}"><td><a href="/recordings/${c.id}"><code>${c.id}</code></a></td><td>${when(c.start, ctx.lang)}</td><td>${Math.round(c.durationMs / 1000)}</td>
+<td>${c.excluded ? L('pkgExcluded', { reason: reason(c.excluded.reason) }) : d.canEdit ? html`<form method="post" action="${base}/exclude" class="inline">${csrfField(ctx.csrf)}<input type="hidden" name="callId" value="${c.id}">
+<label>${L('pkgReason')} <select name="reason">${d.reasons.map((r) => html`<option value="${r}">${reason(r)}</option>`)}</select></label>
+<label>${L('pkgNote')} <input name="note" maxlength="2000" autocomplete="off"></label> <button type="submit">${L('pkgExclude')}</button></form>` : L('pkgIncluded')}</td></tr>`)}</tbody></table></div>` : html`<p class="muted">${L('pkgNone')}</p>`}
+<h3>${L('pkgReleaseTitle')}</h3>
+${d.released ? html`<p id="package-released">${L('pkgReleased', { at: fmtTime(iso(d.released.at), ctx.lang), by: d.released.by, calls: d.released.calls, withheld: d.released.withheld })}</p>
+${d.password ? html`<p class="note" role="status">${L('pkgPasswordOnce')}</p><p><code id="package-password">${d.password}</code></p>` : ''}
+<p><a id="package-zip" href="${base}.zip" download>${L('pkgDownload')}</a></p>`
+    : d.canEdit ? html`<form method="post" action="${base}/release" id="package-release">${csrfField(ctx.csrf)}
+<p><label><input type="checkbox" name="wav" value="1"> ${L('pkgWav')}</label></p>
+<p><label><input type="checkbox" name="protect" value="1" checked> ${L('pkgProtect')}</label></p>
+<p><button type="submit" class="primary">${L('pkgRelease')}</button></p></form>` : ''}</div>`;
 }

@@ -9,10 +9,10 @@ import type { Access, AudioAction } from './index.ts';
  * logged and takes no download slot), wait for a slot, append the log entry, then decrypt
  * as ffmpeg reads. Destroying the body stops ffmpeg and frees the slot.
  */
-export async function downloadWav(access: Access, media: Media, p: Principal, id: string, action: AudioAction, signal?: AbortSignal): Promise<WavDownload> {
+export async function downloadWav(access: Access, media: Media, p: Principal, id: string, action: AudioAction, signal?: AbortSignal, detail: Record<string, unknown> = {}): Promise<WavDownload> {
   await access.authorize(p, 'recording.audio', `recording:${id}`);
   return media.streamWav(async () => {
-    const r = await access.streamAudio(p, id, action, () => null, { format: 'wav' });
+    const r = await access.streamAudio(p, id, action, () => null, { ...detail, format: 'wav' });
     return {
       input: Readable.from(r.chunks),
       storedFormat: r.row.storedFormat,

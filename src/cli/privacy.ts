@@ -2,10 +2,13 @@ import { TresorError } from '../core/errors.ts';
 import { writeFileDurable } from '../core/index.ts';
 import { parseDateBound } from '../core/dates.ts';
 import type { Config } from '../config/index.ts';
-import { buildPackage, erasureAnswer, readErasureCertificate, requestErasure, findSubject, closeRequest, extendRequest, getRequest, listRequests, openRequest, requestView, verifyIdentity, type RequestView, type PrivacyDeps } from '../privacy/index.ts';
+import { excludeFromPackage, packageDraft, releasePackage, erasureAnswer, readErasureCertificate, requestErasure, findSubject, closeRequest, extendRequest, getRequest, listRequests, openRequest, requestView, verifyIdentity, type RequestView, type PrivacyDeps } from '../privacy/index.ts';
 import type { Site } from '../site/open.ts';
 import { withArchive, withSite } from './with-site.ts';
 import { existsSync, readdirSync } from 'node:fs';
+import { cp } from 'node:fs/promises';
+import { createMedia, resolveFfmpeg } from '../media/index.ts';
+import { PACKAGE_EXCLUSION_REASONS } from '../store/index.ts';
 import { createAccess } from '../access/index.ts';
 import { cliPrincipal } from '../auth/roles.ts';
 import { parse, type Command, type Io } from './args.ts';
@@ -24,7 +27,9 @@ const REQUEST_USAGE = `usage: tresor request open --kind K (--number N | --custo
        tresor request close ID --outcome answered|refused [--reason R]
        tresor request erase ID [--confirm-mass] [--reason R] [--json]   (a second dpo/admin approves: tresor approve APPROVAL_ID)
        tresor request certificate ID --out FILE [--pdf]
-       tresor request package ID --out DIR [--lang de|en]   (Art. 15: the subject's calls, the letter, the proof)`;
+       tresor request package ID --list [--json]   (Art. 15: the draft, the subject's calls for review)
+       tresor request package ID --exclude CALL --reason ${PACKAGE_EXCLUSION_REASONS.join('|')} [--note T]   (Art. 15(4): withhold a call)
+       tresor request package ID --out DIR [--lang de|en] [--wav]   (release: the calls not excluded, the letter, the proof)`;
 
 const depsOf = (site: Site, config: Config): PrivacyDeps => ({ store: site.store, log: site.log, keys: site.keys, phone: config.phone });
 
@@ -159,18 +164,44 @@ export const requestCmd: Command = async (args, { config, actor, io }) => {
       });
     }
     case 'package': {
-      const { values, positionals } = parse(rest, { out: { type: 'string' }, lang: { type: 'string' } });
-      if (positionals.length !== 1 || !values.out) throw new TresorError('E_USAGE', `request package ID --out DIR [--lang de|en]\n${REQUEST_USAGE}`);
+      const { values, positionals } = parse(rest, {
+        out: { type: 'string' }, lang: { type: 'string' }, wav: { type: 'boolean' }, list: { type: 'boolean' }, json: { type: 'boolean' },
+        exclude: { type: 'string' }, reason: { type: 'string' }, note: { type: 'string' },
+      });
+      const usage = `request package ID (--list | --exclude CALL --reason R | --out DIR)\n${REQUEST_USAGE}`;
+      if (positionals.length !== 1 || [values.list, values.exclude, values.out].filter(Boolean).length !== 1) throw new TresorError('E_USAGE', usage);
+      if (values.list) {
+        return withSite(config, async (site) => {
+          const d = packageDraft(depsOf(site, config), positionals[0]!);
+          if (values.json) io.out(JSON.stringify(d, null, 2));
+          else {
+            for (const c of d.calls) io.out([c.id, new Date(c.start).toISOString(), `${Math.round(c.durationMs / 1000)}s`, c.excluded ? `EXCLUDED (${c.excluded.reason})` : 'included'].join('\t'));
+            io.err(d.released ? `released ${new Date(d.released.at).toISOString()} by ${d.released.by}` : 'draft: not released yet');
+          }
+          return 0;
+        }, { readOnly: true });
+      }
+      if (values.exclude) {
+        if (!values.reason) throw new TresorError('E_USAGE', `--exclude needs --reason ${PACKAGE_EXCLUSION_REASONS.join('|')}\n${usage}`);
+        return withSite(config, async (site) => {
+          await excludeFromPackage(depsOf(site, config), actor, positionals[0]!, { callId: values.exclude!, reason: values.reason!, note: values.note });
+          io.out(`${values.exclude!.toUpperCase()}: excluded (${values.reason})`);
+          return 0;
+        });
+      }
       if (values.lang !== undefined && values.lang !== 'de' && values.lang !== 'en') throw new TresorError('E_USAGE', '--lang is de or en');
-      if (existsSync(values.out) && readdirSync(values.out).length) throw new TresorError('E_EXISTS', `${values.out} is not empty: give a new folder for the package`);
+      if (existsSync(values.out!) && readdirSync(values.out!).length) throw new TresorError('E_EXISTS', `${values.out} is not empty: give a new folder for the package`);
       return withArchive(config, async (site, archive) => {
         const access = createAccess({ store: site.store, keys: site.keys, archive, log: site.log });
-        const r = await buildPackage({ ...depsOf(site, config), log: site.log, access }, cliPrincipal(actor), positionals[0]!, {
-          out: values.out!, lang: values.lang as 'de' | 'en' | undefined,
-          settings: { dataDir: config.dataDir, controller: config.privacy.controller, dpo: config.privacy.dpo, purposes: config.privacy.purposes },
+        const media = values.wav ? createMedia(await resolveFfmpeg(config.ffmpeg), { timeoutMs: config.media.timeoutSeconds * 1000, stallMs: config.media.stallSeconds * 1000 }) : undefined;
+        const r = await releasePackage({ ...depsOf(site, config), log: site.log, access }, cliPrincipal(actor), positionals[0]!, {
+          lang: values.lang as 'de' | 'en' | undefined, wav: media,
+          settings: { dataDir: config.dataDir, controller: config.privacy.controller, dpo: config.privacy.dpo, purposes: config.privacy.purposes, agentNames: config.privacy.packageAgentNames },
         });
-        io.out(r.dir);
-        io.err(`package of ${r.calls.length} call(s), ${r.files.length} files; export entry ${r.exportSeq} under checkpoint ${r.checkpointSize}`);
+        // the released package stays under <dataDir>/reports (the console serves its ZIP); the folder asked for gets a copy
+        await cp(r.dir, values.out!, { recursive: true });
+        io.out(values.out!);
+        io.err(`package of ${r.calls.length} call(s) (${r.withheld} withheld, Art. 15(4)), ${r.files.length} files; export entry ${r.exportSeq} under checkpoint ${r.checkpointSize}; released`);
         return 0;
       });
     }

@@ -26,6 +26,7 @@ export function validatePrivacy(c: Config, errors: string[]): void {
   line(p.dpo.name, 'privacy.dpo.name', errors);
   email(p.dpo.email, 'privacy.dpo.email', errors);
   if (!Number.isSafeInteger(p.maxErasureCalls) || p.maxErasureCalls < 1) errors.push(`privacy.maxErasureCalls: a whole number of calls, at least 1 (got ${JSON.stringify(p.maxErasureCalls)})`);
+  if (typeof p.packageAgentNames !== 'boolean') errors.push(`privacy.packageAgentNames: true or false (got ${JSON.stringify(p.packageAgentNames)})`);
   if (!Array.isArray(p.purposes)) errors.push('privacy.purposes: a list of texts, e.g. ["quality assurance", "evidence of orders"]');
   else p.purposes.forEach((x, i) => {
     line(x, `privacy.purposes[${i}]`, errors);

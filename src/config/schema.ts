@@ -122,6 +122,8 @@ export interface Config {
     objectionAtIngest: 'discard' | 'restrict';
     /** Art. 17: an erasure request covering more calls than this needs an explicit confirmation (mass-erasure guard) */
     maxErasureCalls: number;
+    /** Art. 15 package: give agents' names in the call metadata (default false: colleagues' names are third-party data, Art. 15(4); the package says "agent") */
+    packageAgentNames: boolean;
   };
 }
 
@@ -156,6 +158,6 @@ export function defaultConfig(): Config {
     log: { origin: null, checkpointIntervalSeconds: 300, witnesses: [], witnessQuorum: null, handOutDays: 30 },
     audit: { bundleApprovalOver: 20 },
     alerts: defaultAlerts(),
-    privacy: { controller: { name: '', address: '', email: '' }, dpo: { name: '', email: '' }, purposes: [], objectionAtIngest: 'discard', maxErasureCalls: 100 },
+    privacy: { controller: { name: '', address: '', email: '' }, dpo: { name: '', email: '' }, purposes: [], objectionAtIngest: 'discard', maxErasureCalls: 100, packageAgentNames: false },
   };
 }

@@ -17,9 +17,13 @@ export {
 export { OBJECTION_RESTRICT_MARK, objectionGate, type ObjectionAtIngest } from './objection-gate.ts';
 export { liftRestriction, restrictRecording, RESTRICTION_KINDS, type RestrictionKind } from './restriction.ts';
 export { rectifyRecording, RECTIFIABLE_FIELDS, type RectifiableField, type RectifyDeps } from './rectify.ts';
-export { buildPackage, packageCalls, readManifest, type PackageResult, type PackageSettings } from './package.ts';
 export { assessBreach, BREACH_RISKS, breachFacts, breachNotice, breachNoticePdf, closeBreach, getBreach, NOTIFY_WITHIN_MS, notificationDue, notifyBreach, openSealed, recordBreach, type BreachFacts, type NoticeSettings, type RecordBreachInput } from './breaches.ts';
 export {
   buildBundle, bundleCalls, bundleKinds, callsDigest, requestBundleApproval, BUNDLE_EXPORTED, BUNDLE_KIND, DEFAULT_BUNDLE_APPROVAL_OVER,
   type BundleDeps, type BundleOptions, type BundleResult, type BundleSelection,
 } from './bundle.ts';
+// the package is built only by its release, after the DPO's review (Art. 15(4))
+export { packageCalls, readManifest, type PackageResult, type PackageSettings } from './package.ts';
+export {
+  excludeFromPackage, isExclusionReason, openPackageZip, packageDir, packageDraft, packageZipPath, releasePackage, type PackageDraft, type ReleaseResult,
+} from './package-review.ts';

@@ -1,11 +1,15 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { readFile } from 'node:fs/promises';
+import { readFile, open as openFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { TresorError } from '../core/errors.ts';
 import { mkdirDurable, writeFileDurable } from '../core/durable.ts';
 import type { RecordingView } from '../core/types.ts';
 import { hashLeaf, toHex, verifierFiles, type AuditLog } from '../audit/index.ts';
-import type { Access } from '../access/index.ts';
+import { downloadWav, type Access } from '../access/index.ts';
+import type { Media } from '../media/index.ts';
 import type { Principal } from '../auth/roles.ts';
 import { renderPdf, type PdfBlock } from '../documents/index.ts';
 import type { IndexStore, RequestRow } from '../store/index.ts';
@@ -22,8 +26,8 @@ import type { PrivacyDeps } from './deps.ts';
  * checkpoint, plus the offline verifier. Every call is opened through the access door,
  * which logs before it decrypts.
  *
- * Not built yet: the DPO's review with exclusions (Art. 15(4)), release and the (AES)
- * ZIP download (src/documents/zip.ts is ready for it), WAV copies.
+ * The DPO's review comes first (package-review.ts): calls excluded under Art. 15(4) are
+ * left out here and counted in the letter; only `releasePackage` calls this.
  */
 
 export interface PackageSettings {
@@ -31,7 +35,12 @@ export interface PackageSettings {
   controller: { name: string; address: string; email: string };
   dpo: { name: string; email: string };
   purposes: string[];
+  /** give agents' names in the metadata (privacy.packageAgentNames); default: the word "agent" (colleagues are third parties, Art. 15(4)) */
+  agentNames?: boolean;
 }
+
+/** Calls withheld under Art. 15(4), counted per reason for the letter (ids stay with the DPO). */
+export type Withheld = { reason: string; n: number }[];
 
 export interface PackageResult {
   dir: string;
@@ -80,6 +89,10 @@ const TEXT = {
     calls: 'Calls enclosed', call: 'Call', start: 'Start', duration: 'Duration (s)', kept: 'Kept until',
     proof: 'How to check this package: manifest.json lists the SHA-256 of every file; the log entry of this export carries the manifest\'s SHA-256 and is proven by inclusion.json under the signed checkpoint (checkpoint).',
     forever: 'no end date set',
+    withheld: (n: number) => `${n} call(s) we hold about you are not enclosed: handing them over would adversely affect the rights and freedoms of others (Art. 15(4) GDPR)`,
+    reason: { 'third-party-data': 'personal data of other people in the call', 'trade-secret': 'trade secrets or intellectual property of others (recital 63)', 'other-rights': 'other rights and freedoms of others' } as Record<string, string>,
+    withheldRights: 'If you disagree, you may lodge a complaint with a supervisory authority and seek a judicial remedy (Art. 12(4), 77, 79 GDPR).',
+    agent: 'agent',
   },
   de: {
     title: 'Ihre aufgezeichneten Gespräche — Auskunft nach Art. 15 DSGVO',
@@ -95,25 +108,39 @@ const TEXT = {
     calls: 'Beigefügte Gespräche', call: 'Gespräch', start: 'Beginn', duration: 'Dauer (s)', kept: 'Aufbewahrt bis',
     proof: 'So prüfen Sie dieses Paket: manifest.json nennt den SHA-256 jeder Datei; der Protokolleintrag dieses Exports trägt den SHA-256 des Manifests und ist durch inclusion.json unter dem signierten Prüfpunkt (checkpoint) nachgewiesen.',
     forever: 'kein Enddatum',
+    withheld: (n: number) => `${n} Gesprächsaufzeichnung(en), die wir über Sie speichern, sind nicht beigefügt: ihre Herausgabe würde die Rechte und Freiheiten anderer Personen beeinträchtigen (Art. 15 Abs. 4 DSGVO)`,
+    reason: { 'third-party-data': 'personenbezogene Daten anderer Personen im Gespräch', 'trade-secret': 'Geschäftsgeheimnisse oder geistiges Eigentum Dritter (Erwägungsgrund 63)', 'other-rights': 'andere Rechte und Freiheiten Dritter' } as Record<string, string>,
+    withheldRights: 'Wenn Sie damit nicht einverstanden sind, können Sie sich bei einer Aufsichtsbehörde beschweren und einen gerichtlichen Rechtsbehelf einlegen (Art. 12 Abs. 4, 77, 79 DSGVO).',
+    agent: 'Mitarbeiter(in)',
   },
 } as const;
 
-/**
- * Builds the package into `out` (created; must not hold a package already). The request
- * must be an identity-verified (or in-progress) access request; it moves to in-progress.
- */
-export async function buildPackage(
-  deps: PrivacyDeps & { log: AuditLog; access: Access },
-  p: Principal, requestId: string, o: { out: string; lang?: 'de' | 'en'; settings: PackageSettings },
-): Promise<PackageResult> {
-  const lang = o.lang ?? 'en';
-  const t = TEXT[lang];
-  let r = getRequest(deps, requestId);
+/** The request must be an identity-verified (or in-progress) access request. */
+export function mustBePackageable(r: RequestRow): void {
   if (r.kind !== 'access') throw new TresorError('E_CONFLICT', `request ${r.id} is a ${r.kind} request, not an access request`, { detail: { reason: 'kind' } });
   if (r.state !== 'identity-verified' && r.state !== 'in-progress') {
     throw new TresorError('E_CONFLICT', `request ${r.id} is ${r.state}; a package needs the identity verified first (tresor request verify ${r.id} --method M)`, { detail: { reason: 'state', state: r.state } });
   }
-  const ids = packageCalls(deps.store, r);
+}
+
+/**
+ * Builds the package of `calls` into `out` (created; must not hold a package already); the
+ * request moves to in-progress. `wav`: a WAV copy of each call too, decoded at the call's
+ * own rate through the door (one more logged export per call).
+ */
+export async function buildPackage(
+  deps: PrivacyDeps & { log: AuditLog; access: Access },
+  p: Principal, requestId: string,
+  o: { out: string; lang?: 'de' | 'en'; settings: PackageSettings; calls?: string[]; withheld?: Withheld; wav?: Media },
+): Promise<PackageResult> {
+  const lang = o.lang ?? 'en';
+  const t = TEXT[lang];
+  let r = getRequest(deps, requestId);
+  mustBePackageable(r);
+  const ids = o.calls ?? packageCalls(deps.store, r);
+  const withheld = (o.withheld ?? []).filter((w) => w.n > 0);
+  const nWithheld = withheld.reduce((n, w) => n + w.n, 0);
+  const agentOf = (v: RecordingView) => (o.settings.agentNames || v.agent === null ? v.agent : t.agent);
   if (r.state === 'identity-verified') r = await startRequest(deps, p.actor, r.id);
 
   await mkdirDurable(o.out);
@@ -124,6 +151,16 @@ export async function buildPackage(
     const bytes = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
     files.push({ path, sha256: sha256(data), bytes });
   };
+  /** a streamed file (a WAV of an hour is 100 MB+): hashed as it is written, then synced */
+  const putStream = async (path: string, body: NodeJS.ReadableStream) => {
+    const h = createHash('sha256');
+    let bytes = 0;
+    const tap = new Transform({ transform(chunk: Buffer, _e, cb) { h.update(chunk); bytes += chunk.length; cb(null, chunk); } });
+    await pipeline(body, tap, createWriteStream(join(o.out, path), { mode: 0o600 }));
+    const fh = await openFile(join(o.out, path), 'r');
+    try { await fh.sync(); } finally { await fh.close(); }
+    files.push({ path, sha256: h.digest('hex'), bytes });
+  };
 
   const views: (RecordingView & { retention: { policy: string | null; expiresAt: string | null } })[] = [];
   const history: unknown[][] = [];
@@ -133,11 +170,18 @@ export async function buildPackage(
     const view = await deps.access.view(p, id);
     const row = deps.store.recordings.get(id);
     const retention = { policy: row?.retention?.policy ?? null, expiresAt: row?.retention?.expiresAt != null ? new Date(row.retention.expiresAt).toISOString() : null };
-    views.push({ ...view, retention });
+    // colleagues' names are their personal data, not the subject's (Art. 15(4)): a role instead
+    const shown = { ...view, agent: agentOf(view) };
+    views.push({ ...shown, retention });
     await put(`calls/${id}.${view.storedFormat === 'opus' ? 'ogg' : view.storedFormat}`, audio);
-    await put(`calls/${id}.json`, JSON.stringify({ ...view, retention }, null, 2) + '\n');
+    if (o.wav) {
+      const w = await downloadWav(deps.access, o.wav, p, id, 'recording.exported', undefined, { request: r.id, for: 'access-package' });
+      await putStream(`calls/${id}.wav`, w.body);
+    }
+    await put(`calls/${id}.json`, JSON.stringify({ ...shown, retention }, null, 2) + '\n');
     for (const e of deps.log.about('target', `recording:${id}`, 500).reverse()) history.push([id, e.time, e.action, roleOf(deps.store, e.actor)]);
   }
+  await put('calls.json', JSON.stringify(views, null, 2) + '\n');
   await put('calls.csv', csv(
     ['id', 'start', 'durationSeconds', 'direction', 'from', 'to', 'agent', 'queue', 'consent', 'retentionPolicy', 'keptUntil'],
     views.map((v) => [v.id, v.start, Math.round(v.durationMs / 1000), v.direction, v.from, v.to, v.agent, v.queue, v.consent?.state ?? '', v.retention.policy, v.retention.expiresAt ?? '']),
@@ -149,7 +193,8 @@ export async function buildPackage(
   const controller = s.controller.name ? [s.controller.name, s.controller.address, s.controller.email].filter(Boolean).join(', ') : t.notConfigured;
   const purposes = s.purposes.length ? s.purposes.join('; ') : t.purposesNone;
   const callRows = views.map((v) => [v.id, v.start, String(Math.round(v.durationMs / 1000)), v.retention.expiresAt ?? t.forever]);
-  const paragraphs = [t.intro(views.length, r.id), `${t.controller}: ${controller}`, `${t.dpo}: ${contact(s.dpo)}`, `${t.purposes}: ${purposes}`,
+  const withheldText = nWithheld ? [`${t.withheld(nWithheld)}: ${withheld.map((w) => `${t.reason[w.reason] ?? w.reason} (${w.n})`).join('; ')}.`, t.withheldRights] : [];
+  const paragraphs = [t.intro(views.length, r.id), ...withheldText, `${t.controller}: ${controller}`, `${t.dpo}: ${contact(s.dpo)}`, `${t.purposes}: ${purposes}`,
     t.categories, t.recipients, t.retention, t.rights, t.source, t.automated, t.proof];
   await put('cover-letter.html', `<!doctype html><html lang="${lang}"><meta charset="utf-8"><title>${esc(t.title)}</title><body>
 <h1>${esc(t.title)}</h1>
@@ -160,11 +205,11 @@ ${callRows.map((c) => `<tr>${c.map((x) => `<td>${esc(x)}</td>`).join('')}</tr>`)
     { kind: 'table', header: [t.call, t.start, t.duration, t.kept], rows: callRows }];
   await put('cover-letter.pdf', await renderPdf({ title: t.title, lang, blocks }));
 
-  const manifest = JSON.stringify({ request: r.id, files }, null, 2) + '\n';
+  const manifest = JSON.stringify({ request: r.id, files, withheld }, null, 2) + '\n';
   await writeFileDurable(join(o.out, 'manifest.json'), manifest, 0o600);
   // the proof: an entry naming the manifest's hash (ids and counts only), then a checkpoint covering it
   const log: AuditLog = deps.log;
-  const [entry] = await log.append([{ actor: p.actor, action: 'request.package.exported', target: `request:${r.id}`, detail: { calls: ids.length, manifestSha256: sha256(manifest) } }]);
+  const [entry] = await log.append([{ actor: p.actor, action: 'request.package.exported', target: `request:${r.id}`, detail: { calls: ids.length, withheld: nWithheld, manifestSha256: sha256(manifest) } }]);
   const seq = entry!.seq;
   const cp = await deps.log.checkpointNow();
   const line = deps.log.lines(seq, seq + 1)[0]!;
@@ -178,6 +223,6 @@ ${callRows.map((c) => `<tr>${c.map((x) => `<td>${esc(x)}</td>`).join('')}</tr>`)
 }
 
 /** The manifest as written (for checks). */
-export async function readManifest(dir: string): Promise<{ request: string; files: PackageResult['files'] }> {
-  return JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as { request: string; files: PackageResult['files'] };
+export async function readManifest(dir: string): Promise<{ request: string; files: PackageResult['files']; withheld?: Withheld }> {
+  return JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as { request: string; files: PackageResult['files']; withheld?: Withheld };
 }

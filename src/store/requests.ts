@@ -41,6 +41,19 @@ export interface RequestRow {
   closedBy: string | null;
   /** sealed text: why refused (with the Art. 12(4) information given), or a note on the answer */
   closeReason: string | null;
+  /** access requests: the DPO's review of the Art. 15 package (src/privacy/package-review.ts); absent until the first step */
+  package?: PackageReview;
+}
+
+/** Why a call is withheld from an access package: Art. 15(4), the rights and freedoms of others. */
+export const PACKAGE_EXCLUSION_REASONS = ['third-party-data', 'trade-secret', 'other-rights'] as const;
+export type PackageExclusionReason = (typeof PACKAGE_EXCLUSION_REASONS)[number];
+
+export interface PackageReview {
+  /** calls withheld: id and reason code in clear (no personal data), the DPO's note sealed under `request:<id>` */
+  exclusions: { callId: string; reason: PackageExclusionReason; note: string | null; by: string; at: number }[];
+  /** set once: the package was built from the calls not excluded and released */
+  released: { at: number; by: string; calls: number; withheld: number; wav: boolean; encrypted: boolean; exportSeq: number } | null;
 }
 
 /**

@@ -5,6 +5,10 @@ import type { AppDeps } from '../app.ts';
 import type { WebEnv } from '../env.ts';
 import { requirePermission } from '../session.ts';
 import { jsonBody } from '../page.ts';
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import type { Config } from '../../config/index.ts';
+import { excludeFromPackage, openPackageZip, packageDraft, releasePackage, type PackageSettings, type ReleaseResult } from '../../privacy/index.ts';
 import { erasureAnswer, readErasureCertificate, requestErasure, addObjection, listObjections, objectionView, findSubject, listRequests, openRequest, requestView, verifyIdentity, type PrivacyDeps } from '../../privacy/index.ts';
 
 /**
@@ -13,7 +17,31 @@ import { erasureAnswer, readErasureCertificate, requestErasure, addObjection, li
  * app.ts lets through its read-only guard for Bearer tokens only (no console cookie: no
  * CSRF surface).
  */
-export const PRIVACY_API_WRITES: readonly RegExp[] = [/^\/api\/requests$/, /^\/api\/requests\/[^/]+\/(verify|erasure)$/, /^\/api\/objections$/];
+export const PRIVACY_API_WRITES: readonly RegExp[] = [/^\/api\/requests$/, /^\/api\/requests\/[^/]+\/(verify|erasure|package\/exclusions|package\/release)$/, /^\/api\/objections$/];
+
+/** What the Art. 15 package takes from the configuration (console and API alike). */
+export function packageSettings(config: Config): PackageSettings {
+  return { dataDir: config.dataDir, controller: config.privacy.controller, dpo: config.privacy.dpo, purposes: config.privacy.purposes, agentNames: config.privacy.packageAgentNames };
+}
+
+/** The released ZIP as a download, streamed (100 calls are hundreds of MB); the access is logged first. */
+export async function packageZipResponse(deps: Pick<AppDeps, 'site' | 'config'>, actor: string, id: string): Promise<Response> {
+  const z = await openPackageZip({ store: deps.site.store, log: deps.site.log }, actor, deps.config.dataDir, id);
+  return new Response(Readable.toWeb(createReadStream(z.path)) as ReadableStream, {
+    headers: {
+      'Content-Type': 'application/zip', 'Content-Length': String(z.bytes),
+      'Content-Disposition': `attachment; filename="package-${z.id}.zip"`, 'Cache-Control': 'no-store, private',
+    },
+  });
+}
+
+/** The release's answer: the files and the proof's place; the password only here, once. */
+export function releaseView(r: ReleaseResult, id: string) {
+  return {
+    request: id, calls: r.calls, withheld: r.withheld, files: r.files, exportSeq: r.exportSeq, checkpointSize: r.checkpointSize,
+    zip: { href: `/api/requests/${id}/package.zip`, bytes: r.zipBytes, encrypted: r.password !== undefined }, ...(r.password ? { password: r.password } : {}),
+  };
+}
 
 export function privacyApi(deps: AppDeps) {
   const { site, config } = deps;
@@ -101,6 +129,43 @@ export function privacyApi(deps: AppDeps) {
       return c.body(new Uint8Array(bytes), 200, { 'Content-Type': ext === 'json' ? 'application/json' : 'application/pdf', 'Cache-Control': 'no-store' });
     });
   }
+
+  // Art. 15: the draft, a call withheld (Art. 15(4)), the release, the ZIP
+  app.get('/requests/:id/package', (c) => c.json(packageDraft(privacy, c.req.param('id').toUpperCase())));
+  app.post('/requests/:id/package/exclusions', async (c) => {
+    const b = await jsonBody(c);
+    const known = ['callId', 'reason', 'note'];
+    const unknown = Object.keys(b).filter((k) => !known.includes(k));
+    if (unknown.length) throw new TresorError('E_INVALID', `unknown field ${unknown.map((k) => `"${k}"`).join(', ')} (known: ${known.join(', ')})`);
+    if (b.note !== undefined && typeof b.note !== 'string') throw new TresorError('E_INVALID', 'note is a text');
+    const id = c.req.param('id').toUpperCase();
+    await excludeFromPackage(privacy, actor(c), id, { callId: b.callId as string, reason: b.reason as string, note: b.note as string | undefined });
+    return c.json(packageDraft(privacy, id), 201);
+  });
+  app.post('/requests/:id/package/release', async (c) => {
+    const text = await c.req.text();
+    let b: Record<string, unknown> = {};
+    if (text.trim()) {
+      try {
+        b = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        throw new TresorError('E_INVALID', 'the body must be JSON, e.g. {"wav": true, "password": true}');
+      }
+    }
+    if (b === null || typeof b !== 'object' || Array.isArray(b)) throw new TresorError('E_INVALID', 'the body must be a JSON object');
+    const known = ['wav', 'password', 'lang'];
+    const unknown = Object.keys(b).filter((k) => !known.includes(k));
+    if (unknown.length) throw new TresorError('E_INVALID', `unknown field ${unknown.map((k) => `"${k}"`).join(', ')} (known: ${known.join(', ')})`);
+    for (const k of ['wav', 'password'] as const) if (b[k] !== undefined && typeof b[k] !== 'boolean') throw new TresorError('E_INVALID', `${k} is true or false (a password is generated, never chosen)`);
+    if (b.lang !== undefined && b.lang !== 'de' && b.lang !== 'en') throw new TresorError('E_INVALID', 'lang is de or en');
+    if (b.wav === true && !deps.media) throw new TresorError('E_FFMPEG_MISSING', 'WAV conversion is not available on this server');
+    const id = c.req.param('id').toUpperCase();
+    const r = await releasePackage({ ...privacy, log: site.log, access: deps.access }, c.get('principal')!, id, {
+      lang: b.lang as 'de' | 'en' | undefined, wav: b.wav === true ? deps.media! : undefined, password: b.password === true, settings: packageSettings(config),
+    });
+    return c.json(releaseView(r, id), 201);
+  });
+  app.get('/requests/:id/package.zip', (c) => packageZipResponse(deps, actor(c), c.req.param('id')));
 
   app.get('/objections', (c) => c.json({ items: listObjections(privacy).map(objectionView) }));
   return app;

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { REQUEST_KINDS, type RequestKind, type RequestRow } from '../../store/index.ts';
+import { PACKAGE_EXCLUSION_REASONS, REQUEST_KINDS, type IndexStore, type RequestKind, type RequestRow } from '../../store/index.ts';
 import { searchLog } from '../../audit/index.ts';
 import { parseDateBound } from '../../core/dates.ts';
 import { TresorError } from '../../core/errors.ts';
@@ -7,10 +7,11 @@ import { renderPdf, type PdfBlock } from '../../documents/index.ts';
 import {
   closeRequest, extendRequest, findSubject, getRequest, isOpen, listRequests, openRequest, REFUSAL_INFORMATION,
   startRequest, transparencyFacts, verifyIdentity, withdrawRequest, type PrivacyDeps,
-  certificatePath, readErasureCertificate, requestErasure,
+  certificatePath, readErasureCertificate, requestErasure, excludeFromPackage, packageDraft, releasePackage,
 } from '../../privacy/index.ts';
+import { packageSettings, packageZipResponse } from './privacy-api.ts';
 import { existsSync } from 'node:fs';
-import { erasureActions, requestPage, requestsPage, type RequestDetail, type RequestDraft, type RequestPageData, type RequestsData, type RequestSummary } from '../../../views/privacy.ts';
+import { erasureActions, packageActions, requestPage, requestsPage, type RequestDetail, type RequestDraft, type RequestPageData, type RequestsData, type RequestSummary } from '../../../views/privacy.ts';
 import type { Html } from '../../../views/layout.ts';
 import { publicPrivacyPage, recordOfProcessing, recordOfProcessingPage } from '../../../views/transparency.ts';
 import type { AppDeps } from '../app.ts';
@@ -27,7 +28,20 @@ const WEEK_MS = 7 * 86400_000;
  * add one line here each, rendering from their own views; a kind without an entry shows
  * the placeholder. Given the request row (ids and states, nothing unsealed).
  */
-export const REQUEST_KIND_ACTIONS: Partial<Record<RequestKind, (c: Ctx, r: RequestRow, dataDir: string) => Html>> = {
+export interface KindActionExtra {
+  store: IndexStore;
+  /** the access package's ZIP password, on the page answering the release only (never stored) */
+  password?: string;
+}
+export const REQUEST_KIND_ACTIONS: Partial<Record<RequestKind, (c: Ctx, r: RequestRow, dataDir: string, x: KindActionExtra) => Html>> = {
+  // Art. 15: the draft with its exclusions (Art. 15(4)), the release, then the ZIP
+  access: (c, r, _dataDir, x) => {
+    const d = packageDraft({ store: x.store }, r.id);
+    const ready = r.state === 'identity-verified' || r.state === 'in-progress';
+    return packageActions(pageCtx(c), {
+      id: r.id, ready, canEdit: ready && !d.released, calls: d.calls, reasons: PACKAGE_EXCLUSION_REASONS, released: d.released, password: x.password,
+    });
+  },
   // Art. 17: ask (first pair of eyes); the second approves on /approvals; then the certificate
   erasure: (c, r, dataDir) => erasureActions(pageCtx(c), {
     id: r.id, canAsk: r.state === 'identity-verified' || r.state === 'in-progress', certificate: existsSync(certificatePath(dataDir, r.id, 'json')),
@@ -127,7 +141,7 @@ export function privacyRoutes(deps: AppDeps) {
     }
   });
 
-  const requestView = (c: Ctx, id: string, extra: Partial<RequestPageData> = {}, status: number = 200) => {
+  const requestView = (c: Ctx, id: string, extra: Partial<RequestPageData> = {}, status: number = 200, password?: string) => {
     const r = getRequest(privacy, id.toUpperCase());
     // the timeline is the log itself (every transition wrote one entry targeting the request,
     // and so do the package, erasure and objection steps): oldest first
@@ -135,7 +149,7 @@ export function privacyRoutes(deps: AppDeps) {
     const timeline = [...page.entries].reverse();
     const data: RequestPageData = {
       request: detail(r, Date.now()), timeline, timelinePartial: page.next !== null || page.partial,
-      refusalInformation: REFUSAL_INFORMATION, done: c.req.query('done'), kindActions: REQUEST_KIND_ACTIONS[r.kind]?.(c, r, config.dataDir), ...extra,
+      refusalInformation: REFUSAL_INFORMATION, done: c.req.query('done'), kindActions: REQUEST_KIND_ACTIONS[r.kind]?.(c, r, config.dataDir, { store, password }), ...extra,
     };
     return c.html(requestPage(pageCtx(c), data), status as 200);
   };
@@ -189,6 +203,44 @@ export function privacyRoutes(deps: AppDeps) {
     }
     return c.redirect(`/approvals?done=requested#${approval}`, 303);
   });
+
+  // Art. 15(4): withhold one call from the access package, with a reason code (note sealed)
+  app.post('/requests/:id/package/exclude', async (c) => {
+    const id = c.req.param('id').toUpperCase();
+    const f = await form(c);
+    try {
+      await excludeFromPackage(privacy, actor(c), id, { callId: f.callId ?? '', reason: f.reason ?? '', note: f.note });
+    } catch (e) {
+      const s = refusal(e);
+      if (s && s.status !== 404) return requestView(c, id, { error: s.message, errorAt: 'package', done: undefined }, s.status);
+      throw e;
+    }
+    return c.redirect(`/privacy/requests/${id}?done=excluded#package`, 303);
+  });
+
+  // the release: builds the package from the calls not excluded; the ZIP's password (if asked) is on this page only
+  app.post('/requests/:id/package/release', async (c) => {
+    const id = c.req.param('id').toUpperCase();
+    const f = await form(c);
+    let password: string | undefined;
+    try {
+      if (f.wav === '1' && !deps.media) throw new TresorError('E_FFMPEG_MISSING', 'WAV conversion is not available on this server');
+      const r = await releasePackage({ ...privacy, log: site.log, access: deps.access }, c.get('principal')!, id, {
+        lang: c.get('lang'), wav: f.wav === '1' ? deps.media! : undefined, password: f.protect === '1', settings: packageSettings(config),
+      });
+      password = r.password;
+    } catch (e) {
+      const s = refusal(e);
+      if (s && s.status !== 404) return requestView(c, id, { error: s.message, errorAt: 'package', done: undefined }, s.status);
+      throw e;
+    }
+    if (!password) return c.redirect(`/privacy/requests/${id}?done=released#package`, 303);
+    // not a redirect: the password must not travel in a URL; this answer is not cached
+    c.header('Cache-Control', 'no-store');
+    return requestView(c, id, { done: 'released' }, 200, password);
+  });
+
+  app.get('/requests/:id/package.zip', (c) => packageZipResponse(deps, actor(c), c.req.param('id')));
 
   for (const ext of ['json', 'pdf'] as const) {
     app.get(`/requests/:id/certificate.${ext}`, async (c) => {
