@@ -196,6 +196,7 @@ function validate(c: Config, errors: string[]): void {
   if (c.consent.policy !== null && !['discard', 'restrict'].includes(c.consent.policy)) errors.push(`consent.policy: discard, restrict or null (got ${JSON.stringify(c.consent.policy)})`);
   int(c.consent.pendingHours, 'consent.pendingHours', 1, 24 * 90);
   int(c.consent.unknownDays, 'consent.unknownDays', 1, 3650);
+  if (!['erase', 'restrict'].includes(c.consent.unknownAction)) errors.push(`consent.unknownAction: erase or restrict (got ${JSON.stringify(c.consent.unknownAction)})`);
   if (c.ingest.moveTo && c.ingest.moveTo === c.inbox) errors.push('ingest.moveTo: must not be the inbox');
   if (c.inbox === c.dataDir) errors.push('inbox: must not be the data directory itself');
   validatePrivacy(c, errors);

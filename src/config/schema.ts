@@ -92,6 +92,8 @@ export interface Config {
     policy: import('../policy/index.ts').ConsentPolicy | null;
     /** a call with unknown consent stays on the review list this long (issue 12, item 4) */
     unknownDays: number;
+    /** what the policy then does with it (src/consent/unknown.ts): erase (crypto-shred; legal holds win) or restrict (barrier restricted:consent-unknown) */
+    unknownAction: 'erase' | 'restrict';
   };
   log: {
     /** checkpoint origin line; null = unique per site, chosen at first start */
@@ -148,7 +150,7 @@ export function defaultConfig(): Config {
     web: { tlsCert: null, tlsKey: null, publicOrigin: null, maxBodyKiB: 64 },
     auth: { sessionIdleMinutes: 30, sessionMaxHours: 12, requireTotpForPrivileged: false },
     retention: { policies: [], schedule: '30 3 * * *', timeZone: null, maxClockJumpHours: 48, configGraceDays: 30 },
-    consent: { dtmf: null, policy: null, pendingHours: 72, unknownDays: 30 },
+    consent: { dtmf: null, policy: null, pendingHours: 72, unknownDays: 30, unknownAction: 'restrict' },
     log: { origin: null, checkpointIntervalSeconds: 300, witnesses: [], witnessQuorum: null, handOutDays: 30 },
     alerts: defaultAlerts(),
     privacy: { controller: { name: '', address: '', email: '' }, dpo: { name: '', email: '' }, purposes: [], objectionAtIngest: 'discard', maxErasureCalls: 100 },

@@ -3,3 +3,4 @@
 export { consentStep } from './collect.ts';
 export { receiveEvent, expirePending, pendingContext, type ConsentDeps, type EventOutcome } from './events.ts';
 export { openEvidence, sealEvidence, recordedEntry, stateOf, parseEvent, fromEvent, fromSidecar, fromDtmf, type ConsentEvent } from './evidence.ts';
+export { decideUnknown, decideOptions, planUnknown, undecidedUnknown, CONSENT_UNKNOWN, CONSENT_UNKNOWN_BARRIER, type UnknownOutcome, type UnknownPlan, type UnknownCall } from './unknown.ts';
