@@ -6,6 +6,7 @@ import cron from 'node-cron';
 import { validatePolicy } from '../policy/index.ts';
 import { validateAlerts } from './alerts.ts';
 import { validatePrivacy } from './privacy.ts';
+import { validateSpeech } from './speech.ts';
 
 function validZone(tz: unknown): boolean {
   if (typeof tz !== 'string') return false;
@@ -200,5 +201,6 @@ function validate(c: Config, errors: string[]): void {
   if (c.ingest.moveTo && c.ingest.moveTo === c.inbox) errors.push('ingest.moveTo: must not be the inbox');
   if (c.inbox === c.dataDir) errors.push('inbox: must not be the data directory itself');
   validatePrivacy(c, errors);
+  validateSpeech(c, errors);
   if (!['discard', 'restrict'].includes(c.privacy.objectionAtIngest)) errors.push(`privacy.objectionAtIngest: discard or restrict (got ${JSON.stringify(c.privacy.objectionAtIngest)})`);
 }
