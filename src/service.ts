@@ -14,7 +14,7 @@ import { quarantineConsole } from './ingest/quarantine-console.ts';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import { createApp } from './web/app.ts';
-import { expirePending, receiveEvent } from './consent/index.ts';
+import { decideOptions, decideUnknown, expirePending, receiveEvent } from './consent/index.ts';
 import { createAuth, newSetupToken, setupNeeded } from './auth/index.ts';
 import { createAccess } from './access/index.ts';
 import { configWaitingText, syncConfigPolicies } from './retention/policy-change.ts';
@@ -131,7 +131,12 @@ export async function startService(config: Config, say: Logger = (m) => console.
   // Polls the latest checkpoint (cheap: one LMDB read) so checkpoints the CLI signs are witnessed too.
   const witnesses = createWitnessClient({ log, witnesses: config.log.witnesses, quorum: config.log.witnessQuorum, say });
   witnesses.start(2000);
-  const purge = createPurgeScheduler({ store, log, dataDir: config.dataDir }, config.retention, say);
+  // after each scheduled purge: the unknown-consent decision (issue 12, item 4), same clock guard
+  const purge = createPurgeScheduler({ store, log, dataDir: config.dataDir }, config.retention, say, async (by, now) => {
+    const r = await decideUnknown({ store, log, dataDir: config.dataDir }, decideOptions(config, by, now));
+    if (r.kind !== 'done' || (!r.erased.length && !r.restricted.length && !r.held.length)) return null;
+    return `tresor: unknown consent after ${config.consent.unknownDays} days: ${r.erased.length} erased, ${r.restricted.length} restricted, ${r.held.length} kept by legal holds`;
+  });
   scanner.start();
   let scannerRunning = true;
   const alerts = createAlerts({

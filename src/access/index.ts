@@ -118,7 +118,7 @@ export function createAccess(deps: AccessDeps) {
     const gone = store.purged.get(id);
     if (gone) {
       throw new TresorError('E_NOT_FOUND', `recording ${id} was purged on ${new Date(gone.purgedAt).toISOString()} ` +
-        (gone.reason === 'policy' ? `under retention policy "${gone.policy}"` : 'after an approved deletion request') + '; its audio and personal data no longer exist');
+        (gone.reason === 'policy' ? `under retention policy "${gone.policy}"` : gone.reason === 'consent-unknown' ? 'because its consent stayed unknown past consent.unknownDays' : 'after an approved deletion request') + '; its audio and personal data no longer exist');
     }
     throw new TresorError('E_NOT_FOUND', `no recording ${id}`);
   }

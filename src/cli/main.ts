@@ -47,6 +47,8 @@ export const USAGE = `usage: tresor <command> [options]
   request list [--open] [--overdue] [--json] | request show ID [--json] | request verify ID --method M
   request extend ID --months 1|2 --reason R --notified DATE | request close ID --outcome answered|refused [--reason R]
   objection add (--number N | --customer-id C) --scope record|analytics [--request ID] [--json] | objection list [--json] | objection remove ID
+  consent show ID [--json] | consent review [--json] | consent decide [--dry-run] [--json]
+                                     consent evidence; the unknown-consent list and its decision (consent.unknownAction)
   recording restrict ID --reason K [--request ID] | recording unrestrict ID --notified DATE   Art. 18 restriction
   compact [--min-dead 0.2] [--skip-index]   rewrite segments with purged records, then the index (service stopped)
   keys rotate [--skip-index-compaction]   new KEK epoch, rewrap data keys, delete old epochs

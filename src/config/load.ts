@@ -6,6 +6,7 @@ import cron from 'node-cron';
 import { validatePolicy } from '../policy/index.ts';
 import { validateAlerts } from './alerts.ts';
 import { validatePrivacy } from './privacy.ts';
+import { validateSpeech } from './speech.ts';
 
 function validZone(tz: unknown): boolean {
   if (typeof tz !== 'string') return false;
@@ -197,8 +198,10 @@ function validate(c: Config, errors: string[]): void {
   if (c.consent.policy !== null && !['discard', 'restrict'].includes(c.consent.policy)) errors.push(`consent.policy: discard, restrict or null (got ${JSON.stringify(c.consent.policy)})`);
   int(c.consent.pendingHours, 'consent.pendingHours', 1, 24 * 90);
   int(c.consent.unknownDays, 'consent.unknownDays', 1, 3650);
+  if (!['erase', 'restrict'].includes(c.consent.unknownAction)) errors.push(`consent.unknownAction: erase or restrict (got ${JSON.stringify(c.consent.unknownAction)})`);
   if (c.ingest.moveTo && c.ingest.moveTo === c.inbox) errors.push('ingest.moveTo: must not be the inbox');
   if (c.inbox === c.dataDir) errors.push('inbox: must not be the data directory itself');
   validatePrivacy(c, errors);
+  validateSpeech(c, errors);
   if (!['discard', 'restrict'].includes(c.privacy.objectionAtIngest)) errors.push(`privacy.objectionAtIngest: discard or restrict (got ${JSON.stringify(c.privacy.objectionAtIngest)})`);
 }

@@ -92,6 +92,20 @@ export interface Config {
     policy: import('../policy/index.ts').ConsentPolicy | null;
     /** a call with unknown consent stays on the review list this long (issue 12, item 4) */
     unknownDays: number;
+    /** what the policy then does with it (src/consent/unknown.ts): erase (crypto-shred; legal holds win) or restrict (barrier restricted:consent-unknown) */
+    unknownAction: 'erase' | 'restrict';
+  };
+  /**
+   * Advisory speech analysis at ingest (issue 12, item 5; src/speech/advisor.ts). Off until
+   * switched on: analysing employees' speech is a works-council matter (§ 87 Abs. 1 Nr. 6 BetrVG).
+   */
+  speech: {
+    /** null = off; pocketsphinx (Debian pocketsphinx + pocketsphinx-en-us, English) or sherpa-onnx (an imported model) */
+    engine: 'pocketsphinx' | 'sherpa-onnx' | null;
+    /** the first seconds of the call that are analysed (the consent window) */
+    windowSeconds: number;
+    /** phrases spotted; the log names the id and kind, never the words */
+    phrases: { id: string; kind: 'agree' | 'object'; text: string }[];
   };
   log: {
     /** checkpoint origin line; null = unique per site, chosen at first start */
@@ -154,7 +168,8 @@ export function defaultConfig(): Config {
     web: { tlsCert: null, tlsKey: null, publicOrigin: null, maxBodyKiB: 64 },
     auth: { sessionIdleMinutes: 30, sessionMaxHours: 12, requireTotpForPrivileged: false },
     retention: { policies: [], schedule: '30 3 * * *', timeZone: null, maxClockJumpHours: 48, configGraceDays: 30 },
-    consent: { dtmf: null, policy: null, pendingHours: 72, unknownDays: 30 },
+    consent: { dtmf: null, policy: null, pendingHours: 72, unknownDays: 30, unknownAction: 'restrict' },
+    speech: { engine: null, windowSeconds: 60, phrases: [] },
     log: { origin: null, checkpointIntervalSeconds: 300, witnesses: [], witnessQuorum: null, handOutDays: 30 },
     audit: { bundleApprovalOver: 20 },
     alerts: defaultAlerts(),

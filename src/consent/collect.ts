@@ -2,19 +2,26 @@
 // evidence with method `sidecar`, events that came before the file (POST /api/consent,
 // matched by the keyed token of the call id: FreePBX `uniqueid` or sidecar `callId`) are
 // taken over, and with `consent.dtmf` set the first grant/deny key press in the consent
-// window is recorded with its offset.
+// window is recorded with its offset. Advisors (speech analysis, src/speech, handed in at
+// wiring: speech sits below consent in DESIGN §2) add advisory evidence after it, which
+// never decides the call's state.
 import type { Config } from '../config/index.ts';
-import type { ConsentEvidence } from '../core/types.ts';
+import type { ConsentEvidence, ConsentState } from '../core/types.ts';
 import type { IndexStore } from '../store/index.ts';
 import type { Keyring } from '../crypto/index.ts';
 import { detectDtmf, firstConsentDigit } from '../media/index.ts';
 import type { ConsentStep } from '../ingest/types.ts';
-import { fromDtmf, fromSidecar } from './evidence.ts';
+import { fromDtmf, fromSidecar, stateOf } from './evidence.ts';
 import { pendingContext } from './events.ts';
 
 const DTMF_RATE = 8000;
 
-export function consentStep(config: Config, store: IndexStore, keys: Pick<Keyring, 'tokenize' | 'openSecret'>): ConsentStep {
+/** An advisory detector over the consent window (speech analysis); its finding is evidence with `advisory: true`. */
+export interface ConsentAdvisor {
+  analyse(call: Parameters<ConsentStep['collect']>[0], now: number): Promise<{ evidence: ConsentEvidence | null; note: { action: string; detail: Record<string, unknown> } | null }>;
+}
+
+export function consentStep(config: Config, store: IndexStore, keys: Pick<Keyring, 'tokenize' | 'openSecret'>, advisors: readonly ConsentAdvisor[] = []): ConsentStep {
   return {
     async collect(call) {
       const now = Date.now();
@@ -37,7 +44,15 @@ export function consentStep(config: Config, store: IndexStore, keys: Pick<Keyrin
         const hit = firstConsentDigit(detectDtmf(pcm, { sampleRate: DTMF_RATE }), dtmf.grant, dtmf.deny);
         if (hit) evidence.push(fromDtmf(hit, call.start, now));
       }
-      return { evidence, claim: () => claimed.forEach((k) => store.consentPending.remove(k)) };
+      const notes: { action: string; detail: Record<string, unknown> }[] = [];
+      for (const a of advisors) {
+        const r = await a.analyse(call, now);
+        if (r.evidence) evidence.push({ ...r.evidence, advisory: true });
+        if (r.note) notes.push(r.note);
+      }
+      const decisive = evidence.filter((e) => !e.advisory);
+      const state: ConsentState | null = decisive.length ? stateOf(decisive, 'unknown') : null;
+      return { evidence, state, notes, claim: () => claimed.forEach((k) => store.consentPending.remove(k)) };
     },
   };
 }

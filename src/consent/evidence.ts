@@ -25,8 +25,10 @@ export function recordedEntry(actor: string, id: string, s: SealedConsent, extra
  * The call's consent state from its evidence: the latest record decides (a withdrawal
  * after a grant is a denial), and with none the sidecar's claim as before.
  */
-export function stateOf(list: readonly { state: ConsentState }[], fallback: ConsentState): ConsentState {
-  return list.length ? list[list.length - 1]!.state : fallback;
+export function stateOf(list: readonly { state: ConsentState; advisory?: true }[], fallback: ConsentState): ConsentState {
+  // advisory findings (speech analysis) are shown, never the state: measured unreliable (issue 12, item 5)
+  const decisive = list.filter((e) => !e.advisory);
+  return decisive.length ? decisive[decisive.length - 1]!.state : fallback;
 }
 
 /** What a sidecar's `consent` says, as evidence with method `sidecar` (the PBX's claim). */

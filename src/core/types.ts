@@ -23,6 +23,8 @@ export interface ConsentEvidence {
   evidence: unknown;
   /** RFC 3339: when Tresor recorded it */
   recordedAt: string;
+  /** a detector's finding (speech analysis): shown, never decides the call's state (issue 12, item 5) */
+  advisory?: true;
 }
 
 export interface Consent {

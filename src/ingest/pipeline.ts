@@ -363,7 +363,7 @@ export function createIngest(deps: IngestDeps) {
    */
   function commitRecording(
     row: RecordingRow, loc: RecordLocation, wrapped: WrappedDek, gates: ReturnType<typeof decideGates>,
-    c: { src: SourceFile; claimed: InflightRow; join: Join | null; entry: QuarantineRow | undefined; codec: string; consent?: { sealed: SealedConsent[]; claim(): void } },
+    c: { src: SourceFile; claimed: InflightRow; join: Join | null; entry: QuarantineRow | undefined; codec: string; consent?: { sealed: SealedConsent[]; notes: { action: string; detail: Record<string, unknown> }[]; claim(): void } },
   ): void {
     const { id, sourceSha256: sha256 } = row;
     const { join } = c;
@@ -396,27 +396,29 @@ export function createIngest(deps: IngestDeps) {
     }]);
     // issue 12: one entry per piece of evidence, method, state and the sealed bytes' hash only
     if (c.consent?.sealed.length) {
-      log.appendSync(c.consent.sealed.map((s) => ({ actor, action: 'consent.recorded', target: `recording:${id}`, detail: { method: s.method, state: s.state, evidenceSha256: s.sha256 } })));
+      log.appendSync(c.consent.sealed.map((s) => ({ actor, action: 'consent.recorded', target: `recording:${id}`, detail: { method: s.method, state: s.state, evidenceSha256: s.sha256, ...(s.advisory ? { advisory: true } : {}) } })));
     }
+    if (c.consent?.notes.length) log.appendSync(c.consent.notes.map((n) => ({ actor, action: n.action, target: `recording:${id}`, detail: n.detail })));
   }
 
   /** The call's consent evidence, sealed with its key, and the state it gives the row (issue 12). */
   async function collectConsent(
     step: ConsentStep, sealer: EnvelopeSealer, meta: CallMetadata, sidecar: Partial<CallMetadata> | null,
     stored: { output: Buffer; storedFormat: string }, src: { source: OpenSource; sha256: string; fmt: ReturnType<typeof sniffInput> },
+    tokens: readonly { kind: string; token: string }[],
   ) {
     const got = await step.collect({
-      start: meta.start, callId: meta.callId ?? null, sidecar: sidecar?.consent ?? null, extra: meta.extra,
+      start: meta.start, callId: meta.callId ?? null, sidecar: sidecar?.consent ?? null, extra: meta.extra, tokens,
       // the stored audio when it is in memory; an 'original' is read again from the source
-      window: (seconds, sampleRate) => stored.output.length
+      window: (seconds, sampleRate, o) => stored.output.length && !o?.fromSource
         ? media.decodeWindow(stored.output, storedInputFormat(stored.output, stored.storedFormat), { seconds, sampleRate })
         : media.decodeWindow(Readable.from(src.source.verified(src.sha256), { objectMode: true, highWaterMark: 1 }), src.fmt, { seconds, sampleRate }),
     });
     const sealed = got.evidence.map((ev): SealedConsent => {
       const bytes = sealer.seal(Buffer.from(JSON.stringify(ev)));
-      return { method: ev.method, state: ev.state, sha256: createHash('sha256').update(bytes).digest('hex'), sealed: new Uint8Array(bytes) };
+      return { method: ev.method, state: ev.state, sha256: createHash('sha256').update(bytes).digest('hex'), sealed: new Uint8Array(bytes), ...(ev.advisory ? { advisory: true as const } : {}) };
     });
-    return { sealed, claim: got.claim, state: got.evidence.length ? got.evidence[got.evidence.length - 1]!.state : meta.consent.state };
+    return { sealed, notes: got.notes, claim: got.claim, state: got.state ?? meta.consent.state };
   }
 
   async function archiveSource(
@@ -461,7 +463,7 @@ export function createIngest(deps: IngestDeps) {
     const storedFormat = original ? `original:${fmt.label}` : config.ingest.storeFormat;
     const row = recordingRow(id, sealer, src, meta, tokensOf(meta), result, { sha256, bytes: source.size }, storedBytes, storedFormat);
     const consent = deps.consent
-      ? await collectConsent(deps.consent, sealer, meta, sidecarFields, { output: result.output, storedFormat }, { source, sha256, fmt })
+      ? await collectConsent(deps.consent, sealer, meta, sidecarFields, { output: result.output, storedFormat }, { source, sha256, fmt }, row.tokens)
       : undefined;
     if (consent?.sealed.length) {
       row.consentEvidence = consent.sealed;

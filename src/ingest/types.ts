@@ -2,7 +2,7 @@
 // handed in, how to take it, what became of it, and the service's view of it all.
 import type { RecoveryReport } from '../archive/index.ts';
 import type { QueueStats } from './queue.ts';
-import type { Consent, ConsentEvidence } from '../core/types.ts';
+import type { Consent, ConsentEvidence, ConsentState } from '../core/types.ts';
 
 /**
  * The consent step of ingest (issue 12), built by src/consent and handed in at wiring
@@ -13,9 +13,22 @@ import type { Consent, ConsentEvidence } from '../core/types.ts';
 export interface ConsentStep {
   collect(call: {
     start: number; callId: string | null; sidecar: Consent | null; extra: Record<string, unknown>;
-    /** the first `seconds` of the call as s16le mono PCM at `sampleRate` (one ffmpeg run) */
-    window(seconds: number, sampleRate: number): Promise<Buffer>;
-  }): Promise<{ evidence: ConsentEvidence[]; claim(): void }>;
+    /** the call's keyed tokens (an `analytics` objection keeps speech analysis off it) */
+    tokens: readonly { kind: string; token: string }[];
+    /**
+     * the first `seconds` of the call as s16le mono PCM at `sampleRate` (one ffmpeg run), from
+     * the stored audio, or with `fromSource` from the PBX's file (re-read, hash-checked): speech
+     * recognition loses phrases to the lossy Opus coding (measured, issue 12)
+     */
+    window(seconds: number, sampleRate: number, o?: { fromSource?: boolean }): Promise<Buffer>;
+  }): Promise<{
+    evidence: ConsentEvidence[];
+    /** the call's state from the decisive (non-advisory) evidence; null: none, the sidecar's claim stands */
+    state: ConsentState | null;
+    /** more log entries about the call (e.g. speech.analysed), appended in the commit */
+    notes: { action: string; detail: Record<string, unknown> }[];
+    claim(): void;
+  }>;
 }
 
 export interface SourceFile {

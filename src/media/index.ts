@@ -31,7 +31,7 @@ export { OGG_TAIL_BYTES, wavShape, type WavDownload, type WavSource } from './wa
 export { RETRY_AFTER_SECONDS, type PoolLimits } from './pool.ts';
 export { inspectInput, estimateStoredBytes, MAX_CALL_SECONDS, type InputFacts } from './plausible.ts';
 export { HEAD_BYTES } from './run.ts';
-export { spotKeywords, pocketsphinxAvailable, parseKwsOutput, type KeywordHit } from './pocketsphinx.ts';
+export { spotKeywords, pocketsphinxAvailable, parseKwsOutput, EN_US_MODEL, type KeywordHit } from './pocketsphinx.ts';
 export { detectDtmf, firstConsentDigit, type DtmfDigit, type DtmfOptions } from './dtmf.ts';
 
 export interface MediaOptions {

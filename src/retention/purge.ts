@@ -4,6 +4,7 @@ import { TresorError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import { mkdirDurable, writeFileDurable } from '../core/durable.ts';
 import type { HoldRow, IndexStore, PurgedRow, PurgeRunRow, RecordingRow } from '../store/index.ts';
+import type { NewLogEntry } from '../core/types.ts';
 import type { AuditLog } from '../audit/index.ts';
 import { activeHolds, heldBy } from './holds.ts';
 import { processAlive, processStartTime } from '../core/index.ts';
@@ -63,9 +64,17 @@ export function planPurge(store: IndexStore, now: number, holds: HoldRow[] = act
  * Crypto-shreds the given recordings, re-checking each one inside the transaction: a
  * hold placed, a policy lengthened or a purge by another process since the plan was
  * made wins over the plan. Returns the ids actually purged.
+ *
+ * `check` is the caller's own re-check inside the transaction (a reason to skip, or
+ * null); `lead` gives entries logged just before a call's `recording.purged`, in the same
+ * transaction (the consent decision that caused it, src/consent/unknown.ts).
  */
 export async function shred(
-  deps: PurgeDeps, ids: string[], o: { by: string; now: number; reason: 'policy' | 'request'; run: string | null; approval?: string | null; request?: string },
+  deps: PurgeDeps, ids: string[],
+  o: {
+    by: string; now: number; reason: PurgedRow['reason']; run: string | null; approval?: string | null; request?: string;
+    check?: (row: RecordingRow) => string | null; lead?: (row: RecordingRow) => NewLogEntry[];
+  },
 ): Promise<{ purged: PurgedRow[]; skipped: { id: string; why: string }[] }> {
   const { store, log } = deps;
   const purged: PurgedRow[] = [];
@@ -85,6 +94,11 @@ export async function shred(
           skipped.push({ id, why: 'not due any more (policy changed)' });
           continue;
         }
+        const own = o.check?.(row) ?? null;
+        if (own) {
+          skipped.push({ id, why: own });
+          continue;
+        }
         const hold = heldBy(store, row, holds);
         if (hold) {
           skipped.push({ id, why: `legal hold ${hold}` });
@@ -99,6 +113,7 @@ export async function shred(
         store.recordings.drop(id);
         store.purged.put(p);
         purged.push(p);
+        if (o.lead) entries.push(...o.lead(row));
         entries.push({
           actor: o.by, action: 'recording.purged', target: `recording:${id}`,
           detail: {

@@ -39,7 +39,11 @@ const CLOCK_MARK_EVERY_MS = 5 * 60_000;
  * guard at once; while the clocks agree, the trusted mark moves on every few minutes, so
  * that a box whose calls stop for a long weekend is not mistaken for a jumped clock.
  */
-export function createPurgeScheduler(deps: PurgeDeps, config: Config['retention'], say: (m: string) => void) {
+export function createPurgeScheduler(
+  deps: PurgeDeps, config: Config['retention'], say: (m: string) => void,
+  /** runs after each scheduled purge that was not held (the unknown-consent decision, wired by the service: retention may not import consent) */
+  afterPurge?: (by: string, now: number) => Promise<string | null>,
+) {
   const maxJumpMs = config.maxClockJumpHours * 3600_000;
   let running: Promise<GuardedPurge> | null = null;
   const run = (by: string, dryRun = false): Promise<GuardedPurge> => {
@@ -70,9 +74,13 @@ export function createPurgeScheduler(deps: PurgeDeps, config: Config['retention'
   const timer = createCronTimer(config.schedule, {
     timezone: config.timeZone ?? undefined,
     onSlot: () => {
-      void run('system:retention').then((r) => {
+      void run('system:retention').then(async (r) => {
         if (r.kind === 'held') heldSay(r.hold);
-        else if (r.kind === 'done') say(`tresor: purge: ${r.result.run.purged} recordings purged, ${r.result.plan.held.length} held by legal holds`);
+        else if (r.kind === 'done') {
+          say(`tresor: purge: ${r.result.run.purged} recordings purged, ${r.result.plan.held.length} held by legal holds`);
+          const line = await afterPurge?.('system:retention', Date.now()).catch((e: Error) => `tresor: after the purge: ${e.stack ?? e}`);
+          if (line) say(line);
+        }
       }, (e) => say(`tresor: purge failed: ${(e as Error).stack ?? e}`));
     },
     onJump: (jumpMs) => {

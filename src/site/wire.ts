@@ -8,6 +8,8 @@ import { retentionExpiryGate } from '../retention/ingest-gate.ts';
 import { objectionGate } from '../privacy/objection-gate.ts';
 import { openSite, type Site } from './open.ts';
 import { consentStep } from '../consent/index.ts';
+import { speechAdvisor } from '../speech/index.ts';
+import type { ConsentStep } from '../ingest/types.ts';
 
 /**
  * The composition root (DESIGN §2: one, by hand, no DI container) for everything that
@@ -29,12 +31,18 @@ export function ingestGates(config: Config, site: Pick<Site, 'store' | 'log'>): 
   ];
 }
 
+/** The consent step of ingest on this site: evidence, events, DTMF, and the advisory speech analysis when switched on. */
+export function siteConsentStep(config: Config, site: Pick<Site, 'store' | 'keys'>): ConsentStep {
+  const speech = speechAdvisor(config, site.store);
+  return consentStep(config, site.store, site.keys, speech ? [speech] : []);
+}
+
 /** The ingest pipeline of one site, with its gates; `actor` names it in the log (default system:ingest). */
 export function siteIngest(w: { config: Config; site: Site; archive: Archive; media: Media }, actor?: string): Ingest {
   const { config, site } = w;
   return createIngest({
     config, store: site.store, keys: site.keys, archive: w.archive, log: site.log, media: w.media, gates: ingestGates(config, site), actor,
-    consent: consentStep(config, site.store, site.keys),
+    consent: siteConsentStep(config, site),
   });
 }
 

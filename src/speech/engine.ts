@@ -37,14 +37,25 @@ export function negationAware(f: SpeechFinding[]): SpeechFinding[] {
   return [...objections, ...agree].sort((a, b) => a.offsetMs - b.offsetMs);
 }
 
+/**
+ * The keyword threshold by phrase length: one word needs a strict one (CMU Sphinx docs:
+ * 1e-3 for short words), longer phrases a looser one. Measured on espeak-ng speech (issue
+ * 12): "i do not agree" is found at 1e-20 and missed at 1e-10; a neutral sentence gave no
+ * hit at 1e-20 (it gave "i agree" at 1e-30); "i agree to the recording" and "do not
+ * record" were not found at any threshold down to 1e-40.
+ */
+export function thresholdOf(phrase: string): number {
+  const words = phrase.trim().split(/\s+/).length;
+  return words === 1 ? 1e-3 : words === 2 ? 1e-10 : 1e-20;
+}
+
 export function pocketsphinxEngine(): SpeechEngine {
   return {
     name: 'pocketsphinx',
     unavailable: () => (pocketsphinxAvailable() ? null : 'pocketsphinx_continuous or the en-us model is not installed (Debian: pocketsphinx, pocketsphinx-en-us)'),
     async analyse(pcm, phrases) {
       const list = [...phrases.agree.map((p) => ({ p, kind: 'agree' as const })), ...phrases.object.map((p) => ({ p, kind: 'object' as const }))];
-      // one-word phrases need a stricter threshold than multi-word ones (CMU Sphinx docs)
-      const hits = await spotKeywords(pcm, list.map(({ p }) => ({ phrase: p, threshold: p.trim().includes(' ') ? 1e-10 : 1e-3 })));
+      const hits = await spotKeywords(pcm, list.map(({ p }) => ({ phrase: p, threshold: thresholdOf(p) })));
       const kindOf = new Map(list.map(({ p, kind }) => [p.toLowerCase().replace(/[^a-z' ]+/g, ' ').trim(), kind]));
       return negationAware(hits.map((h) => ({ kind: kindOf.get(h.phrase) ?? 'agree', phrase: h.phrase, offsetMs: h.startMs, confidence: h.confidence, engine: 'pocketsphinx', model: 'en-us (Debian pocketsphinx-en-us)' })));
     },

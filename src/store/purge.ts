@@ -13,8 +13,8 @@ export interface PurgedRow {
   policy: string | null;
   expiresAt: number | null;
   purgedAt: number;
-  /** 'policy' (scheduled or run by hand) or 'request' (four-eyes early deletion) */
-  reason: 'policy' | 'request';
+  /** 'policy' (scheduled or run by hand), 'request' (four-eyes early deletion), 'consent-unknown' (consent.unknownAction erase after consent.unknownDays) */
+  reason: 'policy' | 'request' | 'consent-unknown';
   by: string;
   run: string | null;
   approval: string | null;

@@ -53,6 +53,8 @@ export interface RecordingRow {
 export interface SealedConsent {
   method: string;
   state: ConsentState;
+  /** advisory evidence (a speech finding): never the call's state */
+  advisory?: true;
   sha256: string;
   sealed: Uint8Array;
 }

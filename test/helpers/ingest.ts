@@ -5,8 +5,7 @@ import { openSite, type Site } from '../../src/site/open.ts';
 import { openArchive, type Archive } from '../../src/archive/index.ts';
 import { createMedia, resolveFfmpeg, type Media } from '../../src/media/index.ts';
 import { createIngest, type Ingest } from '../../src/ingest/pipeline.ts';
-import { ingestGates } from '../../src/site/wire.ts';
-import { consentStep } from '../../src/consent/index.ts';
+import { ingestGates, siteConsentStep } from '../../src/site/wire.ts';
 import type { SourceFile } from '../../src/ingest/types.ts';
 import type { Config } from '../../src/config/index.ts';
 import { testConfig } from './site.ts';
@@ -51,7 +50,7 @@ export async function ingestSite(
     decodeWindow: (...args) => real.decodeWindow(...args),
     streamWav: (...args) => real.streamWav(...args),
   };
-  const ingest = createIngest({ config, store: site.store, keys: site.keys, archive, log: site.log, media, gates: ingestGates(config, site), consent: consentStep(config, site.store, site.keys) });
+  const ingest = createIngest({ config, store: site.store, keys: site.keys, archive, log: site.log, media, gates: ingestGates(config, site), consent: siteConsentStep(config, site) });
   return {
     config, site, archive, media, ingest,
     transcodes: () => count,

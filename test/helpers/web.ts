@@ -6,12 +6,12 @@ import type { Alerts } from '../../src/alerts/index.ts';
 import { openArchive, type Archive } from '../../src/archive/index.ts';
 import { createMedia, resolveFfmpeg, type Media, type MediaOptions } from '../../src/media/index.ts';
 import { createIngest } from '../../src/ingest/pipeline.ts';
-import { ingestGates } from '../../src/site/wire.ts';
+import { ingestGates, siteConsentStep } from '../../src/site/wire.ts';
 import type { IngestOutcome } from '../../src/ingest/types.ts';
 import { addUser, createAuth, type Auth, type Role } from '../../src/auth/index.ts';
 import { createAccess, type Access } from '../../src/access/index.ts';
 import { createApp } from '../../src/web/app.ts';
-import { consentStep, expirePending, receiveEvent } from '../../src/consent/index.ts';
+import { expirePending, receiveEvent } from '../../src/consent/index.ts';
 import { approvalRegistry } from '../../src/site/approvals.ts';
 import { quarantineConsole } from '../../src/ingest/quarantine-console.ts';
 import type { Config } from '../../src/config/index.ts';
@@ -66,7 +66,7 @@ export async function webSite(over: (c: Config) => void = () => {}, mediaOptions
       return receiveEvent(d, actor, body);
     },
   });
-  const ingest = createIngest({ config: { ...config, ingest: { ...config.ingest, disposition: 'keep' } }, store: site.store, keys: site.keys, archive, log: site.log, media, gates: ingestGates(config, site), consent: consentStep(config, site.store, site.keys) });
+  const ingest = createIngest({ config: { ...config, ingest: { ...config.ingest, disposition: 'keep' } }, store: site.store, keys: site.keys, archive, log: site.log, media, gates: ingestGates(config, site), consent: siteConsentStep(config, site) });
   const work = mkdtempSync(join(tmpdir(), 'tresor-calls-'));
   let seed = 1;
   return {
