@@ -1,4 +1,4 @@
-import { html } from 'hono/html';
+import { html, raw } from 'hono/html';
 import type { UserView } from './users.ts';
 import type { Lang } from './i18n.ts';
 import { accountLabel, type AccountLabel } from './labels/account.ts';
@@ -111,13 +111,15 @@ ${v.tokens.length ? html`<div class="table-wrap"><table id="own-tokens">
 </form>`);
 }
 
-export function totpEnrolPage(ctx: PageCtx, v: { secret: string; uri: string; message?: string }): Html {
+/** `qr`: the SVG markup of the setup link's QR code, made on the box (src/documents/qr.ts) — inline, as the CSP allows no scripts. */
+export function totpEnrolPage(ctx: PageCtx, v: { secret: string; uri: string; qr: string; message?: string }): Html {
   const L = (k: Key) => accountLabel(ctx.lang, k);
   // the secret in groups of four, as apps display it and people type it
   const grouped = v.secret.replace(/(.{4})/g, '$1 ').trim();
   return layout(ctx, L('enrolTitle'), html`
 <ol class="stack">
   <li><p>${L('enrolStep1')}</p>
+    <div class="qr" id="totp-qr">${raw(v.qr)}</div>
     <dl class="meta">
       <dt>${L('secret')}</dt><dd><code>${grouped}</code></dd>
       <dt>${L('uri')}</dt><dd><a href="${v.uri}"><code>${v.uri}</code></a></dd>

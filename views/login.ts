@@ -1,4 +1,4 @@
-import { html } from 'hono/html';
+import { html, raw } from 'hono/html';
 import { csrfField, layout, type Html, type PageCtx } from './layout.ts';
 import { setPasswordLabel, setPasswordLabels } from './labels/set-password.ts';
 
@@ -37,12 +37,13 @@ export function setupPage(ctx: PageCtx, v: { token: string; valid: boolean; name
 </form>`);
 }
 
-export function totpEnrolPage(ctx: PageCtx, v: { token: string; secret: string; uri: string; next?: string; message?: string }): Html {
+/** `qr`: the SVG markup of the setup link's QR code, made on the box (src/documents/qr.ts). */
+export function totpEnrolPage(ctx: PageCtx, v: { token: string; secret: string; uri: string; qr: string; next?: string; message?: string }): Html {
   const { t } = ctx;
   return layout(ctx, t('login.totpEnrolTitle'), html`
 <p>${t('login.totpEnrol')}</p>
 <ol class="stack narrow">
-  <li>${t('login.totpEnrolStep1')}<br><code id="totp-secret">${v.secret.replace(/(.{4})/g, '$1 ').trim()}</code><br>
+  <li>${t('login.totpEnrolStep1')}<br><span class="qr" id="totp-qr">${raw(v.qr)}</span><br><code id="totp-secret">${v.secret.replace(/(.{4})/g, '$1 ').trim()}</code><br>
     <small class="muted">${v.uri}</small></li>
   <li>${t('login.totpEnrolStep2')}</li>
 </ol>

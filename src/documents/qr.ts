@@ -18,8 +18,12 @@ export function qrModules(text: string): boolean[][] {
   return Array.from({ length: n }, (_, r) => Array.from({ length: n }, (_, c) => qr.isDark(r, c)));
 }
 
-/** An SVG of the code: one path, a quiet zone of 4 modules (ISO/IEC 18004), no script. */
-export function qrSvg(text: string, moduleSize = 4): string {
+/**
+ * An SVG of the code: one path, a quiet zone of 4 modules (ISO/IEC 18004), no script.
+ * `title`: the accessible name (SVG's <title>, read by screen readers) when the SVG sits
+ * inline in a page rather than in a file of its own.
+ */
+export function qrSvg(text: string, moduleSize = 4, title?: string): string {
   const m = qrModules(text);
   const quiet = 4;
   const size = (m.length + 2 * quiet) * moduleSize;
@@ -27,5 +31,9 @@ export function qrSvg(text: string, moduleSize = 4): string {
   m.forEach((row, r) => row.forEach((dark, c) => {
     if (dark) d += `M${(c + quiet) * moduleSize} ${(r + quiet) * moduleSize}h${moduleSize}v${moduleSize}h-${moduleSize}z`;
   }));
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}" viewBox="0 0 ${size} ${size}" role="img"><rect width="100%" height="100%" fill="#fff"/><path d="${d}" fill="#000"/></svg>`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}" viewBox="0 0 ${size} ${size}" role="img">${title ? `<title>${escapeXml(title)}</title>` : ''}<rect width="100%" height="100%" fill="#fff"/><path d="${d}" fill="#000"/></svg>`;
+}
+
+function escapeXml(s: string): string {
+  return s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }

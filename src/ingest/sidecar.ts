@@ -1,8 +1,11 @@
 // The optional `NAME.json` a PBX writes beside `NAME.<audio>` (DESIGN §3). Parsing collects
 // every problem instead of stopping at the first, so a quarantine reason lists them all;
 // the pipeline quarantines with E_SIDECAR_INVALID when `errors` is not empty.
-// Error texts name the field and the expected type but never echo values: sidecars hold
-// personal data and reasons end up in places (console, logs) that must not.
+// Error texts name the field, the value and what would have been accepted (issue 15 item
+// 3), except where the value could be personal data: sidecars hold names and numbers, and
+// reasons end up in places (console, reason.json, logs) that must not. A free-text field's
+// value (from, to, agent, …) is described, never shown; a word or a time is shown only when
+// it looks like one (`shownValue`).
 import type { CallMetadata, Consent, ConsentState, Direction } from '../core/types.ts';
 
 /** PBX sidecars are a few hundred bytes; anything bigger is not what we expect. */
@@ -44,6 +47,8 @@ const CONSENT_WORDS: Record<ConsentState, readonly string[]> = {
   unknown: ['unknown', 'notasked', 'pending', 'unbekannt'],
 };
 const DIRECTION_OF = invert(DIRECTION_WORDS);
+/** The accepted words of the enumerated fields, for README and reasons to list (one source). */
+export const SIDECAR_WORDS = { direction: DIRECTION_WORDS, consent: CONSENT_WORDS } as const;
 const CONSENT_OF = invert(CONSENT_WORDS);
 
 function invert<T extends string>(words: Record<T, readonly string[]>): Map<string, T> {
@@ -73,24 +78,25 @@ export function parseSidecar(bytes: Buffer): SidecarResult {
   }
   if (doc.start != null) {
     const ms = typeof doc.start === 'string' ? parseRfc3339(doc.start) : undefined;
-    if (ms === undefined) errors.push('start: must be an RFC 3339 time with a zone offset');
+    if (ms === undefined) errors.push(`start: ${timeProblem(doc.start)}; accepted: ${TIME_HELP}`);
     else fields.start = ms;
   }
   if (doc.direction != null && doc.direction !== '') {
     const d = DIRECTION_OF.get(wordOf(doc.direction) ?? '');
     if (d) fields.direction = d;
-    else errors.push('direction: must be in (inbound, incoming), out (outbound, outgoing), internal or unknown');
+    else errors.push(`direction: ${shownValue(doc.direction, 'word')} is not a direction; accepted: ${wordsHelp(DIRECTION_WORDS)}`);
   }
   if (doc.consent != null) {
     const consent = parseConsent(doc.consent, errors, fields);
     if (consent) fields.consent = consent;
   }
   if (doc.tags != null) {
-    if (!Array.isArray(doc.tags) || !doc.tags.every((t) => typeof t === 'string')) errors.push('tags: must be an array of strings');
-    else if (doc.tags.length > MAX_TAGS) errors.push(`tags: more than ${MAX_TAGS}`);
+    if (!Array.isArray(doc.tags) || !doc.tags.every((t) => typeof t === 'string')) {
+      errors.push(`tags: got ${shownValue(doc.tags, 'private')}; accepted: an array of up to ${MAX_TAGS} tags, each ${TEXT_HELP}, e.g. ["complaint", "vip"]`);
+    } else if (doc.tags.length > MAX_TAGS) errors.push(`tags: got ${doc.tags.length} tags; accepted: at most ${MAX_TAGS}`);
     else {
       const bad = doc.tags.map((t) => valueProblem(t)).find((p) => p);
-      if (bad) errors.push(`tags: a tag ${bad}`);
+      if (bad) errors.push(`tags: a tag ${bad} (not shown: it may be personal data); accepted: each tag ${TEXT_HELP}`);
       else fields.tags = [...doc.tags];
     }
   }
@@ -162,40 +168,84 @@ function valueProblem(v: string): string | null {
   return null;
 }
 
+const TEXT_HELP = `text of at most ${MAX_FIELD_CHARS} characters without control characters`;
+const TIME_HELP = 'an RFC 3339 time with a zone offset, e.g. 2026-11-30T15:30:00+01:00 or 2026-11-30T14:30:00Z';
+
 /** `short`: a name-like field (limited length, no control characters); else any text. */
 function stringField(obj: Record<string, unknown>, key: string, label: string, errors: string[], short = true): string | undefined {
   const v = obj[key];
   if (v == null) return undefined;
   if (typeof v !== 'string') {
-    errors.push(`${label}: must be a string, got ${kindOf(v)}`);
+    errors.push(`${label}: got ${shownValue(v, 'private')}; accepted: ${short ? TEXT_HELP : 'any text'} (a JSON string, in quotes)`);
     return undefined;
   }
   const problem = short ? valueProblem(v) : null;
   if (problem) {
-    errors.push(`${label}: ${problem}`);
+    errors.push(`${label}: the value ${problem} (not shown: it may be personal data); accepted: ${TEXT_HELP}`);
     return undefined;
   }
   return v;
 }
 
-const CONSENT_HELP = 'granted (yes, true, opt-in), denied (no, false, opt-out, refused) or unknown (not asked, pending)';
+/** "in (inbound, incoming, …), out (…)": every accepted word, grouped by what it means. */
+function wordsHelp(words: Record<string, readonly string[]>): string {
+  const groups = Object.entries(words).map(([k, ws]) => {
+    const others = ws.filter((w) => w !== k);
+    return others.length ? `${k} (${others.join(', ')})` : k;
+  });
+  return `${groups.join(', ')}; case, spaces, - and _ are ignored`;
+}
+
+const CONSENT_HELP = wordsHelp(CONSENT_WORDS);
+
+/** What is wrong with a time that did not parse: most often only the zone offset is missing. */
+function timeProblem(v: unknown): string {
+  const shown = shownValue(v, 'time');
+  if (typeof v === 'string' && parseRfc3339(`${v.trim()}Z`) !== undefined) return `${shown} has no zone offset (Z, +01:00, …)`;
+  return `${shown} is not a time`;
+}
+
+/** Longest value quoted in a reason; a longer one is not a mistyped word or time. */
+const SHOWN_CHARS = 40;
+
+/**
+ * The value as a reason may quote it: JSON-quoted (so control characters show as escapes)
+ * when it can only be a word (`word`: letters, at most two digits — a CRM's "1" for in) or a
+ * time (`time`: has a date or a time of day in it); otherwise described ("a text of 14
+ * characters", "a number") with the reason it is not shown. `private`: always described.
+ */
+export function shownValue(v: unknown, kind: 'word' | 'time' | 'private'): string {
+  if (typeof v === 'boolean') return String(v);
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  if (typeof v === 'object') return 'an object';
+  const text = typeof v === 'number' ? String(v) : typeof v === 'string' ? v : undefined;
+  if (text === undefined) return `a ${typeof v}`;
+  const digits = text.replace(/\D/g, '').length;
+  const plausible = kind === 'word' ? digits <= 2 && !CONTROL.test(text)
+    : kind === 'time' ? /\d{1,4}[-./]\d{1,2}[-./]\d{1,4}|\d{1,2}:\d{2}/.test(text) && !CONTROL.test(text)
+    : false;
+  if (plausible && [...text].length <= SHOWN_CHARS) return typeof v === 'number' ? text : JSON.stringify(text);
+  const what = typeof v === 'number' ? 'a number' : `a text of ${[...text].length} characters`;
+  return `${what} (not shown: it may be personal data)`;
+}
 
 function parseConsent(v: unknown, errors: string[], fields: Partial<CallMetadata>): Consent | undefined {
   // the short form many CRMs write: "consent": "yes" / true
   if (typeof v === 'string' || typeof v === 'boolean') {
     const state = CONSENT_OF.get(wordOf(v) ?? '');
     if (state) return { state };
-    errors.push(`consent: must be an object or one of ${CONSENT_HELP}`);
+    errors.push(`consent: ${shownValue(v, 'word')} is not a consent state; accepted: an object {state, method, at, evidence} or the state alone: ${CONSENT_HELP}`);
     return undefined;
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-    errors.push(`consent: must be an object, got ${kindOf(v)}`);
+    errors.push(`consent: got ${shownValue(v, 'word')}; accepted: an object {state, method, at, evidence} or the state alone: ${CONSENT_HELP}`);
     return undefined;
   }
   const obj = v as Record<string, unknown>;
   const state = CONSENT_OF.get(wordOf(obj.state) ?? '');
   if (!state) {
-    errors.push(`consent.state: must be ${CONSENT_HELP}`);
+    errors.push(`consent.state: ${obj.state === undefined ? 'missing' : `${shownValue(obj.state, 'word')} is not a consent state`}; accepted: ${CONSENT_HELP}`);
     return undefined;
   }
   const consent: Consent = { state };
@@ -207,7 +257,7 @@ function parseConsent(v: unknown, errors: string[], fields: Partial<CallMetadata
   const at = stringField(obj, 'at', 'consent.at', errors);
   if (at !== undefined) {
     const ms = parseRfc3339(at);
-    if (ms === undefined) errors.push('consent.at: must be an RFC 3339 time with a zone offset');
+    if (ms === undefined) errors.push(`consent.at: ${timeProblem(at)}; accepted: ${TIME_HELP}`);
     else consent.at = new Date(ms).toISOString();
   }
   // Unknown consent keys are kept like unknown top-level ones, under extra.consent.
@@ -219,10 +269,6 @@ function parseConsent(v: unknown, errors: string[], fields: Partial<CallMetadata
 /** Copies unknown keys with define semantics, so a `__proto__` key stays plain data. */
 function unknownFields(obj: Record<string, unknown>, known: Set<string>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(obj).filter(([k]) => !known.has(k)));
-}
-
-function kindOf(v: unknown): string {
-  return Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v;
 }
 
 // RFC 3339 §5.6 date-time; "T" may be a space (§5.6 note); the offset is mandatory because

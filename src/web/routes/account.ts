@@ -5,6 +5,7 @@ import type { UserRow } from '../../store/index.ts';
 import { verifyPassword, passwordProblem } from '../../auth/passwords.ts';
 import { createSession, endSession } from '../../auth/sessions.ts';
 import { TresorError } from '../../core/errors.ts';
+import { qrSvg } from '../../documents/index.ts';
 import { accountLabel, accountPage, isAccountDone, totpEnrolPage, type AccountForm, type AccountLabel } from '../../../views/account.ts';
 import type { AppDeps } from '../app.ts';
 import type { Ctx, WebEnv } from '../env.ts';
@@ -101,7 +102,7 @@ export function accountRoutes(deps: AppDeps) {
   app.get('/totp', (c) => {
     const p = pendingOf(c);
     if (!p) return c.redirect('/account', 303);
-    return c.html(totpEnrolPage(pageCtx(c), { secret: p.secret, uri: p.uri }));
+    return c.html(totpEnrolPage(pageCtx(c), { secret: p.secret, uri: p.uri, qr: qrSvg(p.uri, 4, L(c, 'qr')) }));
   });
 
   app.post('/totp/confirm', async (c) => {
@@ -112,7 +113,7 @@ export function accountRoutes(deps: AppDeps) {
     if (u.totpSecret) return render(c, 400, { form: 'totp', text: L(c, 'err.totpOn') });
     const step = pending.check(p, (f.code ?? '').replace(/\s/g, ''));
     if (step === null) {
-      return c.html(totpEnrolPage(pageCtx(c), { secret: p.secret, uri: p.uri, message: L(c, 'err.code') }), 400);
+      return c.html(totpEnrolPage(pageCtx(c), { secret: p.secret, uri: p.uri, qr: qrSvg(p.uri, 4, L(c, 'qr')), message: L(c, 'err.code') }), 400);
     }
     // the code just used counts as used: it cannot sign anyone in a second time
     const row = await storeTotpSecret({ store, log, secrets: deps.secrets }, c.get('principal')!.actor, u.name, p.secret, step);

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { setCookie, deleteCookie } from 'hono/cookie';
 import { nameProblem, passwordLinkValid, passwordProblem, setPasswordWithLink } from '../../auth/index.ts';
 import { isTresorError } from '../../core/errors.ts';
+import { qrSvg } from '../../documents/index.ts';
 import { loginPage, setPasswordLabel, setPasswordPage, setupPage, totpEnrolPage } from '../../../views/login.ts';
 import type { AppDeps } from '../app.ts';
 import type { Ctx, WebEnv } from '../env.ts';
@@ -41,7 +42,7 @@ export function loginRoutes(deps: Pick<AppDeps, 'auth' | 'site'>, opts: { tls: b
       startSession(c, r.sessionId);
       return c.redirect(safeNext(f.next), 303);
     }
-    if (r.reason === 'totp-enrol-needed') return c.html(totpEnrolPage({ ...ctx, principal: null }, { ...r.enrolment, next: f.next }), 200);
+    if (r.reason === 'totp-enrol-needed') return c.html(totpEnrolPage({ ...ctx, principal: null }, { ...r.enrolment, qr: qrSvg(r.enrolment.uri, 4, ctx.t('login.totpQr')), next: f.next }), 200);
     const message = r.reason === 'throttled' ? ctx.t('login.throttled', { s: Math.ceil((r.retryAfterMs ?? 0) / 1000) })
       : r.reason === 'totp-needed' ? ctx.t('login.totpNeeded') : ctx.t('login.invalid');
     const status = r.reason === 'throttled' ? 429 : 401;
@@ -59,7 +60,7 @@ export function loginRoutes(deps: Pick<AppDeps, 'auth' | 'site'>, opts: { tls: b
       return c.redirect(safeNext(f.next), 303);
     }
     if (r.reason === 'totp-enrol-needed') {
-      return c.html(totpEnrolPage({ ...ctx, principal: null }, { ...r.enrolment, next: f.next, message: ctx.t('login.totpNeeded') }), 401);
+      return c.html(totpEnrolPage({ ...ctx, principal: null }, { ...r.enrolment, qr: qrSvg(r.enrolment.uri, 4, ctx.t('login.totpQr')), next: f.next, message: ctx.t('login.totpNeeded') }), 401);
     }
     const message = r.reason === 'throttled' ? ctx.t('login.throttled', { s: Math.ceil(((r as { retryAfterMs?: number }).retryAfterMs ?? 0) / 1000) }) : ctx.t('login.expired');
     return c.html(loginPage({ ...ctx, principal: null }, { next: f.next, message }), r.reason === 'throttled' ? 429 : 401);
