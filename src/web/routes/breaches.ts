@@ -1,12 +1,12 @@
 import { Hono } from 'hono';
 import { parseDateBound } from '../../core/dates.ts';
-import { TresorError } from '../../core/errors.ts';
 import type { BreachRow } from '../../store/index.ts';
 import {
-  assessBreach, breachNotice, breachNoticePdf, closeBreach, getBreach, notificationDue, notifyBreach, recordBreach, type PrivacyDeps,
+  assessBreach, breachNotice, breachNoticePdf, closeBreach, getBreach, notificationDue, notifyBreach, recordBreach,
 } from '../../privacy/index.ts';
 import { breachesPage, breachPage, type BreachSummary } from '../../../views/breaches.ts';
 import type { AppDeps } from '../app.ts';
+import { privacyDepsOf } from '../privacy-deps.ts';
 import type { Ctx, WebEnv } from '../env.ts';
 import { refusal } from '../errors.ts';
 import { form, pageCtx } from '../page.ts';
@@ -27,10 +27,7 @@ const langOf = (v: string | undefined): 'de' | 'en' => (v === 'de' ? 'de' : 'en'
 export function breachRoutes(deps: AppDeps) {
   const { site, config } = deps;
   const { store, log } = site;
-  const privacy: PrivacyDeps = {
-    store, log, phone: config.phone,
-    keys: { tokenize: deps.tokens.tokenize, sealSecret: deps.secrets.sealSecret, openSecret: deps.secrets.openSecret },
-  };
+  const privacy = privacyDepsOf(deps);
   const app = new Hono<WebEnv>();
   const guard = requirePermission(log, 'privacy.requests');
   for (const p of ['/breaches', '/breaches/*']) app.use(p, guard);
@@ -47,26 +44,27 @@ export function breachRoutes(deps: AppDeps) {
     }), status as 200);
   };
 
-  async function detail(c: Ctx, id: string, error?: string, status = 200) {
-    let r: BreachRow;
+  /** the breach, or the refusal an unknown id gets */
+  function found(id: string): BreachRow | NonNullable<ReturnType<typeof refusal>> {
     try {
-      r = getBreach(privacy, id);
+      return getBreach(privacy, id);
     } catch (e) {
       const s = refusal(e);
       if (!s) throw e;
-      return list(c, s.message, s.status);
+      return s;
     }
+  }
+
+  async function detail(c: Ctx, id: string, error?: string, status = 200) {
+    const r = found(id);
+    if ('status' in r) return list(c, r.message, r.status);
     await log.append([{ actor: actor(c), action: 'breach.viewed', target: `breach:${id}`, detail: {} }]);
     const lang = pageCtx(c).lang;
     return c.html(breachPage(pageCtx(c), { ...breachSummary(r), subjectsNotifiedAt: r.subjectsNotifiedAt, notice: breachNotice(privacy, r, settings, lang) }, error), status as 200);
   }
 
-  const num = (v: string | undefined, what: string) => {
-    if (v === undefined || v.trim() === '') return 0;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 0) throw new TresorError('E_INVALID', `${what} is a whole number of at least 0`, { detail: { field: what } });
-    return n;
-  };
+  // an empty field is 0; anything else goes to recordBreach, which checks it (a whole number ≥ 0)
+  const num = (v: string | undefined) => (v === undefined || v.trim() === '' ? 0 : Number(v));
 
   app.get('/breaches', (c) => list(c));
   app.post('/breaches', async (c) => {
@@ -75,7 +73,7 @@ export function breachRoutes(deps: AppDeps) {
       const r = await recordBreach(privacy, actor(c), {
         noticedAt: parseDateBound(f.noticedAt ?? '', 'start', 'noticedAt'),
         nature: f.nature, categories: f.categories, consequences: f.consequences, measures: f.measures,
-        subjectsEstimate: num(f.subjectsEstimate, 'subjectsEstimate'), recordsEstimate: num(f.recordsEstimate, 'recordsEstimate'),
+        subjectsEstimate: num(f.subjectsEstimate), recordsEstimate: num(f.recordsEstimate),
         callIds: (f.callIds ?? '').split(/[\s,]+/).filter(Boolean),
       });
       return c.redirect(`/privacy/breaches/${r.id}`, 303);
@@ -109,14 +107,8 @@ export function breachRoutes(deps: AppDeps) {
 
   app.get('/breaches/:id/notice.pdf', async (c) => {
     const id = c.req.param('id');
-    let r: BreachRow;
-    try {
-      r = getBreach(privacy, id);
-    } catch (e) {
-      const s = refusal(e);
-      if (!s) throw e;
-      return c.text(s.message, s.status);
-    }
+    const r = found(id);
+    if ('status' in r) return c.text(r.message, r.status);
     const lang = langOf(c.req.query('lang'));
     await log.append([{ actor: actor(c), action: 'breach.notice.exported', target: `breach:${id}`, detail: { lang } }]);
     const pdf = await breachNoticePdf(privacy, r, settings, lang);

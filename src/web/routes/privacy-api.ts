@@ -2,6 +2,7 @@ import { Hono, type Context } from 'hono';
 import { TresorError } from '../../core/errors.ts';
 import { parseDateBound } from '../../core/dates.ts';
 import type { AppDeps } from '../app.ts';
+import { privacyDepsOf } from '../privacy-deps.ts';
 import type { WebEnv } from '../env.ts';
 import { requirePermission } from '../session.ts';
 import { jsonBody } from '../page.ts';
@@ -9,7 +10,7 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { Config } from '../../config/index.ts';
 import { excludeFromPackage, openPackageZip, packageDraft, releasePackage, type PackageSettings, type ReleaseResult } from '../../privacy/index.ts';
-import { erasureAnswer, readErasureCertificate, requestErasure, addObjection, listObjections, objectionView, findSubject, listRequests, openRequest, requestView, verifyIdentity, type PrivacyDeps } from '../../privacy/index.ts';
+import { erasureAnswer, readErasureCertificate, requestErasure, addObjection, listObjections, objectionView, findSubject, listRequests, openRequest, requestView, verifyIdentity } from '../../privacy/index.ts';
 
 /**
  * The privacy API (issue 11; bearer token of a `dpo`): subject lookup and the request
@@ -45,10 +46,7 @@ export function releaseView(r: ReleaseResult, id: string) {
 
 export function privacyApi(deps: AppDeps) {
   const { site, config } = deps;
-  const privacy: PrivacyDeps = {
-    store: site.store, log: site.log, phone: config.phone,
-    keys: { tokenize: deps.tokens.tokenize, sealSecret: deps.secrets.sealSecret, openSecret: deps.secrets.openSecret },
-  };
+  const privacy = privacyDepsOf(deps);
   const app = new Hono<WebEnv>();
   // per path, not '*': this sub-app is mounted on /api next to the others, and a '*'
   // middleware here would guard every /api route

@@ -6,7 +6,7 @@ import { TresorError } from '../../core/errors.ts';
 import { renderPdf, type PdfBlock } from '../../documents/index.ts';
 import {
   closeRequest, extendRequest, findSubject, getRequest, isOpen, listRequests, openRequest, REFUSAL_INFORMATION,
-  startRequest, transparencyFacts, verifyIdentity, withdrawRequest, type PrivacyDeps,
+  startRequest, transparencyFacts, verifyIdentity, withdrawRequest,
   certificatePath, readErasureCertificate, requestErasure, excludeFromPackage, packageDraft, releasePackage,
 } from '../../privacy/index.ts';
 import { packageSettings, packageZipResponse } from './privacy-api.ts';
@@ -15,6 +15,7 @@ import { erasureActions, packageActions, requestPage, requestsPage, type Request
 import type { Html } from '../../../views/layout.ts';
 import { publicPrivacyPage, recordOfProcessing, recordOfProcessingPage } from '../../../views/transparency.ts';
 import type { AppDeps } from '../app.ts';
+import { privacyDepsOf } from '../privacy-deps.ts';
 import type { Ctx, WebEnv } from '../env.ts';
 import { refusal } from '../errors.ts';
 import { form, pageCtx } from '../page.ts';
@@ -89,10 +90,7 @@ export function publicPrivacyRoutes(deps: AppDeps) {
 export function privacyRoutes(deps: AppDeps) {
   const { site, config } = deps;
   const { store, log } = site;
-  const privacy: PrivacyDeps = {
-    store, log, phone: config.phone,
-    keys: { tokenize: deps.tokens.tokenize, sealSecret: deps.secrets.sealSecret, openSecret: deps.secrets.openSecret },
-  };
+  const privacy = privacyDepsOf(deps);
   const app = new Hono<WebEnv>();
   // per path, not '*': '*' in a sub-app at /privacy would also guard the public /privacy
   const guard = requirePermission(log, 'privacy.requests');
