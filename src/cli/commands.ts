@@ -53,6 +53,13 @@ const serveCmd: Command = async (args, { config, io }) => {
   const stopRequested = new Promise<string>((r) => (signalled = r));
   process.once('SIGTERM', () => signalled('SIGTERM'));
   process.once('SIGINT', () => signalled('SIGINT'));
+  // Under `npm start` (package.json execs us, so npm is our parent and forwards SIGTERM and
+  // SIGINT) a SIGKILLed npm cannot forward anything: we would run on, orphaned, holding the
+  // archive and the port. When the parent is gone (we were re-parented), stop as if told to.
+  if (process.env.npm_lifecycle_event === 'start') {
+    const parent = process.ppid;
+    setInterval(() => process.ppid !== parent && signalled('parent npm gone'), 500).unref();
+  }
   const faults = installFaultPolicy(io.err);
   const svc = await startService(config, io.err);
   faults.attach(svc.site.log);
