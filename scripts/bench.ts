@@ -4,7 +4,7 @@
 //   tsx scripts/bench.ts [--count 12] [--workers 2] [--rounds 5] [--latency 3]
 //                        [--audit-size 1000000] [--console-size 1000000] [--purge-size 100000]
 //                        [--skip-ingest] [--skip-audit] [--skip-console] [--skip-retention]
-//                        [--wav-seconds 3600] [--skip-wav]
+//                        [--wav-seconds 3600] [--skip-wav] [--skip-cli-start]
 //
 // Ingest: a generated corpus of realistic calls (scripts/gen-corpus.ts, cached under
 // .bench/) goes through bare ffmpeg (scripts/bench-ingest-baseline.ts: the same Opus
@@ -25,6 +25,9 @@
 //
 // WAV download: scripts/bench-wav.ts (service RSS while it streams a 1-hour call as WAV,
 // against its idle RSS in the same run; goal < 300 MB).
+//
+// CLI start-up: scripts/bench-cli-start.ts (`tresor status` and `--help` wall time against
+// `node -e 0` in the same run; goal status ≤ 0.5 s).
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, copyFileSync, writeFileSync } from 'node:fs';
@@ -55,6 +58,7 @@ const { values: opt } = parseArgs({
     'skip-retention': { type: 'boolean', default: false },
     'wav-seconds': { type: 'string', default: '3600' },
     'skip-wav': { type: 'boolean', default: false },
+    'skip-cli-start': { type: 'boolean', default: false },
   },
 });
 const COUNT = Number(opt.count);
@@ -277,5 +281,11 @@ if (!opt['skip-retention']) {
 if (!opt['skip-wav']) {
   process.stdout.write('\nWAV download\n');
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/bench-wav.ts'), '--seconds', String(opt['wav-seconds'])], { stdio: 'inherit', cwd: ROOT });
+  if (r.status !== 0) process.exitCode = 1;
+}
+
+if (!opt['skip-cli-start']) {
+  process.stdout.write('\nCLI start-up\n');
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/bench-cli-start.ts')], { stdio: 'inherit', cwd: ROOT });
   if (r.status !== 0) process.exitCode = 1;
 }

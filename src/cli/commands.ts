@@ -17,14 +17,6 @@ import { normalizeNumber } from '../core/index.ts';
 import { createAccess, downloadWav } from '../access/index.ts';
 import { cliPrincipal } from '../auth/roles.ts';
 import { auditCommand, verifierCommand } from './audit.ts';
-import { tokenCmd, userCmd } from './users.ts';
-import { approveCmd, approvalsCmd, deleteCmd, holdCmd } from './holds.ts';
-import { requestCmd, subjectCmd } from './privacy.ts';
-import { objectionCmd } from './objections.ts';
-import { recordingCmd } from './recording.ts';
-import { consentCmd } from './consent.ts';
-import { compactCmd, indexCmd, keysCmd } from './maintenance.ts';
-import { installFaultPolicy, startService } from '../service.ts';
 import { parse, type Command, type Io } from './args.ts';
 import { withArchive, withWired } from './with-site.ts';
 import { ingestGates } from '../site/wire.ts';
@@ -45,36 +37,7 @@ function printTable(io: Io, rows: RecordingView[]): void {
   }
 }
 
-const serveCmd: Command = async (args, { config, io }) => {
-  parse(args, {});
-  // Listen for the stop signal before starting: systemd (or an impatient admin) may send
-  // SIGTERM while recovery still runs, and the default action would kill us mid-start.
-  let signalled: (sig: string) => void = () => {};
-  const stopRequested = new Promise<string>((r) => (signalled = r));
-  process.once('SIGTERM', () => signalled('SIGTERM'));
-  process.once('SIGINT', () => signalled('SIGINT'));
-  // Under `npm start` (package.json execs us, so npm is our parent and forwards SIGTERM and
-  // SIGINT) a SIGKILLed npm cannot forward anything: we would run on, orphaned, holding the
-  // archive and the port. When the parent is gone (we were re-parented), stop as if told to.
-  if (process.env.npm_lifecycle_event === 'start') {
-    const parent = process.ppid;
-    setInterval(() => process.ppid !== parent && signalled('parent npm gone'), 500).unref();
-  }
-  const faults = installFaultPolicy(io.err);
-  const svc = await startService(config, io.err);
-  faults.attach(svc.site.log);
-  const sig = await stopRequested;
-  io.err(`tresor: ${sig}: finishing files in progress, then stopping`);
-  try {
-    await svc.stop();
-  } catch (e) {
-    io.err(`tresor: error while stopping: ${(e as Error).message}`);
-    return 1;
-  }
-  return 0;
-};
-
-const ingestCmd: Command = async (args, { config, actor, io }) => {
+export const ingestCmd: Command = async (args, { config, actor, io }) => {
   const { values, positionals } = parse(args, { dispose: { type: 'string' } });
   if (!positionals.length) throw new TresorError('E_USAGE', 'ingest: name at least one FILE');
   const dispose = values.dispose ?? 'keep';
@@ -118,7 +81,7 @@ const ingestCmd: Command = async (args, { config, actor, io }) => {
   return ok === positionals.length ? 0 : 1;
 };
 
-const statusCmd: Command = async (args, { config, io }) => {
+export const statusCmd: Command = async (args, { config, io }) => {
   const { values } = parse(args, { json: { type: 'boolean' } });
   return withArchive(config, async (site) => {
     const { store } = site;
@@ -165,7 +128,7 @@ const statusCmd: Command = async (args, { config, io }) => {
   });
 };
 
-const listCmd: Command = async (args, { config, actor, io }) => {
+export const listCmd: Command = async (args, { config, actor, io }) => {
   const { values } = parse(args, {
     json: { type: 'boolean' }, since: { type: 'string' }, until: { type: 'string' }, number: { type: 'string' },
     agent: { type: 'string' }, queue: { type: 'string' }, direction: { type: 'string' }, limit: { type: 'string' },
@@ -188,7 +151,7 @@ const listCmd: Command = async (args, { config, actor, io }) => {
   });
 };
 
-const showCmd: Command = async (args, { config, actor, io }) => {
+export const showCmd: Command = async (args, { config, actor, io }) => {
   const { values, positionals } = parse(args, { json: { type: 'boolean' } });
   if (positionals.length !== 1) throw new TresorError('E_USAGE', 'show: name one recording ID');
   return withArchive(config, async (site, archive) => {
@@ -199,7 +162,7 @@ const showCmd: Command = async (args, { config, actor, io }) => {
   });
 };
 
-const extractCmd: Command = async (args, { config, actor, io }) => {
+export const extractCmd: Command = async (args, { config, actor, io }) => {
   const { values, positionals } = parse(args, { out: { type: 'string' }, format: { type: 'string' }, 'legal-claims': { type: 'string' } });
   if (positionals.length !== 1 || !values.out) throw new TresorError('E_USAGE', 'extract: ID --out FILE [--legal-claims REF]');
   const format = values.format ?? 'stored';
@@ -231,7 +194,7 @@ const extractCmd: Command = async (args, { config, actor, io }) => {
 // fsck reads only: no recovery runs, nothing is created or repaired (a checker that
 // "repairs" or initialises hides the very state it was asked to report). The one write is
 // its `archive.checked` log entry, before it decrypts anything (logOnly, src/site/open.ts).
-const fsckCmd: Command = async (args, { config, actor, io }) => {
+export const fsckCmd: Command = async (args, { config, actor, io }) => {
   parse(args, {});
   return withArchive(config, async (site, archive) => {
     const r = await fsck(site, archive, (d, t) => io.err(`fsck: ${d}/${t} recordings`), actor);
@@ -246,7 +209,7 @@ const fsckCmd: Command = async (args, { config, actor, io }) => {
 };
 
 /** `tresor init`: the one command besides `serve` that creates an archive. */
-const initCmd: Command = async (args, { config, io }) => {
+export const initCmd: Command = async (args, { config, io }) => {
   parse(args, {});
   let site: Site;
   let created = false;
@@ -273,7 +236,7 @@ const initCmd: Command = async (args, { config, io }) => {
   }
 };
 
-const quarantineCmd: Command = async (args, { config, actor, io }) => {
+export const quarantineCmd: Command = async (args, { config, actor, io }) => {
   const [sub, ...rest] = args;
   if (sub === 'list') {
     const { values } = parse(rest, { json: { type: 'boolean' } });
@@ -322,88 +285,7 @@ const quarantineCmd: Command = async (args, { config, actor, io }) => {
   throw new TresorError('E_USAGE', 'quarantine list [--json] | quarantine restore ID --out FILE | quarantine retry ID [--sidecar FILE]');
 };
 
-const auditCmd: Command = async (args, { config, io, actor }) => {
+export const auditCmd: Command = async (args, { config, io, actor }) => {
   if (args[0] === 'verifier') return verifierCommand(args.slice(1), io);
   return withArchive(config, async (site) => auditCommand(args, { log: site.log, out: io.out, err: io.err, witnesses: config.log.witnesses, store: site.store, actor }));
-};
-
-import { purgeCmd, retentionCmd } from './retention.ts';
-import { inboxCmd } from './inbox.ts';
-import { witnessCmd } from './witness.ts';
-import { alertsCmd } from './alerts.ts';
-
-/**
- * The command table: what each command runs and its usage lines, the only source of both
- * `tresor --help` (all lines, in this order) and `tresor COMMAND --help` (its own lines).
- */
-export interface CommandEntry {
-  run: Command;
-  /** Usage lines as the overview prints them (without `tresor `; continuation lines start with spaces). */
-  usage: string;
-}
-
-export const commands: Record<string, CommandEntry> = {
-  serve: { run: serveCmd, usage: 'serve                              run the appliance (inbox watcher + console); creates the archive on first start' },
-  init: { run: initCmd, usage: 'init                               create the archive (keys, index, log) without starting the service' },
-  ingest: { run: ingestCmd, usage: 'ingest FILE… [--dispose keep|delete|move]   one-shot ingest (default: keep the files)' },
-  status: { run: statusCmd, usage: 'status [--json]                    archive, ingest, quarantine, log, disk' },
-  list: {
-    run: listCmd,
-    usage: `list [--json] [--since DATE] [--until DATE] [--number N] [--agent A]
-     [--queue Q] [--direction in|out|internal] [--limit N]`,
-  },
-  show: { run: showCmd, usage: 'show ID [--json]                   metadata of one recording (logged)' },
-  extract: { run: extractCmd, usage: 'extract ID --out FILE [--format stored|wav]   decrypted audio (logged)' },
-  consent: { run: consentCmd, usage: 'consent show ID [--json] | consent review [--json]   consent state and evidence (logged) | calls whose consent is unknown' },
-  alerts: { run: alertsCmd, usage: 'alerts list [--json] [--all] | alerts ack ID   raised alerts (issue 14); acknowledge one' },
-  fsck: { run: fsckCmd, usage: 'fsck                               check every record, key, segment and the log' },
-  quarantine: { run: quarantineCmd, usage: 'quarantine list [--json] | quarantine restore ID --out FILE | quarantine retry ID [--sidecar FILE]' },
-  inbox: { run: inboxCmd, usage: "inbox locate REF                   which inbox file the journal's reference REF names" },
-  audit: {
-    run: auditCmd,
-    usage: `audit verify | audit export --out DIR [--since FILE] [--from N] | audit checkpoint
-audit verifier --out DIR           the auditor's verifier (verify.mjs, verify.html) and its SHA-256
-audit cosign-request --out FILE [--old N] | audit cosign-import FILE   witness by files (air gap)`,
-  },
-  witness: {
-    run: witnessCmd,
-    usage: `witness serve --key FILE --state DIR --port P --log-vkey VKEY… | witness vkey --key FILE
-witness sign REQUEST_FILE --key FILE --state DIR --log-vkey VKEY… [--out FILE]   a C2SP witness (no archive needed)`,
-  },
-  purge: { run: purgeCmd, usage: 'purge [--dry-run] [--confirm-clock] [--json]   crypto-shred what retention says is due' },
-  retention: {
-    run: retentionCmd,
-    usage: `retention why ID | retention policies [--json] | retention reevaluate
-retention set NAME --keep D [--queue Q…] [--lock] [--reason R [--grace-days N]] | retention remove NAME
-                                   change a policy; one that makes calls due earlier needs a second person`,
-  },
-  user: {
-    run: userCmd,
-    usage: `user add --name N --role R [--role R…] --password-stdin   (password on stdin)
-user list [--json] | user disable|enable --name N | user roles --name N --role R…
-user reset-password --name N --password-stdin | user totp|totp-remove --name N`,
-  },
-  token: { run: tokenCmd, usage: 'token create --user N [--label L] | token list [--user N] [--json] | token revoke ID' },
-  hold: {
-    run: holdCmd,
-    usage: `hold add [ID…] [--number N] [--agent A] [--queue Q] [--direction D] [--since DATE] [--until DATE]
-     --case NAME --reason R     legal hold by ids and/or saved search (future calls too)
-hold list [--json] | hold release HOLD_ID --reason R   (release needs a second person)`,
-  },
-  approvals: { run: approvalsCmd, usage: 'approvals [list] [--json] | approvals show ID   what waiting four-eyes requests would do' },
-  approve: { run: approveCmd, usage: "approve APPROVAL_ID [--reject] [--note N]   decide another person's four-eyes request" },
-  delete: { run: deleteCmd, usage: "delete request ID… --reason R      early deletion (needs a second person's approval)" },
-  subject: { run: subjectCmd, usage: 'subject find (--number N | --customer-id C) [--json]   where a data subject appears (logged)' },
-  request: {
-    run: requestCmd,
-    usage: `request open --kind K (--number N | --customer-id C) [--received DATE] [--channel C] [--json]
-     kinds: access rectification erasure restriction objection consent-withdrawal complaint
-request list [--open] [--overdue] [--json] | request show ID [--json] | request verify ID --method M
-request extend ID --months 1|2 --reason R --notified DATE | request close ID --outcome answered|refused [--reason R]`,
-  },
-  objection: { run: objectionCmd, usage: 'objection add (--number N | --customer-id C) --scope record|analytics [--request ID] [--json] | objection list [--json] | objection remove ID' },
-  recording: { run: recordingCmd, usage: 'recording restrict ID --reason K [--request ID] | recording unrestrict ID --notified DATE   Art. 18 restriction' },
-  compact: { run: compactCmd, usage: 'compact [--min-dead 0.2] [--skip-index]   rewrite segments with purged records, then the index (service stopped)' },
-  keys: { run: keysCmd, usage: 'keys rotate [--skip-index-compaction]   new KEK epoch, rewrap data keys, delete old epochs' },
-  index: { run: indexCmd, usage: 'index rebuild                      a new index for an archive whose index is lost or damaged (says what it cannot recover)' },
 };

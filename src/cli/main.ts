@@ -2,7 +2,7 @@ import { userInfo } from 'node:os';
 import { describeSource, loadSettings } from '../config/index.ts';
 import { isTresorError, TresorError } from '../core/errors.ts';
 import type { Io } from './args.ts';
-import { commands } from './commands.ts';
+import { commands } from './table.ts';
 import { terminalSafe } from './terminal.ts';
 import { errorLine, exitStatusOf } from './exit.ts';
 import { enableWriterWaitNotices } from '../store/index.ts';
@@ -13,7 +13,7 @@ cli:<your user>. Roles: admin, supervisor, dpo, auditor.`;
 
 const indent = (usage: string): string => usage.split('\n').map((l) => `  ${l}`).join('\n');
 
-/** `tresor --help`: every command's usage lines, from the command table (commands.ts). */
+/** `tresor --help`: every command's usage lines, from the command table (table.ts). */
 export const USAGE = `usage: tresor <command> [options]   (tresor <command> --help: that command alone)
 
 ${Object.values(commands).map((c) => indent(c.usage)).join('\n')}
