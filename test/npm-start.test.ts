@@ -28,7 +28,7 @@ for (const signal of ['SIGTERM', 'SIGINT', 'SIGKILL'] as const) {
       const children = execFileSync('pgrep', ['-P', String(npm.pid)]).toString().trim().split('\n').map(Number);
       assert.equal(children.length, 1, 'one child: the service itself, no shell between');
       service = children[0]!;
-      assert.match(execFileSync('ps', ['-o', 'args=', '-p', String(service)]).toString(), /^node .*main\.(ts|mjs) serve/);
+      assert.match(execFileSync('ps', ['-o', 'args=', '-p', String(service)]).toString(), /^node .*(src\/main\.ts|scripts\/launch\.mjs) serve/);
       npm.kill(signal);
       await waitFor(`the service (pid ${service}) to stop`, () => !alive(service), 30_000);
       if (signal !== 'SIGKILL') assert.match(stderr, new RegExp(`${signal}: finishing files in progress`));
