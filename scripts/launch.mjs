@@ -9,7 +9,7 @@
 // the way it always ran. One process either way: signals from systemd or npm reach the
 // service itself. TRESOR_NO_BUNDLE=1 skips the cache (debugging the loader).
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import module from 'node:module';
@@ -18,7 +18,10 @@ const ROOT = resolve(import.meta.dirname, '..');
 const ENTRY = join(ROOT, 'src/main.ts');
 // One cache per checkout and node version: worktrees may share one node_modules.
 const KEY = createHash('sha256').update(`${ROOT}\0${process.version}`).digest('hex').slice(0, 16);
-const CACHE = join(ROOT, 'node_modules/.cache/tresor', KEY);
+// Under systemd (ProtectSystem=strict: /opt/tresor/node_modules is read-only for the
+// service) CacheDirectory= gives a directory of the service user's own, in $CACHE_DIRECTORY.
+// Never a world-writable place such as /tmp: whoever can write the cache runs code as us.
+const CACHE = join(process.env.CACHE_DIRECTORY?.split(':')[0] || join(ROOT, 'node_modules/.cache/tresor'), KEY);
 const MANIFEST = join(CACHE, 'manifest.json');
 
 /** Node 22.1+ also caches the compiled bytecode of the bundle; node 20 has no such call. */
@@ -90,13 +93,21 @@ async function build() {
   const inputs = Object.fromEntries(Object.keys(r.metafile.inputs).map((f) => [f, stamp(join(ROOT, f))]));
   // write under a temporary name, then rename: a concurrent start sees the old or the new bundle, never half of one
   mkdirSync(`${out}.tmp`, { recursive: true });
+  // packages stay bare imports ('lmdb'): a cache outside the checkout finds them through a link
+  if (!CACHE.startsWith(join(ROOT, 'node_modules') + '/')) {
+    try {
+      symlinkSync(join(ROOT, 'node_modules'), join(CACHE, 'node_modules'));
+    } catch (e) {
+      if (e?.code !== 'EEXIST') throw e;
+    }
+  }
   for (const f of r.outputFiles) writeFileSync(join(`${out}.tmp`, f.path.slice(out.length + 1)), f.contents);
   renameSync(`${out}.tmp`, out);
   writeFileSync(`${MANIFEST}.${id}.tmp`, JSON.stringify({ bundle: `${id}/main.mjs`, inputs }));
   renameSync(`${MANIFEST}.${id}.tmp`, MANIFEST);
   // earlier bundles: gone once no start can still be about to import them
   for (const f of readdirSync(CACHE)) {
-    if (f !== id && f !== 'manifest.json' && f !== 'v8' && !f.startsWith('manifest.json.')) {
+    if (f !== id && f !== 'manifest.json' && f !== 'v8' && f !== 'node_modules' && !f.startsWith('manifest.json.')) {
       try {
         if (Date.now() - statSync(join(CACHE, f)).mtimeMs > 60_000) rmSync(join(CACHE, f), { recursive: true, force: true });
       } catch {}

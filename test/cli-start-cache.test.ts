@@ -39,6 +39,16 @@ test('cli_start_runs_the_cached_bundle_and_rebuilds_it_after_any_source_change',
     const usage = join(copy, 'src/cli/table.ts');
     writeFileSync(usage, readFileSync(usage, 'utf8').replace('fsck                               check every record', 'fsck                               CHECK every record'));
     assert.match(await help(), /CHECK every record/);
+
+    // under systemd the cache is CacheDirectory= ($CACHE_DIRECTORY), node_modules being read-only there
+    const sysCache = mkdtempSync(join(tmpdir(), 'tresor-cachedir-'));
+    try {
+      const r = await promisify(execFile)(join(copy, 'scripts/tresor'), ['--help'], { env: { ...env, CACHE_DIRECTORY: sysCache }, cwd: copy, timeout: 60_000 });
+      assert.match(r.stdout, /CHECK every record/);
+      assert.ok(existsSync(join(sysCache, cache.slice(cache.lastIndexOf('/') + 1), 'manifest.json')), 'built into $CACHE_DIRECTORY');
+    } finally {
+      rmSync(sysCache, { recursive: true, force: true });
+    }
   } finally {
     rmSync(copy, { recursive: true, force: true });
     rmSync(cache, { recursive: true, force: true });
