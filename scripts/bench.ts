@@ -6,6 +6,7 @@
 //                        [--skip-ingest] [--skip-audit] [--skip-console] [--skip-retention]
 //                        [--wav-seconds 3600] [--skip-wav]
 //                        [--alerts-recordings 1000000] [--alerts-log 10000000] [--skip-alerts]
+//                        [--skip-cli-start]
 //
 // Ingest: a generated corpus of realistic calls (scripts/gen-corpus.ts, cached under
 // .bench/) goes through bare ffmpeg (scripts/bench-ingest-baseline.ts: the same Opus
@@ -26,6 +27,9 @@
 //
 // WAV download: scripts/bench-wav.ts (service RSS while it streams a 1-hour call as WAV,
 // against its idle RSS in the same run; goal < 300 MB).
+//
+// CLI start-up: scripts/bench-cli-start.ts (`tresor status` and `--help` wall time against
+// `node -e 0` in the same run; goal status ≤ 0.5 s).
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, copyFileSync, writeFileSync } from 'node:fs';
@@ -59,6 +63,7 @@ const { values: opt } = parseArgs({
     'alerts-recordings': { type: 'string', default: '1000000' },
     'alerts-log': { type: 'string', default: '10000000' },
     'skip-alerts': { type: 'boolean', default: false },
+    'skip-cli-start': { type: 'boolean', default: false },
   },
 });
 const COUNT = Number(opt.count);
@@ -290,5 +295,11 @@ if (!opt['skip-wav']) {
 if (!opt['skip-alerts']) {
   process.stdout.write('\nalert rules\n');
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/bench-alerts.ts'), '--recordings', String(opt['alerts-recordings']), '--log', String(opt['alerts-log'])], { stdio: 'inherit', cwd: ROOT });
+  if (r.status !== 0) process.exitCode = 1;
+}
+
+if (!opt['skip-cli-start']) {
+  process.stdout.write('\nCLI start-up\n');
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/bench-cli-start.ts')], { stdio: 'inherit', cwd: ROOT });
   if (r.status !== 0) process.exitCode = 1;
 }

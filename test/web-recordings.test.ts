@@ -153,7 +153,7 @@ describe('recordings in the console and the API', () => {
     assert.ok(!rec.includes('id="recording-log"') && !rec.includes('recording.ingested'), 'no access log for a supervisor');
     const wav = await b.get(`/recordings/${idA}/download?format=wav`);
     assert.equal(wav.status, 200);
-    assert.match(wav.headers.get('Content-Disposition') ?? '', /attachment; filename="[0-9A-Z]{26}\.wav"/);
+    assert.match(wav.headers.get('Content-Disposition') ?? '', /attachment; filename="2026-11-27_1425_inbound_[0-9A-Z]{26}\.wav"/);
     const bytes = Buffer.from(await wav.arrayBuffer());
     assert.equal(bytes.subarray(0, 4).toString('latin1'), 'RIFF');
     assert.equal(lastEntries(1)[0]!.action, 'recording.downloaded');

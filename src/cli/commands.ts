@@ -17,14 +17,6 @@ import { normalizeNumber } from '../core/index.ts';
 import { createAccess, downloadWav } from '../access/index.ts';
 import { cliPrincipal } from '../auth/roles.ts';
 import { auditCommand, bundleCommand, verifierCommand } from './audit.ts';
-import { tokenCmd, userCmd } from './users.ts';
-import { approveCmd, approvalsCmd, deleteCmd, holdCmd } from './holds.ts';
-import { requestCmd, subjectCmd } from './privacy.ts';
-import { objectionCmd } from './objections.ts';
-import { recordingCmd } from './recording.ts';
-import { consentCmd } from './consent.ts';
-import { compactCmd, indexCmd, keysCmd } from './maintenance.ts';
-import { installFaultPolicy, startService } from '../service.ts';
 import { parse, type Command, type Io } from './args.ts';
 import { withArchive, withWired } from './with-site.ts';
 import { ingestGates } from '../site/wire.ts';
@@ -45,29 +37,7 @@ function printTable(io: Io, rows: RecordingView[]): void {
   }
 }
 
-const serveCmd: Command = async (args, { config, io }) => {
-  parse(args, {});
-  // Listen for the stop signal before starting: systemd (or an impatient admin) may send
-  // SIGTERM while recovery still runs, and the default action would kill us mid-start.
-  let signalled: (sig: string) => void = () => {};
-  const stopRequested = new Promise<string>((r) => (signalled = r));
-  process.once('SIGTERM', () => signalled('SIGTERM'));
-  process.once('SIGINT', () => signalled('SIGINT'));
-  const faults = installFaultPolicy(io.err);
-  const svc = await startService(config, io.err);
-  faults.attach(svc.site.log);
-  const sig = await stopRequested;
-  io.err(`tresor: ${sig}: finishing files in progress, then stopping`);
-  try {
-    await svc.stop();
-  } catch (e) {
-    io.err(`tresor: error while stopping: ${(e as Error).message}`);
-    return 1;
-  }
-  return 0;
-};
-
-const ingestCmd: Command = async (args, { config, actor, io }) => {
+export const ingestCmd: Command = async (args, { config, actor, io }) => {
   const { values, positionals } = parse(args, { dispose: { type: 'string' } });
   if (!positionals.length) throw new TresorError('E_USAGE', 'ingest: name at least one FILE');
   const dispose = values.dispose ?? 'keep';
@@ -111,7 +81,7 @@ const ingestCmd: Command = async (args, { config, actor, io }) => {
   return ok === positionals.length ? 0 : 1;
 };
 
-const statusCmd: Command = async (args, { config, io }) => {
+export const statusCmd: Command = async (args, { config, io }) => {
   const { values } = parse(args, { json: { type: 'boolean' } });
   return withArchive(config, async (site) => {
     const { store } = site;
@@ -158,7 +128,7 @@ const statusCmd: Command = async (args, { config, io }) => {
   });
 };
 
-const listCmd: Command = async (args, { config, actor, io }) => {
+export const listCmd: Command = async (args, { config, actor, io }) => {
   const { values } = parse(args, {
     json: { type: 'boolean' }, since: { type: 'string' }, until: { type: 'string' }, number: { type: 'string' },
     agent: { type: 'string' }, queue: { type: 'string' }, direction: { type: 'string' }, limit: { type: 'string' },
@@ -181,7 +151,7 @@ const listCmd: Command = async (args, { config, actor, io }) => {
   });
 };
 
-const showCmd: Command = async (args, { config, actor, io }) => {
+export const showCmd: Command = async (args, { config, actor, io }) => {
   const { values, positionals } = parse(args, { json: { type: 'boolean' } });
   if (positionals.length !== 1) throw new TresorError('E_USAGE', 'show: name one recording ID');
   return withArchive(config, async (site, archive) => {
@@ -192,7 +162,7 @@ const showCmd: Command = async (args, { config, actor, io }) => {
   });
 };
 
-const extractCmd: Command = async (args, { config, actor, io }) => {
+export const extractCmd: Command = async (args, { config, actor, io }) => {
   const { values, positionals } = parse(args, { out: { type: 'string' }, format: { type: 'string' }, 'legal-claims': { type: 'string' } });
   if (positionals.length !== 1 || !values.out) throw new TresorError('E_USAGE', 'extract: ID --out FILE [--legal-claims REF]');
   const format = values.format ?? 'stored';
@@ -224,7 +194,7 @@ const extractCmd: Command = async (args, { config, actor, io }) => {
 // fsck reads only: no recovery runs, nothing is created or repaired (a checker that
 // "repairs" or initialises hides the very state it was asked to report). The one write is
 // its `archive.checked` log entry, before it decrypts anything (logOnly, src/site/open.ts).
-const fsckCmd: Command = async (args, { config, actor, io }) => {
+export const fsckCmd: Command = async (args, { config, actor, io }) => {
   parse(args, {});
   return withArchive(config, async (site, archive) => {
     const r = await fsck(site, archive, (d, t) => io.err(`fsck: ${d}/${t} recordings`), actor);
@@ -239,7 +209,7 @@ const fsckCmd: Command = async (args, { config, actor, io }) => {
 };
 
 /** `tresor init`: the one command besides `serve` that creates an archive. */
-const initCmd: Command = async (args, { config, io }) => {
+export const initCmd: Command = async (args, { config, io }) => {
   parse(args, {});
   let site: Site;
   let created = false;
@@ -266,7 +236,7 @@ const initCmd: Command = async (args, { config, io }) => {
   }
 };
 
-const quarantineCmd: Command = async (args, { config, actor, io }) => {
+export const quarantineCmd: Command = async (args, { config, actor, io }) => {
   const [sub, ...rest] = args;
   if (sub === 'list') {
     const { values } = parse(rest, { json: { type: 'boolean' } });
@@ -315,45 +285,8 @@ const quarantineCmd: Command = async (args, { config, actor, io }) => {
   throw new TresorError('E_USAGE', 'quarantine list [--json] | quarantine restore ID --out FILE | quarantine retry ID [--sidecar FILE]');
 };
 
-const auditCmd: Command = async (args, { config, io, actor }) => {
+export const auditCmd: Command = async (args, { config, io, actor }) => {
   if (args[0] === 'verifier') return verifierCommand(args.slice(1), io);
   if (args[0] === 'bundle') return bundleCommand(args.slice(1), { config, actor, io });
   return withArchive(config, async (site) => auditCommand(args, { log: site.log, out: io.out, err: io.err, witnesses: config.log.witnesses, store: site.store, actor }));
-};
-
-import { purgeCmd, retentionCmd } from './retention.ts';
-import { inboxCmd } from './inbox.ts';
-import { witnessCmd } from './witness.ts';
-import { alertsCmd } from './alerts.ts';
-
-export const commands: Record<string, Command> = {
-  purge: purgeCmd,
-  retention: retentionCmd,
-  serve: serveCmd,
-  init: initCmd,
-  ingest: ingestCmd,
-  status: statusCmd,
-  list: listCmd,
-  show: showCmd,
-  extract: extractCmd,
-  fsck: fsckCmd,
-  quarantine: quarantineCmd,
-  inbox: inboxCmd,
-  audit: auditCmd,
-  user: userCmd,
-  token: tokenCmd,
-  hold: holdCmd,
-  approve: approveCmd,
-  approvals: approvalsCmd,
-  delete: deleteCmd,
-  subject: subjectCmd,
-  request: requestCmd,
-  objection: objectionCmd,
-  recording: recordingCmd,
-  consent: consentCmd,
-  compact: compactCmd,
-  keys: keysCmd,
-  index: indexCmd,
-  witness: witnessCmd,
-  alerts: alertsCmd,
 };

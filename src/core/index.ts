@@ -8,3 +8,4 @@ export * from './proc.ts';
 export * from './phone.ts';
 export * from './proc-locks.ts';
 export * from './customer-id.ts';
+export * from './download-name.ts';

@@ -6,7 +6,7 @@ import { TresorError } from '../core/errors.ts';
 import type { WrappedDek } from '../store/index.ts';
 import { open, openRange, openRangeChunks, openStream, seal, sealStream } from './envelope.ts';
 import { decode32, fingerprint, KEY_NAMES, keyPath, keySource, parseKeks, readKey, writeSecret, type KeySource } from './key-files.ts';
-import { createNoteSigner, type NoteSigner } from './signing.ts';
+import { createNoteSigner, ed25519FromSeed, type NoteSigner } from './signing.ts';
 
 /**
  * The keys of a site (key-files.ts says where they live), and the only code that holds
@@ -171,7 +171,7 @@ function loadKeys(src: KeySource, table: WrappedKeys): Keyring {
     epochFingerprints: Object.fromEntries([...keks].map(([e, k]) => [String(e), fingerprint(k)])),
     fingerprints: {
       kek: fingerprint(keks.get(firstEpoch)!),
-      logSigning: fingerprint(nacl.sign.keyPair.fromSeed(seed).publicKey),
+      logSigning: fingerprint(ed25519FromSeed(seed).publicKey),
       indexSecret: fingerprint(indexSecret),
     },
     openRecording: (id) => opener(unwrap(stored(id))),

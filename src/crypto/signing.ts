@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import nacl from 'tweetnacl';
 import { TresorError } from '../core/index.ts';
 
@@ -51,10 +51,25 @@ export function keyIdFor(name: string, publicKey: Uint8Array): Uint8Array {
   return new Uint8Array(h.subarray(0, 4));
 }
 
+// RFC 8410: PKCS#8 for an Ed25519 private key is this fixed prefix and the 32-byte seed.
+const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+
+/**
+ * The Ed25519 key of a seed through OpenSSL (node:crypto): tweetnacl's pure-JS derivation
+ * took ~100 ms, paid by every CLI start that opens the site (issue 15, item 1). Signatures
+ * are the same bytes (Ed25519 is deterministic, RFC 8032).
+ */
+export function ed25519FromSeed(seed: Uint8Array): { publicKey: Uint8Array; privateKey: KeyObject } {
+  const privateKey = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+  // SPKI DER of an Ed25519 key: 12 bytes of header, then the 32-byte public key
+  const publicKey = new Uint8Array(createPublicKey(privateKey).export({ format: 'der', type: 'spki' }).subarray(12));
+  return { publicKey, privateKey };
+}
+
 export function createNoteSigner(name: string, seed: Uint8Array): NoteSigner {
   if (!isValidKeyName(name)) throw new TresorError('E_INVALID', `invalid signing key name ${JSON.stringify(name)}`);
   if (seed.length !== 32) throw new TresorError('E_KEYS_INVALID', `an Ed25519 seed is 32 bytes, got ${seed.length}`);
-  const pair = nacl.sign.keyPair.fromSeed(new Uint8Array(seed));
+  const pair = ed25519FromSeed(seed);
   const keyId = keyIdFor(name, pair.publicKey);
   const vkey = `${name}+${Buffer.from(keyId).toString('hex')}+${Buffer.from([SIG_TYPE_ED25519, ...pair.publicKey]).toString('base64')}`;
   return {
@@ -64,7 +79,7 @@ export function createNoteSigner(name: string, seed: Uint8Array): NoteSigner {
     sign(text: string): string {
       const problem = textProblem(text);
       if (problem) throw new TresorError('E_INVALID', `cannot sign note: ${problem}`);
-      const sig = nacl.sign.detached(Buffer.from(text, 'utf8'), pair.secretKey);
+      const sig = cryptoSign(null, Buffer.from(text, 'utf8'), pair.privateKey);
       const b64 = Buffer.concat([keyId, sig]).toString('base64');
       return `${text}\n${SIG_PREFIX}${name} ${b64}\n`;
     },

@@ -1,4 +1,6 @@
-import { PDFDocument, StandardFonts, type PDFFont, type PDFPage } from 'pdf-lib';
+// pdf-lib is loaded when a PDF is made, not when this module is: every site open reaches
+// it through the audit hand-outs, and loading it cost each CLI start ~150 ms (issue 15, item 1).
+import type { PDFDocument, PDFFont, PDFPage } from 'pdf-lib';
 
 /**
  * Plain printable documents (cover letters, erasure certificates, the Art. 30 record,
@@ -169,6 +171,7 @@ class Writer {
 
 /** Renders the blocks on A4 pages with "title — page n of m" at the foot of each. */
 export async function renderPdf(spec: PdfSpec): Promise<Uint8Array> {
+  const { PDFDocument, StandardFonts } = await import('pdf-lib');
   const doc = await PDFDocument.create();
   const created = spec.createdAt ?? new Date();
   doc.setTitle(spec.title);

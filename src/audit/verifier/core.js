@@ -40,12 +40,12 @@ async function tresorVerify(files, env, yours) {
     report.fail('verifier', 'internal error: ' + (e && e.message ? e.message : String(e)));
   }
   const result = report.result();
-  return Object.assign(result, tresorVerdict(result, scope));
+  return Object.assign(result, tresorVerdict(result, scope), result.ok ? {} : tresorSummary(result, report.bad()));
 }
 
 // The one sentence both hosts print first: what this export proves, and what it does not.
 function tresorVerdict(result, scope) {
-  if (!result.ok || !scope) return { verdict: 'failed', headline: 'NOT VERIFIED: ' + result.failures.length + ' problem(s) found' };
+  if (!result.ok || !scope) return { verdict: 'failed', headline: 'NOT VERIFIED' };
   const { start, size, yours, covered } = scope;
   const last = size - 1;
   if (start === 0) {
@@ -65,18 +65,124 @@ function tresorVerdict(result, scope) {
   };
 }
 
+// What an auditor reads after the verdict (issue 15 item 6): the first failure in plain
+// words, then how much else fails. One removed line makes every later line fail its seq
+// check; listing those hundreds of failures hides the one that matters.
+// `bad`: the failing entries (tresorBadEntry), lowest seq first.
+function tresorSummary(result, bad) {
+  const failing = result.checks.filter((c) => !c.ok);
+  const rank = (n) => (TRESOR_CHECK_ORDER.indexOf(n) + 1 || 99);
+  const ENTRY_CHECKS = ['line format', 'seq', 'chain'];
+  // A failure before the entries (files, keys, signatures, frontier) decides first: without
+  // a trusted key or checkpoint nothing about the entries means anything.
+  let firstCheck = failing.find((c) => rank(c.name) < rank('line format')) || null;
+  let first;
+  let entryFirst = false;
+  if (firstCheck) first = firstCheck.plain || firstCheck.name + ': ' + firstCheck.messages[0];
+  else if (bad.first) {
+    entryFirst = true;
+    first = tresorPlainEntry(bad.first);
+  } else {
+    firstCheck = failing.find((c) => !ENTRY_CHECKS.includes(c.name)) || failing[0];
+    first = firstCheck.plain || firstCheck.name + ': ' + (firstCheck.messages[0] || 'failed');
+  }
+  const further = entryFirst ? bad.count - 1 : bad.count;
+  const parts = [];
+  const entries = (n) => n + (n === 1 ? ' entry' : ' entries');
+  if (entryFirst && further === 0) parts.push('no further entries fail');
+  else if (entryFirst && bad.first.kind === 'seq') {
+    parts.push('and ' + further + (further === 1 ? ' further entry fails because it follows' : ' further entries fail because they follow') + ' it');
+  } else if (further > 0) {
+    // an entry out of place further on explains the failures after it
+    const s = bad.shift && bad.shift !== bad.first ? bad.shift : null;
+    const other = s ? further - bad.afterShift : further;
+    let text = (entryFirst ? 'and ' + further + ' further' : further) + (further === 1 ? ' entry fails' : ' entries fail');
+    if (s) {
+      text += ': ' + tresorPlainEntry(s) + (bad.afterShift > 1 ? ', and the ' + entries(bad.afterShift - 1) + ' after it fail because they follow it' : '') +
+        (other > 0 ? '; ' + entries(other) + ' more fail elsewhere' : '');
+    }
+    parts.push(text);
+  }
+  const others = failing.filter((c) => c !== firstCheck && !ENTRY_CHECKS.includes(c.name)).map((c) => c.name);
+  if (others.length) parts.push((others.length === 1 ? 'the check ' : 'the checks ') + others.join(', ') + (others.length === 1 ? ' fails' : ' fail') + (entryFirst ? ' as a consequence' : ' too'));
+  return { first, rest: parts.length ? parts.join('; ') + ' (details below)' : null, failedEntries: bad.count };
+}
+
+// The first failing entry as the auditor would say it.
+function tresorPlainEntry(f) {
+  const at = 'line ' + f.line;
+  if (f.kind === 'format') return 'entry ' + f.seq + ' (' + at + ') was changed after it was written: it is no longer a well-formed entry (' + f.error + ')';
+  if (f.kind === 'seq') {
+    if (f.got > f.seq) {
+      const gone = f.got - f.seq === 1 ? 'entry ' + f.seq + ' is missing' : 'entries ' + f.seq + '…' + (f.got - 1) + ' are missing';
+      return gone + ': removed or moved after it was written (' + at + ' holds entry ' + f.got + ', where entry ' + f.seq + ' belongs)';
+    }
+    return 'entry ' + f.got + ' appears again at ' + at + ', where entry ' + f.seq + ' belongs: an entry was inserted, repeated or moved after it was written';
+  }
+  if (f.seq === 0) return 'entry 0 (' + at + ') was changed after it was written: it does not start the chain of the log';
+  return 'entry ' + (f.seq - 1) + ' was changed after it was written: entry ' + f.seq + ', written after it, records a different SHA-256 of it';
+}
+
+// Failing entries: the first (lowest seq; on one seq the most telling kind) and how many
+// distinct ones. Seqs arrive in order (lines, then segments in order), so a repeat is the last.
+const TRESOR_KIND_RANK = { format: 0, seq: 1, chain: 2 };
+// `shift`: the first entry out of place (kind seq) and how many failing entries start there:
+// after an entry removed or inserted, every later one fails for that alone.
+function tresorBadEntry(acc, f) {
+  const fresh = f.seq !== acc.last;
+  if (fresh) {
+    acc.count++;
+    acc.last = f.seq;
+  }
+  if (tresorFirstOf(acc.first, f)) acc.first = f;
+  if (f.kind === 'seq' && !acc.shift) {
+    acc.shift = f;
+    acc.afterShift = 1;
+  } else if (acc.shift && fresh) acc.afterShift++;
+}
+function tresorFirstOf(first, f) {
+  return !first || (first.seq === f.seq && TRESOR_KIND_RANK[f.kind] < TRESOR_KIND_RANK[first.kind]);
+}
+function tresorNewBad() {
+  return { first: null, count: 0, last: -1, shift: null, afterShift: 0 };
+}
+
 function tresorReport() {
   const checks = new Map();
+  const bad = tresorNewBad();
   const get = (name) => {
     if (!checks.has(name)) checks.set(name, { name, ok: true, messages: [], more: 0, info: '' });
     return checks.get(name);
   };
   return {
-    fail(name, msg) {
+    // `plain`: the failure in the auditor's words, when the message is a technician's
+    fail(name, msg, plain) {
       const c = get(name);
       c.ok = false;
+      if (plain && !c.plain) c.plain = plain;
       if (c.messages.length < TRESOR_MAX_MESSAGES) c.messages.push(msg);
       else c.more++;
+    },
+    // one failing entry: { seq, line, kind: 'format' | 'seq' | 'chain', error?, got? }
+    entry(f) {
+      tresorBadEntry(bad, f);
+    },
+    // a segment's failing entries (tresorScanSegment), merged in order
+    entries(seg) {
+      if (!seg.first) return;
+      // the link into the segment may have failed on its first failing line already
+      const overlap = seg.first.seq === bad.last ? 1 : 0;
+      if (tresorFirstOf(bad.first, seg.first)) bad.first = seg.first;
+      if (bad.shift) bad.afterShift += seg.count - overlap;
+      else if (seg.shift) {
+        bad.shift = seg.shift;
+        bad.afterShift = seg.afterShift;
+      }
+      bad.count += seg.count - overlap;
+      bad.last = seg.last;
+    },
+    bad() {
+      return bad;
     },
     failMore(name, n) {
       const c = get(name);
@@ -154,9 +260,12 @@ async function tresorVerifyInto(files, env, yours, report) {
   // 6. Entry count against the signed size.
   if (end < cp.size) {
     report.fail('size', 'the checkpoint is signed for ' + cp.size + ' entries but entries.jsonl ends at seq ' + (end - 1) +
-      ': ' + (cp.size - end) + ' entries are missing (truncated log)');
+      ': ' + (cp.size - end) + ' entries are missing (truncated log)',
+    (cp.size - end === 1 ? 'entry ' + end + ' is missing' : 'entries ' + end + '…' + (cp.size - 1) + ' are missing') +
+      ': the end of the log was cut off after the checkpoint was signed');
   } else if (end > cp.size) {
-    report.fail('size', (end - cp.size) + ' entries after seq ' + (cp.size - 1) + ' are not covered by the signed checkpoint (appended without a signature)');
+    report.fail('size', (end - cp.size) + ' entries after seq ' + (cp.size - 1) + ' are not covered by the signed checkpoint (appended without a signature)',
+      (end - cp.size === 1 ? 'entry ' + cp.size + ' was' : 'entries ' + cp.size + '…' + (end - 1) + ' were') + ' added after the checkpoint was signed: nothing signed vouches for ' + (end - cp.size === 1 ? 'it' : 'them'));
   } else {
     report.pass('size', (count ? 'entries ' + start + '…' + (end - 1) : 'no entries') + ', checkpoint size ' + cp.size);
   }
@@ -168,7 +277,10 @@ async function tresorVerifyInto(files, env, yours, report) {
     report.fail('tree root', 'cannot recompute the root for size ' + cp.size + ': entries are missing');
   } else if (!tresorEqual(root, cp.root)) {
     report.fail('tree root', 'the entries hash to root ' + tresorHex(root) + ' but the signed checkpoint says ' + tresorHex(cp.root) +
-      ' (an entry was edited, dropped, inserted or reordered, or the frontier is wrong)');
+      ' (an entry was edited, dropped, inserted or reordered, or the frontier is wrong)',
+    'the entries are not the ones the checkpoint was signed for: every link between them holds, so the last entry (' + (end - 1) +
+      ') was changed after it was written, or a run of entries was rewritten together with their links' +
+      (start > 0 ? ', or frontier.json does not describe the entries before ' + start : ''));
   } else {
     report.pass('tree root', tresorHex(root));
   }
@@ -434,15 +546,18 @@ async function tresorCheckEntries(bytes, start, stack, boundaries, roots, H, env
       if (e.error) {
         formatOk = false;
         report.fail('line format', 'line ' + (i + 1) + ' (seq ' + seq + '): ' + e.error);
+        report.entry({ seq, line: i + 1, kind: 'format', error: e.error });
       } else {
         if (e.entry.seq !== seq) {
           seqOk = false;
           report.fail('seq', 'line ' + (i + 1) + ' has seq ' + e.entry.seq + ', expected ' + seq + ' (entries dropped, duplicated or reordered)');
+          report.entry({ seq, line: i + 1, kind: 'seq', got: e.entry.seq });
         }
         const want = i === 0 ? (start === 0 ? TRESOR_ZERO_HASH : null) : prevHash;
         if (want !== null && !tresorHexEquals(e.entry.prev, want)) {
           chainOk = false;
           report.fail('chain', 'seq ' + seq + ': prev does not match the SHA-256 of the line before it');
+          report.entry({ seq, line: i + 1, kind: 'chain' });
         }
       }
       prevHash = chainHashes[i - c];
@@ -489,7 +604,9 @@ async function tresorCheckEntriesFast(bytes, start, stack, boundaries, roots, H,
     const want = seg.line === 0 ? (start === 0 ? TRESOR_ZERO_HASH : null) : last;
     if (want !== null && r.firstPrev !== null && !tresorHexEquals(r.firstPrev, want)) {
       report.fail('chain', 'seq ' + (start + seg.line) + ': prev does not match the SHA-256 of the line before it');
+      report.entry({ seq: start + seg.line, line: seg.line + 1, kind: 'chain' });
     }
+    report.entries(r.bad);
     for (const name of ['line format', 'seq', 'chain']) {
       const m = r.messages[name];
       if (!m) continue;
@@ -548,10 +665,12 @@ async function tresorAppendNode(stack, level, hash, H) {
 // start + seg.line…; `sha256(bytes) -> Uint8Array` is synchronous here.
 function tresorScanSegment(bytes, seg, sha256) {
   const messages = {};
-  const fail = (name, msg) => {
+  const bad = tresorNewBad();
+  const fail = (name, msg, f) => {
     const m = messages[name] || (messages[name] = { list: [], more: 0 });
     if (m.list.length < TRESOR_MAX_MESSAGES) m.list.push(msg);
     else m.more++;
+    tresorBadEntry(bad, f);
   };
   const decoder = new TextDecoder('utf-8');
   let scratch = new Uint8Array(4096);
@@ -572,16 +691,19 @@ function tresorScanSegment(bytes, seg, sha256) {
     } else {
       const e = tresorParseLine(decoder.decode(line));
       if (e.error) {
-        fail('line format', 'line ' + (i + 1) + ' (seq ' + seq + '): ' + e.error);
+        fail('line format', 'line ' + (i + 1) + ' (seq ' + seq + '): ' + e.error, { seq, line: i + 1, kind: 'format', error: e.error });
       } else {
-        if (e.entry.seq !== seq) fail('seq', 'line ' + (i + 1) + ' has seq ' + e.entry.seq + ', expected ' + seq + ' (entries dropped, duplicated or reordered)');
+        if (e.entry.seq !== seq) {
+          fail('seq', 'line ' + (i + 1) + ' has seq ' + e.entry.seq + ', expected ' + seq + ' (entries dropped, duplicated or reordered)',
+            { seq, line: i + 1, kind: 'seq', got: e.entry.seq });
+        }
         prev = e.entry.prev;
       }
     }
     if (prev !== null) {
       if (i === seg.line) firstPrev = typeof prev === 'number' ? tresorAscii(bytes, prev, prev + 64) : prev;
       else if (typeof prev === 'number' ? !tresorHexBytesEqual(bytes, prev, prevHash) : !tresorHexEquals(prev, prevHash)) {
-        fail('chain', 'seq ' + seq + ': prev does not match the SHA-256 of the line before it');
+        fail('chain', 'seq ' + seq + ': prev does not match the SHA-256 of the line before it', { seq, line: i + 1, kind: 'chain' });
       }
     }
     prevHash = sha256(line);
@@ -600,7 +722,7 @@ function tresorScanSegment(bytes, seg, sha256) {
     nodes.push({ level, hash: h });
     p = end + 1;
   }
-  return { count: i - seg.line, firstPrev, lastHash: prevHash, messages, nodes: nodes.map((n) => ({ level: n.level, hash: new Uint8Array(n.hash) })) };
+  return { count: i - seg.line, firstPrev, lastHash: prevHash, messages, bad, nodes: nodes.map((n) => ({ level: n.level, hash: new Uint8Array(n.hash) })) };
 }
 
 // SHA-256(0x01 ‖ left ‖ right) in plain JS, for the tree nodes of tresorScanSegment: the

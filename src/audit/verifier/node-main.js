@@ -126,11 +126,15 @@ const started = Date.now();
 const result = await tresorVerify(files, env, yours);
 // The verdict comes first: a partial export must not read like a verified one.
 console.log(result.headline);
+// Then the first failure in plain words and how much else fails; the details come last.
+if (result.first) console.log(`first failure: ${result.first}`);
+if (result.rest) console.log(`      ${result.rest}`);
 if (result.advice) console.log(`      ${result.advice} (node verify.mjs ${cli.dir ?? 'EXPORT_DIR'} --checkpoint YOUR_CHECKPOINT)`);
 if (resolve(dirname(self)) === dir) {
   console.log('NOTE  you are running the verify.mjs that came inside this export; whoever controls the box could have replaced it.');
   console.log('      For a verdict you can rely on, run your own saved copy: node YOUR/verify.mjs ' + dir);
 }
+if (!result.ok) console.log('details:');
 for (const c of result.checks) {
   if (c.ok) console.log(`ok    ${c.name}${c.info ? ': ' + c.info : ''}`);
   else for (const m of c.messages) console.log(`FAIL  ${c.name}: ${m}`);

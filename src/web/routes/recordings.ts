@@ -4,6 +4,7 @@ import { downloadWav } from '../../access/index.ts';
 import { can } from '../../auth/index.ts';
 import { TresorError } from '../../core/errors.ts';
 import { isId } from '../../core/ids.ts';
+import { downloadName, storedExtension } from '../../core/download-name.ts';
 import { recordingPage, resultsFragment, searchPage } from '../../../views/recordings.ts';
 import type { AppDeps } from '../app.ts';
 import { audioResponse } from '../audio.ts';
@@ -66,18 +67,17 @@ export function recordingRoutes(deps: AppDeps) {
       return new Response(Readable.toWeb(w.body) as ReadableStream, {
         headers: {
           'Content-Type': 'audio/wav',
-          'Content-Disposition': `attachment; filename="${id}.wav"`,
+          'Content-Disposition': `attachment; filename="${downloadName(w.row, 'wav')}"`,
           'Content-Length': String(w.bytes),
           'Cache-Control': 'no-store, private',
         },
       });
     }
     const r = await access.readAudio(c.get('principal')!, id, 'recording.downloaded', { detail: { format } });
-    const ext = r.row.storedFormat === 'opus' ? 'opus' : r.row.storedFormat === 'flac' ? 'flac' : 'bin';
     return new Response(r.audio as unknown as BodyInit, {
       headers: {
         'Content-Type': r.contentType,
-        'Content-Disposition': `attachment; filename="${id}.${ext}"`,
+        'Content-Disposition': `attachment; filename="${downloadName(r.row, storedExtension(r.row.storedFormat))}"`,
         'Content-Length': String(r.audio.length),
         'Cache-Control': 'no-store, private',
       },
