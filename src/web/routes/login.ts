@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { setCookie, deleteCookie } from 'hono/cookie';
-import { nameProblem, passwordLinkValid, passwordProblem, setPasswordWithLink } from '../../auth/index.ts';
+import { nameProblem, passwordLinkValid, passwordProblem, setPasswordWithLink, updateUser } from '../../auth/index.ts';
 import { isTresorError } from '../../core/errors.ts';
 import { qrSvg } from '../../documents/index.ts';
 import { loginPage, setPasswordLabel, setPasswordPage, setupPage, totpEnrolPage } from '../../../views/login.ts';
@@ -127,6 +127,10 @@ export function loginRoutes(deps: Pick<AppDeps, 'auth' | 'site'>, opts: { tls: b
     const f = await form(c);
     const to = f.to === 'de' ? 'de' : 'en';
     setCookie(c, LANG_COOKIE, to, { sameSite: 'Strict', path: '/', secure: opts.tls, maxAge: 365 * 86400 });
+    // Signed in: the choice belongs to the person, not only to this browser (issue 15 #7):
+    // it follows them to the next browser and wins over a cookie someone else left there.
+    const user = c.get('user');
+    if (user && user.lang !== to) await updateUser(deps.site.store, deps.site.log, `user:${user.name}`, user.name, { lang: to });
     const back = c.req.header('Referer');
     let path = '/';
     try {
