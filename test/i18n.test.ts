@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { allLabels, defineLabels, LANGS, type Labels } from '../views/i18n.ts';
 import { approvalsLabels } from '../views/labels/approvals.ts';
 import { common, translator } from '../views/labels/common.ts';
+import { actionLabel, actionLabels } from '../views/labels/actions.ts';
 import { approvalsPage } from '../views/approvals.ts';
 import { approvalRegistry } from '../src/site/approvals.ts';
 import { ROLE_GRANT_KIND } from '../src/auth/index.ts';
@@ -114,4 +115,38 @@ test('i18n_a_role_grant_request_reads_in_german_on_the_approvals_page', async ()
   ));
   assert.match(page, /Rollen mit personenbezogenen Daten vergeben/);
   assert.doesNotMatch(page, /fact\.|kind\.|state\./, 'no raw label keys on the page');
+});
+
+/**
+ * Every action the source writes into the log, as a literal: `action: 'x.y'`, `action = 'x.y'`,
+ * both sides of `action: cond ? 'x.y' : 'x.z'`, and the `request.${outcome}` / `alert.${event}`
+ * families spelled out. Read from the source text, so a new action without words fails here.
+ */
+function actionsInSource(): string[] {
+  const found = new Set<string>(['request.answered', 'request.refused', 'alert.raised', 'alert.cleared', 'alert.acknowledged']);
+  const walk = (dir: URL): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(new URL(`${e.name}/`, dir));
+      else if (e.name.endsWith('.ts')) {
+        const src = readFileSync(new URL(e.name, dir), 'utf8');
+        for (const m of src.matchAll(/\baction\??(?:\s*:\s*[A-Z]\w*)?\s*[:=]\s*((?:[^,;{}\n]*?\?\s*)?'[a-z][a-z-]*(?:\.[a-z-]+)+'(?:\s*:\s*'[a-z][a-z-]*(?:\.[a-z-]+)+')?)/g)) {
+          for (const q of m[1]!.matchAll(/'([a-z][a-z-]*(?:\.[a-z-]+)+)'/g)) found.add(q[1]!);
+        }
+        // a union type of actions (AudioAction: played, downloaded, exported)
+        for (const m of src.matchAll(/type \w*Action = ([^;]+);/g)) for (const q of m[1]!.matchAll(/'([a-z][a-z-]*(?:\.[a-z-]+)+)'/g)) found.add(q[1]!);
+      }
+    }
+  };
+  walk(new URL('../src/', import.meta.url));
+  return [...found].sort();
+}
+
+test('i18n_every_logged_action_has_words_in_german_and_english', () => {
+  const actions = actionsInSource();
+  assert.ok(actions.length > 60, `found only ${actions.length} actions: the scan is broken`);
+  assert.ok(actions.includes('recording.played') && actions.includes('retention.policy.removed'), 'the scan misses known actions');
+  const missing = actions.filter((a) => !actionLabels.has(a));
+  assert.deepEqual(missing, [], `actions without words in views/labels/actions.ts: ${missing.join(', ')}`);
+  assert.equal(actionLabel('de', 'recording.played'), 'Aufnahme angehört');
+  assert.equal(actionLabel('en', 'some.future-action'), 'some.future-action');
 });

@@ -1,6 +1,7 @@
 import { html } from 'hono/html';
 import type { Lang } from './i18n.ts';
 import { logLabels } from './labels/log.ts';
+import { actionCell } from './action-cell.ts';
 import { csrfField, fmtTime, layout, type Html, type PageCtx } from './layout.ts';
 
 function lbl(lang: Lang) {
@@ -48,7 +49,7 @@ ${r.entries.length ? html`<div class="table-wrap"><table id="log-table">
     : html`<tr data-seq="${e.seq}"><td class="num">${e.seq}</td>
 <td><time datetime="${e.time}" title="${e.time}">${fmtTime(e.time, ctx.lang)}</time></td>
 <td><a ${hx(query({ ...emptyFilters(), actor: e.actor }))}>${e.actor}</a></td>
-<td>${e.action}</td>
+<td>${actionCell(ctx.lang, e.action)}</td>
 <td><a ${hx(query({ ...emptyFilters(), target: e.target }))}>${e.target}</a></td>
 <td><code>${JSON.stringify(e.detail)}</code></td></tr>`)}</tbody></table></div>` : ''}
 ${r.partial && r.next !== null ? html`<p>${t('partial', { seq: r.next })} <a ${hx(query(r.filters, r.next))} rel="next">${t('continue')}</a></p>`

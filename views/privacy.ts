@@ -1,6 +1,7 @@
 import { html, raw } from 'hono/html';
 import type { Lang } from './i18n.ts';
 import { privacyLabels, type PrivacyLabel } from './labels/privacy.ts';
+import { actionCell } from './action-cell.ts';
 import { csrfField, fmtTime, layout, type Html, type PageCtx } from './layout.ts';
 
 /**
@@ -228,7 +229,7 @@ ${d.timeline.length ? html`<div class="table-wrap"><table id="timeline" aria-lab
 <thead><tr><th scope="col">${L('colTime')}</th><th scope="col">${L('colAction')}</th><th scope="col">${L('colActor')}</th><th scope="col">${L('colDetail')}</th><th scope="col">${L('colSeq')}</th></tr></thead>
 <tbody>${d.timeline.map((e) => ('unreadable' in e
     ? html`<tr><td colspan="4" class="error">${L('unreadable')}</td><td><a href="/log?before=${e.seq + 1}">${e.seq}</a></td></tr>`
-    : html`<tr data-action="${e.action}"><td>${when(Date.parse(e.time), lang)}</td><td><code>${e.action}</code></td><td>${e.actor}</td><td>${detailText(e.detail)}</td><td>${e.seq}</td></tr>`))}</tbody></table></div>
+    : html`<tr data-action="${e.action}"><td>${when(Date.parse(e.time), lang)}</td><td>${actionCell(lang, e.action)}</td><td>${e.actor}</td><td>${detailText(e.detail)}</td><td>${e.seq}</td></tr>`))}</tbody></table></div>
 ${d.timelinePartial ? html`<p class="muted">${L('timelinePartial')}</p>` : ''}` : html`<p>${L('timelineNone')}</p>`}
 </section>`);
 }

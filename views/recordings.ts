@@ -1,5 +1,7 @@
 import { html, raw } from 'hono/html';
 import type { RecordingView, SearchFields } from '../src/core/types.ts';
+import { actionCell } from './action-cell.ts';
+import { consentMethod } from './labels/common.ts';
 import { fmtDuration, fmtTime, layout, type Html, type PageCtx } from './layout.ts';
 import { retentionSection, type RecordingRetention } from './retention.ts';
 
@@ -113,23 +115,23 @@ ${row(t('col.from'), personal(ctx, v.from, v.masked))}
 ${row(t('col.to'), personal(ctx, v.to, v.masked))}
 ${row(t('col.agent'), personal(ctx, v.agent, v.masked))}
 ${row(t('col.queue'), v.queue)}
-${row('Call ID', personal(ctx, v.callId, v.masked))}
+${row(t('col.callId'), personal(ctx, v.callId, v.masked))}
 ${row(t('col.consent'), t(`consent.${v.consent.state}` as never))}
-${row('Purpose', v.purpose)}
-${row('Tags', v.tags.join(', ') || null)}
-${row('Format', `${stored}, ${v.channels} ch, ${v.sampleRate} Hz, ${(v.storedBytes / 1024).toFixed(0)} KiB`)}
+${row(t('col.purpose'), v.purpose)}
+${row(t('col.tags'), v.tags.join(', ') || null)}
+${row(t('col.format'), t('rec.format', { fmt: stored, ch: v.channels, hz: v.sampleRate, kib: (v.storedBytes / 1024).toFixed(0) }))}
 ${row('SHA-256', html`<code>${v.sourceSha256}</code>`)}
-${row('Ingested', fmtTime(v.ingestedAt, ctx.lang))}
+${row(t('col.ingested'), fmtTime(v.ingestedAt, ctx.lang))}
 </dl>
 </section>
 ${!v.masked ? html`<section aria-labelledby="h-consent"><h2 id="h-consent">${t('rec.consentEvidence')}</h2>
-<dl class="meta">${row(t('col.consent'), t(`consent.${v.consent.state}` as never))}${row('Method', v.consent.method ?? null)}${row('At', v.consent.at ?? null)}${row('Evidence', v.consent.evidence ?? null)}${(v.consentEvidence ?? []).map((e) => row(`${e.method}`, `${t(`consent.${e.state}` as never)}${e.at ? ` · ${e.at}` : ''}${e.offsetMs !== null ? ` · ${(e.offsetMs / 1000).toFixed(2)} s` : ''}${e.promptVersion ? ` · prompt ${e.promptVersion}` : ''}${e.source ? ` · ${e.source}` : ''}${e.evidence !== null && e.evidence !== undefined ? ` · ${JSON.stringify(e.evidence)}` : ''}`))}</dl></section>` : ''}
+<dl class="meta">${row(t('col.consent'), t(`consent.${v.consent.state}` as never))}${row(t('rec.consentMethod'), v.consent.method ? consentMethod(t, v.consent.method) : null)}${row(t('rec.consentAt'), v.consent.at ?? null)}${row(t('rec.consentEvidenceText'), v.consent.evidence ?? null)}${(v.consentEvidence ?? []).map((e) => row(consentMethod(t, e.method), `${t(`consent.${e.state}` as never)}${e.at ? ` · ${e.at}` : ''}${e.offsetMs !== null ? ` · ${(e.offsetMs / 1000).toFixed(2)} s` : ''}${e.promptVersion ? ` · ${t('rec.prompt')} ${e.promptVersion}` : ''}${e.source ? ` · ${e.source}` : ''}${e.evidence !== null && e.evidence !== undefined ? ` · ${JSON.stringify(e.evidence)}` : ''}`))}</dl></section>` : ''}
 ${o.retention ? retentionSection(ctx, o.retention) : ''}
 ${o.log ? html`<section aria-labelledby="h-log">
 <h2 id="h-log">${t('rec.log')}</h2>
 <div class="table-wrap"><table id="recording-log">
-<thead><tr><th scope="col">#</th><th scope="col">Time (UTC)</th><th scope="col">Actor</th><th scope="col">Action</th><th scope="col">Detail</th></tr></thead>
-<tbody>${o.log.map((e) => html`<tr><td class="num">${e.seq}</td><td>${e.time.replace('T', ' ').replace('Z', '')}</td><td>${e.actor}</td><td>${e.action}</td><td><code>${JSON.stringify(e.detail)}</code></td></tr>`)}</tbody>
+<thead><tr><th scope="col">#</th><th scope="col">${t('log.time')}</th><th scope="col">${t('log.actor')}</th><th scope="col">${t('log.action')}</th><th scope="col">${t('log.detail')}</th></tr></thead>
+<tbody>${o.log.map((e) => html`<tr><td class="num">${e.seq}</td><td><time datetime="${e.time}" title="${e.time}">${fmtTime(e.time, ctx.lang)}</time></td><td>${e.actor}</td><td>${actionCell(ctx.lang, e.action)}</td><td><code>${JSON.stringify(e.detail)}</code></td></tr>`)}</tbody>
 </table></div>
 </section>` : ''}`);
 }

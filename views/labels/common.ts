@@ -74,6 +74,27 @@ const en = {
   'rec.consentEvidence': 'Consent evidence',
   'rec.log': 'Access log entries for this recording',
   'rec.details': 'Details',
+  'col.callId': 'Call ID',
+  'col.purpose': 'Purpose',
+  'col.tags': 'Tags',
+  'col.format': 'Format',
+  'col.ingested': 'Archived',
+  'rec.format': '{fmt}, {ch} channel(s), {hz} Hz, {kib} KiB',
+  'rec.consentMethod': 'Method',
+  'rec.consentAt': 'When',
+  'rec.consentEvidenceText': 'Evidence',
+  'rec.prompt': 'announcement',
+  'method.dtmf': 'Key press (DTMF)',
+  'method.ivr': 'IVR',
+  'method.verbal': 'Spoken',
+  'method.agent': 'Agent',
+  'method.crm': 'CRM',
+  'method.announcement': 'Announcement',
+  'method.sidecar': 'Call metadata (sidecar)',
+  'log.time': 'Time',
+  'log.actor': 'Actor',
+  'log.action': 'Action',
+  'log.detail': 'Detail',
   'common.hidden': 'hidden',
   'common.save': 'Save',
   'common.error': 'Something went wrong',
@@ -158,6 +179,27 @@ const de: Record<MsgKey, string> = {
   'rec.consentEvidence': 'Nachweis der Einwilligung',
   'rec.log': 'Protokolleinträge zu dieser Aufnahme',
   'rec.details': 'Details',
+  'col.callId': 'Anruf-ID',
+  'col.purpose': 'Zweck',
+  'col.tags': 'Schlagwörter',
+  'col.format': 'Format',
+  'col.ingested': 'Archiviert',
+  'rec.format': '{fmt}, {ch} Kanal/Kanäle, {hz} Hz, {kib} KiB',
+  'rec.consentMethod': 'Verfahren',
+  'rec.consentAt': 'Zeitpunkt',
+  'rec.consentEvidenceText': 'Nachweis',
+  'rec.prompt': 'Ansage',
+  'method.dtmf': 'Tastendruck (DTMF)',
+  'method.ivr': 'Sprachmenü (IVR)',
+  'method.verbal': 'Mündlich',
+  'method.agent': 'Agent',
+  'method.crm': 'CRM',
+  'method.announcement': 'Ansage',
+  'method.sidecar': 'Anrufdaten (Sidecar)',
+  'log.time': 'Zeit',
+  'log.actor': 'Akteur',
+  'log.action': 'Aktion',
+  'log.detail': 'Details',
   'common.hidden': 'ausgeblendet',
   'common.save': 'Speichern',
   'common.error': 'Ein Fehler ist aufgetreten',
@@ -170,6 +212,12 @@ const de: Record<MsgKey, string> = {
 export const common = defineLabels('common', { en, de });
 
 export type T = Translate<MsgKey>;
+
+/** A consent method (dtmf, ivr, …) in words; one without a label reads as its code. */
+export function consentMethod(t: T, method: string): string {
+  const key = `method.${method}`;
+  return common.has(key) ? t(key) : method;
+}
 
 export function translator(lang: Lang): T {
   return common.for(lang);
