@@ -8,6 +8,7 @@ import { allLabels, defineLabels, LANGS, type Labels } from '../views/i18n.ts';
 import { approvalsLabels } from '../views/labels/approvals.ts';
 import { common, translator } from '../views/labels/common.ts';
 import { actionLabel, actionLabels } from '../views/labels/actions.ts';
+import { germanMessage, messageCatalog } from '../views/messages.ts';
 import { approvalsPage } from '../views/approvals.ts';
 import { approvalRegistry } from '../src/site/approvals.ts';
 import { ROLE_GRANT_KIND } from '../src/auth/index.ts';
@@ -149,4 +150,81 @@ test('i18n_every_logged_action_has_words_in_german_and_english', () => {
   assert.deepEqual(missing, [], `actions without words in views/labels/actions.ts: ${missing.join(', ')}`);
   assert.equal(actionLabel('de', 'recording.played'), 'Aufnahme angehört');
   assert.equal(actionLabel('en', 'some.future-action'), 'some.future-action');
+});
+
+/**
+ * The refusals a console user can meet, read from the source: each `new TresorError('E_…', msg)`
+ * in the modules behind the console's pages, with every `${…}` (and a `+ …` continuation)
+ * standing for some value. Left out: the JSON API (English for tools), defects and operator
+ * errors (a 500 shows only its heading), and messages only the CLI prints.
+ */
+const CONSOLE_SOURCES = ['web', 'auth', 'access', 'approvals', 'retention', 'policy', 'privacy', 'ingest'];
+const API_ONLY = /\/(api|privacy-api|consent-api|approvals-api|log-api)\.ts$|\/privacy\/bundle\.ts$/;
+const NOT_SHOWN = new Set(['E_INTERNAL', 'E_CONFIG', 'E_IO', 'E_KEYS_MISSING', 'E_KEYS_INVALID', 'E_CRYPTO', 'E_INTEGRITY', 'E_INDEX_DAMAGED', 'E_LOG_INCONSISTENT', 'E_READBACK_MISMATCH', 'E_ROTATION_UNFINISHED', 'E_NO_ARCHIVE', 'E_NEEDS_EXCLUSIVE', 'E_USAGE', 'E_READ_ONLY', 'E_FFMPEG_MISSING', 'E_FFMPEG_TIMEOUT', 'E_EXISTS_DIR']);
+
+/** The message of one `new TresorError(code, <here>`: a quoted or template literal, values as "X". */
+function literalAt(src: string, i: number): string | null {
+  const q = src[i];
+  if (q === "'") {
+    const end = src.indexOf("'", i + 1);
+    return src.slice(i + 1, end).replace(/\\'/g, "'");
+  }
+  if (q !== '`') return null;
+  let out = '';
+  let j = i + 1;
+  while (j < src.length && src[j] !== '`') {
+    if (src[j] === '\\') { out += src[j + 1]; j += 2; continue; }
+    if (src[j] === '$' && src[j + 1] === '{') {
+      let depth = 1;
+      j += 2;
+      while (depth > 0) {
+        if (src[j] === '{') depth++;
+        else if (src[j] === '}') depth--;
+        else if (src[j] === '`') { j++; while (src[j] !== '`') j++; }
+        j++;
+      }
+      out += 'X';
+      continue;
+    }
+    out += src[j++];
+  }
+  if (/^\s*\+/.test(src.slice(j + 1))) out += 'X';
+  return out;
+}
+
+function consoleRefusals(): { file: string; code: string; message: string }[] {
+  const out: { file: string; code: string; message: string }[] = [];
+  for (const mod of CONSOLE_SOURCES) {
+    const walk = (dir: URL, rel: string): void => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        if (e.isDirectory()) { walk(new URL(`${e.name}/`, dir), `${rel}/${e.name}`); continue; }
+        const file = `${rel}/${e.name}`;
+        if (!e.name.endsWith('.ts') || API_ONLY.test(file)) continue;
+        const src = readFileSync(new URL(e.name, dir), 'utf8');
+        for (const m of src.matchAll(/new (?:TresorError|TE)\(\s*'(E_[A-Z_]+)',\s*/g)) {
+          if (NOT_SHOWN.has(m[1]!)) continue;
+          const message = literalAt(src, m.index! + m[0].length);
+          if (message !== null) out.push({ file, code: m[1]!, message });
+        }
+      }
+    };
+    walk(new URL(`../src/${mod}/`, import.meta.url), `src/${mod}`);
+  }
+  return out;
+}
+
+test('i18n_every_refusal_the_console_shows_has_german_words', () => {
+  const all = consoleRefusals();
+  assert.ok(all.length > 100, `found only ${all.length} refusals: the scan is broken`);
+  const missing = all.filter((r) => germanMessage(r.message) === null).map((r) => `${r.file} ${r.code}: ${r.message}`);
+  assert.deepEqual(missing, [], `refusals without German words in views/messages.ts:\n${missing.join('\n')}`);
+});
+
+test('i18n_message_catalog_keeps_the_same_values_in_both_languages', () => {
+  for (const [en, de] of messageCatalog) {
+    const names = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+    assert.deepEqual(names(de), names(en), `"${en}" and its German text name different values`);
+  }
+  assert.equal(germanMessage('your roles (admin) do not include log.read'), 'Ihre Rollen (admin) umfassen diese Berechtigung nicht: log.read');
+  assert.equal(germanMessage('a message nobody wrote German for'), null);
 });

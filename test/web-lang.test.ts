@@ -2,6 +2,9 @@
 // chosen once, it follows them to another browser and wins over a cookie left there.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { browser, makeUser, webSite, type WebSite } from './helpers/web.ts';
 
 const heading = async (res: Response) => /<h1[^>]*>([^<]+)</.exec(await res.text())?.[1]?.trim();
@@ -12,6 +15,7 @@ describe('language remembered per user', () => {
     w = await webSite();
     await makeUser(w, 'dora', ['dpo']);
     await makeUser(w, 'sam', ['supervisor']);
+    await makeUser(w, 'anna', ['admin']);
   });
   after(async () => w.close());
 
@@ -45,5 +49,30 @@ describe('language remembered per user', () => {
     await anon.get('/login');
     const page = await (await anon.get('/login', { Cookie: 'tresor_lang=de' })).text();
     assert.match(page, /Anmelden/);
+  });
+
+  it('server messages read in German: a refusal, a form error, a quarantine reason; the API stays English', async () => {
+    const b = browser(w);
+    await b.login('anna');
+    await b.post('/lang', { to: 'de' });
+    const denied = await (await b.get('/log')).text();
+    assert.equal(denied.includes('do not include'), false, 'the 403 page holds the English message');
+    assert.match(denied, /Ihre Rollen \(admin\) umfassen diese Berechtigung nicht: log\.read/);
+
+    const hold = await b.post('/holds', { caseName: '', reason: 'x', ids: '' });
+    assert.equal(hold.status, 400);
+    assert.match(await hold.text(), /Ein Legal Hold braucht ein Verfahren/);
+
+    const dir = mkdtempSync(join(tmpdir(), 'tresor-empty-'));
+    const empty = join(dir, 'in-015120000009-200-20261201-101010-1700000009.9.wav');
+    writeFileSync(empty, '');
+    const o = await w.ingestPath(empty);
+    assert.equal(o.status, 'quarantined');
+    const dash = await (await b.get('/')).text();
+    assert.match(dash, /Die Datei ist leer \(0 Byte\): Die TK-Anlage hat nichts geschrieben\./);
+
+    const api = await w.app.request('/api/recordings/01J0000000000000000000000Z', { headers: { Host: 'tresor.test', 'Accept-Language': 'de' } });
+    assert.equal(api.status, 401);
+    assert.match(JSON.stringify(await api.json()), /sign in first/);
   });
 });

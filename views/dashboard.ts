@@ -2,6 +2,7 @@ import { html } from 'hono/html';
 import type { Lang } from './i18n.ts';
 import { dashboardLabels, type DashboardLabel } from './labels/dashboard.ts';
 import { csrfField, fmtTime, layout, type Html, type PageCtx } from './layout.ts';
+import { messageIn } from './messages.ts';
 import { breachClock, type BreachSummary } from './breaches.ts';
 import { breachesLabels } from './labels/breaches.ts';
 
@@ -127,7 +128,7 @@ ${d.rejected.length === 0 ? html`<p>${t('errorsNone')}</p>` : html`<div class="t
 </table></div><p class="muted">${t('errorsNote')}</p>`}
 ${d.deferred.length === 0 ? '' : html`<h3 id="waiting-h">${t('waiting')}</h3><div class="table-wrap"><table aria-labelledby="waiting-h" id="deferred">
   <thead><tr><th scope="col">${t('colSince')}</th><th scope="col">${t('colCode')}</th><th scope="col">${t('colReason')}</th><th scope="col">${t('colRef')}</th></tr></thead>
-  <tbody>${d.deferred.slice(0, 50).map((r) => html`<tr><td><time datetime="${iso(r.since)}">${fmtTime(iso(r.since), ctx.lang)}</time></td><td><code>${r.code}</code></td><td>${r.message}</td><td><code>${r.ref}</code></td></tr>`)}</tbody>
+  <tbody>${d.deferred.slice(0, 50).map((r) => html`<tr><td><time datetime="${iso(r.since)}">${fmtTime(iso(r.since), ctx.lang)}</time></td><td><code>${r.code}</code></td><td>${messageIn(ctx.lang, r.message).text}</td><td><code>${r.ref}</code></td></tr>`)}</tbody>
 </table></div>`}
 </section>`;
 }
@@ -199,7 +200,7 @@ ${canManage ? html`<td>${q.discardRequestedBy ? '' : html`<input type="checkbox"
 <td><time datetime="${at}">${fmtTime(at, ctx.lang)}</time></td>
 ${callCell(ctx, q)}
 <td><code>${q.code}</code></td>
-<td>${q.message}</td>
+<td>${messageIn(ctx.lang, q.message).text}</td>
 <td class="num">${fmtBytes(q.sourceBytes, ctx.lang)}</td>
 <td class="num">${q.attempts}</td>
 ${canManage ? html`<td>

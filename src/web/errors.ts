@@ -5,6 +5,8 @@ import { errorPage } from '../../views/layout.ts';
 import { errorLabel, internalErrorHint } from '../../views/error-labels.ts';
 import { pickLang } from './lang.ts';
 import { translator } from '../../views/labels/common.ts';
+import { messageIn } from '../../views/messages.ts';
+import type { Lang } from '../../views/i18n.ts';
 import { pageCtx } from './page.ts';
 import { isApi } from './session.ts';
 
@@ -74,14 +76,15 @@ export interface Refusal {
 
 /**
  * A refusal a page shows in place, next to what was typed (a form, the approvals list):
- * its code, its status from the table and its message. null for a defect (a 500): the
+ * its code, its status from the table and its message in the reader's language (German where
+ * views/messages.ts has it). null for a defect (a 500): the
  * route rethrows it to the one error handler, which hides its message. (A 503 or 507 —
  * busy, no ffmpeg, disk full — says something true about the box and is shown.)
  */
-export function refusal(e: unknown): Refusal | null {
+export function refusal(e: unknown, lang: Lang = 'en'): Refusal | null {
   if (!isTresorError(e)) return null;
   const status = HTTP_STATUS[e.code];
-  return status === 500 ? null : { code: e.code, status, message: e.message };
+  return status === 500 ? null : { code: e.code, status, message: messageIn(lang, e.message).text };
 }
 
 /** Headers a status needs to be complete (RFC 9110: 401, 405, 416; 503's Retry-After). */
@@ -116,7 +119,7 @@ export async function errorResponse(c: Context, e: unknown): Promise<Response> {
     // before the identity middleware (a body too large) the language comes from the browser
     const lang = c.get('lang') ?? pickLang(c, null);
     const ctx = { ...base, lang, t: translator(lang) };
-    return await c.html(errorPage(ctx, errorLabel(lang, code), status === 500 ? internalErrorHint(lang) : message), status, headers);
+    return await c.html(errorPage(ctx, errorLabel(lang, code), status === 500 ? internalErrorHint(lang) : messageIn(lang, message).text), status, headers);
   } catch {
     return c.text(message, status, headers);
   }

@@ -133,7 +133,7 @@ export function accountRoutes(deps: AppDeps) {
       const row = await updateUser(store, log, c.get('principal')!.actor, u.name, { totpSecret: null });
       await renewSession(c, deps, row);
     } catch (e) {
-      const r = refusal(e);
+      const r = refusal(e, c.get('lang'));
       if (!r) throw e;
       return render(c, r.status, { form: 'totp', text: r.message });
     }

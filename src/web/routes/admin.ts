@@ -116,7 +116,7 @@ export function adminRoutes(deps: AppDeps) {
     try {
       row = await fn();
     } catch (e) {
-      const r = refusal(e);
+      const r = refusal(e, c.get('lang'));
       if (!r) throw e;
       return renderUser(c, getUser(store, u.name) ?? u, r.status, { message: r.message, ...(opts.draftRoles ? { draftRoles: opts.draftRoles } : {}) });
     }
@@ -153,7 +153,7 @@ export function adminRoutes(deps: AppDeps) {
       // the approver is told to check that the person, not the admin, set the password
       if (grant.length) await requestGrant(c, name, grant, `${reason.trim()} — ${usersLabel(c.get('lang'), 'newAccountGrantNote', { name })}`);
     } catch (e) {
-      const r = refusal(e);
+      const r = refusal(e, c.get('lang'));
       if (!r) throw e;
       return renderList(c, r.status, { message: r.message, draft });
     }

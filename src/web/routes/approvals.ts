@@ -42,7 +42,7 @@ export function approvalRoutes(deps: AppDeps) {
 
   // the list comes back with the refusal, at the status of its code (src/web/errors.ts)
   const refused = (c: Ctx, e: unknown) => {
-    const r = refusal(e);
+    const r = refusal(e, c.get('lang'));
     if (!r) throw e;
     return page(c, { error: r.message }, r.status);
   };

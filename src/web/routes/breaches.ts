@@ -45,18 +45,18 @@ export function breachRoutes(deps: AppDeps) {
   };
 
   /** the breach, or the refusal an unknown id gets */
-  function found(id: string): BreachRow | NonNullable<ReturnType<typeof refusal>> {
+  function found(id: string, lang: 'de' | 'en'): BreachRow | NonNullable<ReturnType<typeof refusal>> {
     try {
       return getBreach(privacy, id);
     } catch (e) {
-      const s = refusal(e);
+      const s = refusal(e, lang);
       if (!s) throw e;
       return s;
     }
   }
 
   async function detail(c: Ctx, id: string, error?: string, status = 200) {
-    const r = found(id);
+    const r = found(id, c.get('lang'));
     if ('status' in r) return list(c, r.message, r.status);
     await log.append([{ actor: actor(c), action: 'breach.viewed', target: `breach:${id}`, detail: {} }]);
     const lang = pageCtx(c).lang;
@@ -78,7 +78,7 @@ export function breachRoutes(deps: AppDeps) {
       });
       return c.redirect(`/privacy/breaches/${r.id}`, 303);
     } catch (e) {
-      const s = refusal(e);
+      const s = refusal(e, c.get('lang'));
       if (!s) throw e;
       return list(c, s.message, s.status);
     }
@@ -97,7 +97,7 @@ export function breachRoutes(deps: AppDeps) {
       try {
         await run(id, f, actor(c));
       } catch (e) {
-        const s = refusal(e);
+        const s = refusal(e, c.get('lang'));
         if (!s) throw e;
         return detail(c, id, s.message, s.status);
       }
@@ -107,7 +107,7 @@ export function breachRoutes(deps: AppDeps) {
 
   app.get('/breaches/:id/notice.pdf', async (c) => {
     const id = c.req.param('id');
-    const r = found(id);
+    const r = found(id, c.get('lang'));
     if ('status' in r) return c.text(r.message, r.status);
     const lang = langOf(c.req.query('lang'));
     await log.append([{ actor: actor(c), action: 'breach.notice.exported', target: `breach:${id}`, detail: { lang } }]);

@@ -179,7 +179,7 @@ export function dashboardRoutes(deps: AppDeps) {
 
   const failed = (c: Ctx, e: unknown) => {
     // the dashboard comes back with the refusal, at the status of its code (src/web/errors.ts)
-    const r = refusal(e);
+    const r = refusal(e, c.get('lang'));
     if (!r) throw e;
     return page(c, { error: r.message }, r.status);
   };

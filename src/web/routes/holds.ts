@@ -35,6 +35,7 @@ export function holdRoutes(deps: AppDeps) {
 
   // a refusal comes back on the page, at the status of its code (src/web/errors.ts)
   const status = (e: unknown) => refusal(e)?.status ?? null;
+  const said = (c: { get(k: 'lang'): 'de' | 'en' }, e: unknown) => refusal(e, c.get('lang'))?.message ?? (e as Error).message;
 
   app.get('/', (c) => page(c, { done: c.req.query('done') }));
 
@@ -58,7 +59,7 @@ export function holdRoutes(deps: AppDeps) {
       await addHold(store, log, c.get('principal')!.actor, { caseName: draft.caseName, reason: draft.reason, ids: splitIds(draft.ids), search });
     } catch (e) {
       const s = status(e);
-      if (s) return page(c, { draft, error: (e as Error).message, errorAt: 'place' }, s);
+      if (s) return page(c, { draft, error: said(c, e), errorAt: 'place' }, s);
       throw e;
     }
     return c.redirect('/holds?done=placed', 303);
@@ -72,7 +73,7 @@ export function holdRoutes(deps: AppDeps) {
       await requestDeletion(store, log, p.actor, { ids, reason: f.reason ?? '', person: p.name });
     } catch (e) {
       const s = status(e);
-      if (s) return page(c, { deletionDraft: { ids: f.ids ?? '', reason: f.reason ?? '' }, error: (e as Error).message, errorAt: 'delete' }, s);
+      if (s) return page(c, { deletionDraft: { ids: f.ids ?? '', reason: f.reason ?? '' }, error: said(c, e), errorAt: 'delete' }, s);
       throw e;
     }
     if (f.back === 'recording' && ids.length === 1) return c.redirect(`/recordings/${ids[0]!.toUpperCase()}#retention`, 303);
@@ -86,7 +87,7 @@ export function holdRoutes(deps: AppDeps) {
       await requestHoldRelease(store, log, p.actor, c.req.param('id'), { reason: f.reason ?? '', person: p.name });
     } catch (e) {
       const s = status(e);
-      if (s) return page(c, { error: (e as Error).message, errorAt: 'release' }, s);
+      if (s) return page(c, { error: said(c, e), errorAt: 'release' }, s);
       throw e;
     }
     return c.redirect('/holds?done=release-requested', 303);

@@ -55,7 +55,7 @@ export function logViewerRoutes(deps: AppDeps) {
       return { filters, ...searchLog(log, store, query) };
     } catch (e) {
       // a refused filter shows where the entries would; a defect goes to the error handler
-      const r = refusal(e);
+      const r = refusal(e, c.get('lang'));
       if (!r) throw e;
       return { filters, entries: [], next: null, partial: false, error: r.message };
     }

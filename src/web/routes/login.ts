@@ -7,6 +7,7 @@ import { loginPage, setPasswordLabel, setPasswordPage, setupPage, totpEnrolPage 
 import type { AppDeps } from '../app.ts';
 import type { Ctx, WebEnv } from '../env.ts';
 import { LANG_COOKIE } from '../lang.ts';
+import { messageIn } from '../../../views/messages.ts';
 import { clientAddress, form, pageCtx, safeNext } from '../page.ts';
 import { cookieNames, newPreCookie } from '../security.ts';
 
@@ -89,7 +90,7 @@ export function loginRoutes(deps: Pick<AppDeps, 'auth' | 'site'>, opts: { tls: b
       if (r.ok) startSession(c, r.sessionId);
       return c.redirect('/admin/users', 303);
     } catch (e) {
-      if (isTresorError(e, 'E_INVALID')) return c.html(setupPage(ctx, { token, valid: true, name: f.name, message: e.message }), 400);
+      if (isTresorError(e, 'E_INVALID')) return c.html(setupPage(ctx, { token, valid: true, name: f.name, message: messageIn(ctx.lang, e.message).text }), 400);
       if (isTresorError(e, 'E_FORBIDDEN')) return c.html(setupPage(ctx, { token, valid: false }), 410);
       throw e;
     }

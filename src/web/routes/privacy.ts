@@ -119,7 +119,7 @@ export function privacyRoutes(deps: AppDeps) {
       });
       id = r.id;
     } catch (e) {
-      const s = refusal(e);
+      const s = refusal(e, c.get('lang'));
       if (s) return listPage(c, { draft, error: s.message, errorAt: 'open' }, s.status);
       throw e;
     }
@@ -133,7 +133,7 @@ export function privacyRoutes(deps: AppDeps) {
       const hits = await findSubject(privacy, actor(c), { number: f.number?.trim() || undefined, customerId: f.customerId?.trim() || undefined });
       return listPage(c, { hits, done: undefined });
     } catch (e) {
-      const s = refusal(e);
+      const s = refusal(e, c.get('lang'));
       if (s) return listPage(c, { error: s.message, errorAt: 'lookup', done: undefined }, s.status);
       throw e;
     }
@@ -163,7 +163,7 @@ export function privacyRoutes(deps: AppDeps) {
       try {
         r = await run(c, id, f);
       } catch (e) {
-        const s = refusal(e);
+        const s = refusal(e, c.get('lang'));
         if (s && s.status !== 404) return requestView(c, id, { error: s.message, errorAt: what, done: undefined }, s.status);
         throw e;
       }
@@ -195,7 +195,7 @@ export function privacyRoutes(deps: AppDeps) {
     try {
       approval = (await requestErasure(privacy, p.actor, id, { person: p.name, confirmMass: f.confirmMass === '1', maxCalls: config.privacy.maxErasureCalls })).approval.id;
     } catch (e) {
-      const s = refusal(e);
+      const s = refusal(e, c.get('lang'));
       if (s && s.status !== 404) return requestView(c, id, { error: s.message, errorAt: 'erase', done: undefined }, s.status);
       throw e;
     }
@@ -209,7 +209,7 @@ export function privacyRoutes(deps: AppDeps) {
     try {
       await excludeFromPackage(privacy, actor(c), id, { callId: f.callId ?? '', reason: f.reason ?? '', note: f.note });
     } catch (e) {
-      const s = refusal(e);
+      const s = refusal(e, c.get('lang'));
       if (s && s.status !== 404) return requestView(c, id, { error: s.message, errorAt: 'package', done: undefined }, s.status);
       throw e;
     }
@@ -228,7 +228,7 @@ export function privacyRoutes(deps: AppDeps) {
       });
       password = r.password;
     } catch (e) {
-      const s = refusal(e);
+      const s = refusal(e, c.get('lang'));
       if (s && s.status !== 404) return requestView(c, id, { error: s.message, errorAt: 'package', done: undefined }, s.status);
       throw e;
     }

@@ -30,7 +30,7 @@ export function recordingRoutes(deps: AppDeps) {
       results = resultsFragment(ctx, f, { ...r, more: r.next ? queryString(f, { cursor: r.next }) : null });
     } catch (e) {
       // a refused search (a bad field, a filter the role may not use) shows where the results would
-      const r = refusal(e);
+      const r = refusal(e, c.get('lang'));
       if (!r) throw e;
       results = resultsFragment(ctx, f, { error: r.message });
     }

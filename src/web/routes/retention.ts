@@ -97,7 +97,7 @@ export function retentionRoutes(deps: AppDeps) {
     } catch (e) {
       // brings deletion forward: the dry run, and the form to ask a second person
       if (isTresorError(e, 'E_NEEDS_APPROVAL')) return page(c, { draft, editing, change: changeOf(c, draft.name.trim(), policyOf(draft)) }, 409);
-      const r = refusal(e);
+      const r = refusal(e, c.get('lang'));
       if (!r) throw e;
       if (f.request === '1') return page(c, { draft, editing, change: { ...changeOf(c, draft.name.trim(), policyOf(draft)), error: r.message } }, r.status);
       return page(c, { draft, editing, error: r.message, errorAt: 'policy' }, r.status);
@@ -117,7 +117,7 @@ export function retentionRoutes(deps: AppDeps) {
       await savePolicy(store, log, p.actor, name, null);
     } catch (e) {
       if (isTresorError(e, 'E_NEEDS_APPROVAL')) return page(c, { change: changeOf(c, name, null) }, 409);
-      const r = refusal(e);
+      const r = refusal(e, c.get('lang'));
       if (!r) throw e;
       return page(c, { error: r.message }, r.status);
     }
