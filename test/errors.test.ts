@@ -153,13 +153,14 @@ describe('one error path on the web', () => {
     const en = browser(w);
     await en.login('supervisor');
     const ghost = '/recordings/01ZZZZZZZZZZZZZZZZZZZZZZZZ';
-    for (const [b, lang, heading] of [[de, 'de-DE,de;q=0.9,en;q=0.5', 'Nicht gefunden'], [en, 'en-GB,en;q=0.9', 'Not found']] as const) {
+    for (const [b, lang, heading, said] of [[de, 'de-DE,de;q=0.9,en;q=0.5', 'Nicht gefunden', 'Keine Aufnahme'], [en, 'en-GB,en;q=0.9', 'Not found', 'no recording']] as const) {
       const res = await b.get(ghost, { 'Accept-Language': lang });
       assert.equal(res.status, 404);
       const html = await res.text();
       assert.match(html, new RegExp(`<html lang="${lang.slice(0, 2)}">`));
       assert.match(html, new RegExp(`<h1>${heading}</h1>`));
-      assert.match(html, /role="alert">no recording 01ZZZZZZZZZZZZZZZZZZZZZZZZ/, 'the message names what was asked for');
+      // the message in the reader's language too (views/messages.ts), naming what was asked for
+      assert.match(html, new RegExp(`role="alert">${said} 01ZZZZZZZZZZZZZZZZZZZZZZZZ`), 'the message names what was asked for');
     }
     // refused by the permission table (E_FORBIDDEN), and an unknown page (E_NOT_FOUND)
     const users = await de.get('/admin/users', { 'Accept-Language': 'de' });
