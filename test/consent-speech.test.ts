@@ -36,7 +36,7 @@ describe('speech at ingest (advisory)', { skip: missing ?? false }, () => {
   before(async () => {
     s = await ingestSite((c) => {
       c.consent.policy = 'discard';
-      c.speech = { engine: 'pocketsphinx', windowSeconds: 30, phrases: PHRASES };
+      c.speech = { engine: 'pocketsphinx', windowSeconds: 30, phrases: PHRASES, model: null };
     });
   });
   after(() => s?.close());
