@@ -141,3 +141,13 @@ export async function reviewFinding(d: ReviewDeps, p: Principal, id: string, fin
     offerObjection: decision === 'confirmed' && f.kind === 'object',
   };
 }
+
+/** What the web layer gets (it never holds the keyring, DESIGN §2): the two operations, closed over the keys. */
+export interface SpeechReviewOps {
+  list(p: Principal, id: string): Promise<Finding[]>;
+  review(p: Principal, id: string, finding: string, decision: 'confirmed' | 'dismissed'): Promise<ReviewOutcome>;
+}
+
+export function speechReviewOps(d: ReviewDeps): SpeechReviewOps {
+  return { list: (p, id) => listFindings(d, p, id), review: (p, id, f, decision) => reviewFinding(d, p, id, f, decision) };
+}
