@@ -163,6 +163,16 @@ describe('tresor speech import-model / status', () => {
     assert.deepEqual([off.canRun, off.analysing], [false, false]);
   });
 
+  it('sherpa-onnx: a bundle whose networks do not load is reported by status (loaded in a child: onnxruntime aborts its process), never loaded in-process', { skip: 'error' in sherpaRuntime() ? 'sherpa-onnx-node is not installed here' : false }, async () => {
+    const src = sherpaShapedFolder();
+    writeFileSync(join(src, 'keywords.txt'), '▁I ▁A GREE @i_agree\n');
+    const r = await cli(c, ['speech', 'import-model', src]);
+    assert.equal(r.code, 0, r.stderr);
+    const s = await status({ engine: 'sherpa-onnx', model: r.stdout.trim() });
+    assert.equal(s.canRun, false);
+    assert.match(s.why!, /does not load in sherpa-onnx \(tried in a separate process\)/);
+  });
+
   it('sherpa-onnx: the runtime, when the optional dependency is installed, has a KeywordSpotter', { skip: 'error' in sherpaRuntime() ? `sherpa-onnx-node is not installed here (${(sherpaRuntime() as { error: string }).error})` : false }, () => {
     assert.equal(typeof (sherpaRuntime() as { mod: { KeywordSpotter: unknown } }).mod.KeywordSpotter, 'function');
   });

@@ -34,7 +34,7 @@ export const speechCmd: Command = async (args, { config, actor, io }) => {
       const { values, positionals } = parse(rest, { json: { type: 'boolean' } });
       if (positionals.length) throw new TresorError('E_USAGE', USAGE);
       return withSite(config, async (site) => {
-        const s = speechStatus(config, site.store);
+        const s = await speechStatus(config, site.store);
         io.out(values.json ? JSON.stringify(s, null, 2) : statusLines(s).join('\n'));
         return 0;
       }, { readOnly: true });

@@ -14,6 +14,7 @@ import { createRequire } from 'node:module';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkModel } from './models.ts';
+import { probeSherpaKws } from '../media/index.ts';
 import { negationAware, type Phrases, type SpeechEngine, type SpeechFinding } from './engine.ts';
 
 const RATE = 16_000;
@@ -34,13 +35,15 @@ interface SherpaModule {
   version?: string;
 }
 
-let loaded: { mod: SherpaModule } | { error: string } | null = null;
+let loaded: { mod: SherpaModule; path: string } | { error: string } | null = null;
 /** The runtime, loaded once; null with the reason when it is not installed here. */
-export function sherpaRuntime(): { mod: SherpaModule } | { error: string } {
+export function sherpaRuntime(): { mod: SherpaModule; path: string } | { error: string } {
   if (loaded) return loaded;
   try {
-    const mod = createRequire(import.meta.url)('sherpa-onnx-node') as SherpaModule;
-    loaded = typeof mod.KeywordSpotter === 'function' ? { mod } : { error: 'sherpa-onnx-node has no KeywordSpotter (too old a version)' };
+    const req = createRequire(import.meta.url);
+    const path = req.resolve('sherpa-onnx-node');
+    const mod = req(path) as SherpaModule;
+    loaded = typeof mod.KeywordSpotter === 'function' ? { mod, path } : { error: 'sherpa-onnx-node has no KeywordSpotter (too old a version)' };
   } catch (e) {
     loaded = { error: `the sherpa-onnx runtime is not installed (npm optional dependency sherpa-onnx-node: ${(e as Error).message.split('\n')[0]})` };
   }
@@ -52,9 +55,28 @@ const onnx = (dir: string, prefix: string) => readdirSync(dir).filter((n) => n.s
 /** words → the name a keywords.txt line gives after "@" */
 export const keywordName = (phrase: string) => phrase.toLowerCase().replace(/[^a-z0-9äöüß' ]+/g, ' ').trim().replace(/\s+/g, '_');
 
-export function sherpaEngine(dataDir: string, modelSha256: string | null): SpeechEngine {
+export function sherpaEngine(dataDir: string, modelSha256: string | null): SpeechEngine & { probe(): Promise<string | null> } {
   let why: string | null | undefined;
   let dir = '';
+  let probed: Promise<string | null> | null = null;
+  const configOf = () => ({
+    featConfig: { sampleRate: RATE, featureDim: 80 },
+    modelConfig: {
+      transducer: { encoder: join(dir, onnx(dir, 'encoder')!), decoder: join(dir, onnx(dir, 'decoder')!), joiner: join(dir, onnx(dir, 'joiner')!) },
+      tokens: join(dir, 'tokens.txt'), numThreads: 1, provider: 'cpu', debug: 0,
+    },
+    keywordsFile: join(dir, 'keywords.txt'),
+  });
+  /** loads the model once in a child process first: onnxruntime aborts the process on a bad model rather than throw */
+  function probe(): Promise<string | null> {
+    const no = unavailable();
+    if (no) return Promise.resolve(no);
+    probed ??= probeSherpaKws((sherpaRuntime() as { path: string }).path, configOf()).then(
+      () => null,
+      (e: Error) => `the model does not load in sherpa-onnx (tried in a separate process): ${e.message}`,
+    );
+    return probed;
+  }
   function unavailable(): string | null {
     if (why !== undefined) return why;
     if (!modelSha256) return (why = 'no model bundle imported: none is on this machine (tresor speech import-model DIR, then speech.model = its hash)');
@@ -67,21 +89,16 @@ export function sherpaEngine(dataDir: string, modelSha256: string | null): Speec
     dir = c.dir;
     return (why = null);
   }
+  let spotter: Kws | null = null;
   return {
     name: 'sherpa-onnx',
     unavailable,
+    probe,
     async analyse(pcm: Buffer, phrases: Phrases): Promise<SpeechFinding[]> {
-      const no = unavailable();
-      if (no) throw new Error(no);
+      const no = await probe();
+      if (no) throw Object.assign(new Error(no), { code: 'E_SPEECH_MODEL' });
       const rt = sherpaRuntime() as { mod: SherpaModule };
-      const kws = new rt.mod.KeywordSpotter({
-        featConfig: { sampleRate: RATE, featureDim: 80 },
-        modelConfig: {
-          transducer: { encoder: join(dir, onnx(dir, 'encoder')!), decoder: join(dir, onnx(dir, 'decoder')!), joiner: join(dir, onnx(dir, 'joiner')!) },
-          tokens: join(dir, 'tokens.txt'), numThreads: 1, provider: 'cpu', debug: 0,
-        },
-        keywordsFile: join(dir, 'keywords.txt'),
-      });
+      const kws = (spotter ??= new rt.mod.KeywordSpotter(configOf()));
       const samples = new Float32Array(pcm.length >> 1);
       for (let i = 0; i < samples.length; i++) samples[i] = pcm.readInt16LE(i * 2) / 32768;
       const stream = kws.createStream();

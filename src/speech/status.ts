@@ -23,9 +23,11 @@ export interface SpeechStatus {
   worksCouncil: Switches;
 }
 
-export function speechStatus(config: Pick<Config, 'dataDir' | 'speech'>, store: Pick<IndexStore, 'meta'>): SpeechStatus {
+export async function speechStatus(config: Pick<Config, 'dataDir' | 'speech'>, store: Pick<IndexStore, 'meta'>): Promise<SpeechStatus> {
   const sel = selectEngine(config);
-  const why = sel ? sel.engine.unavailable() : 'no engine configured (speech.engine is null)';
+  const probe = (sel?.engine as { probe?: () => Promise<string | null> } | undefined)?.probe;
+  // sherpa-onnx: the model is loaded once in a child process, since a bad one aborts the loader
+  const why = !sel ? 'no engine configured (speech.engine is null)' : sel.engine.unavailable() ?? (probe ? await probe() : null);
   const wc = switchesOf(store);
   return {
     engine: config.speech.engine, model: sel?.model ?? null, modelSha256: sel && !why ? sel.modelSha256() : (config.speech.model ?? null),
