@@ -25,6 +25,7 @@ import { approvalRegistry } from './site/approvals.ts';
 import { createWitnessClient, type WitnessClient } from './audit/index.ts';
 import { createAlerts, type Alerts } from './alerts/index.ts';
 import { fsck } from './site/fsck.ts';
+import { speechReviewOps } from './speech/index.ts';
 
 export interface Service {
   site: Site;
@@ -172,6 +173,7 @@ export async function startService(config: Config, say: Logger = (m) => console.
     config, site: keyless, archive, media, auth, access, approvals: approvalRegistry(site, config), ingestStatus: status, alerts,
     tokens: { tokenize: keys.tokenize }, secrets: { sealSecret: keys.sealSecret, openSecret: keys.openSecret },
     quarantine: quarantineConsole({ config, store, keys, archive, log, media, gates: ingestGates(config, site) }),
+    speech: speechReviewOps({ store: store, log: log, keys, phrases: config.speech.phrases }),
     consentEvent: async (actor, body) => {
       const d = { store, log, keys, pendingHours: config.consent.pendingHours };
       await expirePending(d); // events whose file never came go first (logged)

@@ -71,6 +71,6 @@ describe('approval executor registry', () => {
 
   test('registry_the_wiring_registers_every_kind_owners_have_today', () => {
     assert.deepEqual(approvalRegistry(site, { dataDir: '/nowhere' }).kinds().sort(),
-      ['bundle.export', 'hold.release', 'policy.change', 'quarantine.discard', 'recording.delete', 'request.erasure', 'user.roles.grant'].sort());
+      ['bundle.export', 'hold.release', 'policy.change', 'quarantine.discard', 'recording.delete', 'request.erasure', 'user.roles.grant', 'works-council.unlock'].sort());
   });
 });

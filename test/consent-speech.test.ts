@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ingestSite, source, sidecarOf, type IngestSite } from './helpers/ingest.ts';
-import { pocketsphinxEngine } from '../src/speech/index.ts';
+import { pocketsphinxEngine, setSwitch } from '../src/speech/index.ts';
 import { createAccess } from '../src/access/index.ts';
 import { addObjection } from '../src/privacy/objections.ts';
 import type { ConsentEvidence } from '../src/core/types.ts';
@@ -36,8 +36,10 @@ describe('speech at ingest (advisory)', { skip: missing ?? false }, () => {
   before(async () => {
     s = await ingestSite((c) => {
       c.consent.policy = 'discard';
-      c.speech = { engine: 'pocketsphinx', windowSeconds: 30, phrases: PHRASES };
+      c.speech = { engine: 'pocketsphinx', windowSeconds: 30, phrases: PHRASES, model: null };
     });
+    // § 87(1) no. 6 BetrVG: off until switched on (test/works-council.test.ts)
+    await setSwitch(s.site.store, s.site.log, 'user:adam', 'speech-analysis', true, 'works agreement');
   });
   after(() => s?.close());
 

@@ -84,7 +84,7 @@ test('i18n_labels_built_from_data_exist_for_every_value', () => {
   const kinds = approvalRegistry({} as never, { dataDir: '/nowhere' }).kinds();
   // The facts and counts an approval reports are plain strings in their owners' code:
   // read them from there (`{ label: 'x', value … }`, `counts: { x: … }`).
-  const owners = ['src/approvals/registry.ts', 'src/retention/deletion.ts', 'src/retention/policy-change.ts', 'src/ingest/quarantine-discard.ts', 'src/auth/role-grants.ts', 'src/privacy/erasure.ts', 'src/privacy/bundle.ts'];
+  const owners = ['src/approvals/registry.ts', 'src/retention/deletion.ts', 'src/retention/policy-change.ts', 'src/ingest/quarantine-discard.ts', 'src/auth/role-grants.ts', 'src/privacy/erasure.ts', 'src/privacy/bundle.ts', 'src/speech/works-council.ts'];
   const facts = new Set<string>();
   const counts = new Set<string>();
   for (const f of owners) {

@@ -2,7 +2,7 @@ import { html, raw } from 'hono/html';
 import type { RecordingView, SearchFields } from '../src/core/types.ts';
 import { actionCell } from './action-cell.ts';
 import { consentMethod } from './labels/common.ts';
-import { fmtDuration, fmtTime, layout, type Html, type PageCtx } from './layout.ts';
+import { csrfField, fmtDuration, fmtTime, layout, type Html, type PageCtx } from './layout.ts';
 import { retentionSection, type RecordingRetention } from './retention.ts';
 
 interface LogLine {
@@ -91,7 +91,46 @@ ${r.more ? html`<p>${r.partial ? html`<span class="muted">${t('search.partial', 
 </section>`;
 }
 
-export function recordingPage(ctx: PageCtx, v: RecordingView, o: { canAudio: boolean; log: LogLine[] | null; retention?: RecordingRetention }): Html {
+/** An advisory speech finding as the page shows it (src/speech/review.ts Finding). */
+export interface FindingLine {
+  id: string;
+  phrase: string;
+  text: string | null;
+  kind: 'agree' | 'object';
+  offsetMs: number;
+  confidence: number;
+  engine: string;
+  modelSha256: string | null;
+  status: 'open' | 'confirmed' | 'dismissed';
+  decidedBy: string | null;
+}
+
+/**
+ * The findings for a dpo or supervisor (issue 12 #5): each with a confirm and a dismiss
+ * form (POST, CSRF token); a confirmed objection offers the objection request (a dpo's).
+ */
+function findingsSection(ctx: PageCtx, id: string, findings: readonly FindingLine[], o: { canRequest: boolean }): Html {
+  const { t } = ctx;
+  const status = (f: FindingLine) => f.status === 'open' ? t('rec.findingOpen') : t(f.status === 'confirmed' ? 'rec.findingConfirmed' : 'rec.findingDismissed', { who: f.decidedBy ?? '?' });
+  const action = (f: FindingLine, what: 'confirm' | 'dismiss') => html`<form method="post" action="/recordings/${id}/findings/${f.id}/${what}" class="inline">${csrfField(ctx.csrf)}<button type="submit"${what === 'confirm' ? html` class="primary"` : ''}>${t(what === 'confirm' ? 'rec.findingConfirm' : 'rec.findingDismiss')}</button></form>`;
+  const objection = (f: FindingLine) => f.kind !== 'object' || f.status !== 'confirmed' ? '' : o.canRequest
+    ? html`<p class="note">${t('rec.findingObjectionOffer')}</p><form method="post" action="/recordings/${id}/findings/${f.id}/objection-request" class="inline">${csrfField(ctx.csrf)}<button type="submit">${t('rec.findingObjectionOpen')}</button></form>`
+    : html`<p class="note">${t('rec.findingObjectionDpo')}</p>`;
+  return html`<section aria-labelledby="h-findings" id="findings"><h2 id="h-findings">${t('rec.findings')}</h2>
+<p class="note">${t('rec.findingsIntro')}</p>
+<div class="table-wrap"><table id="speech-findings">
+<thead><tr><th scope="col">${t('rec.findingPhrase')}</th><th scope="col">${t('rec.findingKind')}</th><th scope="col">${t('rec.findingOffset')}</th><th scope="col">${t('rec.findingConfidence')}</th><th scope="col">${t('rec.findingEngine')}</th><th scope="col">${t('rec.findingStatus')}</th></tr></thead>
+<tbody>${findings.map((f) => html`<tr data-finding="${f.id}">
+<td>${f.text ? html`„${f.text}“ ` : ''}<code>${f.phrase}</code></td>
+<td>${t(f.kind === 'object' ? 'rec.findingObject' : 'rec.findingAgree')}</td>
+<td class="num">${(f.offsetMs / 1000).toFixed(2)} s</td>
+<td class="num">${f.confidence.toFixed(3)}</td>
+<td>${f.engine}${f.modelSha256 ? html` <code title="${f.modelSha256}">${f.modelSha256.slice(0, 12)}…</code>` : ''}</td>
+<td>${status(f)}${f.status === 'open' ? html` ${action(f, 'confirm')} ${action(f, 'dismiss')}` : ''}${objection(f)}</td>
+</tr>`)}</tbody></table></div></section>`;
+}
+
+export function recordingPage(ctx: PageCtx, v: RecordingView, o: { canAudio: boolean; log: LogLine[] | null; retention?: RecordingRetention; findings?: readonly FindingLine[] | null; canRequest?: boolean }): Html {
   const { t } = ctx;
   const stored = v.storedFormat.replace(/^original:/, '');
   const row = (k: string, val: Html | string | number | null) => html`<dt>${k}</dt><dd>${val ?? '–'}</dd>`;
@@ -126,6 +165,7 @@ ${row(t('col.ingested'), fmtTime(v.ingestedAt, ctx.lang))}
 </section>
 ${!v.masked ? html`<section aria-labelledby="h-consent"><h2 id="h-consent">${t('rec.consentEvidence')}</h2>
 <dl class="meta">${row(t('col.consent'), t(`consent.${v.consent.state}` as never))}${row(t('rec.consentMethod'), v.consent.method ? consentMethod(t, v.consent.method) : null)}${row(t('rec.consentAt'), v.consent.at ?? null)}${row(t('rec.consentEvidenceText'), v.consent.evidence ?? null)}${(v.consentEvidence ?? []).map((e) => row(consentMethod(t, e.method), `${t(`consent.${e.state}` as never)}${e.at ? ` · ${e.at}` : ''}${e.offsetMs !== null ? ` · ${(e.offsetMs / 1000).toFixed(2)} s` : ''}${e.promptVersion ? ` · ${t('rec.prompt')} ${e.promptVersion}` : ''}${e.source ? ` · ${e.source}` : ''}${e.evidence !== null && e.evidence !== undefined ? ` · ${JSON.stringify(e.evidence)}` : ''}`))}</dl></section>` : ''}
+${o.findings?.length ? findingsSection(ctx, v.id, o.findings, { canRequest: !!o.canRequest }) : ''}
 ${o.retention ? retentionSection(ctx, o.retention) : ''}
 ${o.log ? html`<section aria-labelledby="h-log">
 <h2 id="h-log">${t('rec.log')}</h2>

@@ -30,14 +30,16 @@ export type Permission =
   /** data subjects and their requests (GDPR Art. 12–21): look up, register, verify, close */
   | 'privacy.requests'
   /** report consent events of calls (POST /api/consent; role integration only) */
-  | 'consent.events';
+  | 'consent.events'
+  /** confirm or dismiss a call's advisory speech findings (issue 12 #5): only a confirmation is evidence */
+  | 'speech.review';
 
 const GRANTS: Record<Role, readonly Permission[]> = {
   // Admins run the box: users, quarantine, settings. No audio and no personal data by
   // default: an administrator is not a reason to listen to customers.
   admin: ['recording.search', 'users.manage', 'system.view', 'quarantine.manage', 'approvals.decide', 'retention.manage', 'holds.manage'],
-  supervisor: ['recording.search', 'recording.personal', 'recording.audio', 'system.view'],
-  dpo: ['recording.search', 'recording.personal', 'recording.audio', 'log.read', 'system.view', 'approvals.decide', 'holds.manage', 'privacy.requests'],
+  supervisor: ['recording.search', 'recording.personal', 'recording.audio', 'system.view', 'speech.review'],
+  dpo: ['recording.search', 'recording.personal', 'recording.audio', 'log.read', 'system.view', 'approvals.decide', 'holds.manage', 'privacy.requests', 'speech.review'],
   // Auditors check what happened, never what was said.
   auditor: ['recording.search', 'log.read', 'system.view'],
   // least privilege (issue 12): a PBX or CRM says "the caller pressed 1"; it may not read

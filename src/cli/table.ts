@@ -27,6 +27,13 @@ export const commands: Record<string, CommandEntry> = {
   extract: { run: lazy(async () => (await import('./commands.ts')).extractCmd), usage: 'extract ID --out FILE [--format stored|wav]   decrypted audio (logged)' },
   consent: { run: lazy(async () => (await import('./consent.ts')).consentCmd), usage: `consent show ID [--json] | consent review [--json]   consent state and evidence (logged) | calls whose consent is unknown
 consent decide [--dry-run] [--json]   the unknown-consent decision after consent.unknownDays (consent.unknownAction)` },
+  speech: {
+    run: lazy(async () => (await import('./speech.ts')).speechCmd),
+    usage: `speech import-model DIR [--json]    copy a model folder (sherpa-onnx keyword spotter or PocketSphinx) in, by its SHA-256 bundle hash; never downloads
+speech status [--json]             engine, model hash in use, whether it can run here and why not, works-council switches
+speech switch speech-analysis|transcription|agent-statistics on|off --reason R   works-council switch (§ 87(1) no. 6 BetrVG; logged)
+speech lock --reason R | speech unlock --reason R   lock the switches; unlocking needs a second person`,
+  },
   alerts: { run: lazy(async () => (await import('./alerts.ts')).alertsCmd), usage: 'alerts list [--json] [--all] | alerts ack ID   raised alerts (issue 14); acknowledge one' },
   fsck: { run: lazy(async () => (await import('./commands.ts')).fsckCmd), usage: 'fsck                               check every record, key, segment and the log' },
   quarantine: { run: lazy(async () => (await import('./commands.ts')).quarantineCmd), usage: 'quarantine list [--json] | quarantine restore ID --out FILE | quarantine retry ID [--sidecar FILE]' },

@@ -106,6 +106,11 @@ export interface Config {
     windowSeconds: number;
     /** phrases spotted; the log names the id and kind, never the words */
     phrases: { id: string; kind: 'agree' | 'object'; text: string }[];
+    /**
+     * the imported model bundle to use, by its hash (`tresor speech import-model DIR`);
+     * sherpa-onnx needs one, pocketsphinx uses the Debian en-us model when null
+     */
+    model: string | null;
   };
   log: {
     /** checkpoint origin line; null = unique per site, chosen at first start */
@@ -169,7 +174,7 @@ export function defaultConfig(): Config {
     auth: { sessionIdleMinutes: 30, sessionMaxHours: 12, requireTotpForPrivileged: false },
     retention: { policies: [], schedule: '30 3 * * *', timeZone: null, maxClockJumpHours: 48, configGraceDays: 30 },
     consent: { dtmf: null, policy: null, pendingHours: 72, unknownDays: 30, unknownAction: 'restrict' },
-    speech: { engine: null, windowSeconds: 60, phrases: [] },
+    speech: { engine: null, windowSeconds: 60, phrases: [], model: null },
     log: { origin: null, checkpointIntervalSeconds: 300, witnesses: [], witnessQuorum: null, handOutDays: 30 },
     audit: { bundleApprovalOver: 20 },
     alerts: defaultAlerts(),

@@ -12,6 +12,9 @@ export function validateSpeech(c: Config, errors: string[]): void {
   if (typeof s.windowSeconds !== 'number' || !Number.isFinite(s.windowSeconds) || s.windowSeconds < 1 || s.windowSeconds > 600) {
     errors.push(`speech.windowSeconds: must be a number from 1 to 600 (got ${JSON.stringify(s.windowSeconds)})`);
   }
+  if (s.model !== null && (typeof s.model !== 'string' || !/^[0-9a-f]{64}$/.test(s.model))) {
+    errors.push(`speech.model: the bundle hash tresor speech import-model printed (64 hex digits), or null (got ${JSON.stringify(s.model)})`);
+  }
   if (!Array.isArray(s.phrases)) {
     errors.push('speech.phrases: a list of {"id":"agree-1","kind":"agree","text":"I agree to the recording"}');
     return;

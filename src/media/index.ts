@@ -222,3 +222,4 @@ function flacSamples(r: RunResult): number {
   const rate = readFlacStreamInfo(r.stdout)?.sampleRate ?? 0;
   return Math.round(((r.stderr.outTimeUs ?? 0) * rate) / 1e6);
 }
+export { probeSherpaKws } from './sherpa-probe.ts';

@@ -19,8 +19,8 @@ export interface KeywordHit {
   confidence: number;
 }
 
-export function pocketsphinxAvailable(): boolean {
-  return existsSync(POCKETSPHINX) && existsSync(EN_US_MODEL.hmm);
+export function pocketsphinxAvailable(model: { hmm: string } = EN_US_MODEL): boolean {
+  return existsSync(POCKETSPHINX) && existsSync(model.hmm);
 }
 
 /** Lines "phrase start end posterior" of `-time yes`; phrases as given (lower case). */
@@ -35,7 +35,7 @@ export function parseKwsOutput(text: string, phrases: readonly string[]): Keywor
 }
 
 /** Keyword spotting over 16 kHz s16le mono PCM; `threshold` per phrase (e.g. 1e-10 for a phrase, 1e-3 for one word). */
-export async function spotKeywords(pcm16k: Buffer, phrases: readonly { phrase: string; threshold: number }[], timeoutMs = 60_000): Promise<KeywordHit[]> {
+export async function spotKeywords(pcm16k: Buffer, phrases: readonly { phrase: string; threshold: number }[], timeoutMs = 60_000, model: { hmm: string; dict: string } = EN_US_MODEL): Promise<KeywordHit[]> {
   const dir = await mkdtemp(join(tmpdir(), 'tresor-kws-'));
   try {
     const raw = join(dir, 'window.raw');
@@ -43,7 +43,7 @@ export async function spotKeywords(pcm16k: Buffer, phrases: readonly { phrase: s
     await writeFile(raw, pcm16k, { mode: 0o600 });
     const names = phrases.map((p) => p.phrase.toLowerCase().replace(/[^a-z' ]+/g, ' ').trim());
     await writeFile(kws, names.map((n, i) => `${n} /${phrases[i]!.threshold.toExponential()}/\n`).join(''), { mode: 0o600 });
-    const text = await runCommand(POCKETSPHINX, ['-infile', raw, '-kws', kws, '-hmm', EN_US_MODEL.hmm, '-dict', EN_US_MODEL.dict, '-time', 'yes', '-logfn', '/dev/null'], { timeoutMs });
+    const text = await runCommand(POCKETSPHINX, ['-infile', raw, '-kws', kws, '-hmm', model.hmm, '-dict', model.dict, '-time', 'yes', '-logfn', '/dev/null'], { timeoutMs });
     return parseKwsOutput(text, names);
   } finally {
     await rm(dir, { recursive: true, force: true });

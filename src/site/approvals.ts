@@ -6,6 +6,7 @@ import { quarantineKinds } from '../ingest/quarantine-discard.ts';
 import { roleGrantKinds } from '../auth/index.ts';
 import { erasureKinds } from '../privacy/erasure.ts';
 import { bundleKinds } from '../privacy/bundle.ts';
+import { worksCouncilKinds } from '../speech/index.ts';
 
 /**
  * Part of the wiring the service (src/service.ts) and the CLI share (the site's parts):
@@ -22,5 +23,6 @@ export function approvalRegistry(site: Pick<Site, 'store' | 'log'>, config: Pick
     .registerAll(quarantineKinds(deps)) // quarantine discard
     .registerAll(roleGrantKinds(deps)) // role grants
     .registerAll(erasureKinds(deps)) // Art. 17 erasure of a data-subject request
-    .registerAll(bundleKinds()); // evidence bundles over audit.bundleApprovalOver calls
+    .registerAll(bundleKinds()) // evidence bundles over audit.bundleApprovalOver calls
+    .registerAll(worksCouncilKinds(deps)); // unlocking the works-council switches (§ 87(1) no. 6 BetrVG)
 }

@@ -6,28 +6,18 @@
 //    call's key like all evidence, which never decides the call's state: a DTMF key, a
 //    CRM/IVR event or the sidecar's claim does (measured: PocketSphinx misses phrases on
 //    telephone audio and has false alarms). Objections win over agreement.
-// A call of a subject with an `analytics` objection (GDPR Art. 21) is not analysed.
-import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+// A call of a subject with an `analytics` objection (GDPR Art. 21) is not analysed, and
+// nothing is analysed while the works-council switch `speech-analysis` is off (§ 87 Abs. 1
+// Nr. 6 BetrVG; read per call, so switching it in the CLI acts on the running service).
 import type { Config } from '../config/index.ts';
 import type { ConsentEvidence } from '../core/types.ts';
 import type { IndexStore } from '../store/index.ts';
-import { EN_US_MODEL } from '../media/index.ts';
 import type { ConsentAdvisor } from '../consent/index.ts';
-import { pocketsphinxEngine, sherpaEngine, type SpeechEngine, type SpeechFinding } from './engine.ts';
+import type { SpeechEngine, SpeechFinding } from './engine.ts';
+import { selectEngine } from './select.ts';
+import { switchedOn } from './works-council.ts';
 
 const RATE = 16_000;
-
-let enUsHash: string | null = null;
-/** SHA-256 over the Debian en-us model's files (name and bytes, sorted): which model spoke, provably. */
-export function pocketsphinxModelHash(): string {
-  if (enUsHash) return enUsHash;
-  const h = createHash('sha256');
-  for (const name of readdirSync(EN_US_MODEL.hmm).sort()) h.update(`${name}\n`).update(readFileSync(join(EN_US_MODEL.hmm, name)));
-  h.update('dict\n').update(readFileSync(EN_US_MODEL.dict));
-  return (enUsHash = h.digest('hex'));
-}
 
 /** The words as the engine matches them (engine.ts normalises the same way). */
 const norm = (t: string) => t.toLowerCase().replace(/[^a-z' ]+/g, ' ').replace(/\s+/g, ' ').trim();
@@ -51,13 +41,16 @@ export function verdictOf(findings: readonly SpeechFinding[], phrases: Config['s
   return { matches, verdict };
 }
 
-export function speechAdvisor(config: Config, store: Pick<IndexStore, 'objections'>, engine?: SpeechEngine): ConsentAdvisor | null {
+export function speechAdvisor(config: Config, store: Pick<IndexStore, 'objections' | 'meta'>, engine?: SpeechEngine): ConsentAdvisor | null {
   const s = config.speech;
   if (!s.engine || !s.phrases.length) return null;
-  const eng = engine ?? (s.engine === 'pocketsphinx' ? pocketsphinxEngine() : sherpaEngine(null));
+  const sel = selectEngine(config)!;
+  const eng = engine ?? sel.engine;
   const phrases = { agree: s.phrases.filter((p) => p.kind === 'agree').map((p) => p.text), object: s.phrases.filter((p) => p.kind === 'object').map((p) => p.text) };
   return {
     async analyse(call, now) {
+      // off: no analysis and no entry per call (the switch's own entries say when it was off)
+      if (!switchedOn(store, 'speech-analysis')) return { evidence: null, note: null };
       const base = { engine: eng.name, windowSeconds: s.windowSeconds };
       const subject = call.tokens.filter((t) => t.kind === 'phone' || t.kind === 'customer');
       if (subject.length && store.objections.objectsTo(subject, 'analytics')) {
@@ -65,7 +58,7 @@ export function speechAdvisor(config: Config, store: Pick<IndexStore, 'objection
       }
       const why = eng.unavailable();
       if (why) return { evidence: null, note: { action: 'speech.skipped', detail: { ...base, reason: 'engine-unavailable', message: why } } };
-      const model = eng.name === 'pocketsphinx' ? { model: 'en-us (Debian pocketsphinx-en-us)', modelSha256: pocketsphinxModelHash() } : { model: null, modelSha256: null };
+      const model = { model: sel.model, modelSha256: sel.modelSha256() };
       let findings: SpeechFinding[];
       try {
         findings = await eng.analyse(await call.window(s.windowSeconds, RATE, { fromSource: true }), phrases);

@@ -1,8 +1,7 @@
 // Advisory speech analysis (issue 12, item 5): an engine interface and its backends.
 // Findings are advisory: they never change a call's consent state; a dpo confirms or
 // dismisses them (measured: PocketSphinx misses phrases on G.711 audio and has false
-// alarms). The sherpa-onnx backend takes a model bundle the site imports; none is here.
-import { existsSync } from 'node:fs';
+// alarms). The sherpa-onnx backend (sherpa.ts) takes a model bundle the site imports.
 import { pocketsphinxAvailable, spotKeywords } from '../media/index.ts';
 
 export type FindingKind = 'agree' | 'object';
@@ -49,26 +48,16 @@ export function thresholdOf(phrase: string): number {
   return words === 1 ? 1e-3 : words === 2 ? 1e-10 : 1e-20;
 }
 
-export function pocketsphinxEngine(): SpeechEngine {
+/** PocketSphinx with the Debian en-us model, or with an imported bundle's acoustic model and dictionary (`model`). */
+export function pocketsphinxEngine(model?: { hmm: string; dict: string; problem?: string | null }): SpeechEngine {
   return {
     name: 'pocketsphinx',
-    unavailable: () => (pocketsphinxAvailable() ? null : 'pocketsphinx_continuous or the en-us model is not installed (Debian: pocketsphinx, pocketsphinx-en-us)'),
+    unavailable: () => model?.problem ?? (pocketsphinxAvailable(model) ? null : model ? 'pocketsphinx_continuous is not installed (Debian: pocketsphinx)' : 'pocketsphinx_continuous or the en-us model is not installed (Debian: pocketsphinx, pocketsphinx-en-us)'),
     async analyse(pcm, phrases) {
       const list = [...phrases.agree.map((p) => ({ p, kind: 'agree' as const })), ...phrases.object.map((p) => ({ p, kind: 'object' as const }))];
-      const hits = await spotKeywords(pcm, list.map(({ p }) => ({ phrase: p, threshold: thresholdOf(p) })));
+      const hits = await spotKeywords(pcm, list.map(({ p }) => ({ phrase: p, threshold: thresholdOf(p) })), 60_000, model);
       const kindOf = new Map(list.map(({ p, kind }) => [p.toLowerCase().replace(/[^a-z' ]+/g, ' ').trim(), kind]));
       return negationAware(hits.map((h) => ({ kind: kindOf.get(h.phrase) ?? 'agree', phrase: h.phrase, offsetMs: h.startMs, confidence: h.confidence, engine: 'pocketsphinx', model: 'en-us (Debian pocketsphinx-en-us)' })));
-    },
-  };
-}
-
-/** sherpa-onnx: interface only; the model bundle comes from the site (config path), never downloaded. */
-export function sherpaEngine(modelDir: string | null): SpeechEngine {
-  return {
-    name: 'sherpa-onnx',
-    unavailable: () => (!modelDir ? 'no model bundle imported (tresor speech import-model DIR is not built yet)' : !existsSync(modelDir) ? `model folder ${modelDir} does not exist` : 'the sherpa-onnx runtime is not wired yet'),
-    async analyse() {
-      throw new Error('sherpa-onnx backend not available');
     },
   };
 }

@@ -40,6 +40,18 @@ const KEK_ROTATION = 'kekRotation';
 /** the last checkpoint given to a person on paper or file (src/audit/hand-out.ts) */
 const HANDED_OUT = 'checkpointHandedOut';
 
+/** the works-council switches (src/speech/works-council.ts, issue 12 #6) */
+const WORKS_COUNCIL = 'worksCouncil';
+
+/** The works-council switches (§ 87 Abs. 1 Nr. 6 BetrVG): off unless a row says on. */
+export interface WorksCouncilRow {
+  v: 1;
+  on: Partial<Record<string, boolean>>;
+  locked: boolean;
+  updatedAt: number;
+  updatedBy: string;
+}
+
 /** A checkpoint handed out (issue 13): which size, when. */
 export interface HandedOutRow {
   size: number;
@@ -134,6 +146,13 @@ export class MetaTable {
   }
   putHandedOut(row: HandedOutRow): void {
     void this.#db.put(HANDED_OUT, row);
+  }
+
+  worksCouncil(): WorksCouncilRow | undefined {
+    return this.#db.get(WORKS_COUNCIL) as WorksCouncilRow | undefined;
+  }
+  putWorksCouncil(row: WorksCouncilRow): void {
+    void this.#db.put(WORKS_COUNCIL, row);
   }
 
   get(key: string): unknown {

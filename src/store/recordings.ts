@@ -48,6 +48,18 @@ export interface RecordingRow {
    * which the `consent.recorded` log entry names
    */
   consentEvidence?: SealedConsent[];
+  /**
+   * a dpo's or supervisor's decision on each advisory speech finding (issue 12 #5), by
+   * finding id (src/speech/review.ts); ids and actors only, the words stay sealed
+   */
+  speechReviews?: SpeechReview[];
+}
+
+export interface SpeechReview {
+  finding: string;
+  decision: 'confirmed' | 'dismissed';
+  by: string;
+  at: number;
 }
 
 export interface SealedConsent {

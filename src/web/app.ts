@@ -26,6 +26,8 @@ import type { Alerts } from '../alerts/index.ts';
 import { approvalsApi, APPROVALS_API_WRITES } from './routes/approvals-api.ts';
 import { privacyApi, PRIVACY_API_WRITES } from './routes/privacy-api.ts';
 import { consentApi, CONSENT_API_WRITES } from './routes/consent-api.ts';
+import { speechApi, SPEECH_API_WRITES } from './routes/speech-api.ts';
+import type { SpeechReviewOps } from '../speech/index.ts';
 import type { EventOutcome } from '../consent/index.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { accountRoutes } from './routes/account.ts';
@@ -60,6 +62,8 @@ export interface AppDeps {
   ingestStatus(): IngestStatus;
   /** POST /api/consent (issue 12): applies or parks a consent event; absent where not wired */
   consentEvent?: (actor: string, body: Record<string, unknown>) => Promise<EventOutcome>;
+  /** issue 12 #5: confirming or dismissing advisory speech findings (key operations closed over); absent where not wired */
+  speech?: SpeechReviewOps;
   /** issue 14: the running alerting (rule inputs and channel health for /metrics and the dashboard); absent where not wired */
   alerts?: Pick<Alerts, 'lastInputs' | 'channelHealth'>;
 }
@@ -108,7 +112,7 @@ export function createApp(deps: AppDeps): Hono<WebEnv> {
     if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
     // issue 11: the privacy register is written by integrations (ticket systems) too, with a
     // dpo's Bearer token; a console cookie never writes through the API
-    if (c.req.method === 'POST' && c.req.header('Authorization')?.startsWith('Bearer ') && [...PRIVACY_API_WRITES, ...CONSENT_API_WRITES, ...APPROVALS_API_WRITES].some((r) => r.test(c.req.path))) return next();
+    if (c.req.method === 'POST' && c.req.header('Authorization')?.startsWith('Bearer ') && [...PRIVACY_API_WRITES, ...CONSENT_API_WRITES, ...APPROVALS_API_WRITES, ...SPEECH_API_WRITES].some((r) => r.test(c.req.path))) return next();
     throw new TresorError('E_READ_ONLY', 'the API is read-only: use GET (changes are made in the console)', { detail: { allow: 'GET, HEAD' } });
   });
   app.use('/api/log/*', requirePermission(site.log, 'log.read'));
@@ -116,6 +120,7 @@ export function createApp(deps: AppDeps): Hono<WebEnv> {
   app.route('/api', privacyApi(deps));
   app.route('/api', approvalsApi(deps));
   app.route('/api', consentApi(deps));
+  app.route('/api', speechApi(deps));
   app.route('/api', apiRoutes(deps));
   app.route('/recordings', recordingRoutes(deps));
   app.route('/admin', adminRoutes(deps));

@@ -17,6 +17,7 @@ import { quarantineConsole } from '../../src/ingest/quarantine-console.ts';
 import type { Config } from '../../src/config/index.ts';
 import { testConfig } from './site.ts';
 import { makeAudio, type AudioOptions } from './audio.ts';
+import { speechReviewOps } from '../../src/speech/index.ts';
 
 /**
  * A whole console in one process on a real data dir (real LMDB, real archive, real
@@ -60,6 +61,7 @@ export async function webSite(over: (c: Config) => void = () => {}, mediaOptions
     config, site: keyless, archive, media, auth, access, approvals: approvalRegistry(site, config), ingestStatus: status as never,
     tokens: { tokenize: keys.tokenize }, secrets: { sealSecret: keys.sealSecret, openSecret: keys.openSecret },
     quarantine: quarantineConsole({ config, store: site.store, keys, archive, log: site.log, media, gates: ingestGates(config, site) }),
+    speech: speechReviewOps({ store: site.store, log: site.log, keys, phrases: config.speech.phrases }),
     consentEvent: async (actor, body) => {
       const d = { store: site.store, log: site.log, keys, pendingHours: config.consent.pendingHours };
       await expirePending(d);

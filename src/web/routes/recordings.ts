@@ -10,7 +10,9 @@ import type { AppDeps } from '../app.ts';
 import { audioResponse } from '../audio.ts';
 import type { WebEnv } from '../env.ts';
 import { refusal } from '../errors.ts';
-import { pageCtx } from '../page.ts';
+import { form, pageCtx } from '../page.ts';
+import { openRequest } from '../../privacy/index.ts';
+import { privacyDepsOf } from '../privacy-deps.ts';
 import { fieldsOf, queryString, toQuery } from '../../access/search-form.ts';
 import { requirePermission } from '../session.ts';
 import { recordingRetention } from './holds.ts';
@@ -49,8 +51,43 @@ export function recordingRoutes(deps: AppDeps) {
     const v = await access.view(p, idParam(c.req.param('id')));
     // who listened to a call is the access log: for log.read only (issue 16), not for
     // every supervisor and admin who opens the page
+    // issue 12 #5: advisory speech findings, for those who confirm or dismiss them
+    const findings = deps.speech && can(p.roles, 'speech.review') ? await deps.speech.list(p, v.id) : null;
     const log = can(p.roles, 'log.read') ? site.log.about('target', `recording:${v.id}`, 100) : null;
-    return c.html(recordingPage(ctx, v, { canAudio: can(p.roles, 'recording.audio'), log, retention: recordingRetention(site.store, p, v.id) }));
+    return c.html(recordingPage(ctx, v, {
+      canAudio: can(p.roles, 'recording.audio'), log, retention: recordingRetention(site.store, p, v.id), findings, canRequest: can(p.roles, 'privacy.requests'),
+    }));
+  });
+
+  const speech = () => {
+    if (!deps.speech) throw new TresorError('E_NOT_FOUND', 'speech review is not wired on this server');
+    return deps.speech;
+  };
+  // Forms of the findings section (CSRF: the app's guard checks _csrf on every POST)
+  for (const what of ['confirm', 'dismiss'] as const) {
+    app.post(`/:id/findings/:finding/${what}`, async (c) => {
+      const id = idParam(c.req.param('id'));
+      await form(c);
+      await speech().review(c.get('principal')!, id, c.req.param('finding'), what === 'confirm' ? 'confirmed' : 'dismissed');
+      return c.redirect(`/recordings/${id}#findings`, 303);
+    });
+  }
+
+  // A confirmed objection (issue 12 #5): the dpo opens an objection request for the caller
+  // (Art. 21 GDPR) from the call, with the caller's number taken from the sealed metadata.
+  app.post('/:id/findings/:finding/objection-request', async (c) => {
+    const id = idParam(c.req.param('id'));
+    const p = c.get('principal')!;
+    await form(c);
+    await access.authorize(p, 'privacy.requests', `recording:${id}`);
+    const f = (await speech().list(p, id)).find((x) => x.id === c.req.param('finding'));
+    if (!f || f.kind !== 'object' || f.status !== 'confirmed') throw new TresorError('E_INVALID', 'only a confirmed objection finding opens an objection request', { detail: { reason: 'not-confirmed-objection' } });
+    const v = await access.view(p, id);
+    const number = v.direction === 'out' ? v.to : v.from;
+    if (!number) throw new TresorError('E_INVALID', 'this call has no caller number to open the request for: open it on the privacy page', { detail: { reason: 'no-number' } });
+    const r = await openRequest(privacyDepsOf(deps), p.actor, { kind: 'objection', number, channel: 'speech-review' });
+    await site.log.append([{ actor: p.actor, action: 'speech.finding.objection-request', target: `recording:${id}`, detail: { finding: f.id, request: r.id } }]);
+    return c.redirect(`/privacy/requests/${r.id}`, 303);
   });
 
   app.get('/:id/audio', (c) => audioResponse(access, c.get('principal')!, idParam(c.req.param('id')), c.req.header('Range')));
