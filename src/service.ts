@@ -11,6 +11,7 @@ import type { IngestStatus } from './ingest/types.ts';
 import { createScanner } from './ingest/scanner.ts';
 import { sourceRef } from './ingest/source.ts';
 import { quarantineConsole } from './ingest/quarantine-console.ts';
+import { rectifyRecording } from './privacy/index.ts';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import { createApp } from './web/app.ts';
@@ -172,6 +173,7 @@ export async function startService(config: Config, say: Logger = (m) => console.
     config, site: keyless, archive, media, auth, access, approvals: approvalRegistry(site, config), ingestStatus: status, alerts,
     tokens: { tokenize: keys.tokenize }, secrets: { sealSecret: keys.sealSecret, openSecret: keys.openSecret },
     quarantine: quarantineConsole({ config, store, keys, archive, log, media, gates: ingestGates(config, site) }),
+    rectify: (actor, id, o) => rectifyRecording({ store, log, keys, phone: config.phone }, actor, id, o),
     consentEvent: async (actor, body) => {
       const d = { store, log, keys, pendingHours: config.consent.pendingHours };
       await expirePending(d); // events whose file never came go first (logged)

@@ -26,6 +26,7 @@ import type { Alerts } from '../alerts/index.ts';
 import { approvalsApi, APPROVALS_API_WRITES } from './routes/approvals-api.ts';
 import { privacyApi, PRIVACY_API_WRITES } from './routes/privacy-api.ts';
 import { consentApi, CONSENT_API_WRITES } from './routes/consent-api.ts';
+import { rightsApi, RIGHTS_API_WRITES } from './routes/rights-api.ts';
 import type { EventOutcome } from '../consent/index.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { accountRoutes } from './routes/account.ts';
@@ -58,6 +59,12 @@ export interface AppDeps {
   /** the four-eyes executors, registered by their owners at wiring (src/site/approvals.ts) */
   approvals: ApprovalRegistry;
   ingestStatus(): IngestStatus;
+  /**
+   * Rectification of a call's personal metadata (GDPR Art. 16, src/privacy/rectify.ts): it
+   * opens and re-seals under the call's own data key, so the composition root binds the
+   * keyring into this one operation instead of handing the web layer key operations
+   */
+  rectify(actor: string, id: string, o: { field: string; value: string; statement?: string; requestId?: string }): Promise<void>;
   /** POST /api/consent (issue 12): applies or parks a consent event; absent where not wired */
   consentEvent?: (actor: string, body: Record<string, unknown>) => Promise<EventOutcome>;
   /** issue 14: the running alerting (rule inputs and channel health for /metrics and the dashboard); absent where not wired */
@@ -108,12 +115,13 @@ export function createApp(deps: AppDeps): Hono<WebEnv> {
     if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
     // issue 11: the privacy register is written by integrations (ticket systems) too, with a
     // dpo's Bearer token; a console cookie never writes through the API
-    if (c.req.method === 'POST' && c.req.header('Authorization')?.startsWith('Bearer ') && [...PRIVACY_API_WRITES, ...CONSENT_API_WRITES, ...APPROVALS_API_WRITES].some((r) => r.test(c.req.path))) return next();
+    if (c.req.method === 'POST' && c.req.header('Authorization')?.startsWith('Bearer ') && [...PRIVACY_API_WRITES, ...RIGHTS_API_WRITES, ...CONSENT_API_WRITES, ...APPROVALS_API_WRITES].some((r) => r.test(c.req.path))) return next();
     throw new TresorError('E_READ_ONLY', 'the API is read-only: use GET (changes are made in the console)', { detail: { allow: 'GET, HEAD' } });
   });
   app.use('/api/log/*', requirePermission(site.log, 'log.read'));
   app.route('/api/log', logApi(site.log));
   app.route('/api', privacyApi(deps));
+  app.route('/api', rightsApi(deps));
   app.route('/api', approvalsApi(deps));
   app.route('/api', consentApi(deps));
   app.route('/api', apiRoutes(deps));
