@@ -126,4 +126,60 @@ describe('restriction and rectification API (Art. 16, 18)', () => {
     assert.deepEqual(e.detail, { fields: ['from'], requestId: null, statement: true });
     assert.doesNotMatch(JSON.stringify(entries()), /99887766|20000077|colleague/, 'no number and no statement in the log');
   });
+
+  it('the console: the dpo section on the recording page, its forms need the CSRF token, the objection register never shows the number', async () => {
+    await makeUser(w, 'sam', ['supervisor']);
+    const dpo = browser(w);
+    assert.equal((await dpo.login('dina')).status, 303);
+    const sup = browser(w);
+    assert.equal((await sup.login('sam')).status, 303);
+    const page = await (await dpo.get(`/recordings/${id}`)).text();
+    assert.match(page, /id="rights"/);
+    assert.match(page, new RegExp(`action="/recordings/${id}/restrict"`));
+    assert.doesNotMatch(await (await sup.get(`/recordings/${id}`)).text(), /id="rights"/, 'not for a supervisor');
+
+    const noToken = await w.app.request(`/recordings/${id}/restrict`, {
+      method: 'POST', body: 'reason=unlawful', headers: { Host: 'tresor.test', Origin: ORIGIN, Cookie: dpo.cookie, 'Content-Type': 'application/x-www-form-urlencoded' },
+    });
+    assert.equal(noToken.status, 403, 'no CSRF token');
+    const bySup = await sup.post(`/recordings/${id}/restrict`, { reason: 'unlawful' });
+    assert.equal(bySup.status, 403);
+    assert.ok(w.site.log.about('target', 'http:POST /recordings/:id/restrict', 10).some((e) => e.action === 'access.denied'), 'logged');
+
+    const wrong = await dpo.post(`/recordings/${id}/restrict`, { reason: 'unlawful', requestId: 'nope' });
+    assert.equal(wrong.status, 400);
+    assert.match(await wrong.text(), /id="rights-error"[^>]*>requestId: no request NOPE/);
+    const ok = await dpo.post(`/recordings/${id}/restrict`, { reason: 'unlawful', requestId: '' });
+    assert.equal(ok.status, 303);
+    assert.equal(ok.headers.get('Location'), `/recordings/${id}?done=restricted#rights`);
+    assert.match(await (await dpo.get(`/recordings?number=${encodeURIComponent(NEW_NUMBER)}`)).text(), /class="badge restricted" data-restricted="unlawful"/, 'search marks it');
+    const future = new Date(Date.now() + 3 * 86400_000).toISOString().slice(0, 10);
+    assert.equal((await dpo.post(`/recordings/${id}/unrestrict`, { notified: future })).status, 400);
+    assert.equal((await dpo.post(`/recordings/${id}/unrestrict`, { notified: new Date().toISOString().slice(0, 10) })).status, 303);
+    assert.deepEqual(w.site.store.recordings.get(id)!.marks ?? [], []);
+
+    // the register: added by number; the page says how many calls, and shows no digit of it
+    const added = await dpo.post('/privacy/objections', { number: '0176 99887766', customerId: '', scope: 'record', requestId: '' });
+    assert.equal(added.status, 303);
+    const task = added.headers.get('Location')!;
+    assert.match(task, /^\/privacy\/objections\?task=[0-9A-Z]{26}#objection-added$/);
+    const reg = await (await dpo.get(task)).text();
+    assert.match(reg, /id="existing-calls" data-calls="1"/);
+    assert.doesNotMatch(reg, /99887766|4917699/, 'no number on the page');
+    const oid = /task=([0-9A-Z]{26})/.exec(task)![1]!;
+    const restricted = await dpo.post(`/privacy/objections/${oid}/restrict`);
+    assert.equal(restricted.status, 303);
+    assert.match(await (await dpo.get(restricted.headers.get('Location')!)).text(), /1 call\(s\) restricted, 0 were restricted already/);
+    assert.deepEqual(w.site.store.recordings.get(id)!.marks, ['restricted:objection']);
+    const erase = await dpo.post(`/privacy/objections/${oid}/erasure-request`);
+    assert.equal(erase.status, 303);
+    const reqId = /requests\/([0-9A-Z]{26})/.exec(erase.headers.get('Location')!)![1]!;
+    const r = w.site.store.requests.get(reqId)!;
+    assert.equal(r.kind, 'erasure');
+    assert.deepEqual(r.tokens.map((t) => t.kind), ['phone']);
+    const noScope = await dpo.post('/privacy/objections', { number: '0176 1', scope: 'everything' });
+    assert.equal(noScope.status, 400);
+    assert.match(await noScope.text(), /id="add-error"/);
+    assert.equal((await sup.get('/privacy/objections')).status, 403);
+  });
 });

@@ -2,6 +2,7 @@ import { html, raw } from 'hono/html';
 import type { RecordingView, SearchFields } from '../src/core/types.ts';
 import { fmtDuration, fmtTime, layout, type Html, type PageCtx } from './layout.ts';
 import { retentionSection, type RecordingRetention } from './retention.ts';
+import { rightsSection, type RightsSectionView } from './rights.ts';
 
 interface LogLine {
   seq: number;
@@ -73,8 +74,8 @@ ${r.items.length === 0 && !r.partial ? html`<p>${t('search.none')}</p>` : html`
 <th scope="col">${t('col.from')}</th><th scope="col">${t('col.to')}</th><th scope="col" class="hide-narrow">${t('col.agent')}</th>
 <th scope="col" class="hide-narrow">${t('col.queue')}</th><th scope="col" class="hide-narrow">${t('col.consent')}</th></tr></thead>
 <tbody>
-${r.items.map((v) => html`<tr>
-<td><a href="/recordings/${v.id}">${fmtTime(v.start, ctx.lang)}</a></td>
+${r.items.map((v) => html`<tr data-id="${v.id}"${v.restricted?.length ? raw(' class="restricted"') : ''}>
+<td><a href="/recordings/${v.id}">${fmtTime(v.start, ctx.lang)}</a>${v.restricted?.length ? html` <span class="badge restricted" data-restricted="${v.restricted.join(' ')}" title="${t('search.restrictedHint')}">${t('search.restricted')}</span>` : ''}</td>
 <td class="num">${fmtDuration(v.durationMs)}</td>
 <td>${t(`dir.${v.direction}` as never)}</td>
 <td>${personal(ctx, v.from, v.masked)}</td>
@@ -89,7 +90,7 @@ ${r.more ? html`<p>${r.partial ? html`<span class="muted">${t('search.partial', 
 </section>`;
 }
 
-export function recordingPage(ctx: PageCtx, v: RecordingView, o: { canAudio: boolean; log: LogLine[] | null; retention?: RecordingRetention }): Html {
+export function recordingPage(ctx: PageCtx, v: RecordingView, o: { canAudio: boolean; log: LogLine[] | null; retention?: RecordingRetention; rights?: RightsSectionView }): Html {
   const { t } = ctx;
   const stored = v.storedFormat.replace(/^original:/, '');
   const row = (k: string, val: Html | string | number | null) => html`<dt>${k}</dt><dd>${val ?? '–'}</dd>`;
@@ -125,6 +126,7 @@ ${row('Ingested', fmtTime(v.ingestedAt, ctx.lang))}
 ${!v.masked ? html`<section aria-labelledby="h-consent"><h2 id="h-consent">${t('rec.consentEvidence')}</h2>
 <dl class="meta">${row(t('col.consent'), t(`consent.${v.consent.state}` as never))}${row('Method', v.consent.method ?? null)}${row('At', v.consent.at ?? null)}${row('Evidence', v.consent.evidence ?? null)}${(v.consentEvidence ?? []).map((e) => row(`${e.method}`, `${t(`consent.${e.state}` as never)}${e.at ? ` · ${e.at}` : ''}${e.offsetMs !== null ? ` · ${(e.offsetMs / 1000).toFixed(2)} s` : ''}${e.promptVersion ? ` · prompt ${e.promptVersion}` : ''}${e.source ? ` · ${e.source}` : ''}${e.evidence !== null && e.evidence !== undefined ? ` · ${JSON.stringify(e.evidence)}` : ''}`))}</dl></section>` : ''}
 ${o.retention ? retentionSection(ctx, o.retention) : ''}
+${o.rights ? rightsSection(ctx, o.rights) : ''}
 ${o.log ? html`<section aria-labelledby="h-log">
 <h2 id="h-log">${t('rec.log')}</h2>
 <div class="table-wrap"><table id="recording-log">

@@ -37,6 +37,8 @@ import { retentionRoutes } from './routes/retention.ts';
 import { holdRoutes } from './routes/holds.ts';
 import { privacyRoutes, publicPrivacyRoutes } from './routes/privacy.ts';
 import { breachRoutes } from './routes/breaches.ts';
+import { objectionRoutes } from './routes/objections.ts';
+import { recordingRightsRoutes } from './routes/recording-rights.ts';
 
 /**
  * The web layer never holds the keyring (DESIGN §2: crypto hands out operations): it gets
@@ -125,6 +127,7 @@ export function createApp(deps: AppDeps): Hono<WebEnv> {
   app.route('/api', approvalsApi(deps));
   app.route('/api', consentApi(deps));
   app.route('/api', apiRoutes(deps));
+  app.route('/recordings', recordingRightsRoutes(deps));
   app.route('/recordings', recordingRoutes(deps));
   app.route('/admin', adminRoutes(deps));
   app.route('/account', accountRoutes(deps));
@@ -136,6 +139,7 @@ export function createApp(deps: AppDeps): Hono<WebEnv> {
   app.route('/', publicPrivacyRoutes(deps));
   app.route('/privacy', privacyRoutes(deps));
   app.route('/privacy', breachRoutes(deps));
+  app.route('/privacy', objectionRoutes(deps));
   app.route('/', dashboardRoutes(deps));
 
   // one error path (src/web/errors.ts): the code decides the status, the API gets JSON,

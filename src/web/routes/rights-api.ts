@@ -3,6 +3,7 @@ import { TresorError } from '../../core/errors.ts';
 import { parseDateBound } from '../../core/dates.ts';
 import { isId } from '../../core/ids.ts';
 import { liftRestriction, RECTIFIABLE_FIELDS, restrictRecording, RESTRICTION_KINDS } from '../../privacy/index.ts';
+import type { IndexStore } from '../../store/index.ts';
 import type { AppDeps } from '../app.ts';
 import { privacyDepsOf } from '../privacy-deps.ts';
 import type { WebEnv } from '../env.ts';
@@ -37,6 +38,17 @@ function text(b: Record<string, unknown>, name: string, required: boolean, hint 
   return v;
 }
 
+/**
+ * The request a step answers, as typed (any case; empty: none). One that does not exist is
+ * a wrong field (400 naming it), not a missing recording (404): the console and the API alike.
+ */
+export function knownRequestId(store: Pick<IndexStore, 'requests'>, raw: string | undefined): string | undefined {
+  const r = raw?.trim().toUpperCase();
+  if (!r) return undefined;
+  if (!(isId(r) && store.requests.get(r))) throw new TresorError('E_INVALID', `requestId: no request ${r}`, { detail: { field: 'requestId' } });
+  return r;
+}
+
 export function rightsApi(deps: AppDeps) {
   const { site } = deps;
   const privacy = privacyDepsOf(deps);
@@ -51,12 +63,7 @@ export function rightsApi(deps: AppDeps) {
     if (!isId(id)) throw new TresorError('E_NOT_FOUND', `no recording ${c.req.param('id')}`);
     return id;
   };
-  // a request id that does not exist is a wrong field in the body (400), not a missing recording (404)
-  const requestIdOf = (b: Record<string, unknown>) => {
-    const r = text(b, 'requestId', false)?.trim().toUpperCase();
-    if (r !== undefined && !(isId(r) && site.store.requests.get(r))) throw new TresorError('E_INVALID', `requestId: no request ${r}`, { detail: { field: 'requestId' } });
-    return r;
-  };
+  const requestIdOf = (b: Record<string, unknown>) => knownRequestId(site.store, text(b, 'requestId', false));
   const restrictedOf = (id: string) => (site.store.recordings.get(id)?.marks ?? []).filter((m) => m.startsWith('restricted:')).map((m) => m.slice('restricted:'.length));
 
   // Art. 18(1): the ground is one of its four (a) to (d)
