@@ -11,6 +11,7 @@ import type { IngestStatus } from './ingest/types.ts';
 import { createScanner } from './ingest/scanner.ts';
 import { sourceRef } from './ingest/source.ts';
 import { quarantineConsole } from './ingest/quarantine-console.ts';
+import { rectifyRecording } from './privacy/index.ts';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import { createApp } from './web/app.ts';
@@ -174,6 +175,7 @@ export async function startService(config: Config, say: Logger = (m) => console.
     tokens: { tokenize: keys.tokenize }, secrets: { sealSecret: keys.sealSecret, openSecret: keys.openSecret },
     quarantine: quarantineConsole({ config, store, keys, archive, log, media, gates: ingestGates(config, site) }),
     speech: speechReviewOps({ store: store, log: log, keys, phrases: config.speech.phrases }),
+    rectify: (actor, id, o) => rectifyRecording({ store, log, keys, phone: config.phone }, actor, id, o),
     consentEvent: async (actor, body) => {
       const d = { store, log, keys, pendingHours: config.consent.pendingHours };
       await expirePending(d); // events whose file never came go first (logged)

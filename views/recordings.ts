@@ -4,6 +4,7 @@ import { actionCell } from './action-cell.ts';
 import { consentMethod } from './labels/common.ts';
 import { csrfField, fmtDuration, fmtTime, layout, type Html, type PageCtx } from './layout.ts';
 import { retentionSection, type RecordingRetention } from './retention.ts';
+import { rightsSection, type RightsSectionView } from './rights.ts';
 
 interface LogLine {
   seq: number;
@@ -75,8 +76,8 @@ ${r.items.length === 0 && !r.partial ? html`<p>${t('search.none')}</p>` : html`
 <th scope="col">${t('col.from')}</th><th scope="col">${t('col.to')}</th><th scope="col" class="hide-narrow">${t('col.agent')}</th>
 <th scope="col" class="hide-narrow">${t('col.queue')}</th><th scope="col" class="hide-narrow">${t('col.consent')}</th></tr></thead>
 <tbody>
-${r.items.map((v) => html`<tr>
-<td><a href="/recordings/${v.id}">${fmtTime(v.start, ctx.lang)}</a></td>
+${r.items.map((v) => html`<tr data-id="${v.id}"${v.restricted?.length ? raw(' class="restricted"') : ''}>
+<td><a href="/recordings/${v.id}">${fmtTime(v.start, ctx.lang)}</a>${v.restricted?.length ? html` <span class="badge restricted" data-restricted="${v.restricted.join(' ')}" title="${t('search.restrictedHint')}">${t('search.restricted')}</span>` : ''}</td>
 <td class="num">${fmtDuration(v.durationMs)}</td>
 <td>${t(`dir.${v.direction}` as never)}</td>
 <td>${personal(ctx, v.from, v.masked)}</td>
@@ -130,7 +131,7 @@ function findingsSection(ctx: PageCtx, id: string, findings: readonly FindingLin
 </tr>`)}</tbody></table></div></section>`;
 }
 
-export function recordingPage(ctx: PageCtx, v: RecordingView, o: { canAudio: boolean; log: LogLine[] | null; retention?: RecordingRetention; findings?: readonly FindingLine[] | null; canRequest?: boolean }): Html {
+export function recordingPage(ctx: PageCtx, v: RecordingView, o: { canAudio: boolean; log: LogLine[] | null; retention?: RecordingRetention; findings?: readonly FindingLine[] | null; canRequest?: boolean; rights?: RightsSectionView }): Html {
   const { t } = ctx;
   const stored = v.storedFormat.replace(/^original:/, '');
   const row = (k: string, val: Html | string | number | null) => html`<dt>${k}</dt><dd>${val ?? '–'}</dd>`;
@@ -167,6 +168,7 @@ ${!v.masked ? html`<section aria-labelledby="h-consent"><h2 id="h-consent">${t('
 <dl class="meta">${row(t('col.consent'), t(`consent.${v.consent.state}` as never))}${row(t('rec.consentMethod'), v.consent.method ? consentMethod(t, v.consent.method) : null)}${row(t('rec.consentAt'), v.consent.at ?? null)}${row(t('rec.consentEvidenceText'), v.consent.evidence ?? null)}${(v.consentEvidence ?? []).map((e) => row(consentMethod(t, e.method), `${t(`consent.${e.state}` as never)}${e.at ? ` · ${e.at}` : ''}${e.offsetMs !== null ? ` · ${(e.offsetMs / 1000).toFixed(2)} s` : ''}${e.promptVersion ? ` · ${t('rec.prompt')} ${e.promptVersion}` : ''}${e.source ? ` · ${e.source}` : ''}${e.evidence !== null && e.evidence !== undefined ? ` · ${JSON.stringify(e.evidence)}` : ''}`))}</dl></section>` : ''}
 ${o.findings?.length ? findingsSection(ctx, v.id, o.findings, { canRequest: !!o.canRequest }) : ''}
 ${o.retention ? retentionSection(ctx, o.retention) : ''}
+${o.rights ? rightsSection(ctx, o.rights) : ''}
 ${o.log ? html`<section aria-labelledby="h-log">
 <h2 id="h-log">${t('rec.log')}</h2>
 <div class="table-wrap"><table id="recording-log">

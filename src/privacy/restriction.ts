@@ -38,8 +38,10 @@ export async function restrictRecording(deps: PrivacyDeps, by: string, id: strin
 }
 
 /** Lifts every restriction of a call; `notifiedAt` (epoch ms) is when the subject was told (Art. 18(3)). */
-export async function liftRestriction(deps: PrivacyDeps, by: string, id: string, o: { notifiedAt: number; requestId?: string }): Promise<void> {
+export async function liftRestriction(deps: PrivacyDeps, by: string, id: string, o: { notifiedAt: number; requestId?: string; now?: number }): Promise<void> {
   if (typeof o.notifiedAt !== 'number' || !Number.isFinite(o.notifiedAt)) throw new TresorError('E_INVALID', 'notifiedAt: when the subject was told (Art. 18(3))', { detail: { field: 'notifiedAt' } });
+  // the subject is told before the restriction is lifted (Art. 18(3)), so never in the future
+  if (o.notifiedAt > (o.now ?? Date.now())) throw new TresorError('E_INVALID', 'notifiedAt is in the future: the subject is told before the restriction is lifted (Art. 18(3))', { detail: { field: 'notifiedAt' } });
   mustGet(deps, id);
   await deps.store.tx(() => {
     const row = mustGet(deps, id);

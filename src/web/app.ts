@@ -28,6 +28,7 @@ import { privacyApi, PRIVACY_API_WRITES } from './routes/privacy-api.ts';
 import { consentApi, CONSENT_API_WRITES } from './routes/consent-api.ts';
 import { speechApi, SPEECH_API_WRITES } from './routes/speech-api.ts';
 import type { SpeechReviewOps } from '../speech/index.ts';
+import { rightsApi, RIGHTS_API_WRITES } from './routes/rights-api.ts';
 import type { EventOutcome } from '../consent/index.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { accountRoutes } from './routes/account.ts';
@@ -38,6 +39,8 @@ import { retentionRoutes } from './routes/retention.ts';
 import { holdRoutes } from './routes/holds.ts';
 import { privacyRoutes, publicPrivacyRoutes } from './routes/privacy.ts';
 import { breachRoutes } from './routes/breaches.ts';
+import { objectionRoutes } from './routes/objections.ts';
+import { recordingRightsRoutes } from './routes/recording-rights.ts';
 
 /**
  * The web layer never holds the keyring (DESIGN §2: crypto hands out operations): it gets
@@ -60,6 +63,12 @@ export interface AppDeps {
   /** the four-eyes executors, registered by their owners at wiring (src/site/approvals.ts) */
   approvals: ApprovalRegistry;
   ingestStatus(): IngestStatus;
+  /**
+   * Rectification of a call's personal metadata (GDPR Art. 16, src/privacy/rectify.ts): it
+   * opens and re-seals under the call's own data key, so the composition root binds the
+   * keyring into this one operation instead of handing the web layer key operations
+   */
+  rectify(actor: string, id: string, o: { field: string; value: string; statement?: string; requestId?: string }): Promise<void>;
   /** POST /api/consent (issue 12): applies or parks a consent event; absent where not wired */
   consentEvent?: (actor: string, body: Record<string, unknown>) => Promise<EventOutcome>;
   /** issue 12 #5: confirming or dismissing advisory speech findings (key operations closed over); absent where not wired */
@@ -112,16 +121,18 @@ export function createApp(deps: AppDeps): Hono<WebEnv> {
     if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
     // issue 11: the privacy register is written by integrations (ticket systems) too, with a
     // dpo's Bearer token; a console cookie never writes through the API
-    if (c.req.method === 'POST' && c.req.header('Authorization')?.startsWith('Bearer ') && [...PRIVACY_API_WRITES, ...CONSENT_API_WRITES, ...APPROVALS_API_WRITES, ...SPEECH_API_WRITES].some((r) => r.test(c.req.path))) return next();
+    if (c.req.method === 'POST' && c.req.header('Authorization')?.startsWith('Bearer ') && [...PRIVACY_API_WRITES, ...CONSENT_API_WRITES, ...APPROVALS_API_WRITES, ...SPEECH_API_WRITES, ...RIGHTS_API_WRITES].some((r) => r.test(c.req.path))) return next();
     throw new TresorError('E_READ_ONLY', 'the API is read-only: use GET (changes are made in the console)', { detail: { allow: 'GET, HEAD' } });
   });
   app.use('/api/log/*', requirePermission(site.log, 'log.read'));
   app.route('/api/log', logApi(site.log));
   app.route('/api', privacyApi(deps));
+  app.route('/api', rightsApi(deps));
   app.route('/api', approvalsApi(deps));
   app.route('/api', consentApi(deps));
   app.route('/api', speechApi(deps));
   app.route('/api', apiRoutes(deps));
+  app.route('/recordings', recordingRightsRoutes(deps));
   app.route('/recordings', recordingRoutes(deps));
   app.route('/admin', adminRoutes(deps));
   app.route('/account', accountRoutes(deps));
@@ -133,6 +144,7 @@ export function createApp(deps: AppDeps): Hono<WebEnv> {
   app.route('/', publicPrivacyRoutes(deps));
   app.route('/privacy', privacyRoutes(deps));
   app.route('/privacy', breachRoutes(deps));
+  app.route('/privacy', objectionRoutes(deps));
   app.route('/', dashboardRoutes(deps));
 
   // one error path (src/web/errors.ts): the code decides the status, the API gets JSON,

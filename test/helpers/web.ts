@@ -14,6 +14,7 @@ import { createApp } from '../../src/web/app.ts';
 import { expirePending, receiveEvent } from '../../src/consent/index.ts';
 import { approvalRegistry } from '../../src/site/approvals.ts';
 import { quarantineConsole } from '../../src/ingest/quarantine-console.ts';
+import { rectifyRecording } from '../../src/privacy/index.ts';
 import type { Config } from '../../src/config/index.ts';
 import { testConfig } from './site.ts';
 import { makeAudio, type AudioOptions } from './audio.ts';
@@ -62,6 +63,7 @@ export async function webSite(over: (c: Config) => void = () => {}, mediaOptions
     tokens: { tokenize: keys.tokenize }, secrets: { sealSecret: keys.sealSecret, openSecret: keys.openSecret },
     quarantine: quarantineConsole({ config, store: site.store, keys, archive, log: site.log, media, gates: ingestGates(config, site) }),
     speech: speechReviewOps({ store: site.store, log: site.log, keys, phrases: config.speech.phrases }),
+    rectify: (actor, id, o) => rectifyRecording({ store: site.store, log: site.log, keys, phone: config.phone }, actor, id, o),
     consentEvent: async (actor, body) => {
       const d = { store: site.store, log: site.log, keys, pendingHours: config.consent.pendingHours };
       await expirePending(d);

@@ -101,7 +101,7 @@ export function privacyRoutes(deps: AppDeps) {
     const now = Date.now();
     const open = listRequests(privacy, { open: true, now });
     const counts = REQUEST_KINDS.map((kind) => ({ kind, n: open.filter((r) => r.kind === kind).length }));
-    const data: RequestsData = { open: open.map((r) => summary(r, now)), counts, kinds: REQUEST_KINDS, objectionsHref: null, done: c.req.query('done'), ...extra };
+    const data: RequestsData = { open: open.map((r) => summary(r, now)), counts, kinds: REQUEST_KINDS, objectionsHref: '/privacy/objections', done: c.req.query('done'), ...extra };
     return c.html(requestsPage(pageCtx(c), data), status as 200);
   };
 

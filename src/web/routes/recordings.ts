@@ -8,7 +8,9 @@ import { downloadName, storedExtension } from '../../core/download-name.ts';
 import { recordingPage, resultsFragment, searchPage } from '../../../views/recordings.ts';
 import type { AppDeps } from '../app.ts';
 import { audioResponse } from '../audio.ts';
-import type { WebEnv } from '../env.ts';
+import type { Ctx, WebEnv } from '../env.ts';
+import { RECTIFIABLE_FIELDS, RESTRICTION_KINDS } from '../../privacy/index.ts';
+import type { RightsSectionView } from '../../../views/rights.ts';
 import { refusal } from '../errors.ts';
 import { form, pageCtx } from '../page.ts';
 import { openRequest } from '../../privacy/index.ts';
@@ -16,6 +18,29 @@ import { privacyDepsOf } from '../privacy-deps.ts';
 import { fieldsOf, queryString, toQuery } from '../../access/search-form.ts';
 import { requirePermission } from '../session.ts';
 import { recordingRetention } from './holds.ts';
+
+/**
+ * The recording page; for a holder of `privacy.requests` with the restrict / lift / rectify
+ * section (issue 11 #6, #7), which the forms of recording-rights.ts come back to with their
+ * refusal in place.
+ */
+export async function showRecording(deps: AppDeps, c: Ctx, id: string, rights: Pick<RightsSectionView, 'done' | 'error' | 'errorAt'> = {}, status: number = 200): Promise<Response> {
+  const ctx = pageCtx(c);
+  const p = c.get('principal')!;
+  const v = await deps.access.view(p, id);
+  // who listened to a call is the access log: for log.read only (issue 16), not for
+  // every supervisor and admin who opens the page
+  const log = can(p.roles, 'log.read') ? deps.site.log.about('target', `recording:${v.id}`, 100) : null;
+  const section = can(p.roles, 'privacy.requests')
+    ? { id: v.id, restricted: v.restricted ?? [], reasons: RESTRICTION_KINDS, fields: RECTIFIABLE_FIELDS, ...rights }
+    : undefined;
+  // issue 12 #5: advisory speech findings, for those who confirm or dismiss them
+  const findings = deps.speech && can(p.roles, 'speech.review') ? await deps.speech.list(p, v.id) : null;
+  return c.html(recordingPage(ctx, v, {
+    canAudio: can(p.roles, 'recording.audio'), log, retention: recordingRetention(deps.site.store, p, v.id), rights: section,
+    findings, canRequest: can(p.roles, 'privacy.requests'),
+  }), status as 200);
+}
 
 /** Search, the recording page, the player's audio and downloads — all through src/access. */
 export function recordingRoutes(deps: AppDeps) {
@@ -45,19 +70,7 @@ export function recordingRoutes(deps: AppDeps) {
     return id;
   };
 
-  app.get('/:id', async (c) => {
-    const ctx = pageCtx(c);
-    const p = c.get('principal')!;
-    const v = await access.view(p, idParam(c.req.param('id')));
-    // who listened to a call is the access log: for log.read only (issue 16), not for
-    // every supervisor and admin who opens the page
-    // issue 12 #5: advisory speech findings, for those who confirm or dismiss them
-    const findings = deps.speech && can(p.roles, 'speech.review') ? await deps.speech.list(p, v.id) : null;
-    const log = can(p.roles, 'log.read') ? site.log.about('target', `recording:${v.id}`, 100) : null;
-    return c.html(recordingPage(ctx, v, {
-      canAudio: can(p.roles, 'recording.audio'), log, retention: recordingRetention(site.store, p, v.id), findings, canRequest: can(p.roles, 'privacy.requests'),
-    }));
-  });
+  app.get('/:id', (c) => showRecording(deps, c, idParam(c.req.param('id')), { done: c.req.query('done') }));
 
   const speech = () => {
     if (!deps.speech) throw new TresorError('E_NOT_FOUND', 'speech review is not wired on this server');
