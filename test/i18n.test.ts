@@ -158,8 +158,9 @@ test('i18n_every_logged_action_has_words_in_german_and_english', () => {
  * standing for some value. Left out: the JSON API (English for tools), defects and operator
  * errors (a 500 shows only its heading), and messages only the CLI prints.
  */
-const CONSOLE_SOURCES = ['web', 'auth', 'access', 'approvals', 'retention', 'policy', 'privacy', 'ingest'];
-const API_ONLY = /\/(api|privacy-api|consent-api|approvals-api|log-api)\.ts$|\/privacy\/bundle\.ts$/;
+const CONSOLE_SOURCES = ['web', 'auth', 'access', 'approvals', 'retention', 'policy', 'privacy', 'ingest', 'speech', 'consent'];
+// the JSON API, and what only the CLI does (evidence bundles, speech models, works-council switches)
+const API_ONLY = /\/(api|privacy-api|consent-api|approvals-api|log-api|rights-api|speech-api)\.ts$|\/privacy\/bundle\.ts$|\/speech\/(models|works-council)\.ts$/;
 const NOT_SHOWN = new Set(['E_INTERNAL', 'E_CONFIG', 'E_IO', 'E_KEYS_MISSING', 'E_KEYS_INVALID', 'E_CRYPTO', 'E_INTEGRITY', 'E_INDEX_DAMAGED', 'E_LOG_INCONSISTENT', 'E_READBACK_MISMATCH', 'E_ROTATION_UNFINISHED', 'E_NO_ARCHIVE', 'E_NEEDS_EXCLUSIVE', 'E_USAGE', 'E_READ_ONLY', 'E_FFMPEG_MISSING', 'E_FFMPEG_TIMEOUT', 'E_EXISTS_DIR']);
 
 /** The message of one `new TresorError(code, <here>`: a quoted or template literal, values as "X". */

@@ -172,6 +172,21 @@ const MESSAGES: readonly (readonly [en: string, de: string])[] = [
   ['at is the time the notice was sent (not in the future)', 'Der Zeitpunkt ist der Versand der Meldung (nicht in der Zukunft).'],
   ['the notice came after 72 hours: give the reasons for the delay (Art. 33(1))', 'Die Meldung kam nach mehr als 72 Stunden: Bitte die Gründe für die Verzögerung angeben (Art. 33 Abs. 1).'],
   ['the notice is dated before the breach became known', 'Die Meldung ist vor der Kenntnis der Datenpanne datiert.'],
+  // restriction and objections from the console (src/web/routes/recording-rights.ts, objections.ts)
+  ['notified: the day the subject was told is required (Art. 18(3))', 'Bitte den Tag angeben, an dem die Person informiert wurde (Art. 18 Abs. 3).'],
+  ['notifiedAt is in the future: the subject is told before the restriction is lifted (Art. 18(3))', 'Das Datum der Mitteilung liegt in der Zukunft: Die Person wird informiert, bevor die Einschränkung aufgehoben wird (Art. 18 Abs. 3).'],
+  ['objection {id} was removed', 'Widerspruch {id} wurde entfernt.'],
+  // speech findings and consent (src/speech/review.ts, src/consent)
+  ['{actor} may not review speech findings (needs speech.review: dpo or supervisor)', '{actor} darf Sprachhinweise nicht prüfen (dafür nötig: speech.review – DSB oder Supervisor).'],
+  ['no finding {id}', 'Kein Sprachhinweis {id}.'],
+  ['recording {id} has no speech finding {finding}', 'Aufnahme {id} hat keinen Sprachhinweis {finding}.'],
+  ['finding {id} was {state} already (by {by})', 'Über Sprachhinweis {id} wurde bereits entschieden ({state} von {by}).'],
+  ['finding {id} was decided meanwhile', 'Über Sprachhinweis {id} wurde inzwischen entschieden.'],
+  ['recording {id} went away', 'Aufnahme {id} ist inzwischen gelöscht.'],
+  ['only a confirmed objection finding opens an objection request', 'Nur ein bestätigter Widerspruch im Gespräch eröffnet eine Widerspruchsanfrage.'],
+  ['this call has no caller number to open the request for: open it on the privacy page', 'Dieses Gespräch hat keine Rufnummer des Anrufers: Bitte die Anfrage auf der Datenschutzseite erfassen.'],
+  ['speech review is not wired on this server', 'Die Prüfung von Sprachhinweisen ist auf diesem Server nicht eingerichtet.'],
+  ['consent event: {errors}', 'Einwilligungsereignis: {errors}'],
   // files in the inbox and in quarantine (src/ingest): what the dashboard and quarantine page show
   ['the file is empty (0 bytes): the PBX wrote nothing', 'Die Datei ist leer (0 Byte): Die TK-Anlage hat nichts geschrieben.'],
   ['the file is empty (0 bytes)', 'Die Datei ist leer (0 Byte).'],
