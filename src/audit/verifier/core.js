@@ -499,7 +499,7 @@ async function tresorCheckEntries(bytes, start, stack, boundaries, roots, H, env
   // The fast path (verify.mjs: worker threads, checks on the line bytes) takes only what
   // it can judge exactly as below: valid UTF-8 that ends with a newline. Anything else
   // takes this path, whose messages are the reference.
-  if (env.scanSegments && env.isUtf8 && (bytes.length === 0 || bytes[bytes.length - 1] === 10) && env.isUtf8(bytes)) {
+  if (env.scanSegments && env.isUtf8 && (bytes.length === 0 || bytes[bytes.length - 1] === 10) && (await env.isUtf8(bytes))) {
     return tresorCheckEntriesFast(bytes, start, stack, boundaries, roots, H, env, report);
   }
   let text;
@@ -584,13 +584,15 @@ async function tresorCheckEntries(bytes, start, stack, boundaries, roots, H, env
 
 async function tresorCheckEntriesFast(bytes, start, stack, boundaries, roots, H, env, report) {
   // Line starts, where segments begin: every line ends with LF (checked by the caller).
-  const total = tresorCountLines(bytes);
+  // The host may know where the LFs are (verify.mjs: found while reading the file).
+  const newlines = env.newlines ? env.newlines(bytes) : null;
+  const total = newlines ? newlines.length : tresorCountLines(bytes);
   const cuts = new Set([0, total]);
   const parts = Math.max(1, env.parallelism || 1) * 4;
   for (let k = 1; k < parts; k++) cuts.add(Math.floor((total * k) / parts));
   for (const b of boundaries) if (b - start > 0 && b - start < total) cuts.add(b - start);
   const lineCuts = [...cuts].sort((a, b) => a - b);
-  const offsets = tresorLineOffsets(bytes, lineCuts);
+  const offsets = newlines ? lineCuts.map((c) => (c === 0 ? 0 : newlines[c - 1] + 1)) : tresorLineOffsets(bytes, lineCuts);
   const segments = [];
   for (let k = 0; k + 1 < lineCuts.length; k++) {
     if (lineCuts[k + 1] > lineCuts[k]) segments.push({ from: offsets[k], to: offsets[k + 1], line: lineCuts[k], start });
