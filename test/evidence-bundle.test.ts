@@ -12,6 +12,7 @@ import { decide } from '../src/approvals/index.ts';
 import { addHold } from '../src/retention/holds.ts';
 import { parseCheckpoint } from '../src/audit/index.ts';
 import { verifyNote } from '../src/crypto/signing.ts';
+import { createCosigner } from '../src/crypto/cosigner.ts';
 import { leafHash, verifyInclusion } from './fixtures/rfc9162-verify.ts';
 
 // Issue 13 item 5, evidence bundles, on a real archive (real ffmpeg ingest): every file
@@ -148,6 +149,67 @@ describe('evidence bundle', () => {
     const r3 = await runVerifier(c);
     assert.equal(r3.code, 1, r3.out);
     assert.match(r3.out, /FAIL  inclusion: entry \d+ is not in the log under the checkpoint/);
+  });
+
+  it('with a witness policy, the bundled verifier checks the cosignatures of the checkpoint: quorum 1 passes, quorum 2 and a tampered line fail', async () => {
+    // A witness cosigns the bundle's checkpoint (C2SP tlog-cosignature/v1, its own key); the
+    // box stores the line with that checkpoint as \`audit cosign-import\` does, and the bundle
+    // carries the stored note (the checkpoint file is outside the manifest for this reason).
+    const witness = createCosigner('witness.test/bundle-w1', new Uint8Array(32).fill(21));
+    const other = createCosigner('witness.test/bundle-w2', new Uint8Array(32).fill(22));
+    const note = readFileSync(join(built.out, 'checkpoint'), 'utf8');
+    const body = note.slice(0, note.indexOf('\n\n') + 1);
+    assert.equal(await w.site.log.addCosignatures(built.res.checkpointSize, [witness.cosign(body, Math.floor(Date.now() / 1000)).trimEnd()]), 1);
+    const stored = w.site.store.checkpoints.get(built.res.checkpointSize)!;
+    assert.match(stored, /\n\u2014 witness\.test\/bundle-w1 /);
+    const d = join(mkdtempSync(join(tmpdir(), 'bundle-w-')), 'x');
+    cpSync(built.out, d, { recursive: true });
+    writeFileSync(join(d, 'checkpoint'), stored);
+    const policies = mkdtempSync(join(tmpdir(), 'policy-'));
+    const policy = (name: string, text: string) => {
+      writeFileSync(join(policies, name), text);
+      return join(policies, name);
+    };
+    const verifyWith = (dir: string, p: string) => run(process.execPath, [join(dir, 'verify-bundle.mjs'), dir, '--policy', p]);
+
+    // without a policy: the lines are listed, not trusted
+    const plain = await runVerifier(d);
+    assert.equal(plain.code, 0, plain.out);
+    assert.match(plain.out, /cosignatures in the checkpoint: witness\.test\/bundle-w1\+[0-9a-f]{8}\n {6}not checked: give your witness policy/);
+
+    const one = await verifyWith(d, policy('one', `# ours\nwitness ${witness.vkey}\nquorum 1\n`));
+    assert.equal(one.code, 0, one.out);
+    assert.match(one.out, /^ok {4}policy: 1 witness\(es\), quorum 1$/m);
+    assert.match(one.out, /^ok {4}witnesses: 1 of 1 cosigned \(quorum 1\): witness\.test\/bundle-w1 at \d{4}-/m);
+    assert.match(one.out, /checked against your policy: 1 of 1/);
+    assert.match(one.out, /^VERIFIED$/m);
+
+    // quorum 2 of two named witnesses, one of whom never cosigned
+    const two = await verifyWith(d, policy('two', `witness ${witness.vkey}\nwitness ${other.vkey}\nquorum 2\n`));
+    assert.equal(two.code, 1, two.out);
+    assert.match(two.out, /FAIL {2}witnesses: cosigned by 1 of the 2 witnesses in your policy, 2 required \(witness\.test\/bundle-w1 at /);
+    assert.match(two.out, /^NOT VERIFIED: 1 problem\(s\)$/m);
+
+    // one byte of the cosignature's Ed25519 signature flipped
+    const t = join(mkdtempSync(join(tmpdir(), 'bundle-w-')), 'y');
+    cpSync(d, t, { recursive: true });
+    const lines = stored.split('\n');
+    const i = lines.findIndex((l) => l.startsWith('\u2014 witness.test/bundle-w1 '));
+    const raw = Buffer.from(lines[i]!.split(' ')[2]!, 'base64');
+    raw[raw.length - 1] = raw[raw.length - 1]! ^ 1;
+    lines[i] = `\u2014 witness.test/bundle-w1 ${raw.toString('base64')}`;
+    writeFileSync(join(t, 'checkpoint'), lines.join('\n'));
+    const bad = await verifyWith(t, join(policies, 'one'));
+    assert.equal(bad.code, 1, bad.out);
+    assert.match(bad.out, /FAIL {2}witnesses: the cosignature by witness\.test\/bundle-w1 does not verify/);
+    assert.match(bad.out, /FAIL {2}witnesses: cosigned by 0 of the 1 witnesses in your policy, 1 required/);
+    // the log's own signature is untouched: only the witness check fails
+    assert.match(bad.out, /^ok {4}signature: checkpoint of size \d+ signed by /m);
+
+    // a policy that is not one: refused as such
+    const junk = await verifyWith(d, policy('junk', 'witnesses all of them\n'));
+    assert.equal(junk.code, 1, junk.out);
+    assert.match(junk.out, /FAIL {2}policy: policy line 1 is neither "witness VKEY" nor "quorum N"/);
   });
 
   it('a legal hold and a saved search select their calls', async () => {

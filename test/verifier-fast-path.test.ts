@@ -18,11 +18,14 @@ type Bytes = Uint8Array;
 const core = readFileSync(new URL('../src/audit/verifier/core.js', import.meta.url), 'utf8');
 const { tresorVerify, tresorScanSegment } = new Function(`${core}\nreturn { tresorVerify, tresorScanSegment };`)() as {
   tresorVerify: (files: Record<string, Bytes>, env: object, yours: object) => Promise<{ verdict: string; checks: unknown[] }>;
-  tresorScanSegment: (bytes: Bytes, seg: object, h: (b: Bytes) => Bytes) => object;
+  tresorScanSegment: (bytes: Bytes, seg: object, h: (b: Bytes) => Bytes | string) => object;
 };
 const h = (b: Bytes) => new Uint8Array(createHash('sha256').update(b).digest());
 const slowEnv = { sha256Many: (l: Bytes[]) => l.map(h), ed25519: (p: Bytes, m: Bytes, s: Bytes) => verifyEd25519(p, m, s) };
 const fastEnv = { ...slowEnv, isUtf8: (b: Bytes) => isUtf8(b), parallelism: 2, scanSegments: async (b: Bytes, segs: object[]) => segs.map((s) => tresorScanSegment(b, s, h)) };
+// verify.mjs's workers take digests as latin1 strings (crypto.hash's cheapest output)
+const latin1 = (b: Bytes) => createHash('sha256').update(b).digest().toString('latin1');
+const latin1Env = { ...fastEnv, scanSegments: async (b: Bytes, segs: object[]) => segs.map((s) => tresorScanSegment(b, s, latin1)) };
 const signer = createNoteSigner('fast.test/log', new Uint8Array(32).fill(4));
 
 const details: Record<string, unknown>[] = [
@@ -60,6 +63,7 @@ const same = async (lines: string[]) => {
   const slow = await tresorVerify(files, slowEnv, {});
   const fast = await tresorVerify(files, fastEnv, {});
   assert.deepEqual(fast, slow, `fast and slow paths disagree on:\n${lines.join('\n').slice(0, 3000)}`);
+  assert.deepEqual(await tresorVerify(files, latin1Env, {}), slow, `fast path with latin1 digests disagrees on:\n${lines.join('\n').slice(0, 3000)}`);
   return slow;
 };
 

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { TresorError } from '../core/errors.ts';
 import { mkdirDurable, writeFileDurable } from '../core/durable.ts';
 import type { RecordingView } from '../core/types.ts';
-import { hashLeaf, toHex, verifierFiles, type AuditLog } from '../audit/index.ts';
+import { hashLeaf, inlineVerifierCore, toHex, verifierFiles, type AuditLog } from '../audit/index.ts';
 import type { Access, SearchQuery } from '../access/index.ts';
 import { decodeCursor } from '../access/index.ts';
 import type { Principal } from '../auth/roles.ts';
@@ -30,6 +30,11 @@ import type { ApprovalRow, IndexStore } from '../store/index.ts';
  * and `recording.viewed` are appended before anything is decrypted). A bundle of more than
  * `audit.bundleApprovalOver` calls needs four-eyes approval (kind `bundle.export`).
  */
+
+/** verify-bundle.mjs: verify-bundle.js with the log verifier's core inlined (witness policy, cosignatures). */
+export function bundleVerifier(): string {
+  return inlineVerifierCore(readFileSync(new URL('./verify-bundle.js', import.meta.url), 'utf8'), 'verify-bundle.js');
+}
 
 export const BUNDLE_KIND = 'bundle.export';
 export const BUNDLE_EXPORTED = 'bundle.exported';
@@ -181,14 +186,14 @@ const TEXT = {
     intro: (n: number, c: string) => `This bundle holds ${n} recorded call(s) for case ${c}, exported from the call-recording archive with proof that they and their log entries are as the archive recorded them.`,
     recipient: 'For', exported: 'Exported', by: 'Exported by', calls: 'Calls enclosed', call: 'Call', start: 'Start (UTC)', duration: 'Duration (s)', direction: 'Direction', sha: 'SHA-256 of the audio file',
     files: 'Contents: calls/ (audio as stored, metadata per call), calls.json and calls.csv (metadata), log-slice.jsonl (every log entry about these calls), manifest.json (SHA-256 of every file), checkpoint (the signed log checkpoint with witness cosignatures), inclusion.json (inclusion proofs), verify-bundle.mjs (the checker).',
-    check: 'How to check: run node verify-bundle.mjs in this folder (Node.js 18 or newer, no other software). It checks every file against manifest.json, the checkpoint signature, each inclusion proof (RFC 9162), that the export entry names this manifest, and that each call has a proven ingest entry matching its audio. Compare the key fingerprint with the one the archive\'s operator gives you out of band, and the checkpoint with one held by a witness or the data protection officer.',
+    check: 'How to check: run node verify-bundle.mjs in this folder (Node.js 18 or newer, no other software). It checks every file against manifest.json, the checkpoint signature, each inclusion proof (RFC 9162), that the export entry names this manifest, and that each call has a proven ingest entry matching its audio; with --policy YOUR_WITNESS_POLICY also the witness cosignatures of the checkpoint against your quorum. Compare the key fingerprint with the one the archive\'s operator gives you out of band, and the checkpoint with one held by a witness or the data protection officer.',
   },
   de: {
     title: 'Beweismittelpaket aufgezeichneter Gespräche',
     intro: (n: number, c: string) => `Dieses Paket enthält ${n} Gesprächsaufzeichnung(en) zum Vorgang ${c}, exportiert aus dem Aufzeichnungsarchiv mit dem Nachweis, dass sie und ihre Protokolleinträge so sind, wie das Archiv sie aufgezeichnet hat.`,
     recipient: 'Für', exported: 'Exportiert', by: 'Exportiert von', calls: 'Beigefügte Gespräche', call: 'Gespräch', start: 'Beginn (UTC)', duration: 'Dauer (s)', direction: 'Richtung', sha: 'SHA-256 der Audiodatei',
     files: 'Inhalt: calls/ (Ton wie gespeichert, Angaben je Gespräch), calls.json und calls.csv (Angaben), log-slice.jsonl (alle Protokolleinträge zu diesen Gesprächen), manifest.json (SHA-256 jeder Datei), checkpoint (der signierte Prüfpunkt mit Zeugen-Gegensignaturen), inclusion.json (Einschlussnachweise), verify-bundle.mjs (das Prüfprogramm).',
-    check: 'So prüfen Sie: node verify-bundle.mjs in diesem Ordner ausführen (Node.js 18 oder neuer, sonst keine Software). Es prüft jede Datei gegen manifest.json, die Signatur des Prüfpunkts, jeden Einschlussnachweis (RFC 9162), dass der Exporteintrag dieses Manifest nennt und dass jedes Gespräch einen nachgewiesenen Eingangseintrag hat, der zu seiner Audiodatei passt. Vergleichen Sie den Schlüssel-Fingerabdruck mit dem, den Ihnen der Betreiber auf anderem Weg nennt, und den Prüfpunkt mit dem eines Zeugen oder des Datenschutzbeauftragten.',
+    check: 'So prüfen Sie: node verify-bundle.mjs in diesem Ordner ausführen (Node.js 18 oder neuer, sonst keine Software). Es prüft jede Datei gegen manifest.json, die Signatur des Prüfpunkts, jeden Einschlussnachweis (RFC 9162), dass der Exporteintrag dieses Manifest nennt und dass jedes Gespräch einen nachgewiesenen Eingangseintrag hat, der zu seiner Audiodatei passt; mit --policy IHRE_ZEUGEN_RICHTLINIE auch die Gegensignaturen der Zeugen am Prüfpunkt gegen Ihr Quorum. Vergleichen Sie den Schlüssel-Fingerabdruck mit dem, den Ihnen der Betreiber auf anderem Weg nennt, und den Prüfpunkt mit dem eines Zeugen oder des Datenschutzbeauftragten.',
   },
 } as const;
 
@@ -199,6 +204,8 @@ function bundleReadme(vkey: string): string {
 
 Check it:   node verify-bundle.mjs          (in this folder; Node.js 18+, nothing else)
             node verify-bundle.mjs DIR --vkey YOUR_COPY_OF_THE_LOG_VKEY
+            node verify-bundle.mjs DIR --policy YOUR_WITNESS_POLICY   (lines "witness VKEY", "quorum N":
+                                    the checkpoint must carry valid cosignatures of that many witnesses)
 
 Log key:    ${vkey.trim()}
 Fingerprint (compare with the one the operator tells you out of band): ${fp}
@@ -297,7 +304,7 @@ ${rows.map((c) => `<tr>${c.map((x) => `<td>${esc(x)}</td>`).join('')}</tr>`).joi
     const blocks: PdfBlock[] = [...paragraphs.map((text): PdfBlock => ({ kind: 'paragraph', text })), { kind: 'heading', text: t.calls },
       { kind: 'table', header: [t.call, t.start, t.duration, t.direction], rows: rows.map((r) => r.slice(0, 4)) }];
     await put('cover-sheet.pdf', await renderPdf({ title: t.title, lang, createdAt: now, blocks }));
-    await put('verify-bundle.mjs', readFileSync(new URL('./verify-bundle.js', import.meta.url), 'utf8'));
+    await put('verify-bundle.mjs', bundleVerifier());
     await put('README.txt', bundleReadme(deps.log.vkey));
     for (const [name, text] of Object.entries(verifierFiles())) await put(`log-verifier/${name}`, text);
 

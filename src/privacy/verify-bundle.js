@@ -1,5 +1,5 @@
 // Tresor evidence bundle verifier; needs node (>= 18) and nothing else. Keep your own copy.
-// Run: node verify-bundle.mjs [BUNDLE_DIR] [--vkey YOUR_LOG_VKEY_FILE]
+// Run: node verify-bundle.mjs [BUNDLE_DIR] [--vkey YOUR_LOG_VKEY_FILE] [--policy YOUR_WITNESS_POLICY]
 // Exit 0 VERIFIED, 1 NOT VERIFIED (a check failed), 2 cannot run.
 //
 // What it checks: every file against manifest.json (SHA-256 and size); the checkpoint's
@@ -7,22 +7,37 @@
 // inclusion.json under that checkpoint's root (RFC 9162 §2.1.3.2); that the export entry
 // names this manifest's SHA-256 and call count; that every call has a proven ingest entry
 // whose stored size equals the audio file's size; that every proven entry other than the
-// export entry is a line of log-slice.jsonl. Witness cosignature lines in the checkpoint are
-// kept, not checked here: check them with a witness policy (verify.mjs --policy) on a full
-// audit export, or compare the checkpoint with one a witness or the DPO holds.
+// export entry is a line of log-slice.jsonl. With --policy (the file verify.mjs takes:
+// lines `witness NAME+KEYID+KEY` and `quorum N`), the witness cosignatures of the
+// checkpoint (C2SP tlog-cosignature/v1), checked by the log verifier's own code (inlined
+// below): fewer valid ones than the quorum is a failure. Without a policy the cosignature
+// lines are listed, not trusted: anyone can add a line, only your policy says whose count.
 import { createHash, createPublicKey, verify as edVerify } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/*@@CORE@@*/
+
 const args = process.argv.slice(2);
 let dirArg = null;
 let vkeyFile = null;
+let policyFile = null;
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--vkey' && args[i + 1] !== undefined) vkeyFile = args[++i];
+  else if (args[i] === '--policy' && args[i + 1] !== undefined) policyFile = args[++i];
   else if (!args[i].startsWith('-') && dirArg === null) dirArg = args[i];
   else {
-    console.error('usage: node verify-bundle.mjs [BUNDLE_DIR] [--vkey YOUR_LOG_VKEY_FILE]');
+    console.error('usage: node verify-bundle.mjs [BUNDLE_DIR] [--vkey YOUR_LOG_VKEY_FILE] [--policy YOUR_WITNESS_POLICY]');
+    process.exit(2);
+  }
+}
+let policy = null;
+if (policyFile !== null) {
+  try {
+    policy = new Uint8Array(readFileSync(policyFile));
+  } catch (e) {
+    console.error(`verify-bundle: cannot read --policy ${policyFile}: ${e.code ?? e.message}`);
     process.exit(2);
   }
 }
@@ -59,6 +74,9 @@ const vkey = (vkeyFile ? readFileSync(vkeyFile, 'utf8') : inc.vkey).trim();
 const vm = /^([^+]+)\+([0-9a-f]{8})\+(.+)$/.exec(vkey);
 let root = null;
 let size = null;
+let signedBy = null;
+// RFC 8410: an Ed25519 SubjectPublicKeyInfo is this 12-byte prefix and the raw key.
+const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 if (!vm) fail('vkey', 'not a C2SP vkey line name+hex+base64');
 else {
   const [, name, idHex, keyB64] = vm;
@@ -70,7 +88,7 @@ else {
     const split = note.lastIndexOf('\n\n');
     const text = note.slice(0, split + 1);
     const sigLines = split < 0 ? [] : note.slice(split + 2).split('\n').filter(Boolean);
-    const pub = createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), key.subarray(1)]), format: 'der', type: 'spki' });
+    const pub = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, key.subarray(1)]), format: 'der', type: 'spki' });
     let good = 0;
     for (const l of sigLines) {
       const m = /^\u2014 (\S+) (\S+)$/.exec(l);
@@ -88,6 +106,44 @@ else {
       root = Buffer.from(lines[2] ?? '', 'base64');
       ok(`signature: checkpoint of size ${size} signed by ${name}; ${sigLines.length - 1} further (witness) signature line(s)`);
       if (size !== inc.treeSize) fail('checkpoint', `inclusion.json is for size ${inc.treeSize}, the checkpoint says ${size}`);
+      signedBy = { name, idHex };
+    }
+  }
+}
+
+// 2b. witness cosignatures (C2SP tlog-cosignature/v1) against your policy, as verify.mjs
+// --policy checks them (tresorCheckQuorum, the same code)
+if (signedBy) await checkWitnesses(signedBy);
+async function checkWitnesses(log) {
+  const noteBytes = new Uint8Array(read('checkpoint'));
+  const note = tresorOpenNote(noteBytes);
+  if (note.error) return fail('witnesses', `the checkpoint: ${note.error}`);
+  const others = note.sigs.filter((s) => !(s.name === log.name && hex(s.keyId) === log.idHex));
+  const found = others.map((s) => `${s.name}+${hex(s.keyId)}`);
+  console.log(`      cosignatures in the checkpoint: ${found.length ? found.join(', ') : 'none'}`);
+  if (!policy) {
+    console.log(`      not checked: give your witness policy (node verify-bundle.mjs DIR --policy YOUR_WITNESS_POLICY)`);
+    return;
+  }
+  const env = {
+    sha256Many: (list) => list.map((b) => new Uint8Array(sha(b))),
+    ed25519: (pub, msg, sig) => edVerify(null, msg, createPublicKey({ key: Buffer.concat([SPKI_PREFIX, pub]), format: 'der', type: 'spki' }), sig),
+  };
+  const report = tresorReport();
+  await tresorCheckQuorum(policy, noteBytes, env, tresorHashing(env), report);
+  const known = [];
+  const parsed = await tresorParsePolicy(policy, tresorHashing(env));
+  if (!parsed.error) for (const w of parsed.witnesses) known.push(`${w.name}+${w.keyIdHex}`);
+  const outside = found.filter((f) => !known.includes(f));
+  if (!parsed.error) {
+    console.log(`      checked against your policy: ${found.length - outside.length} of ${found.length}` +
+      (outside.length ? ` (not in your policy, ignored: ${outside.join(', ')})` : ''));
+  }
+  for (const c of report.result().checks) {
+    if (c.ok) ok(`${c.name}: ${c.info}`);
+    else {
+      for (const m of c.messages) fail(c.name, m);
+      if (c.more) fail(c.name, `… and ${c.more} more`);
     }
   }
 }

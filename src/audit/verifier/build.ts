@@ -21,6 +21,16 @@ export function buildVerifyMjs(): string {
   return `${HEADER}${main.replace('/*@@CORE@@*/', () => source('core.js').replace("'use strict';\n", ''))}`;
 }
 
+/**
+ * The shared check as plain script text (without 'use strict'), for another verifier that
+ * inlines it at its CORE marker (as node-main.js has it): the evidence bundle's verify-bundle.mjs
+ * checks witness cosignatures with the very code and policy format verify.mjs uses.
+ */
+export function inlineVerifierCore(host: string, what: string): string {
+  if (!host.includes('/*@@CORE@@*/')) throw new Error(`${what} has no /*@@CORE@@*/ marker`);
+  return host.replace('/*@@CORE@@*/', () => source('core.js').replace("'use strict';\n", ''));
+}
+
 export function buildVerifyHtml(): string {
   const core = source('core.js');
   const ed = source('ed25519.js');

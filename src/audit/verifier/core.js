@@ -499,7 +499,7 @@ async function tresorCheckEntries(bytes, start, stack, boundaries, roots, H, env
   // The fast path (verify.mjs: worker threads, checks on the line bytes) takes only what
   // it can judge exactly as below: valid UTF-8 that ends with a newline. Anything else
   // takes this path, whose messages are the reference.
-  if (env.scanSegments && env.isUtf8 && (bytes.length === 0 || bytes[bytes.length - 1] === 10) && env.isUtf8(bytes)) {
+  if (env.scanSegments && env.isUtf8 && (bytes.length === 0 || bytes[bytes.length - 1] === 10) && (await env.isUtf8(bytes))) {
     return tresorCheckEntriesFast(bytes, start, stack, boundaries, roots, H, env, report);
   }
   let text;
@@ -584,13 +584,15 @@ async function tresorCheckEntries(bytes, start, stack, boundaries, roots, H, env
 
 async function tresorCheckEntriesFast(bytes, start, stack, boundaries, roots, H, env, report) {
   // Line starts, where segments begin: every line ends with LF (checked by the caller).
-  const total = tresorCountLines(bytes);
+  // The host may know where the LFs are (verify.mjs: found while reading the file).
+  const newlines = env.newlines ? env.newlines(bytes) : null;
+  const total = newlines ? newlines.length : tresorCountLines(bytes);
   const cuts = new Set([0, total]);
   const parts = Math.max(1, env.parallelism || 1) * 4;
   for (let k = 1; k < parts; k++) cuts.add(Math.floor((total * k) / parts));
   for (const b of boundaries) if (b - start > 0 && b - start < total) cuts.add(b - start);
   const lineCuts = [...cuts].sort((a, b) => a - b);
-  const offsets = tresorLineOffsets(bytes, lineCuts);
+  const offsets = newlines ? lineCuts.map((c) => (c === 0 ? 0 : newlines[c - 1] + 1)) : tresorLineOffsets(bytes, lineCuts);
   const segments = [];
   for (let k = 0; k + 1 < lineCuts.length; k++) {
     if (lineCuts[k + 1] > lineCuts[k]) segments.push({ from: offsets[k], to: offsets[k + 1], line: lineCuts[k], start });
@@ -662,7 +664,11 @@ async function tresorAppendNode(stack, level, hash, H) {
 }
 
 // One segment, synchronously: lines [seg.line, …) at bytes [seg.from, seg.to), leaves
-// start + seg.line…; `sha256(bytes) -> Uint8Array` is synchronous here.
+// start + seg.line…; `sha256(bytes)` is synchronous here and gives the digest as 32 bytes
+// or as a 32-character latin1 string (verify.mjs: node's crypto.hash with 'latin1' output
+// costs a third of its 'buffer' output, which allocates a backing store per call).
+// Digests are kept as eight big-endian 32-bit words: the chain hash is compared with the
+// next line's prev digits in place, and the tree nodes are hashed from the words.
 function tresorScanSegment(bytes, seg, sha256) {
   const messages = {};
   const bad = tresorNewBad();
@@ -672,11 +678,15 @@ function tresorScanSegment(bytes, seg, sha256) {
     else m.more++;
     tresorBadEntry(bad, f);
   };
-  const decoder = new TextDecoder('utf-8');
-  let scratch = new Uint8Array(4096);
-  const nodes = []; // the compact range: { level, hash, pos }
+  let decoder = null;
+  let scratch = new Uint8Array(4096); // 0x00 ‖ line, the RFC 6962 leaf input
+  const range = new Int32Array(8 * 70); // the compact range: 8 words per subtree hash
+  const levels = [];
+  let n = 0;
+  const chain = new Int32Array(8); // SHA-256 of the line before
+  const nodeIn = new Uint8Array(65); // 0x01 ‖ left ‖ right, RFC 6962 §2.1
+  nodeIn[0] = 1;
   let firstPrev = null;
-  let prevHash = null;
   let i = seg.line;
   let p = seg.from;
   for (; p < seg.to; i++) {
@@ -685,10 +695,13 @@ function tresorScanSegment(bytes, seg, sha256) {
     const line = bytes.subarray(p, end);
     const seq = seg.start + i;
     const prevAt = tresorFastLine(bytes, p, end, seq);
-    let prev = null;
     if (prevAt >= 0) {
-      prev = prevAt;
+      if (i === seg.line) firstPrev = tresorAscii(bytes, prevAt, prevAt + 64);
+      else if (!tresorHexWordsEqual(bytes, prevAt, chain)) {
+        fail('chain', 'seq ' + seq + ': prev does not match the SHA-256 of the line before it', { seq, line: i + 1, kind: 'chain' });
+      }
     } else {
+      decoder = decoder || new TextDecoder('utf-8');
       const e = tresorParseLine(decoder.decode(line));
       if (e.error) {
         fail('line format', 'line ' + (i + 1) + ' (seq ' + seq + '): ' + e.error, { seq, line: i + 1, kind: 'format', error: e.error });
@@ -697,108 +710,80 @@ function tresorScanSegment(bytes, seg, sha256) {
           fail('seq', 'line ' + (i + 1) + ' has seq ' + e.entry.seq + ', expected ' + seq + ' (entries dropped, duplicated or reordered)',
             { seq, line: i + 1, kind: 'seq', got: e.entry.seq });
         }
-        prev = e.entry.prev;
+        if (i === seg.line) firstPrev = e.entry.prev;
+        else if (!tresorHexEquals(e.entry.prev, tresorWordsBytes(chain, 0))) {
+          fail('chain', 'seq ' + seq + ': prev does not match the SHA-256 of the line before it', { seq, line: i + 1, kind: 'chain' });
+        }
       }
     }
-    if (prev !== null) {
-      if (i === seg.line) firstPrev = typeof prev === 'number' ? tresorAscii(bytes, prev, prev + 64) : prev;
-      else if (typeof prev === 'number' ? !tresorHexBytesEqual(bytes, prev, prevHash) : !tresorHexEquals(prev, prevHash)) {
-        fail('chain', 'seq ' + seq + ': prev does not match the SHA-256 of the line before it', { seq, line: i + 1, kind: 'chain' });
-      }
-    }
-    prevHash = sha256(line);
+    tresorDigestWords(sha256(line), chain, 0);
     // RFC 6962 leaf hash SHA-256(0x00 ‖ line), then into the compact range.
-    if (scratch.length < line.length + 1) scratch = new Uint8Array(2 * line.length + 1);
-    scratch[0] = 0;
+    const len = end - p;
+    if (scratch.length < len + 1) scratch = new Uint8Array(2 * len + 1);
     scratch.set(line, 1);
-    let h = sha256(scratch.subarray(0, line.length + 1));
+    tresorDigestWords(sha256(scratch.subarray(0, len + 1)), range, 8 * n);
     let level = 0;
     let pos = seq;
-    while (pos % 2 === 1 && nodes.length && nodes[nodes.length - 1].level === level) {
-      h = tresorNodeHash(nodes.pop().hash, h);
+    while (pos % 2 === 1 && n > 0 && levels[n - 1] === level) {
+      tresorNodeWords(range, 8 * (n - 1), nodeIn, sha256);
+      n--;
       level++;
       pos = (pos - 1) / 2;
     }
-    nodes.push({ level, hash: h });
+    levels[n++] = level;
     p = end + 1;
   }
-  return { count: i - seg.line, firstPrev, lastHash: prevHash, messages, bad, nodes: nodes.map((n) => ({ level: n.level, hash: new Uint8Array(n.hash) })) };
+  const nodes = [];
+  for (let k = 0; k < n; k++) nodes.push({ level: levels[k], hash: tresorWordsBytes(range, 8 * k) });
+  return { count: i - seg.line, firstPrev, lastHash: i > seg.line ? tresorWordsBytes(chain, 0) : null, messages, bad, nodes };
 }
 
-// SHA-256(0x01 ‖ left ‖ right) in plain JS, for the tree nodes of tresorScanSegment: the
-// input is always 65 bytes (two blocks), and node's crypto.hash spends most of its time per
-// call, not per byte, on inputs this small (FIPS 180-4 §6.2; checked against the RFC 6962
-// vectors and node's SHA-256 by the tests).
-const TRESOR_K256 = new Int32Array([0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-  0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6,
-  0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
-  0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1,
-  0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5,
-  0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
-  0xc67178f2]);
-const TRESOR_W = new Int32Array(64);
-const TRESOR_HS = new Int32Array(8);
-const TRESOR_NODE_BUF = new Uint8Array(128);
-
-function tresorCompress(b, p) {
-  const W = TRESOR_W;
-  const H = TRESOR_HS;
-  for (let i = 0; i < 16; i++) {
-    const q = p + 4 * i;
-    W[i] = (b[q] << 24) | (b[q + 1] << 16) | (b[q + 2] << 8) | b[q + 3];
+// A digest (32 bytes, or 32 latin1 characters) as eight big-endian words at w[o…].
+function tresorDigestWords(d, w, o) {
+  if (typeof d === 'string') {
+    for (let k = 0; k < 8; k++) {
+      w[o + k] = (d.charCodeAt(4 * k) << 24) | (d.charCodeAt(4 * k + 1) << 16) | (d.charCodeAt(4 * k + 2) << 8) | d.charCodeAt(4 * k + 3);
+    }
+  } else {
+    for (let k = 0; k < 8; k++) w[o + k] = (d[4 * k] << 24) | (d[4 * k + 1] << 16) | (d[4 * k + 2] << 8) | d[4 * k + 3];
   }
-  for (let i = 16; i < 64; i++) {
-    const x = W[i - 15];
-    const y = W[i - 2];
-    W[i] = ((((x >>> 7) | (x << 25)) ^ ((x >>> 18) | (x << 14)) ^ (x >>> 3)) + W[i - 7] +
-      (((y >>> 17) | (y << 15)) ^ ((y >>> 19) | (y << 13)) ^ (y >>> 10)) + W[i - 16]) | 0;
-  }
-  let a = H[0], c1 = H[1], c2 = H[2], d = H[3], e = H[4], f = H[5], g = H[6], h = H[7];
-  for (let i = 0; i < 64; i++) {
-    const t1 = (h + (((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7))) + ((e & f) ^ (~e & g)) + TRESOR_K256[i] + W[i]) | 0;
-    const t2 = ((((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10))) + ((a & c1) ^ (a & c2) ^ (c1 & c2))) | 0;
-    h = g;
-    g = f;
-    f = e;
-    e = (d + t1) | 0;
-    d = c2;
-    c2 = c1;
-    c1 = a;
-    a = (t1 + t2) | 0;
-  }
-  H[0] = (H[0] + a) | 0;
-  H[1] = (H[1] + c1) | 0;
-  H[2] = (H[2] + c2) | 0;
-  H[3] = (H[3] + d) | 0;
-  H[4] = (H[4] + e) | 0;
-  H[5] = (H[5] + f) | 0;
-  H[6] = (H[6] + g) | 0;
-  H[7] = (H[7] + h) | 0;
 }
-
-function tresorNodeHash(left, right) {
-  const t = TRESOR_NODE_BUF;
-  t[0] = 1;
-  t.set(left, 1);
-  t.set(right, 33);
-  t[65] = 0x80;
-  t.fill(0, 66, 126);
-  t[126] = 0x02; // 65 bytes = 520 bits = 0x0208
-  t[127] = 0x08;
-  const H = TRESOR_HS;
-  H[0] = 0x6a09e667; H[1] = 0xbb67ae85 | 0; H[2] = 0x3c6ef372; H[3] = 0xa54ff53a | 0;
-  H[4] = 0x510e527f; H[5] = 0x9b05688c | 0; H[6] = 0x1f83d9ab; H[7] = 0x5be0cd19;
-  tresorCompress(t, 0);
-  tresorCompress(t, 64);
+function tresorWordsBytes(w, o) {
   const out = new Uint8Array(32);
-  for (let i = 0; i < 8; i++) {
-    const v = H[i];
-    out[4 * i] = v >>> 24;
-    out[4 * i + 1] = (v >>> 16) & 255;
-    out[4 * i + 2] = (v >>> 8) & 255;
-    out[4 * i + 3] = v & 255;
+  for (let k = 0; k < 8; k++) {
+    const v = w[o + k];
+    out[4 * k] = v >>> 24;
+    out[4 * k + 1] = (v >>> 16) & 255;
+    out[4 * k + 2] = (v >>> 8) & 255;
+    out[4 * k + 3] = v & 255;
   }
   return out;
+}
+// 64 lowercase hex digits at b[p…] (checked by tresorFastLine) against the words w[0…8].
+function tresorHexWordsEqual(b, p, w) {
+  for (let k = 0; k < 8; k++) {
+    let v = 0;
+    for (let j = p + 8 * k, e = j + 8; j < e; j++) {
+      const c = b[j];
+      v = (v << 4) | (c < 97 ? c - 48 : c - 87);
+    }
+    if (v !== w[k]) return false;
+  }
+  return true;
+}
+
+// SHA-256(0x01 ‖ left ‖ right) for the tree nodes of tresorScanSegment: left at w[lo…lo+8],
+// right right after it, the result replaces left; `buf` is 65 bytes starting with 0x01.
+// (Node's crypto.hash with latin1 output beats SHA-256 in plain JS here, 0.75 vs 1.2 µs.)
+function tresorNodeWords(w, lo, buf, sha256) {
+  for (let k = 0; k < 16; k++) {
+    const v = w[lo + k];
+    buf[1 + 4 * k] = v >>> 24;
+    buf[2 + 4 * k] = (v >>> 16) & 255;
+    buf[3 + 4 * k] = (v >>> 8) & 255;
+    buf[4 + 4 * k] = v & 255;
+  }
+  tresorDigestWords(sha256(buf), w, lo);
 }
 
 // A line that is exactly what tresorParseLine accepts, judged on its bytes: the keys in
@@ -816,6 +801,7 @@ const TRESOR_K_PREV = TRESOR_B(',"prev":"');
 const TRESOR_K_TRUE = TRESOR_B('true');
 const TRESOR_K_FALSE = TRESOR_B('false');
 const TRESOR_K_NULL = TRESOR_B('null');
+const TRESOR_HEX_DIGIT = new Uint8Array(256).map((_, c) => ((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) ? 1 : 0));
 
 function tresorLit(b, p, lit) {
   for (let k = 0; k < lit.length; k++) if (b[p + k] !== lit[k]) return -1;
@@ -861,10 +847,8 @@ function tresorFastLine(b, p, end, seq) {
   if (p < 0) return -1;
   p = tresorLit(b, p, TRESOR_K_PREV);
   if (p < 0 || p + 66 !== end || b[p + 64] !== 0x22 || b[p + 65] !== 0x7d) return -1;
-  for (let k = 0; k < 64; k++) {
-    const c = b[p + k];
-    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return -1;
-  }
+  const hex = TRESOR_HEX_DIGIT;
+  for (let k = p; k < p + 64; k++) if (hex[b[k]] === 0) return -1;
   return p;
 }
 
@@ -892,9 +876,14 @@ function tresorFastTime(b, p) {
 // A JSON string in JSON.stringify's form (p at the opening quote); returns the offset after
 // the closing quote, or -1. Raw bytes ≥ 0x80 are fine (the file is valid UTF-8, which holds
 // no lone surrogates); escapes only where JSON.stringify writes them.
+// Bytes that stand for themselves inside a JSON string (not '"', '\\' or a control).
+const TRESOR_PLAIN = new Uint8Array(256).map((_, c) => (c >= 0x20 && c !== 0x22 && c !== 0x5c ? 1 : 0));
 function tresorFastString(b, p, end) {
   if (b[p] !== 0x22) return -1;
+  const plain = TRESOR_PLAIN;
   for (p++; p < end; p++) {
+    while (plain[b[p]] === 1) p++;
+    if (p >= end) return -1;
     const c = b[p];
     if (c === 0x22) return p + 1;
     if (c < 0x20) return -1;
@@ -926,20 +915,24 @@ function tresorFastValue(b, p, end, depth) {
     const close = obj ? 0x7d : 0x5d;
     p++;
     if (b[p] === close) return p + 1;
+    // keys as byte ranges [from, to) inside the quotes, compared in place
     const keys = obj ? [] : null;
     for (;;) {
       if (obj) {
-        const k0 = p;
+        const k0 = p + 1;
         p = tresorFastString(b, p, end);
         if (p < 0) return -1;
-        let key = '';
-        for (let k = k0 + 1; k < p - 1; k++) {
+        const k1 = p - 1;
+        let digits = k1 > k0;
+        for (let k = k0; k < k1; k++) {
           const x = b[k];
           if (x === 0x5c || x >= 0x80) return -1; // escaped or non-ASCII keys: the slow way
-          key += String.fromCharCode(x);
+          if (x < 0x30 || x > 0x39) digits = false;
         }
-        if (/^(0|[1-9][0-9]*)$/.test(key) || keys.includes(key)) return -1;
-        keys.push(key);
+        // all-digit keys may be array indices, which JSON.stringify moves to the front
+        if (digits || keys.length >= 64) return -1;
+        for (let j = 0; j < keys.length; j += 2) if (tresorSameBytes(b, keys[j], keys[j + 1], k0, k1)) return -1;
+        keys.push(k0, k1);
         if (b[p] !== 0x3a) return -1;
         p++;
       }
@@ -955,17 +948,30 @@ function tresorFastValue(b, p, end, depth) {
   if (c === 0x74) return tresorLit(b, p, TRESOR_K_TRUE);
   if (c === 0x66) return tresorLit(b, p, TRESOR_K_FALSE);
   if (c === 0x6e) return tresorLit(b, p, TRESOR_K_NULL);
-  // a number: the token must be what String(Number(token)) gives back
-  let q = p;
+  // an integer of at most 15 digits without a leading zero is what String(Number(token))
+  // gives back (all below 2^53), except -0
+  let q = c === 0x2d ? p + 1 : p;
+  const d0 = q;
+  while (q < end && b[q] >= 0x30 && b[q] <= 0x39) q++;
+  const x = b[q];
+  if (q > d0 && q - d0 <= 15 && (b[d0] !== 0x30 || (q === d0 + 1 && c !== 0x2d)) && x !== 0x2e && x !== 0x65 && x !== 0x45) return q;
+  // any other number: the token must be what String(Number(token)) gives back
+  q = p;
   let tok = '';
   while (q < end) {
-    const x = b[q];
-    if (!((x >= 0x30 && x <= 0x39) || x === 0x2d || x === 0x2b || x === 0x2e || x === 0x65 || x === 0x45)) break;
-    tok += String.fromCharCode(x);
+    const y = b[q];
+    if (!((y >= 0x30 && y <= 0x39) || y === 0x2d || y === 0x2b || y === 0x2e || y === 0x65 || y === 0x45)) break;
+    tok += String.fromCharCode(y);
     q++;
   }
   if (tok === '' || !/^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/.test(tok) || String(Number(tok)) !== tok) return -1;
   return q;
+}
+
+function tresorSameBytes(b, a0, a1, b0, b1) {
+  if (a1 - a0 !== b1 - b0) return false;
+  for (let k = 0; k < a1 - a0; k++) if (b[a0 + k] !== b[b0 + k]) return false;
+  return true;
 }
 
 function tresorAscii(b, from, to) {
