@@ -10,7 +10,7 @@ import { combine, type GateVerdict, type IngestGate } from '../policy/index.ts';
 import { sealedLength, type EnvelopeSealer, type Keyring } from '../crypto/index.ts';
 import { checkRecordingKeys, type IndexStore, type InflightRow, type PersonalFields, type QuarantineRow, type RecordingRow, type TokenRef, type WrappedDek } from '../store/index.ts';
 import type { Archive, RecordLocation } from '../archive/index.ts';
-import { normalizeCustomerId, processStartTime } from '../core/index.ts';
+import { agentTokenRefs, normalizeCustomerId, processStartTime } from '../core/index.ts';
 import { estimateStoredBytes, HEAD_BYTES, inspectInput, sniffInput, SNIFF_BYTES, type Media } from '../media/index.ts';
 import { parseSidecar } from './sidecar.ts';
 import { buildMetadata, describeCall } from './metadata.ts';
@@ -149,7 +149,8 @@ export function createIngest(deps: IngestDeps) {
   function tokensOf(meta: CallMetadata): TokenRef[] {
     const t: TokenRef[] = [];
     for (const n of new Set([meta.from, meta.to].filter((x): x is string => !!x))) t.push({ kind: 'phone', token: keys.tokenize('phone', n) });
-    if (meta.agent) t.push({ kind: 'agent', token: keys.tokenize('agent', meta.agent.trim().toLowerCase()) });
+    // the whole name and each folded part (issue 15: "müller" finds "Anna Müller")
+    t.push(...agentTokenRefs((k, v) => keys.tokenize(k, v), meta.agent));
     if (meta.callId) t.push({ kind: 'callId', token: keys.tokenize('callId', meta.callId) });
     // issue 11: a data subject is also found by the CRM's customer id (sidecar `customerId`,
     // kept sealed in `extra` as before; only its keyed token is indexed)
