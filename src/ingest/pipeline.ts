@@ -13,6 +13,7 @@ import type { Archive, RecordLocation } from '../archive/index.ts';
 import { agentTokenRefs, normalizeCustomerId, processStartTime } from '../core/index.ts';
 import { estimateStoredBytes, HEAD_BYTES, inspectInput, sniffInput, SNIFF_BYTES, type Media } from '../media/index.ts';
 import { parseSidecar } from './sidecar.ts';
+import { agentOfExtension } from './directory.ts';
 import { buildMetadata, describeCall } from './metadata.ts';
 import {
   dropQuarantinedInTx, quarantine, quarantinedBySha, quarantinedSidecar, removeQuarantineFolder, updateQuarantined,
@@ -435,6 +436,17 @@ export function createIngest(deps: IngestDeps) {
       sidecarFields = parsed.fields;
     }
     const meta = buildMetadata(src.relPath, source.mtimeMs, sidecarFields, config.phone);
+    // issue 15: a name that gives only the agent's extension (FreePBX) → the directory's name
+    if (!meta.agent && meta.agentExtension) {
+      let name: string | undefined;
+      try {
+        name = agentOfExtension({ store, secrets: keys, configured: config.directory.extensions }, meta.agentExtension);
+      } catch {
+        name = undefined; // a damaged entry must not stop ingest: the call is kept without an agent name
+      }
+      if (name) meta.agent = name;
+    }
+    delete meta.agentExtension;
     const head = await source.head(HEAD_BYTES);
     const fmt = sniffInput(head.subarray(0, SNIFF_BYTES), basename(src.path));
     const facts = inspectInput(fmt, head, source.size); // E_BAD_HEADER before any ffmpeg
