@@ -75,16 +75,44 @@ test('parseRecordingName_freepbxImpossibleDate_fallsBackToGeneric', () => {
   assert.equal(m.from, undefined);
 });
 
-test('parseRecordingName_3cx_nameIsAgentIdIsCallId', () => {
-  const m = parseRecordingName('[Anna Müller]_+4930123456-201_20261127142501(42).wav', MTIME, DE);
+// 3CX writes the CALLING party's display name in the brackets (names.ts cites the files):
+// on an inbound call that is the customer, never the agent.
+test('parseRecordingName_3cxInbound_bracketIsTheCallerNotTheAgent', () => {
+  const m = parseRecordingName('[Erika Kundin]_+4930123456-201_20261127142501(42).wav', MTIME, DE);
   assert.equal(m.nameFormat, '3cx');
-  assert.equal(m.agent, 'Anna Müller');
+  assert.equal(m.agent, undefined, "the customer's name is no agent");
+  assert.deepEqual(m.extra, { callerName: 'Erika Kundin' }, 'kept (sealed with the call), not dropped');
+  assert.equal(m.agentExtension, '201', 'the called extension is the agent; the directory names it');
   assert.equal(m.from, '+4930123456');
   assert.equal(m.to, '201');
   assert.equal(m.direction, 'in');
   assert.equal(m.callId, '42');
   assert.equal(m.start, T142501);
   assert.equal(m.startFromMtime, false);
+});
+
+test('parseRecordingName_3cxSamplesAsPublished_whoIsWho', () => {
+  // the three names of the CallCabinet 3CX import script (src/ingest/names.ts)
+  const outNoName = parseRecordingName('[]_100-0836826436_20190211124709(2).wav', MTIME, DE);
+  assert.equal(outNoName.direction, 'out');
+  assert.equal(outNoName.agent, undefined);
+  assert.equal(outNoName.agentExtension, '100');
+  const inbound = parseRecordingName('[27836826436]_27836826436-100_20190211124743(3).wav', MTIME, DE);
+  assert.equal(inbound.direction, 'in');
+  assert.equal(inbound.agent, undefined, 'a number in the brackets is no name');
+  assert.deepEqual(inbound.extra, {}, 'the number is already in from');
+  assert.equal(inbound.agentExtension, '100');
+  const outNamed = parseRecordingName('[Zinhle Phungula]_201-0114627554_20190219120918(380).wav', MTIME, DE);
+  assert.equal(outNamed.direction, 'out');
+  assert.equal(outNamed.agent, 'Zinhle Phungula', 'an extension calling out: the bracket is the agent');
+  assert.equal(outNamed.agentExtension, '201');
+});
+
+test('parseRecordingName_freepbx_agentExtensionIsTheInternalSide', () => {
+  assert.equal(parseRecordingName('in-201-4930123456-20261127-142501-1764250000.12.wav', MTIME, DE).agentExtension, '201');
+  assert.equal(parseRecordingName('out-4930123456-202-20261127-142501-1764250000.12.wav', MTIME, DE).agentExtension, '202');
+  // a queue call's "to" is the queue, not an agent
+  assert.equal(parseRecordingName('q-600-4930123456-20261127-142501-1764250000.12.wav', MTIME, DE).agentExtension, undefined);
 });
 
 test('parseRecordingName_3cxDirection_fromWhichSideIsAnExtension', () => {

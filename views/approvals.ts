@@ -33,6 +33,7 @@ export interface ApprovalItem {
 /** What approving would do (src/approvals/preview.ts, ApprovalEffect). */
 export interface ApprovalEffect {
   summary: string;
+  sentence?: { key: string; vars: Record<string, string | number> };
   facts: { label: string; value: string }[];
   calls?: {
     total: number;
@@ -70,6 +71,7 @@ function effect(ctx: PageCtx, id: string, p: ApprovalEffect): Html {
   const moves = p.calls?.rows.some((c) => c.expiresAfter !== undefined || c.expiresBefore !== undefined);
   return html`<section class="effect" aria-labelledby="e-${id}">
 <h4 id="e-${id}">${t('effect')}</h4>
+${p.sentence && approvalsLabels.has(`sentence.${p.sentence.key}`) ? html`<p class="sentence"><strong>${t(`sentence.${p.sentence.key}` as never, p.sentence.vars)}</strong></p>` : ''}
 <p class="summary" lang="en">${p.summary}</p>
 <dl class="meta">${p.facts.map((f) => html`<dt>${t(`fact.${f.label}`)}</dt><dd>${f.value}</dd>`)}</dl>
 ${p.calls && p.calls.total ? html`<p>${t('calls', { n: p.calls.total })}${p.calls.rows.length < p.calls.total ? html` (${t('callsCapped', { shown: p.calls.rows.length, n: p.calls.total })})` : ''}</p>

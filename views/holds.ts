@@ -58,7 +58,13 @@ export interface DeletionRequestView {
 }
 
 export interface HoldsData {
-  holds: (HoldView & { pendingRelease: string | null })[];
+  holds: (HoldView & {
+    pendingRelease: string | null;
+    /** the typed number / agent, only for viewers who may see personal data (else null) */
+    shown?: { number?: string; agent?: string } | null;
+    /** calls the hold keeps now (active holds) */
+    heldNow?: { n: number; atLeast: boolean } | null;
+  })[];
   deletions: DeletionRequestView[];
   draft?: HoldDraft;
   deletionDraft?: { ids: string; reason: string };
@@ -71,7 +77,7 @@ export interface HoldsData {
 const iso = (ms: number) => new Date(ms).toISOString();
 const when = (ms: number, lang: Lang) => html`<time datetime="${iso(ms)}">${fmtTime(iso(ms), lang)}</time>`;
 
-function searchText(s: HoldSearchView, lang: Lang): string {
+function searchText(s: HoldSearchView, lang: Lang, shown?: { number?: string; agent?: string } | null): string {
   const L = (k: Key) => holdsLabel(lang, k);
   const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
   const parts: string[] = [];
@@ -80,8 +86,8 @@ function searchText(s: HoldSearchView, lang: Lang): string {
   if (s.queue) parts.push(`${L('field.queue')} ${s.queue}`);
   if (s.direction) parts.push(`${L('field.direction')} ${s.direction}`);
   if (s.consentState) parts.push(`${L('field.consentState')} ${s.consentState}`);
-  if (s.phoneToken) parts.push(L('field.phoneToken'));
-  if (s.agentToken) parts.push(L('field.agentToken'));
+  if (s.phoneToken) parts.push(shown?.number ? holdsLabel(lang, 'field.number', { number: shown.number }) : L('field.phoneToken'));
+  if (s.agentToken) parts.push(shown?.agent ? holdsLabel(lang, 'field.agent', { agent: shown.agent }) : L('field.agentToken'));
   return parts.join(', ');
 }
 
@@ -96,7 +102,8 @@ export function holdsPage(ctx: PageCtx, d: HoldsData): Html {
   const del = d.deletionDraft ?? { ids: '', reason: '' };
   const done = d.done && (HOLD_DONE as readonly string[]).includes(d.done) ? L(`done.${d.done}` as Key) : null;
   const err = (at: HoldsData['errorAt']) => (d.error && d.errorAt === at ? html`<p class="error" role="alert" id="${at}-error">${d.error}</p>` : '');
-  const scope = (h: HoldView) => [h.ids.length ? L('recordings', { n: h.ids.length }) : '', h.search ? L('search', { fields: searchText(h.search, lang) }) : ''].filter(Boolean).join('; ');
+  const scope = (h: HoldsData['holds'][number]) => [h.ids.length ? L('recordings', { n: h.ids.length }) : '', h.search ? L('search', { fields: searchText(h.search, lang, h.shown) }) : ''].filter(Boolean).join('; ');
+  const now = (h: HoldsData['holds'][number]) => (h.heldNow ? html`<br><strong class="held-now">${L(h.heldNow.atLeast ? 'heldNowAtLeast' : 'heldNow', { n: h.heldNow.n })}</strong>` : '');
   const active = d.holds.filter((h) => h.state === 'active');
   const released = d.holds.filter((h) => h.state === 'released');
   return layout(ctx, L('title'), html`
@@ -108,7 +115,7 @@ ${err('release')}
 ${active.length ? html`<div class="table-wrap"><table id="active" aria-labelledby="active-h">
 <thead><tr><th scope="col">${L('colCase')}</th><th scope="col">${L('colReason')}</th><th scope="col">${L('colScope')}</th><th scope="col">${L('colCreated')}</th><th scope="col">${L('colRelease')}</th></tr></thead>
 <tbody>${active.map((h) => html`<tr id="hold-${h.id}">
-<td>${h.caseName}<br><code class="muted">${h.id}</code></td><td>${h.reason}</td><td>${scope(h)}</td>
+<td>${h.caseName}<br><code class="muted">${h.id}</code></td><td>${h.reason}</td><td>${scope(h)}${now(h)}</td>
 <td>${when(h.createdAt, lang)} <span class="muted">${h.createdBy}</span></td>
 <td>${h.pendingRelease ? html`<p class="muted">${L('pendingRelease', { id: h.pendingRelease })}</p>` : html`
 <form method="post" action="/holds/${h.id}/release" class="stack">${csrfField(ctx.csrf)}

@@ -57,6 +57,7 @@ export function layout(ctx: PageCtx, title: string, body: Html): Html {
     ${ctx.may('recording.search') ? navLink(ctx, '/recordings', t('nav.recordings')) : ''}
     ${ctx.may('log.read') ? navLink(ctx, '/log', t('nav.log')) : ''}
     ${ctx.may('users.manage') ? navLink(ctx, '/admin/users', t('nav.users')) : ''}
+    ${ctx.may('users.manage') ? navLink(ctx, '/admin/extensions', t('nav.extensions')) : ''}
     ${ctx.may('approvals.decide') ? navLink(ctx, '/approvals', t('nav.approvals')) : ''}
     ${ctx.may('retention.manage') ? navLink(ctx, '/retention', t('nav.retention')) : ''}
     ${ctx.may('holds.manage') ? navLink(ctx, '/holds', t('nav.holds')) : ''}

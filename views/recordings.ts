@@ -38,7 +38,10 @@ export function searchPage(ctx: PageCtx, f: SearchFields, results: Html): Html {
   <div><label for="f-from">${t('search.from')}</label><input id="f-from" name="from" type="date" value="${f.from}" ${live}></div>
   <div><label for="f-to">${t('search.to')}</label><input id="f-to" name="to" type="date" value="${f.to}" ${live}></div>
   <div><label for="f-number">${t('search.number')}</label><input id="f-number" name="number" type="search" inputmode="tel" autocomplete="off" value="${f.number}"></div>
-  <div><label for="f-agent">${t('search.agent')}</label><input id="f-agent" name="agent" type="search" autocomplete="off" value="${f.agent}"></div>
+  <div><label for="f-agent">${t('search.agent')}</label><input id="f-agent" name="agent" type="search" autocomplete="off" value="${f.agent}" placeholder="${t('search.agentHint')}" title="${t('search.agentHint')}"></div>
+  <div><label for="f-customer">${t('search.customerId')}</label><input id="f-customer" name="customerId" type="search" autocomplete="off" value="${f.customerId}"></div>
+  <div><label for="f-tag">${t('search.tag')}</label><input id="f-tag" name="tag" type="search" autocomplete="off" value="${f.tag}"></div>
+  <div><label for="f-purpose">${t('search.purpose')}</label><input id="f-purpose" name="purpose" type="search" autocomplete="off" value="${f.purpose}"></div>
   <div><label for="f-queue">${t('search.queue')}</label><input id="f-queue" name="queue" type="search" autocomplete="off" value="${f.queue}"></div>
   <div><label for="f-direction">${t('search.direction')}</label><select id="f-direction" name="direction" ${live}>
     ${opt('', t('search.any'), f.direction)}${opt('in', t('dir.in'), f.direction)}${opt('out', t('dir.out'), f.direction)}${opt('internal', t('dir.internal'), f.direction)}

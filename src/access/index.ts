@@ -5,6 +5,7 @@ import type { Archive } from '../archive/index.ts';
 import type { IndexStore, PersonalFields, RecordingRow, SearchFilters } from '../store/index.ts';
 import { can, type Permission, type Principal } from '../auth/roles.ts';
 import { CONSENT_DENIED } from '../policy/index.ts';
+import { normalizeCustomerId, queryNameParts } from '../core/index.ts';
 
 /**
  * The single door to recording content (DESIGN §1): every search, metadata view, play,
@@ -19,10 +20,13 @@ export interface AccessDeps {
   log: LogWriter;
 }
 
-export interface SearchQuery extends Omit<SearchFilters, 'phoneToken' | 'agentToken'> {
+export interface SearchQuery extends Omit<SearchFilters, 'phoneToken' | 'agentToken' | 'agentNameTokens' | 'customerToken'> {
   /** E.164 number (already normalised by the caller) */
   number?: string;
+  /** any part(s) of an agent's name, as typed: every part must match (folded, core/agent-name.ts) */
   agent?: string;
+  /** the CRM's customer id (normalised like ingest: core/customer-id.ts) */
+  customerId?: string;
 }
 
 export interface SearchResult {
@@ -157,23 +161,30 @@ export function createAccess(deps: AccessDeps) {
     async search(p: Principal, q: SearchQuery): Promise<SearchResult> {
       await authorize(p, 'recording.search', 'recordings');
       const personal = can(p.roles, 'recording.personal');
-      const { number, agent, ...rest } = q;
-      // Looking calls up by a person's number or name is itself using personal data.
-      if ((number || agent) && !personal) await authorize(p, 'recording.personal', 'recordings');
+      const { number, agent, customerId, ...rest } = q;
+      // Looking calls up by a person's number, name or customer id is itself using personal data.
+      if ((number || agent || customerId) && !personal) await authorize(p, 'recording.personal', 'recordings');
+      const parts = agent ? queryNameParts(agent) : [];
+      if (agent && !parts.length) throw new TresorError('E_INVALID', 'agent: type a part of a name (letters or digits)');
+      const customer = customerId !== undefined ? normalizeCustomerId(customerId) : undefined;
+      if (customerId !== undefined && !customer) throw new TresorError('E_INVALID', 'customerId: 1 to 256 characters');
       const filters: SearchFilters = {
         ...rest,
         ...(number ? { phoneToken: keys.tokenize('phone', number) } : {}),
-        ...(agent ? { agentToken: keys.tokenize('agent', agent.trim().toLowerCase()) } : {}),
+        ...(parts.length ? { agentNameTokens: parts.map((w) => keys.tokenize('agentName', w)) } : {}),
+        ...(customer ? { customerToken: keys.tokenize('customer', customer) } : {}),
       };
       const page = store.recordings.search(filters);
-      // The entry names the tokens, never the number or agent searched for.
-      const { phoneToken, agentToken, before, ...plain } = filters;
+      // The entry names the tokens, never the number, name or customer id searched for.
+      const { phoneToken, agentToken, agentNameTokens, customerToken, before, ...plain } = filters;
       await log.append([{
         actor: p.actor, action: 'recording.searched', target: 'recordings',
         detail: {
           filters: {
             ...plain, ...(before ? { before: encodeCursor(before) } : {}),
             ...(phoneToken ? { phoneToken: phoneToken.slice(0, 16) } : {}), ...(agentToken ? { agentToken: agentToken.slice(0, 16) } : {}),
+            ...(agentNameTokens ? { agentNameTokens: agentNameTokens.map((t) => t.slice(0, 16)) } : {}),
+            ...(customerToken ? { customerToken: customerToken.slice(0, 16) } : {}),
           },
           results: page.rows.map((r) => r.id),
         },

@@ -9,7 +9,7 @@ import { parseDateBound } from '../core/dates.ts';
 
 export type { SearchFields };
 
-export const FIELD_NAMES: (keyof SearchFields)[] = ['from', 'to', 'number', 'agent', 'queue', 'direction', 'consent', 'minDuration', 'maxDuration', 'cursor', 'limit'];
+export const FIELD_NAMES: (keyof SearchFields)[] = ['from', 'to', 'number', 'agent', 'customerId', 'tag', 'purpose', 'queue', 'direction', 'consent', 'minDuration', 'maxDuration', 'cursor', 'limit'];
 const DIRECTIONS: Direction[] = ['in', 'out', 'internal', 'unknown'];
 const CONSENTS: ConsentState[] = ['granted', 'denied', 'unknown'];
 
@@ -36,6 +36,9 @@ export function toQuery(f: SearchFields, phone: Config['phone'], defaultLimit = 
     q.number = n;
   }
   if (f.agent) q.agent = f.agent;
+  if (f.customerId) q.customerId = f.customerId;
+  if (f.tag) q.tag = f.tag;
+  if (f.purpose) q.purpose = f.purpose;
   if (f.queue) q.queue = f.queue;
   if (f.direction) {
     if (!DIRECTIONS.includes(f.direction as Direction)) throw new TresorError('E_INVALID', `direction: one of ${DIRECTIONS.join(', ')}`);

@@ -4,5 +4,5 @@ export {
   APPROVAL_TTL_MS, approveByGrace, approvedNotDone, decide, expireApprovals, getApproval, listApprovals, pendingApprovals, requestApproval,
   runApproved, type DecideInput, type RequestInput,
 } from './requests.ts';
-export { outcomeOf, PREVIEW_ROWS, type ApprovalOutcome, type ApprovalPreview, type ApprovalViewer, type PreviewCall } from './preview.ts';
+export { outcomeOf, PREVIEW_ROWS, requesterOf, type ApprovalOutcome, type ApprovalPreview, type ApprovalViewer, type PreviewCall } from './preview.ts';
 export { ApprovalRegistry, type ApprovalKind, type ApprovalKinds } from './registry.ts';

@@ -28,6 +28,11 @@ export interface PreviewCall {
 export interface ApprovalPreview {
   /** one line in English without personal data (CLI, logs of the console's own tests) */
   summary: string;
+  /**
+   * the same as a sentence the console translates (issue 15 item 5): label key under
+   * `sentence.` and its values, e.g. { key: 'erase', vars: { n: 3, request, by } }
+   */
+  sentence?: { key: string; vars: Record<string, string | number> };
   /** facts as label key → value; the console translates the keys it knows */
   facts: { label: string; value: string }[];
   /** the calls the action touches; `rows` may be capped, `total` is not */
@@ -56,4 +61,9 @@ export function outcomeOf(result: Record<string, unknown> | undefined): Approval
   const outcome = o === 'done' || o === 'partial' || o === 'nothing' ? o : 'done';
   const counts = result.counts && typeof result.counts === 'object' ? result.counts as Record<string, number> : undefined;
   return { outcome, summary: typeof result.summary === 'string' ? result.summary : outcome === 'done' ? 'carried out' : outcome, ...(counts ? { counts } : {}) };
+}
+
+/** Who asked, as people say it: "anna", not "user:anna". */
+export function requesterOf(row: { requester?: string; requestedBy: string }): string {
+  return row.requester || row.requestedBy.replace(/^user:/, '');
 }

@@ -132,6 +132,7 @@ export const listCmd: Command = async (args, { config, actor, io }) => {
   const { values } = parse(args, {
     json: { type: 'boolean' }, since: { type: 'string' }, until: { type: 'string' }, number: { type: 'string' },
     agent: { type: 'string' }, queue: { type: 'string' }, direction: { type: 'string' }, limit: { type: 'string' },
+    tag: { type: 'string' }, purpose: { type: 'string' }, 'customer-id': { type: 'string' },
   });
   const number = values.number ? normalizeNumber(values.number, config.phone) : undefined;
   if (values.number && !number) throw new TresorError('E_INVALID', `--number: "${values.number}" is not a phone number`);
@@ -142,6 +143,8 @@ export const listCmd: Command = async (args, { config, actor, io }) => {
     const access = createAccess({ store: site.store, keys: site.keys, archive, log: site.log });
     const { items: rows } = await access.search(cliPrincipal(actor), {
       ...range, number, agent: values.agent,
+      ...(values.tag ? { tag: values.tag } : {}), ...(values.purpose ? { purpose: values.purpose } : {}),
+      ...(values['customer-id'] !== undefined ? { customerId: values['customer-id'] } : {}),
       queue: values.queue, direction: values.direction as RecordingView['direction'] | undefined,
       limit: values.limit ? Number(values.limit) : 1000,
     });

@@ -47,7 +47,10 @@ export const holdCmd: Command = async (args, { config, actor, io }) => {
         direction: values.direction, consent: values.consent,
       }), config.phone);
       return withSite(config, async (site) => {
-        const h = await addHold(site.store, site.log, actor, { caseName: values.case!, reason: values.reason!, ids: positionals, search: holdSearchOf(site.keys, q) });
+        const h = await addHold(site.store, site.log, actor, {
+          caseName: values.case!, reason: values.reason!, ids: positionals, search: holdSearchOf(site.keys, q),
+          shown: { ...(q.number ? { number: q.number } : {}), ...(q.agent ? { agent: q.agent } : {}), seal: (ctx, plain) => site.keys.sealSecret(ctx, plain) },
+        });
         io.out(`placed hold ${h.id}: ${h.ids.length} recording(s) by id${h.search ? `, search on ${searchFields(h.search).join(', ')}` : ''}`);
         return 0;
       });

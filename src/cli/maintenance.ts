@@ -104,3 +104,19 @@ export const indexCmd: Command = async (args, { config, actor, io }) => {
     '(tell your auditors: the old log ends at its last checkpoint). The first start prints a link to create the first administrator.');
   return 0;
 };
+
+/** `tresor reindex [--json]`: the search entries older calls lack (src/site/reindex.ts says why a command). */
+export const reindexCmd: Command = async (args, { config, actor, io }) => {
+  const { values } = parse(args, { json: { type: 'boolean' } });
+  const { withSite } = await import('./with-site.ts');
+  const { reindexRecordings } = await import('../site/reindex.ts');
+  return withSite(config, async (site) => {
+    const r = await reindexRecordings({ store: site.store, keys: site.keys, log: site.log }, actor);
+    if (values.json) io.out(JSON.stringify(r));
+    else {
+      io.out(`${r.recordings} recordings looked at; ${r.updated} got agent name entries they lacked` +
+        (r.unreadable ? `; ${r.unreadable} without a data key left as they are (run tresor fsck)` : '') + '.');
+    }
+    return 0;
+  });
+};

@@ -20,8 +20,8 @@ export const commands: Record<string, CommandEntry> = {
   status: { run: lazy(async () => (await import('./commands.ts')).statusCmd), usage: 'status [--json]                    archive, ingest, quarantine, log, disk' },
   list: {
     run: lazy(async () => (await import('./commands.ts')).listCmd),
-    usage: `list [--json] [--since DATE] [--until DATE] [--number N] [--agent A]
-     [--queue Q] [--direction in|out|internal] [--limit N]`,
+    usage: `list [--json] [--since DATE] [--until DATE] [--number N] [--agent NAME-PART…]
+     [--customer-id C] [--tag T] [--purpose P] [--queue Q] [--direction in|out|internal] [--limit N]`,
   },
   show: { run: lazy(async () => (await import('./commands.ts')).showCmd), usage: 'show ID [--json]                   metadata of one recording (logged)' },
   extract: { run: lazy(async () => (await import('./commands.ts')).extractCmd), usage: 'extract ID --out FILE [--format stored|wav]   decrypted audio (logged)' },
@@ -87,4 +87,5 @@ request package ID --list [--json] | --exclude CALL --reason third-party-data|tr
   compact: { run: lazy(async () => (await import('./maintenance.ts')).compactCmd), usage: 'compact [--min-dead 0.2] [--skip-index]   rewrite segments with purged records, then the index (service stopped)' },
   keys: { run: lazy(async () => (await import('./maintenance.ts')).keysCmd), usage: 'keys rotate [--skip-index-compaction]   new KEK epoch, rewrap data keys, delete old epochs' },
   index: { run: lazy(async () => (await import('./maintenance.ts')).indexCmd), usage: 'index rebuild                      a new index for an archive whose index is lost or damaged (says what it cannot recover)' },
+  reindex: { run: lazy(async () => (await import('./maintenance.ts')).reindexCmd), usage: 'reindex [--json]                   add the search entries older calls lack (agent name parts, tags, purpose); logged, safe to repeat' },
 };

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 import { TresorError } from '../core/errors.ts';
+import { MAX_EXTENSION_DIGITS } from '../core/phone.ts';
 import { defaultConfig, type Config } from './schema.ts';
 import cron from 'node-cron';
 import { validatePolicy } from '../policy/index.ts';
@@ -101,6 +102,9 @@ export function describeSource(s: ConfigSource, c: Config): string[] {
   return lines;
 }
 
+/** Settings that are maps from data to data: their keys are not setting names. */
+const FREE_MAPS = new Set(['directory.extensions']);
+
 /** Copies known keys with type checks; unknown keys are errors (typos must not pass silently). */
 function merge(target: Record<string, unknown>, src: unknown, path: string, errors: string[]): void {
   if (typeof src !== 'object' || src === null || Array.isArray(src)) {
@@ -114,7 +118,10 @@ function merge(target: Record<string, unknown>, src: unknown, path: string, erro
       continue;
     }
     const cur = target[k];
-    if (cur !== null && typeof cur === 'object' && !Array.isArray(cur)) {
+    if (FREE_MAPS.has(p)) {
+      // a map whose keys are data, not settings (validate() checks them)
+      target[k] = v;
+    } else if (cur !== null && typeof cur === 'object' && !Array.isArray(cur)) {
       merge(cur as Record<string, unknown>, v, p, errors);
     } else if (cur === null || v === null || typeof cur === typeof v) {
       target[k] = v;
@@ -201,7 +208,23 @@ function validate(c: Config, errors: string[]): void {
   if (!['erase', 'restrict'].includes(c.consent.unknownAction)) errors.push(`consent.unknownAction: erase or restrict (got ${JSON.stringify(c.consent.unknownAction)})`);
   if (c.ingest.moveTo && c.ingest.moveTo === c.inbox) errors.push('ingest.moveTo: must not be the inbox');
   if (c.inbox === c.dataDir) errors.push('inbox: must not be the data directory itself');
+  validateDirectory(c, errors);
   validatePrivacy(c, errors);
   validateSpeech(c, errors);
   if (!['discard', 'restrict'].includes(c.privacy.objectionAtIngest)) errors.push(`privacy.objectionAtIngest: discard or restrict (got ${JSON.stringify(c.privacy.objectionAtIngest)})`);
 }
+
+/** directory.extensions: {"201": "Anna Müller"}; extensions as the names give them (digits). */
+function validateDirectory(c: Config, errors: string[]): void {
+  const m = c.directory.extensions as unknown;
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) {
+    errors.push('directory.extensions: an object of extension → agent name, e.g. {"201": "Anna Müller"}');
+    return;
+  }
+  for (const [ext, name] of Object.entries(m)) {
+    if (!EXTENSION_KEY.test(ext)) errors.push(`directory.extensions: "${ext}" is no extension (1 to ${MAX_EXTENSION_DIGITS} digits)`);
+    // the name itself is not repeated: it is personal data, and errors go to the journal
+    else if (typeof name !== 'string' || !name.trim() || name.length > 200) errors.push(`directory.extensions.${ext}: a name of 1 to 200 characters`);
+  }
+}
+const EXTENSION_KEY = new RegExp(`^\\d{1,${MAX_EXTENSION_DIGITS}}$`);

@@ -144,6 +144,12 @@ export interface Config {
     /** Art. 15 package: give agents' names in the call metadata (default false: colleagues' names are third-party data, Art. 15(4); the package says "agent") */
     packageAgentNames: boolean;
   };
+  /**
+   * issue 15 item 4: extension → agent name, for PBXs whose file names carry only the
+   * extension (FreePBX). Entries made in the console (Admin → Extensions, sealed in the
+   * index) win over these. Names here are in the settings file, which only root reads.
+   */
+  directory: { extensions: Record<string, string> };
 }
 
 export function defaultConfig(): Config {
@@ -178,6 +184,7 @@ export function defaultConfig(): Config {
     log: { origin: null, checkpointIntervalSeconds: 300, witnesses: [], witnessQuorum: null, handOutDays: 30 },
     audit: { bundleApprovalOver: 20 },
     alerts: defaultAlerts(),
+    directory: { extensions: {} },
     privacy: { controller: { name: '', address: '', email: '' }, dpo: { name: '', email: '' }, purposes: [], objectionAtIngest: 'discard', maxErasureCalls: 100, packageAgentNames: false },
   };
 }

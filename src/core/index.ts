@@ -9,3 +9,4 @@ export * from './phone.ts';
 export * from './proc-locks.ts';
 export * from './customer-id.ts';
 export * from './download-name.ts';
+export * from './agent-name.ts';

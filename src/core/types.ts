@@ -49,6 +49,11 @@ export interface CallMetadata {
   to?: string;
   /** personal (a person's name or extension) */
   agent?: string;
+  /**
+   * the extension on the agent's side when the file name gives one (FreePBX, 3CX): the
+   * extension directory names its agent at ingest when nothing else did (issue 15)
+   */
+  agentExtension?: string;
   queue?: string;
   consent: Consent;
   purpose?: string;
@@ -119,7 +124,11 @@ export interface SearchFields {
   from: string;
   to: string;
   number: string;
+  /** any part of an agent's name (issue 15) */
   agent: string;
+  customerId: string;
+  tag: string;
+  purpose: string;
   queue: string;
   direction: string;
   consent: string;

@@ -35,7 +35,8 @@ export function buildMetadata(
   }
   if (sidecar.consent !== undefined) meta.consent = { ...sidecar.consent };
   if (sidecar.tags !== undefined) meta.tags = [...sidecar.tags];
-  if (sidecar.extra !== undefined) meta.extra = { ...sidecar.extra };
+  // merged: a name-given field (3CX `callerName`) stays unless the sidecar says otherwise
+  if (sidecar.extra !== undefined) meta.extra = { ...meta.extra, ...sidecar.extra };
   return meta;
 }
 

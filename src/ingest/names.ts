@@ -41,13 +41,30 @@ export function parseFreePbxName(baseName: string, phone: PhoneConfig): NameFiel
   setNumber(fields, 'from', from, phone);
   // For queue calls the "to" slot holds the queue's number.
   if (type === 'q' && to.trim() !== '') fields.queue = to.trim();
+  // FreePBX names carry no agent name, only the extension that took or made the call:
+  // the extension directory (src/ingest/directory.ts) names its agent at ingest.
+  else setAgentExtension(fields, fields.direction === 'in' ? to : from);
   return fields;
 }
 
-// [<Name>]_<from>-<to>_<YYYYMMDDhhmmss>(<id>).<ext>; the name may itself hold brackets.
+// [<caller's name>]_<from>-<to>_<YYYYMMDDhhmmss>(<id>).<ext>; the name may itself hold brackets.
 const THREECX = /^\[(.*)\]_([^_]*?)-([^_]*)_(\d{14})\(([^()]*)\)\.([A-Za-z0-9]+)$/;
 
-/** 3CX. The bracketed name is the agent; which side is an extension tells the direction. */
+/**
+ * 3CX. Which field is whom (issue 15, item 4): the bracket holds the display name of the
+ * CALLING party, then come the caller's number, the called number, the local start time
+ * and 3CX's call id. We found no 3CX manual page that spells the name out; the reading
+ * rests on files 3CX wrote, as published with a CallCabinet 3CX import script
+ * (github.com/sashintulsiram/callcabinet, 3cxmoverecdata.sh):
+ *   outbound  `[]_100-0836826436_20190211124709(2).wav`             (extension 100 has no name)
+ *   inbound   `[27836826436]_27836826436-100_20190211124743(3).wav` (the caller's name is its number)
+ *   outbound  `[Zinhle Phungula]_201-0114627554_20190219120918(380).wav`
+ * So the bracket is the agent only when the caller is an extension (outbound, internal).
+ * On an inbound call it is the CUSTOMER's name (or number) — before issue 15 we stored it
+ * as the agent, which put a customer's name where supervisors search for colleagues.
+ * It is kept sealed with the call (`extra.callerName`), never tokenised as an agent; the
+ * agent of an inbound call is the called extension, named by the extension directory.
+ */
 export function parse3cxName(baseName: string, phone: PhoneConfig): NameFields | null {
   const m = THREECX.exec(baseName);
   if (!m) return null;
@@ -55,12 +72,22 @@ export function parse3cxName(baseName: string, phone: PhoneConfig): NameFields |
   const start = localTime(stamp);
   if (start === undefined) return null;
   const fields: NameFields = { start, direction: directionFromSides(from, to) };
-  const agent = name.normalize('NFC').trim();
-  if (agent !== '') fields.agent = agent;
+  const caller = name.normalize('NFC').trim();
+  const callerIsAgent = isExtension(from);
+  if (caller !== '' && caller !== from.trim()) {
+    if (callerIsAgent) fields.agent = caller;
+    else fields.extra = { callerName: caller };
+  }
+  setAgentExtension(fields, callerIsAgent ? from : to);
   if (id.trim() !== '') fields.callId = id.trim();
   setNumber(fields, 'from', from, phone);
   setNumber(fields, 'to', to, phone);
   return fields;
+}
+
+/** The extension of the agent's side, when that side is one (for the extension directory). */
+function setAgentExtension(fields: NameFields, side: string): void {
+  if (isExtension(side)) fields.agentExtension = side.trim();
 }
 
 /** 3CX names carry no type: an extension calling out is "out", the reverse "in". */
@@ -114,7 +141,7 @@ function complete(fields: NameFields, nameFormat: string): CallMetadata {
     direction: fields.direction ?? 'unknown',
     consent: { state: 'unknown' },
     tags: [],
-    extra: {},
+    extra: fields.extra ?? {},
     nameFormat,
     startFromMtime: fields.startFromMtime ?? false,
   };

@@ -10,9 +10,10 @@ import { combine, type GateVerdict, type IngestGate } from '../policy/index.ts';
 import { sealedLength, type EnvelopeSealer, type Keyring } from '../crypto/index.ts';
 import { checkRecordingKeys, type IndexStore, type InflightRow, type PersonalFields, type QuarantineRow, type RecordingRow, type TokenRef, type WrappedDek } from '../store/index.ts';
 import type { Archive, RecordLocation } from '../archive/index.ts';
-import { normalizeCustomerId, processStartTime } from '../core/index.ts';
+import { agentTokenRefs, normalizeCustomerId, processStartTime } from '../core/index.ts';
 import { estimateStoredBytes, HEAD_BYTES, inspectInput, sniffInput, SNIFF_BYTES, type Media } from '../media/index.ts';
 import { parseSidecar } from './sidecar.ts';
+import { agentOfExtension } from './directory.ts';
 import { buildMetadata, describeCall } from './metadata.ts';
 import {
   dropQuarantinedInTx, quarantine, quarantinedBySha, quarantinedSidecar, removeQuarantineFolder, updateQuarantined,
@@ -149,7 +150,8 @@ export function createIngest(deps: IngestDeps) {
   function tokensOf(meta: CallMetadata): TokenRef[] {
     const t: TokenRef[] = [];
     for (const n of new Set([meta.from, meta.to].filter((x): x is string => !!x))) t.push({ kind: 'phone', token: keys.tokenize('phone', n) });
-    if (meta.agent) t.push({ kind: 'agent', token: keys.tokenize('agent', meta.agent.trim().toLowerCase()) });
+    // the whole name and each folded part (issue 15: "müller" finds "Anna Müller")
+    t.push(...agentTokenRefs((k, v) => keys.tokenize(k, v), meta.agent));
     if (meta.callId) t.push({ kind: 'callId', token: keys.tokenize('callId', meta.callId) });
     // issue 11: a data subject is also found by the CRM's customer id (sidecar `customerId`,
     // kept sealed in `extra` as before; only its keyed token is indexed)
@@ -434,6 +436,17 @@ export function createIngest(deps: IngestDeps) {
       sidecarFields = parsed.fields;
     }
     const meta = buildMetadata(src.relPath, source.mtimeMs, sidecarFields, config.phone);
+    // issue 15: a name that gives only the agent's extension (FreePBX) → the directory's name
+    if (!meta.agent && meta.agentExtension) {
+      let name: string | undefined;
+      try {
+        name = agentOfExtension({ store, secrets: keys, configured: config.directory.extensions }, meta.agentExtension);
+      } catch {
+        name = undefined; // a damaged entry must not stop ingest: the call is kept without an agent name
+      }
+      if (name) meta.agent = name;
+    }
+    delete meta.agentExtension;
     const head = await source.head(HEAD_BYTES);
     const fmt = sniffInput(head.subarray(0, SNIFF_BYTES), basename(src.path));
     const facts = inspectInput(fmt, head, source.size); // E_BAD_HEADER before any ffmpeg

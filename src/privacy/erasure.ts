@@ -2,7 +2,7 @@ import { TresorError } from '../core/errors.ts';
 import type { AuditLog } from '../audit/index.ts';
 import type { ApprovalRow, IndexStore, RequestRow } from '../store/index.ts';
 import { can } from '../auth/roles.ts';
-import { PREVIEW_ROWS, requestApproval, type ApprovalKinds, type ApprovalPreview, type ApprovalViewer, type PreviewCall } from '../approvals/index.ts';
+import { PREVIEW_ROWS, requestApproval, requesterOf, type ApprovalKinds, type ApprovalPreview, type ApprovalViewer, type PreviewCall } from '../approvals/index.ts';
 import { activeHolds, heldBy } from '../retention/holds.ts';
 import { shred } from '../retention/purge.ts';
 import { discardQuarantinedMany } from '../ingest/quarantine.ts';
@@ -138,6 +138,7 @@ export function describeErasure(store: IndexStore, row: ApprovalRow, viewer: App
     return masked ? { id: cid, start: null, durationMs: null, queue: null } : { id: cid, start: c.start, durationMs: c.durationMs, queue: c.queue };
   });
   return {
+    sentence: { key: 'erase', vars: { n: plan.erase.length, request: id, by: requesterOf(row) } },
     summary: `erases ${plan.erase.length} call(s) and ${plan.quarantined.length} quarantined file(s) of erasure request ${id} (Art. 17 GDPR)${plan.exceptions.length ? `; ${plan.exceptions.length} kept as exceptions (${plan.exceptions.map((e) => `${e.id}: ${e.reason}`).join(', ')})` : ''}`,
     facts: [
       { label: 'request', value: id }, { label: 'requestState', value: r.state },

@@ -2,6 +2,7 @@ import { TresorError } from '../core/errors.ts';
 import { isId } from '../core/ids.ts';
 import { normalizeNumber } from '../core/phone.ts';
 import { normalizeCustomerId } from '../core/customer-id.ts';
+import { agentTokenRefs } from '../core/agent-name.ts';
 import type { Keyring } from '../crypto/index.ts';
 import type { IndexStore, PersonalFields, TokenRef } from '../store/index.ts';
 import type { LogWriter } from '../core/types.ts';
@@ -44,7 +45,7 @@ export async function rectifyRecording(
   if (o.statement) next.statements = [...(p.statements ?? []), { fields: [field], at: new Date(now).toISOString(), by, statement: o.statement }];
   const t: TokenRef[] = [];
   for (const n of new Set([next.from, next.to].filter((x): x is string => !!x))) t.push({ kind: 'phone', token: deps.keys.tokenize('phone', n) });
-  if (next.agent) t.push({ kind: 'agent', token: deps.keys.tokenize('agent', next.agent.trim().toLowerCase()) });
+  t.push(...agentTokenRefs((k, v) => deps.keys.tokenize(k, v), next.agent));
   if (next.callId) t.push({ kind: 'callId', token: deps.keys.tokenize('callId', next.callId) });
   const customer = normalizeCustomerId(next.extra.customerId);
   if (customer) t.push({ kind: 'customer', token: deps.keys.tokenize('customer', customer) });

@@ -4,7 +4,7 @@ import { isId } from '../core/ids.ts';
 import type { LogWriter } from '../core/types.ts';
 import type { IndexStore, RecordingRow } from '../store/index.ts';
 import { can } from '../auth/roles.ts';
-import { PREVIEW_ROWS, requestApproval, type ApprovalKinds, type ApprovalOutcome, type ApprovalPreview, type ApprovalViewer, type PreviewCall } from '../approvals/index.ts';
+import { PREVIEW_ROWS, requestApproval, requesterOf, type ApprovalKinds, type ApprovalOutcome, type ApprovalPreview, type ApprovalViewer, type PreviewCall } from '../approvals/index.ts';
 import { type ApprovalRow } from '../store/index.ts';
 import { activeHolds, getHold, heldBy, HOLD_RELEASE_KIND, releaseHold, searchFields } from './holds.ts';
 import { shred, type PurgeDeps } from './purge.ts';
@@ -138,6 +138,7 @@ export function describeDeletion(store: IndexStore, row: ApprovalRow, viewer: Ap
   }
   const deletes = total - held.length;
   return {
+    sentence: { key: 'deletion', vars: { n: deletes, by: requesterOf(row) } },
     summary: `deletes ${deletes} of ${ids.length} recording(s) now${held.length ? `; ${held.length} stay under legal hold` : ''}${gone.length ? `; ${gone.length} already gone` : ''}`,
     facts: [{ label: 'deletes', value: String(deletes) }, { label: 'requested', value: String(ids.length) }],
     calls: { total, rows, masked: !can(viewer.roles, 'recording.search') },
@@ -167,6 +168,7 @@ export function describeHoldRelease(store: IndexStore, row: ApprovalRow, viewer:
   }
   const names = can(viewer.roles, 'holds.manage');
   return {
+    sentence: { key: 'holdRelease', vars: { hold: names ? h.caseName : holdId, n: total } },
     summary: `releases hold ${holdId} (${h.ids.length} id(s)${h.search ? `, search on ${searchFields(h.search).join(', ')}` : ''}); ${total} call(s) it alone keeps are due: the next purge deletes them`,
     facts: [
       { label: 'hold', value: holdId },

@@ -54,6 +54,8 @@ export interface AddHoldInput {
   ids?: string[];
   search?: HoldSearch | null;
   now?: number;
+  /** the number / agent as typed, and the sealer to keep them (see HoldRow.sealedSearch) */
+  shown?: { number?: string; agent?: string; seal: (context: string, plain: string) => string };
 }
 
 /** The search fields as people type them, already parsed (dates as ms, number as E.164). */
@@ -161,6 +163,9 @@ export async function addHold(store: IndexStore, log: LogWriter, by: string, inp
     v: 1, id: newId(now), caseName, reason, ids, search, createdAt: now, createdBy: by,
     state: 'active', releasedAt: null, releasedBy: null, releaseApprovalId: null,
   };
+  const shown = input.shown && (input.shown.number || input.shown.agent?.trim())
+    ? { ...(input.shown.number ? { number: input.shown.number } : {}), ...(input.shown.agent?.trim() ? { agent: input.shown.agent.trim() } : {}) } : null;
+  if (shown && search) row.sealedSearch = input.shown!.seal(holdContext(row.id), JSON.stringify(shown));
   const unknown = await store.tx(() => {
     const missing = ids.filter((id) => !store.recordings.get(id));
     if (missing.length) return missing;
@@ -231,4 +236,47 @@ export async function releaseHold(
   });
   if (r === 'missing') throw new TresorError('E_NOT_FOUND', `no hold ${holdId}`);
   return r === 'released' ? { alreadyReleased: holdId } : { released: holdId };
+}
+
+/** The sealing context of a hold's typed search fields. */
+export const holdContext = (id: string) => `hold:${id}`;
+
+/** The number / agent a hold's search was typed with, for viewers who may see them; null when not kept. */
+export function shownSearchOf(h: Pick<HoldRow, 'id' | 'sealedSearch'>, open: (context: string, sealed: string) => string): { number?: string; agent?: string } | null {
+  if (!h.sealedSearch) return null;
+  try {
+    return JSON.parse(open(holdContext(h.id), h.sealedSearch)) as { number?: string; agent?: string };
+  } catch {
+    return null;
+  }
+}
+
+/** Scan budget of heldNow: past it, the page says "at least". */
+export const HELD_NOW_BUDGET = 50_000;
+
+/**
+ * How many calls in the archive a hold keeps right now (its ids still there, plus its
+ * search's matches), issue 15 item 5. A search by number or queue walks its token range;
+ * one by dates only walks the time index, up to HELD_NOW_BUDGET entries.
+ */
+export function heldNow(store: IndexStore, h: HoldRow): { n: number; atLeast: boolean } {
+  const seen = new Set<string>();
+  for (const id of h.ids) if (store.recordings.has(id)) seen.add(id);
+  let atLeast = false;
+  if (h.search) {
+    let before: [number, string] | undefined;
+    let budget = HELD_NOW_BUDGET;
+    for (;;) {
+      const page = store.recordings.search({ ...h.search, limit: 1000, ...(before ? { before } : {}) }, budget);
+      for (const r of page.rows) seen.add(r.id);
+      budget -= page.scanned;
+      if (!page.next) break;
+      if (budget <= 0) {
+        atLeast = true;
+        break;
+      }
+      before = page.next;
+    }
+  }
+  return { n: seen.size, atLeast };
 }

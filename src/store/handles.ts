@@ -45,4 +45,5 @@ export interface Handles {
   breaches: Database<any, string>;
   objections: Database<any, string>;
   objectionTokens: Database<any, any[]>;
+  extensions: Database<any, string>;
 }

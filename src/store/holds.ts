@@ -22,6 +22,12 @@ export interface HoldRow {
   releasedBy: string | null;
   /** the approval that released it (four-eyes) */
   releaseApprovalId: string | null;
+  /**
+   * issue 15 item 5: the number / agent of the saved search as typed, sealed (keyring
+   * sealSecret, context `hold:<id>`), so the holds page can show them to the roles that
+   * see personal data; the search itself matches by token. Absent on older holds.
+   */
+  sealedSearch?: string;
 }
 
 /** `holds`: hold id (time-ordered) → HoldRow. Writes belong inside store.tx. */

@@ -20,3 +20,4 @@ export { AlertsTable, type AlertRow, type AlertSeverity, type AlertState, type A
 export * from './objections.ts';
 export * from './consent-pending.ts';
 export { BreachesTable, type BreachRow, type BreachRisk, type BreachState } from './breaches.ts';
+export * from './extensions.ts';

@@ -84,8 +84,11 @@ export interface PersonalFields {
 }
 
 export interface TokenRef {
-  /** customer: the sidecar's `customerId` (kept sealed in `extra`), tokenised since issue 11 */
-  kind: 'phone' | 'agent' | 'callId' | 'customer';
+  /**
+   * customer: the sidecar's `customerId` (kept sealed in `extra`), tokenised since issue 11;
+   * agent: the whole name, lower case; agentName: each folded part of it (issue 15, core/agent-name.ts)
+   */
+  kind: 'phone' | 'agent' | 'callId' | 'customer' | 'agentName';
   token: string;
 }
 
@@ -95,7 +98,13 @@ export interface SearchFilters {
   /** tokens: each must match one of the recording's tokens of that kind */
   phoneToken?: string;
   agentToken?: string;
+  /** tokens of folded name parts (issue 15): the recording must carry every one */
+  agentNameTokens?: string[];
+  customerToken?: string;
   queue?: string;
+  /** the recording carries this tag (tags and purposes are no personal data: kept in clear) */
+  tag?: string;
+  purpose?: string;
   direction?: Direction;
   consentState?: ConsentState;
   minDurationMs?: number;
@@ -162,7 +171,33 @@ export function rowMatches(r: RecordingRow, f: SearchFilters): boolean {
   if (f.maxDurationMs !== undefined && r.durationMs > f.maxDurationMs) return false;
   if (f.phoneToken && !r.tokens.some((t) => t.kind === 'phone' && t.token === f.phoneToken)) return false;
   if (f.agentToken && !r.tokens.some((t) => t.kind === 'agent' && t.token === f.agentToken)) return false;
+  if (f.agentNameTokens && !f.agentNameTokens.every((tok) => r.tokens.some((t) => t.kind === 'agentName' && t.token === tok))) return false;
+  if (f.customerToken && !r.tokens.some((t) => t.kind === 'customer' && t.token === f.customerToken)) return false;
+  if (f.tag && !r.tags.includes(f.tag)) return false;
+  if (f.purpose && r.purpose !== f.purpose) return false;
   return true;
+}
+
+/** The index entries by clear value (queue, tags, purpose) of a row: [kind, value] pairs. */
+function plainKeys(row: Pick<RecordingRow, 'queue' | 'tags' | 'purpose'>): [string, string][] {
+  const out: [string, string][] = [];
+  const fits = (v: string) => Buffer.byteLength(v) <= MAX_QUEUE_KEY_BYTES;
+  if (row.queue) out.push(['queue', row.queue]);
+  for (const t of new Set(row.tags ?? [])) if (t && fits(t)) out.push(['tag', t]);
+  if (row.purpose && fits(row.purpose)) out.push(['purpose', row.purpose]);
+  return out;
+}
+
+/** The most selective index range for a search: a person's token first, then a clear value. */
+function keyOf(f: SearchFilters): [string, string] | null {
+  if (f.phoneToken) return ['phone', f.phoneToken];
+  if (f.customerToken) return ['customer', f.customerToken];
+  if (f.agentNameTokens?.length) return ['agentName', f.agentNameTokens[0]!];
+  if (f.agentToken) return ['agent', f.agentToken];
+  if (f.tag) return ['tag', f.tag];
+  if (f.purpose) return ['purpose', f.purpose];
+  if (f.queue) return ['queue', f.queue];
+  return null;
 }
 
 /** Where a recording's envelope lives (compaction moves it; nothing else about the row changes). */
@@ -171,7 +206,9 @@ export type RecordingLocation = Pick<RecordingRow, 'segment' | 'offset' | 'lengt
 /**
  * `recordings`: recording id → RecordingRow, and the secondary indexes that belong to it,
  * written here only (issue 10: `byExpiry` used to be written by ingest and by retention):
- * - `tokens` [kind, token, startMs, id] → facts: phone/agent/callId/queue lookups without plaintext
+ * - `tokens` [kind, token, startMs, id] → facts: phone/agent/agentName/callId/customer lookups
+ *   by keyed token, without plaintext; `queue`, `tag` and `purpose` entries by their clear
+ *   value (no personal data; a key must fit, so only values up to MAX_QUEUE_KEY_BYTES)
  * - `byStart` [startMs, id] → facts: time-ordered listing
  * - `bySha` source SHA-256 hex → id: duplicate detection (keys with a `q:` prefix belong
  *   to quarantine entries, src/store/quarantine.ts)
@@ -244,8 +281,27 @@ export class RecordingsTable {
     const facts = factsOf(row);
     void this.#byStart.put([row.start, row.id], facts);
     void this.#bySha.put(row.sourceSha256, row.id);
-    if (row.queue) void this.#tokens.put(['queue', row.queue, row.start, row.id], facts);
+    for (const k of plainKeys(row)) void this.#tokens.put([...k, row.start, row.id], facts);
     for (const t of row.tokens) void this.#tokens.put([t.kind, t.token, row.start, row.id], facts);
+  }
+
+  /**
+   * `tresor reindex` (issue 15): adds the index entries a recording ingested before this
+   * version lacks — the given tokens (name parts, opened from its sealed fields by the
+   * caller) and its tag and purpose entries. Entries it has already are written again
+   * (same key, same value), so running it twice changes nothing. False when gone.
+   */
+  reindex(id: string, add: TokenRef[]): boolean {
+    const row = this.get(id);
+    if (!row) return false;
+    const facts = factsOf(row);
+    const have = new Set(row.tokens.map((t) => `${t.kind}\0${t.token}`));
+    const fresh = add.filter((t) => !have.has(`${t.kind}\0${t.token}`));
+    const tokens = [...row.tokens, ...fresh];
+    for (const k of plainKeys(row)) void this.#tokens.put([...k, row.start, row.id], facts);
+    for (const t of tokens) void this.#tokens.put([t.kind, t.token, row.start, row.id], facts);
+    if (fresh.length) void this.#rows.put(id, { ...row, tokens });
+    return true;
   }
 
   /**
@@ -299,7 +355,7 @@ export class RecordingsTable {
     void this.#rows.remove(row.id);
     void this.#byStart.remove([row.start, row.id]);
     if (this.#bySha.get(row.sourceSha256) === row.id) void this.#bySha.remove(row.sourceSha256);
-    if (row.queue) void this.#tokens.remove(['queue', row.queue, row.start, row.id]);
+    for (const k of plainKeys(row)) void this.#tokens.remove([...k, row.start, row.id]);
     for (const t of row.tokens) void this.#tokens.remove([t.kind, t.token, row.start, row.id]);
     if (row.retention?.expiresAt != null) void this.#byExpiry.remove([row.retention.expiresAt, row.id]);
     return row;
@@ -325,7 +381,7 @@ export class RecordingsTable {
     const hi = f.before ? [f.before[0], f.before[1]] : [f.toMs ?? Number.MAX_SAFE_INTEGER, '\uffff'];
     const lo = f.fromMs ?? 0;
     const out: RecordingRow[] = [];
-    const keyed = f.phoneToken ? ['phone', f.phoneToken] : f.agentToken ? ['agent', f.agentToken] : f.queue ? ['queue', f.queue] : null;
+    const keyed = keyOf(f);
     const range = keyed
       ? this.#tokens.getRange({ start: [...keyed, ...hi], end: [...keyed, lo], reverse: true })
       : this.#byStart.getRange({ start: hi, end: [lo], reverse: true });

@@ -26,6 +26,7 @@ import { AlertsTable } from './alerts.ts';
 import { BreachesTable } from './breaches.ts';
 import { ObjectionsTable } from './objections.ts';
 import { ConsentPendingTable } from './consent-pending.ts';
+import { ExtensionsTable } from './extensions.ts';
 
 /**
  * The one place that opens LMDB (DESIGN §2). One environment, named databases inside it,
@@ -84,6 +85,7 @@ export interface IndexStore {
   objections: ObjectionsTable;
   /** consent events that came before their recording, by call-id token (consent-pending.ts) */
   consentPending: ConsentPendingTable;
+  extensions: ExtensionsTable;
   /**
    * One all-or-nothing write transaction: every write `fn` makes commits together, or
    * none does when it throws. lmdb-js's async `root.transaction()` does NOT give that: a
@@ -158,6 +160,7 @@ export function openIndex(dataDir: string, opts: OpenIndexOptions = {}): IndexSt
     objections: db('objections'),
     objectionTokens: db<any, any[]>('objectionTokens'),
     consentPending: db<any, any[]>('consentPending'),
+    extensions: db('extensions'),
   };
   const store: IndexStore = {
     meta: new MetaTable(h),
@@ -182,6 +185,7 @@ export function openIndex(dataDir: string, opts: OpenIndexOptions = {}): IndexSt
     breaches: new BreachesTable(h),
     objections: new ObjectionsTable(h),
     consentPending: new ConsentPendingTable(h),
+    extensions: new ExtensionsTable(h),
     // async: a nested call (inside another write transaction) runs at once and may throw
     // synchronously; callers always get a promise
     tx: async <T>(fn: () => T): Promise<T> => {

@@ -13,6 +13,7 @@ import { refusal, type Refusal } from '../errors.ts';
 import { pageCtx, readForm } from '../page.ts';
 import { requirePermission } from '../session.ts';
 import { renewSession } from './account.ts';
+import { directoryRoutes } from './directory.ts';
 
 /** Form fields; `role` may repeat (checkboxes), everything else is one string. */
 async function fields(c: Ctx): Promise<{ one: (k: string) => string; all: (k: string) => string[] }> {
@@ -130,6 +131,9 @@ export function adminRoutes(deps: AppDeps) {
   }
 
   app.get('/', (c) => c.redirect('/admin/users', 303));
+  // the extension directory (issue 15): same guard (users.manage, a console session)
+  app.route('/extensions', directoryRoutes(deps));
+
   app.get('/users', (c) => renderList(c, 200));
 
   // A new account has no password until its owner picks one through the link shown here;

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { pendingApprovals } from '../../approvals/index.ts';
 import { DELETE_KIND, requestDeletion } from '../../retention/deletion.ts';
-import { activeHolds, addHold, getHold, heldBy, HOLD_RELEASE_KIND, holdSearchOf, listHolds, requestHoldRelease, searchesPersonalData } from '../../retention/holds.ts';
+import { activeHolds, addHold, getHold, heldBy, heldNow, HOLD_RELEASE_KIND, holdSearchOf, listHolds, requestHoldRelease, searchesPersonalData, shownSearchOf } from '../../retention/holds.ts';
 import { whyStillHere } from '../../retention/purge.ts';
 import { can, type Principal } from '../../auth/index.ts';
 import type { IndexStore, RecordingRow } from '../../store/index.ts';
@@ -29,7 +29,14 @@ export function holdRoutes(deps: AppDeps) {
   const page = (c: Ctx, extra: Partial<HoldsData> = {}, status: 200 | Refusal['status'] = 200) => {
     const pending = pendingApprovals(store);
     const releases = new Map(pending.filter((a) => a.kind === HOLD_RELEASE_KIND).map((a) => [a.target, a.id]));
-    const holds = listHolds(store).map((h) => ({ ...h, pendingRelease: releases.get(`hold:${h.id}`) ?? null }));
+    // issue 15 item 5: the number of a hold by number for those who may see numbers, and
+    // how many calls each active hold keeps now
+    const personal = can(c.get('principal')!.roles, 'recording.personal');
+    const holds = listHolds(store).map((h) => ({
+      ...h, pendingRelease: releases.get(`hold:${h.id}`) ?? null,
+      shown: personal ? shownSearchOf(h, (ctx, sealed) => deps.secrets.openSecret(ctx, sealed)) : null,
+      heldNow: h.state === 'active' ? heldNow(store, h) : null,
+    }));
     return c.html(holdsPage(pageCtx(c), { holds, deletions: pending.filter((a) => a.kind === DELETE_KIND), ...extra }), status);
   };
 
@@ -56,7 +63,10 @@ export function holdRoutes(deps: AppDeps) {
       // the same fields, with the same meaning, as the search page
       const q = toQuery(fieldsOf({ ...draft }), deps.config.phone);
       const search = holdSearchOf(deps.tokens, q);
-      await addHold(store, log, c.get('principal')!.actor, { caseName: draft.caseName, reason: draft.reason, ids: splitIds(draft.ids), search });
+      await addHold(store, log, c.get('principal')!.actor, {
+        caseName: draft.caseName, reason: draft.reason, ids: splitIds(draft.ids), search,
+        shown: { ...(q.number ? { number: q.number } : {}), ...(q.agent ? { agent: q.agent } : {}), seal: (ctx, plain) => deps.secrets.sealSecret(ctx, plain) },
+      });
     } catch (e) {
       const s = status(e);
       if (s) return page(c, { draft, error: said(c, e), errorAt: 'place' }, s);
