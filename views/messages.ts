@@ -187,6 +187,11 @@ const MESSAGES: readonly (readonly [en: string, de: string])[] = [
   ['this call has no caller number to open the request for: open it on the privacy page', 'Dieses Gespräch hat keine Rufnummer des Anrufers: Bitte die Anfrage auf der Datenschutzseite erfassen.'],
   ['speech review is not wired on this server', 'Die Prüfung von Sprachhinweisen ist auf diesem Server nicht eingerichtet.'],
   ['consent event: {errors}', 'Einwilligungsereignis: {errors}'],
+  // search fields and the extension directory (src/access, src/ingest/directory.ts)
+  ['agent: type a part of a name (letters or digits)', 'Agent: Bitte einen Teil eines Namens eingeben (Buchstaben oder Ziffern).'],
+  ['customerId: 1 to 256 characters', 'Kundennummer: 1 bis 256 Zeichen.'],
+  ['extension: 1 to {n} digits, as the PBX writes it (e.g. 201)', 'Nebenstelle: 1 bis {n} Ziffern, wie die TK-Anlage sie schreibt (z. B. 201).'],
+  ['name: 1 to {n} characters', 'Name: 1 bis {n} Zeichen.'],
   // files in the inbox and in quarantine (src/ingest): what the dashboard and quarantine page show
   ['the file is empty (0 bytes): the PBX wrote nothing', 'Die Datei ist leer (0 Byte): Die TK-Anlage hat nichts geschrieben.'],
   ['the file is empty (0 bytes)', 'Die Datei ist leer (0 Byte).'],
