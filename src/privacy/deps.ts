@@ -9,4 +9,6 @@ export interface PrivacyDeps {
   log: LogWriter;
   keys: Pick<Keyring, 'tokenize' | 'sealSecret' | 'openSecret'>;
   phone: PhoneConfig;
+  /** the data directory: where released packages' plaintext copies are removed when their request closes */
+  dataDir?: string;
 }

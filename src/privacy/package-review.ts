@@ -4,6 +4,7 @@ import { rm } from 'node:fs/promises';
 import { TresorError } from '../core/errors.ts';
 import { isId } from '../core/ids.ts';
 import { mkdirDurable, fsyncDir } from '../core/durable.ts';
+import { packageDir, packageZipPath, removePackageCopies } from '../core/copies.ts';
 import type { AuditLog } from '../audit/index.ts';
 import type { Access } from '../access/index.ts';
 import type { Media } from '../media/index.ts';
@@ -26,8 +27,8 @@ import type { PrivacyDeps } from './deps.ts';
  * ids, codes and counts only — never a name, number or the DPO's note.
  */
 
-export const packageDir = (dataDir: string, id: string) => join(dataDir, 'reports', `package-${id}`);
-export const packageZipPath = (dataDir: string, id: string) => join(dataDir, 'reports', `package-${id}.zip`);
+// the layout lives in core, so the purge finds the copies of the calls it erases
+export { packageDir, packageZipPath };
 
 export function isExclusionReason(s: unknown): s is PackageExclusionReason {
   return typeof s === 'string' && (PACKAGE_EXCLUSION_REASONS as readonly string[]).includes(s);
@@ -137,7 +138,7 @@ export async function releasePackage(
   await deps.store.tx(() => {
     const cur = getRequest(deps, r.id);
     mustBeUnreleased(cur);
-    const released = { at: now, by: p.actor, calls: calls.length, withheld: nWithheld, wav: !!o.wav, encrypted: !!password, exportSeq: built.exportSeq };
+    const released = { at: now, by: p.actor, calls: calls.length, withheld: nWithheld, wav: !!o.wav, encrypted: !!password, exportSeq: built.exportSeq, ids: calls };
     deps.store.requests.put({ ...cur, package: { ...review(cur), released } });
     deps.log.appendSync([{ actor: p.actor, action: 'request.package.released', target: `request:${r.id}`, detail: { kind: cur.kind, state: cur.state, calls: calls.length, withheld: nWithheld, wav: !!o.wav, encrypted: !!password, exportSeq: built.exportSeq } }]);
   });
@@ -158,5 +159,9 @@ export async function openPackageZip(deps: Pick<PrivacyDeps, 'store' | 'log'>, b
   await deps.store.tx(() => {
     deps.log.appendSync([{ actor: by, action: 'request.package.downloaded', target: `request:${r.id}`, detail: { kind: r.kind, bytes, encrypted: rel.encrypted } }]);
   });
+  // the ZIP is what goes out: the decrypted folder beside it has served its purpose (the
+  // ZIP stays for a repeated download until the request is closed)
+  await removePackageCopies(deps.log, by, dataDir, r.id, { reason: 'downloaded', zip: false });
   return { path, bytes, encrypted: rel.encrypted, id: r.id };
 }
+

@@ -1,5 +1,6 @@
 import { TresorError } from '../core/errors.ts';
 import { isId, newId } from '../core/ids.ts';
+import { removePackageCopies } from '../core/copies.ts';
 import { OPEN_STATES, REQUEST_KINDS, type RequestKind, type RequestRow, type RequestState } from '../store/index.ts';
 import { dueAfter, MAX_EXTENSION_MONTHS } from './deadlines.ts';
 import type { PrivacyDeps } from './deps.ts';
@@ -172,22 +173,35 @@ export async function closeRequest(
   if (o.outcome !== 'answered' && o.outcome !== 'refused') throw new TresorError('E_INVALID', 'outcome is answered or refused', { detail: { field: 'outcome' } });
   const outcome = o.outcome;
   const reason = outcome === 'refused' ? text(o.reason, 'reason') : o.reason?.trim() ? text(o.reason, 'reason') : null;
-  return transition(deps, by, id, `request.${outcome}`, (r) => {
+  const row = await transition(deps, by, id, `request.${outcome}`, (r) => {
     mustBe(r, outcome === 'answered' ? ['identity-verified', 'in-progress'] : OPEN_STATES, outcome === 'answered' ? 'answering' : 'refusing');
     return {
       row: { ...r, state: outcome, closedAt: now, closedBy: by, closeReason: reason === null ? null : deps.keys.sealSecret(context(id), reason) },
       detail: { late: now > r.dueAt },
     };
   });
+  await removeCopies(deps, by, row.id);
+  return row;
+}
+
+/**
+ * A closed request's package has served its purpose: its decrypted folder and ZIP go
+ * (overwritten, unlinked, logged `request.package.removed`). Crypto-shredding cannot do
+ * this: those copies are plaintext files that need no key (src/core/copies.ts).
+ */
+async function removeCopies(deps: PrivacyDeps, by: string, id: string): Promise<void> {
+  if (deps.dataDir) await removePackageCopies(deps.log, by, deps.dataDir, id, { reason: 'closed', zip: true });
 }
 
 /** The subject withdrew the request. */
 export async function withdrawRequest(deps: PrivacyDeps, by: string, id: string, o: { now?: number } = {}): Promise<RequestRow> {
   const now = o.now ?? Date.now();
-  return transition(deps, by, id, 'request.withdrawn', (r) => {
+  const row = await transition(deps, by, id, 'request.withdrawn', (r) => {
     mustBe(r, OPEN_STATES, 'withdrawing');
     return { row: { ...r, state: 'withdrawn', closedAt: now, closedBy: by } };
   });
+  await removeCopies(deps, by, row.id);
+  return row;
 }
 
 export interface ListRequestsOptions {

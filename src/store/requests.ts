@@ -53,7 +53,7 @@ export interface PackageReview {
   /** calls withheld: id and reason code in clear (no personal data), the DPO's note sealed under `request:<id>` */
   exclusions: { callId: string; reason: PackageExclusionReason; note: string | null; by: string; at: number }[];
   /** set once: the package was built from the calls not excluded and released */
-  released: { at: number; by: string; calls: number; withheld: number; wav: boolean; encrypted: boolean; exportSeq: number } | null;
+  released: { at: number; by: string; calls: number; withheld: number; wav: boolean; encrypted: boolean; exportSeq: number; /** the calls in it (recording ids): an erasure finds the copies by them */ ids?: string[] } | null;
 }
 
 /**
