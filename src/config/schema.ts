@@ -138,6 +138,8 @@ export interface Config {
     maxErasureCalls: number;
     /** Art. 15 package: give agents' names in the call metadata (default false: colleagues' names are third-party data, Art. 15(4); the package says "agent") */
     packageAgentNames: boolean;
+    /** closed requests are kept this many years (default 3, § 195 BGB), then crypto-shredded by the scheduled purge (src/privacy/request-shred.ts) */
+    closedRequestYears: number;
   };
 }
 
@@ -173,6 +175,6 @@ export function defaultConfig(): Config {
     log: { origin: null, checkpointIntervalSeconds: 300, witnesses: [], witnessQuorum: null, handOutDays: 30 },
     audit: { bundleApprovalOver: 20 },
     alerts: defaultAlerts(),
-    privacy: { controller: { name: '', address: '', email: '' }, dpo: { name: '', email: '' }, purposes: [], objectionAtIngest: 'discard', maxErasureCalls: 100, packageAgentNames: false },
+    privacy: { controller: { name: '', address: '', email: '' }, dpo: { name: '', email: '' }, purposes: [], objectionAtIngest: 'discard', maxErasureCalls: 100, packageAgentNames: false, closedRequestYears: 3 },
   };
 }

@@ -12,6 +12,7 @@ import type { Principal } from '../auth/roles.ts';
 import { generateZipPassword, writeZip } from '../documents/index.ts';
 import { PACKAGE_EXCLUSION_REASONS, type PackageExclusionReason, type PackageReview, type RequestRow } from '../store/index.ts';
 import { getRequest } from './requests.ts';
+import { sealForRequest } from './request-key.ts';
 import { buildPackage, mustBePackageable, packageCalls, type PackageResult, type PackageSettings, type Withheld } from './package.ts';
 import type { PrivacyDeps } from './deps.ts';
 
@@ -82,7 +83,7 @@ export async function excludeFromPackage(
     if (!packageCalls(deps.store, r).includes(callId)) throw new TresorError('E_INVALID', `${callId || '(no call id)'} is not one of this subject's calls`, { detail: { field: 'callId' } });
     const rv = review(r);
     if (rv.exclusions.some((e) => e.callId === callId)) throw new TresorError('E_CONFLICT', `call ${callId} is excluded already`, { detail: { reason: 'excluded' } });
-    const sealed = note === null ? null : deps.keys.sealSecret(`request:${id}`, note);
+    const sealed = note === null ? null : sealForRequest(deps, id, note);
     const row: RequestRow = { ...r, package: { ...rv, exclusions: [...rv.exclusions, { callId, reason, note: sealed, by, at: now }] } };
     deps.store.requests.put(row);
     deps.log.appendSync([{ actor: by, action: 'request.package.excluded', target: `request:${id}`, detail: { kind: r.kind, state: r.state, call: callId, reason } }]);

@@ -43,6 +43,8 @@ export interface RequestRow {
   closeReason: string | null;
   /** access requests: the DPO's review of the Art. 15 package (src/privacy/package-review.ts); absent until the first step */
   package?: PackageReview;
+  /** crypto-shredded after privacy.closedRequestYears (src/privacy/request-shred.ts): its key is gone, sealed fields and tokens emptied */
+  shreddedAt?: number;
 }
 
 /** Why a call is withheld from an access package: Art. 15(4), the rights and freedoms of others. */

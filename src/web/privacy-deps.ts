@@ -5,6 +5,6 @@ import type { AppDeps } from './app.ts';
 export function privacyDepsOf(deps: AppDeps): PrivacyDeps {
   return {
     store: deps.site.store, log: deps.site.log, phone: deps.config.phone, dataDir: deps.config.dataDir,
-    keys: { tokenize: deps.tokens.tokenize, sealSecret: deps.secrets.sealSecret, openSecret: deps.secrets.openSecret },
+    keys: { tokenize: deps.tokens.tokenize, sealSecret: deps.secrets.sealSecret, openSecret: deps.secrets.openSecret, ...(deps.secrets.sealFor ? { sealFor: deps.secrets.sealFor } : {}) },
   };
 }

@@ -16,6 +16,7 @@ import { approvalRegistry } from '../../src/site/approvals.ts';
 import { quarantineConsole } from '../../src/ingest/quarantine-console.ts';
 import type { Config } from '../../src/config/index.ts';
 import { testConfig } from './site.ts';
+import { requestKeySealer } from '../../src/privacy/index.ts';
 import { makeAudio, type AudioOptions } from './audio.ts';
 
 /**
@@ -58,7 +59,7 @@ export async function webSite(over: (c: Config) => void = () => {}, mediaOptions
   const app = createApp({
     ...(extra.alerts ? { alerts: extra.alerts } : {}),
     config, site: keyless, archive, media, auth, access, approvals: approvalRegistry(site, config), ingestStatus: status as never,
-    tokens: { tokenize: keys.tokenize }, secrets: { sealSecret: keys.sealSecret, openSecret: keys.openSecret },
+    tokens: { tokenize: keys.tokenize }, secrets: { sealSecret: keys.sealSecret, openSecret: keys.openSecret, sealFor: requestKeySealer(keys) },
     quarantine: quarantineConsole({ config, store: site.store, keys, archive, log: site.log, media, gates: ingestGates(config, site) }),
     consentEvent: async (actor, body) => {
       const d = { store: site.store, log: site.log, keys, pendingHours: config.consent.pendingHours };
