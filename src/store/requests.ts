@@ -14,7 +14,8 @@ export type RequestTokenKind = 'phone' | 'customer';
 /**
  * A data-subject request (src/privacy/requests.ts has the rules). Personal data (the
  * number, the customer id, free-text reasons) only sealed under the request's own context
- * (keyring.sealSecret(`request:<id>`, …)); in clear only keyed tokens, kinds, states, times.
+ * (its own data key `r:<id>` in the key table, src/privacy/request-key.ts; older rows: keyring.sealSecret(`request:<id>`, …));
+ * in clear only keyed tokens, kinds, states, times.
  */
 export interface RequestRow {
   v: 1;
