@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import { copyFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { TresorError } from '../core/errors.ts';
-import { createExportFolder, mkdirDurable, writeFileDurable } from '../core/durable.ts';
+import { createExportFolder, mkdirDurable, removePlaintextCopies, writeFileDurable } from '../core/durable.ts';
 import type { RecordingView } from '../core/types.ts';
 import { hashLeaf, toHex, verifierFiles, type AuditLog } from '../audit/index.ts';
 import type { Access, SearchQuery } from '../access/index.ts';
@@ -346,6 +346,9 @@ ${rows.map((c) => `<tr>${c.map((x) => `<td>${esc(x)}</td>`).join('')}</tr>`).joi
     if (packed) {
       await rm(dir, { recursive: true, force: true });
       await rm(`${dir}.zip`, { force: true });
+    } else {
+      // nor an unprotected one half a bundle of decrypted calls (the folder was empty or new)
+      await removePlaintextCopies(dir).catch(() => undefined);
     }
     throw e;
   }
