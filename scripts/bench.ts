@@ -6,7 +6,7 @@
 //                        [--skip-ingest] [--skip-audit] [--skip-console] [--skip-retention]
 //                        [--wav-seconds 3600] [--skip-wav]
 //                        [--alerts-recordings 1000000] [--alerts-log 10000000] [--skip-alerts]
-//                        [--skip-cli-start]
+//                        [--skip-cli-start] [--package-calls 100] [--skip-package]
 //
 // Ingest: a generated corpus of realistic calls (scripts/gen-corpus.ts, cached under
 // .bench/) goes through bare ffmpeg (scripts/bench-ingest-baseline.ts: the same Opus
@@ -27,6 +27,10 @@
 //
 // WAV download: scripts/bench-wav.ts (service RSS while it streams a 1-hour call as WAV,
 // against its idle RSS in the same run; goal < 300 MB).
+//
+// Access package and evidence bundle: scripts/bench-package.ts (N three-minute calls
+// ingested once; extract, package and bundle of them in alternating rounds; goal ≤ 1.3×
+// each against `tresor extract`).
 //
 // CLI start-up: scripts/bench-cli-start.ts (`tresor status` and `--help` wall time against
 // `node -e 0` in the same run; goal status ≤ 0.5 s).
@@ -64,6 +68,8 @@ const { values: opt } = parseArgs({
     'alerts-log': { type: 'string', default: '10000000' },
     'skip-alerts': { type: 'boolean', default: false },
     'skip-cli-start': { type: 'boolean', default: false },
+    'package-calls': { type: 'string', default: '100' },
+    'skip-package': { type: 'boolean', default: false },
   },
 });
 const COUNT = Number(opt.count);
@@ -295,6 +301,12 @@ if (!opt['skip-wav']) {
 if (!opt['skip-alerts']) {
   process.stdout.write('\nalert rules\n');
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/bench-alerts.ts'), '--recordings', String(opt['alerts-recordings']), '--log', String(opt['alerts-log'])], { stdio: 'inherit', cwd: ROOT });
+  if (r.status !== 0) process.exitCode = 1;
+}
+
+if (!opt['skip-package']) {
+  process.stdout.write('\naccess package and evidence bundle\n');
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/bench-package.ts'), '--calls', String(opt['package-calls'])], { stdio: 'inherit', cwd: ROOT });
   if (r.status !== 0) process.exitCode = 1;
 }
 

@@ -15,7 +15,7 @@ import { rectifyRecording } from './privacy/index.ts';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import { createApp } from './web/app.ts';
-import { decideOptions, decideUnknown, expirePending, receiveEvent } from './consent/index.ts';
+import { expirePending, receiveEvent } from './consent/index.ts';
 import { createAuth, newSetupToken, setupNeeded } from './auth/index.ts';
 import { createAccess } from './access/index.ts';
 import { configWaitingText, syncConfigPolicies } from './retention/policy-change.ts';
@@ -27,6 +27,8 @@ import { createWitnessClient, type WitnessClient } from './audit/index.ts';
 import { createAlerts, type Alerts } from './alerts/index.ts';
 import { fsck } from './site/fsck.ts';
 import { speechReviewOps } from './speech/index.ts';
+import { requestKeySealer } from './privacy/index.ts';
+import { afterPurgeOf } from './site/wire.ts';
 
 export interface Service {
   site: Site;
@@ -133,12 +135,9 @@ export async function startService(config: Config, say: Logger = (m) => console.
   // Polls the latest checkpoint (cheap: one LMDB read) so checkpoints the CLI signs are witnessed too.
   const witnesses = createWitnessClient({ log, witnesses: config.log.witnesses, quorum: config.log.witnessQuorum, say });
   witnesses.start(2000);
-  // after each scheduled purge: the unknown-consent decision (issue 12, item 4), same clock guard
-  const purge = createPurgeScheduler({ store, log, dataDir: config.dataDir }, config.retention, say, async (by, now) => {
-    const r = await decideUnknown({ store, log, dataDir: config.dataDir }, decideOptions(config, by, now));
-    if (r.kind !== 'done' || (!r.erased.length && !r.restricted.length && !r.held.length)) return null;
-    return `tresor: unknown consent after ${config.consent.unknownDays} days: ${r.erased.length} erased, ${r.restricted.length} restricted, ${r.held.length} kept by legal holds`;
-  });
+  // after each scheduled purge, behind the same clock guard: the unknown-consent decision (issue 12,
+  // item 4) and the crypto-shredding of requests closed longer than privacy.closedRequestYears (issue 11)
+  const purge = createPurgeScheduler({ store, log, dataDir: config.dataDir }, config.retention, say, afterPurgeOf(config, site));
   scanner.start();
   let scannerRunning = true;
   const alerts = createAlerts({
@@ -172,7 +171,7 @@ export async function startService(config: Config, say: Logger = (m) => console.
   const { keys, ...keyless } = site;
   const app = createApp({
     config, site: keyless, archive, media, auth, access, approvals: approvalRegistry(site, config), ingestStatus: status, alerts,
-    tokens: { tokenize: keys.tokenize }, secrets: { sealSecret: keys.sealSecret, openSecret: keys.openSecret },
+    tokens: { tokenize: keys.tokenize }, secrets: { sealSecret: keys.sealSecret, openSecret: keys.openSecret, sealFor: requestKeySealer(keys) },
     quarantine: quarantineConsole({ config, store, keys, archive, log, media, gates: ingestGates(config, site) }),
     speech: speechReviewOps({ store: store, log: log, keys, phrases: config.speech.phrases }),
     rectify: (actor, id, o) => rectifyRecording({ store, log, keys, phone: config.phone }, actor, id, o),

@@ -313,6 +313,14 @@ describe('evidence bundle', () => {
     await assert.rejects(buildBundle(deps(), dora, { ids }, { out: join(out, '..', 'again'), caseRef: 'AZ 1/26', approvalOver: 2, approval }), /used for a bundle already/);
   });
 
+  it('the CLI refuses an unprotected bundle inside the data directory (nothing would ever remove its decrypted calls)', async () => {
+    const inside = join(w.config.dataDir, 'exports', 'case');
+    const x = await cli(w.config, ['audit', 'bundle', '--ids', ids[0]!, '--case', 'AZ 5/26', '--out', inside]);
+    assert.equal(x.code, 2, x.stdout + x.stderr); // E_INVALID
+    assert.match(x.stderr, /inside the data directory: an unprotected bundle holds decrypted calls/);
+    assert.equal(existsSync(inside), false, 'nothing written');
+  });
+
   it('the CLI refuses over the limit with the setting named', async () => {
     const x = await cli(w.config, ['audit', 'bundle', '--ids', ids.join(','), '--case', 'AZ 2/26', '--out', join(mkdtempSync(join(tmpdir(), 'bundle-')), 'c')]);
     assert.equal(x.code, 1, x.stdout + x.stderr);

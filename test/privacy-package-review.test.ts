@@ -9,7 +9,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { browser, makeUser, webSite, type WebSite } from './helpers/web.ts';
 import { cli } from './helpers/site.ts';
 import { createApiToken } from '../src/auth/index.ts';
-import { openRequest, packageDir, verifyIdentity, type PrivacyDeps } from '../src/privacy/index.ts';
+import { openRequest, packageDir, packageZipPath, verifyIdentity, type PrivacyDeps } from '../src/privacy/index.ts';
 
 // Issue 11 item 3, the DPO's review before release (Art. 15(4)), on real ingested calls
 // and a real socket: a withheld call is missing from the released package and counted in
@@ -38,6 +38,18 @@ const tempDir = () => {
   return d;
 };
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+/** the entry names of a ZIP, from its central directory (signature PK\\1\\2, APPNOTE 4.3.12) */
+function zipNames(path: string): string[] {
+  const b = readFileSync(path);
+  const out: string[] = [];
+  for (let i = b.lastIndexOf(Buffer.from('PK\x05\x06')), at = b.readUInt32LE(i + 16), n = b.readUInt16LE(i + 10); n > 0; n--) {
+    const len = b.readUInt16LE(at + 28);
+    out.push(b.subarray(at + 46, at + 46 + len).toString('utf8'));
+    at += 46 + len + b.readUInt16LE(at + 30) + b.readUInt16LE(at + 32);
+  }
+  return out;
+}
 
 /** every file below dir, relative */
 function walk(dir: string, rel = ''): string[] {
@@ -221,7 +233,9 @@ describe('access package: review, exclusion, release, ZIP (Art. 15(4))', () => {
     const files = walk(out);
     assert.deepEqual(files.filter((f) => f.includes(ids[0]!)), []);
     for (const c of [ids[1]!, ids[2]!]) assert.ok(files.includes(`calls/${c}.wav`) && files.includes(`calls/${c}.ogg`), c);
-    assert.deepEqual(walk(out), walk(packageDir(w.config.dataDir, id)), 'the copy is the released package');
+    assert.deepEqual(walk(out).sort(), zipNames(packageZipPath(w.config.dataDir, id)).map((n) => n.replace(`package-${id}/`, '')).sort(), 'the copy is the released package');
+    // delivered: the decrypted folder in the data directory is gone (the ZIP stays until the request closes)
+    assert.equal(existsSync(packageDir(w.config.dataDir, id)), false);
     const again = await cli(w.config, ['request', 'package', id, '--out', join(tempDir(), 'pkg2')]);
     assert.notEqual(again.code, 0);
     assert.match(again.stderr, /released already/);

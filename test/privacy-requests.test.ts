@@ -4,6 +4,7 @@ import { openSite, type Site } from '../src/site/open.ts';
 import { isTresorError } from '../src/core/errors.ts';
 import { closeRequest, extendRequest, listRequests, openRequest, startRequest, verifyIdentity, withdrawRequest } from '../src/privacy/requests.ts';
 import { dueAfter } from '../src/privacy/deadlines.ts';
+import { openForRequest } from '../src/privacy/request-key.ts';
 import type { PrivacyDeps } from '../src/privacy/deps.ts';
 import { testConfig } from './helpers/site.ts';
 
@@ -36,7 +37,8 @@ describe('request register', () => {
     assert.equal(r.tokens[0]!.token, site.keys.tokenize('phone', E164));
     const stored = JSON.stringify(site.store.requests.get(r.id));
     assert.ok(!stored.includes('23456789') && !stored.includes(CUSTOMER), 'no identifier in clear in the row');
-    assert.deepEqual(JSON.parse(site.keys.openSecret(`request:${r.id}`, r.identifiers)), { number: E164, customerId: CUSTOMER });
+    // sealed under the request's own key (src/privacy/request-key.ts), which the purge can destroy
+    assert.deepEqual(JSON.parse(openForRequest(site.keys, r.id, r.identifiers)), { number: E164, customerId: CUSTOMER });
     assert.deepEqual(site.store.requests.idsByToken('phone', site.keys.tokenize('phone', E164)), [r.id]);
   });
 

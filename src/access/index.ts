@@ -72,6 +72,8 @@ export function barriersOf(row: Pick<RecordingRow, 'marks'>): string[] {
 }
 
 const MAX_LEGAL_CLAIMS = 200;
+/** sealed audio held at once by one logged batch of an export (exportCalls) */
+const EXPORT_BATCH_BYTES = 64 * 1024 * 1024;
 
 export function createAccess(deps: AccessDeps) {
   const { store, keys, archive, log } = deps;
@@ -131,6 +133,19 @@ export function createAccess(deps: AccessDeps) {
   async function openForAudio(p: Principal, id: string, action: AudioAction, range?: (total: number) => [number, number] | null, detail: Record<string, unknown> = {}) {
     await authorize(p, 'recording.audio', `recording:${id}`);
     const row = mustGet(id);
+    detail = await mayOpen(p, id, row, action, detail);
+    const sealed = await archive.read({ segment: row.segment, offset: row.offset, length: row.length, payloadSha256: row.payloadSha256 });
+    const total = plainLength(sealed);
+    const r = range ? range(total) : null;
+    await log.append([{
+      actor: p.actor, action, target: `recording:${id}`,
+      detail: { storedFormat: row.storedFormat, ...(r ? { range: `${r[0]}-${r[1] - 1}` } : {}), ...detail },
+    }]);
+    return { row, sealed, total, range: r, opener: openerOf(id) };
+  }
+
+  /** The barriers of one call (consent denied, Art. 18 restriction): refused and logged, or the detail to log with the read. */
+  async function mayOpen(p: Principal, id: string, row: RecordingRow, action: AudioAction, detail: Record<string, unknown>): Promise<Record<string, unknown>> {
     const barriers = barriersOf(row);
     if (barriers.includes(CONSENT_DENIED)) {
       // issue 12: a call the caller refused to have recorded is kept only to be erased
@@ -144,16 +159,9 @@ export function createAccess(deps: AccessDeps) {
         throw new TresorError('E_FORBIDDEN', `recording ${id} is restricted under Art. 18 GDPR (${barriers.join(', ')}); only a dpo giving a legal-claims reason may open it`, { detail: { reason: 'restricted', barriers } });
       }
       // Art. 18(2): the establishment, exercise or defence of legal claims; the entry says so
-      detail = { ...detail, legalClaims: claim, override: 'legal-claims', barriers };
+      return { ...detail, legalClaims: claim, override: 'legal-claims', barriers };
     }
-    const sealed = await archive.read({ segment: row.segment, offset: row.offset, length: row.length, payloadSha256: row.payloadSha256 });
-    const total = plainLength(sealed);
-    const r = range ? range(total) : null;
-    await log.append([{
-      actor: p.actor, action, target: `recording:${id}`,
-      detail: { storedFormat: row.storedFormat, ...(r ? { range: `${r[0]}-${r[1] - 1}` } : {}), ...detail },
-    }]);
-    return { row, sealed, total, range: r, opener: openerOf(id) };
+    return detail;
   }
 
   return {
@@ -213,6 +221,42 @@ export function createAccess(deps: AccessDeps) {
       const { row, sealed, total, range, opener } = await openForAudio(p, id, action, opts.range, opts.detail);
       const audio = range ? opener.openRange(sealed, range[0], range[1]) : opener.open(sealed);
       return { row, audio, total, range, contentType: contentTypeOf(row.storedFormat) };
+    },
+
+    /**
+     * The calls of one export (access package, evidence bundle), with their audio as stored
+     * and their personal fields. Each call is authorised and checked as readAudio and view
+     * check it and keeps its own `recording.exported` and `recording.viewed` entries, but a
+     * batch of calls is logged in ONE durable append (one LMDB commit instead of two per
+     * call), after every call of the batch was checked and read still sealed and before any
+     * of them is decrypted. A batch holds at most EXPORT_BATCH_BYTES of sealed audio, so a
+     * selection of long calls is not held in memory at once; 100 three-minute calls
+     * (≈ 33 MB as Opus) are one batch. Yields the calls in the order given.
+     */
+    async *exportCalls(p: Principal, ids: readonly string[], detail: Record<string, unknown> = {}): AsyncGenerator<{ id: string; row: RecordingRow; audio: Buffer; contentType: string; view: RecordingView }> {
+      await authorize(p, 'recording.audio', ids.length === 1 ? `recording:${ids[0]}` : 'recordings');
+      await authorize(p, 'recording.search', ids.length === 1 ? `recording:${ids[0]}` : 'recordings');
+      const personal = can(p.roles, 'recording.personal');
+      for (let i = 0; i < ids.length;) {
+        const batch: { id: string; row: RecordingRow; sealed: Uint8Array; detail: Record<string, unknown> }[] = [];
+        let bytes = 0;
+        for (; i < ids.length && (batch.length === 0 || bytes + (store.recordings.get(ids[i]!)?.length ?? 0) <= EXPORT_BATCH_BYTES); i++) {
+          const id = ids[i]!;
+          const row = mustGet(id);
+          const d = await mayOpen(p, id, row, 'recording.exported', detail);
+          const sealed = await archive.read({ segment: row.segment, offset: row.offset, length: row.length, payloadSha256: row.payloadSha256 });
+          batch.push({ id, row, sealed, detail: d });
+          bytes += row.length;
+        }
+        await log.append(batch.flatMap(({ id, row, detail: d }) => [
+          { actor: p.actor, action: 'recording.exported', target: `recording:${id}`, detail: { storedFormat: row.storedFormat, ...d } },
+          { actor: p.actor, action: 'recording.viewed', target: `recording:${id}`, detail: personal ? {} : { masked: true } },
+        ]));
+        for (const b of batch.splice(0)) {
+          const audio = openerOf(b.id).open(b.sealed);
+          yield { id: b.id, row: b.row, audio, contentType: contentTypeOf(b.row.storedFormat), view: view(b.row, personal) };
+        }
+      }
     },
 
     /**

@@ -1,4 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { isAbsolute, relative, resolve } from 'node:path';
 import type { AuditLog, WitnessSetting } from '../audit/index.ts';
 import { checkCosignature, exportAudit, handOutCheckpoint, handOutPdf, handOutSvg, latestCosignedSize, parseCosignerVkey, splitNote, vkeyFingerprint, writeVerifier } from '../audit/index.ts';
 import { addCheckpointRequest } from '../audit/witness/witness.ts';
@@ -219,6 +220,12 @@ export async function bundleCommand(args: string[], ctx: { config: Config; actor
   if (existsSync(values.out) && readdirSync(values.out).length) throw new TresorError('E_EXISTS', `${values.out} is not empty: give a new folder for the bundle`);
   const sel: BundleSelection = values.ids ? { ids: values.ids.split(',').map((s) => s.trim()).filter(Boolean) } : { holdId: values.hold! };
   const { config, actor, io } = ctx;
+  // the data directory holds calls only sealed: crypto-shredding reaches nothing decrypted
+  // there, and nothing would ever remove such a copy (an access package's are; src/core/copies.ts)
+  const rel = relative(resolve(config.dataDir), resolve(values.out));
+  if (!values.password && values['recipient-key'] === undefined && (rel === '' || (!rel.startsWith('..') && !isAbsolute(rel)))) {
+    throw new TresorError('E_INVALID', `${values.out} is inside the data directory: an unprotected bundle holds decrypted calls, and crypto-shredding does not reach them there; give a folder outside ${config.dataDir}, or --password / --recipient-key`);
+  }
   const tty = process.stderr.isTTY === true;
   return withArchive(config, async (site, archive) => {
     const access = createAccess({ store: site.store, keys: site.keys, archive, log: site.log });

@@ -14,8 +14,8 @@ import { createIngestQueue } from '../ingest/queue.ts';
 import { listQuarantine, restoreQuarantined, unlistedQuarantineFolders } from '../ingest/quarantine.ts';
 import { retryQuarantinedWith } from '../ingest/retry.ts';
 import { normalizeNumber } from '../core/index.ts';
-import { createAccess, downloadWav } from '../access/index.ts';
-import { cliPrincipal } from '../auth/roles.ts';
+import { createAccess, downloadWav, type Access } from '../access/index.ts';
+import { cliPrincipal, type Principal } from '../auth/roles.ts';
 import { auditCommand, bundleCommand, verifierCommand } from './audit.ts';
 import { parse, type Command, type Io } from './args.ts';
 import { withArchive, withWired } from './with-site.ts';
@@ -187,12 +187,22 @@ export const extractCmd: Command = async (args, { config, actor, io }) => {
     }
     // --legal-claims REF: opens a call restricted under Art. 18 (its 2nd paragraph), logged with the export
     const legal = values['legal-claims'] ? { legalClaims: values['legal-claims'] } : {};
-    const { row, audio } = await access.readAudio(cliPrincipal(actor), positionals[0]!, 'recording.exported', { detail: { format, ...legal } });
-    await writeFile(values.out!, audio, { mode: 0o600 });
-    io.out(`wrote ${audio.length} bytes (${row.storedFormat}) to ${values.out}`);
+    const { bytes, storedFormat } = await extractStored(access, cliPrincipal(actor), positionals[0]!, values.out!, { format, ...legal });
+    io.out(`wrote ${bytes} bytes (${storedFormat}) to ${values.out}`);
     return 0;
   });
 };
+
+/**
+ * `tresor extract ID --out FILE` in the stored format: one logged export through the door,
+ * the audio as stored, written 0600. Exported so scripts/bench-package.ts measures the very
+ * path the command takes against the access package and the evidence bundle.
+ */
+export async function extractStored(access: Access, p: Principal, id: string, out: string, detail: Record<string, unknown> = { format: 'stored' }): Promise<{ bytes: number; storedFormat: string }> {
+  const { row, audio } = await access.readAudio(p, id, 'recording.exported', { detail });
+  await writeFile(out, audio, { mode: 0o600 });
+  return { bytes: audio.length, storedFormat: row.storedFormat };
+}
 
 // fsck reads only: no recovery runs, nothing is created or repaired (a checker that
 // "repairs" or initialises hides the very state it was asked to report). The one write is

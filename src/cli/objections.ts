@@ -10,7 +10,7 @@ const USAGE = `usage: tresor objection add (--number N | --customer-id C) --scop
        tresor objection list [--json]
        tresor objection remove ID`;
 
-const depsOf = (site: Site, config: Config): PrivacyDeps => ({ store: site.store, log: site.log, keys: site.keys, phone: config.phone });
+const depsOf = (site: Site, config: Config): PrivacyDeps => ({ store: site.store, log: site.log, keys: site.keys, phone: config.phone, dataDir: config.dataDir });
 
 export const objectionCmd: Command = async (args, { config, actor, io }) => {
   const [sub, ...rest] = args;

@@ -2,6 +2,7 @@ import { TresorError } from '../core/errors.ts';
 import { writeFileDurable } from '../core/index.ts';
 import { parseDateBound } from '../core/dates.ts';
 import type { Config } from '../config/index.ts';
+import { removePackageCopies } from '../core/copies.ts';
 import { excludeFromPackage, packageDraft, releasePackage, erasureAnswer, readErasureCertificate, requestErasure, findSubject, closeRequest, extendRequest, getRequest, listRequests, openRequest, requestView, verifyIdentity, type RequestView, type PrivacyDeps } from '../privacy/index.ts';
 import type { Site } from '../site/open.ts';
 import { withArchive, withSite } from './with-site.ts';
@@ -31,7 +32,7 @@ const REQUEST_USAGE = `usage: tresor request open --kind K (--number N | --custo
        tresor request package ID --exclude CALL --reason ${PACKAGE_EXCLUSION_REASONS.join('|')} [--note T]   (Art. 15(4): withhold a call)
        tresor request package ID --out DIR [--lang de|en] [--wav]   (release: the calls not excluded, the letter, the proof)`;
 
-const depsOf = (site: Site, config: Config): PrivacyDeps => ({ store: site.store, log: site.log, keys: site.keys, phone: config.phone });
+const depsOf = (site: Site, config: Config): PrivacyDeps => ({ store: site.store, log: site.log, keys: site.keys, phone: config.phone, dataDir: config.dataDir });
 
 function identifiers(values: { number?: string; 'customer-id'?: string }, usage: string) {
   if (!values.number && !values['customer-id']) throw new TresorError('E_USAGE', `give --number N or --customer-id C\n${usage}`);
@@ -200,6 +201,9 @@ export const requestCmd: Command = async (args, { config, actor, io }) => {
         });
         // the released package stays under <dataDir>/reports (the console serves its ZIP); the folder asked for gets a copy
         await cp(r.dir, values.out!, { recursive: true });
+        // delivered into the folder asked for: the decrypted copy in the data directory goes
+        // (logged); the ZIP stays for the console until the request is closed
+        await removePackageCopies(site.log, actor, config.dataDir, positionals[0]!.toUpperCase(), { reason: 'delivered', zip: false });
         io.out(values.out!);
         io.err(`package of ${r.calls.length} call(s) (${r.withheld} withheld, Art. 15(4)), ${r.files.length} files; export entry ${r.exportSeq} under checkpoint ${r.checkpointSize}; released`);
         return 0;

@@ -26,6 +26,7 @@ export function validatePrivacy(c: Config, errors: string[]): void {
   line(p.dpo.name, 'privacy.dpo.name', errors);
   email(p.dpo.email, 'privacy.dpo.email', errors);
   if (!Number.isSafeInteger(p.maxErasureCalls) || p.maxErasureCalls < 1) errors.push(`privacy.maxErasureCalls: a whole number of calls, at least 1 (got ${JSON.stringify(p.maxErasureCalls)})`);
+  if (!Number.isSafeInteger(p.closedRequestYears) || p.closedRequestYears < 1 || p.closedRequestYears > 30) errors.push(`privacy.closedRequestYears: whole years a closed request is kept before it is crypto-shredded, 1 to 30 (got ${JSON.stringify(p.closedRequestYears)})`);
   if (typeof p.packageAgentNames !== 'boolean') errors.push(`privacy.packageAgentNames: true or false (got ${JSON.stringify(p.packageAgentNames)})`);
   if (!Array.isArray(p.purposes)) errors.push('privacy.purposes: a list of texts, e.g. ["quality assurance", "evidence of orders"]');
   else p.purposes.forEach((x, i) => {

@@ -143,6 +143,8 @@ export interface Config {
     maxErasureCalls: number;
     /** Art. 15 package: give agents' names in the call metadata (default false: colleagues' names are third-party data, Art. 15(4); the package says "agent") */
     packageAgentNames: boolean;
+    /** closed requests are kept this many years (default 3, § 195 BGB), then crypto-shredded by the scheduled purge (src/privacy/request-shred.ts) */
+    closedRequestYears: number;
   };
   /**
    * issue 15 item 4: extension → agent name, for PBXs whose file names carry only the
@@ -185,6 +187,6 @@ export function defaultConfig(): Config {
     audit: { bundleApprovalOver: 20 },
     alerts: defaultAlerts(),
     directory: { extensions: {} },
-    privacy: { controller: { name: '', address: '', email: '' }, dpo: { name: '', email: '' }, purposes: [], objectionAtIngest: 'discard', maxErasureCalls: 100, packageAgentNames: false },
+    privacy: { controller: { name: '', address: '', email: '' }, dpo: { name: '', email: '' }, purposes: [], objectionAtIngest: 'discard', maxErasureCalls: 100, packageAgentNames: false, closedRequestYears: 3 },
   };
 }

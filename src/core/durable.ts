@@ -1,6 +1,6 @@
-import { open, rename, unlink, mkdir, copyFile, type FileHandle } from 'node:fs/promises';
+import { open, rename, unlink, mkdir, copyFile, lstat, readdir, rmdir, type FileHandle } from 'node:fs/promises';
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 
 // Durable file-system steps outside LMDB (Sunlight's durable path sequence): temp file,
@@ -160,4 +160,123 @@ export async function moveDurable(from: string, to: string): Promise<void> {
     await fsyncDir(dirname(from));
   }
   await fsyncDir(dirname(to));
+}
+
+/**
+ * A new folder of many new files (an export: access package, evidence bundle) made durable
+ * in ONE step at the end instead of temp file + fsync + rename + directory fsync per file.
+ * Each file is created 0600 with O_EXCL (nothing is replaced, so no temp name is needed) and
+ * hashed as it is written; its fsync starts at once in the background, so the disk flushes
+ * while the next call is decrypted, and `done()` waits for every flush and then fsyncs each
+ * folder once (their entries). The caller logs the export as made only after `done()`: a
+ * crash before it leaves a folder that no log entry names, and the export is built again.
+ */
+export interface ExportFolder {
+  readonly root: string;
+  mkdir(rel: string): Promise<void>;
+  /** writes `rel` (relative, '/'-separated) and returns its SHA-256 (hex) and size */
+  write(rel: string, data: Uint8Array | string): Promise<{ sha256: string; bytes: number }>;
+  /** the same for a stream (a WAV of an hour is 100 MB+), hashed chunk by chunk */
+  writeStream(rel: string, body: AsyncIterable<Uint8Array>): Promise<{ sha256: string; bytes: number }>;
+  done(): Promise<void>;
+}
+
+/** at most this many files are open with a flush in flight */
+const MAX_PENDING_SYNCS = 16;
+
+export async function createExportFolder(root: string): Promise<ExportFolder> {
+  await mkdirDurable(root);
+  const dirs = new Set<string>([resolve(root)]);
+  const pending = new Set<Promise<void>>();
+  let failed: unknown = null;
+  const flush = async (fh: FileHandle) => {
+    if (pending.size >= MAX_PENDING_SYNCS) await Promise.race(pending);
+    const p: Promise<void> = fh.sync().finally(() => fh.close()).catch((e) => { failed ??= e; }).finally(() => pending.delete(p));
+    pending.add(p);
+  };
+  const at = (rel: string) => resolve(root, rel);
+  return {
+    root,
+    async mkdir(rel) {
+      await mkdir(at(rel), { recursive: true, mode: 0o700 });
+      dirs.add(at(rel));
+    },
+    async write(rel, data) {
+      const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+      const fh = await open(at(rel), 'wx', 0o600);
+      try {
+        await writeAll(fh, buf);
+      } catch (e) {
+        await fh.close().catch(() => undefined);
+        throw e;
+      }
+      await flush(fh);
+      return { sha256: createHash('sha256').update(buf).digest('hex'), bytes: buf.length };
+    },
+    async writeStream(rel, body) {
+      const h = createHash('sha256');
+      let bytes = 0;
+      const fh = await open(at(rel), 'wx', 0o600);
+      try {
+        for await (const chunk of body) {
+          h.update(chunk);
+          bytes += chunk.length;
+          await writeAll(fh, chunk);
+        }
+      } catch (e) {
+        await fh.close().catch(() => undefined);
+        throw e;
+      }
+      await flush(fh);
+      return { sha256: h.digest('hex'), bytes };
+    },
+    async done() {
+      while (pending.size) await Promise.all(pending);
+      if (failed) throw failed;
+      // deepest first does not matter for correctness; each folder's entries once
+      await Promise.all([...dirs].map((d) => fsyncDir(d)));
+    },
+  };
+}
+
+/**
+ * Removes a folder (or file) of decrypted copies: every file is overwritten with zeros,
+ * flushed, then unlinked, and the folders are fsynced so the removal survives a power cut.
+ * Overwriting is best effort on SSDs and copy-on-write file systems (the old blocks may
+ * live on); the data directory should sit on an encrypted volume for that reason. Returns
+ * how many files were removed.
+ */
+export async function removePlaintextCopies(path: string): Promise<number> {
+  const n = await overwriteAndRemove(path);
+  if (n >= 0) await fsyncDir(dirname(path));
+  return Math.max(n, 0);
+}
+
+/** -1: nothing was there */
+async function overwriteAndRemove(path: string): Promise<number> {
+  let st;
+  try {
+    st = await lstat(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return -1;
+    throw e;
+  }
+  if (st.isDirectory()) {
+    let n = 0;
+    for (const name of await readdir(path)) n += Math.max(await overwriteAndRemove(`${path}/${name}`), 0);
+    await rmdir(path); // its entries go with it: the parent's fsync covers them
+    return n;
+  }
+  if (st.isFile() && st.size > 0) {
+    const fh = await open(path, 'r+');
+    try {
+      const zeros = Buffer.alloc(Math.min(st.size, 1 << 20));
+      for (let off = 0; off < st.size; off += zeros.length) await fh.write(zeros, 0, Math.min(zeros.length, st.size - off), off);
+      await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+  }
+  await unlink(path);
+  return 1;
 }

@@ -3,6 +3,7 @@ export * from './ids.ts';
 export * from './clock.ts';
 export * from './types.ts';
 export * from './durable.ts';
+export * from './copies.ts';
 export * from './dates.ts';
 export * from './proc.ts';
 export * from './phone.ts';

@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import { copyFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { TresorError } from '../core/errors.ts';
-import { mkdirDurable, writeFileDurable } from '../core/durable.ts';
+import { createExportFolder, mkdirDurable, removePlaintextCopies, writeFileDurable } from '../core/durable.ts';
 import type { RecordingView } from '../core/types.ts';
 import { hashLeaf, inlineVerifierCore, toHex, verifierFiles, type AuditLog } from '../audit/index.ts';
 import type { Access, SearchQuery } from '../access/index.ts';
@@ -254,28 +254,31 @@ export async function buildBundle(deps: BundleDeps, p: Principal, sel: BundleSel
   const packed = !!(password || o.recipientKey);
   const protection = [password ? 'password' : null, o.recipientKey ? 'recipient-key' : null].filter(Boolean).join('+') || 'none';
   const dir = packed ? join(o.out, `.staging-${randomBytes(6).toString('hex')}`) : o.out;
-  await mkdirDurable(dir);
-  await mkdirDurable(join(dir, 'calls'));
-  await mkdirDurable(join(dir, 'log-verifier'));
+  // one durability step for the whole folder (src/core/durable.ts createExportFolder), not
+  // temp file + fsync + rename + directory fsync for each of its files
+  const folder = await createExportFolder(dir);
+  await folder.mkdir('calls');
+  await folder.mkdir('log-verifier');
   const files: BundleResult['files'] = [];
   const put = async (path: string, data: Uint8Array | string, listed = true) => {
-    await writeFileDurable(join(dir, path), data, 0o600);
-    if (listed) files.push({ path, sha256: sha256(data), bytes: typeof data === 'string' ? Buffer.byteLength(data) : data.length });
+    const f = await folder.write(path, data);
+    if (listed) files.push({ path, ...f });
+    return f;
   };
 
   try {
     const views: RecordingView[] = [];
     const calls: { id: string; audio: string; sha256: string }[] = [];
-    for (const [i, id] of ids.entries()) {
-      // the door logs before it decrypts: once for the audio, once for the personal fields
-      const { audio, contentType } = await deps.access.readAudio(p, id, 'recording.exported', { detail: { for: 'evidence-bundle' } });
-      const view = await deps.access.view(p, id);
+    let done = 0;
+    // the door logs before it decrypts: every call's recording.exported and recording.viewed in one append
+    for await (const { id, audio, contentType, view } of deps.access.exportCalls(p, ids, { for: 'evidence-bundle' })) {
       views.push(view);
       const path = `calls/${id}.${EXT[contentType] ?? 'bin'}`;
-      await put(path, audio);
+      // the audio as stored, hashed once as it is written
+      const f = await put(path, audio);
       await put(`calls/${id}.json`, JSON.stringify(view, null, 2) + '\n');
-      calls.push({ id, audio: path, sha256: sha256(audio) });
-      o.onProgress?.(i + 1, ids.length, id);
+      calls.push({ id, audio: path, sha256: f.sha256 });
+      o.onProgress?.(++done, ids.length, id);
     }
     await put('calls.json', JSON.stringify(views, null, 2) + '\n');
     await put('calls.csv', csv(
@@ -310,6 +313,8 @@ ${rows.map((c) => `<tr>${c.map((x) => `<td>${esc(x)}</td>`).join('')}</tr>`).joi
 
     const manifest = JSON.stringify({ case: caseRef, calls: calls.map(({ id, audio }) => ({ id, audio })), files }, null, 2) + '\n';
     await put('manifest.json', manifest, false);
+    // every file on disk before the log says the bundle was made
+    await folder.done();
     // the proof: an entry naming the manifest's hash (ids, counts, hashes only), then a checkpoint covering it
     const manifestSha256 = sha256(manifest);
     const [entry] = await deps.log.append([{
@@ -325,6 +330,7 @@ ${rows.map((c) => `<tr>${c.map((x) => `<td>${esc(x)}</td>`).join('')}</tr>`).joi
       return { seq, entry: line, leafHash: toHex(hashLeaf(new TextEncoder().encode(line))), proof: deps.log.inclusionProof(seq, cp.size).map(toHex) };
     });
     await put('inclusion.json', JSON.stringify({ origin: deps.log.origin, vkey: deps.log.vkey, treeSize: cp.size, exportSeq, proofs }, null, 2) + '\n', false);
+    await folder.done();
 
     const result: BundleResult = { dir: o.out, calls: ids, files, exportSeq, checkpointSize: cp.size };
     if (packed) {
@@ -347,6 +353,9 @@ ${rows.map((c) => `<tr>${c.map((x) => `<td>${esc(x)}</td>`).join('')}</tr>`).joi
     if (packed) {
       await rm(dir, { recursive: true, force: true });
       await rm(`${dir}.zip`, { force: true });
+    } else {
+      // nor an unprotected one half a bundle of decrypted calls (the folder was empty or new)
+      await removePlaintextCopies(dir).catch(() => undefined);
     }
     throw e;
   }

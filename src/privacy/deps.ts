@@ -7,6 +7,9 @@ import type { IndexStore } from '../store/index.ts';
 export interface PrivacyDeps {
   store: IndexStore;
   log: LogWriter;
-  keys: Pick<Keyring, 'tokenize' | 'sealSecret' | 'openSecret'>;
+  /** sealFor: only for request keys (`r:<id>`, src/privacy/request-key.ts); without it requests are sealed per context */
+  keys: Pick<Keyring, 'tokenize' | 'sealSecret' | 'openSecret'> & { sealFor?: Keyring['sealFor'] };
   phone: PhoneConfig;
+  /** the data directory: where released packages' plaintext copies are removed when their request closes */
+  dataDir?: string;
 }

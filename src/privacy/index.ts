@@ -27,3 +27,5 @@ export { packageCalls, readManifest, type PackageResult, type PackageSettings } 
 export {
   excludeFromPackage, isExclusionReason, openPackageZip, packageDir, packageDraft, packageZipPath, releasePackage, type PackageDraft, type ReleaseResult,
 } from './package-review.ts';
+export { openForRequest, requestKeyId, requestKeySealer } from './request-key.ts';
+export { dueForShredding, shredClosedRequests, shredDueAt, type ShredOptions, type ShredOutcome } from './request-shred.ts';

@@ -4,6 +4,7 @@ import { rm } from 'node:fs/promises';
 import { TresorError } from '../core/errors.ts';
 import { isId } from '../core/ids.ts';
 import { mkdirDurable, fsyncDir } from '../core/durable.ts';
+import { packageDir, packageZipPath, removePackageCopies } from '../core/copies.ts';
 import type { AuditLog } from '../audit/index.ts';
 import type { Access } from '../access/index.ts';
 import type { Media } from '../media/index.ts';
@@ -11,6 +12,7 @@ import type { Principal } from '../auth/roles.ts';
 import { generateZipPassword, writeZip } from '../documents/index.ts';
 import { PACKAGE_EXCLUSION_REASONS, type PackageExclusionReason, type PackageReview, type RequestRow } from '../store/index.ts';
 import { getRequest } from './requests.ts';
+import { sealForRequest } from './request-key.ts';
 import { buildPackage, mustBePackageable, packageCalls, type PackageResult, type PackageSettings, type Withheld } from './package.ts';
 import type { PrivacyDeps } from './deps.ts';
 
@@ -26,8 +28,8 @@ import type { PrivacyDeps } from './deps.ts';
  * ids, codes and counts only — never a name, number or the DPO's note.
  */
 
-export const packageDir = (dataDir: string, id: string) => join(dataDir, 'reports', `package-${id}`);
-export const packageZipPath = (dataDir: string, id: string) => join(dataDir, 'reports', `package-${id}.zip`);
+// the layout lives in core, so the purge finds the copies of the calls it erases
+export { packageDir, packageZipPath };
 
 export function isExclusionReason(s: unknown): s is PackageExclusionReason {
   return typeof s === 'string' && (PACKAGE_EXCLUSION_REASONS as readonly string[]).includes(s);
@@ -81,7 +83,7 @@ export async function excludeFromPackage(
     if (!packageCalls(deps.store, r).includes(callId)) throw new TresorError('E_INVALID', `${callId || '(no call id)'} is not one of this subject's calls`, { detail: { field: 'callId' } });
     const rv = review(r);
     if (rv.exclusions.some((e) => e.callId === callId)) throw new TresorError('E_CONFLICT', `call ${callId} is excluded already`, { detail: { reason: 'excluded' } });
-    const sealed = note === null ? null : deps.keys.sealSecret(`request:${id}`, note);
+    const sealed = note === null ? null : sealForRequest(deps, id, note);
     const row: RequestRow = { ...r, package: { ...rv, exclusions: [...rv.exclusions, { callId, reason, note: sealed, by, at: now }] } };
     deps.store.requests.put(row);
     deps.log.appendSync([{ actor: by, action: 'request.package.excluded', target: `request:${id}`, detail: { kind: r.kind, state: r.state, call: callId, reason } }]);
@@ -137,7 +139,7 @@ export async function releasePackage(
   await deps.store.tx(() => {
     const cur = getRequest(deps, r.id);
     mustBeUnreleased(cur);
-    const released = { at: now, by: p.actor, calls: calls.length, withheld: nWithheld, wav: !!o.wav, encrypted: !!password, exportSeq: built.exportSeq };
+    const released = { at: now, by: p.actor, calls: calls.length, withheld: nWithheld, wav: !!o.wav, encrypted: !!password, exportSeq: built.exportSeq, ids: calls };
     deps.store.requests.put({ ...cur, package: { ...review(cur), released } });
     deps.log.appendSync([{ actor: p.actor, action: 'request.package.released', target: `request:${r.id}`, detail: { kind: cur.kind, state: cur.state, calls: calls.length, withheld: nWithheld, wav: !!o.wav, encrypted: !!password, exportSeq: built.exportSeq } }]);
   });
@@ -158,5 +160,9 @@ export async function openPackageZip(deps: Pick<PrivacyDeps, 'store' | 'log'>, b
   await deps.store.tx(() => {
     deps.log.appendSync([{ actor: by, action: 'request.package.downloaded', target: `request:${r.id}`, detail: { kind: r.kind, bytes, encrypted: rel.encrypted } }]);
   });
+  // the ZIP is what goes out: the decrypted folder beside it has served its purpose (the
+  // ZIP stays for a repeated download until the request is closed)
+  await removePackageCopies(deps.log, by, dataDir, r.id, { reason: 'downloaded', zip: false });
   return { path, bytes, encrypted: rel.encrypted, id: r.id };
 }
+

@@ -1,11 +1,8 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { readFile, open as openFile } from 'node:fs/promises';
-import { createWriteStream } from 'node:fs';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { readFile } from 'node:fs/promises';
 import { TresorError } from '../core/errors.ts';
-import { mkdirDurable, writeFileDurable } from '../core/durable.ts';
+import { createExportFolder } from '../core/durable.ts';
 import type { RecordingView } from '../core/types.ts';
 import { hashLeaf, toHex, verifierFiles, type AuditLog } from '../audit/index.ts';
 import { downloadWav, type Access } from '../access/index.ts';
@@ -143,40 +140,28 @@ export async function buildPackage(
   const agentOf = (v: RecordingView) => (o.settings.agentNames || v.agent === null ? v.agent : t.agent);
   if (r.state === 'identity-verified') r = await startRequest(deps, p.actor, r.id);
 
-  await mkdirDurable(o.out);
-  await mkdirDurable(join(o.out, 'calls'));
+  // one durability step for the whole folder (src/core/durable.ts createExportFolder), not
+  // temp file + fsync + rename + directory fsync for each of its files
+  const folder = await createExportFolder(o.out);
+  await folder.mkdir('calls');
   const files: PackageResult['files'] = [];
   const put = async (path: string, data: Uint8Array | string) => {
-    await writeFileDurable(join(o.out, path), data, 0o600);
-    const bytes = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
-    files.push({ path, sha256: sha256(data), bytes });
-  };
-  /** a streamed file (a WAV of an hour is 100 MB+): hashed as it is written, then synced */
-  const putStream = async (path: string, body: NodeJS.ReadableStream) => {
-    const h = createHash('sha256');
-    let bytes = 0;
-    const tap = new Transform({ transform(chunk: Buffer, _e, cb) { h.update(chunk); bytes += chunk.length; cb(null, chunk); } });
-    await pipeline(body, tap, createWriteStream(join(o.out, path), { mode: 0o600 }));
-    const fh = await openFile(join(o.out, path), 'r');
-    try { await fh.sync(); } finally { await fh.close(); }
-    files.push({ path, sha256: h.digest('hex'), bytes });
+    files.push({ path, ...await folder.write(path, data) });
   };
 
   const views: (RecordingView & { retention: { policy: string | null; expiresAt: string | null } })[] = [];
   const history: unknown[][] = [];
-  for (const id of ids) {
-    // the door logs before it decrypts: once for the content, once for the personal fields
-    const { audio } = await deps.access.readAudio(p, id, 'recording.exported', { detail: { request: r.id, for: 'access-package' } });
-    const view = await deps.access.view(p, id);
-    const row = deps.store.recordings.get(id);
-    const retention = { policy: row?.retention?.policy ?? null, expiresAt: row?.retention?.expiresAt != null ? new Date(row.retention.expiresAt).toISOString() : null };
+  // the door logs before it decrypts: every call's recording.exported and recording.viewed in one append
+  for await (const { id, row, audio, view } of deps.access.exportCalls(p, ids, { request: r.id, for: 'access-package' })) {
+    const retention = { policy: row.retention?.policy ?? null, expiresAt: row.retention?.expiresAt != null ? new Date(row.retention.expiresAt).toISOString() : null };
     // colleagues' names are their personal data, not the subject's (Art. 15(4)): a role instead
     const shown = { ...view, agent: agentOf(view) };
     views.push({ ...shown, retention });
+    // the Opus as stored: copied, never decoded and encoded again
     await put(`calls/${id}.${view.storedFormat === 'opus' ? 'ogg' : view.storedFormat}`, audio);
     if (o.wav) {
       const w = await downloadWav(deps.access, o.wav, p, id, 'recording.exported', undefined, { request: r.id, for: 'access-package' });
-      await putStream(`calls/${id}.wav`, w.body);
+      files.push({ path: `calls/${id}.wav`, ...await folder.writeStream(`calls/${id}.wav`, w.body as AsyncIterable<Uint8Array>) });
     }
     await put(`calls/${id}.json`, JSON.stringify({ ...shown, retention }, null, 2) + '\n');
     for (const e of deps.log.about('target', `recording:${id}`, 500).reverse()) history.push([id, e.time, e.action, roleOf(deps.store, e.actor)]);
@@ -206,19 +191,22 @@ ${callRows.map((c) => `<tr>${c.map((x) => `<td>${esc(x)}</td>`).join('')}</tr>`)
   await put('cover-letter.pdf', await renderPdf({ title: t.title, lang, blocks }));
 
   const manifest = JSON.stringify({ request: r.id, files, withheld }, null, 2) + '\n';
-  await writeFileDurable(join(o.out, 'manifest.json'), manifest, 0o600);
+  await folder.write('manifest.json', manifest);
+  // every file on disk before the log says the package was made
+  await folder.done();
   // the proof: an entry naming the manifest's hash (ids and counts only), then a checkpoint covering it
   const log: AuditLog = deps.log;
   const [entry] = await log.append([{ actor: p.actor, action: 'request.package.exported', target: `request:${r.id}`, detail: { calls: ids.length, withheld: nWithheld, manifestSha256: sha256(manifest) } }]);
   const seq = entry!.seq;
   const cp = await deps.log.checkpointNow();
   const line = deps.log.lines(seq, seq + 1)[0]!;
-  await writeFileDurable(join(o.out, 'checkpoint'), deps.store.checkpoints.get(cp.size) ?? cp.note, 0o600);
-  await writeFileDurable(join(o.out, 'inclusion.json'), JSON.stringify({
+  await folder.write('checkpoint', deps.store.checkpoints.get(cp.size) ?? cp.note);
+  await folder.write('inclusion.json', JSON.stringify({
     origin: deps.log.origin, vkey: deps.log.vkey, seq, treeSize: cp.size, entry: line,
     leafHash: toHex(hashLeaf(new TextEncoder().encode(line))), proof: deps.log.inclusionProof(seq, cp.size).map(toHex),
-  }, null, 2) + '\n', 0o600);
-  for (const [name, text] of Object.entries(verifierFiles())) await writeFileDurable(join(o.out, name), text, 0o600);
+  }, null, 2) + '\n');
+  for (const [name, text] of Object.entries(verifierFiles())) await folder.write(name, text);
+  await folder.done();
   return { dir: o.out, calls: ids, files, exportSeq: seq, checkpointSize: cp.size };
 }
 

@@ -1,5 +1,7 @@
 import { TresorError } from '../core/errors.ts';
 import { isId, newId } from '../core/ids.ts';
+import { removePackageCopies } from '../core/copies.ts';
+import { sealForRequest } from './request-key.ts';
 import { OPEN_STATES, REQUEST_KINDS, type RequestKind, type RequestRow, type RequestState } from '../store/index.ts';
 import { dueAfter, MAX_EXTENSION_MONTHS } from './deadlines.ts';
 import type { PrivacyDeps } from './deps.ts';
@@ -73,10 +75,12 @@ export async function openRequest(deps: PrivacyDeps, by: string, input: OpenRequ
   const row: RequestRow = {
     v: 1, id, kind: input.kind, state: 'received', receivedAt, channel, dueAt: firstDueAt, firstDueAt,
     tokens: tokensOfIdentifiers(deps.keys, ids),
-    identifiers: deps.keys.sealSecret(context(id), JSON.stringify(ids)),
+    identifiers: '',
     identity: null, extension: null, openedBy: by, openedAt: now, closedAt: null, closedBy: null, closeReason: null,
   };
   await deps.store.tx(() => {
+    // sealed in the commit that stores the request's own key (request-key.ts)
+    row.identifiers = sealForRequest(deps, id, JSON.stringify(ids));
     deps.store.requests.put(row);
     deps.log.appendSync([{ actor: by, action: 'request.opened', target: `request:${id}`, detail: { kind: row.kind, state: row.state, channel, dueAt: new Date(row.dueAt).toISOString() } }]);
   });
@@ -154,7 +158,7 @@ export async function extendRequest(
     if (r.extension && r.extension.months >= months) throw new TresorError('E_CONFLICT', `request ${id} is already extended by ${r.extension.months} month(s)`, { detail: { reason: 'already-extended' } });
     const dueAt = dueAfter(r.receivedAt, 1 + months);
     return {
-      row: { ...r, dueAt, extension: { months, notifiedAt, by, at: now, reason: deps.keys.sealSecret(context(id), reason) } },
+      row: { ...r, dueAt, extension: { months, notifiedAt, by, at: now, reason: sealForRequest(deps, id, reason) } },
       detail: { months, dueAt: new Date(dueAt).toISOString() },
     };
   });
@@ -172,22 +176,35 @@ export async function closeRequest(
   if (o.outcome !== 'answered' && o.outcome !== 'refused') throw new TresorError('E_INVALID', 'outcome is answered or refused', { detail: { field: 'outcome' } });
   const outcome = o.outcome;
   const reason = outcome === 'refused' ? text(o.reason, 'reason') : o.reason?.trim() ? text(o.reason, 'reason') : null;
-  return transition(deps, by, id, `request.${outcome}`, (r) => {
+  const row = await transition(deps, by, id, `request.${outcome}`, (r) => {
     mustBe(r, outcome === 'answered' ? ['identity-verified', 'in-progress'] : OPEN_STATES, outcome === 'answered' ? 'answering' : 'refusing');
     return {
-      row: { ...r, state: outcome, closedAt: now, closedBy: by, closeReason: reason === null ? null : deps.keys.sealSecret(context(id), reason) },
+      row: { ...r, state: outcome, closedAt: now, closedBy: by, closeReason: reason === null ? null : sealForRequest(deps, id, reason) },
       detail: { late: now > r.dueAt },
     };
   });
+  await removeCopies(deps, by, row.id);
+  return row;
+}
+
+/**
+ * A closed request's package has served its purpose: its decrypted folder and ZIP go
+ * (overwritten, unlinked, logged `request.package.removed`). Crypto-shredding cannot do
+ * this: those copies are plaintext files that need no key (src/core/copies.ts).
+ */
+async function removeCopies(deps: PrivacyDeps, by: string, id: string): Promise<void> {
+  if (deps.dataDir) await removePackageCopies(deps.log, by, deps.dataDir, id, { reason: 'closed', zip: true });
 }
 
 /** The subject withdrew the request. */
 export async function withdrawRequest(deps: PrivacyDeps, by: string, id: string, o: { now?: number } = {}): Promise<RequestRow> {
   const now = o.now ?? Date.now();
-  return transition(deps, by, id, 'request.withdrawn', (r) => {
+  const row = await transition(deps, by, id, 'request.withdrawn', (r) => {
     mustBe(r, OPEN_STATES, 'withdrawing');
     return { row: { ...r, state: 'withdrawn', closedAt: now, closedBy: by } };
   });
+  await removeCopies(deps, by, row.id);
+  return row;
 }
 
 export interface ListRequestsOptions {

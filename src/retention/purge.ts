@@ -7,7 +7,7 @@ import type { HoldRow, IndexStore, PurgedRow, PurgeRunRow, RecordingRow } from '
 import type { NewLogEntry } from '../core/types.ts';
 import type { AuditLog } from '../audit/index.ts';
 import { activeHolds, heldBy } from './holds.ts';
-import { processAlive, processStartTime } from '../core/index.ts';
+import { packagesHolding, processAlive, processStartTime, removePackageCopies } from '../core/index.ts';
 
 /**
  * Purge = crypto-shredding (DESIGN §4): in one transaction per small batch, the wrapped
@@ -125,7 +125,22 @@ export async function shred(
       if (entries.length) log.appendSync(entries);
     });
   }
+  if (purged.length) await removeCopiesOf(deps, o.by, purged.map((p) => p.id));
   return { purged, skipped };
+}
+
+/**
+ * An erased call must not live on as a decrypted copy: every access package that holds it
+ * (folder and ZIP, src/core/copies.ts) is removed and logged `request.package.removed`
+ * (reason erasure). The call's key is gone already, so the copy is the only plaintext left.
+ */
+async function removeCopiesOf(deps: PurgeDeps, by: string, ids: string[]): Promise<void> {
+  const released = (req: string) => deps.store.requests.get(req)?.package?.released?.ids ?? null;
+  const gone = new Set(ids);
+  for (const req of packagesHolding(deps.dataDir, ids, released)) {
+    const named = released(req);
+    await removePackageCopies(deps.log, by, deps.dataDir, req, { reason: 'erasure', zip: true, ...(named ? { calls: named.filter((id) => gone.has(id)).length } : {}) });
+  }
 }
 
 export interface PurgeResult {

@@ -7,7 +7,8 @@ import { recoverInflight } from '../ingest/recover.ts';
 import { retentionExpiryGate } from '../retention/ingest-gate.ts';
 import { objectionGate } from '../privacy/objection-gate.ts';
 import { openSite, type Site } from './open.ts';
-import { consentStep } from '../consent/index.ts';
+import { consentStep, decideOptions, decideUnknown } from '../consent/index.ts';
+import { shredClosedRequests } from '../privacy/request-shred.ts';
 import { speechAdvisor } from '../speech/index.ts';
 import type { ConsentStep } from '../ingest/types.ts';
 
@@ -100,4 +101,26 @@ export async function wire(config: Config, opts: WireOptions = {}): Promise<Wire
     await site.close().catch(() => undefined);
     throw e;
   }
+}
+
+/**
+ * What runs after each scheduled purge that was not held (src/retention/run.ts afterPurge;
+ * retention may not import consent or privacy), behind the same clock guard: the
+ * unknown-consent decision (issue 12, item 4) and the crypto-shredding of requests closed
+ * longer than privacy.closedRequestYears (issue 11). Returns the line for the journal.
+ */
+export function afterPurgeOf(config: Config, site: Pick<Site, 'store' | 'log' | 'keys'>): (by: string, now: number) => Promise<string | null> {
+  const { store, log, keys } = site;
+  return async (by, now) => {
+    const lines: string[] = [];
+    const r = await decideUnknown({ store, log, dataDir: config.dataDir }, decideOptions(config, by, now));
+    if (r.kind === 'done' && (r.erased.length || r.restricted.length || r.held.length)) {
+      lines.push(`tresor: unknown consent after ${config.consent.unknownDays} days: ${r.erased.length} erased, ${r.restricted.length} restricted, ${r.held.length} kept by legal holds`);
+    }
+    const s = await shredClosedRequests({ store, log, keys, phone: config.phone, dataDir: config.dataDir }, {
+      by, now, years: config.privacy.closedRequestYears, maxJumpMs: config.retention.maxClockJumpHours * 3600_000,
+    });
+    if (s.kind === 'done' && s.shredded.length) lines.push(`tresor: ${s.shredded.length} closed request(s) older than ${config.privacy.closedRequestYears} years crypto-shredded`);
+    return lines.length ? lines.join('\n') : null;
+  };
 }

@@ -14,7 +14,8 @@ export type RequestTokenKind = 'phone' | 'customer';
 /**
  * A data-subject request (src/privacy/requests.ts has the rules). Personal data (the
  * number, the customer id, free-text reasons) only sealed under the request's own context
- * (keyring.sealSecret(`request:<id>`, …)); in clear only keyed tokens, kinds, states, times.
+ * (its own data key `r:<id>` in the key table, src/privacy/request-key.ts; older rows: keyring.sealSecret(`request:<id>`, …));
+ * in clear only keyed tokens, kinds, states, times.
  */
 export interface RequestRow {
   v: 1;
@@ -43,6 +44,8 @@ export interface RequestRow {
   closeReason: string | null;
   /** access requests: the DPO's review of the Art. 15 package (src/privacy/package-review.ts); absent until the first step */
   package?: PackageReview;
+  /** crypto-shredded after privacy.closedRequestYears (src/privacy/request-shred.ts): its key is gone, sealed fields and tokens emptied */
+  shreddedAt?: number;
 }
 
 /** Why a call is withheld from an access package: Art. 15(4), the rights and freedoms of others. */
@@ -53,7 +56,7 @@ export interface PackageReview {
   /** calls withheld: id and reason code in clear (no personal data), the DPO's note sealed under `request:<id>` */
   exclusions: { callId: string; reason: PackageExclusionReason; note: string | null; by: string; at: number }[];
   /** set once: the package was built from the calls not excluded and released */
-  released: { at: number; by: string; calls: number; withheld: number; wav: boolean; encrypted: boolean; exportSeq: number } | null;
+  released: { at: number; by: string; calls: number; withheld: number; wav: boolean; encrypted: boolean; exportSeq: number; /** the calls in it (recording ids): an erasure finds the copies by them */ ids?: string[] } | null;
 }
 
 /**

@@ -10,7 +10,7 @@ import { isTresorError, TresorError } from '../core/errors.ts';
 import type { IngestStatus } from '../ingest/types.ts';
 import type { ApprovalRegistry } from '../approvals/index.ts';
 import type { QuarantineConsole } from '../ingest/quarantine-console.ts';
-import type { Tokenizer } from '../crypto/index.ts';
+import type { Keyring, Tokenizer } from '../crypto/index.ts';
 import type { WebEnv } from './env.ts';
 import { errorResponse } from './errors.ts';
 import { logApi } from './log-api.ts';
@@ -51,8 +51,8 @@ export interface AppDeps {
   site: Omit<Site, 'keys'>;
   /** keyed lookup tokens: the CSRF pre-login binding, holds by number or agent */
   tokens: Tokenizer;
-  /** seals a TOTP secret at enrolment (src/auth/sealed.ts) */
-  secrets: SecretSealer;
+  /** seals a TOTP secret at enrolment (src/auth/sealed.ts); sealFor: request keys only (src/privacy/request-key.ts requestKeySealer) */
+  secrets: SecretSealer & { sealFor?: Keyring['sealFor'] };
   /** quarantined content: personal details and retry (src/ingest/quarantine-console.ts) */
   quarantine: QuarantineConsole;
   archive: Archive;

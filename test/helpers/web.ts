@@ -17,6 +17,7 @@ import { quarantineConsole } from '../../src/ingest/quarantine-console.ts';
 import { rectifyRecording } from '../../src/privacy/index.ts';
 import type { Config } from '../../src/config/index.ts';
 import { testConfig } from './site.ts';
+import { requestKeySealer } from '../../src/privacy/index.ts';
 import { makeAudio, type AudioOptions } from './audio.ts';
 import { speechReviewOps } from '../../src/speech/index.ts';
 
@@ -60,7 +61,7 @@ export async function webSite(over: (c: Config) => void = () => {}, mediaOptions
   const app = createApp({
     ...(extra.alerts ? { alerts: extra.alerts } : {}),
     config, site: keyless, archive, media, auth, access, approvals: approvalRegistry(site, config), ingestStatus: status as never,
-    tokens: { tokenize: keys.tokenize }, secrets: { sealSecret: keys.sealSecret, openSecret: keys.openSecret },
+    tokens: { tokenize: keys.tokenize }, secrets: { sealSecret: keys.sealSecret, openSecret: keys.openSecret, sealFor: requestKeySealer(keys) },
     quarantine: quarantineConsole({ config, store: site.store, keys, archive, log: site.log, media, gates: ingestGates(config, site) }),
     speech: speechReviewOps({ store: site.store, log: site.log, keys, phrases: config.speech.phrases }),
     rectify: (actor, id, o) => rectifyRecording({ store: site.store, log: site.log, keys, phone: config.phone }, actor, id, o),
