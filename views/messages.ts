@@ -116,6 +116,7 @@ const MESSAGES: readonly (readonly [en: string, de: string])[] = [
   ['a grace period is a whole number of days, at least {n}', 'Eine Schonfrist ist eine ganze Zahl von Tagen, mindestens {n}.'],
   // data subjects' rights (src/privacy)
   ['no request {id}', 'Keine Anfrage {id}.'],
+  ['only request keys are sealed here', 'Hier werden nur Schlüssel von Anfragen versiegelt.'],
   ['give a number or a customer id', 'Bitte eine Rufnummer oder eine Kundennummer angeben.'],
   ['the number is not a phone number', 'Die Rufnummer ist keine Telefonnummer.'],
   ['customerId must be 1–{n} characters', 'Die Kundennummer hat 1–{n} Zeichen.'],
